@@ -1,0 +1,28 @@
+"""Nova v2.1 of the embedded cloud (microversions 2.1-2.96)."""
+from __future__ import annotations
+
+from backend.sandbox.http import Call, Microversions, Service
+
+MIN_VERSION = (2, 1)
+MAX_VERSION = (2, 96)
+compute = Service("compute", "/compute",
+                  microversions=Microversions("compute", MIN_VERSION, MAX_VERSION, "X-OpenStack-Nova-API-Version"))
+
+
+def _version(call: Call, ident: str, status: str, version: str, min_version: str) -> dict:
+    return {"id": ident, "status": status, "version": version, "min_version": min_version,
+            "updated": "2013-07-23T11:33:21Z",
+            "links": [{"rel": "self", "href": call.url(f"/compute/{ident}/")}]}
+
+
+@compute.route("/", public=True)
+def versions(call: Call):
+    return 200, {"versions": [_version(call, "v2.0", "SUPPORTED", "", ""),
+                              _version(call, "v2.1", "CURRENT", "2.96", "2.1")]}
+
+
+@compute.route("/v2.1/", public=True)
+def version_v21(call: Call):
+    body = _version(call, "v2.1", "CURRENT", "2.96", "2.1")
+    body["media-types"] = [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]
+    return 200, {"version": body}
