@@ -1,0 +1,171 @@
+"""Start the product's processes on this machine: Redis, the embedded cloud, (later) workers and Horizon.
+
+Used by ``make demo`` and by the test fixtures, so both start things the same way: on 127.0.0.1, on free ports,
+never touching services already listening on the standard ones, and stopping what they started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1, process: subprocess.Popen | None = None,
+             log_path: str | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before it was ready"
+                               + (f"; see {log_path}:\n{_tail(log_path)}" if log_path else ""))
+        time.sleep(interval)
+    raise TimeoutError(f"{what} was not ready after {timeout:.0f} s" + (f"; see {log_path}" if log_path else ""))
+
+
+def _tail(path: str, lines: int = 30) -> str:
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+class ManagedProcess:
+    """A child process with its log file; ``stop`` ends it and its children (own process group)."""
+
+    name = "process"
+
+    def __init__(self, argv: Sequence[str], log_path: str, env: dict | None = None, cwd: str | None = None):
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd or REPO_ROOT
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ManagedProcess:
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps writing to it
+        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=self.env, cwd=self.cwd, start_new_session=True)
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RedisProcess(ManagedProcess):
+    """A private ``redis-server`` (the Debian binary) on a free loopback port, keeping nothing on disk."""
+
+    name = "redis"
+
+    def __init__(self, work_dir: str, port: int | None = None):
+        self.port = port or free_port()
+        self.work_dir = work_dir
+        os.makedirs(work_dir, exist_ok=True)
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                "--dir", work_dir, "--daemonize", "no", "--protected-mode", "yes"]
+        super().__init__(argv, os.path.join(work_dir, "redis.log"))
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20) -> RedisProcess:
+        super().start()
+        wait_for(self._ping, timeout, f"redis-server on port {self.port}", process=self.process,
+                 log_path=self.log_path)
+        return self
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+class SandboxProcess(ManagedProcess):
+    """The embedded cloud as its own process (``python -m backend.sandbox``), on a free port."""
+
+    name = "sandbox"
+
+    def __init__(self, state_dir: str, port: int | None = None, seed: str = "base", transition_delay: float = 0.1,
+                 python: str | None = None):
+        self.state_dir = os.path.abspath(state_dir)
+        self.port = port or free_port()
+        argv = [python or sys.executable, "-m", "backend.sandbox", "--port", str(self.port),
+                "--state-dir", self.state_dir, "--seed", seed, "--transition-delay", str(transition_delay)]
+        super().__init__(argv, os.path.join(self.state_dir, "sandbox.log"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/identity/v3"
+
+    @property
+    def clouds_yaml(self) -> str:
+        return os.path.join(self.state_dir, "clouds.yaml")
+
+    def start(self, timeout: float = 120) -> SandboxProcess:
+        os.makedirs(self.state_dir, exist_ok=True)
+        endpoint_file = os.path.join(self.state_dir, "sandbox.json")
+        if os.path.exists(endpoint_file):
+            os.unlink(endpoint_file)
+        super().start()
+        wait_for(lambda: os.path.exists(endpoint_file) and http_ok(self.url + "/_sandbox/health"), timeout,
+                 f"embedded cloud on port {self.port}", process=self.process, log_path=self.log_path)
+        with open(endpoint_file) as handle:
+            assert json.load(handle)["url"] == self.url
+        return self

@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite: a private Redis and a private embedded cloud, real processes on free ports.
+
+Nothing here touches services that may already listen on standard ports (Redis 6379 and friends): each test
+session starts its own and stops it at the end.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from backend.launch import RedisProcess, SandboxProcess
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    with RedisProcess(str(tmp_path_factory.mktemp("redis"))).start() as redis:
+        yield redis
+
+
+@dataclass
+class SandboxHandle:
+    """A running embedded cloud and what a test needs to talk to it."""
+
+    process: SandboxProcess
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def auth_url(self) -> str:
+        return self.process.auth_url
+
+    @property
+    def state_dir(self) -> str:
+        return self.process.state_dir
+
+    @property
+    def clouds_yaml(self) -> str:
+        return self.process.clouds_yaml
+
+    def session(self, user: str = "demo-member", project: str | None = None):
+        """A keystoneauth1 session logged in as one of the sandbox's users (see ``backend.sandbox.seed``)."""
+        from keystoneauth1 import session as ks_session
+        from keystoneauth1.identity import v3
+
+        from backend.sandbox.seed import user as sandbox_user
+
+        spec = sandbox_user(user)
+        auth = v3.Password(auth_url=self.auth_url, username=spec.name, password=spec.password,
+                           user_domain_id="default", project_name=project or spec.project,
+                           project_domain_id="default")
+        return ks_session.Session(auth=auth)
+
+    def cli_env(self, cloud: str = "sandbox-demo") -> dict:
+        env = dict(os.environ)
+        env.update(OS_CLIENT_CONFIG_FILE=self.clouds_yaml, OS_CLOUD=cloud)
+        return env
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """An embedded cloud with the base seed, shared by the session's tests (they create what they need)."""
+    with SandboxProcess(str(tmp_path_factory.mktemp("sandbox")), seed="base").start() as process:
+        yield SandboxHandle(process)
+
+
+@pytest.fixture(scope="session")
+def demo_sandbox(tmp_path_factory):
+    """An embedded cloud with the demo seed: servers with real ext4 data (slower to start)."""
+    with SandboxProcess(str(tmp_path_factory.mktemp("demo-sandbox")), seed="demo").start() as process:
+        yield SandboxHandle(process)
