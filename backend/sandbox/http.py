@@ -174,7 +174,8 @@ class Microversions:
             return self.maximum
         match = re.fullmatch(r"(\d+)\.(\d+)", wanted.strip())
         if not match:
-            raise ApiError(400, f"API Version String {wanted} is of invalid format. Must be of format MajorNum.MinorNum.")
+            raise ApiError(400, f"API Version String {wanted} is of invalid format. "
+                                "Must be of format MajorNum.MinorNum.")
         version = (int(match.group(1)), int(match.group(2)))
         if not self.minimum <= version <= self.maximum:
             raise ApiError(

@@ -68,7 +68,7 @@ def utcnow_iso(ts: float | None = None, micro: bool = True) -> str:
     fmt = "%Y-%m-%dT%H:%M:%S"
     text = time.strftime(fmt, time.gmtime(ts))
     if micro:
-        text += ".%06d" % int((ts % 1) * 1_000_000)
+        text += f".{int((ts % 1) * 1_000_000):06d}"
     return text
 
 
