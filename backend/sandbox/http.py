@@ -233,13 +233,18 @@ class Service:
         self.rules: list[Rule] = []
         self.public_paths = set(public_paths)  # paths (after the prefix) that need no token
 
-    def route(self, path: str, methods: str | Iterable[str] = "GET", public: bool = False):
-        """Register a handler for ``path`` (werkzeug syntax, relative to the service prefix)."""
+    def route(self, path: str, methods: str | Iterable[str] = "GET", public: bool = False, locked: bool = True):
+        """Register a handler for ``path`` (werkzeug syntax, relative to the service prefix).
+
+        ``public``: no token needed (version documents). ``locked=False``: the handler takes ``state.lock`` itself,
+        for handlers that stream data (image upload and download) and must not stop the rest of the cloud.
+        """
         method_list = [methods] if isinstance(methods, str) else list(methods)
 
         def register(fn: Handler) -> Handler:
             full = self.prefix + path
-            self.rules.append(Rule(full, endpoint=(self, fn, public), methods=method_list, strict_slashes=False))
+            self.rules.append(Rule(full, endpoint=(self, fn, public, locked), methods=method_list,
+                                   strict_slashes=False))
             return fn
 
         return register

@@ -61,7 +61,7 @@ class SandboxApp:
         base_url = request.host_url.rstrip("/")
         try:
             try:
-                (service, handler, public), url_args = adapter.match()
+                (service, handler, public, locked), url_args = adapter.match()
             except NotFound:
                 self.unrouted.append(f"{request.method} {request.path}")
                 LOG.warning("UNROUTED %s %s", request.method, request.full_path)
@@ -76,7 +76,10 @@ class SandboxApp:
             if service.microversions is not None:
                 call.microversion = service.microversions.negotiate(request)
                 call.response_headers.update(service.microversions.headers(call.microversion))
-            with self.state.lock:
+            if locked:
+                with self.state.lock:
+                    result = handler(call, **url_args)
+            else:
                 result = handler(call, **url_args)
             response = self._render(result, call.response_headers)
         except ApiError as error:
