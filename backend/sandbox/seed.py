@@ -38,6 +38,9 @@ USERS = (
     SandboxUser("backup-service", "backup-service-secret", "service", "admin", cloud="sandbox-service"),
 )
 PROJECTS = ("admin", "service", "demo", "alt")
+# Projects the backup service may act in (to recreate volumes and servers there on restore), as an operator
+# grants with ``openstack role add --user backup-service --project demo member``.
+BACKUP_SERVICE_PROJECTS = ("demo", "alt")
 
 
 def user(name: str) -> SandboxUser:
@@ -61,6 +64,10 @@ def seed_base(state: State) -> None:
             record = keystone.create_user(state, spec.name, spec.password, "default",
                                           default_project_id=project["id"])
             keystone.grant_role(state, record["id"], spec.role, project_id=project["id"])
+            if spec.name == "backup-service":
+                for name in BACKUP_SERVICE_PROJECTS:
+                    other = keystone.find_by_name(state, "projects", name, "default")
+                    keystone.grant_role(state, record["id"], "member", project_id=other["id"])
         for module in _service_modules():
             seed = getattr(module, "seed_base", None)
             if seed is not None:
