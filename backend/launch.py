@@ -169,3 +169,81 @@ class SandboxProcess(ManagedProcess):
         with open(endpoint_file) as handle:
             assert json.load(handle)["url"] == self.url
         return self
+
+
+class WorkerProcess(ManagedProcess):
+    """A proxy worker: ``celery -A backend.celery_app worker`` consuming the queue ``proxy.<az>`` of one AZ.
+
+    In a real cloud it runs inside the proxy VM of that AZ; here ``device_root`` is the sandbox's device view of
+    the proxy server (``<state>/servers/<server id>``), where attached volumes appear as they would under ``/dev``.
+    """
+
+    name = "worker"
+
+    def __init__(self, availability_zone: str, broker_url: str, log_dir: str, proxy_server_id: str = "",
+                 device_root: str = "", clouds_yaml: str | None = None, cloud: str = "sandbox-service",
+                 concurrency: int = 2, python: str | None = None, extra_env: dict | None = None):
+        self.availability_zone = availability_zone
+        self.queue = f"proxy.{availability_zone}"
+        self.node_name = f"proxy-{availability_zone}@{socket.gethostname()}"
+        env = dict(os.environ)
+        env.update({
+            "STORAGE_BACKUP_BROKER_URL": broker_url,
+            "STORAGE_BACKUP_PROXY_AZ": availability_zone,
+            "STORAGE_BACKUP_PROXY_SERVER_ID": proxy_server_id,
+            "STORAGE_BACKUP_DEVICE_ROOT": device_root,
+            "OS_CLOUD": cloud,
+            "PYTHONUNBUFFERED": "1",
+        })
+        if clouds_yaml:
+            env["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
+        env.update(extra_env or {})
+        argv = [python or sys.executable, "-m", "celery", "-A", "backend.celery_app", "worker", "-Q", self.queue,
+                "-n", f"proxy-{availability_zone}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, f"worker-{availability_zone}.log"), env=env)
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: self._logged_ready(offset), timeout, f"celery worker for {self.queue}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+    def _logged_ready(self, offset: int) -> bool:
+        # Celery prints "<node name> ready." once its consumer is connected and the pool started.
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(offset)
+                return b" ready." in handle.read()
+        except OSError:
+            return False
+
+
+class HorizonProcess(ManagedProcess):
+    """Stock Horizon with this plugin (``tools/horizon/serve.py``), logging in through ``keystone_url``."""
+
+    name = "horizon"
+
+    def __init__(self, state_dir: str, keystone_url: str, port: int | None = None, python: str | None = None,
+                 static_cache: str | None = None):
+        self.state_dir = os.path.abspath(state_dir)
+        self.port = port or free_port()
+        self.keystone_url = keystone_url
+        argv = [python or sys.executable, os.path.join(REPO_ROOT, "tools", "horizon", "serve.py"),
+                "--port", str(self.port), "--keystone-url", keystone_url, "--state-dir", self.state_dir]
+        if static_cache:
+            argv += ["--static-cache", static_cache]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        super().__init__(argv, os.path.join(self.state_dir, "horizon.log"), env=env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 300) -> HorizonProcess:
+        # The first start of a new Horizon version also collects and compresses its static files.
+        os.makedirs(self.state_dir, exist_ok=True)
+        super().start()
+        wait_for(lambda: http_ok(self.url + "/auth/login/"), timeout, f"Horizon on port {self.port}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self

@@ -1,0 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+
+from storage_backup_dashboard import exceptions
+
+# The "Backup" panel group in the Project dashboard; it brings the plugin's Django app and its exceptions.
+PANEL_GROUP = 'backup'
+PANEL_GROUP_NAME = _('Backup')
+PANEL_GROUP_DASHBOARD = 'project'
+
+ADD_INSTALLED_APPS = ['storage_backup_dashboard']
+ADD_EXCEPTIONS = {
+    'recoverable': exceptions.RECOVERABLE,
+    'not_found': exceptions.NOT_FOUND,
+}

@@ -1,0 +1,7 @@
+from django.urls import re_path
+
+from storage_backup_dashboard.dashboards.project.protected_instances import views
+
+urlpatterns = [
+    re_path(r"^$", views.IndexView.as_view(), name="index"),
+]
