@@ -69,6 +69,7 @@ class SandboxApp:
             except MethodNotAllowed:
                 raise ApiError(405, f"Method {request.method} is not allowed for {request.path}") from None
             call = Call(request=request, state=self.state, service=service, base_url=base_url)
+            call.request_id = request_id  # Nova records it in a server's instance actions
             call.ctx = keystone.context_for_token(self.state, request.headers.get("X-Auth-Token"))
             if call.ctx is None and not public:
                 raise ApiError(401, "The request you have made requires authentication.", headers={
