@@ -174,8 +174,8 @@ class SandboxProcess(ManagedProcess):
 class WorkerProcess(ManagedProcess):
     """A proxy worker: ``celery -A backend.celery_app worker`` consuming the queue ``proxy.<az>`` of one AZ.
 
-    In a real cloud it runs inside the proxy VM of that AZ; here ``device_root`` is the sandbox's device view of
-    the proxy server (``<state>/servers/<server id>``), where attached volumes appear as they would under ``/dev``.
+    In a real cloud it runs inside the proxy VM of that AZ and ``device_root`` is ``/``; here it is the sandbox's
+    view of the proxy server (``<state>/servers/<server id>``), whose ``dev/disk/by-id`` holds attached volumes.
     """
 
     name = "worker"

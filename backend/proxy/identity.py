@@ -23,15 +23,16 @@ class ProxyIdentity:
         return cls(
             availability_zone=env.get("STORAGE_BACKUP_PROXY_AZ", ""),
             proxy_server_id=env.get("STORAGE_BACKUP_PROXY_SERVER_ID", ""),
-            # A real proxy VM sees its attached volumes under /dev (``disk/by-id/virtio-<volume id[:20]>``).
-            device_root=env.get("STORAGE_BACKUP_DEVICE_ROOT") or "/dev",
+            # The proxy's "/": a real proxy VM sees attached volumes under /dev/disk/by-id; in the embedded cloud
+            # each server's device view is <state>/servers/<server id>/dev/disk/by-id.
+            device_root=env.get("STORAGE_BACKUP_DEVICE_ROOT") or "/",
             cloud=env.get("OS_CLOUD", ""),
             clouds_yaml=env.get("OS_CLIENT_CONFIG_FILE", ""),
         )
 
     def by_id_path(self, volume_id: str) -> str:
         """Where this proxy sees a volume attached to it (Nova/libvirt set the virtio serial to the id's start)."""
-        return os.path.join(self.device_root, "disk", "by-id", f"virtio-{volume_id[:20]}")
+        return os.path.join(self.device_root, "dev", "disk", "by-id", f"virtio-{volume_id[:20]}")
 
 
 def version() -> str:

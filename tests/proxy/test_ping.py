@@ -21,7 +21,7 @@ def workers(redis_server, tmp_path_factory):
             if zone == "nova":  # az2's device root is left missing: ping must say so
                 (device_root / "dev").mkdir(parents=True)
             worker = WorkerProcess(zone, redis_server.url, str(base / "logs"), proxy_server_id=server_id,
-                                   device_root=str(device_root / "dev"), concurrency=1)
+                                   device_root=str(device_root), concurrency=1)
             started.append(worker.start())
         yield {worker.availability_zone: worker for worker in started}
     finally:

@@ -1,0 +1,34 @@
+# The two commands of the README, and a few more for developers.
+#
+#   make demo    bootstrap, then run the demo (Redis, embedded cloud, proxy workers, Horizon) until Ctrl-C
+#   make test    bootstrap, then the whole suite through tox (pep8, py3, browser), with timings
+#
+# tools/bootstrap.sh installs the missing Debian packages (apt-get) and .venv/ (pip); it is quick when done.
+SHELL := /bin/bash
+VENV := .venv
+TOX := $(VENV)/bin/tox
+TOX_ENVS ?= pep8,py3,browser
+
+.PHONY: bootstrap demo test pep8 py3 browser lint clean-demo
+
+bootstrap:
+	@bash tools/bootstrap.sh
+
+demo: bootstrap
+	$(VENV)/bin/python tools/demo.py
+
+test: bootstrap
+	@started=$$(date +%s); \
+	$(TOX) -e $(TOX_ENVS); status=$$?; \
+	echo "make test: tox -e $(TOX_ENVS) finished with status $$status in $$(( $$(date +%s) - started )) s"; \
+	exit $$status
+
+pep8 py3 browser: bootstrap
+	$(TOX) -e $@
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+
+# The demo's state (cloud, volumes, sessions) lives in .demo/; this starts the next demo from scratch.
+clean-demo:
+	rm -rf .demo
