@@ -231,8 +231,6 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
     snapshot = source = image = None
     if snapshot_id:
         snapshot = get_snapshot(state, snapshot_id)
-        if snapshot["project_id"] != project_id and not _is_admin_project(state, project_id):
-            raise not_found("Snapshot", snapshot_id)
         if snapshot["status"] != "available":
             raise bad_request("Invalid snapshot: Originating snapshot status must be one of 'available' values")
     if source_volid:
@@ -537,11 +535,6 @@ def find_attachment(state: State, attachment_id: str) -> tuple[dict, dict] | Non
             if attachment["id"] == attachment_id:
                 return record, attachment
     return None
-
-
-def _is_admin_project(state: State, project_id: str) -> bool:
-    project = state.get("projects", project_id)
-    return bool(project and project["name"] in ("admin", "service"))
 
 
 def _volume_zone(state: State, volume_id: str) -> str | None:

@@ -61,7 +61,7 @@ def create_image(state: State, *, owner: str | None, name: str | None, disk_form
         "container_format": container_format, "min_disk": int(min_disk or 0), "min_ram": int(min_ram or 0),
         "size": None, "virtual_size": None, "checksum": None, "os_hash_algo": None, "os_hash_value": None,
         "owner": owner, "created_at": timestamp, "updated_at": timestamp, "tags": list(tags or []),
-        "properties": {str(k): v for k, v in (properties or {}).items()},
+        "properties": {str(k): v if isinstance(v, str) else str(v) for k, v in (properties or {}).items()},
     }
     return state.put("images", record)
 
