@@ -135,6 +135,10 @@ class State:
         self.data.update(loaded)
         for kind in KINDS:
             self.data.setdefault(kind, {})
+        # Pending transitions go back on the clock now, not at start(): a save() before start() (the seed's)
+        # writes the heap back as "pending" and would otherwise drop them.
+        for entry in self.data.get("pending", []):
+            heapq.heappush(self._heap, (entry["at"], next(self._counter), entry))
 
     def save(self, force: bool = False) -> None:
         with self.lock:
@@ -173,9 +177,6 @@ class State:
             self._wake.notify()
 
     def start(self) -> None:
-        with self.lock:
-            for entry in self.data.get("pending", []):
-                heapq.heappush(self._heap, (entry["at"], next(self._counter), entry))
         self._thread = threading.Thread(target=self._run, name="sandbox-transitions", daemon=True)
         self._thread.start()
 
