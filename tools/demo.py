@@ -1,0 +1,315 @@
+"""``make demo``: the whole product on this machine, on 127.0.0.1, until Ctrl-C.
+
+Starts, with ``backend.launch`` (the same launchers the tests use):
+
+1. Redis, the Celery broker: its own, on a free port (the one of a previous run if it is still up);
+2. the embedded cloud (``python -m backend.sandbox --seed demo``), state under ``.demo/cloud`` so volumes, servers
+   and images survive a restart of the demo;
+3. one proxy worker per availability zone (Celery, queue ``proxy.<az>``), each seeing the device view of its proxy
+   server in the embedded cloud;
+4. Horizon with the plugin, logging in through the embedded cloud's Keystone.
+
+Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. Ctrl-C (or
+SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start from scratch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO_ROOT)
+
+from backend.launch import (  # noqa: E402 - after the path setup: run as a script from anywhere
+    HorizonProcess,
+    ManagedProcess,
+    RedisProcess,
+    SandboxProcess,
+    WorkerProcess,
+)
+from backend.sandbox import seed  # noqa: E402
+
+
+class Stop(Exception):
+    """Ctrl-C or SIGTERM: stop what the demo runs."""
+
+
+def _interrupt(signum, frame):
+    raise Stop()
+
+
+def port_free(port: int | None) -> bool:
+    if not port:
+        return False
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def previous_port(endpoints: dict, key: str) -> int | None:
+    """The port a service had in the previous run, when it is free again (so bookmarks keep working)."""
+    port = endpoints.get("ports", {}).get(key)
+    return port if port_free(port) else None
+
+
+class AdoptedRedis(RedisProcess):
+    """The demo's Redis from a previous run that is still up: used again, and stopped with the rest."""
+
+    def __init__(self, work_dir: str, port: int, pid: int):
+        super().__init__(work_dir, port=port)
+        self.pid = pid
+
+    def start(self, timeout: float = 20) -> AdoptedRedis:
+        return self
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except OSError:
+            return False
+        return True
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.alive():
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        deadline = time.time() + timeout
+        while self.alive() and time.time() < deadline:
+            time.sleep(0.1)
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def stop_leftovers(record_path: str) -> None:
+    """Stop the processes a previous run left behind when it was killed outright (its children run in their own
+    sessions): two embedded clouds on one state dir would overwrite each other's state."""
+    try:
+        with open(record_path) as handle:
+            leftovers = json.load(handle)
+    except (OSError, ValueError):
+        return
+    for entry in leftovers:
+        if _cmdline(entry["pid"])[:len(entry["argv"])] != [arg.encode() for arg in entry["argv"]]:
+            continue  # gone, or the pid now belongs to another program
+        print(f"Stopping {entry['name']} left over from a previous run (pid {entry['pid']})")
+        try:
+            os.killpg(entry["pid"], signal.SIGTERM)
+        except OSError:
+            continue
+        deadline = time.time() + 10
+        while _cmdline(entry["pid"]) and time.time() < deadline:
+            time.sleep(0.1)
+    os.unlink(record_path)
+
+
+def record_processes(record_path: str, running: list[ManagedProcess]) -> None:
+    entries = [{"name": process.name, "pid": process.process.pid, "argv": process.argv[:3]}
+               for process in running if process.process is not None and process.name != "redis"]
+    with open(record_path, "w") as handle:
+        json.dump(entries, handle)
+
+
+def _redis_dir(port: int) -> str | None:
+    """The working directory of the Redis on ``port`` (``CONFIG GET dir``): tells the demo's own from others."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$3\r\ndir\r\n")
+            reply = sock.recv(4096).split(b"\r\n")
+    except OSError:
+        return None
+    # *2 / $3 / dir / $N / <path>
+    return reply[4].decode() if len(reply) > 4 and reply[2] == b"dir" else None
+
+
+def start_redis(redis_dir: str, endpoints: dict) -> RedisProcess:
+    pid_file = os.path.join(redis_dir, "redis.json")
+    try:
+        with open(pid_file) as handle:
+            previous = json.load(handle)
+        # redis-server rewrites its command line, so ask the server itself where it works.
+        if _cmdline(previous["pid"]) and _redis_dir(previous["port"]) == os.path.realpath(redis_dir):
+            print(f"Redis from a previous demo run is still up (pid {previous['pid']}): using it")
+            return AdoptedRedis(redis_dir, previous["port"], previous["pid"])
+    except (OSError, ValueError, KeyError):
+        pass
+    redis = RedisProcess(redis_dir, port=previous_port(endpoints, "redis")).start()
+    with open(pid_file, "w") as handle:
+        json.dump({"pid": redis.process.pid, "port": redis.port}, handle)
+    return redis
+
+
+def proxy_servers(cloud_dir: str) -> dict[str, str]:
+    """``{az: proxy server id}`` from the embedded cloud's state (``meta.proxy_servers``, set by the demo seed)."""
+    try:
+        with open(os.path.join(cloud_dir, "state.json")) as handle:
+            meta = json.load(handle).get("meta", {})
+    except (OSError, ValueError):
+        return {}
+    found = meta.get("proxy_servers") or {}
+    if isinstance(found, list):  # [{"availability_zone"|"az": ..., "id"|"server_id": ...}, ...]
+        found = {item.get("availability_zone") or item.get("az"): item.get("id") or item.get("server_id")
+                 for item in found if isinstance(item, dict)}
+    servers = {}
+    for zone, value in found.items():
+        servers[zone] = (value.get("id") or value.get("server_id")) if isinstance(value, dict) else value
+    return {zone: server for zone, server in servers.items() if zone and server}
+
+
+def ping_workers(redis_url: str, workers: list[WorkerProcess]) -> dict[str, dict]:
+    """Ask each AZ's queue who answers: shows the workers are real and routed by AZ."""
+    from celery import Celery
+
+    client = Celery("demo-control", broker=redis_url, backend=redis_url)
+    client.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+    answers = {}
+    try:
+        for worker in workers:
+            try:
+                answers[worker.availability_zone] = client.send_task("proxy.ping", queue=worker.queue).get(timeout=20)
+            except Exception as error:  # the demo goes on; the worker's log says why
+                answers[worker.availability_zone] = {"error": str(error)}
+    finally:
+        client.close()
+    return answers
+
+
+def write_endpoints(path: str, endpoints: dict) -> None:
+    with open(path + ".tmp", "w") as handle:
+        json.dump(endpoints, handle, indent=2)
+        handle.write("\n")
+    os.replace(path + ".tmp", path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/demo.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--state-dir", default=os.path.join(REPO_ROOT, ".demo"),
+                        help="where the demo keeps its cloud, logs and endpoints (default: .demo/)")
+    parser.add_argument("--transition-delay", type=float, default=0.3,
+                        help="seconds the embedded cloud's status transitions take (default: 0.3)")
+    args = parser.parse_args(argv)
+    state_dir = os.path.abspath(args.state_dir)
+    cloud_dir = os.path.join(state_dir, "cloud")
+    log_dir = os.path.join(state_dir, "logs")
+    endpoints_path = os.path.join(state_dir, "endpoints.json")
+    record_path = os.path.join(state_dir, "processes.json")
+    os.makedirs(log_dir, exist_ok=True)
+    stop_leftovers(record_path)
+    try:
+        with open(endpoints_path) as handle:
+            previous = json.load(handle)
+    except (OSError, ValueError):
+        previous = {}
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    running: list[ManagedProcess] = []
+    status = 0
+    try:
+        started = time.time()
+        redis = start_redis(os.path.join(state_dir, "redis"), previous)
+        running.append(redis)
+        print(f"Redis            {redis.url}")
+
+        sandbox = SandboxProcess(cloud_dir, port=previous_port(previous, "sandbox"), seed="demo",
+                                 transition_delay=args.transition_delay)
+        print("Embedded cloud   starting (the first start builds the demo's ext4 volumes and images) ...", flush=True)
+        running.append(sandbox)
+        sandbox.start(timeout=600)
+        record_processes(record_path, running)
+        print(f"Embedded cloud   {sandbox.url}  (Keystone {sandbox.auth_url})")
+
+        servers = proxy_servers(cloud_dir)
+        workers = []
+        for zone in seed.AVAILABILITY_ZONES:
+            server_id = servers.get(zone, "")
+            if not server_id:
+                print(f"  warning: the embedded cloud names no proxy server for AZ {zone}; its worker runs without one")
+            device_root = os.path.join(cloud_dir, "servers", server_id or f"no-proxy-server-{zone}")
+            worker = WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
+                                   clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service")
+            running.append(worker)
+            workers.append(worker)
+            worker.start(timeout=120)
+            record_processes(record_path, running)
+        for zone, answer in ping_workers(redis.url, workers).items():
+            print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
+
+        horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
+                                 port=previous_port(previous, "horizon"))
+        print("Horizon          starting (the first start collects and compresses its static files) ...", flush=True)
+        running.append(horizon)
+        horizon.start(timeout=600)
+        record_processes(record_path, running)
+
+        users = [{"name": user.name, "password": user.password, "project": user.project, "role": user.role,
+                  "domain": "Default", "cloud": user.cloud} for user in seed.USERS]
+        endpoints = {
+            "horizon": horizon.url + "/",
+            "keystone": sandbox.auth_url,
+            "sandbox": sandbox.url,
+            "redis": redis.url,
+            "clouds_yaml": sandbox.clouds_yaml,
+            "state_dir": state_dir,
+            "workers": {worker.availability_zone: {
+                "queue": worker.queue, "node": worker.node_name, "proxy_server_id": servers.get(
+                    worker.availability_zone, ""), "device_root": worker.env["STORAGE_BACKUP_DEVICE_ROOT"],
+                "pid": worker.process.pid, "log": worker.log_path} for worker in workers},
+            "users": users,
+            "logs": {"redis": redis.log_path, "sandbox": sandbox.log_path, "horizon": horizon.log_path},
+            "ports": {"redis": redis.port, "sandbox": sandbox.port, "horizon": horizon.port},
+        }
+        write_endpoints(endpoints_path, endpoints)
+
+        print()
+        print(f"The demo is up ({time.time() - started:.0f} s). Open Horizon: {horizon.url}/")
+        print()
+        print(f"  {'user':<16} {'password':<24} {'project':<9} role")
+        for user in users:
+            print(f"  {user['name']:<16} {user['password']:<24} {user['project']:<9} {user['role']}")
+        print()
+        print(f"  openstack CLI:  OS_CLIENT_CONFIG_FILE={sandbox.clouds_yaml} openstack --os-cloud sandbox-demo "
+              "server list")
+        print(f"  endpoints:      {endpoints_path}")
+        print(f"  logs:           {log_dir}/, {sandbox.log_path}, {horizon.log_path}")
+        print()
+        print("Ctrl-C stops everything.", flush=True)
+
+        while True:
+            for process in running:
+                if not process.alive():
+                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
+                    status = 1
+                    raise Stop()
+            time.sleep(1)
+    except Stop:
+        pass
+    except Exception as error:  # a start failed: say why, then stop what did start
+        print(f"demo: {error}", file=sys.stderr)
+        status = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        if running:
+            print("\nStopping: " + ", ".join(process.name for process in reversed(running)), flush=True)
+        for process in reversed(running):
+            process.stop()
+        if os.path.exists(record_path):
+            os.unlink(record_path)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
