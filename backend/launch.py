@@ -247,3 +247,94 @@ class HorizonProcess(ManagedProcess):
         wait_for(lambda: http_ok(self.url + "/auth/login/"), timeout, f"Horizon on port {self.port}",
                  process=self.process, log_path=self.log_path, interval=0.2)
         return self
+
+
+def control_env(data_dir: str, broker_url: str, clouds_yaml: str | None = None, cloud: str = "sandbox-service",
+                database_url: str | None = None, extra: dict | None = None) -> dict:
+    """The environment of the control plane's processes (REST API, control worker, beat): one catalog, one broker,
+    the backup service account from ``clouds_yaml``/``cloud`` (the sandbox writes both)."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "STORAGE_BACKUP_DATA_DIR": os.path.abspath(data_dir),
+        "STORAGE_BACKUP_BROKER_URL": broker_url,
+        "PYTHONUNBUFFERED": "1",
+    })
+    if clouds_yaml:
+        env.update(OS_CLIENT_CONFIG_FILE=clouds_yaml, STORAGE_BACKUP_CLOUD=cloud)
+    if database_url:
+        env["STORAGE_BACKUP_DATABASE_URL"] = database_url
+    env.update(extra or {})
+    return env
+
+
+class ControlApiProcess(ManagedProcess):
+    """The REST API (``python -m backend.rest --migrate``) on a free loopback port; applies migrations first."""
+
+    name = "control-api"
+
+    def __init__(self, env: dict, log_dir: str, port: int | None = None, python: str | None = None):
+        self.port = port or free_port()
+        self.endpoint_file = os.path.join(log_dir, f"control-api-{self.port}.json")
+        argv = [python or sys.executable, "-m", "backend.rest", "--port", str(self.port), "--migrate",
+                "--endpoint-file", self.endpoint_file]
+        super().__init__(argv, os.path.join(log_dir, "control-api.log"), env=env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ControlApiProcess:
+        if os.path.exists(self.endpoint_file):
+            os.unlink(self.endpoint_file)
+        super().start()
+        wait_for(lambda: os.path.exists(self.endpoint_file) and http_ok(self.url + "/v1/"), timeout,
+                 f"storage backup API on port {self.port}", process=self.process, log_path=self.log_path)
+        return self
+
+
+class ControlWorkerProcess(ManagedProcess):
+    """The control worker: ``celery -A backend.control.worker worker -Q control`` (scheduler, retention, sweeper,
+    heartbeats, job tracking). Run the catalog migrations first (the API process does)."""
+
+    name = "control-worker"
+
+    def __init__(self, env: dict, log_dir: str, concurrency: int = 2, python: str | None = None):
+        argv = [python or sys.executable, "-m", "celery", "-A", "backend.control.worker", "worker", "-Q", "control",
+                "-n", "control@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, "control-worker.log"), env=env)
+
+    def start(self, timeout: float = 60) -> ControlWorkerProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, "control worker",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+class ControlBeatProcess(ManagedProcess):
+    """celery beat feeding the control queue (tick, heartbeat, retention, sweeper; periods from the env)."""
+
+    name = "control-beat"
+
+    def __init__(self, env: dict, log_dir: str, python: str | None = None):
+        schedule = os.path.join(env.get("STORAGE_BACKUP_DATA_DIR", log_dir), "beat-schedule")
+        argv = [python or sys.executable, "-m", "celery", "-A", "backend.control.worker", "beat", "--schedule",
+                schedule, "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, "control-beat.log"), env=env)
+
+    def start(self, timeout: float = 60) -> ControlBeatProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b"beat: Starting"), timeout, "celery beat",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+def _logged(path: str, offset: int, marker: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return marker in handle.read()
+    except OSError:
+        return False

@@ -1,0 +1,144 @@
+"""Fixtures of the control plane's tests (imported by tests/control and tests/rest conftests).
+
+Real processes throughout: the REST API (``ControlApiProcess``), the control worker, a stand-in proxy worker
+(``tests.control.fake_proxy``) and the real ``proxy.ping`` worker, over the session's Redis and embedded cloud.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+
+from backend.launch import ControlApiProcess, ControlWorkerProcess, ManagedProcess, _logged, control_env, wait_for
+from tests.control import plane
+
+USERS = ("demo-member", "demo-reader", "alt-member", "admin")
+
+
+@pytest.fixture(autouse=True)
+def catalog_access(request):
+    """pytest-django blocks the database outside ``django_db`` tests; these tests share a live catalog instead."""
+    try:
+        blocker = request.getfixturevalue("django_db_blocker")
+    except pytest.FixtureLookupError:
+        yield
+        return
+    if blocker is None:
+        yield
+        return
+    with blocker.unblock():
+        yield
+
+
+def point_settings_at(redis_url: str, clouds_yaml: str, cloud: str = "sandbox-service") -> None:
+    """The in-process service layer uses the same broker and service account as the processes."""
+    from django.conf import settings
+
+    from backend.services import bus
+    from backend.services import cloud as cloud_module
+
+    settings.BROKER_URL = settings.RESULT_URL = redis_url
+    settings.KEYSTONE["cloud"] = cloud
+    os.environ["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
+    bus.celery_app.cache_clear()
+    bus.redis_client.cache_clear()
+    cloud_module.reset_session()
+
+
+@dataclass
+class ControlPlane:
+    sandbox: object
+    redis_url: str
+    env: dict
+    log_dir: str
+    api: ControlApiProcess
+    destination_id: str = ""
+    _clients: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    def client(self, user: str = "demo-member"):
+        from backend.client import BackupClient
+
+        if user not in self._clients:
+            self._clients[user] = BackupClient(self.sandbox.session(user), endpoint=self.url)
+        return self._clients[user]
+
+    def token(self, user: str) -> str:
+        return self.client(user).session.get_token()
+
+    def project_id(self, user: str) -> str:
+        return self.client(user).session.get_project_id()
+
+
+@pytest.fixture(scope="session")
+def control_plane(redis_server, sandbox, tmp_path_factory):
+    state = plane.configure()
+    log_dir = str(tmp_path_factory.mktemp("control-logs"))
+    point_settings_at(redis_server.url, sandbox.clouds_yaml)
+    env = control_env(state["env"]["STORAGE_BACKUP_DATA_DIR"], redis_server.url, sandbox.clouds_yaml,
+                      database_url=state["env"].get("STORAGE_BACKUP_DATABASE_URL"), extra=state["env"])
+    with ControlApiProcess(env, log_dir).start() as api:
+        handle = ControlPlane(sandbox, redis_server.url, env, log_dir, api)
+        repo = tmp_path_factory.mktemp("repository")
+        handle.destination_id = handle.client("admin").destination_create(name="shared-fs", path=str(repo))["id"]
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def control_worker(control_plane):
+    with ControlWorkerProcess(control_plane.env, control_plane.log_dir).start() as worker:
+        yield worker
+
+
+class FakeProxyProcess(ManagedProcess):
+    """``tests.control.fake_proxy`` as a real Celery worker consuming ``proxy.<az>``."""
+
+    def __init__(self, env: dict, log_dir: str, availability_zone: str = "nova"):
+        self.queue = f"proxy.{availability_zone}"
+        worker_env = dict(env, STORAGE_BACKUP_PROXY_AZ=availability_zone)
+        argv = [sys.executable, "-m", "celery", "-A", "tests.control.fake_proxy", "worker", "-Q", self.queue,
+                "-n", f"fake-proxy-{availability_zone}-{uuid.uuid4().hex[:6]}@%h", "--concurrency", "2",
+                "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, f"fake-proxy-{availability_zone}.log"), env=worker_env)
+
+    def start(self, timeout: float = 60) -> FakeProxyProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, f"fake proxy on {self.queue}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+@pytest.fixture(scope="session")
+def fake_proxy(control_plane):
+    """A stand-in proxy in AZ ``nova`` that the control plane has seen (heartbeat recorded)."""
+    from backend.control import heartbeat
+
+    with FakeProxyProcess(control_plane.env, control_plane.log_dir, "nova").start() as worker:
+        answered = heartbeat.beat(wait=15, zones=["nova"])
+        assert answered["nova"], "the fake proxy did not answer proxy.ping"
+        yield worker
+
+
+def keep_proxy_up(zone: str = "nova") -> None:
+    """Refresh the heartbeat of the zone's proxies (the tests' down-after is a few seconds)."""
+    from backend.control import heartbeat
+
+    heartbeat.beat(wait=10, zones=[zone])
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.2, what: str = "condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
