@@ -1,0 +1,94 @@
+"""Stock Horizon pages and the plugin's panel, in a real headless Chromium, against the embedded cloud.
+
+A page passes when a person would see nothing wrong: no Horizon error message, no JavaScript console error, no
+uncaught exception, no error page. Screenshots: test-artifacts/browser/.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _servers(sandbox, user: str) -> list[dict]:
+    session = sandbox.session(user)
+    response = session.get("/servers/detail", endpoint_filter={"service_type": "compute", "interface": "public"})
+    return response.json()["servers"]
+
+
+def _assert_clean(report) -> None:
+    assert not report.errors, "the page shows a problem:\n" + report.explain()
+
+
+def test_login_page_renders_and_logs_in(browser_user):
+    member = browser_user("demo-member")
+    _assert_clean(member.login_report)
+    assert "/auth/login" not in member.page.url
+
+
+@pytest.mark.parametrize(("path", "artifact"), [
+    ("/project/", "project-overview"),
+    ("/project/instances/", "project-instances"),
+    ("/project/volumes/", "project-volumes"),
+    ("/project/snapshots/", "project-snapshots"),
+    ("/project/images", "project-images"),
+])
+def test_stock_project_pages_render_cleanly(browser_user, path, artifact):
+    _assert_clean(browser_user("demo-member").visit(path, artifact))
+
+
+def test_instance_detail_renders_cleanly(browser_user, demo_sandbox):
+    assert _servers(demo_sandbox, "demo-member"), "the demo seed has no instance in project demo"
+    member = browser_user("demo-member")
+    _assert_clean(member.visit("/project/instances/", "instance-list-for-detail"))
+    report = member.click_through("#instances a[href*='/project/instances/'][href$='/']", "instance-detail")
+    _assert_clean(report)
+    assert "/project/instances/" in report.url and report.url.rstrip("/") != member.horizon.url + "/project/instances"
+
+
+def test_volume_detail_renders_cleanly(browser_user):
+    member = browser_user("demo-member")
+    _assert_clean(member.visit("/project/volumes/", "volume-list-for-detail"))
+    report = member.click_through("#volumes a[href*='/project/volumes/'][href$='/']", "volume-detail")
+    _assert_clean(report)
+    assert "/project/volumes/" in report.url
+
+
+def test_admin_sees_identity_projects(browser_user):
+    report = browser_user("admin").visit("/identity/", "identity-projects")
+    _assert_clean(report)
+    page = browser_user("admin").page
+    for project in ("admin", "service", "demo", "alt"):
+        assert page.locator("#tenants td", has_text=project).count() >= 1, f"project {project} not listed"
+
+
+def test_demo_member_sees_the_backup_group_and_protected_instances(browser_user, demo_sandbox):
+    servers = _servers(demo_sandbox, "demo-member")
+    assert servers, "the demo seed has no instance in project demo"
+    member = browser_user("demo-member")
+    report = member.visit("/project/protected_instances/", "protected-instances-demo")
+    _assert_clean(report)
+    page = member.page
+    assert page.locator("#sidebar-accordion a", has_text="Backup").count() == 1
+    assert page.locator("#sidebar-accordion a", has_text="Protected Instances").count() == 1
+    rows = page.locator("#protected_instances tbody tr")
+    names = sorted(row.locator("td").first.inner_text().strip() for row in rows.all())
+    assert names == sorted(server["name"] for server in servers)
+    for server in servers:
+        row = page.locator(f"#protected_instances tr[data-object-id='{server['id']}']")
+        assert row.count() == 1
+        assert "Not protected" in row.inner_text()
+        assert server["OS-EXT-AZ:availability_zone"] in row.inner_text()
+
+
+def test_alt_member_does_not_see_demo_instances(browser_user, demo_sandbox):
+    demo_names = {server["name"] for server in _servers(demo_sandbox, "demo-member")}
+    alt_servers = _servers(demo_sandbox, "alt-member")
+    assert demo_names and alt_servers, "the demo seed has instances in both demo and alt"
+    member = browser_user("alt-member")
+    report = member.visit("/project/protected_instances/", "protected-instances-alt")
+    _assert_clean(report)
+    rows = member.page.locator("#protected_instances tbody tr")
+    shown = {row.locator("td").first.inner_text().strip() for row in rows.all()}
+    assert shown == {server["name"] for server in alt_servers}
+    assert not shown & demo_names
