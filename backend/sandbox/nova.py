@@ -1,7 +1,15 @@
-"""Nova v2.1 of the embedded cloud (microversions 2.1-2.96)."""
+"""Nova v2.1 of the embedded cloud (microversions 2.1-2.96).
+
+This module holds the service, the version documents and the seed; the API is split by subject:
+``nova_servers`` (servers, metadata, tags, build and delete), ``nova_volumes`` (volume attachments and block
+device mappings), ``nova_actions`` (server actions incl. ``createImage``, instance actions, interfaces, consoles)
+and ``nova_resources`` (flavors, keypairs, availability zones, limits, quotas, usage, services, hypervisors,
+server groups). ``nova_common`` has what they share.
+"""
 from __future__ import annotations
 
 from backend.sandbox.http import Call, Microversions, Service
+from backend.sandbox.state import State
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 96)
@@ -26,3 +34,14 @@ def version_v21(call: Call):
     body = _version(call, "v2.1", "CURRENT", "2.96", "2.1")
     body["media-types"] = [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]
     return 200, {"version": body}
+
+
+def seed_base(state: State) -> None:
+    """Idempotent: the flavors every sandbox has (availability zones are the compute hosts, see nova_common)."""
+    with state.lock:
+        nova_resources.seed_flavors(state)
+        state.touch()
+
+
+# The API (routes and transitions register on import). Kept last: those modules import ``compute`` from here.
+from backend.sandbox import nova_actions, nova_resources, nova_servers, nova_volumes  # noqa: E402,F401
