@@ -9,7 +9,7 @@ VENV := .venv
 TOX := $(VENV)/bin/tox
 TOX_ENVS ?= pep8,py3,browser
 
-.PHONY: bootstrap demo test pep8 py3 browser lint clean-demo
+.PHONY: bootstrap demo test pep8 py3 browser lint messages clean-demo
 
 bootstrap:
 	@bash tools/bootstrap.sh
@@ -28,6 +28,11 @@ pep8 py3 browser: bootstrap
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
+
+# Translatable strings of the plugin -> locale/django.pot (see locale/README.md).
+messages: bootstrap
+	$(VENV)/bin/pybabel extract -F locale/babel-django.cfg --no-location --sort-output --project storage-backup-dashboard \
+		-k gettext_lazy -k pgettext_lazy:1c,2 -k ngettext_lazy:1,2 -k _ -o locale/django.pot storage_backup_dashboard enabled
 
 # The demo's state (cloud, volumes, sessions) lives in .demo/; this starts the next demo from scratch.
 clean-demo:
