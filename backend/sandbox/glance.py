@@ -113,12 +113,41 @@ def finish_upload(state: State, image_id: str, size: int, md5: str, sha512: str)
 
 
 def hash_file(path: str) -> tuple[int, str, str]:
-    md5, sha512, size = hashlib.md5(usedforsecurity=False), hashlib.sha512(), 0
+    """Size, md5 and sha512 of a file. Holes are hashed from a zero buffer instead of being read."""
+    md5, sha512 = hashlib.md5(usedforsecurity=False), hashlib.sha512()
+    zeros = bytes(HASH_CHUNK)
+
+    def feed(data) -> None:
+        md5.update(data)
+        sha512.update(data)
+
+    def feed_zeros(length: int) -> None:
+        while length > 0:
+            step = min(length, HASH_CHUNK)
+            feed(zeros if step == HASH_CHUNK else zeros[:step])
+            length -= step
+
     with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            md5.update(chunk)
-            sha512.update(chunk)
-            size += len(chunk)
+        size = os.fstat(handle.fileno()).st_size
+        position = 0
+        while position < size:
+            try:
+                data_start = os.lseek(handle.fileno(), position, os.SEEK_DATA)
+            except OSError:  # ENXIO: the rest is a hole
+                data_start = size
+            feed_zeros(data_start - position)
+            if data_start >= size:
+                break
+            data_end = os.lseek(handle.fileno(), data_start, os.SEEK_HOLE)
+            handle.seek(data_start)
+            remaining = data_end - data_start
+            while remaining > 0:
+                chunk = handle.read(min(HASH_CHUNK, remaining))
+                if not chunk:
+                    break
+                feed(chunk)
+                remaining -= len(chunk)
+            position = data_end
     return size, md5.hexdigest(), sha512.hexdigest()
 
 
