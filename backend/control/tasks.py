@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from backend.control import heartbeat, retention, scheduler, sweeper
-from backend.control.worker import app
+from backend.control.worker import CONTROL, app
 from backend.services import assignments, dispatch, tracking
 from backend.services.errors import ServiceError
 
@@ -34,7 +34,8 @@ def sync_jobs() -> dict:
 
 @app.task(name="control.heartbeat")
 def beat(wait: float = 10.0) -> dict:
-    answered = heartbeat.beat(wait=wait)
+    # Never wait longer than the period: a silent AZ must not pile heartbeats up behind it.
+    answered = heartbeat.beat(wait=min(wait, max(CONTROL["heartbeat_seconds"] * 0.8, 0.5)))
     submitted = dispatch.dispatch_ready()  # a proxy that came back takes its AZ's waiting jobs at once
     return {"answered": answered, "submitted": submitted}
 

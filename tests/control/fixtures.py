@@ -13,13 +13,21 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from backend.launch import ControlApiProcess, ControlWorkerProcess, ManagedProcess, _logged, control_env, wait_for
+from backend.launch import (
+    ControlApiProcess,
+    ControlBeatProcess,
+    ControlWorkerProcess,
+    ManagedProcess,
+    _logged,
+    control_env,
+    wait_for,
+)
 from tests.control import plane
 
 USERS = ("demo-member", "demo-reader", "alt-member", "admin")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def catalog_access(request):
     """pytest-django blocks the database outside ``django_db`` tests; these tests share a live catalog instead."""
     try:
@@ -93,7 +101,9 @@ def control_plane(redis_server, sandbox, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def control_worker(control_plane):
-    with ControlWorkerProcess(control_plane.env, control_plane.log_dir).start() as worker:
+    """The control worker and celery beat feeding it (tick and heartbeat every second in the tests)."""
+    with ControlWorkerProcess(control_plane.env, control_plane.log_dir).start() as worker, \
+            ControlBeatProcess(control_plane.env, control_plane.log_dir).start():
         yield worker
 
 

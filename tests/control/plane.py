@@ -80,7 +80,7 @@ def configure() -> dict:
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "STORAGE_BACKUP_DATA_DIR": os.path.join(work, "data"),
         # Short periods so heartbeat and retry behaviour shows within a test.
-        "STORAGE_BACKUP_PROXY_DOWN_AFTER": "4",
+        "STORAGE_BACKUP_PROXY_DOWN_AFTER": "5",
         "STORAGE_BACKUP_RETRY_BACKOFF": "0.5",
         "STORAGE_BACKUP_TICK_SECONDS": "1",
         "STORAGE_BACKUP_HEARTBEAT_SECONDS": "1",
