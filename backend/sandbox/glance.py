@@ -9,15 +9,62 @@ Contract (see /work/brief/BRIEF.md), used by nova.py (``createImage``) and cinde
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import html
+import json
 import os
 import time
+from http import HTTPStatus
+
+from werkzeug.wrappers import Response
 
 from backend.sandbox.blockdev import sparse_copy
-from backend.sandbox.http import ApiError, Service, glance_error_body
+from backend.sandbox.http import ApiError, Call, Service, glance_error_body
 from backend.sandbox.state import State, new_id
 
-image = Service("image", "/image", error_body=glance_error_body)
+
+def webob_error(call: Call, error: ApiError) -> Response:
+    """An error the way Glance's webob renders it: HTML, JSON or plain text, by the request's Accept header.
+
+    python-glanceclient parses all three (and expects a JSON error to be webob's flat one only when it asked for
+    JSON), so handler errors go out like this rather than in the Nova style of the other services."""
+    phrase = HTTPStatus(error.status).phrase
+    status_line = f"{error.status} {phrase}"
+    accept = call.request.headers.get("Accept", "")
+    headers = dict(error.headers)
+    if "html" in accept:
+        body = (f"<html>\n <head>\n  <title>{status_line}</title>\n </head>\n <body>\n  <h1>{status_line}</h1>\n"
+                f"  {html.escape(error.message)}<br /><br />\n\n\n\n </body>\n</html>")
+        return Response(body, status=error.status, headers=headers, content_type="text/html; charset=UTF-8")
+    if "application/json" in accept:
+        return Response(json.dumps(glance_error_body(error)), status=error.status, headers=headers,
+                        content_type="application/json")
+    return Response(f"{status_line}\n\n{error.message}\n\n   ", status=error.status, headers=headers,
+                    content_type="text/plain; charset=UTF-8")
+
+
+class GlanceService(Service):
+    """A ``Service`` whose handlers' errors are rendered as Glance (webob) renders them."""
+
+    def route(self, path: str, methods="GET", public: bool = False, locked: bool = True):
+        register = super().route(path, methods, public=public, locked=locked)
+
+        def wrap(fn):
+            @functools.wraps(fn)
+            def handler(call: Call, **url_args):
+                try:
+                    return fn(call, **url_args)
+                except ApiError as error:
+                    return webob_error(call, error)
+
+            register(handler)
+            return fn
+
+        return wrap
+
+
+image = GlanceService("image", "/image", error_body=glance_error_body)
 
 DISK_FORMATS = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
 CONTAINER_FORMATS = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed")
