@@ -323,7 +323,7 @@ def _server_rebuild(state: State, server_id: str, action_id: str | None = None) 
             return
         source = state.blocks.image_path(server["image_ref"])
         target = state.blocks.root_disk_path(server_id)
-        size = server["flavor"]["disk"] * GIB
+        size = server["flavor"]["disk"] * GIB or None
     state.blocks.clone(source, target, size)
     with state.lock:
         server = state.get("servers", server_id)

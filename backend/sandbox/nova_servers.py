@@ -517,10 +517,12 @@ def _resolve_networks(call: Call, body: dict, project_id: str) -> list[dict]:
     if requested == "none":
         return []
     if requested == "auto":
-        candidates = [n for n in neutron.networks_available_to(state, project_id)
-                      if n["project_id"] == project_id and not n["router:external"]]
+        # the project's own networks first (the shared public network is external: a tenant cannot plug into
+        # it, an admin can -- Nova's network:attach_external_network policy)
+        available = neutron.networks_available_to(state, project_id)
+        candidates = [n for n in available if n["project_id"] == project_id and not n["router:external"]]
         if not candidates:
-            candidates = [n for n in neutron.networks_available_to(state, project_id) if not n["router:external"]]
+            candidates = [n for n in available if call.ctx.is_admin or not n["router:external"]]
         if not candidates:
             raise ApiError(400, f"Unable to automatically allocate a network for project {project_id}")
         if len(candidates) > 1:
@@ -689,6 +691,8 @@ def create_server(call: Call, body: dict) -> list[dict]:
                             "mapping combination is not valid.")
     if image_booted:
         bdms = [b for b in bdms if not (b["source_type"] == "image" and b["destination_type"] == "local")]
+        if flavor["disk"] == 0 and not ctx.is_admin:
+            raise ApiError(403, "Only volume-backed servers are allowed for flavors with zero disk.")
         if flavor["disk"] and image.get("size") and image["size"] > flavor["disk"] * GIB:
             raise ApiError(400, f"Flavor's disk is too small for requested image. Flavor disk is "
                                 f"{flavor['disk'] * GIB} bytes, image is {image['size']} bytes.")
@@ -933,7 +937,7 @@ def _server_build(state: State, server_id: str, attempt: int = 0) -> None:
         if server.get("image_ref"):
             copy_from = state.blocks.image_path(server["image_ref"])
             copy_to = state.blocks.root_disk_path(server_id)
-            size = server["flavor"]["disk"] * GIB
+            size = server["flavor"]["disk"] * GIB or None  # a zero-disk flavor: the image's own size
         state.touch()
     if copy_from:
         try:
@@ -1243,3 +1247,40 @@ def show_ips(call: Call, server_id: str, network_label: str):
     if network_label not in addresses:
         raise ApiError(404, "Instance is not a member of specified network")
     return 200, {network_label: addresses[network_label]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# model entry point for seeds and other services (no HTTP request)
+
+
+def boot_server(state: State, *, user_id: str, project_id: str, name: str, flavor_id: str,
+                image_id: str | None = None, block_device_mapping_v2: list[dict] | None = None,
+                networks: str | list[dict] = "auto", availability_zone: str | None = None,
+                metadata: dict | None = None, key_name: str | None = None, security_groups: list[str] | None = None,
+                microversion: tuple[int, int] = (2, 96)) -> dict:
+    """Create a server as ``user_id`` would with ``POST /servers`` (call with the state lock held); BUILD."""
+    from backend.sandbox.http import Context
+    from backend.sandbox.keystone import user_roles_on
+
+    user = state.get("users", user_id)
+    project = state.get("projects", project_id)
+    if user is None or project is None:
+        raise ApiError(400, f"Unknown user {user_id} or project {project_id}.")
+    roles = [r["name"] for r in user_roles_on(state, user_id, project_id=project_id)]
+    ctx = Context(token_id="", user_id=user_id, user_name=user["name"], project_id=project_id,
+                  project_name=project["name"], domain_id=None, roles=roles)
+    call = Call(request=None, state=state, service=compute, base_url="", ctx=ctx, microversion=microversion)
+    body: dict = {"name": name, "flavorRef": flavor_id, "networks": networks}
+    if image_id:
+        body["imageRef"] = image_id
+    if block_device_mapping_v2:
+        body["block_device_mapping_v2"] = block_device_mapping_v2
+    if availability_zone:
+        body["availability_zone"] = availability_zone
+    if metadata:
+        body["metadata"] = metadata
+    if key_name:
+        body["key_name"] = key_name
+    if security_groups:
+        body["security_groups"] = [{"name": group} for group in security_groups]
+    return create_server(call, body)[0]
