@@ -1,0 +1,347 @@
+"""The backup pipeline for one volume: read -> change detection -> keyed hash -> compress/encrypt -> pack.
+
+The calling thread reads large batches (4 MiB) into a fixed set of reused buffers, computes xxh3-128 per block,
+and decides per block: unchanged since the previous restore point (take its chunk id), all zero (mark it), or
+changed (hand the block to a worker). Workers compute the keyed BLAKE3 id, skip chunks the repository already
+has, and compress, encrypt and append the rest to the current pack; BLAKE3, zstd, AES-GCM and file writes all
+release the GIL, so the stages overlap on every core. Because a batch's buffer returns to the pool only when its
+blocks are stored, at most ``buffers x 4 MiB`` of volume data is in memory, whatever the volume size.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import xxhash
+
+from .block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader, encode_root
+from .chunk_id import ZERO_ID
+from .errors import BackupCancelled, InvalidRequest, VolumeNotFound
+from .format import CHUNK_DATA
+from .restore_point import RestorePoint, VolumeEntry
+from .volume_io import VolumeSource
+
+if TYPE_CHECKING:
+    from .writer import RestorePointWriter
+
+READ_SIZE = 4 * 1024 * 1024
+PROGRESS_INTERVAL = 0.25
+
+
+def default_workers() -> int:
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+class _Segment:
+    __slots__ = ("ids", "number", "pending", "read_done", "sums")
+
+    def __init__(self, number: int, blocks: int) -> None:
+        self.number = number
+        self.ids = bytearray(blocks * 32)
+        self.sums = bytearray(blocks * 16)
+        self.pending = 0
+        self.read_done = False
+
+
+def _merge_extents(extents, size: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for offset, length in sorted((int(o), int(n)) for o, n in extents):
+        if length <= 0:
+            continue
+        if offset < 0:
+            raise InvalidRequest(f"changed extent at negative offset {offset}")
+        end = min(offset + length, size)
+        if offset >= size:
+            continue
+        if merged and offset <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((offset, end))
+    return merged
+
+
+class VolumeBackup:
+    def __init__(self, writer: RestorePointWriter, key: str, source, *, size: int | None, strategy: str,
+                 previous: RestorePoint | None, changed_extents, progress, cancel, block_size: int,
+                 detect_holes: bool = True, workers: int | None = None) -> None:
+        self.writer = writer
+        self.repository = writer.repository
+        self.key = key
+        self.source_spec = source
+        self.requested_size = size
+        self.strategy = strategy
+        self.previous = previous
+        self.changed_extents = changed_extents
+        self.progress = progress
+        self.cancel = cancel
+        self.block_size = block_size
+        self.detect_holes = detect_holes
+        self.workers = workers or default_workers()
+        self.segment_blocks = self.repository.config.segment_blocks
+        if block_size <= 0 or block_size % 4096 or block_size > 16 * 1024 * 1024:
+            raise InvalidRequest(f"block size {block_size} must be a multiple of 4096 up to 16 MiB")
+        self.notes: list[str] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._jobs = 0
+        self._error: BaseException | None = None
+        self._segments: dict[int, _Segment] = {}
+        self._next_final = 0
+        self._manifest_segments: list[bytes] = []
+        self._checksum_segments: list[bytes] = []
+        self.stats = {"bytes_total": 0, "bytes_read": 0, "bytes_zero": 0, "bytes_unchanged": 0, "bytes_new": 0,
+                      "bytes_deduplicated": 0, "bytes_stored": 0, "blocks_total": 0, "blocks_new": 0}
+
+    # -- setup --------------------------------------------------------------------------------------------------
+
+    def _previous_maps(self, size: int):
+        previous = self.previous
+        wants_previous = self.strategy == "incremental" or self.changed_extents is not None
+        if previous is None or not wants_previous:
+            if self.changed_extents is not None:
+                raise InvalidRequest("changed_extents needs the previous restore point the extents are relative to")
+            if self.strategy == "incremental":
+                self.notes.append("no previous restore point: full backup")
+            return None, None, None
+        try:
+            entry = previous.volume(self.key)
+        except VolumeNotFound:
+            if self.changed_extents is not None:
+                raise InvalidRequest(f"restore point {previous.id} has no volume {self.key!r} to apply changed "
+                                     f"extents to") from None
+            self.notes.append(f"restore point {previous.id} has no volume {self.key!r}: full backup")
+            return None, None, None
+        if entry.block_size != self.block_size:
+            if self.changed_extents is not None:
+                raise InvalidRequest(f"restore point {previous.id} used block size {entry.block_size}, this backup "
+                                     f"{self.block_size}: changed extents cannot be applied")
+            self.notes.append(f"block size changed from {entry.block_size} to {self.block_size} since restore point "
+                              f"{previous.id}: full backup")
+            return None, None, None
+        read_chunk = self.repository.read_chunk
+        manifest = BlockMapReader(read_chunk, bytes.fromhex(entry.manifest), MANIFEST)
+        checksums = BlockMapReader(read_chunk, bytes.fromhex(entry.checksum_map), CHECKSUM_MAP)
+        if entry.size < size:
+            self.notes.append(f"volume {self.key} grew from {entry.size} to {size} bytes since restore point "
+                              f"{previous.id}: incremental over the first {entry.size} bytes, full over the rest")
+        elif entry.size > size:
+            self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
+                              f"{previous.id}: incremental over its new size")
+        return entry, manifest, checksums
+
+    # -- the pipeline -------------------------------------------------------------------------------------------
+
+    def run(self) -> VolumeEntry:
+        started = time.monotonic()
+        with VolumeSource(self.source_spec, self.requested_size, self.detect_holes) as source:
+            size = source.size
+            previous_entry, previous_manifest, previous_sums = self._previous_maps(size)
+            executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"backup-{self.key[:12]}")
+            try:
+                self._read_all(source, size, previous_manifest, previous_sums, executor)
+            finally:
+                with self._idle:
+                    while self._jobs:
+                        self._idle.wait()
+                executor.shutdown(wait=True)
+            if self._error is not None:
+                raise self._error
+            self._finalize_ready(force=True)
+        manifest_root, stored_a = self.writer.store_meta(encode_root(
+            MANIFEST, size, self.block_size, self.segment_blocks, self._manifest_segments))
+        checksum_root, stored_b = self.writer.store_meta(encode_root(
+            CHECKSUM_MAP, size, self.block_size, self.segment_blocks, self._checksum_segments))
+        self.stats["bytes_stored"] += stored_a + stored_b
+        duration = time.monotonic() - started
+        self.stats["duration"] = round(duration, 3)
+        self.stats["bytes_total"] = size
+        if self.progress is not None:
+            self.progress(size, self.stats["bytes_stored"], size)
+        strategy = "full" if previous_entry is None else (
+            "changed-extents" if self.changed_extents is not None else "incremental")
+        return VolumeEntry(key=self.key, size=size, block_size=self.block_size, manifest=manifest_root.hex(),
+                           checksum_map=checksum_root.hex(), strategy=strategy,
+                           parent=self.previous.id if previous_entry is not None else None,
+                           stats=dict(self.stats), notes=list(self.notes))
+
+    def _read_all(self, source: VolumeSource, size: int, previous_manifest, previous_sums, executor) -> None:
+        block_size = self.block_size
+        segment_blocks = self.segment_blocks
+        batch_blocks = max(1, READ_SIZE // block_size)
+        blocks = -(-size // block_size)
+        self.stats["blocks_total"] = blocks
+        buffers: queue.Queue = queue.Queue()
+        for _ in range(self.workers * 2 + 1):
+            buffers.put(bytearray(batch_blocks * block_size))
+        self._buffers = buffers
+        zero_block = bytes(block_size)
+        zero_digests = {block_size: xxhash.xxh3_128_digest(zero_block)}
+        tail = size % block_size
+        if tail:
+            zero_digests[tail] = xxhash.xxh3_128_digest(zero_block[:tail])
+        digest = xxhash.xxh3_128_digest
+        previous_blocks = previous_sums.blocks if previous_sums is not None else 0
+        extents = _merge_extents(self.changed_extents, size) if self.changed_extents is not None else None
+        extent_index = 0
+        known = self.writer.known
+        stats = self.stats
+        last_progress = time.monotonic()
+
+        for first in range(0, blocks, batch_blocks):
+            if self.cancel is not None and self.cancel.is_set():
+                raise BackupCancelled(f"backup of volume {self.key} cancelled at byte {first * block_size}")
+            if self._error is not None:
+                raise self._error
+            count = min(batch_blocks, blocks - first)
+            offset = first * block_size
+            length = min(count * block_size, size - offset)
+            # Which blocks of this batch must be read (changed-extents: only those touching an extent, or beyond
+            # the previous size); the others are carried over from the previous maps.
+            if extents is None:
+                needed = None
+            else:
+                needed = []
+                for i in range(count):
+                    block = first + i
+                    start, end = block * block_size, min((block + 1) * block_size, size)
+                    while extent_index < len(extents) and extents[extent_index][1] <= start:
+                        extent_index += 1
+                    touches = extent_index < len(extents) and extents[extent_index][0] < end
+                    needed.append(touches or block >= previous_blocks)
+            reading = needed is None or any(needed)
+            hole = reading and source.is_hole(offset, length)
+            buffer = buffers.get() if reading and not hole else None
+            view = memoryview(buffer) if buffer is not None else None
+            if buffer is not None:
+                if needed is None:
+                    source.read_into(view[:length], offset)
+                    stats["bytes_read"] += length
+                else:
+                    i = 0
+                    while i < count:  # read each run of needed blocks with one call
+                        if not needed[i]:
+                            i += 1
+                            continue
+                        j = i
+                        while j < count and needed[j]:
+                            j += 1
+                        run_start = i * block_size
+                        run_end = min(j * block_size, length)
+                        source.read_into(view[run_start:run_end], offset + run_start)
+                        stats["bytes_read"] += run_end - run_start
+                        i = j
+            todo = []
+            with self._lock:
+                for i in range(count):
+                    block = first + i
+                    number, slot = divmod(block, segment_blocks)
+                    segment = self._segments.get(number)
+                    if segment is None:
+                        segment = self._segments[number] = _Segment(
+                            number, min(segment_blocks, blocks - number * segment_blocks))
+                    start = i * block_size
+                    block_length = min(block_size, length - start)
+                    id_at, sum_at = slot * 32, slot * 16
+                    if needed is not None and not needed[i]:
+                        segment.ids[id_at:id_at + 32] = previous_manifest.record(block)
+                        segment.sums[sum_at:sum_at + 16] = previous_sums.record(block)
+                        stats["bytes_unchanged"] += block_length
+                        continue
+                    if hole:
+                        segment.ids[id_at:id_at + 32] = ZERO_ID
+                        segment.sums[sum_at:sum_at + 16] = zero_digests[block_length]
+                        stats["bytes_zero"] += block_length
+                        continue
+                    checksum = digest(view[start:start + block_length])
+                    segment.sums[sum_at:sum_at + 16] = checksum
+                    if block < previous_blocks and previous_sums.record(block) == checksum:
+                        previous_id = previous_manifest.record(block)
+                        if previous_id == ZERO_ID or known(previous_id):
+                            segment.ids[id_at:id_at + 32] = previous_id
+                            stats["bytes_unchanged"] += block_length
+                            continue
+                    if checksum == zero_digests[block_length] and \
+                            buffer[start:start + block_length] == zero_block[:block_length]:
+                        segment.ids[id_at:id_at + 32] = ZERO_ID
+                        stats["bytes_zero"] += block_length
+                        continue
+                    segment.pending += 1
+                    todo.append((block, start, block_length))
+                last_number = (first + count - 1) // segment_blocks
+                for number in range(self._next_final, last_number):
+                    self._segments[number].read_done = True
+                if first + count == blocks:
+                    self._segments[last_number].read_done = True
+                if todo:
+                    self._jobs += 1
+            if buffer is not None:
+                if todo:
+                    view.release()
+                    executor.submit(self._store_blocks, buffer, todo)
+                else:
+                    view.release()
+                    buffers.put(buffer)
+            self._finalize_ready()
+            now = time.monotonic()
+            if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
+                last_progress = now
+                self.progress(offset + length, stats["bytes_stored"], size)
+
+    def _store_blocks(self, buffer: bytearray, todo: list[tuple[int, int, int]]) -> None:
+        writer = self.writer
+        chunk_id = self.repository.hasher.chunk_id
+        results = []
+        new = new_blocks = stored = deduplicated = 0
+        error = None
+        try:
+            view = memoryview(buffer)
+            for block, start, length in todo:
+                data = view[start:start + length]
+                identity = chunk_id(data)
+                if writer.reserve(identity):
+                    stored += writer.store(identity, CHUNK_DATA, data)
+                    new += length
+                    new_blocks += 1
+                else:
+                    deduplicated += length
+                results.append((block, identity))
+            view.release()
+        except BaseException as failure:  # reported to the reading thread
+            error = failure
+        finally:
+            self._buffers.put(buffer)
+            with self._idle:
+                segment_blocks = self.segment_blocks
+                for block, identity in results:
+                    number, slot = divmod(block, segment_blocks)
+                    self._segments[number].ids[slot * 32:slot * 32 + 32] = identity
+                for block, _start, _length in todo:
+                    self._segments[block // segment_blocks].pending -= 1
+                self.stats["bytes_new"] += new
+                self.stats["blocks_new"] += new_blocks
+                self.stats["bytes_stored"] += stored
+                self.stats["bytes_deduplicated"] += deduplicated
+                if error is not None and self._error is None:
+                    self._error = error
+                self._jobs -= 1
+                self._idle.notify_all()
+
+    def _finalize_ready(self, force: bool = False) -> None:
+        """Store, in order, every segment whose blocks are all read and stored."""
+        while True:
+            with self._lock:
+                segment = self._segments.get(self._next_final)
+                if segment is None or not (segment.read_done or force) or segment.pending:
+                    return
+                del self._segments[self._next_final]
+                self._next_final += 1
+            manifest_id, stored_a = self.writer.store_meta(bytes(segment.ids))
+            checksum_id, stored_b = self.writer.store_meta(bytes(segment.sums))
+            self._manifest_segments.append(manifest_id)
+            self._checksum_segments.append(checksum_id)
+            with self._lock:
+                self.stats["bytes_stored"] += stored_a + stored_b
