@@ -10,7 +10,7 @@ NETWORK = {"service_type": "network", "interface": "public"}
 MICROVERSION = {"OpenStack-API-Version": "compute 2.79", "X-OpenStack-Nova-API-Version": "2.79"}
 
 
-def _wait(fetch, done, what: str, timeout: float = 60):
+def wait_for_state(fetch, done, what: str, timeout: float = 60):
     deadline = time.time() + timeout
     value = None
     while time.time() < deadline:
@@ -25,7 +25,7 @@ def create_volume(session, name: str, size: int = 1, availability_zone: str = "n
     body = {"volume": {"size": size, "name": name, "availability_zone": availability_zone,
                        "metadata": metadata or {}}}
     volume = session.post("/volumes", endpoint_filter=VOLUME, json=body).json()["volume"]
-    return _wait(lambda: session.get(f"/volumes/{volume['id']}", endpoint_filter=VOLUME).json()["volume"],
+    return wait_for_state(lambda: session.get(f"/volumes/{volume['id']}", endpoint_filter=VOLUME).json()["volume"],
                  lambda v: v["status"] in ("available", "error"), f"volume {volume['id']}")
 
 
@@ -50,7 +50,7 @@ def create_instance(session, name: str | None = None, availability_zone: str = "
     }}
     response = session.post("/servers", endpoint_filter=COMPUTE, json=body, headers=MICROVERSION)
     server_id = response.json()["server"]["id"]
-    return _wait(lambda: session.get(f"/servers/{server_id}", endpoint_filter=COMPUTE,
+    return wait_for_state(lambda: session.get(f"/servers/{server_id}", endpoint_filter=COMPUTE,
                                      headers=MICROVERSION).json()["server"],
                  lambda s: s["status"] in ("ACTIVE", "ERROR"), f"server {server_id}")
 
