@@ -23,8 +23,11 @@ test: bootstrap
 	echo "make test: tox -e $(TOX_ENVS) finished with status $$status in $$(( $$(date +%s) - started )) s"; \
 	exit $$status
 
-pep8 py3 browser: bootstrap
+pep8 py3: bootstrap
 	$(TOX) -e $@
+
+browser: bootstrap
+	$(TOX) -e py3 --notest && $(TOX) -e browser
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
