@@ -60,7 +60,7 @@ def run_check(repository, read_data: bool = False, progress=None) -> CheckReport
             for pack_id, entries in repository.read_index_object(name):
                 end = max((entry.offset + entry.length for entry in entries), default=0)
                 needed_length[pack_id] = max(needed_length.get(pack_id, 0), end)
-        except (CorruptObject, ObjectNotFound) as error:
+        except RepositoryError as error:
             report.error(f"index object {name}: {error}")
     present = {pack_id_from_name(info.name): info.size for info in destination.list(DATA_PREFIX)}
     report.packs = len(present)
@@ -116,7 +116,7 @@ def run_check(repository, read_data: bool = False, progress=None) -> CheckReport
                                  f"{record.hex()} is in missing pack {pack_name(location[0])}")
             try:
                 walk_volume(restore_point, volume, on_record)
-            except (ChunkError, CorruptObject) as error:
+            except RepositoryError as error:
                 report.error(f"restore point {restore_point.id} volume {volume.key!r}: {error}")
     _say(progress, f"{report.restore_points} restore points, {report.volumes} volumes: structure checked")
 
@@ -134,7 +134,7 @@ def run_check(repository, read_data: bool = False, progress=None) -> CheckReport
         report.bytes_read += len(data)
         try:
             entries = decode_pack_header(repository.codec, pack_id, data, len(data))
-        except CorruptObject as error:
+        except RepositoryError as error:
             report.error(f"pack {name}: {error}")
             for chunk_id, where in _chunks_indexed_in(repository, pack_id, name):
                 damaged[chunk_id] = where
@@ -182,5 +182,5 @@ def _chunks_indexed_in(repository, pack_id, name):
                 if listed_pack == pack_id:
                     for entry in entries:
                         yield entry.chunk_id, f"its pack {name} is unreadable"
-        except (CorruptObject, ObjectNotFound):
+        except RepositoryError:
             continue
