@@ -52,7 +52,9 @@ class ProtectedInstance:
 
 
 def _attached_volume_ids(server) -> list[str]:
-    return [attachment["id"] for attachment in getattr(server, VOLUMES_ATTACHED, None) or []]
+    # Horizon's Server wrapper only exposes a fixed list of attributes; the attachments are on novaclient's object.
+    resource = getattr(server, "_apiresource", server)
+    return [attachment["id"] for attachment in getattr(resource, VOLUMES_ATTACHED, None) or []]
 
 
 def protected_instance_list(request, search_opts: dict | None = None,

@@ -16,6 +16,12 @@ def _servers(sandbox, user: str) -> list[dict]:
     return response.json()["servers"]
 
 
+def _volume_names(sandbox, user: str) -> dict[str, str]:
+    session = sandbox.session(user)
+    response = session.get("/volumes/detail", endpoint_filter={"service_type": "block-storage", "interface": "public"})
+    return {volume["id"]: volume["name"] or volume["id"] for volume in response.json()["volumes"]}
+
+
 def _assert_clean(report) -> None:
     assert not report.errors, "the page shows a problem:\n" + report.explain()
 
@@ -74,11 +80,14 @@ def test_demo_member_sees_the_backup_group_and_protected_instances(browser_user,
     rows = page.locator("#protected_instances tbody tr")
     names = sorted(row.locator("td").first.inner_text().strip() for row in rows.all())
     assert names == sorted(server["name"] for server in servers)
+    volume_names = _volume_names(demo_sandbox, "demo-member")
     for server in servers:
         row = page.locator(f"#protected_instances tr[data-object-id='{server['id']}']")
         assert row.count() == 1
-        assert "Not protected" in row.inner_text()
-        assert server["OS-EXT-AZ:availability_zone"] in row.inner_text()
+        cells = [cell.strip() for cell in row.locator("td").all_inner_texts()]
+        attached = [volume_names[volume["id"]] for volume in server["os-extended-volumes:volumes_attached"]]
+        assert cells == [server["name"], server["OS-EXT-AZ:availability_zone"], server["status"].title(),
+                         ", ".join(attached) or "-", "Not protected"]
 
 
 def test_alt_member_does_not_see_demo_instances(browser_user, demo_sandbox):

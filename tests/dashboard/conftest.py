@@ -15,6 +15,12 @@ if os.environ["DJANGO_SETTINGS_MODULE"] != SETTINGS:
                   f"{os.environ['DJANGO_SETTINGS_MODULE']}; run `pytest tests/dashboard --ds {SETTINGS}`",
                   stacklevel=1)
     collect_ignore_glob = ["test_*.py"]
+else:
+    import django
+    from django.apps import apps
+
+    if not apps.ready:  # pytest-django only sets Django up by itself when given --ds
+        django.setup()
 
 
 def pytest_configure(config):

@@ -120,7 +120,8 @@ class ProtectedInstanceListTests(helpers.TestCase):
         server = self.servers.first()
         setattr(server, "OS-EXT-AZ:availability_zone", "az2")
         volume = self.cinder_volumes.first()
-        setattr(server, "os-extended-volumes:volumes_attached", [{"id": volume.id}, {"id": "gone-volume"}])
+        # as novaclient holds it: Horizon's Server wrapper does not pass this attribute through
+        setattr(server._apiresource, "os-extended-volumes:volumes_attached", [{"id": volume.id}, {"id": "gone-volume"}])
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], True, False)) as nova, \
                 mock.patch.object(api.backup.cinder, "volume_list", return_value=[volume]) as cinder:
             instances, has_more, has_prev = api.backup.protected_instance_list(self.request, {"marker": "m"})
@@ -136,7 +137,7 @@ class ProtectedInstanceListTests(helpers.TestCase):
 
     def test_does_not_ask_cinder_when_nothing_is_attached(self):
         server = self.servers.first()
-        setattr(server, "os-extended-volumes:volumes_attached", [])
+        setattr(server._apiresource, "os-extended-volumes:volumes_attached", [])
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], False, False)), \
                 mock.patch.object(api.backup.cinder, "volume_list") as cinder:
             [instance], _, _ = api.backup.protected_instance_list(self.request)
