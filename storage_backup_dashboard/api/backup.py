@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from openstack_dashboard.api import cinder, nova
+from openstack_dashboard.api import base, cinder, nova
 
 LOG = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ProtectedInstance:
 
 def _attached_volume_ids(server) -> list[str]:
     # Horizon's Server wrapper only exposes a fixed list of attributes; the attachments are on novaclient's object.
-    resource = getattr(server, "_apiresource", server)
+    resource = server._apiresource if isinstance(server, base.APIResourceWrapper) else server
     return [attachment["id"] for attachment in getattr(resource, VOLUMES_ATTACHED, None) or []]
 
 

@@ -5,6 +5,7 @@ import horizon
 from django.test.utils import override_settings
 from django.urls import reverse
 from openstack_auth import policy
+from openstack_dashboard.api import nova as horizon_nova
 from openstack_dashboard.test import helpers
 
 from storage_backup_dashboard import api
@@ -116,12 +117,17 @@ class ProtectedInstancePolicyTests(helpers.TestCase):
 class ProtectedInstanceListTests(helpers.TestCase):
     """The api function itself, over Horizon's nova and cinder wrappers (mocked: a unit test of one function)."""
 
+    def _server(self, volumes_attached: list[dict]):
+        """A server as Horizon's ``server_list_paged`` returns it: novaclient's object in Horizon's wrapper, which
+        passes only a fixed list of attributes through (the attached volumes are not among them)."""
+        resource = self.servers.first()
+        setattr(resource, "OS-EXT-AZ:availability_zone", "az2")
+        setattr(resource, "os-extended-volumes:volumes_attached", volumes_attached)
+        return horizon_nova.Server(resource, self.request)
+
     def test_wraps_servers_with_their_volumes_and_zone(self):
-        server = self.servers.first()
-        setattr(server, "OS-EXT-AZ:availability_zone", "az2")
         volume = self.cinder_volumes.first()
-        # as novaclient holds it: Horizon's Server wrapper does not pass this attribute through
-        setattr(server._apiresource, "os-extended-volumes:volumes_attached", [{"id": volume.id}, {"id": "gone-volume"}])
+        server = self._server([{"id": volume.id}, {"id": "gone-volume"}])
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], True, False)) as nova, \
                 mock.patch.object(api.backup.cinder, "volume_list", return_value=[volume]) as cinder:
             instances, has_more, has_prev = api.backup.protected_instance_list(self.request, {"marker": "m"})
@@ -136,8 +142,7 @@ class ProtectedInstanceListTests(helpers.TestCase):
         self.assertEqual([v.name for v in instance.volumes], [volume.name, "gone-volume"])
 
     def test_does_not_ask_cinder_when_nothing_is_attached(self):
-        server = self.servers.first()
-        setattr(server._apiresource, "os-extended-volumes:volumes_attached", [])
+        server = self._server([])
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], False, False)), \
                 mock.patch.object(api.backup.cinder, "volume_list") as cinder:
             [instance], _, _ = api.backup.protected_instance_list(self.request)
