@@ -1583,8 +1583,7 @@ def _availability(state: State, net: dict) -> dict:
             continue
         total = sum(int(ipaddress.ip_address(p["end"])) - int(ipaddress.ip_address(p["start"])) + 1
                     for p in subnet["allocation_pools"])
-        pool = {str(a) for a in _pool_addresses(subnet)} if total <= 65536 else set()
-        used = len(_used_ips(state, subnet_id) & pool)
+        used = len(_used_ips(state, subnet_id))  # every allocation counts, the router's gateway port too
         subnets.append({"subnet_id": subnet_id, "subnet_name": subnet["name"], "cidr": subnet["cidr"],
                         "ip_version": subnet["ip_version"], "total_ips": total, "used_ips": used})
     return {"network_id": net["id"], "network_name": net["name"], "tenant_id": net["project_id"],
