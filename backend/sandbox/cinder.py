@@ -282,9 +282,12 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
         source and source["availability_zone"]) or "nova"
     if zone not in AVAILABILITY_ZONES:
         raise bad_request(f"Invalid input received: Availability zone '{zone}' is invalid.")
+    # cinder.conf cloned_volume_same_az = True (the default): clones stay in their source's zone
     if source and source["availability_zone"] != zone:
         raise bad_request("Invalid input received: Volume must be in the same availability zone as the source "
                           "volume")
+    if snapshot and _volume_zone(state, snapshot["volume_id"]) not in (None, zone):
+        raise bad_request("Invalid input received: Volume must be in the same availability zone as the snapshot")
     if metadata is not None and not isinstance(metadata, dict):
         raise bad_request("Invalid input for field/attribute metadata.")
 

@@ -152,11 +152,24 @@ def finish_upload(state: State, image_id: str, size: int, md5: str, sha512: str)
             except FileNotFoundError:
                 pass
             raise ApiError(404, f"No image found with ID {image_id}")
-        record.update({"size": size, "virtual_size": size if record.get("disk_format") in ("raw", "iso") else None,
+        record.update({"size": size, "virtual_size": virtual_size(state.blocks.image_path(image_id),
+                                                                  record.get("disk_format"), size),
                        "checksum": md5, "os_hash_algo": "sha512", "os_hash_value": sha512, "status": "active",
                        "updated_at": isotime()})
         state.touch()
         return record
+
+
+def virtual_size(path: str, disk_format: str | None, size: int) -> int | None:
+    """What Glance's format inspector reports: the disk size a guest sees (raw: the file; qcow2: its header)."""
+    if disk_format in ("raw", "iso"):
+        return size
+    if disk_format == "qcow2":
+        with open(path, "rb") as handle:
+            header = handle.read(32)
+        if len(header) == 32 and header[:4] == b"QFI\xfb":
+            return int.from_bytes(header[24:32], "big")
+    return None
 
 
 def hash_file(path: str) -> tuple[int, str, str]:

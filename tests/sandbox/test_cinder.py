@@ -466,5 +466,10 @@ def test_types_zones_services_and_messages(sandbox, member):
     assert volume.availability_zone == "az2"
     with pytest.raises(exceptions.BadRequest):
         member.volumes.create(1, availability_zone="az9")
+    snapshot = new_snapshot(member, volume.id)
+    with pytest.raises(exceptions.BadRequest):  # cloned_volume_same_az: copies stay in their source's zone
+        member.volumes.create(None, snapshot_id=snapshot.id, availability_zone="nova")
+    member.volume_snapshots.delete(snapshot.id)
+    wait_gone(lambda: member.volume_snapshots.get(snapshot.id))
     assert isinstance(member.messages.list(), list)
     delete_volume(member, volume.id)

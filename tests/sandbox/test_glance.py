@@ -212,3 +212,12 @@ def test_metadefs_namespaces_are_not_empty(sandbox):
                                        "?resource_type=OS::Glance::Image").json()
     assert "hw_watchdog_action" in detail["properties"]
     assert session.get(sandbox.url + "/image/v2/metadefs/resource_types").json()["resource_types"]
+
+
+def test_virtual_size_comes_from_the_qcow2_header(sandbox, demo):
+    header = b"QFI\xfb" + (3).to_bytes(4, "big") + bytes(16) + (5 * 1024 ** 3).to_bytes(8, "big")
+    image = demo.images.create(name="qcow", disk_format="qcow2", container_format="bare")
+    demo.images.upload(image.id, io.BytesIO(header + bytes(4096)))
+    shown = demo.images.get(image.id)
+    assert shown.size == len(header) + 4096 and shown.virtual_size == 5 * 1024 ** 3
+    demo.images.delete(image.id)
