@@ -9,6 +9,7 @@ blocks are stored, at most ``buffers x 4 MiB`` of volume data is in memory, what
 """
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import threading
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .writer import RestorePointWriter
 
 READ_SIZE = 4 * 1024 * 1024
+#: Batches read ahead, each by its own thread.
+READ_AHEAD = 3
 PROGRESS_INTERVAL = 0.25
 
 
@@ -168,14 +171,63 @@ class VolumeBackup:
                            parent=self.previous.id if previous_entry is not None else None,
                            stats=dict(self.stats), notes=list(self.notes))
 
+    def _plan(self, first: int, count: int, size: int, source: VolumeSource, extents, previous_blocks: int):
+        """What to read of the batch starting at block ``first``: ``(offset, length, needed, hole)``.
+
+        ``needed`` is None (read all) or, with changed extents, one flag per block (blocks touching an extent or
+        beyond the previous size); the others are carried over from the previous maps. ``hole``: all zeros."""
+        block_size = self.block_size
+        offset = first * block_size
+        length = min(count * block_size, size - offset)
+        needed = None
+        if extents is not None:
+            needed = []
+            for block in range(first, first + count):
+                start, end = block * block_size, min((block + 1) * block_size, size)
+                while self._extent_index < len(extents) and extents[self._extent_index][1] <= start:
+                    self._extent_index += 1
+                touches = self._extent_index < len(extents) and extents[self._extent_index][0] < end
+                needed.append(touches or block >= previous_blocks)
+        reading = needed is None or any(needed)
+        hole = reading and source.is_hole(offset, length)
+        return offset, length, needed, hole, reading and not hole
+
+    def _read_batch(self, source: VolumeSource, buffer: bytearray, offset: int, length: int, needed) -> int:
+        """Runs in a read-ahead thread: fill ``buffer`` (each run of needed blocks with one call)."""
+        view = memoryview(buffer)
+        try:
+            if needed is None:
+                source.read_into(view[:length], offset)
+                return length
+            block_size = self.block_size
+            done = i = 0
+            count = len(needed)
+            while i < count:
+                if not needed[i]:
+                    i += 1
+                    continue
+                j = i
+                while j < count and needed[j]:
+                    j += 1
+                run_start, run_end = i * block_size, min(j * block_size, length)
+                source.read_into(view[run_start:run_end], offset + run_start)
+                done += run_end - run_start
+                i = j
+            return done
+        finally:
+            view.release()
+
     def _read_all(self, source: VolumeSource, size: int, previous_manifest, previous_sums, executor) -> None:
         block_size = self.block_size
         segment_blocks = self.segment_blocks
         batch_blocks = max(1, READ_SIZE // block_size)
         blocks = -(-size // block_size)
         self.stats["blocks_total"] = blocks
+        # Buffers: READ_AHEAD batches being read, two per worker being stored, one being classified. Reads run
+        # in their own threads (preadv releases the GIL), so the device sees several requests at once and this
+        # thread hashes one batch while the next ones arrive.
         buffers: queue.Queue = queue.Queue()
-        for _ in range(self.workers * 2 + 1):
+        for _ in range(READ_AHEAD + self.workers * 2 + 1):
             buffers.put(bytearray(batch_blocks * block_size))
         self._buffers = buffers
         zero_block = bytes(block_size)
@@ -186,110 +238,98 @@ class VolumeBackup:
         digest = xxhash.xxh3_128_digest
         previous_blocks = previous_sums.blocks if previous_sums is not None else 0
         extents = _merge_extents(self.changed_extents, size) if self.changed_extents is not None else None
-        extent_index = 0
+        self._extent_index = 0
         known = self.writer.known
         stats = self.stats
         last_progress = time.monotonic()
-
-        for first in range(0, blocks, batch_blocks):
-            if self.cancel is not None and self.cancel.is_set():
-                raise BackupCancelled(f"backup of volume {self.key} cancelled at byte {first * block_size}")
-            if self._error is not None:
-                raise self._error
-            count = min(batch_blocks, blocks - first)
-            offset = first * block_size
-            length = min(count * block_size, size - offset)
-            # Which blocks of this batch must be read (changed-extents: only those touching an extent, or beyond
-            # the previous size); the others are carried over from the previous maps.
-            if extents is None:
-                needed = None
-            else:
-                needed = []
-                for i in range(count):
-                    block = first + i
-                    start, end = block * block_size, min((block + 1) * block_size, size)
-                    while extent_index < len(extents) and extents[extent_index][1] <= start:
-                        extent_index += 1
-                    touches = extent_index < len(extents) and extents[extent_index][0] < end
-                    needed.append(touches or block >= previous_blocks)
-            reading = needed is None or any(needed)
-            hole = reading and source.is_hole(offset, length)
-            buffer = buffers.get() if reading and not hole else None
-            view = memoryview(buffer) if buffer is not None else None
-            if buffer is not None:
-                if needed is None:
-                    source.read_into(view[:length], offset)
-                    stats["bytes_read"] += length
-                else:
-                    i = 0
-                    while i < count:  # read each run of needed blocks with one call
-                        if not needed[i]:
-                            i += 1
-                            continue
-                        j = i
-                        while j < count and needed[j]:
-                            j += 1
-                        run_start = i * block_size
-                        run_end = min(j * block_size, length)
-                        source.read_into(view[run_start:run_end], offset + run_start)
-                        stats["bytes_read"] += run_end - run_start
-                        i = j
-            todo = []
-            with self._lock:
-                for i in range(count):
-                    block = first + i
-                    number, slot = divmod(block, segment_blocks)
-                    segment = self._segments.get(number)
-                    if segment is None:
-                        segment = self._segments[number] = _Segment(
-                            number, min(segment_blocks, blocks - number * segment_blocks))
-                    start = i * block_size
-                    block_length = min(block_size, length - start)
-                    id_at, sum_at = slot * 32, slot * 16
-                    if needed is not None and not needed[i]:
-                        segment.ids[id_at:id_at + 32] = previous_manifest.record(block)
-                        segment.sums[sum_at:sum_at + 16] = previous_sums.record(block)
-                        stats["bytes_unchanged"] += block_length
-                        continue
-                    if hole:
-                        segment.ids[id_at:id_at + 32] = ZERO_ID
-                        segment.sums[sum_at:sum_at + 16] = zero_digests[block_length]
-                        stats["bytes_zero"] += block_length
-                        continue
-                    checksum = digest(view[start:start + block_length])
-                    segment.sums[sum_at:sum_at + 16] = checksum
-                    if block < previous_blocks and previous_sums.record(block) == checksum:
-                        previous_id = previous_manifest.record(block)
-                        if previous_id == ZERO_ID or known(previous_id):
-                            segment.ids[id_at:id_at + 32] = previous_id
+        readers = ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="read-ahead")
+        pending: collections.deque = collections.deque()
+        next_first = 0
+        try:
+            while pending or next_first < blocks:
+                while len(pending) < READ_AHEAD and next_first < blocks:
+                    count = min(batch_blocks, blocks - next_first)
+                    offset, length, needed, hole, reading = self._plan(next_first, count, size, source, extents,
+                                                                       previous_blocks)
+                    buffer = future = None
+                    if reading:
+                        buffer = buffers.get()
+                        future = readers.submit(self._read_batch, source, buffer, offset, length, needed)
+                    pending.append((next_first, count, offset, length, needed, hole, buffer, future))
+                    next_first += count
+                first, count, offset, length, needed, hole, buffer, future = pending.popleft()
+                if self.cancel is not None and self.cancel.is_set():
+                    raise BackupCancelled(f"backup of volume {self.key} cancelled at byte {offset}")
+                if self._error is not None:
+                    raise self._error
+                if future is not None:
+                    try:
+                        stats["bytes_read"] += future.result()
+                    except BaseException:
+                        buffers.put(buffer)
+                        raise
+                view = memoryview(buffer) if buffer is not None else None
+                todo = []
+                with self._lock:
+                    for i in range(count):
+                        block = first + i
+                        number, slot = divmod(block, segment_blocks)
+                        segment = self._segments.get(number)
+                        if segment is None:
+                            segment = self._segments[number] = _Segment(
+                                number, min(segment_blocks, blocks - number * segment_blocks))
+                        start = i * block_size
+                        block_length = min(block_size, length - start)
+                        id_at, sum_at = slot * 32, slot * 16
+                        if needed is not None and not needed[i]:
+                            segment.ids[id_at:id_at + 32] = previous_manifest.record(block)
+                            segment.sums[sum_at:sum_at + 16] = previous_sums.record(block)
                             stats["bytes_unchanged"] += block_length
                             continue
-                    if checksum == zero_digests[block_length] and \
-                            buffer[start:start + block_length] == zero_block[:block_length]:
-                        segment.ids[id_at:id_at + 32] = ZERO_ID
-                        stats["bytes_zero"] += block_length
-                        continue
-                    segment.pending += 1
-                    todo.append((block, start, block_length))
-                last_number = (first + count - 1) // segment_blocks
-                for number in range(self._next_final, last_number):
-                    self._segments[number].read_done = True
-                if first + count == blocks:
-                    self._segments[last_number].read_done = True
-                if todo:
-                    self._jobs += 1
-            if buffer is not None:
-                if todo:
+                        if hole:
+                            segment.ids[id_at:id_at + 32] = ZERO_ID
+                            segment.sums[sum_at:sum_at + 16] = zero_digests[block_length]
+                            stats["bytes_zero"] += block_length
+                            continue
+                        checksum = digest(view[start:start + block_length])
+                        segment.sums[sum_at:sum_at + 16] = checksum
+                        if block < previous_blocks and previous_sums.record(block) == checksum:
+                            previous_id = previous_manifest.record(block)
+                            if previous_id == ZERO_ID or known(previous_id):
+                                segment.ids[id_at:id_at + 32] = previous_id
+                                stats["bytes_unchanged"] += block_length
+                                continue
+                        if checksum == zero_digests[block_length] and \
+                                buffer[start:start + block_length] == zero_block[:block_length]:
+                            segment.ids[id_at:id_at + 32] = ZERO_ID
+                            stats["bytes_zero"] += block_length
+                            continue
+                        segment.pending += 1
+                        todo.append((block, start, block_length))
+                    last_number = (first + count - 1) // segment_blocks
+                    for number in range(self._next_final, last_number):
+                        self._segments[number].read_done = True
+                    if first + count == blocks:
+                        self._segments[last_number].read_done = True
+                    if todo:
+                        self._jobs += 1
+                if view is not None:
                     view.release()
-                    executor.submit(self._store_blocks, buffer, todo)
-                else:
-                    view.release()
-                    buffers.put(buffer)
-            self._finalize_ready()
-            now = time.monotonic()
-            if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
-                last_progress = now
-                self.progress(offset + length, stats["bytes_stored"], size)
+                if buffer is not None:
+                    if todo:
+                        executor.submit(self._store_blocks, buffer, todo)
+                    else:
+                        buffers.put(buffer)
+                self._finalize_ready()
+                now = time.monotonic()
+                if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
+                    last_progress = now
+                    self.progress(offset + length, stats["bytes_stored"], size)
+        finally:
+            for *_plan, _buffer, future in pending:
+                if future is not None:
+                    future.exception()  # wait: the buffer must not be in use when we return
+            readers.shutdown(wait=True)
 
     def _store_blocks(self, buffer: bytearray, todo: list[tuple[int, int, int]]) -> None:
         writer = self.writer
