@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -64,6 +65,16 @@ class PostgresProcess(ManagedProcess):
                         "catalog"], check=True, capture_output=True)
         return self
 
+    def stop(self, timeout: float = 10) -> None:
+        # SIGINT is PostgreSQL's fast shutdown: it does not wait for this process's own open connections.
+        if self.alive():
+            try:
+                os.killpg(self.process.pid, signal.SIGINT)
+                self.process.wait(timeout=timeout)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        super().stop(timeout)
+
     def _ready(self) -> bool:
         result = subprocess.run([pg_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                                 capture_output=True)
@@ -88,7 +99,10 @@ def configure() -> dict:
         "STORAGE_BACKUP_TOKEN_CACHE_SECONDS": "5",
     }
     if os.environ.get("STORAGE_BACKUP_TEST_DATABASE", "").lower() in ("postgresql", "postgres", "pg"):
-        postgres = PostgresProcess(os.path.join(work, "postgresql")).start()
+        # Its own temp dir (not under ``work``, which is private to root): PostgreSQL runs as ``postgres``.
+        pg_work = tempfile.mkdtemp(prefix="storage-backup-pg-")
+        atexit.register(shutil.rmtree, pg_work, True)
+        postgres = PostgresProcess(pg_work).start()
         atexit.register(postgres.stop)
         env["STORAGE_BACKUP_DATABASE_URL"] = postgres.url
         _state["postgres"] = postgres
