@@ -1,6 +1,8 @@
 """Cinder volumes: CRUD, listing with filters, summary, metadata and every ``/action`` clients use."""
 from __future__ import annotations
 
+import json
+
 from backend.sandbox import cinder, glance
 from backend.sandbox import cinder_views as views
 from backend.sandbox.cinder_api import (
@@ -16,6 +18,7 @@ from backend.sandbox.cinder_api import (
     snapshot_for,
     tenant_scope,
     v3,
+    visible,
     volume_for,
 )
 from backend.sandbox.http import ApiError, Call, bad_request, json_response
@@ -158,6 +161,9 @@ def create_volume(call: Call, project_id: str | None = None):
     image_ref = spec.get("imageRef") or spec.get("image_id")
     image_id = _image_id(call, image_ref) if image_ref else None
     snapshot_id = spec.get("snapshot_id")
+    image_snapshot = _nova_image_snapshot(call, image_id) if image_id else None
+    if image_snapshot and call.mv_at_least(3, 46):  # a Nova volume-backed server's image: its boot snapshot
+        snapshot_id, image_id = image_snapshot, None
     if snapshot_id:
         snapshot_for(call, snapshot_id)
     source_volid = spec.get("source_volid")
@@ -176,6 +182,23 @@ def create_volume(call: Call, project_id: str | None = None):
         snapshot_id=snapshot_id, source_volid=source_volid, image_id=image_id,
         metadata=check_metadata(spec.get("metadata")), group_id=group_id)
     return 202, {"volume": views.volume_detail(call, record, created=True)}
+
+
+def _nova_image_snapshot(call: Call, image_id: str) -> str | None:
+    """The boot snapshot of an image Nova made of a volume-backed server (``block_device_mapping`` property)."""
+    image = call.state.get("images", image_id) or {}
+    try:
+        mapping = json.loads(image.get("properties", {}).get("block_device_mapping") or "[]")
+    except ValueError:
+        return None
+    boot = [b for b in mapping if isinstance(b, dict) and b.get("source_type") == "snapshot"
+            and b.get("boot_index") in (0, "0")]
+    if not boot:
+        return None
+    snapshot_id = boot[0].get("snapshot_id")
+    if not visible(call, call.state.get("snapshots", snapshot_id or "")):
+        raise ApiError(404, f"Nova specific image is found, but boot volume snapshot id:{snapshot_id} not found.")
+    return snapshot_id
 
 
 def _image_id(call: Call, image_ref: str) -> str:

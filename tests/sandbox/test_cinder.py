@@ -7,6 +7,7 @@ with dependent volumes cannot be deleted.
 from __future__ import annotations
 
 import io
+import json
 import os
 import uuid
 
@@ -472,4 +473,24 @@ def test_types_zones_services_and_messages(sandbox, member):
     member.volume_snapshots.delete(snapshot.id)
     wait_gone(lambda: member.volume_snapshots.get(snapshot.id))
     assert isinstance(member.messages.list(), list)
+    delete_volume(member, volume.id)
+
+
+def test_volume_from_a_nova_volume_backed_image_uses_its_boot_snapshot(sandbox, member):
+    volume = new_volume(member, 1)
+    write_at(blocks(sandbox).volume_path(volume.id), 0, b"root filesystem")
+    snapshot = new_snapshot(member, volume.id)
+    images = glance(sandbox)
+    mapping = [{"source_type": "snapshot", "destination_type": "volume", "snapshot_id": snapshot.id,
+                "boot_index": 0, "volume_size": 1, "device_name": "/dev/vda"}]
+    image = images.images.create(name="server-snapshot", disk_format="qcow2", container_format="bare",
+                                 block_device_mapping=json.dumps(mapping), bdm_v2="True", root_device_name="/dev/vda")
+    images.images.upload(image.id, io.BytesIO(b""))
+    restored = new_volume(member, 1, imageRef=image.id)  # 3.46+: Cinder creates it from the boot snapshot
+    assert restored.snapshot_id == snapshot.id
+    assert read_at(blocks(sandbox).volume_path(restored.id), 0, 15) == b"root filesystem"
+    delete_volume(member, restored.id)
+    images.images.delete(image.id)
+    member.volume_snapshots.delete(snapshot.id)
+    wait_gone(lambda: member.volume_snapshots.get(snapshot.id))
     delete_volume(member, volume.id)
