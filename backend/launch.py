@@ -187,6 +187,9 @@ class WorkerProcess(ManagedProcess):
         self.queue = f"proxy.{availability_zone}"
         self.node_name = f"proxy-{availability_zone}@{socket.gethostname()}"
         env = dict(os.environ)
+        # A proxy has no catalog database: without this, Celery's Django fix-up would set up whatever Django the
+        # parent process (a control-plane test, say) was configured with.
+        env.pop("DJANGO_SETTINGS_MODULE", None)
         env.update({
             "STORAGE_BACKUP_BROKER_URL": broker_url,
             "STORAGE_BACKUP_PROXY_AZ": availability_zone,
