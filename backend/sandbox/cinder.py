@@ -20,7 +20,7 @@ import logging
 import os
 import time
 
-from backend.sandbox import faults
+from backend.sandbox import cinder_qcow2, faults
 from backend.sandbox.blockdev import GIB
 from backend.sandbox.http import ApiError, Microversions, Service, bad_request, not_found
 from backend.sandbox.state import State, new_id, transition, utcnow_iso
@@ -250,7 +250,8 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
         elif source:
             size = source["size"]
         elif image:
-            size = max(image.get("min_disk") or 0, -(-(image.get("size") or 0) // GIB), 1)
+            needed = max(image.get("size") or 0, image.get("virtual_size") or 0)
+            size = max(image.get("min_disk") or 0, -(-needed // GIB), 1)
     try:
         size = int(size) if size is not None else None
     except (TypeError, ValueError):
@@ -590,28 +591,39 @@ def _volume_create(state: State, volume_id: str) -> None:
                          "schedule allocate volume:Could not find any available weighted backend.",
                          "001")
             return
-        source_path = None
+        source_path, convert = None, False
         if record.get("snapshot_id"):
             source_path = state.blocks.snapshot_path(record["snapshot_id"])
         elif record.get("source_volid"):
             source_path = state.blocks.volume_path(record["source_volid"])
         elif record.get("image_id"):
             source_path = state.blocks.image_path(record["image_id"])
+            image = state.get("images", record["image_id"]) or {}
+            convert = image.get("disk_format") == "qcow2"
     try:
-        if source_path:
+        if source_path and convert and cinder_qcow2.is_qcow2(source_path):
+            # the volume manager's check_virtual_size, then qemu-img convert -O raw
+            wanted = -(-cinder_qcow2.virtual_size(source_path) // GIB)
+            if wanted * GIB > size_bytes:
+                raise cinder_qcow2.UnsupportedImage(
+                    f"Image {record['image_id']} is unacceptable: Image virtual size is {wanted}GB and doesn't fit "
+                    f"in a volume of size {size_bytes // GIB}GB.")
+            cinder_qcow2.convert_to_raw(source_path, target, size_bytes)
+        elif source_path:
             state.blocks.clone(source_path, target, size_bytes)
             if os.path.getsize(target) > size_bytes:  # an image bigger than its volume cannot happen: refused above
                 os.truncate(target, size_bytes)
         else:
             state.blocks.create_blank(target, size_bytes)
-    except OSError as exc:
+    except (OSError, cinder_qcow2.UnsupportedImage) as exc:
         LOG.exception("creating the data of volume %s failed", volume_id)
         with state.lock:
             record = state.get("volumes", volume_id)
             if record is not None:
                 _set_status(state, record, "error")
+                reason = getattr(exc, "strerror", None) or str(exc)
                 user_message(state, record["project_id"], "VOLUME", volume_id, "VOLUME_VOLUME_001_003",
-                             f"create volume:Volume data could not be created ({exc.strerror}).", "001")
+                             f"create volume from image:Volume data could not be created ({reason}).", "001")
         return
     with state.lock:
         record = state.get("volumes", volume_id)

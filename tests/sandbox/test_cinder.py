@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import uuid
 
 import pytest
@@ -494,3 +495,56 @@ def test_volume_from_a_nova_volume_backed_image_uses_its_boot_snapshot(sandbox, 
     member.volume_snapshots.delete(snapshot.id)
     wait_gone(lambda: member.volume_snapshots.get(snapshot.id))
     delete_volume(member, volume.id)
+
+
+def make_qcow2(virtual_size: int, clusters: dict[int, bytes], cluster_bits: int = 16) -> bytes:
+    """A minimal qcow2 v2 image (no refcounts; enough for a reader) holding ``clusters`` at guest offsets."""
+    cluster = 1 << cluster_bits
+    per_l2 = cluster // 8
+    l1_size = -(-virtual_size // (cluster * per_l2))
+    layout = {"l1": cluster}  # header in cluster 0, L1 in cluster 1, then L2 tables, then data
+    l2_tables: dict[int, list[int]] = {}
+    next_cluster = 2 + l1_size
+    data = []
+    for guest, payload in sorted(clusters.items()):
+        l1_index, l2_index = divmod(guest // cluster, per_l2)
+        l2_tables.setdefault(l1_index, [0] * per_l2)[l2_index] = next_cluster * cluster
+        data.append(payload.ljust(cluster, b"\0"))
+        next_cluster += 1
+    l1 = [0] * l1_size
+    for l1_index in l2_tables:
+        l1[l1_index] = (2 + l1_index) * cluster
+    header = b"QFI\xfb" + struct.pack(">IQIIQIIQQIIQ", 2, 0, 0, cluster_bits, virtual_size, 0, l1_size,
+                                      layout["l1"], 0, 0, 0, 0)
+    image = bytearray(header.ljust(cluster, b"\0"))
+    image += struct.pack(f">{l1_size}Q", *l1).ljust(cluster, b"\0")
+    for l1_index in range(l1_size):
+        image += struct.pack(f">{per_l2}Q", *l2_tables.get(l1_index, [0] * per_l2))
+    for payload in data:
+        image += payload
+    return bytes(image)
+
+
+def test_volume_from_a_qcow2_image_holds_the_guest_disk(sandbox, member):
+    first, far = os.urandom(65536), b"six hundred MiB in"
+    qcow2 = make_qcow2(GIB, {0: first, 600 * 1024 * 1024: far})
+    images = glance(sandbox)
+    image = images.images.create(name="qcow2-disk", disk_format="qcow2", container_format="bare")
+    images.images.upload(image.id, io.BytesIO(qcow2))
+    assert images.images.get(image.id).virtual_size == GIB
+    volume = new_volume(member, None, imageRef=image.id)
+    assert volume.size == 1
+    path = blocks(sandbox).volume_path(volume.id)
+    assert read_at(path, 0, 65536) == first
+    assert read_at(path, 600 * 1024 * 1024, len(far)) == far
+    assert read_at(path, 65536, 4096) == bytes(4096)
+    assert allocated_bytes(path) < 4 * 1024 * 1024
+    delete_volume(member, volume.id)
+    big = make_qcow2(3 * GIB, {0: b"x"})  # a 3 GiB disk does not fit a 1 GiB volume: the manager fails it
+    too_big = images.images.create(name="qcow2-big", disk_format="qcow2", container_format="bare")
+    images.images.upload(too_big.id, io.BytesIO(big))
+    failed = member.volumes.create(1, imageRef=too_big.id)
+    wait_for(lambda: member.volumes.get(failed.id), "error", allow_errors=True)
+    delete_volume(member, failed.id)
+    for ident in (image.id, too_big.id):
+        images.images.delete(ident)
