@@ -43,7 +43,8 @@ def waiting_reason(availability_zone: str) -> str:
 
 def record_heartbeat(answer: dict, availability_zone: str) -> Proxy:
     """Store a ``proxy.ping`` answer (docs/TASKS.md)."""
-    hostname = answer.get("hostname") or f"proxy-{availability_zone}"
+    # The Celery node name tells apart two proxies on one host (the demo runs one per AZ on this machine).
+    hostname = answer.get("worker") or answer.get("hostname") or f"proxy-{availability_zone}"
     proxy, _ = Proxy.objects.get_or_create(hostname=hostname, defaults={
         "availability_zone": answer.get("az") or availability_zone, "max_jobs": settings.CONTROL["proxy_max_jobs"]})
     proxy.availability_zone = answer.get("az") or availability_zone

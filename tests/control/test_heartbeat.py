@@ -32,6 +32,7 @@ def test_proxy_down_then_up(control_plane, az2_proxy):
     wait_until(lambda: proxy_status() == "up", timeout=30, what="the az2 proxy to show up")
     proxy = next(p for p in admin.proxy_list() if p["availability_zone"] == ZONE)
     assert proxy["server_id"] == "proxy-az2-server" and proxy["device_root_ok"] and proxy["last_heartbeat"]
+    assert proxy["hostname"].startswith("proxy-az2@")  # the Celery node: one row per proxy even on one host
 
     az2_proxy.stop()
     wait_until(lambda: proxy_status() == "down", timeout=30, what="the az2 proxy to show down")
