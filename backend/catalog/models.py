@@ -24,7 +24,7 @@ class Strategy(models.TextChoices):
 class Destination(models.Model):
     """Where restore points are written (a repository). Shared destinations have no project."""
 
-    TYPES = (("filesystem", "filesystem"),)
+    TYPES = (("filesystem", "filesystem"), ("nfs", "nfs"))
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     name = models.CharField(max_length=255)

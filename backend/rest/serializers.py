@@ -228,7 +228,7 @@ class RestoreSerializer(StrictSerializer):
 
 class DestinationWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=255)
-    type = serializers.ChoiceField(choices=("filesystem",), default="filesystem")
+    type = serializers.ChoiceField(choices=("filesystem", "nfs"), default="filesystem")
     path = serializers.CharField(max_length=1024)
     encrypted = serializers.BooleanField(default=False)
     repository_secret = serializers.CharField(required=False, allow_blank=True, max_length=4096)

@@ -10,7 +10,7 @@ from backend.services.audit import audited
 from backend.services.context import Caller, require_admin
 from backend.services.errors import NotFound, ValidationFailed
 
-TYPES = ("filesystem",)
+TYPES = ("filesystem", "nfs")
 
 
 def visible(caller: Caller):
