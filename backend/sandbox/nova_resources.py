@@ -915,18 +915,26 @@ def _server_usage(server: dict, start: float, stop: float) -> dict | None:
             "uptime": int(uptime_end - launched)}
 
 
-def _tenant_usages(call: Call, project_ids: set[str] | None, detailed: bool) -> list[dict]:
+def _tenant_usages(call: Call, project_ids: set[str] | None, detailed: bool,
+                   collection: str) -> tuple[list[dict], list[dict]]:
+    """Usage per project over the period; from 2.40 the *instances* are paged (marker/limit) and the totals are
+    those of the page's instances, which clients (Horizon's ``usage_get``) add up page by page."""
     start, stop = _usage_period(call)
-    per_project: dict[str, dict] = {}
     servers = sorted(call.state.table("servers").values(), key=lambda s: (s["created_ts"], s["id"]))
+    entries = []
     for server in servers:
         if project_ids is not None and server["project_id"] not in project_ids:
             continue
         usage = _server_usage(server, start, stop)
-        if usage is None:
-            continue
-        totals = per_project.setdefault(server["project_id"], {
-            "tenant_id": server["project_id"], "start": naive_time(start), "stop": naive_time(stop),
+        if usage is not None:
+            entries.append(usage)
+    links: list[dict] = []
+    if call.mv_at_least(2, 40):
+        entries, links = nova_page(call, entries, collection, key="instance_id")
+    per_project: dict[str, dict] = {}
+    for usage in entries:
+        totals = per_project.setdefault(usage["tenant_id"], {
+            "tenant_id": usage["tenant_id"], "start": naive_time(start), "stop": naive_time(stop),
             "total_hours": 0.0, "total_local_gb_usage": 0.0, "total_memory_mb_usage": 0.0,
             "total_vcpus_usage": 0.0, "server_usages": []})
         totals["total_hours"] += usage["hours"]
@@ -938,15 +946,17 @@ def _tenant_usages(call: Call, project_ids: set[str] | None, detailed: bool) -> 
     if not detailed:
         for entry in results:
             entry.pop("server_usages")
-    return results
+    return results, links
 
 
 @compute.route("/v2.1/os-simple-tenant-usage")
 def list_tenant_usage(call: Call):
     require_admin(call, "os_compute_api:os-simple-tenant-usage:list")
     detailed = bool_arg(call.args.get("detailed", "0"), "detailed")
-    usages = _tenant_usages(call, None, detailed)
+    usages, links = _tenant_usages(call, None, detailed, "os-simple-tenant-usage")
     body: dict = {"tenant_usages": usages}
+    if links:
+        body["tenant_usages_links"] = links
     return 200, body
 
 
@@ -954,15 +964,11 @@ def list_tenant_usage(call: Call):
 def show_tenant_usage(call: Call, project_id: str):
     if project_id != call.ctx.project_id:
         require_admin(call, "os_compute_api:os-simple-tenant-usage:show")
-    usages = _tenant_usages(call, {project_id}, detailed=True)
-    usage = usages[0] if usages else {}
-    if usage and call.mv_at_least(2, 40):
-        servers, links = nova_page(call, usage["server_usages"], f"os-simple-tenant-usage/{project_id}",
-                                   key="instance_id")
-        usage["server_usages"] = servers
-        if links:
-            return 200, {"tenant_usage": usage, "tenant_usage_links": links}
-    return 200, {"tenant_usage": usage}
+    usages, links = _tenant_usages(call, {project_id}, True, f"os-simple-tenant-usage/{project_id}")
+    body: dict = {"tenant_usage": usages[0] if usages else {}}
+    if links:
+        body["tenant_usage_links"] = links
+    return 200, body
 
 
 # ---------------------------------------------------------------------------------------------------------------

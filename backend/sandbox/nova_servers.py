@@ -308,12 +308,12 @@ def _select_servers(call: Call) -> list[dict]:
 
 
 def _sort_servers(call: Call, servers: list[dict]) -> list[dict]:
-    keys = call.args.getlist("sort_key")
-    dirs = call.args.getlist("sort_dir")
-    if not keys:
-        keys, dirs = ["created_at", "id"], ["desc", "desc"]
-    elif "id" not in keys and "uuid" not in keys:
-        keys = keys + ["id"]
+    # nova.db.utils.process_sort_params: created_at and id are always the last keys; a missing direction is
+    # the first one given (default desc)
+    keys = call.args.getlist("sort_key") or ["created_at"]
+    dirs = call.args.getlist("sort_dir") or ["desc"]
+    keys = keys + [k for k in ("created_at", "id") if k not in keys]
+    dirs = dirs + [dirs[0]] * (len(keys) - len(dirs))
     result = list(servers)
     for index in range(len(keys) - 1, -1, -1):
         key = keys[index]
@@ -322,7 +322,7 @@ def _sort_servers(call: Call, servers: list[dict]) -> list[dict]:
         field = SORT_KEYS.get(key)
         if field is None:
             raise ApiError(400, f"Invalid input for query parameters sort_key. Value: {key}.")
-        direction = dirs[index] if index < len(dirs) else (dirs[-1] if dirs else "desc")
+        direction = dirs[index]
         if direction not in ("asc", "desc"):
             raise ApiError(400, f"Invalid input for query parameters sort_dir. Value: {direction}.")
         result.sort(key=lambda s, f=field: (s.get(f) is None, s.get(f) if not isinstance(s.get(f), str)

@@ -476,3 +476,22 @@ def test_metadata_tags_and_update(sandbox, member, server):
     assert renamed["server"]["name"] == "renamed" and renamed["server"]["description"] == "d"
     assert ComputeApi(sandbox, "demo-member", "2.18").request(
         "PUT", f"/servers/{server_id}", json={"server": {"description": "x"}}).status_code == 400
+
+
+def test_usage_pages_instances_and_totals_per_page(sandbox, member, server, image):
+    second = member.create_server(f"usage-{uuid.uuid4().hex[:6]}", image=image)
+    try:
+        member.wait_server(second["id"])
+        path = f"/os-simple-tenant-usage/{member.project_id}?start=2020-01-01T00:00:00"
+        everything = member.body("GET", path)["tenant_usage"]
+        assert {server["id"], second["id"]} <= {u["instance_id"] for u in everything["server_usages"]}
+        page = member.body("GET", path + "&limit=1")
+        usage = page["tenant_usage"]
+        assert len(usage["server_usages"]) == 1 and page["tenant_usage_links"][0]["rel"] == "next"
+        assert usage["total_hours"] == usage["server_usages"][0]["hours"]  # totals of this page only
+        old = ComputeApi(sandbox, "demo-member", "2.39").body("GET", path + "&limit=1")["tenant_usage"]
+        assert len(old["server_usages"]) == len(everything["server_usages"])  # no paging before 2.40
+        assert ComputeApi(sandbox, "alt-member").request(
+            "GET", f"/os-simple-tenant-usage/{member.project_id}").status_code == 403
+    finally:
+        member.delete_server(second["id"])
