@@ -67,5 +67,6 @@ def _settings() -> dict:
     }
 
 
-app = Celery("storage_backup", include=["backend.proxy.tasks"])
+app = Celery("storage_backup", include=["backend.proxy.tasks", "backend.proxy.backup_tasks",
+                                         "backend.proxy.restore_tasks"])
 app.add_defaults(_settings)

@@ -1,0 +1,45 @@
+"""The job log a task returns (docs/TASKS.md ``log``: ``[{"at", "step", "message"}]``), mirrored to Python logging."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+LOG = logging.getLogger("backend.pipeline")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class JobLog:
+    def __init__(self, job_id: str, logger: logging.Logger | None = None) -> None:
+        self.job_id = job_id
+        self.entries: list[dict] = []
+        self.warnings: list[str] = []
+        self._logger = logger or LOG
+        self._lock = threading.Lock()
+
+    def add(self, step: str, message: str, level: int = logging.INFO) -> dict:
+        entry = {"at": now_iso(), "step": step, "message": message}
+        if level >= logging.WARNING:
+            entry["level"] = "warning" if level < logging.ERROR else "error"
+        with self._lock:
+            self.entries.append(entry)
+        self._logger.log(level, "job %s [%s] %s", self.job_id, step, message)
+        return entry
+
+    def warning(self, step: str, message: str) -> dict:
+        with self._lock:
+            self.warnings.append(message)
+        return self.add(step, message, logging.WARNING)
+
+    def append_entry(self, entry: dict) -> None:
+        """Take an entry made elsewhere (the guest command runner's ``log`` callback)."""
+        with self._lock:
+            self.entries.append(dict(entry))
+        self._logger.info("job %s [%s] %s", self.job_id, entry.get("step"), entry.get("message"))
+
+    def as_list(self) -> list[dict]:
+        with self._lock:
+            return [dict(entry) for entry in self.entries]

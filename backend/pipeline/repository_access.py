@@ -1,0 +1,48 @@
+"""Open the repository a task message names (docs/TASKS.md ``destination`` + ``repository_secret``)."""
+from __future__ import annotations
+
+import os
+
+from backend.repository import Repository, RepositoryExists, RepositoryNotFound
+
+from .errors import InvalidJobRequest
+
+SUPPORTED_TYPES = ("filesystem", "nfs")
+
+
+def _location(destination: dict | None) -> str:
+    if not destination or not destination.get("path"):
+        raise InvalidJobRequest("the task names no destination path; the control plane must send 'destination'")
+    kind = destination.get("type") or "filesystem"
+    if kind not in SUPPORTED_TYPES:
+        raise InvalidJobRequest(f"destination type {kind!r} is not supported by this proxy (it supports "
+                                f"{', '.join(SUPPORTED_TYPES)})")
+    return destination["path"]
+
+
+def open_for_backup(destination: dict | None, secret: str | None) -> Repository:
+    """The repository at the destination; a new one is created when the directory is there but empty of one
+    (the first backup to a destination). A missing directory is an unmounted share, never created here."""
+    path = _location(destination)
+    try:
+        return Repository.open(path, password=secret or None)
+    except RepositoryNotFound:
+        if not os.path.isdir(path):
+            raise InvalidJobRequest(f"destination {destination.get('id') or path} is not reachable on this proxy: "
+                                    f"{path} is not a directory (is the share mounted?)") from None
+    encrypted = bool(destination.get("encrypted"))
+    if encrypted and not secret:
+        raise InvalidJobRequest(f"destination {destination.get('id') or path} is encrypted but the task carries no "
+                                "repository secret")
+    try:
+        return Repository.init(path, password=secret if encrypted else None, encryption=encrypted)
+    except RepositoryExists:  # another proxy created it a moment ago
+        return Repository.open(path, password=secret or None)
+
+
+def open_for_restore(destination: dict | None, secret: str | None) -> Repository:
+    path = _location(destination)
+    try:
+        return Repository.open(path, password=secret or None)
+    except RepositoryNotFound as error:
+        raise InvalidJobRequest(f"{error} (destination {destination.get('id') or path})") from None

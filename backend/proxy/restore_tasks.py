@@ -1,0 +1,25 @@
+"""``proxy.restore_instance`` and ``proxy.restore_volume`` (docs/TASKS.md): thin wrappers over the pipeline."""
+from __future__ import annotations
+
+from backend.celery_app import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, app
+from backend.pipeline.restore_instance import restore_instance as run_restore_instance
+from backend.pipeline.restore_volume import restore_volume as run_restore_volume
+from backend.proxy.runtime import job_context
+
+
+@app.task(name="proxy.restore_instance", bind=True, soft_time_limit=DEFAULT_SOFT_TIME_LIMIT,
+          time_limit=DEFAULT_TIME_LIMIT)
+def restore_instance(self, request: dict) -> dict:
+    """Rebuild a whole instance from a restore point in this proxy's availability zone; returns
+    ``{"server_id", "volume_ids", "image_reused", "log"}``."""
+    with job_context(self, request) as ctx:
+        return run_restore_instance(ctx, request)
+
+
+@app.task(name="proxy.restore_volume", bind=True, soft_time_limit=DEFAULT_SOFT_TIME_LIMIT,
+          time_limit=DEFAULT_TIME_LIMIT)
+def restore_volume(self, request: dict) -> dict:
+    """Restore one volume of a restore point as a new volume (optionally attached to an instance); returns
+    ``{"volume_id", "attached_to", "log"}``."""
+    with job_context(self, request) as ctx:
+        return run_restore_volume(ctx, request)
