@@ -482,9 +482,12 @@ def post_project(call: Call):
 def get_project(call: Call, project_id: str):
     ctx = authenticated(call)
     project = call.state.get("projects", project_id)
-    if project is None or not (ctx.is_admin or project_id == ctx.project_id
-                               or project in user_projects(call.state, ctx.user_id)):
+    if project is None:
         raise not_found("Project", project_id)
+    # Keystone loads the target before enforcing identity:get_project, so another project answers 403, not 404
+    # (Horizon's image table relies on that to show an owner's id without an error).
+    if not (ctx.is_admin or project_id == ctx.project_id or project in user_projects(call.state, ctx.user_id)):
+        raise ApiError(403, "You are not authorized to perform the requested action: identity:get_project.")
     return 200, {"project": project_view(call, project)}
 
 

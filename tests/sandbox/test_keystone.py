@@ -82,3 +82,11 @@ def test_openstack_cli_project_list(sandbox):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert {"admin", "alt", "demo", "service"} <= set(result.stdout.split())
+
+
+def test_get_project_of_another_project_is_403_and_unknown_is_404(sandbox):
+    session = sandbox.session("demo-member")
+    projects = sandbox.session("admin").get(sandbox.auth_url + "/projects").json()["projects"]
+    alt_id = next(p["id"] for p in projects if p["name"] == "alt")
+    assert session.get(sandbox.auth_url + f"/projects/{alt_id}", raise_exc=False).status_code == 403
+    assert session.get(sandbox.auth_url + "/projects/0123456789abcdef", raise_exc=False).status_code == 404
