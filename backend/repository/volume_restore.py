@@ -42,7 +42,8 @@ class VolumeRestore:
         self.verify = verify
         self.cancel = cancel
         self.target_zeroed = target_zeroed
-        self.workers = workers or default_workers()
+        # Twice the cores: restore workers also wait on reads and direct writes.
+        self.workers = workers or 2 * default_workers()
         self._lock = threading.Lock()
         self._error: BaseException | None = None
         self._slots = threading.BoundedSemaphore(self.workers * 2)
