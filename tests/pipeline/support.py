@@ -1,0 +1,253 @@
+"""A private embedded cloud, Redis and one real proxy worker per availability zone, for the pipeline's tests.
+
+Each test module gets its own (``pipeline_cloud`` fixture in ``conftest.py``): the demo seed, a repository
+directory, and Celery workers started with ``backend.launch.WorkerProcess`` whose device root is the sandbox's view
+of their proxy server (``<state>/servers/<proxy id>``) — so a volume attached to the proxy appears where the worker
+reads it, exactly as on a proxy VM. Tasks are sent by name, as the control plane sends them.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from celery import Celery
+
+from backend.cloud import TEMPORARY_TAG, Cloud
+from backend.launch import RedisProcess, SandboxProcess, WorkerProcess
+
+ZONES = ("nova", "az2")
+HASH_BLOCK = 1024 * 1024
+WORKER_TIMEOUTS = {"STORAGE_BACKUP_TIMEOUT_ATTACH": "8", "STORAGE_BACKUP_TIMEOUT_DEVICE": "8",
+                   "STORAGE_BACKUP_TIMEOUT_SNAPSHOT": "120", "STORAGE_BACKUP_TIMEOUT_VOLUME": "120",
+                   "STORAGE_BACKUP_TIMEOUT_DETACH": "60", "STORAGE_BACKUP_TIMEOUT_DELETE": "60",
+                   "STORAGE_BACKUP_TIMEOUT_IMAGE": "120", "STORAGE_BACKUP_TIMEOUT_SERVER": "120"}
+
+
+def volume_digest(path: str) -> tuple[int, str]:
+    """``(size, sha256 of every non-zero 1 MiB block with its offset)``: equal for two volumes with the same bytes,
+    however sparse each file is, and quick on a 10 GiB volume that is mostly holes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        fd = handle.fileno()
+        size = os.fstat(fd).st_size
+        position, next_block = 0, 0
+        while position < size:
+            try:
+                start = os.lseek(fd, position, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:
+                    break
+                raise
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            for block in range(max(start // HASH_BLOCK, next_block), -(-end // HASH_BLOCK)):
+                data = os.pread(fd, HASH_BLOCK, block * HASH_BLOCK)
+                if data.strip(b"\0"):
+                    digest.update(block.to_bytes(8, "big"))
+                    digest.update(data)
+                next_block = block + 1
+            position = end
+    return size, digest.hexdigest()
+
+
+def allocated_bytes(path: str) -> int:
+    return os.stat(path).st_blocks * 512
+
+
+@dataclass
+class JobOutcome:
+    state: str
+    result: dict | None
+    error: BaseException | None
+    progress: list[dict] = field(default_factory=list)
+
+    @property
+    def error_type(self) -> str:
+        return type(self.error).__name__ if self.error is not None else ""
+
+
+class PipelineCloud:
+    def __init__(self, base_dir: str) -> None:
+        self.base_dir = base_dir
+        self.sandbox = SandboxProcess(os.path.join(base_dir, "sandbox"), seed="demo")
+        self.redis = RedisProcess(os.path.join(base_dir, "redis"))
+        self.workers: dict[str, WorkerProcess] = {}
+        self.repository = os.path.join(base_dir, "repository")
+        self.celery: Celery | None = None
+
+    # -- processes ----------------------------------------------------------------------------------------------------
+
+    def start(self) -> PipelineCloud:
+        os.makedirs(self.repository, exist_ok=True)
+        self.sandbox.start()
+        self.redis.start()
+        with open(os.path.join(self.sandbox.state_dir, "state.json")) as handle:
+            self.proxy_servers = json.load(handle)["meta"]["proxy_servers"]
+        self.service = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
+                                               "OS_CLOUD": "sandbox-service"})
+        self.admin = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
+                                             "OS_CLOUD": "sandbox-admin"})
+        self.demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
+                                            "OS_CLOUD": "sandbox-demo"})
+        for zone in ZONES:
+            proxy_id = self.proxy_servers[zone]
+            worker = WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
+                                   device_root=self.device_root(proxy_id), clouds_yaml=self.sandbox.clouds_yaml,
+                                   concurrency=1, extra_env=WORKER_TIMEOUTS)
+            self.workers[zone] = worker.start()
+        self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
+        self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
+                                result_accept_content=["json"], result_extended=True)
+        return self
+
+    def stop(self) -> None:
+        if self.celery is not None:
+            self.celery.close()
+        for worker in self.workers.values():
+            worker.stop()
+        self.redis.stop()
+        self.sandbox.stop()
+
+    def worker_log(self, zone: str, lines: int = 60) -> str:
+        try:
+            with open(self.workers[zone].log_path, errors="replace") as handle:
+                return "".join(handle.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    # -- the cloud ----------------------------------------------------------------------------------------------------
+
+    @property
+    def state_dir(self) -> str:
+        return self.sandbox.state_dir
+
+    def device_root(self, server_id: str) -> str:
+        return os.path.join(self.state_dir, "servers", server_id)
+
+    def guest_device(self, server_id: str, volume_id: str) -> str:
+        """Where the guest of ``server_id`` sees ``volume_id`` (its /dev/disk/by-id link)."""
+        return os.path.join(self.device_root(server_id), "dev", "disk", "by-id", f"virtio-{volume_id[:20]}")
+
+    def volume_file(self, volume_id: str) -> str:
+        return os.path.join(self.state_dir, "volumes", f"{volume_id}.img")
+
+    def root_disk(self, server_id: str) -> str:
+        return os.path.join(self.device_root(server_id), "disk.img")
+
+    def server_named(self, name: str) -> dict:
+        matches = [s for s in self.service.compute.list_servers(all_projects=True) if s["name"] == name]
+        assert len(matches) == 1, f"expected one server {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def arm_fault(self, operation: str, mode: str, count: int = 1) -> None:
+        response = self.admin.session.post(self.sandbox.url + "/_sandbox/faults",
+                                           json={"operation": operation, "mode": mode, "count": count})
+        assert response.status_code == 201, response.text
+
+    def clear_faults(self) -> None:
+        self.admin.session.delete(self.sandbox.url + "/_sandbox/faults")
+
+    def leftovers(self) -> dict:
+        """Every temporary resource a job could leak, seen by the admin account: tagged or named volumes, any
+        snapshot or group snapshot, named images, anything attached to a proxy. Empty when nothing leaked."""
+        found: dict = {}
+        volumes = self.service.volume.list_volumes(all_projects=True)
+        tagged = [f"{v['id']} {v.get('name')} {v['status']}" for v in volumes
+                  if (v.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in (v.get("metadata") or {})]
+        if tagged:
+            found["volumes"] = tagged
+        snapshots = self.service.volume.list_snapshots(all_projects=True)
+        if snapshots:
+            found["snapshots"] = [f"{s['id']} {s.get('name')} {s['status']}" for s in snapshots]
+        group_snapshots = self.service.volume.get("/group_snapshots", params={"all_tenants": "True"})
+        if group_snapshots.get("group_snapshots"):
+            found["group_snapshots"] = [g["id"] for g in group_snapshots["group_snapshots"]]
+        images = [f"{i['id']} {i['name']} {i['status']}" for i in self.service.image.list_images()
+                  if (i.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in i]
+        if images:
+            found["images"] = images
+        for zone, proxy_id in self.proxy_servers.items():
+            nova_side = self.service.compute.volume_attachments(proxy_id)
+            cinder_side = [v["id"] for v in volumes if any(a.get("server_id") == proxy_id
+                                                           for a in v.get("attachments") or [])]
+            if nova_side or cinder_side:
+                found[f"attached to proxy {zone}"] = {"nova": [a["volumeId"] for a in nova_side],
+                                                      "cinder": cinder_side}
+        return found
+
+    # -- jobs ---------------------------------------------------------------------------------------------------------
+
+    def destination(self, encrypted: bool = False) -> dict:
+        return {"id": "dest-test", "type": "filesystem", "path": self.repository, "encrypted": encrypted}
+
+    def send(self, task: str, request: dict, zone: str):
+        request = dict(request)
+        request.setdefault("job_id", str(uuid.uuid4()))
+        return self.celery.send_task(task, args=[request], queue=f"proxy.{zone}", task_id=request["job_id"])
+
+    def wait(self, async_result, timeout: float = 240, on_progress=None) -> JobOutcome:
+        """Follow a task to its end, collecting every distinct PROGRESS report seen on the way."""
+        deadline = time.monotonic() + timeout
+        progress: list[dict] = []
+        while time.monotonic() < deadline:
+            state = async_result.state
+            if state == "PROGRESS":
+                info = async_result.info
+                if isinstance(info, dict) and (not progress or progress[-1] != info):
+                    progress.append(info)
+                    if on_progress is not None:
+                        on_progress(info)
+            if state in ("SUCCESS", "FAILURE", "REVOKED"):
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError(f"task {async_result.id} did not finish in {timeout} s (state {async_result.state})")
+        if async_result.state == "SUCCESS":
+            return JobOutcome("SUCCESS", async_result.result, None, progress)
+        return JobOutcome(async_result.state, None, async_result.result, progress)
+
+    def run(self, task: str, request: dict, zone: str, expect: str = "SUCCESS", **wait_options) -> JobOutcome:
+        outcome = self.wait(self.send(task, request, zone), **wait_options)
+        if expect and outcome.state != expect:
+            raise AssertionError(f"{task} ended {outcome.state}: {outcome.error_type}: {outcome.error}\n"
+                                 f"--- worker {zone} log ---\n{self.worker_log(zone)}")
+        return outcome
+
+    def backup(self, server: dict, strategy: str = "incremental", zone: str | None = None, **extra) -> JobOutcome:
+        zone = zone or server["OS-EXT-AZ:availability_zone"]
+        expect = extra.pop("expect", "SUCCESS")
+        request = {"project_id": server["tenant_id"], "instance_id": server["id"], "strategy": strategy,
+                   "destination": self.destination(extra.pop("encrypted", False)),
+                   "repository_secret": extra.pop("repository_secret", None),
+                   "labels": {"policy_id": "policy-test", "project_id": server["tenant_id"],
+                              "instance_id": server["id"]},
+                   "retention_lock_until": None, "pre_command": None, "post_command": None}
+        request.update(extra)
+        return self.run("proxy.backup_instance", request, zone, expect=expect)
+
+    def restore_request(self, restore_point_id: str, project_id: str, **options) -> dict:
+        request = {"project_id": project_id, "restore_point_id": restore_point_id,
+                   "destination": self.destination(options.pop("encrypted", False)),
+                   "repository_secret": options.pop("repository_secret", None), "name": None,
+                   "availability_zone": None, "flavor_id": None, "network_mapping": {}, "volume_types": {},
+                   "volumes": []}
+        request.update(options)
+        return request
+
+    def delete_server_and_volumes(self, server: dict, cloud: Cloud | None = None) -> list[str]:
+        """What a tenant does to lose an instance: delete the server, then its volumes."""
+        from backend.cloud.waiting import wait_server_deleted, wait_volume, wait_volume_deleted
+
+        cloud = cloud or self.demo
+        volume_ids = [a["volumeId"] for a in cloud.compute.volume_attachments(server["id"])]
+        cloud.compute.delete_server(server["id"])
+        wait_server_deleted(self.service.compute, server["id"], timeout=60)
+        for volume_id in volume_ids:
+            wait_volume(self.service.volume, volume_id, "available", timeout=60)
+            cloud.volume.delete_volume(volume_id)
+            wait_volume_deleted(self.service.volume, volume_id, timeout=60)
+        return volume_ids
