@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from .errors import InvalidRequest, RepositoryError
+from .errors import InvalidRequest, RepositoryError, RestorePointNotFound
 from .format import CHUNK_META, KIND_INDEX, envelope_header, index_name, restore_point_name
 from .index import ChunkIndex, PackEntry, encode_index
 from .keys import now_iso
@@ -143,12 +143,20 @@ class RestorePointWriter:
                 raise InvalidRequest(f"volume {volume_key!r} is already in this restore point")
             self._volume_keys.add(volume_key)
         try:
-            previous_point = self.repository.get_restore_point(previous) if isinstance(previous, str) else previous
+            previous_point, notes = previous, []
+            if isinstance(previous, str):
+                try:
+                    previous_point = self.repository.get_restore_point(previous)
+                except RestorePointNotFound:
+                    # Deleted by retention since the caller looked: back up in full rather than fail.
+                    previous_point = None
+                    notes.append(f"previous restore point {previous} no longer exists")
             job = VolumeBackup(self, volume_key, source, size=size, strategy=strategy, previous=previous_point,
                                changed_extents=changed_extents, progress=progress, cancel=cancel,
                                block_size=block_size or self.repository.config.block_size,
                                detect_holes=detect_holes)
             entry = job.run()
+            entry.notes[:0] = notes
         except BaseException:
             with self._state:
                 self._volume_keys.discard(volume_key)

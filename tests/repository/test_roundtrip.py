@@ -102,6 +102,17 @@ def test_volume_grew_is_incremental_over_old_size_and_full_over_the_rest(repo, t
     assert read(tmp_path / "out.img") == read(image)
 
 
+def test_deleted_previous_falls_back_to_full(repo, tmp_path):
+    image = tmp_path / "disk.img"
+    write_image(image, 2 * MiB, pattern="r")
+    first, _ = backup(repo, image)
+    repo.delete_restore_point(first)
+    second, entry = backup(repo, image, previous=first)
+    assert entry.strategy == "full" and entry.parent is None
+    assert any("no longer exists" in note for note in entry.notes)
+    assert entry.stats["bytes_deduplicated"] == 2 * MiB  # its chunks were still there until a prune
+
+
 def test_volume_shrank(repo, tmp_path):
     image = tmp_path / "shrink.img"
     write_image(image, 5 * MiB + 12345, pattern="rt")
