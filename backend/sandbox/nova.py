@@ -37,11 +37,19 @@ def version_v21(call: Call):
 
 
 def seed_base(state: State) -> None:
-    """Idempotent: the flavors every sandbox has (availability zones are the compute hosts, see nova_common)."""
+    """Idempotent: the flavors every sandbox has (availability zones are the compute hosts, see nova_common) and
+    Placement's catalog entry."""
     with state.lock:
         nova_resources.seed_flavors(state)
+        nova_placement.register_catalog(state)
         state.touch()
 
 
 # The API (routes and transitions register on import). Kept last: those modules import ``compute`` from here.
-from backend.sandbox import nova_actions, nova_resources, nova_servers, nova_volumes  # noqa: E402,F401
+from backend.sandbox import (  # noqa: E402,F401
+    nova_actions,
+    nova_placement,
+    nova_resources,
+    nova_servers,
+    nova_volumes,
+)
