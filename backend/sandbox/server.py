@@ -30,7 +30,8 @@ def all_services() -> list[Service]:
     """Every service module's ``Service``; importing them registers their routes and transitions."""
     from backend.sandbox import cinder, faults, glance, neutron, nova
 
-    return [keystone.identity, nova.compute, cinder.volume, glance.image, neutron.network, faults.control]
+    return [keystone.identity, nova.compute, nova.nova_placement.placement, cinder.volume, glance.image,
+            neutron.network, faults.control]
 
 
 class SandboxApp:
