@@ -249,6 +249,9 @@ def cmd_image_restore(args) -> int:
     repository = open_repository(args)
     restore_point = repository.get_restore_point(args.id)
     volume = restore_point.volume(args.volume)
+    if os.path.isfile(args.target) and os.path.getsize(args.target) and not args.force:
+        raise UserError(f"{args.target} exists and is not empty: add --force to overwrite it whole, or give a new "
+                        f"file name or a block device")
     started = time.monotonic()
     stats = repository.restore_volume(restore_point.id, volume.key, args.target, verify=not args.no_verify,
                                       progress=_progress_printer(args, "restore"))
@@ -334,6 +337,7 @@ def add_image_commands(subparsers, common) -> None:
     restore.add_argument("target", metavar="TARGET", help="file (created sparse if missing) or block device")
     restore.add_argument("--volume", help="which volume, when the restore point holds several")
     restore.add_argument("--no-verify", action="store_true", help="skip the keyed-hash check of each chunk")
+    restore.add_argument("--force", action="store_true", help="overwrite an existing non-empty image file")
     restore.add_argument("--progress", action="store_true", help="show progress on stderr")
     restore.set_defaults(handler=cmd_image_restore)
 

@@ -67,6 +67,9 @@ def test_init_backup_incremental_list_stats_check_restore(tmp_path):
     old = tmp_path / "old.img"
     assert run("image", "restore", "--repo", repo, first_id, str(old)).returncode == 0
     assert read(old) != read(image) and len(read(old)) == 12 * MiB
+    assert_user_error(run("image", "restore", "--repo", repo, summary["id"], str(old)), "add --force")
+    assert run("image", "restore", "--repo", repo, "--force", summary["id"], str(old)).returncode == 0
+    assert read(old) == read(image)
 
     assert run("repo", "delete", "--repo", repo, first_id).returncode == 0
     prune = run("repo", "prune", "--repo", repo)
