@@ -963,6 +963,8 @@ def _server_build(state: State, server_id: str, attempt: int = 0) -> None:
             if bdm["destination_type"] != "volume" or bdm["state"] != "pending":
                 continue
             try:
+                if (state.get("volumes", bdm["volume_id"]) or {}).get("status") == "available":
+                    cinder.reserve_attach(state, bdm["volume_id"], server_id)
                 attachment = cinder.attach(state, bdm["volume_id"], server_id, bdm["device_name"],
                                            host_name=server["host"])
             except ApiError as error:

@@ -129,6 +129,8 @@ def attach_volume(call: Call, server: dict, volume_id: str, tag: str | None = No
         raise ApiError(400, f"Invalid volume: volume '{volume_id}' status must be 'available'. Currently in "
                             f"'{volume['status']}'")
     device = next_device(state, server)
+    # Nova's API reserves the volume (``available`` -> ``attaching``); its compute side then attaches it
+    cinder.reserve_attach(state, volume_id, server["id"])
     attachment = cinder.attach(state, volume_id, server["id"], device, host_name=server.get("host"))
     bdm = {"uuid": str(uuid.uuid4()), "source_type": "volume", "destination_type": "volume", "boot_index": None,
            "device_name": device, "delete_on_termination": bool(delete_on_termination), "volume_size": volume["size"],
