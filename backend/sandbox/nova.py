@@ -18,9 +18,10 @@ compute = Service("compute", "/compute",
 
 
 def _version(call: Call, ident: str, status: str, version: str, min_version: str) -> dict:
+    path = "v2" if ident == "v2.0" else ident  # Nova's legacy v2.0 API lives at /v2/
     return {"id": ident, "status": status, "version": version, "min_version": min_version,
-            "updated": "2013-07-23T11:33:21Z",
-            "links": [{"rel": "self", "href": call.url(f"/compute/{ident}/")}]}
+            "updated": "2011-01-21T11:33:21Z" if ident == "v2.0" else "2013-07-23T11:33:21Z",
+            "links": [{"rel": "self", "href": call.url(f"/compute/{path}/")}]}
 
 
 @compute.route("/", public=True)
