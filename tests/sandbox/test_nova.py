@@ -495,3 +495,58 @@ def test_usage_pages_instances_and_totals_per_page(sandbox, member, server, imag
             "GET", f"/os-simple-tenant-usage/{member.project_id}").status_code == 403
     finally:
         member.delete_server(second["id"])
+
+
+def test_horizon_instance_actions(sandbox, member, server, image):
+    """What Horizon's instance menu does: resize, rebuild, shelve, rescue, lock, interfaces, security groups."""
+    server_id = server["id"]
+
+    def act(body: dict, expect: int = 202) -> None:
+        member.request("POST", f"/servers/{server_id}/action", json=body, expect=expect)
+
+    act({"resize": {"flavorRef": "2"}})
+    resized = member.wait_server(server_id, "VERIFY_RESIZE")
+    assert resized["flavor"]["original_name"] == "m1.small"
+    act({"confirmResize": None}, expect=204)
+    assert member.wait_server(server_id)["flavor"]["original_name"] == "m1.small"
+    assert member.request("POST", f"/servers/{server_id}/action", json={"resize": {"flavorRef": "1"}}
+                          ).status_code == 400  # the root disk cannot shrink
+    rebuilt = member.body("POST", f"/servers/{server_id}/action", json={"rebuild": {"imageRef": image}},
+                          expect=202)["server"]
+    assert rebuilt["status"] == "REBUILD" and rebuilt["adminPass"]
+    member.wait_server(server_id)
+    act({"shelve": None})
+    shelved = member.wait_server(server_id, "SHELVED_OFFLOADED")
+    assert ComputeApi(sandbox, "admin").server(server_id)["OS-EXT-SRV-ATTR:host"] is None
+    assert shelved["OS-EXT-STS:power_state"] == 4
+    act({"unshelve": None})
+    member.wait_server(server_id)
+    rescue = member.body("POST", f"/servers/{server_id}/action", json={"rescue": None}, expect=200)
+    assert rescue["adminPass"]
+    member.wait_server(server_id, "RESCUE")
+    act({"unrescue": None})
+    member.wait_server(server_id)
+    act({"lock": {"locked_reason": "maintenance"}})
+    assert member.server(server_id)["locked_reason"] == "maintenance"
+    assert member.request("POST", f"/servers/{server_id}/action", json={"os-stop": None}).status_code == 409
+    act({"unlock": None})
+
+    network = sandbox.session("demo-member")
+    demo_net = network.get(sandbox.url + "/network/v2.0/networks?name=demo-net").json()["networks"][0]
+    added = member.body("POST", f"/servers/{server_id}/os-interface",
+                        json={"interfaceAttachment": {"net_id": demo_net["id"]}}, expect=200)["interfaceAttachment"]
+    assert len(member.body("GET", f"/servers/{server_id}/os-interface")["interfaceAttachments"]) == 2
+    member.request("DELETE", f"/servers/{server_id}/os-interface/{added['port_id']}", expect=202)
+    assert network.get(sandbox.url + f"/network/v2.0/ports/{added['port_id']}", raise_exc=False).status_code == 404
+    group = network.post(sandbox.url + "/network/v2.0/security-groups",
+                         json={"security_group": {"name": f"web-{uuid.uuid4().hex[:4]}"}}).json()["security_group"]
+    try:
+        act({"addSecurityGroup": {"name": group["name"]}})
+        assert {"name": group["name"]} in member.server(server_id)["security_groups"]
+        act({"removeSecurityGroup": {"name": group["name"]}})
+        assert {"name": group["name"]} not in member.server(server_id)["security_groups"]
+    finally:
+        network.delete(sandbox.url + f"/network/v2.0/security-groups/{group['id']}")
+    actions = [a["action"] for a in member.body("GET", f"/servers/{server_id}/os-instance-actions")[
+        "instanceActions"]]
+    assert {"resize", "confirmResize", "rebuild", "shelve", "unshelve", "rescue", "lock"} <= set(actions)
