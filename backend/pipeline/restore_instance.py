@@ -23,8 +23,8 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from backend.cloud import Cloud, NotFound, temporary_name
-from backend.cloud.waiting import wait_image, wait_server, wait_volume
+from backend.cloud import TEMPORARY_TAG, Cloud, CloudError, NotFound, temporary_name
+from backend.cloud.waiting import wait_image, wait_server, wait_volume, wait_volume_attached
 
 from .cleanup import TemporaryResources
 from .context import JobContext
@@ -243,6 +243,10 @@ class InstanceRestore:
         image_id = tenant.volume.upload_to_image(plan.volume_id, temporary_name(ctx.job_id, "root-image"))
         self.uploaded_image_id = image_id
         self.resources.images.append(image_id)
+        try:  # the job tag, as on every temporary resource (Cinder's upload carries only the name)
+            tenant.image.update_image(image_id, add={TEMPORARY_TAG: ctx.job_id})
+        except CloudError as error:
+            ctx.log.warning("image", f"could not tag image {image_id} with the job: {error}")
         image = wait_image(tenant.image, image_id, timeout=ctx.timeouts.image,
                            what=f"Image {image_id} (upload of the root disk)", cancel=ctx.cancel)
         self.boot_image = image
@@ -257,7 +261,7 @@ class InstanceRestore:
                       if not str(k).startswith(("os_glance", "owner_specified", "storage_backup"))}
         properties["storage_backup_restored_from"] = (original.get("id") or "") + f" @ {short_id}"
         tenant.image.update_image(self.uploaded_image_id, replace={"name": f"{name}-root-{short_id}"},
-                                  add=properties)
+                                  add=properties, remove=[TEMPORARY_TAG])
         self.resources.keep("images", self.uploaded_image_id)
 
     def _import_key_pair(self, tenant: Cloud, metadata: dict) -> None:
@@ -310,7 +314,11 @@ class InstanceRestore:
         self.resources.servers.append(self.server_id)
         wait_server(ctx.cloud.compute, self.server_id, "ACTIVE", timeout=ctx.timeouts.server,
                     what=f"Server {self.server_id} ({name})", cancel=ctx.cancel)
-        ctx.log.add("server", f"server {self.server_id} is ACTIVE")
+        for plan in self.plans:  # done when Cinder, too, has every volume in use by the server
+            wait_volume_attached(ctx.cloud.volume, plan.volume_id, self.server_id, timeout=ctx.timeouts.attach,
+                                 what=f"Volume {plan.volume_id} (restored {plan.label})",
+                                 where=f" on server {name}", cancel=ctx.cancel)
+        ctx.log.add("server", f"server {self.server_id} is ACTIVE with its {len(self.plans)} volume(s) attached")
 
 
 def restore_instance(ctx: JobContext, request: dict) -> dict:

@@ -14,10 +14,11 @@ import os
 import pytest
 
 from backend.cloud import TEMPORARY_TAG
-from backend.cloud.waiting import wait_volume
+from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
 from tests.pipeline.support import volume_digest
 
 BLOCK = 256 * 1024  # the repository's block size (DEFAULT_BLOCK_SIZE)
+MIB = 1024 * 1024
 STATE: dict = {}
 pytestmark = pytest.mark.timeout(300)
 
@@ -156,16 +157,27 @@ def test_restore_after_the_instance_and_its_volumes_are_deleted(pipeline_cloud):
     assert cloud.leftovers() == {}
 
 
-def test_restore_an_older_restore_point_into_another_zone(pipeline_cloud):
+def test_restore_an_older_restore_point_into_another_zone_with_other_flavor_network_and_type(pipeline_cloud):
     cloud, web = pipeline_cloud, STATE["web"]
-    request = cloud.restore_request(STATE["rp_2"], web["tenant_id"], name="web-1-az2", availability_zone="az2")
+    network = cloud.demo.network.post("/v2.0/networks", {"network": {"name": "demo-net-2"}})["network"]
+    cloud.demo.network.post("/v2.0/subnets", {"subnet": {"network_id": network["id"], "cidr": "10.0.20.0/24",
+                                                         "ip_version": 4, "name": "demo-subnet-2"}})
+    demo_net = next(n for n in cloud.demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
+    request = cloud.restore_request(STATE["rp_2"], web["tenant_id"], name="web-1-az2", availability_zone="az2",
+                                    flavor_id="3", network_mapping={demo_net["id"]: network["id"]},
+                                    volume_types={STATE["data"]: "ssd"})
     outcome = cloud.run("proxy.restore_instance", request, "az2")
     result = outcome.result
     assert "proxy-az2@" in result["log"][0]["message"]  # the az2 worker did it, attaching to its own proxy
     server = cloud.service.compute.get_server(result["server_id"])
     assert (server["name"], server["OS-EXT-AZ:availability_zone"], server["status"]) == ("web-1-az2", "az2", "ACTIVE")
+    assert server["flavor"]["original_name"] == "m1.medium"
+    assert list(server["addresses"]) == ["demo-net-2"]
+    assert server["addresses"]["demo-net-2"][0]["addr"].startswith("10.0.20.")
     for original, new in result["volume_ids"].items():
-        assert cloud.service.volume.get_volume(new)["availability_zone"] == "az2"
+        volume = cloud.service.volume.get_volume(new)
+        assert volume["availability_zone"] == "az2"
+        assert volume["volume_type"] == ("ssd" if original == STATE["data"] else "__DEFAULT__")
         assert volume_digest(cloud.guest_device(server["id"], new)) == STATE["digests_2"][original]
     assert cloud.leftovers() == {}
 
@@ -183,4 +195,43 @@ def test_restore_one_volume_and_attach_it_to_an_instance(pipeline_cloud):
     assert volume["attachments"][0]["server_id"] == restored["id"]
     assert volume_digest(cloud.guest_device(restored["id"], result["volume_id"])) == \
         STATE["digests_1"][STATE["data"]]
+    assert cloud.leftovers() == {}
+
+
+def test_volumes_in_a_consistent_group_are_snapshotted_together(pipeline_cloud):
+    cloud, demo = pipeline_cloud, pipeline_cloud.demo
+    image_id = cloud.service.image.list_images(name="sandbox-linux")[0]["id"]
+    group = demo.volume.post("/groups", {"group": {"name": "db", "group_type": "consistent_snapshots",
+                                                  "volume_types": ["__DEFAULT__"], "availability_zone": "nova"}})
+    group_id = group["group"]["id"]
+    root = demo.volume.create_volume(size=1, name="db-root", image_id=image_id, availability_zone="nova")
+    data = demo.volume.create_volume(size=1, name="db-data", availability_zone="nova")
+    for volume in (root, data):
+        wait_volume(cloud.service.volume, volume["id"], "available", timeout=60)
+    wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
+             status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
+    demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
+    network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
+    created = demo.compute.create_server({
+        "name": "db-1", "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
+        "block_device_mapping_v2": [
+            {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
+            {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
+    server = wait_server(cloud.service.compute, created["id"], timeout=60)
+    for volume in (root, data):
+        wait_volume_attached(cloud.service.volume, volume["id"], server["id"], timeout=60)
+    _guest_write(cloud, server["id"], data["id"], [(4096, os.urandom(MIB))])
+    digests = _digests(cloud, server["id"])
+
+    result = cloud.backup(server, strategy="full").result
+    assert result["consistency"] == "group"
+    assert result["metadata"]["consistency"]["group_snapshot"]
+    assert any("one Cinder group snapshot" in entry["message"] for entry in result["log"])
+    assert cloud.leftovers() == {}  # the group snapshot went too
+
+    restored = cloud.run("proxy.restore_instance", cloud.restore_request(
+        result["restore_point_id"], server["tenant_id"], name="db-1-restored"), "nova").result
+    restored_server = cloud.service.compute.get_server(restored["server_id"])
+    for original, new in restored["volume_ids"].items():
+        assert volume_digest(cloud.guest_device(restored_server["id"], new)) == digests[original]
     assert cloud.leftovers() == {}
