@@ -350,6 +350,9 @@ def main() -> int:
         tools.append(Restic())
     missing = [name for name, binary in (("borg", "borg"), ("restic", "restic")) if not shutil.which(binary)]
     results = {tool.name: ToolResult(tool.name, tool.settings) for tool in tools}
+    # An installed package has its bytecode compiled; a source checkout may not (PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(os.path.dirname(HERE), "backend")],
+                   check=False, capture_output=True)
     load_before = os.getloadavg()
     try:
         base = os.path.join(workdir, "base.img")

@@ -28,7 +28,8 @@ def test_full_then_incremental_restore_byte_for_byte(repo, tmp_path):
     changed = len({(offset + i) // BLOCK for offset, data in changes for i in range(0, len(data), 4096)}
                   | {(offset + len(data) - 1) // BLOCK for offset, data in changes})
     assert entry.stats["bytes_new"] <= changed * BLOCK
-    assert entry.stats["bytes_unchanged"] >= 8 * MiB - changed * BLOCK - 2 * MiB  # zeros count apart
+    assert entry.stats["bytes_unchanged"] + entry.stats["bytes_zero"] >= 8 * MiB - changed * BLOCK
+    assert 3 * MiB - changed * BLOCK <= entry.stats["bytes_zero"] <= 3 * MiB  # changes may land in zeros
 
     for restore_point, expected in ((first, original), (second, read(image))):
         target = tmp_path / f"restored-{restore_point}"
