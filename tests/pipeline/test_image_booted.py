@@ -152,3 +152,19 @@ def test_a_mostly_empty_10_gib_volume_is_neither_stored_nor_written_empty(pipeli
     assert volume_digest(path) == digest
     assert allocated_bytes(path) < 16 * MIB  # the empty space was not written
     assert cloud.leftovers() == {}
+
+
+def test_an_image_booted_instance_with_a_volume_comes_back_whole(pipeline_cloud):
+    cloud, server = pipeline_cloud, STATE["restored"]
+    result = _backup(cloud, server)
+    digests = {a["volumeId"]: volume_digest(cloud.guest_device(server["id"], a["volumeId"]))
+               for a in cloud.service.compute.volume_attachments(server["id"])}
+    restored = _restore(cloud, result["restore_point_id"], server["tenant_id"], name="app-1-whole")
+    assert restored["image_reused"] is True  # the root disk is still the image; the archive volume is restored
+    new_server = cloud.service.compute.get_server(restored["server_id"])
+    assert new_server["image"]["id"] == STATE["image"]["id"]
+    assert volume_digest(cloud.root_disk(new_server["id"])) == STATE["digest"]
+    (original, new), = restored["volume_ids"].items()
+    assert volume_digest(cloud.guest_device(new_server["id"], new)) == digests[original]
+    assert cloud.service.volume.get_volume(new)["name"] == "archive"
+    assert cloud.leftovers() == {}
