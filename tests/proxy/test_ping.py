@@ -6,13 +6,21 @@ import os
 import pytest
 from celery import Celery
 
-from backend.launch import WorkerProcess
+from backend.launch import RedisProcess, WorkerProcess
 
 ZONES = {"nova": "proxy-server-nova", "az2": "proxy-server-az2"}
 
 
 @pytest.fixture(scope="module")
-def workers(redis_server, tmp_path_factory):
+def broker(tmp_path_factory):
+    """A Redis of this module's own: the session's is shared with other tests that run proxy workers too, and a
+    queue answered by their worker would prove nothing about routing."""
+    with RedisProcess(str(tmp_path_factory.mktemp("ping-redis"))).start() as redis:
+        yield redis
+
+
+@pytest.fixture(scope="module")
+def workers(broker, tmp_path_factory):
     base = tmp_path_factory.mktemp("workers")
     started = []
     try:
@@ -20,7 +28,7 @@ def workers(redis_server, tmp_path_factory):
             device_root = base / "servers" / server_id
             if zone == "nova":  # az2's device root is left missing: ping must say so
                 (device_root / "dev").mkdir(parents=True)
-            worker = WorkerProcess(zone, redis_server.url, str(base / "logs"), proxy_server_id=server_id,
+            worker = WorkerProcess(zone, broker.url, str(base / "logs"), proxy_server_id=server_id,
                                    device_root=str(device_root), concurrency=1)
             started.append(worker.start())
         yield {worker.availability_zone: worker for worker in started}
@@ -30,9 +38,9 @@ def workers(redis_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def control(redis_server):
+def control(broker):
     """How the control plane talks to proxies: tasks sent by name, JSON only, results in the same Redis."""
-    client = Celery("test-control", broker=redis_server.url, backend=redis_server.url)
+    client = Celery("test-control", broker=broker.url, backend=broker.url)
     client.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
     yield client
     client.close()
