@@ -9,6 +9,7 @@ import redis
 
 from backend.cloud import TEMPORARY_TAG
 from backend.cloud.waiting import wait_snapshot_deleted, wait_volume_deleted
+from backend.pipeline.errors import JobCancelled
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -126,6 +127,39 @@ def test_cancel_before_the_job_starts(pipeline_cloud, web):
     redis.Redis.from_url(cloud.redis.url).set(f"storage-backup:cancel:{job_id}", "1", ex=86400)
     outcome = cloud.backup(web, job_id=job_id, expect="FAILURE")
     assert outcome.error_type == "JobCancelled"
+    assert cloud.leftovers() == {}
+
+
+def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web):
+    """In-process (the Celery path of a cancel is tested above): the cancel arrives when the read step starts, so the
+    repository engine itself must notice it between blocks, stop, and leave no restore point."""
+    from backend.pipeline.backup import backup_instance
+    from backend.pipeline.cancellation import CancelToken
+    from backend.pipeline.context import JobContext, Timeouts
+    from backend.pipeline.joblog import JobLog
+    from backend.pipeline.progress import ProgressReporter
+    from backend.proxy.identity import ProxyIdentity
+    from backend.repository import Repository
+
+    cloud = pipeline_cloud
+    job_id = str(uuid.uuid4())
+    token = CancelToken(job_id)
+
+    def cancel_when_reading(meta: dict) -> None:
+        if meta["step"] == "read":
+            token.set("cancel requested")
+
+    proxy_id = cloud.proxy_servers["nova"]
+    ctx = JobContext(job_id=job_id, cloud=cloud.service, proxy=ProxyIdentity("nova", proxy_id,
+                                                                             cloud.device_root(proxy_id), "", ""),
+                     log=JobLog(job_id), progress=ProgressReporter(cancel_when_reading), cancel=token,
+                     timeouts=Timeouts(attach=30, device=30))
+    request = {"job_id": job_id, "project_id": web["tenant_id"], "instance_id": web["id"], "strategy": "full",
+               "destination": cloud.destination(), "labels": {}}
+    with pytest.raises(JobCancelled, match="cancelled while reading"):
+        backup_instance(ctx, request)
+    assert any(entry["step"] == "read" for entry in ctx.log.entries)
+    assert Repository.open(cloud.repository).list_restore_points(labels={"job_id": job_id}) == []
     assert cloud.leftovers() == {}
 
 
