@@ -38,6 +38,12 @@ def test_login_page_renders_and_logs_in(browser_user):
     ("/project/volumes/", "project-volumes"),
     ("/project/snapshots/", "project-snapshots"),
     ("/project/images", "project-images"),
+    # beyond the list: the rest of what a project member browses daily
+    ("/project/key_pairs/", "project-key-pairs"),
+    ("/project/networks/", "project-networks"),
+    ("/project/routers/", "project-routers"),
+    ("/project/security_groups/", "project-security-groups"),
+    ("/project/floating_ips/", "project-floating-ips"),
 ])
 def test_stock_project_pages_render_cleanly(browser_user, path, artifact):
     _assert_clean(browser_user("demo-member").visit(path, artifact))

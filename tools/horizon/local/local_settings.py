@@ -54,10 +54,8 @@ DEFAULT_THEME = "default"
 COMPRESS_OFFLINE = True
 COMPRESS_ENABLED = True
 
-# The sandbox has no Swift, no Heat, no routers' L3 agents: show what it serves.
-OPENSTACK_NEUTRON_NETWORK = dict(defaults.OPENSTACK_NEUTRON_NETWORK, enable_router=False, enable_quotas=False,
-                                 enable_fip_topology_check=False)
-OPENSTACK_CINDER_FEATURES = dict(defaults.OPENSTACK_CINDER_FEATURES, enable_backup=False)
+# Neutron, Cinder and Nova features stay at Horizon's defaults (routers, quotas, floating IP topology check on;
+# Cinder backups off): the embedded cloud serves what a default Horizon asks for.
 
 LOGGING = {
     "version": 1,
