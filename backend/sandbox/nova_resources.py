@@ -1133,3 +1133,16 @@ def show_extension(call: Call, alias: str):
         if entry[0] == alias:
             return 200, {"extension": _extension_view(*entry)}
     raise ApiError(404, "The resource could not be found.")
+
+
+@compute.route("/v2.1/os-hosts")
+def list_hosts(call: Call):
+    """The deprecated hosts API (gone from 2.43, as in Nova)."""
+    if call.mv_at_least(2, 43):
+        raise ApiError(404, "The resource could not be found.")
+    require_admin(call, "os_compute_api:os-hosts:list")
+    hosts = [{"host_name": r["host"], "service": r["binary"].replace("nova-", ""), "zone": r["zone"]}
+             for r in _service_records(call.state)]
+    if call.args.get("zone"):
+        hosts = [h for h in hosts if h["zone"] == call.args["zone"]]
+    return 200, {"hosts": hosts}

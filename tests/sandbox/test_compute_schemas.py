@@ -301,4 +301,8 @@ def test_admin_resource_schemas(sandbox, microversion):
     validate(schemas("tenant_usages", microversion).list_tenant_usage,
              api.request("GET", "/os-simple-tenant-usage?detailed=1&start=2020-01-01T00:00:00"))
     validate(schemas("aggregates", microversion).list_aggregates, api.request("GET", "/os-aggregates"))
+    if _version(microversion) < (2, 43):
+        validate(schemas("hosts", microversion).list_hosts, api.request("GET", "/os-hosts"))
+    else:  # the deprecated hosts API is gone from 2.43
+        assert api.request("GET", "/os-hosts").status_code == 404
     validate(schemas("migrations", microversion).list_migrations, api.request("GET", "/os-migrations"))
