@@ -27,6 +27,20 @@ class JobTimeLimitExceeded(PipelineError):
     """The task ran into its soft time limit; its temporary resources were removed."""
 
 
+class JobFailed(PipelineError):
+    """A failure whose own exception class cannot travel through the result backend (see ``_portable``)."""
+
+
+def _portable(error: Exception) -> bool:
+    """Whether the control plane can rebuild ``error`` from its class and message, as Celery does
+    (``cls(*args)``); otherwise it would only see a bare ``Exception``."""
+    try:
+        rebuilt = type(error)(*error.args)
+    except Exception:
+        return False
+    return str(rebuilt) == str(error)
+
+
 def service_cloud() -> Cloud:
     """The backup service account, logged in once per worker process (keystoneauth renews the token)."""
     global _cloud
@@ -68,3 +82,7 @@ def job_context(task, request: dict) -> Iterator[JobContext]:
         detail = f" ({error})" if str(error) else ""
         raise JobTimeLimitExceeded(f"Job {job_id} ran into its time limit and was stopped; its temporary resources "
                                    f"were removed{detail}") from None
+    except Exception as error:
+        if _portable(error):
+            raise
+        raise JobFailed(f"{type(error).__name__}: {error}") from error

@@ -84,7 +84,11 @@ def test_a_delete_that_keeps_failing_is_reported_and_left_tagged_for_the_sweeper
     for snapshot in cloud.service.volume.list_snapshots(all_projects=True):
         assert snapshot["name"].startswith(f"storage-backup-{job_id}-")
         assert snapshot["metadata"][TEMPORARY_TAG] == job_id
-    # What the sweeper will do, so the next tests start clean.
+    _sweep(cloud)
+
+
+def _sweep(cloud) -> None:
+    """What the control plane's sweeper does with a job's leftovers, so the next tests start clean."""
     cloud.clear_faults()
     for volume in cloud.service.volume.list_volumes(all_projects=True):
         if volume["name"].startswith("storage-backup-"):
@@ -94,6 +98,18 @@ def test_a_delete_that_keeps_failing_is_reported_and_left_tagged_for_the_sweeper
         cloud.service.volume.delete_snapshot(snapshot["id"])
         wait_snapshot_deleted(cloud.service.volume, snapshot["id"], timeout=30)
     assert cloud.leftovers() == {}
+
+
+def test_a_cleanup_failure_is_added_to_the_error_and_never_replaces_it(pipeline_cloud, web):
+    cloud = pipeline_cloud
+    cloud.arm_fault("volume.attach", "hang")
+    cloud.arm_fault("volume.delete", "error", count=50)
+    outcome = cloud.backup(web, expect="FAILURE")
+    assert outcome.error_type == "ResourceTimeout"  # the job's own error, not the cleanup's
+    message = str(outcome.error)
+    assert message.index("stuck in 'attaching' for 8 s") < message.index("; cleanup left: volume ")
+    assert "error_deleting" in message and message.endswith("(tagged for the sweeper)")
+    _sweep(cloud)
 
 
 def test_a_backup_sent_to_the_wrong_zone_is_refused(pipeline_cloud, web):
