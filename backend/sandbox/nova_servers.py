@@ -32,6 +32,7 @@ from backend.sandbox.nova_common import (
     POWER_NOSTATE,
     POWER_RUNNING,
     check_not_locked,
+    check_server_quota,
     finish_action,
     get_server,
     host_id,
@@ -714,9 +715,8 @@ def create_server(call: Call, body: dict) -> list[dict]:
                                     f"in '{volume['status']}'")
             if bdm.get("boot_index") == 0 and not volume.get("bootable"):
                 raise ApiError(400, f"Block Device Mapping is Invalid: Volume {volume['id']} is not bootable.")
-            if requested_az is None:
-                requested_zone_from_volume = volume["availability_zone"]
-                bdm["_zone_hint"] = requested_zone_from_volume
+            if requested_az is None:  # scheduled where the volume is (cross_az_attach would allow any zone)
+                bdm["_zone_hint"] = volume["availability_zone"]
         elif bdm["source_type"] == "image":
             source = glance.visible_image(state, bdm["image_id"], project_id, ctx.is_admin)
             if source is None:
@@ -752,8 +752,6 @@ def create_server(call: Call, body: dict) -> list[dict]:
         raise ApiError(400, "Cannot attach one or more volumes to multiple instances")
     if max_count > 1 and any("port_id" in n for n in requested_networks):
         raise ApiError(409, "Multiple instances cannot be booted with the same port.")
-    from backend.sandbox.nova_common import check_server_quota
-
     count = max_count
     try:
         check_server_quota(state, project_id, flavor["vcpus"], flavor["ram"], count)
