@@ -81,6 +81,13 @@ class Images(ApiClient):
                                 headers={"Content-Type": JSON_PATCH}, what=f"Glance refused to update image {image_id}")
         return self._json(response)
 
+    def upload(self, image_id: str, data) -> None:
+        """``PUT /v2/images/{id}/file``: ``data`` is bytes, an open binary file, or an iterable of byte strings
+        (streamed); the image goes ``saving`` then ``active`` (Glance computes its checksum and hash)."""
+        self.request("PUT", f"/v2/images/{image_id}/file", data=data,
+                     headers={"Content-Type": "application/octet-stream"},
+                     what=f"Glance refused the data of image {image_id}")
+
     def delete_image(self, image_id: str) -> None:
         self.delete(f"/v2/images/{image_id}", what=f"Glance refused to delete image {image_id}", missing_ok=True)
 

@@ -168,3 +168,20 @@ def test_an_image_booted_instance_with_a_volume_comes_back_whole(pipeline_cloud)
     assert volume_digest(cloud.guest_device(new_server["id"], new)) == digests[original]
     assert cloud.service.volume.get_volume(new)["name"] == "archive"
     assert cloud.leftovers() == {}
+
+
+def test_an_image_with_the_same_checksum_is_reused_when_the_original_is_gone(pipeline_cloud):
+    cloud, original = pipeline_cloud, STATE["image"]
+    copy = cloud.demo.image.create_image(name="debian-12-mirror", min_disk=1, min_ram=256)
+    with open(os.path.join(cloud.state_dir, "images", original["id"]), "rb") as data:
+        cloud.demo.image.upload(copy["id"], data)
+    copy = cloud.demo.image.get_image(copy["id"])
+    assert copy["status"] == "active" and copy["checksum"] == original["checksum"]
+    cloud.admin.image.delete_image(original["id"])
+
+    result = _restore(cloud, STATE["rp"], STATE["app"]["tenant_id"], name="app-1-from-mirror")
+    assert result["image_reused"] is True and result["image_id"] == copy["id"]
+    server = cloud.service.compute.get_server(result["server_id"])
+    assert server["image"]["id"] == copy["id"]
+    assert volume_digest(cloud.root_disk(server["id"])) == STATE["digest"]
+    assert cloud.leftovers() == {}
