@@ -301,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {error}", file=sys.stderr)
         status = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        # A second Ctrl-C, or make passing its own SIGTERM on, must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if running:
             print("\nStopping: " + ", ".join(process.name for process in reversed(running)), flush=True)
         for process in reversed(running):
