@@ -142,9 +142,8 @@ def prepare_for_boot(ctx: JobContext, tenant: Cloud, plan: VolumePlan) -> None:
             ctx.log.warning("finalize", f"could not restore the image properties of the {plan.label}: {error}")
 
 
-def finalize_volume(ctx: JobContext, tenant: Cloud, resources: TemporaryResources, plan: VolumePlan) -> None:
-    """The job succeeded: the volume gets its final name, loses the job tag, and is no longer temporary. (Should
-    this fail, the job fails and its cleanup removes the volume: a tagged volume left behind would be swept.)"""
+def finalize_volume(tenant: Cloud, plan: VolumePlan) -> None:
+    """The job succeeded: the volume gets its final name and loses the job tag. The caller then ``keep``s it, once
+    everything else is final too (should anything fail before, the job's cleanup removes the volume)."""
     tenant.volume.update_volume(plan.volume_id, name=plan.name or plan.label)
     tenant.volume.delete_volume_metadata(plan.volume_id, TEMPORARY_TAG)
-    resources.keep("volumes", plan.volume_id)

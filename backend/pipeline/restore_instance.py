@@ -145,10 +145,15 @@ class InstanceRestore:
 
         # -- keep ------------------------------------------------------------------------------------------------------
         ctx.step("finalize", "Naming the restored volumes and removing the job tags")
-        for plan in self.plans:
-            finalize_volume(ctx, tenant, self.resources, plan)
         if self.uploaded_image_id:
             self._finalize_image(tenant, name, restore_point.id[:8], metadata)
+        for plan in self.plans:
+            finalize_volume(tenant, plan)
+        # Only now, all at once: a failure above still removes the server, its volumes and its image.
+        for plan in self.plans:
+            self.resources.keep("volumes", plan.volume_id)
+        if self.uploaded_image_id:
+            self.resources.keep("images", self.uploaded_image_id)
         self.resources.keep("servers", self.server_id)
         ctx.log.add("done", f"server {self.server_id} ({name}) restored from {restore_point.id}")
         return {"server_id": self.server_id, "name": name, "availability_zone": zone, "flavor_id": flavor["id"],
@@ -262,7 +267,6 @@ class InstanceRestore:
         properties["storage_backup_restored_from"] = (original.get("id") or "") + f" @ {short_id}"
         tenant.image.update_image(self.uploaded_image_id, replace={"name": f"{name}-root-{short_id}"},
                                   add=properties, remove=[TEMPORARY_TAG])
-        self.resources.keep("images", self.uploaded_image_id)
 
     def _import_key_pair(self, tenant: Cloud, metadata: dict) -> None:
         keypair = metadata.get("key_pair")

@@ -89,7 +89,8 @@ def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> d
                              what=f"Volume {plan.volume_id} (restored {plan.label})",
                              where=f" on instance {server.get('name') or attach_to}", cancel=ctx.cancel)
     ctx.step("finalize", f"Naming the restored volume {plan.name!r}")
-    finalize_volume(ctx, tenant, resources, plan)
+    finalize_volume(tenant, plan)
+    resources.keep("volumes", plan.volume_id)
     ctx.log.add("done", f"volume {plan.volume_id} ({plan.name}) restored from {restore_point.id}"
                         + (f" and attached to {attach_to}" if server is not None else ""))
     return {"volume_id": plan.volume_id, "name": plan.name, "attached_to": attach_to if server is not None else None,
