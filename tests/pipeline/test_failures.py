@@ -216,10 +216,23 @@ def test_a_restore_with_an_unknown_flavor_fails_before_making_anything(pipeline_
     assert "flavor no-such-flavor does not exist" in str(outcome.error)
 
 
-def test_after_all_that_the_cloud_still_backs_up_and_restores(pipeline_cloud, web):
+def test_a_pre_snapshot_command_that_cannot_run_stops_the_backup_before_any_snapshot(pipeline_cloud, web):
+    command = {"command": "fsfreeze -f /srv", "user": "debian", "private_key": "not a key", "port": 22,
+               "timeout": 5, "on_failure": "abort", "known_hosts": None, "host_key_policy": "reject"}
+    outcome = pipeline_cloud.backup(web, pre_command=command, post_command=dict(command, command="fsfreeze -u /srv"),
+                                    expect="FAILURE")
+    assert outcome.error_type == "GuestCommandFailed"
+    assert "private key could not be read" in str(outcome.error)
+    assert pipeline_cloud.leftovers() == {}
+
+
+def test_after_all_that_the_cloud_still_backs_up_and_restores_the_volumes_asked_for(pipeline_cloud, web):
     cloud = pipeline_cloud
     result = cloud.backup(web).result
+    root = result["volumes"][0]["volume_id"]
     restored = cloud.run("proxy.restore_instance", cloud.restore_request(
-        result["restore_point_id"], web["tenant_id"], name="web-1-final"), "nova").result
-    assert cloud.service.compute.get_server(restored["server_id"])["status"] == "ACTIVE"
+        result["restore_point_id"], web["tenant_id"], name="web-1-final", volumes=[root]), "nova").result
+    assert list(restored["volume_ids"]) == [root]  # the data volume was not asked for
+    server = cloud.service.compute.get_server(restored["server_id"])
+    assert server["status"] == "ACTIVE" and len(server["os-extended-volumes:volumes_attached"]) == 1
     assert cloud.leftovers() == {}
