@@ -80,3 +80,49 @@ NAMESPACES = [{'namespace': 'OS::Compute::Watchdog',
                                                     'default_volume_type will be referred based on their '
                                                     'priority.',
                                      'type': 'string'}}}]
+
+# Glance's etc/metadefs/software-webservers.json (abridged to two of its objects). It is the stock namespace that
+# associates with OS::Nova::Server: Horizon's Launch Instance dialog asks for the server's namespaces and fails
+# ("max_workers must be greater than zero") when there is none.
+NAMESPACES.append({
+    'namespace': 'OS::Software::WebServers',
+    'display_name': 'Web Servers',
+    'description': 'A web server is a computer system that processes requests via HTTP, the basic network protocol '
+                   'used to distribute information on the World Wide Web. The most common use of web servers is '
+                   'to host websites, but there are other uses such as gaming, data storage, running enterprise '
+                   'applications, handling email, FTP, or other web uses. (http://en.wikipedia.org/wiki/Web_server)',
+    'visibility': 'public',
+    'protected': True,
+    'resource_type_associations': [{'name': 'OS::Glance::Image'},
+                                   {'name': 'OS::Cinder::Volume', 'properties_target': 'image'},
+                                   {'name': 'OS::Nova::Server', 'properties_target': 'metadata'}],
+    'objects': [
+        {'name': 'Apache HTTP Server',
+         'description': 'The Apache HTTP Server, colloquially called Apache, is a Web server application notable '
+                        'for playing a key role in the initial growth of the World Wide Web. Apache is developed '
+                        'and maintained by an open community of developers under the auspices of the Apache '
+                        'Software Foundation. (http://en.wikipedia.org/wiki/Apache_HTTP_Server)',
+         'properties': {'sw_webserver_apache_version': {'title': 'Version',
+                                                        'description': 'The specific version of Apache.',
+                                                        'type': 'string'},
+                        'sw_webserver_apache_http_port': {'title': 'HTTP Port',
+                                                          'description': 'The configured TCP/IP port on which '
+                                                                         'the web server listens for incoming '
+                                                                         'HTTP connections.',
+                                                          'type': 'integer', 'minimum': 1, 'maximum': 65535,
+                                                          'default': 80}}},
+        {'name': 'Nginx',
+         'description': 'Nginx (pronounced "engine-x") is an open source reverse proxy server for HTTP, HTTPS, '
+                        'SMTP, POP3, and IMAP protocols, as well as a load balancer, HTTP cache, and a web server '
+                        '(origin server). (http://en.wikipedia.org/wiki/Nginx)',
+         'properties': {'sw_webserver_nginx_version': {'title': 'Version',
+                                                       'description': 'The specific version of Nginx.',
+                                                       'type': 'string'},
+                        'sw_webserver_nginx_http_port': {'title': 'HTTP Port',
+                                                         'description': 'The configured TCP/IP port on which '
+                                                                        'the web server listens for incoming '
+                                                                        'HTTP connections.',
+                                                         'type': 'integer', 'minimum': 1, 'maximum': 65535,
+                                                         'default': 80}}},
+    ],
+})

@@ -212,6 +212,10 @@ def test_metadefs_namespaces_are_not_empty(sandbox):
                                        "?resource_type=OS::Glance::Image").json()
     assert "hw_watchdog_action" in detail["properties"]
     assert session.get(sandbox.url + "/image/v2/metadefs/resource_types").json()["resource_types"]
+    # Horizon's Launch Instance dialog runs one thread per namespace of these types: none would make it fail.
+    for resource_type in ("OS::Nova::Server", "OS::Nova::Flavor", "OS::Glance::Image", "OS::Cinder::Volume"):
+        listed = session.get(sandbox.url + f"/image/v2/metadefs/namespaces?resource_types={resource_type}")
+        assert listed.json()["namespaces"], resource_type
 
 
 def test_virtual_size_comes_from_the_qcow2_header(sandbox, demo):
