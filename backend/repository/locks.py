@@ -105,7 +105,9 @@ class RepositoryLock:
     def acquire(self) -> RepositoryLock:
         conflicts = self._conflicts()
         if not conflicts:
-            self._destination.put(self.name, self._document(), exclusive=True)
+            # An atomic put, not an exclusive one: the name is a fresh UUID, and a concurrent reader must never see
+            # the lock half-written (it would count as exclusive and refuse a backup for nothing).
+            self._destination.put(self.name, self._document())
             conflicts = self._conflicts()
             if conflicts:
                 self._destination.delete(self.name)
