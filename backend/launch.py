@@ -228,7 +228,7 @@ class HorizonProcess(ManagedProcess):
     name = "horizon"
 
     def __init__(self, state_dir: str, keystone_url: str, port: int | None = None, python: str | None = None,
-                 static_cache: str | None = None):
+                 static_cache: str | None = None, extra_env: dict | None = None):
         self.state_dir = os.path.abspath(state_dir)
         self.port = port or free_port()
         self.keystone_url = keystone_url
@@ -237,6 +237,8 @@ class HorizonProcess(ManagedProcess):
         if static_cache:
             argv += ["--static-cache", static_cache]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # serve.py runs Horizon's own settings module
+        env.update(extra_env or {})
         super().__init__(argv, os.path.join(self.state_dir, "horizon.log"), env=env)
 
     @property

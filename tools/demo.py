@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
 
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
-                                 port=previous_port(previous, "horizon"))
+                                 port=previous_port(previous, "horizon"),
+                                 extra_env={"STORAGE_BACKUP_BROKER_URL": redis.url})
         print("Horizon          starting (the first start collects and compresses its static files) ...", flush=True)
         running.append(horizon)
         horizon.start(timeout=600)

@@ -35,19 +35,14 @@ EXPECTED_FAILED_LOADS = (
 )
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def horizon(demo_sandbox, redis_server, tmp_path_factory):
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: tools/bootstrap.sh installs Debian's chromium")
     state = tmp_path_factory.mktemp("horizon")
-    os.environ.setdefault("STORAGE_BACKUP_BROKER_URL", redis_server.url)  # the plugin's backend calls, later
-    with HorizonProcess(str(state), demo_sandbox.auth_url).start() as process:
+    # the broker for the plugin's calls into the backup service, as they land
+    with HorizonProcess(str(state), demo_sandbox.auth_url,
+                        extra_env={"STORAGE_BACKUP_BROKER_URL": redis_server.url}).start() as process:
         yield process
 
 
