@@ -8,7 +8,8 @@ Each tool, in turn: full backup -> 1 % of the image rewritten in 1 MiB pieces at
 incremental backup -> restore of the incremental to a new file (checked byte for byte). Every step is a separate
 process (the real ``storage-backup`` console script, ``borg``, ``restic``); its wall time is measured around it and
 its peak RSS read with ``wait4``. The image is read once before each backup so every tool starts with it in the
-page cache. Stored bytes are what the repository directory grew by.
+page cache, after a ``sync`` so that no tool pays for the previous one's writes. Stored bytes are what the
+repository directory grew by.
 
 Settings (comparable on purpose): storage-backup default (256 KiB blocks, zstd level 1, no encryption, and again
 with AES-256-GCM); borg ``-e none`` with ``--compression lz4`` (its default) and with ``zstd,1`` (the same codec
@@ -101,7 +102,10 @@ def tree_bytes(path: str) -> int:
 
 
 def warm(path: str) -> None:
-    """Read the file once so every tool starts with it in the page cache."""
+    """Read the file once so every tool starts with it in the page cache, and flush every dirty page of the
+    machine first: otherwise the previous tool's unflushed restore (gigabytes) is written back during the next
+    tool's backup and slows whichever tool comes next."""
+    os.sync()
     with open(path, "rb", buffering=0) as handle:
         buffer = bytearray(16 * MiB)
         while handle.readinto(buffer):
