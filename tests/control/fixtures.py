@@ -18,6 +18,7 @@ from backend.launch import (
     ControlBeatProcess,
     ControlWorkerProcess,
     ManagedProcess,
+    SandboxProcess,
     _logged,
     control_env,
     wait_for,
@@ -86,7 +87,18 @@ class ControlPlane:
 
 
 @pytest.fixture(scope="session")
-def control_plane(redis_server, sandbox, tmp_path_factory):
+def control_sandbox(tmp_path_factory):
+    """The control plane's own embedded cloud: its tests raise quotas and add networks to ``demo``, which must not
+    leak into the session-wide ``sandbox`` other suites assert defaults on."""
+    from tests.conftest import SandboxHandle
+
+    with SandboxProcess(str(tmp_path_factory.mktemp("control-sandbox")), seed="base").start() as process:
+        yield SandboxHandle(process)
+
+
+@pytest.fixture(scope="session")
+def control_plane(redis_server, control_sandbox, tmp_path_factory):
+    sandbox = control_sandbox
     state = plane.configure()
     log_dir = str(tmp_path_factory.mktemp("control-logs"))
     point_settings_at(redis_server.url, sandbox.clouds_yaml)

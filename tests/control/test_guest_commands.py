@@ -78,9 +78,20 @@ def guest(control_plane, tmp_path_factory):
         f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION).json()["server"]
     with open(client_key) as handle:
         private_key = handle.read()
-    with SshdProcess(work, free_port(), client_public).start() as sshd:
-        yield {"addresses": addresses_from_server(seen), "sshd": sshd, "private_key": private_key,
-               "user": os.environ.get("USER") or __import__("getpass").getuser()}
+    try:
+        with SshdProcess(work, free_port(), client_public).start() as sshd:
+            yield {"addresses": addresses_from_server(seen), "sshd": sshd, "private_key": private_key,
+                   "user": os.environ.get("USER") or __import__("getpass").getuser()}
+    finally:
+        # The sandbox is shared by the whole session: a second network in demo would make every later server
+        # create without an explicit network ambiguous (409 "Multiple possible networks found"), as in Nova.
+        session.delete(f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION)
+        deadline = time.time() + 30
+        while time.time() < deadline and session.get(f"/servers/{server['id']}", endpoint_filter=COMPUTE,
+                                                     raise_exc=False).status_code != 404:
+            time.sleep(0.2)
+        session.delete(f"/v2.0/ports/{port['id']}", endpoint_filter=NETWORK, raise_exc=False)
+        session.delete(f"/v2.0/networks/{network['id']}", endpoint_filter=NETWORK)
 
 
 def spec(guest, command: str, **overrides) -> dict:
