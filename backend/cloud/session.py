@@ -45,7 +45,10 @@ class CloudConfig:
             raise ConfigurationError(f"{clouds_yaml} does not exist: set OS_CLIENT_CONFIG_FILE to the clouds.yaml "
                                      "that holds the backup service account")
         try:
-            loader = openstack.config.OpenStackConfig(config_files=[clouds_yaml] if clouds_yaml else None)
+            # With an explicit file, the process environment must not win: openstacksdk otherwise puts
+            # $OS_CLIENT_CONFIG_FILE first, and a process serving two clouds (the tests do) reads the wrong one.
+            loader = openstack.config.OpenStackConfig(config_files=[clouds_yaml] if clouds_yaml else None,
+                                                      load_envvars=not clouds_yaml)
             region = loader.get_one(cloud=cloud or None)
         except Exception as error:  # openstack.config raises its own exception types for every mistake
             raise ConfigurationError(f"cannot load the cloud {cloud or '(from OS_* variables)'}"
