@@ -609,6 +609,48 @@ def list_services(call: Call):
     return 200, {"services": services, "links": _links(call, "/services")}
 
 
+@identity.route("/v3/services", methods="POST")
+def post_service(call: Call):
+    require_admin(call)
+    spec = call.body_object("service")
+    if not spec.get("type"):
+        raise ApiError(400, "Invalid input for field 'type': a service needs a type.")
+    service = call.state.put("services", {"id": new_id().replace("-", ""), "type": spec["type"],
+                                          "name": spec.get("name", ""), "enabled": spec.get("enabled", True),
+                                          "description": spec.get("description", "")})
+    return 201, {"service": dict(service, links={"self": call.url(f"/identity/v3/services/{service['id']}")})}
+
+
+@identity.route("/v3/services/<service_id>", methods="DELETE")
+def delete_service(call: Call, service_id: str):
+    require_admin(call)
+    if call.state.delete("services", service_id) is None:
+        raise not_found("Service", service_id)
+    for endpoint in list(call.state.table("endpoints").values()):
+        if endpoint["service_id"] == service_id:
+            call.state.delete("endpoints", endpoint["id"])
+    return 204, None
+
+
+@identity.route("/v3/endpoints", methods="POST")
+def post_endpoint(call: Call):
+    require_admin(call)
+    spec = call.body_object("endpoint")
+    for field in ("service_id", "interface", "url"):
+        if not spec.get(field):
+            raise ApiError(400, f"Invalid input for field '{field}': it is required.")
+    if call.state.get("services", spec["service_id"]) is None:
+        raise ApiError(400, f"Could not find service: {spec['service_id']}.")
+    if spec["interface"] not in ("public", "internal", "admin"):
+        raise ApiError(400, f"Invalid input for field 'interface': '{spec['interface']}' is not one of public, "
+                            "internal, admin.")
+    region = spec.get("region_id") or spec.get("region") or REGION
+    endpoint = call.state.put("endpoints", {"id": new_id().replace("-", ""), "service_id": spec["service_id"],
+                                            "interface": spec["interface"], "region": region, "region_id": region,
+                                            "url": spec["url"], "enabled": spec.get("enabled", True)})
+    return 201, {"endpoint": dict(endpoint, links={"self": call.url(f"/identity/v3/endpoints/{endpoint['id']}")})}
+
+
 @identity.route("/v3/endpoints")
 def list_endpoints(call: Call):
     authenticated(call)

@@ -90,3 +90,19 @@ def test_get_project_of_another_project_is_403_and_unknown_is_404(sandbox):
     alt_id = next(p["id"] for p in projects if p["name"] == "alt")
     assert session.get(sandbox.auth_url + f"/projects/{alt_id}", raise_exc=False).status_code == 403
     assert session.get(sandbox.auth_url + "/projects/0123456789abcdef", raise_exc=False).status_code == 404
+
+
+def test_admin_registers_a_service_in_the_catalog(sandbox):
+    admin = sandbox.session("admin")
+    service = admin.post(sandbox.auth_url + "/services",
+                         json={"service": {"type": "test-protection", "name": "test"}}).json()["service"]
+    for interface in ("public", "internal"):
+        admin.post(sandbox.auth_url + "/endpoints", json={"endpoint": {
+            "service_id": service["id"], "interface": interface, "url": "http://127.0.0.1:9/v1"}})
+    member = sandbox.session("demo-member")
+    assert member.get_endpoint(service_type="test-protection", interface="public") == "http://127.0.0.1:9/v1"
+    refused = member.post(sandbox.auth_url + "/services", json={"service": {"type": "x"}}, raise_exc=False)
+    assert refused.status_code == 403
+    admin.delete(sandbox.auth_url + f"/services/{service['id']}")
+    with pytest.raises(ks_exceptions.EndpointNotFound):
+        sandbox.session("demo-member").get_endpoint(service_type="test-protection", interface="public")
