@@ -7,7 +7,9 @@ Starts, with ``backend.launch`` (the same launchers the tests use):
    and images survive a restart of the demo;
 3. one proxy worker per availability zone (Celery, queue ``proxy.<az>``), each seeing the device view of its proxy
    server in the embedded cloud;
-4. Horizon with the plugin, logging in through the embedded cloud's Keystone.
+4. the control plane: the REST API (registered in the cloud's catalog as ``data-protection``), the control worker
+   and celery beat, with a policy that backs up the ``demo`` project's instances every few minutes;
+5. Horizon with the plugin, logging in through the embedded cloud's Keystone.
 
 Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. Ctrl-C (or
 SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start from scratch.
@@ -26,13 +28,21 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from backend.launch import (  # noqa: E402 - after the path setup: run as a script from anywhere
+    ControlApiProcess,
+    ControlBeatProcess,
+    ControlWorkerProcess,
     HorizonProcess,
     ManagedProcess,
     RedisProcess,
     SandboxProcess,
     WorkerProcess,
+    control_env,
 )
 from backend.sandbox import seed  # noqa: E402
+
+BACKUP_SERVICE_TYPE = "data-protection"
+# The demo's policy: often enough that restore points appear within minutes of `make demo`.
+DEMO_SCHEDULE = "*/3 * * * *"
 
 
 class Stop(Exception):
@@ -187,6 +197,43 @@ def ping_workers(redis_url: str, workers: list[WorkerProcess]) -> dict[str, dict
     return answers
 
 
+def register_backup_api(sandbox: SandboxProcess, url: str) -> None:
+    """Put the REST API in the cloud's catalog as ``data-protection`` (what Horizon's plugin and scripts look up),
+    replacing an entry of a previous run, through Keystone's own API as an operator would."""
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+
+    admin_user = seed.user("admin")
+    admin = ks_session.Session(auth=v3.Password(
+        auth_url=sandbox.auth_url, username=admin_user.name, password=admin_user.password,
+        user_domain_id="default", project_name=admin_user.project, project_domain_id="default"))
+    identity = sandbox.auth_url
+    for service in admin.get(identity + "/services").json()["services"]:
+        if service["type"] == BACKUP_SERVICE_TYPE:
+            admin.delete(identity + f"/services/{service['id']}")
+    service = admin.post(identity + "/services", json={"service": {
+        "type": BACKUP_SERVICE_TYPE, "name": "storage-backup", "description": "Agentless backup and restore"}})
+    service_id = service.json()["service"]["id"]
+    for interface in ("public", "internal", "admin"):
+        admin.post(identity + "/endpoints", json={"endpoint": {
+            "service_id": service_id, "interface": interface, "url": url, "region_id": "RegionOne"}})
+
+
+def protect_demo_project(env: dict, repository: str, log_dir: str, schedule: str) -> str:
+    """A scheduled policy on a filesystem destination protecting every ``demo`` instance (idempotent)."""
+    import subprocess
+
+    os.makedirs(repository, exist_ok=True)
+    result = subprocess.run([sys.executable, "-m", "django", "protect_project", "--project", "demo",
+                             "--path", repository, "--schedule", schedule, "--name", "demo-scheduled"],
+                            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    with open(os.path.join(log_dir, "protect-project.log"), "a") as handle:
+        handle.write(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise RuntimeError(f"protecting the demo project failed: {result.stderr.strip()[-500:]}")
+    return result.stdout.strip()
+
+
 def write_endpoints(path: str, endpoints: dict) -> None:
     with open(path + ".tmp", "w") as handle:
         json.dump(endpoints, handle, indent=2)
@@ -200,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the demo keeps its cloud, logs and endpoints (default: .demo/)")
     parser.add_argument("--transition-delay", type=float, default=0.3,
                         help="seconds the embedded cloud's status transitions take (default: 0.3)")
+    parser.add_argument("--schedule", default=DEMO_SCHEDULE,
+                        help=f"cron schedule of the demo project's backup policy (default: {DEMO_SCHEDULE!r})")
     args = parser.parse_args(argv)
     state_dir = os.path.abspath(args.state_dir)
     cloud_dir = os.path.join(state_dir, "cloud")
@@ -248,6 +297,24 @@ def main(argv: list[str] | None = None) -> int:
         for zone, answer in ping_workers(redis.url, workers).items():
             print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
 
+        env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
+                          extra={"STORAGE_BACKUP_TICK_SECONDS": "15", "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
+        api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
+        running.append(api)
+        api.start(timeout=120)
+        register_backup_api(sandbox, api.url + "/v1")
+        record_processes(record_path, running)
+        print(f"Backup REST API  {api.url}/v1/  (catalog type {BACKUP_SERVICE_TYPE}; "
+              f"OpenAPI {api.url}/v1/openapi.json)")
+        control_worker = ControlWorkerProcess(env, log_dir)
+        beat = ControlBeatProcess(env, log_dir)
+        for process in (control_worker, beat):
+            running.append(process)
+            process.start(timeout=120)
+            record_processes(record_path, running)
+        repository = os.path.join(state_dir, "repository")
+        print(f"Control plane    worker and beat up; {protect_demo_project(env, repository, log_dir, args.schedule)}")
+
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
                                  port=previous_port(previous, "horizon"),
                                  extra_env={"STORAGE_BACKUP_BROKER_URL": redis.url})
@@ -263,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             "keystone": sandbox.auth_url,
             "sandbox": sandbox.url,
             "redis": redis.url,
+            "backup_api": api.url + "/v1",
+            "repository": repository,
             "clouds_yaml": sandbox.clouds_yaml,
             "state_dir": state_dir,
             "workers": {worker.availability_zone: {
@@ -270,8 +339,11 @@ def main(argv: list[str] | None = None) -> int:
                     worker.availability_zone, ""), "device_root": worker.env["STORAGE_BACKUP_DEVICE_ROOT"],
                 "pid": worker.process.pid, "log": worker.log_path} for worker in workers},
             "users": users,
-            "logs": {"redis": redis.log_path, "sandbox": sandbox.log_path, "horizon": horizon.log_path},
-            "ports": {"redis": redis.port, "sandbox": sandbox.port, "horizon": horizon.port},
+            "logs": {"redis": redis.log_path, "sandbox": sandbox.log_path, "horizon": horizon.log_path,
+                     "backup_api": api.log_path, "control_worker": control_worker.log_path,
+                     "control_beat": beat.log_path},
+            "ports": {"redis": redis.port, "sandbox": sandbox.port, "horizon": horizon.port,
+                      "backup_api": api.port},
         }
         write_endpoints(endpoints_path, endpoints)
 
@@ -284,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"  openstack CLI:  OS_CLIENT_CONFIG_FILE={sandbox.clouds_yaml} openstack --os-cloud sandbox-demo "
               "server list")
+        print(f"  REST API:       {api.url}/v1/  (X-Auth-Token from `openstack token issue`)")
+        print(f"  backups:        the demo project's instances on '{args.schedule}' into {repository}")
         print(f"  endpoints:      {endpoints_path}")
         print(f"  logs:           {log_dir}/, {sandbox.log_path}, {horizon.log_path}")
         print()

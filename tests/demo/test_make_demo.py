@@ -21,8 +21,10 @@ pytestmark = pytest.mark.slow
 
 def _start_demo(state_dir: str, log_path: str) -> subprocess.Popen:
     with open(log_path, "ab") as log:
+        # Every minute, so the scheduled policy's first restore points come within the test's patience.
         return subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "tools", "demo.py"), "--state-dir", state_dir,
-                                 "--transition-delay", "0.1"], stdout=log, stderr=subprocess.STDOUT,
+                                 "--transition-delay", "0.1", "--schedule", "* * * * *"], stdout=log,
+                                stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=REPO_ROOT, start_new_session=True)
 
 
@@ -58,7 +60,7 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def _project_id(endpoints: dict, user: dict) -> str:
+def _token(endpoints: dict, user: dict) -> dict:
     body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": user["name"], "password": user["password"], "domain": {"name": "Default"}}}},
         "scope": {"project": {"name": user["project"], "domain": {"name": "Default"}}}}}).encode()
@@ -66,7 +68,18 @@ def _project_id(endpoints: dict, user: dict) -> str:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
-        return json.load(response)["token"]["project"]["id"]
+        return {"id": response.headers["X-Subject-Token"], **json.load(response)["token"]}
+
+
+def _project_id(endpoints: dict, user: dict) -> str:
+    return _token(endpoints, user)["project"]["id"]
+
+
+def _restore_points(endpoints: dict, token: dict) -> list[dict]:
+    request = urllib.request.Request(endpoints["backup_api"] + "/restore-points", headers={"X-Auth-Token": token["id"]})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.load(response)
+    return body["results"]  # paginated: {"count", "next", "previous", "results"}
 
 
 def test_demo_comes_up_answers_stops_and_resumes(tmp_path):
@@ -101,6 +114,16 @@ def test_demo_comes_up_answers_stops_and_resumes(tmp_path):
             del replies
             gc.collect()
             control.close()
+        # The backup API is in the cloud's catalog, and the demo's scheduled policy makes restore points by itself.
+        token = _token(endpoints, users["demo-member"])
+        catalog = {entry["type"]: entry for entry in token["catalog"]}
+        assert catalog["data-protection"]["endpoints"][0]["url"] == endpoints["backup_api"]
+        deadline = time.time() + 240
+        while not (found := _restore_points(endpoints, token)) and time.time() < deadline:
+            time.sleep(5)
+        assert found, "no restore point within 4 minutes of the demo coming up"
+        assert {point["instance_name"] for point in found} <= {"web-1", "app-1"}
+        assert not _restore_points(endpoints, _token(endpoints, users["alt-member"]))
         pids = [worker["pid"] for worker in endpoints["workers"].values()]
     finally:
         status = _stop(demo)
