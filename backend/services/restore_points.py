@@ -80,14 +80,24 @@ def _when(value) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def backup_strategy(result: dict, requested: str) -> str:
+    """What the restore point is, from what the proxy did with each volume: ``incremental`` when any volume was
+    stored against an earlier restore point, else ``full`` (an incremental asked for the first time is a full)."""
+    strategies = {volume.get("strategy") for volume in result.get("volumes") or []}
+    if not strategies or None in strategies:
+        return requested
+    return "incremental" if "incremental" in strategies else "full"
+
+
 def record_backup_result(job: Job, result: dict) -> RestorePoint:
-    """Index the restore point a finished backup job reports (docs/TASKS.md result)."""
+    """Index the restore point a finished backup job reports (docs/TASKS.md result): what the UI shows of it —
+    full or incremental, consistency, bytes read and stored, per-volume figures, the retention lock."""
     volumes = result.get("volumes") or []
     point, _ = RestorePoint.objects.update_or_create(id=result["restore_point_id"], defaults={
         "project_id": job.project_id, "instance_id": job.instance_id, "instance_name": job.instance_name,
         "availability_zone": job.availability_zone, "policy": job.policy, "destination": job.destination,
         "job_id": job.id, "created_at": _when(result.get("created_at")),
-        "strategy": job.strategy, "consistency": result.get("consistency") or "",
+        "strategy": backup_strategy(result, job.strategy), "consistency": result.get("consistency") or "",
         "bytes_read": int(result.get("bytes_read") or 0), "bytes_stored": int(result.get("bytes_stored") or 0),
         "bytes_total": int(job.progress.get("bytes_total") or result.get("bytes_total") or 0),
         "volumes": volumes, "metadata": result.get("metadata") or {},

@@ -71,8 +71,13 @@ class JobOutcome:
 
 
 class PipelineCloud:
-    def __init__(self, base_dir: str) -> None:
+    """The embedded cloud (demo seed), Redis, and a real proxy worker per zone. ``worker_env`` adds to (or overrides)
+    the workers' environment (``WORKER_TIMEOUTS``); ``worker_concurrency`` is each worker's process count."""
+
+    def __init__(self, base_dir: str, worker_env: dict | None = None, worker_concurrency: int = 1) -> None:
         self.base_dir = base_dir
+        self.worker_env = {**WORKER_TIMEOUTS, **(worker_env or {})}
+        self.worker_concurrency = worker_concurrency
         self.sandbox = SandboxProcess(os.path.join(base_dir, "sandbox"), seed="demo")
         self.redis = RedisProcess(os.path.join(base_dir, "redis"))
         self.workers: dict[str, WorkerProcess] = {}
@@ -94,15 +99,20 @@ class PipelineCloud:
         self.demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
                                             "OS_CLOUD": "sandbox-demo"})
         for zone in ZONES:
-            proxy_id = self.proxy_servers[zone]
-            worker = WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
-                                   device_root=self.device_root(proxy_id), clouds_yaml=self.sandbox.clouds_yaml,
-                                   concurrency=1, extra_env=WORKER_TIMEOUTS)
-            self.workers[zone] = worker.start()
+            self.start_worker(zone)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                                 result_accept_content=["json"], result_extended=True)
         return self
+
+    def start_worker(self, zone: str) -> WorkerProcess:
+        """(Re)start the proxy worker of ``zone``, its device root the sandbox's view of that zone's proxy server."""
+        proxy_id = self.proxy_servers[zone]
+        worker = WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
+                               device_root=self.device_root(proxy_id), clouds_yaml=self.sandbox.clouds_yaml,
+                               concurrency=self.worker_concurrency, extra_env=self.worker_env)
+        self.workers[zone] = worker.start()
+        return worker
 
     def stop(self) -> None:
         if self.celery is not None:

@@ -1,0 +1,139 @@
+"""The tenant's day, through the REST API only: an admin makes a destination; ``demo-member`` makes a policy,
+protects ``web-1`` and backs it up (queued → running with progress → succeeded, a restore point with its figures),
+the guest changes data, an incremental backup stores only the changed blocks, the instance comes back in ``az2``
+under a new name and one volume alone — every disk byte for byte what it held at backup time.
+
+The tests run in order and build on each other (``STATE``).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.support import wait_until
+from tests.pipeline.support import volume_digest
+
+BLOCK = 256 * 1024  # the repository's block size
+STATE: dict = {}
+pytestmark = pytest.mark.timeout(300)
+
+
+def _digests(stack, server_id: str) -> dict:
+    return {a["volumeId"]: volume_digest(stack.guest_device(server_id, a["volumeId"]))
+            for a in stack.service.compute.volume_attachments(server_id)}
+
+
+def test_an_admin_makes_a_destination_and_the_tenant_a_policy(stack):
+    destination = stack.client("admin").destination_create(name="e2e-repository", path=stack.repository)
+    assert destination["path"] == stack.repository and "repository_secret" not in destination
+    policy = stack.client().policy_create(name="daily", destination_id=destination["id"], strategy="incremental",
+                                          keep_last=7, retention_lock_days=0)
+    assert policy["project_id"] == stack.project_id("demo-member")
+    web = stack.server_named("web-1")
+    protected = stack.client().protect(web["id"], policy["id"])
+    assert (protected["policy_id"], protected["availability_zone"]) == (policy["id"], "nova")
+    attachments = stack.service.compute.volume_attachments(web["id"])
+    STATE.update(destination=destination, policy=policy, web=web,
+                 root=next(a["volumeId"] for a in attachments if a["device"] == "/dev/vda"),
+                 data=next(a["volumeId"] for a in attachments if a["device"] != "/dev/vda"))
+
+
+def test_a_full_backup_goes_queued_running_succeeded_with_progress(stack):
+    web = STATE["web"]
+    STATE["digests_1"] = _digests(stack, web["id"])
+    job = stack.client().backup_create(web["id"])
+    assert job["state"] == "queued" and job["type"] == "backup"
+    seen: list[dict] = []
+    job = stack.wait_job(job["id"], seen=seen)
+    assert job["state"] == "succeeded", job
+    states = [answer["state"] for answer in seen]
+    assert states[0] in ("queued", "running") and "running" in states and states[-1] == "succeeded"
+    running = [answer["progress"] for answer in seen if answer["state"] == "running" and answer["progress"]["step"]]
+    assert running, f"no progress was visible while the job ran: {seen}"
+    assert all({"percent", "bytes_read", "bytes_total", "step"} <= set(progress) for progress in running)
+    assert any(progress["bytes_total"] >= 3 * 1024 ** 3 for progress in running), seen
+    assert any(progress["bytes_read"] > 0 for progress in running), seen
+    assert job["progress"]["percent"] == 100
+    steps = [entry["step"] for entry in job["log"]]
+    for step in ("queued", "submitted", "running", "snapshot", "attach", "read", "commit", "recorded"):
+        assert step in steps, f"{step} missing from the job log: {steps}"
+    assert job["proxy"].startswith("proxy-nova@")
+
+    point = stack.client().restore_point_get(job["restore_point_id"])
+    assert point["instance_id"] == web["id"] and point["policy_id"] == STATE["policy"]["id"]
+    assert point["strategy"] == "full"  # asked incremental, but nothing earlier held these disks
+    assert point["consistency"] == "per-volume"
+    assert point["bytes_total"] == 3 * 1024 ** 3
+    assert 0 < point["bytes_stored"] <= point["bytes_read"]
+    assert {volume["volume_id"] for volume in point["volumes"]} == {STATE["root"], STATE["data"]}
+    assert all(volume["size"] > 0 and volume["strategy"] == "full" for volume in point["volumes"])
+    assert point["locked"] is False and point["retention_lock_until"] is None
+    listed = stack.client().restore_point_list(instance_id=web["id"])
+    assert [p["id"] for p in listed] == [point["id"]]
+    STATE["rp_1"] = point
+    assert stack.leftovers() == {}
+
+
+def test_an_incremental_backup_stores_only_the_changed_blocks(stack):
+    web, data = STATE["web"], STATE["data"]
+    writes = [(64 * 1024 * 1024 + 512, os.urandom(4096)), (400 * 1024 * 1024, os.urandom(4096))]
+    with open(stack.guest_device(web["id"], data), "r+b") as device:  # the guest writes to its disk
+        for offset, payload in writes:
+            device.seek(offset)
+            device.write(payload)
+        device.flush()
+        os.fsync(device.fileno())
+    STATE["digests_2"] = _digests(stack, web["id"])
+
+    job = stack.run_backup(web["id"])
+    point = stack.client().restore_point_get(job["restore_point_id"])
+    assert point["strategy"] == "incremental"
+    volumes = {volume["volume_id"]: volume for volume in point["volumes"]}
+    assert volumes[data]["strategy"] == "incremental" and volumes[data]["parent"] == STATE["rp_1"]["id"]
+    assert volumes[data]["blocks_new"] == len({offset // BLOCK for offset, _ in writes})
+    assert volumes[STATE["root"]]["blocks_new"] == 0
+    assert point["bytes_stored"] <= 2 * BLOCK + 128 * 1024  # the changed blocks and the changed map segments
+    assert point["bytes_stored"] < STATE["rp_1"]["bytes_stored"] / 10
+    STATE["rp_2"] = point
+    assert [p["id"] for p in stack.client().restore_point_list(instance_id=web["id"])] == \
+        [STATE["rp_2"]["id"], STATE["rp_1"]["id"]]  # newest first
+    assert stack.leftovers() == {}
+
+
+def test_restore_into_another_zone_under_a_new_name(stack):
+    job = stack.run_restore(STATE["rp_2"]["id"], name="web-1-copy", availability_zone="az2")
+    assert job["type"] == "restore" and job["proxy"].startswith("proxy-az2@")
+    server_id = job["result"]["server_id"]
+    server = stack.service.compute.get_server(server_id)
+    assert (server["name"], server["OS-EXT-AZ:availability_zone"], server["status"]) == ("web-1-copy", "az2",
+                                                                                         "ACTIVE")
+    assert server["tenant_id"] == STATE["web"]["tenant_id"]
+    restored = job["result"]["volume_ids"]
+    assert set(restored) == {STATE["root"], STATE["data"]}
+    for original, new in restored.items():
+        assert stack.service.volume.get_volume(new)["availability_zone"] == "az2"
+        assert volume_digest(stack.guest_device(server_id, new)) == STATE["digests_2"][original]
+    STATE["copy"] = server
+    assert stack.leftovers() == {}
+
+
+def test_restore_a_single_volume_from_the_first_restore_point(stack):
+    job = stack.run_restore(STATE["rp_1"]["id"], volume_id=STATE["data"], name="web-1-data-before")
+    assert job["type"] == "restore_volume"
+    volume = stack.service.volume.get_volume(job["result"]["volume_id"])
+    assert (volume["name"], volume["status"], volume["availability_zone"]) == ("web-1-data-before", "available",
+                                                                               "nova")
+    assert volume["os-vol-tenant-attr:tenant_id"] == STATE["web"]["tenant_id"]
+    path = stack.volume_file(volume["id"])
+    assert volume_digest(path) == STATE["digests_1"][STATE["data"]]
+    assert stack.leftovers() == {}
+
+
+def test_jobs_are_listed_for_the_tenant(stack):
+    jobs = stack.client().job_list(instance_id=STATE["web"]["id"])
+    assert [job["type"] for job in jobs] == ["restore_volume", "restore", "backup", "backup"]
+    assert all(job["state"] == "succeeded" for job in jobs)
+    usage = stack.client().usage()
+    assert usage[0]["restore_points"] == 2 and usage[0]["protected_instances"] == 1
+    wait_until(lambda: stack.client().job_get(jobs[0]["id"])["state"] == "succeeded", what="job")
