@@ -9,7 +9,7 @@ VENV := .venv
 TOX := $(VENV)/bin/tox
 TOX_ENVS ?= pep8,py3,browser
 
-.PHONY: bootstrap demo test pep8 py3 browser lint messages clean-demo
+.PHONY: bootstrap demo test pep8 py3 browser lint messages clean-demo bench
 
 bootstrap:
 	@bash tools/bootstrap.sh
@@ -28,6 +28,11 @@ pep8 py3: bootstrap
 
 browser: bootstrap
 	$(TOX) -e py3 --notest && $(TOX) -e browser
+
+# The data-path benchmark against borg and restic (installed here for the comparison); figures in bench/RESULTS.md.
+bench:
+	@BOOTSTRAP_EXTRA_PACKAGES="borgbackup restic" bash tools/bootstrap.sh
+	$(VENV)/bin/python bench/run.py --size 2G --repeat 3 --results test-artifacts/bench-results.md
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

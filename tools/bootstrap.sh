@@ -19,8 +19,12 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Debian packages: what runs the demo and the tests. redis-server is the Celery broker; e2fsprogs makes the demo's
 # ext4 volumes (mkfs.ext4 -d); chromium drives the browser tests (Playwright uses it, never a browser download);
-# openssh-server is the SSH peer for pre/post-snapshot command tests; fonts so pages render text in screenshots.
-PACKAGES=(redis-server e2fsprogs chromium fonts-liberation openssh-server)
+# openssh-server is the SSH peer for pre/post-snapshot command tests; postgresql gives initdb/postgres for the
+# catalog's PostgreSQL suite (the tests start their own server on a free port); fonts so pages render text in
+# screenshots. BOOTSTRAP_EXTRA_PACKAGES adds more (`make bench` asks for borgbackup and restic).
+PACKAGES=(redis-server e2fsprogs chromium fonts-liberation openssh-server postgresql)
+read -r -a EXTRA_PACKAGES <<< "${BOOTSTRAP_EXTRA_PACKAGES:-}"
+PACKAGES+=("${EXTRA_PACKAGES[@]}")
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 
