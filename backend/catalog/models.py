@@ -34,6 +34,8 @@ class Destination(models.Model):
     # Handed to the proxy in the task message; never shown by the API.
     repository_secret = models.TextField(blank=True, default="")
     project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Immutability: every restore point written here is locked (WORM) at least this many days.
+    retention_lock_min_days = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

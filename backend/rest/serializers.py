@@ -233,6 +233,9 @@ class DestinationWriteSerializer(StrictSerializer):
     encrypted = serializers.BooleanField(default=False)
     repository_secret = serializers.CharField(required=False, allow_blank=True, max_length=4096)
     project_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500,
+                                                       help_text="Immutability: every restore point written here "
+                                                                 "is locked at least this many days.")
 
 
 class DestinationSerializer(serializers.Serializer):
@@ -242,6 +245,7 @@ class DestinationSerializer(serializers.Serializer):
     path = serializers.CharField()
     encrypted = serializers.BooleanField()
     project_id = serializers.CharField(allow_blank=True)
+    retention_lock_min_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
 

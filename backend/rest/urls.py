@@ -5,7 +5,11 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from backend.rest import views
+from backend.rest import views, views_dashboard
+
+
+class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
+    """GET from ``views``, PATCH (administrators' edits) from ``views_dashboard``."""
 
 
 class OpenApiView(SpectacularJSONAPIView):
@@ -29,9 +33,16 @@ urlpatterns = [
     path("v1/jobs/<str:job_id>", views.JobDetail.as_view(), name="job"),
     path("v1/jobs/<str:job_id>/cancel", views.JobCancel.as_view(), name="job-cancel"),
     path("v1/destinations", views.DestinationList.as_view(), name="destinations"),
-    path("v1/destinations/<str:destination_id>", views.DestinationDetail.as_view(), name="destination"),
+    path("v1/destinations/<str:destination_id>", DestinationDetail.as_view(), name="destination"),
+    path("v1/destination-usage", views_dashboard.DestinationUsageList.as_view(), name="destination-usage"),
     path("v1/proxies", views.ProxyList.as_view(), name="proxies"),
     path("v1/usage", views.UsageList.as_view(), name="usage"),
     path("v1/quotas/<str:project_id>", views.QuotaDetail.as_view(), name="quota"),
     path("v1/audit-events", views.AuditEventList.as_view(), name="audit-events"),
+    # what the Horizon panels need besides (backend/rest/views_dashboard.py)
+    path("v1/instance-status", views_dashboard.InstanceStatusList.as_view(), name="instance-status"),
+    path("v1/restore-points/<str:restore_point_id>/instance", views_dashboard.RestorePointInstance.as_view(),
+         name="restore-point-instance"),
+    path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
+    path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
 ]

@@ -21,6 +21,7 @@ from backend.services import (
     destinations,
     dispatch,
     jobs,
+    list_filters,
     policies,
     proxies,
     quotas,
@@ -45,6 +46,21 @@ WRITE_ERRORS = _errors(400, 401, 403, 404, 409, 413, 503)
 ALL_PROJECTS = OpenApiParameter("all_projects", OpenApiTypes.BOOL, description="Admins: every project's objects.")
 PROJECT_FILTER = OpenApiParameter("project_id", OpenApiTypes.STR, description="Admins, with all_projects: one "
                                                                               "project's objects.")
+
+
+# The list filters of ``backend.services.list_filters``, as the OpenAPI document describes them.
+FILTERS = {
+    "policies": [OpenApiParameter("name", OpenApiTypes.STR, description="Part of the name, any case."),
+                 OpenApiParameter("shared", OpenApiTypes.BOOL)],
+    "restore_points": [OpenApiParameter("instance_name", OpenApiTypes.STR, description="Part of it, any case."),
+                       OpenApiParameter("strategy", OpenApiTypes.STR, enum=["full", "incremental"]),
+                       OpenApiParameter("locked", OpenApiTypes.BOOL),
+                       OpenApiParameter("policy_id", OpenApiTypes.STR)],
+    "jobs": [OpenApiParameter("type", OpenApiTypes.STR,
+                              enum=["backup", "restore", "restore_volume", "retention", "verify"]),
+             OpenApiParameter("instance_name", OpenApiTypes.STR, description="Part of it, any case."),
+             OpenApiParameter("active", OpenApiTypes.BOOL, description="Queued or running (true), ended (false).")],
+}
 
 
 def _flag(value: str | None) -> bool:
@@ -91,10 +107,11 @@ class PolicyList(ServiceView, generics.ListAPIView):
     serializer_class = s.PolicySerializer
 
     def get_queryset(self):
-        return policies.list_policies(self.caller, self.project_filter())
+        return list_filters.policies(policies.list_policies(self.caller, self.project_filter()),
+                                     self.request.query_params)
 
-    @extend_schema(parameters=[ALL_PROJECTS, PROJECT_FILTER], responses={200: s.PolicySerializer(many=True),
-                                                                         **_errors(400, 401)})
+    @extend_schema(parameters=[ALL_PROJECTS, PROJECT_FILTER, *FILTERS["policies"]],
+                   responses={200: s.PolicySerializer(many=True), **_errors(400, 401)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -170,10 +187,12 @@ class RestorePointList(ServiceView, generics.ListAPIView):
     serializer_class = s.RestorePointSerializer
 
     def get_queryset(self):
-        return restore_points.list_restore_points(self.caller, self.request.query_params.get("instance_id"),
-                                                  self.project_filter())
+        query = self.request.query_params
+        return list_filters.restore_points(restore_points.list_restore_points(
+            self.caller, query.get("instance_id"), self.project_filter()), query)
 
-    @extend_schema(parameters=[ALL_PROJECTS, PROJECT_FILTER, OpenApiParameter("instance_id", OpenApiTypes.STR)],
+    @extend_schema(parameters=[ALL_PROJECTS, PROJECT_FILTER, OpenApiParameter("instance_id", OpenApiTypes.STR),
+                               *FILTERS["restore_points"]],
                    responses={200: s.RestorePointSerializer(many=True), **_errors(400, 401)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -216,11 +235,13 @@ class JobList(ServiceView, generics.ListAPIView):
 
     def get_queryset(self):
         query = self.request.query_params
-        return jobs.list_jobs(self.caller, self.project_filter(), query.get("instance_id"), query.get("state"))
+        return list_filters.jobs(jobs.list_jobs(self.caller, self.project_filter(), query.get("instance_id"),
+                                                query.get("state")), query)
 
     @extend_schema(parameters=[ALL_PROJECTS, PROJECT_FILTER, OpenApiParameter("instance_id", OpenApiTypes.STR),
                                OpenApiParameter("state", OpenApiTypes.STR,
-                                                enum=["queued", "running", "succeeded", "failed", "cancelled"])],
+                                                enum=["queued", "running", "succeeded", "failed", "cancelled"]),
+                               *FILTERS["jobs"]],
                    responses={200: s.JobSerializer(many=True), **_errors(400, 401)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

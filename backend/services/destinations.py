@@ -45,7 +45,8 @@ def create_destination(caller: Caller, data: dict) -> Destination:
         destination = Destination.objects.create(
             name=data["name"], type=data.get("type", "filesystem"), path=os.path.normpath(path),
             encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
-            project_id=data.get("project_id") or "")
+            project_id=data.get("project_id") or "",
+            retention_lock_min_days=data.get("retention_lock_min_days") or 0)
         target.id = destination.id
         target.project_id = destination.project_id
         return destination

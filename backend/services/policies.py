@@ -179,6 +179,10 @@ def public_command(command: dict | None) -> dict | None:
 
 def lock_until(policy: Policy | None, created_at: dt.datetime) -> dt.datetime | None:
     """When a restore point made now under ``policy`` may be deleted again (WORM), or None."""
-    if policy is None or not policy.retention_lock_days:
+    if policy is None:
         return None
-    return created_at + dt.timedelta(days=policy.retention_lock_days)
+    # The destination's immutability setting is a floor under every policy writing there.
+    days = max(policy.retention_lock_days, policy.destination.retention_lock_min_days if policy.destination_id else 0)
+    if not days:
+        return None
+    return created_at + dt.timedelta(days=days)

@@ -68,6 +68,13 @@ EXPECTED = {
     ("quota", "GET"): READ_OWN,
     ("quota", "PUT"): codes(403, 403, 403, 200),
     ("audit-events", "GET"): LIST,
+    # the Horizon panels' endpoints (backend/rest/views_dashboard.py)
+    ("destination", "PATCH"): codes(403, 403, 403, 200),
+    ("destination-usage", "GET"): codes(403, 403, 403, 200),
+    ("instance-status", "GET"): LIST,
+    ("restore-point-instance", "GET"): READ_OWN,
+    ("schedule-preview", "GET"): LIST,
+    ("overview", "GET"): codes(403, 403, 403, 200),
 }
 
 
@@ -139,7 +146,17 @@ class World:
         if route == "destinations":
             return "/v1/destinations", {"name": "matrix", "path": "/srv/matrix"}
         if route == "destination":
-            return f"/v1/destinations/{self.destination.id}", None
+            return f"/v1/destinations/{self.destination.id}", {"retention_lock_min_days": 1}
+        if route == "destination-usage":
+            return "/v1/destination-usage", None
+        if route == "instance-status":
+            return f"/v1/instance-status?instance_id={self.protected_instance()}", None
+        if route == "restore-point-instance":
+            return f"/v1/restore-points/{self.point.id}/instance", None
+        if route == "schedule-preview":
+            return "/v1/schedule-preview?schedule=0+2+*+*+*&timezone=Europe/Warsaw&count=3", None
+        if route == "overview":
+            return "/v1/overview?days=7", None
         if route in ("proxies", "usage", "audit-events"):
             return f"/v1/{route}", None
         if route == "quota":

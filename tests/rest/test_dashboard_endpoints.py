@@ -1,0 +1,171 @@
+"""The endpoints the Horizon panels use besides the automation API (backend/rest/views_dashboard.py) and the list
+filters of their paged tables, over HTTP with real Keystone tokens against the real API process."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from backend.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from backend.client import BackupApiError
+from backend.services import policies as policy_service
+
+
+def _expect_400(call, field: str) -> None:
+    with pytest.raises(BackupApiError) as raised:
+        call()
+    assert raised.value.status == 400, raised.value
+    assert raised.value.field == field, (raised.value.field, raised.value.message)
+
+
+@pytest.fixture
+def demo_world(control_plane):
+    """A policy of the demo project, an instance protected by it, three restore points and jobs of it."""
+    project = control_plane.project_id("demo-member")
+    destination = Destination.objects.get(pk=control_plane.destination_id)
+    suffix = uuid.uuid4().hex[:8]
+    policy = Policy.objects.create(project_id=project, name=f"panel-{suffix}", destination=destination,
+                                   schedule="30 1 * * *", timezone="UTC")
+    instance_id = str(uuid.uuid4())
+    name = f"db-{suffix}"
+    ProtectedInstance.objects.create(instance_id=instance_id, project_id=project, policy=policy, name=name)
+    now = timezone.now()
+    points = []
+    for age, strategy, lock in ((3, "full", None), (2, "incremental", now + dt.timedelta(days=5)),
+                                (1, "incremental", None)):
+        points.append(RestorePoint.objects.create(
+            id=str(uuid.uuid4()), project_id=project, instance_id=instance_id, instance_name=name,
+            destination=destination, policy=policy, created_at=now - dt.timedelta(hours=age), strategy=strategy,
+            bytes_total=10 << 30, bytes_read=3 << 30, bytes_stored=1 << 30, retention_lock_until=lock,
+            volumes=[{"volume_id": "v1", "bytes_new": 2 << 30, "bytes_deduplicated": 1 << 30,
+                      "bytes_unchanged": 0, "bytes_stored": 1 << 30}],
+            metadata={"name": name, "nics": [{"network_id": "net-1", "network_name": "demo-net"}]}))
+    failed = Job.objects.create(type="backup", project_id=project, instance_id=instance_id, instance_name=name,
+                                state="failed", error="snapshot quota exceeded", finished_at=now,
+                                destination=destination, policy=policy)
+    return {"project": project, "policy": policy, "instance_id": instance_id, "name": name, "points": points,
+            "failed_job": failed}
+
+
+def test_restore_points_filter_server_side(control_plane, demo_world):
+    member = control_plane.client("demo-member")
+
+    def ids(**params):
+        return {p["id"] for p in member.request("GET", "/v1/restore-points", params=params)["results"]}
+
+    points = demo_world["points"]
+    assert ids(instance_name=demo_world["name"].upper()) == {p.id for p in points}
+    assert ids(instance_name=demo_world["name"], strategy="full") == {points[0].id}
+    assert ids(instance_name=demo_world["name"], locked="true") == {points[1].id}
+    assert ids(instance_name=demo_world["name"], locked="false") == {points[0].id, points[2].id}
+    assert ids(policy_id=demo_world["policy"].id) == {p.id for p in points}
+    assert not ids(instance_name=demo_world["name"]) & {p["id"] for p in control_plane.client("alt-member").request(
+        "GET", "/v1/restore-points", params={"instance_name": demo_world["name"]})["results"]}
+    _expect_400(lambda: member.request("GET", "/v1/restore-points", params={"strategy": "sometimes"}), "strategy")
+    _expect_400(lambda: member.request("GET", "/v1/restore-points", params={"locked": "maybe"}), "locked")
+
+
+def test_jobs_and_policies_filter_server_side(control_plane, demo_world):
+    member = control_plane.client("demo-member")
+    jobs = member.request("GET", "/v1/jobs", params={"instance_name": demo_world["name"], "active": "false",
+                                                     "type": "backup"})["results"]
+    assert [job["id"] for job in jobs] == [demo_world["failed_job"].id]
+    assert not member.request("GET", "/v1/jobs", params={"instance_name": demo_world["name"], "active": "true"})[
+        "results"]
+    _expect_400(lambda: member.request("GET", "/v1/jobs", params={"type": "teleport"}), "type")
+    found = member.request("GET", "/v1/policies", params={"name": demo_world["policy"].name[-8:]})["results"]
+    assert [policy["id"] for policy in found] == [demo_world["policy"].id]
+
+
+def test_instance_status_answers_for_a_page_of_instances(control_plane, demo_world):
+    unknown = str(uuid.uuid4())
+    member = control_plane.client("demo-member")
+    answer = member.request("GET", "/v1/instance-status", params={"instance_id": [demo_world["instance_id"],
+                                                                                  unknown]})
+    by_id = {entry["instance_id"]: entry for entry in answer}
+    entry = by_id[demo_world["instance_id"]]
+    assert entry["protected"] and entry["policy_name"] == demo_world["policy"].name
+    assert entry["last_restore_point"]["id"] == demo_world["points"][2].id
+    assert entry["last_job"]["state"] == "failed" and entry["last_backup_result"]["error"]
+    assert entry["active_job"] is None
+    assert entry["next_run_at"].endswith(("01:30:00Z", "01:30:00+00:00"))
+    assert by_id[unknown] == {**by_id[unknown], "protected": False, "last_restore_point": None, "last_job": None}
+    # another project's member learns nothing about demo's instance
+    other = control_plane.client("alt-member").request("GET", "/v1/instance-status",
+                                                       params={"instance_id": demo_world["instance_id"]})
+    assert other[0]["protected"] is False and other[0]["last_restore_point"] is None and other[0]["last_job"] is None
+    _expect_400(lambda: member.request("GET", "/v1/instance-status",
+                                       params={"instance_id": [str(i) for i in range(201)]}), "instance_id")
+
+
+def test_schedule_preview(control_plane):
+    member = control_plane.client("demo-member")
+    preview = member.request("GET", "/v1/schedule-preview", params={
+        "schedule": "0 2 * * 1", "timezone": "Europe/Warsaw", "count": 3})
+    runs = [dt.datetime.fromisoformat(run.replace("Z", "+00:00")) for run in preview["next_runs"]]
+    assert len(runs) == 3 and runs == sorted(runs)
+    assert all(run.astimezone(dt.UTC).hour in (0, 1) and run.weekday() == 0 for run in runs)
+    assert runs[1] - runs[0] >= dt.timedelta(days=6, hours=23)
+    windowed = member.request("GET", "/v1/schedule-preview", params={
+        "schedule": "0 * * * *", "window_start": "22:00", "window_end": "02:00", "count": 6})["next_runs"]
+    assert {dt.datetime.fromisoformat(run.replace("Z", "+00:00")).hour for run in windowed} <= {22, 23, 0, 1}
+    _expect_400(lambda: member.request("GET", "/v1/schedule-preview", params={"schedule": "every night"}),
+                "schedule")
+    _expect_400(lambda: member.request("GET", "/v1/schedule-preview", params={"schedule": "0 2 * * *",
+                                                                              "timezone": "Mars/Olympus"}),
+                "timezone")
+    _expect_400(lambda: member.request("GET", "/v1/schedule-preview", params={"schedule": "0 2 * * *",
+                                                                              "window_start": "22:00"}),
+                "window_end")
+
+
+def test_restore_point_instance_document(control_plane, demo_world):
+    point = demo_world["points"][0]
+    document = control_plane.client("demo-member").request("GET", f"/v1/restore-points/{point.id}/instance")
+    assert document["nics"][0]["network_name"] == "demo-net"
+    with pytest.raises(BackupApiError) as raised:
+        control_plane.client("alt-member").request("GET", f"/v1/restore-points/{point.id}/instance")
+    assert raised.value.status == 404
+
+
+def test_overview_counts_what_the_catalog_holds(control_plane, demo_world):
+    admin = control_plane.client("admin")
+    overview = admin.request("GET", "/v1/overview", params={"days": 7})
+    assert overview["days"] == 7 and len(overview["jobs"]["per_day"]) == 7
+    assert overview["jobs"]["per_day"][-1]["failed"] >= 1
+    assert overview["stored"]["per_day"][-1]["bytes_stored"] >= 3 << 30
+    assert overview["instances"]["total"] is not None and overview["instances"]["protected"] >= 0
+    assert any(row["project_id"] == demo_world["project"] for row in overview["top_projects"])
+    assert overview["data"]["deduplication_ratio"] and overview["data"]["compression_ratio"]
+    assert any(job["id"] == demo_world["failed_job"].id for job in overview["attention"]["failed_jobs"])
+    assert len(admin.request("GET", "/v1/overview", params={"days": 30})["stored"]["per_day"]) == 30
+    _expect_400(lambda: admin.request("GET", "/v1/overview", params={"days": 12}), "days")
+    with pytest.raises(BackupApiError) as raised:
+        control_plane.client("demo-member").request("GET", "/v1/overview")
+    assert raised.value.status == 403
+
+
+def test_destination_edit_usage_and_minimum_lock(control_plane, demo_world, tmp_path):
+    admin = control_plane.client("admin")
+    created = admin.destination_create(name=f"worm-{uuid.uuid4().hex[:6]}", path=str(tmp_path),
+                                       retention_lock_min_days=3)
+    assert created["retention_lock_min_days"] == 3
+    updated = admin.request("PATCH", f"/v1/destinations/{created['id']}",
+                            json={"name": "worm-renamed", "retention_lock_min_days": 10})
+    assert updated["name"] == "worm-renamed" and updated["retention_lock_min_days"] == 10
+    _expect_400(lambda: admin.request("PATCH", f"/v1/destinations/{created['id']}", json={"path": "/elsewhere"}),
+                "path")
+    _expect_400(lambda: admin.request("PATCH", f"/v1/destinations/{created['id']}",
+                                      json={"retention_lock_min_days": -1}), "retention_lock_min_days")
+    usage = {row["destination_id"]: row for row in admin.request("GET", "/v1/destination-usage")}
+    assert usage[created["id"]]["reachable"] and usage[created["id"]]["filesystem_bytes"] > 0
+    assert usage[control_plane.destination_id]["restore_points"] >= 3
+    # the destination's floor applies to a policy asking for less
+    policy = Policy(project_id=demo_world["project"], name="short-lock", retention_lock_days=2,
+                    destination=Destination.objects.get(pk=created["id"]))
+    now = timezone.now()
+    assert policy_service.lock_until(policy, now) == now + dt.timedelta(days=10)
+    policy.retention_lock_days = 20
+    assert policy_service.lock_until(policy, now) == now + dt.timedelta(days=20)
