@@ -165,3 +165,38 @@ class BackupClient:
 
     def audit_events(self, all_projects: bool = False, limit: int | None = None) -> list[dict]:
         return self._list("/v1/audit-events", {"all_projects": all_projects}, limit)
+
+    # -- what the Horizon panels use besides ----------------------------------------------------------------
+
+    def page(self, path: str, params: dict | None = None, limit: int = 20, offset: int = 0) -> dict:
+        """One page of a list: ``{"count", "next", "previous", "results"}`` (filters as query parameters)."""
+        params = {key: value for key, value in (params or {}).items() if value not in (None, "", False)}
+        params = {key: (1 if value is True else value) for key, value in params.items()}
+        return self.request("GET", path, params={**params, "limit": limit, "offset": offset})
+
+    def instance_status(self, instance_ids: list[str]) -> list[dict]:
+        if not instance_ids:
+            return []
+        return self.request("GET", "/v1/instance-status", params={"instance_id": list(instance_ids)})
+
+    def schedule_preview(self, schedule: str, timezone: str = "UTC", window_start: str | None = None,
+                         window_end: str | None = None, count: int = 5) -> list[str]:
+        params = {"schedule": schedule, "timezone": timezone, "window_start": window_start,
+                  "window_end": window_end, "count": count}
+        answer = self.request("GET", "/v1/schedule-preview", params={k: v for k, v in params.items() if v})
+        return answer["next_runs"]
+
+    def restore_point_instance(self, restore_point_id: str) -> dict:
+        return self.request("GET", f"/v1/restore-points/{restore_point_id}/instance")
+
+    def overview(self, days: int = 7) -> dict:
+        return self.request("GET", "/v1/overview", params={"days": days})
+
+    def destination_get(self, destination_id: str) -> dict:
+        return self.request("GET", f"/v1/destinations/{destination_id}")
+
+    def destination_update(self, destination_id: str, **fields) -> dict:
+        return self.request("PATCH", f"/v1/destinations/{destination_id}", json=fields)
+
+    def destination_usage(self) -> list[dict]:
+        return self.request("GET", "/v1/destination-usage")
