@@ -6,6 +6,7 @@ import threading
 from keystoneauth1 import session as ks_session
 
 from .compute import Compute
+from .identity import Identity
 from .image import Images
 from .network import Network
 from .session import CloudConfig
@@ -13,7 +14,8 @@ from .volume import BlockStorage
 
 
 class Cloud:
-    """``cloud.compute`` (Nova), ``cloud.volume`` (Cinder), ``cloud.image`` (Glance), ``cloud.network`` (Neutron).
+    """``cloud.compute`` (Nova), ``cloud.volume`` (Cinder), ``cloud.image`` (Glance), ``cloud.network`` (Neutron),
+    ``cloud.identity`` (Keystone).
 
         cloud = Cloud.from_environment()                 # the backup service account
         server = cloud.compute.get_server(server_id)
@@ -32,6 +34,7 @@ class Cloud:
         self.volume = BlockStorage(session, **options)
         self.image = Images(session, **options)
         self.network = Network(session, **options)
+        self.identity = Identity(session, **options)
         self._projects: dict[str, Cloud] = {}
         self._lock = threading.Lock()
 

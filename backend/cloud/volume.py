@@ -97,6 +97,12 @@ class BlockStorage(ApiClient):
     def list_volume_types(self) -> list[dict]:
         return self.get("/types")["volume_types"]
 
+    def attachment_records(self, volume_id: str) -> list[dict]:
+        """Cinder's attachment records of a volume (3.27+), pending ones included (``status`` ``attaching``,
+        ``reserved``), each with the ``instance`` it is for; a volume's own view lists only completed ones."""
+        return self.get("/attachments", params={"volume_id": volume_id, "all_tenants": "True"},
+                        what=f"Cinder could not list the attachments of volume {volume_id}")["attachments"]
+
     # -- snapshots ----------------------------------------------------------------------------------------------
 
     def get_snapshot(self, snapshot_id: str) -> dict:
@@ -139,6 +145,10 @@ class BlockStorage(ApiClient):
         body = {"group_snapshot": {"group_id": group_id, "name": name, "description": description}}
         return self.post("/group_snapshots", body,
                          what=f"Cinder refused to snapshot group {group_id}")["group_snapshot"]
+
+    def list_group_snapshots(self, *, all_projects: bool = False) -> list[dict]:
+        params = {"all_tenants": "True"} if all_projects else None
+        return list(self.paginate("/group_snapshots/detail", "group_snapshots", params))
 
     def get_group_snapshot(self, group_snapshot_id: str) -> dict:
         return self.get(f"/group_snapshots/{group_snapshot_id}",

@@ -1,32 +1,37 @@
-"""The sweeper: find temporary snapshots, volumes, images and attachments that dead jobs left behind, by the
-job tag of docs/TASKS.md (metadata ``storage_backup_job`` / name ``storage-backup-<job id>-…``), and remove them
-in order: detach → delete volume → delete snapshot / image.
+"""The sweeper: find temporary snapshots, group snapshots, volumes, images and attachments that dead jobs left
+behind, by the job tag of docs/TASKS.md (metadata ``storage_backup_job`` / name ``storage-backup-<job id>-…``), and
+remove them in order: detach → delete volume → delete snapshot / group snapshot / image.
 
-A job is dead when the catalog does not list it as queued or running. Resources younger than the grace period
-are left alone, so a job that the catalog has not recorded yet is never swept from under a proxy.
+A job is dead when the catalog does not list it as queued or running (a job whose proxy worker was killed is
+failed by ``backend.services.tracking`` once its liveness key expires). Resources younger than the grace period
+are left alone, so a job that the catalog has not recorded yet is never swept from under a proxy. Each removal is
+``backend.cloud.removal.Remover``'s, the one a job's own cleanup uses (waits, force-delete, reset of an attach
+that never completed), and each is recorded in the audit log.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backend.catalog.models import ACTIVE_JOB_STATES, Job
+from backend.catalog.models import ACTIVE_JOB_STATES, Job, Proxy
+from backend.cloud import TEMPORARY_TAG
+from backend.cloud.removal import ATTACHING, Remover
 from backend.services import audit, cloud
 from backend.services.context import SYSTEM
 
 LOG = logging.getLogger(__name__)
-TAG = "storage_backup_job"
 NAME_PATTERN = re.compile(r"^storage-backup-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 WAIT_SECONDS = 120
-TRANSITIONAL = {"creating", "attaching", "detaching", "deleting", "backing-up", "restoring-backup", "downloading",
-                "uploading", "extending", "reserved"}
+# Statuses that end on their own: the next sweep finds the resource settled. A pending attach of a dead job
+# (``attaching``, ``reserved``) never ends on its own, so it is not one of them.
+TRANSITIONAL = {"creating", "detaching", "deleting", "backing-up", "restoring-backup", "downloading", "uploading",
+                "extending", "saving"}
 
 
 @dataclass
@@ -34,6 +39,7 @@ class SweepReport:
     detached: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     snapshots: list[str] = field(default_factory=list)
+    group_snapshots: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -44,10 +50,10 @@ class SweepReport:
 
 def job_of(resource: dict, metadata_key: str = "metadata") -> str | None:
     metadata = resource.get(metadata_key) or {}
-    if metadata.get(TAG):
-        return metadata[TAG]
-    if resource.get(TAG):  # Glance keeps properties at the top level of the image
-        return resource[TAG]
+    if metadata.get(TEMPORARY_TAG):
+        return metadata[TEMPORARY_TAG]
+    if resource.get(TEMPORARY_TAG):  # Glance keeps properties at the top level of the image
+        return resource[TEMPORARY_TAG]
     match = NAME_PATTERN.match(resource.get("name") or "")
     return match.group(1) if match else None
 
@@ -61,95 +67,88 @@ def _old_enough(resource: dict, grace: dt.timedelta, now: dt.datetime) -> bool:
     return now - created >= grace
 
 
-def _list(service_type: str, path: str, key: str) -> list[dict]:
-    response = cloud.request(service_type, "GET", path)
-    return response.json().get(key, []) if response.status_code == 200 else []
+class Sweep:
+    def __init__(self, grace: dt.timedelta) -> None:
+        self.grace = grace
+        self.now = timezone.now()
+        self.report = SweepReport()
+        self.cloud = cloud.service_cloud()
+        self.remover = Remover(self.cloud, detach_timeout=WAIT_SECONDS, delete_timeout=WAIT_SECONDS,
+                               warn=lambda message: LOG.warning("sweeper: %s", message))
+        self.alive: set[str] = set()
+        self.still_attached: set[str] = set()
 
+    def run(self) -> SweepReport:
+        with cloud.unavailable_on_error("temporary resources"):
+            volume_api = self.cloud.volume
+            volumes = volume_api.list_volumes(all_projects=True)
+            snapshots = volume_api.list_snapshots(all_projects=True)
+            group_snapshots = volume_api.list_group_snapshots(all_projects=True)
+            images = self.cloud.image.list_images()
+        tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images} - {None}
+        self.alive = set(Job.objects.filter(id__in=tagged, state__in=ACTIVE_JOB_STATES).values_list("id", flat=True))
+        leaked_volumes = [v for v in volumes if self._leaked(v)]
+        # Detach first: a volume attached to the proxy (or half attached) can be neither deleted nor let go of its
+        # snapshot; then volumes; then what they were made from.
+        for volume in leaked_volumes:
+            self._detach(volume)
+        for volume in leaked_volumes:
+            self._remove("volume", volume, self.remover.delete_volume, self.report.volumes)
+        for snapshot in snapshots:
+            if self._leaked(snapshot) and not snapshot.get("group_snapshot_id"):  # members go with their group
+                self._remove("snapshot", snapshot, self.remover.delete_snapshot, self.report.snapshots)
+        for group_snapshot in filter(self._leaked, group_snapshots):
+            self._remove("group snapshot", group_snapshot, self.remover.delete_group_snapshot,
+                         self.report.group_snapshots)
+        for image in filter(self._leaked, images):
+            self._remove("image", image, self.remover.delete_image, self.report.images)
+        return self.report
 
-def _list_images() -> list[dict]:
-    images, path = [], "/v2/images?limit=200"
-    while path:
-        response = cloud.request("image", "GET", path)
-        body = response.json() if response.status_code == 200 else {}
-        images += body.get("images", [])
-        following = body.get("next")
-        path = following if following and body.get("images") else None
-    return images
+    def _leaked(self, resource: dict) -> bool:
+        job_id = job_of(resource)
+        return job_id is not None and job_id not in self.alive and _old_enough(resource, self.grace, self.now)
 
+    def _detach(self, volume: dict) -> None:
+        volume_id = volume["id"]
+        servers = [a["server_id"] for a in volume.get("attachments") or [] if a.get("server_id")]
+        if volume.get("status") in ATTACHING:
+            servers = servers or self.remover.attaching_servers(volume_id) or _proxy_servers()
+        for server_id in dict.fromkeys(servers):
+            try:
+                self.remover.detach(volume_id, server_id)
+            except Exception as error:  # one resource must not stop the sweep; the next one tries again
+                self.still_attached.add(volume_id)
+                self.report.errors.append(f"volume {volume_id} on server {server_id}: {error}")
+                LOG.warning("sweeper could not detach volume %s from %s: %s", volume_id, server_id, error)
+                continue
+            self.report.detached.append(f"{volume_id}@{server_id}")
+            _audit("detach", volume, f"from server {server_id}")
 
-def _wait(service_type: str, path: str, done, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    last = None
-    while time.monotonic() < deadline:
-        response = cloud.request(service_type, "GET", path)
-        last = response
-        if done(response):
+    def _remove(self, kind: str, resource: dict, remove, removed: list) -> None:
+        if resource.get("status") in TRANSITIONAL:
+            self.report.skipped.append(f"{kind} {resource['id']} is {resource['status']}; next sweep")
             return
-        time.sleep(0.5)
-    state = last.json() if last is not None and last.status_code == 200 else {}
-    raise TimeoutError(f"{what} did not settle in {WAIT_SECONDS} s (last seen: {str(state)[:200]})")
+        if resource["id"] in self.still_attached:
+            self.report.skipped.append(f"{kind} {resource['id']} is still attached; next sweep")
+            return
+        try:
+            remove(resource["id"])
+        except Exception as error:  # reported; the resource keeps its tag for the next sweep
+            self.report.errors.append(f"{kind} {resource['id']}: {error}")
+            LOG.warning("sweeper could not remove %s %s: %s", kind, resource["id"], error)
+            return
+        removed.append(resource["id"])
+        _audit("delete", resource, kind)
 
 
-def _volume_status(response) -> str:
-    return response.json()["volume"]["status"] if response.status_code == 200 else "gone"
+def _proxy_servers() -> list[str]:
+    """The proxy servers the control plane knows: where a pending attach of a dead job was heading."""
+    return list(Proxy.objects.exclude(server_id="").values_list("server_id", flat=True))
 
 
 def sweep(grace_seconds: float | None = None) -> SweepReport:
-    grace = dt.timedelta(seconds=settings.CONTROL["sweeper_grace"] if grace_seconds is None
-                         else grace_seconds)
-    now = timezone.now()
-    report = SweepReport()
-    volumes = _list("volumev3", "/volumes/detail?all_tenants=1", "volumes")
-    snapshots = _list("volumev3", "/snapshots/detail?all_tenants=1", "snapshots")
-    images = _list_images()
-    tagged = {job_of(r) for r in volumes + snapshots + images} - {None}
-    alive = set(Job.objects.filter(id__in=tagged, state__in=ACTIVE_JOB_STATES).values_list("id", flat=True))
-
-    def leaked(resource: dict) -> bool:
-        job_id = job_of(resource)
-        return job_id is not None and job_id not in alive and _old_enough(resource, grace, now)
-
-    for volume in filter(leaked, volumes):
-        _remove_volume(volume, report)
-    for snapshot in filter(leaked, snapshots):
-        _remove(report, "snapshot", snapshot, "volumev3", f"/snapshots/{snapshot['id']}", report.snapshots)
-    for image in filter(leaked, images):
-        _remove(report, "image", image, "image", f"/v2/images/{image['id']}", report.images)
-    return report
-
-
-def _remove_volume(volume: dict, report: SweepReport) -> None:
-    volume_id = volume["id"]
-    try:
-        for attachment in volume.get("attachments") or []:
-            server_id = attachment.get("server_id")
-            if server_id:
-                cloud.request("compute", "DELETE", f"/servers/{server_id}/os-volume_attachments/{volume_id}")
-                report.detached.append(f"{volume_id}@{server_id}")
-                _audit("detach", volume, f"from server {server_id}")
-        if volume.get("attachments"):
-            _wait("volumev3", f"/volumes/{volume_id}", lambda r: _volume_status(r) in ("available", "error", "gone"),
-                  f"Volume {volume_id} detaching")
-        elif volume.get("status") in TRANSITIONAL:
-            report.skipped.append(f"volume {volume_id} is {volume['status']}; next sweep")
-            return
-        _remove(report, "volume", volume, "volumev3", f"/volumes/{volume_id}", report.volumes)
-        _wait("volumev3", f"/volumes/{volume_id}", lambda r: r.status_code == 404, f"Volume {volume_id} deleting")
-    except Exception as error:
-        report.errors.append(f"volume {volume_id}: {error}")
-        LOG.warning("sweeper could not remove volume %s: %s", volume_id, error)
-
-
-def _remove(report: SweepReport, kind: str, resource: dict, service_type: str, path: str, removed: list) -> None:
-    if resource.get("status") in TRANSITIONAL:
-        report.skipped.append(f"{kind} {resource['id']} is {resource['status']}; next sweep")
-        return
-    response = cloud.request(service_type, "DELETE", path, raise_exc=False)
-    if response.status_code in (200, 202, 204, 404):
-        removed.append(resource["id"])
-        _audit("delete", resource, kind)
-    else:
-        report.errors.append(f"{kind} {resource['id']}: {response.status_code} {response.text[:200]}")
+    grace = dt.timedelta(seconds=settings.CONTROL["sweeper_grace"] if grace_seconds is None else grace_seconds)
+    return Sweep(grace).run()
 
 
 def _audit(what: str, resource: dict, detail: str) -> None:

@@ -1,12 +1,10 @@
 """``TemporaryResources``: what a job made in the cloud, removed in the order docs/TASKS.md gives, whatever happened.
 
 Order: servers (a failed restore's) -> detach from the proxy -> delete volumes -> delete snapshots and group
-snapshots -> delete images -> key pairs. Each removal waits until the resource is really gone (a snapshot cannot
-be deleted while a volume made from it exists), with a timeout. A removal Cinder fails (``error_deleting``) is
-retried once with the admin's force-delete, a detach stuck in ``attaching`` (an attach that never completed) is
-undone with Cinder's admin ``reset-status``. What still cannot be removed is logged, reported in the job's result
-or error message, and left with its job tag for the control plane's sweeper: a cleanup problem never hides the
-error the job failed with.
+snapshots -> delete images -> key pairs. Each removal is ``backend.cloud.removal.Remover``'s (the same the control
+plane's sweeper uses): waited for until really gone, forced where Cinder fails it. What still cannot be removed is
+logged, reported in the job's result or error message, and left with its job tag for the sweeper: a cleanup
+problem never hides the error the job failed with.
 
 Everything is removed with the service account (admin), which may act on any project's resources.
 """
@@ -14,25 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from backend.cloud import CloudError, NotFound, ResourceFailed, ResourceTimeout
-from backend.cloud.waiting import (
-    attached_to,
-    wait_for,
-    wait_group_snapshot_deleted,
-    wait_snapshot,
-    wait_snapshot_deleted,
-    wait_volume_deleted,
-    wait_volume_detached,
-)
+from backend.cloud import CloudError
+from backend.cloud.removal import Remover
 
 from .context import JobContext
 
 LOG = logging.getLogger(__name__)
-
-# Statuses a volume passes through on its own: wait for them to end before deleting.
-VOLUME_BUSY = ("creating", "downloading", "uploading", "extending", "retyping", "maintenance", "backing-up",
-               "restoring-backup", "awaiting-transfer", "detaching", "deleting")
-ATTACHING = ("attaching", "reserved", "error_attaching")
 
 
 class TemporaryResources:
@@ -63,121 +48,42 @@ class TemporaryResources:
 
     # -- removal, one resource ------------------------------------------------------------------------------------
 
+    @property
+    def remover(self) -> Remover:
+        ctx = self.ctx
+        return Remover(self.cloud, detach_timeout=ctx.timeouts.detach, delete_timeout=ctx.timeouts.delete,
+                       warn=lambda message: ctx.log.warning("cleanup", message),
+                       proxy_server_id=ctx.proxy.proxy_server_id, proxy_name=ctx.proxy_name)
+
     def detach(self, volume_id: str, server_id: str | None = None) -> None:
         """Detach ``volume_id`` from ``server_id`` (default: this proxy) and wait until Cinder lets it go."""
         server_id = server_id or self.ctx.proxy.proxy_server_id
-        volume_api, timeouts = self.cloud.volume, self.ctx.timeouts
-        what = f"Volume {volume_id}"
-        where = self.ctx.on_proxy if server_id == self.ctx.proxy.proxy_server_id else f" on server {server_id}"
-        volume = volume_api.find_volume(volume_id)
-        if volume is not None:
-            attachment = attached_to(volume, server_id)
-            if volume["status"] in ATTACHING:
-                # An attach that never finished: Nova cannot detach what Cinder never attached. Ask Nova anyway
-                # (it drops its half-made mapping), then the admin reset ends Cinder's side.
-                self._quietly(lambda: self.cloud.compute.detach_volume(server_id, volume_id))
-                self.ctx.log.warning("cleanup", f"{what} was still '{volume['status']}'{where}; resetting it to "
-                                                "'available' (admin)")
-                volume_api.reset_volume_status(volume_id, "available", attach_status="detached")
-            elif attachment is not None:
-                try:
-                    self.cloud.compute.detach_volume(server_id, volume_id)
-                except NotFound:
-                    pass  # Nova no longer maps it; Cinder catches up below
-            wait_volume_detached(volume_api, volume_id, server_id, timeout=timeouts.detach, what=what, where=where)
+        self.remover.detach(volume_id, server_id)
         if server_id == self.ctx.proxy.proxy_server_id:
             self.keep("attachments", volume_id)
 
     def delete_volume(self, volume_id: str) -> None:
-        volume_api, timeouts = self.cloud.volume, self.ctx.timeouts
-        what = f"Volume {volume_id}"
-        volume = volume_api.find_volume(volume_id)
-        if volume is None:
-            self.keep("volumes", volume_id)
-            return
-        if volume["status"] in ATTACHING:
-            self.detach(volume_id, (volume.get("attachments") or [{}])[0].get("server_id"))
-            volume = volume_api.find_volume(volume_id)
-        for attachment in (volume or {}).get("attachments") or []:
-            # A volume this job made, attached somewhere (this proxy, or the instance a restore attached it to).
-            if attachment.get("server_id"):
-                self.detach(volume_id, attachment["server_id"])
-        volume = volume_api.find_volume(volume_id) if volume is not None else None
-        if volume is not None and volume["status"] in VOLUME_BUSY and volume["status"] != "deleting":
-            volume = wait_for(lambda: volume_api.find_volume(volume_id),
-                              done=lambda v: v is None or v["status"] not in VOLUME_BUSY,
-                              status_of=lambda v: "deleted" if v is None else v["status"], what=what,
-                              timeout=timeouts.delete, resource="volume", resource_id=volume_id)
-        if volume is not None and volume["status"] != "deleting":
-            try:
-                volume_api.delete_volume(volume_id)
-            except CloudError as error:
-                if error.status != 400:
-                    raise
-                self.ctx.log.warning("cleanup", f"Cinder refused to delete {what} in status '{volume['status']}' "
-                                                f"({error}); force-deleting it (admin)")
-                volume_api.force_delete_volume(volume_id)
-        try:
-            wait_volume_deleted(volume_api, volume_id, timeout=timeouts.delete, what=what)
-        except ResourceFailed as error:
-            self.ctx.log.warning("cleanup", f"{error}; force-deleting it (admin)")
-            volume_api.force_delete_volume(volume_id)
-            wait_volume_deleted(volume_api, volume_id, timeout=timeouts.delete, what=what)
+        self.remover.delete_volume(volume_id)
         self.keep("volumes", volume_id)
 
     def delete_snapshot(self, snapshot_id: str) -> None:
-        volume_api, timeouts = self.cloud.volume, self.ctx.timeouts
-        what = f"Snapshot {snapshot_id}"
-        try:
-            snapshot = volume_api.get_snapshot(snapshot_id)
-        except NotFound:
-            self.keep("snapshots", snapshot_id)
-            return
-        if snapshot["status"] == "creating":
-            try:
-                wait_snapshot(volume_api, snapshot_id, ("available", "error"), timeout=timeouts.delete, what=what)
-            except ResourceTimeout:
-                pass  # force-delete below
-        if snapshot["status"] != "deleting":
-            try:
-                volume_api.delete_snapshot(snapshot_id)
-            except CloudError as error:
-                if error.status != 400 or "dependent" in str(error).lower():
-                    raise
-                self.ctx.log.warning("cleanup", f"Cinder refused to delete {what} ({error}); force-deleting it")
-                volume_api.force_delete_snapshot(snapshot_id)
-        try:
-            wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeouts.delete, what=what)
-        except ResourceFailed as error:
-            self.ctx.log.warning("cleanup", f"{error}; force-deleting it (admin)")
-            volume_api.force_delete_snapshot(snapshot_id)
-            wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeouts.delete, what=what)
+        self.remover.delete_snapshot(snapshot_id)
         self.keep("snapshots", snapshot_id)
 
     def delete_group_snapshot(self, group_snapshot_id: str) -> None:
-        volume_api = self.cloud.volume
-        try:
-            volume_api.get_group_snapshot(group_snapshot_id)
-        except NotFound:
-            self.keep("group_snapshots", group_snapshot_id)
-            return
-        volume_api.delete_group_snapshot(group_snapshot_id)
-        wait_group_snapshot_deleted(volume_api, group_snapshot_id, timeout=self.ctx.timeouts.delete)
+        self.remover.delete_group_snapshot(group_snapshot_id)
         self.keep("group_snapshots", group_snapshot_id)
 
     def delete_image(self, image_id: str) -> None:
-        self.cloud.image.delete_image(image_id)  # synchronous in Glance
+        self.remover.delete_image(image_id)
         self.keep("images", image_id)
 
     def delete_server(self, server_id: str) -> None:
-        from backend.cloud.waiting import wait_server_deleted
-
-        self.cloud.compute.delete_server(server_id)
-        wait_server_deleted(self.cloud.compute, server_id, timeout=self.ctx.timeouts.delete)
+        self.remover.delete_server(server_id)
         self.keep("servers", server_id)
 
     def delete_keypair(self, name: str) -> None:
-        self.cloud.compute.delete_keypair(name)
+        self.remover.delete_keypair(name)
         self.keep("keypairs", name)
 
     # -- removal, everything ----------------------------------------------------------------------------------------
@@ -218,9 +124,3 @@ class TemporaryResources:
                         # A volume still attached cannot be deleted, nor its snapshot: report once, not thrice.
                         self.keep("attachments", resource_id)
         return list(self.problems)
-
-    def _quietly(self, action) -> None:
-        try:
-            action()
-        except CloudError as error:
-            LOG.info("cleanup of job %s: %s (ignored)", self.ctx.job_id, error)

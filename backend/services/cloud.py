@@ -1,26 +1,27 @@
-"""The control plane's view of the cloud, through the OpenStack APIs with the backup service account.
+"""The control plane's view of the cloud: ``backend.cloud`` logged in as the backup service account of the settings.
 
 Used to check that an instance belongs to the caller's project (Nova, ``all_tenants``), to find its availability
-zone and addresses, to find instances to auto-assign, and by the sweeper to find and remove leftovers.
+zone and addresses, to find instances to auto-assign, and by the sweeper to find and remove leftovers. The settings
+only say how to log in (``settings.KEYSTONE``: a clouds.yaml entry, or an auth URL and password); every call is
+``backend.cloud``'s, and its errors become the service layer's ``Unavailable`` here, where the control plane
+expects them.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
-import logging
+import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
+from backend.cloud import Cloud, CloudConfig, CloudError, NotFound
 from backend.services.errors import Unavailable
 
-LOG = logging.getLogger(__name__)
-NOVA_MICROVERSION = "2.79"  # 2.26 server tags in the body, 2.47 flavor in the body; 2024.1 serves up to 2.96
-TIMEOUT = 30
 _lock = threading.Lock()
 
 
@@ -47,55 +48,44 @@ class Instance:
         return [address for _, _, address in sorted(found)]
 
 
-@functools.cache
-def _cached_session() -> ks_session.Session:
+def cloud_config() -> CloudConfig:
+    """How the backup service account logs in, from ``settings.KEYSTONE``."""
     config = settings.KEYSTONE
     if config.get("cloud"):
-        import openstack.config
-
-        region = openstack.config.OpenStackConfig().get_one(config["cloud"])
-        return region.get_session()
+        return CloudConfig.load(config["cloud"], os.environ.get("OS_CLIENT_CONFIG_FILE") or None)
     if not config.get("auth_url"):
         raise Unavailable("The backup service account is not configured: set STORAGE_BACKUP_AUTH_URL and "
                           "STORAGE_BACKUP_PASSWORD, or STORAGE_BACKUP_CLOUD.")
-    auth = v3.Password(auth_url=config["auth_url"], username=config["username"], password=config["password"],
-                       project_name=config["project_name"], user_domain_id=config["user_domain_id"],
-                       project_domain_id=config["project_domain_id"])
-    return ks_session.Session(auth=auth, timeout=TIMEOUT)
+    auth = {key: config[key] for key in ("auth_url", "username", "password", "project_name", "user_domain_id",
+                                         "project_domain_id")}
+    return CloudConfig(auth_type="password", auth=auth, region_name=config.get("region_name") or None)
 
 
-def service_session() -> ks_session.Session:
-    with _lock:
-        return _cached_session()
+@functools.cache
+def _cached_cloud() -> Cloud:
+    return Cloud.from_config(cloud_config())
+
+
+def service_cloud() -> Cloud:
+    """The backup service account (logged in once per process; keystoneauth renews the token)."""
+    with _lock, unavailable_on_error("the backup service account"):
+        return _cached_cloud()
 
 
 def reset_session() -> None:
     with _lock:
-        _cached_session.cache_clear()
+        _cached_cloud.cache_clear()
 
 
-def _endpoint(service_type: str) -> dict:
-    filters = {"service_type": service_type, "interface": "public"}
-    if settings.KEYSTONE.get("region_name"):
-        filters["region_name"] = settings.KEYSTONE["region_name"]
-    return filters
-
-
-def request(service_type: str, method: str, path: str, *, json: dict | None = None, ok=(200, 201, 202, 204),
-            headers: dict | None = None, raise_exc: bool = True):
-    """One call to an OpenStack API with the service account; connection problems become ``Unavailable``."""
-    all_headers = {"OpenStack-API-Version": f"compute {NOVA_MICROVERSION}"} if service_type == "compute" else {}
-    all_headers.update(headers or {})
+@contextlib.contextmanager
+def unavailable_on_error(what: str) -> Iterator[None]:
+    """The cloud's failures (refusals, 5xx, unreachable, bad credentials) as the service layer's ``Unavailable``."""
     try:
-        response = service_session().request(path, method, endpoint_filter=_endpoint(service_type), json=json,
-                                              headers=all_headers, raise_exc=False)
-    except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.EndpointNotFound,
-            ks_exceptions.DiscoveryFailure, ks_exceptions.Unauthorized) as error:
-        raise Unavailable(f"The cloud's {service_type} API cannot be reached: {error}") from error
-    if raise_exc and response.status_code not in ok and response.status_code != 404:
-        raise Unavailable(f"{method} {path} on {service_type} answered {response.status_code}: "
-                          f"{response.text[:300]}")
-    return response
+        yield
+    except CloudError as error:
+        raise Unavailable(f"The cloud could not answer about {what}: {error}") from error
+    except ks_exceptions.ClientException as error:  # connection refused, Keystone unreachable, bad credentials
+        raise Unavailable(f"The cloud cannot be reached for {what}: {error}") from error
 
 
 def _instance(body: dict) -> Instance:
@@ -109,28 +99,25 @@ def get_instance(instance_id: str) -> Instance | None:
     """The instance with this ID in any project, or None."""
     if not instance_id or "/" in instance_id:
         return None
-    response = request("compute", "GET", f"/servers/{instance_id}")
-    if response.status_code == 404:
-        return None
-    return _instance(response.json()["server"])
+    with unavailable_on_error(f"instance {instance_id}"):
+        try:
+            return _instance(service_cloud().compute.get_server(instance_id))
+        except NotFound:
+            return None
 
 
 def list_instances() -> list[Instance]:
     """Every instance of every project (for auto-assignment)."""
-    found: list[Instance] = []
-    marker = None
-    while True:
-        path = "/servers/detail?all_tenants=1&limit=500" + (f"&marker={marker}" if marker else "")
-        servers = request("compute", "GET", path).json().get("servers", [])
-        found += [_instance(server) for server in servers]
-        if len(servers) < 500:
-            return found
-        marker = servers[-1]["id"]
+    with unavailable_on_error("the instances of every project"):
+        return [_instance(server) for server in service_cloud().compute.list_servers(all_projects=True)]
 
 
 def availability_zones() -> list[str]:
-    response = request("compute", "GET", "/os-availability-zone")
-    if response.status_code != 200:
-        return []
-    return [zone["zoneName"] for zone in response.json().get("availabilityZoneInfo", [])
-            if zone.get("zoneState", {}).get("available", True)]
+    with unavailable_on_error("availability zones"):
+        return service_cloud().compute.availability_zones()
+
+
+def find_project_id(name_or_id: str) -> str | None:
+    """A Keystone project's ID, by name or ID (``None`` when there is none)."""
+    with unavailable_on_error(f"project {name_or_id}"):
+        return service_cloud().identity.find_project_id(name_or_id)

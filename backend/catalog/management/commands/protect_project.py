@@ -51,11 +51,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _project_id(name_or_id: str) -> str:
-        response = cloud.request("identity", "GET", f"/v3/projects?name={name_or_id}")
-        projects = response.json().get("projects", []) if response.status_code == 200 else []
-        if projects:
-            return projects[0]["id"]
-        response = cloud.request("identity", "GET", f"/v3/projects/{name_or_id}")
-        if response.status_code == 200:
-            return response.json()["project"]["id"]
-        raise CommandError(f"no project {name_or_id}")
+        project_id = cloud.find_project_id(name_or_id)
+        if project_id is None:
+            raise CommandError(f"no project {name_or_id}")
+        return project_id
