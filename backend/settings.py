@@ -123,6 +123,9 @@ CONTROL = {
     "retry_backoff": float(os.environ.get("STORAGE_BACKUP_RETRY_BACKOFF", "30")),
     # A job whose proxy never picks it up stays queued with its reason; one whose task vanished fails after this.
     "job_lost_after": float(os.environ.get("STORAGE_BACKUP_JOB_LOST_AFTER", "86400")),
+    # A running job whose proxy stopped refreshing its liveness key (docs/TASKS.md) for this long died with its
+    # worker: it fails and the sweeper cleans up after it. More than the proxies' STORAGE_BACKUP_JOB_ALIVE_SECONDS.
+    "job_alive_grace": float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_GRACE", "120")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
 }
 

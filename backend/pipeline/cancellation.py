@@ -10,14 +10,11 @@ import logging
 import threading
 import time
 
+from backend.contract import cancel_key
+
 from .errors import JobCancelled
 
 LOG = logging.getLogger(__name__)
-CANCEL_KEY = "storage-backup:cancel:{job_id}"
-
-
-def cancel_key(job_id: str) -> str:
-    return CANCEL_KEY.format(job_id=job_id)
 
 
 class CancelToken:

@@ -1,15 +1,19 @@
 """What a proxy task runs with: the service account's cloud, this proxy's identity, progress into the Celery task
-state, cancellation through Redis, and the time limit turned into a clear error."""
+state, the job log and a liveness key in Redis (docs/TASKS.md), cancellation through Redis, and the time limit
+turned into a clear error."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 
 from celery.exceptions import SoftTimeLimitExceeded
 
 from backend.cloud import Cloud
+from backend.contract import ALIVE_SECONDS, LOG_TTL_SECONDS, alive_key, log_key
 from backend.pipeline.cancellation import CancelToken
 from backend.pipeline.context import JobContext, Timeouts
 from backend.pipeline.errors import PipelineError
@@ -62,6 +66,46 @@ def redis_client():
         return _redis
 
 
+def publish_log_entry(job_id: str, entry: dict) -> None:
+    """Append one job-log entry to the list the control plane reads (``storage-backup:log:<job id>``)."""
+    key = log_key(job_id)
+    pipe = redis_client().pipeline()
+    pipe.rpush(key, json.dumps(entry))
+    pipe.expire(key, LOG_TTL_SECONDS)
+    pipe.execute()
+
+
+class Liveness:
+    """Keeps ``storage-backup:alive:<job id>`` alive while the task runs (a thread refreshes it at a third of its
+    lifetime). It is left to expire, never deleted: a finished task's result is in the backend long before. When the
+    worker is killed, the key expires and the control plane knows the job died with it."""
+
+    def __init__(self, job_id: str, seconds: float | None = None) -> None:
+        self.key = alive_key(job_id)
+        self.seconds = max(1.0, seconds or float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_SECONDS") or ALIVE_SECONDS))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"alive-{job_id}", daemon=True)
+
+    def _touch(self) -> None:
+        try:
+            redis_client().set(self.key, "1", px=int(self.seconds * 1000))
+        except Exception as error:  # Redis away for a moment: the next refresh tries again
+            LOG.warning("cannot refresh %s: %s", self.key, error)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            self._touch()
+
+    def __enter__(self) -> Liveness:
+        self._touch()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 @contextlib.contextmanager
 def job_context(task, request: dict) -> Iterator[JobContext]:
     if not isinstance(request, dict):
@@ -71,13 +115,21 @@ def job_context(task, request: dict) -> Iterator[JobContext]:
     def report(meta: dict) -> None:
         task.update_state(state="PROGRESS", meta=meta)
 
+    log = JobLog(job_id, sink=lambda entry: publish_log_entry(job_id, entry))
     ctx = JobContext(job_id=job_id, cloud=service_cloud(), proxy=ProxyIdentity.from_environment(),
-                     log=JobLog(job_id), progress=ProgressReporter(report), cancel=CancelToken(job_id, redis_client()),
+                     log=log, progress=ProgressReporter(report), cancel=CancelToken(job_id, redis_client()),
                      timeouts=Timeouts.from_environment())
-    ctx.log.add("start", f"{task.name} on {task.request.hostname or 'this worker'} "
-                         f"(availability zone {ctx.proxy.availability_zone})")
+    with Liveness(job_id):
+        ctx.log.add("start", f"{task.name} on {task.request.hostname or 'this worker'} "
+                             f"(availability zone {ctx.proxy.availability_zone})")
+        with _errors_of(job_id):
+            yield ctx
+
+
+@contextlib.contextmanager
+def _errors_of(job_id: str) -> Iterator[None]:
     try:
-        yield ctx
+        yield
     except SoftTimeLimitExceeded as error:
         detail = f" ({error})" if str(error) else ""
         raise JobTimeLimitExceeded(f"Job {job_id} ran into its time limit and was stopped; its temporary resources "

@@ -5,6 +5,8 @@ The control plane never imports the proxy's code: a task is a name, a queue and 
 from __future__ import annotations
 
 import functools
+import json
+import logging
 from dataclasses import dataclass
 
 import redis
@@ -12,12 +14,12 @@ from celery import Celery
 from celery.result import AsyncResult
 from django.conf import settings
 
-CANCEL_KEY = "storage-backup:cancel:{job_id}"
-CANCEL_TTL_SECONDS = 86400
+from backend.contract import CANCEL_TTL_SECONDS, alive_key, cancel_key, log_key, proxy_queue
 
+LOG = logging.getLogger(__name__)
 
-def proxy_queue(availability_zone: str) -> str:
-    return f"proxy.{availability_zone}"
+__all__ = ["TaskStatus", "cancel_requested", "celery_app", "forget", "job_alive", "proxy_log", "proxy_queue",
+           "redis_client", "request_cancel", "send", "status"]
 
 
 @functools.cache
@@ -74,8 +76,27 @@ def redis_client() -> redis.Redis:
 
 
 def request_cancel(job_id: str) -> None:
-    redis_client().set(CANCEL_KEY.format(job_id=job_id), "1", ex=CANCEL_TTL_SECONDS)
+    redis_client().set(cancel_key(job_id), "1", ex=CANCEL_TTL_SECONDS)
 
 
 def cancel_requested(job_id: str) -> bool:
-    return bool(redis_client().exists(CANCEL_KEY.format(job_id=job_id)))
+    return bool(redis_client().exists(cancel_key(job_id)))
+
+
+def proxy_log(job_id: str) -> list[dict]:
+    """The entries the proxy logged for the job so far (docs/TASKS.md ``storage-backup:log:<job id>``)."""
+    entries = []
+    for raw in redis_client().lrange(log_key(job_id), 0, -1):
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            LOG.warning("job %s: unreadable log entry %r", job_id, raw[:100])
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def job_alive(job_id: str) -> bool:
+    """Whether a proxy worker still runs the job (its liveness key has not expired)."""
+    return bool(redis_client().exists(alive_key(job_id)))

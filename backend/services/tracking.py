@@ -14,11 +14,15 @@ from backend.services.jobs import log_entry
 
 LOG = logging.getLogger(__name__)
 
-# Failures worth another attempt: the cloud or the network hiccuped, not the request being wrong.
+# How a failed proxy task ends, by the class name of its exception (docs/TASKS.md). Worth another attempt: the
+# cloud or the network hiccuped (``ServiceUnavailable`` is the cloud layer's 5xx), the repository was busy with a
+# prune, or the worker was lost — never a request that is wrong (``InvalidJobRequest``, ``WrongProxy``), a
+# resource that failed or got stuck (``ResourceFailed``, ``ResourceTimeout``, ``DeviceNotFound``), a quota
+# (``OverQuota``), a guest command (``GuestCommandFailed``), a time limit or damaged data: those fail the job with
+# the proxy's message, which names the resource and the state it was stuck in.
 TRANSIENT_ERRORS = frozenset({
-    "ConnectFailure", "ConnectTimeout", "ConnectionError", "ConnectionResetError", "ServiceUnavailable",
-    "GatewayTimeout", "BadGateway", "RetriableConnectionFailure", "TransientError", "TimeoutError",
-    "OperationalError", "WorkerLostError",
+    "ServiceUnavailable", "RepositoryLocked", "ConnectFailure", "ConnectTimeout", "RetriableConnectionFailure",
+    "ConnectionError", "ConnectionResetError", "WorkerLostError",
 })
 CANCELLED_ERRORS = frozenset({"JobCancelled", "TaskRevokedError"})
 PROGRESS_FIELDS = ("percent", "bytes_read", "bytes_stored", "bytes_total", "rate", "eta", "step")
@@ -59,13 +63,13 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
             job.state = JobState.RUNNING
             job.started_at = job.started_at or now
             job.log = [*job.log, log_entry("running", f"Started on {status.worker or job.queue}")]
+        merge_proxy_log(job)
         if status.state == "PROGRESS" and status.meta:
-            progress = {key: status.meta.get(key) for key in PROGRESS_FIELDS if key in status.meta}
-            step = progress.get("step")
-            if step and step != job.progress.get("step"):
-                job.log = [*job.log, log_entry(step, status.meta.get("message") or step)]
-            job.progress = progress
+            job.progress = {key: status.meta.get(key) for key in PROGRESS_FIELDS if key in status.meta}
+        if _lost(job, now):
+            _fail_lost(job)
         return
+    merge_proxy_log(job)
     if status.state == "SUCCESS":
         _succeed(job, status.meta or {})
         return
@@ -91,6 +95,40 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
         job.log = [*job.log, log_entry("failed", f"{status.error_type}: {status.error}")]
 
 
+def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
+    """Add what the proxy logged (its Redis list, or a result's ``log``) that the job's log does not have yet."""
+    if entries is None:
+        try:
+            entries = bus.proxy_log(job.id)
+        except Exception as error:  # Redis away: the next refresh catches up
+            LOG.warning("cannot read the proxy log of job %s: %s", job.id, error)
+            return
+    seen = {(entry.get("at"), entry.get("step"), entry.get("message")) for entry in job.log}
+    new = [entry for entry in entries if (entry.get("at"), entry.get("step"), entry.get("message")) not in seen]
+    if new:
+        job.log = [*job.log, *new]
+
+
+def _lost(job: Job, now: dt.datetime) -> bool:
+    """A running job whose proxy stopped refreshing its liveness key (docs/TASKS.md): the worker died under it."""
+    grace = dt.timedelta(seconds=settings.CONTROL["job_alive_grace"])
+    if job.state != JobState.RUNNING or job.started_at is None or now - job.started_at < grace:
+        return False
+    if bus.job_alive(job.id):
+        return False
+    # The task may have ended a moment ago (its key is left to expire): only its own state tells.
+    return bus.status(job.celery_task_id).state in ("STARTED", "PROGRESS", "RETRY")
+
+
+def _fail_lost(job: Job) -> None:
+    where = job.proxy_hostname or f"the proxy of {job.availability_zone}"
+    message = (f"The proxy worker {where} stopped while running this job (killed, or its host went down); the "
+               "sweeper removes the temporary resources it left. Run the job again.")
+    _finish(job, JobState.CANCELLED if job.cancel_requested else JobState.FAILED, "" if job.cancel_requested
+            else message)
+    job.log = [*job.log, log_entry("lost", message)]
+
+
 def _finish(job: Job, state: str, error: str) -> None:
     job.state = state
     job.error = error
@@ -100,7 +138,7 @@ def _finish(job: Job, state: str, error: str) -> None:
 
 def _succeed(job: Job, result: dict) -> None:
     job.result = {key: value for key, value in result.items() if key != "log"}
-    job.log = [*job.log, *(result.get("log") or [])]
+    merge_proxy_log(job, result.get("log") or [])
     if job.type == JobType.BACKUP:
         if not result.get("restore_point_id"):
             _finish(job, JobState.FAILED, "The proxy reported success without a restore point ID.")

@@ -1,6 +1,7 @@
 """A stand-in proxy worker for the control plane's tests, until the real pipeline tasks land in backend/proxy.
 
-It speaks docs/TASKS.md exactly (task names, payload, PROGRESS meta, result, cancel key, ``proxy.ping``) so the
+It speaks docs/TASKS.md exactly (task names, payload, PROGRESS meta, result, cancel key, liveness key, log list,
+``proxy.ping``) so the
 control plane is tested against a real Celery worker process over a real Redis; only the data movement is
 missing. What each backup does is set by the test in Redis: ``fake-proxy:mode:<instance_id>`` = JSON
 ``{"mode": "succeed" | "fail" | "transient" | "slow", "seconds": 2}``. Every payload received is appended to the
@@ -19,6 +20,8 @@ import uuid
 
 import redis
 from celery import Celery
+
+from backend.contract import alive_key, cancel_key, log_key
 
 BROKER = os.environ["STORAGE_BACKUP_BROKER_URL"]
 AZ = os.environ.get("STORAGE_BACKUP_PROXY_AZ", "nova")
@@ -41,7 +44,8 @@ class BackupFailed(Exception):
 
 
 def _cancelled(job_id: str) -> bool:
-    return bool(store.exists(f"storage-backup:cancel:{job_id}"))
+    store.set(alive_key(job_id), "1", ex=30)  # still running: the control plane must not think the worker died
+    return bool(store.exists(cancel_key(job_id)))
 
 
 def _now() -> str:
@@ -55,6 +59,7 @@ def backup_instance(self, request: dict) -> dict:
     mode, seconds = behaviour.get("mode", "succeed"), float(behaviour.get("seconds", 0.5))
     attempts = store.incr(f"fake-proxy:attempts:{request['job_id']}")
     log = [{"at": _now(), "step": "snapshot", "message": f"fake snapshot in {AZ}"}]
+    store.rpush(log_key(request["job_id"]), json.dumps(log[0]))  # the log as it grows
     total = 10 * 1024 * 1024
     steps = 10
     for index in range(steps):

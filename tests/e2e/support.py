@@ -78,6 +78,17 @@ class Stack(PipelineCloud):
     def project_id(self, user: str) -> str:
         return self.client(user).session.get_project_id()
 
+    def destination(self) -> dict:
+        """The filesystem destination an admin made for the stack's repository (made once)."""
+        if not getattr(self, "_destination", None):
+            self._destination = self.client("admin").destination_create(name="e2e-repository", path=self.repository)
+        return self._destination
+
+    def policy(self, user: str = "demo-member", **fields) -> dict:
+        """A policy of ``user``'s project on the stack's destination (on demand only unless ``schedule`` is given)."""
+        fields.setdefault("name", f"policy-{len(self._clients)}-{time.monotonic_ns() % 100000}")
+        return self.client(user).policy_create(destination_id=self.destination()["id"], **fields)
+
     def wait_for_proxies(self, zones=("nova", "az2"), timeout: float = 60) -> list[dict]:
         """Until the control plane has heard every zone's proxy (its heartbeats through ``proxy.ping``)."""
         deadline = time.monotonic() + timeout

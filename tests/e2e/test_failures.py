@@ -1,0 +1,166 @@
+"""What goes wrong, through the REST API: quotas refuse before any work; a snapshot Cinder fails ends the job
+failed with an error naming it and leaves nothing; a backup held by a hanging attach is cancelled and cleans up;
+a worker killed with SIGKILL mid-backup leaves a job the control plane fails and leftovers its sweeper removes in
+order (attachment to the proxy, temporary volumes, snapshots, the group snapshot, the createImage image).
+
+Tests run in order; the cloud is looked at as its admin to check that nothing leaked.
+"""
+from __future__ import annotations
+
+import pytest
+
+from backend.cloud import Cloud
+from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
+from tests.e2e.support import expect_api_error, wait_until
+
+STACK_SETTINGS = {"STORAGE_BACKUP_SWEEPER_SECONDS": "2"}
+STATE: dict = {}
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def policy(stack):
+    policy = stack.policy(name="failures", strategy="full")
+    web = stack.server_named("web-1")
+    stack.client().protect(web["id"], policy["id"])
+    STATE.update(policy=policy, web=web)
+    return policy
+
+
+def _wait_for_step(stack, job_id: str, step: str) -> dict:
+    return wait_until(lambda: (job := stack.client().job_get(job_id))["progress"].get("step") == step and job,
+                      timeout=60, what=f"job {job_id} to reach step {step}")
+
+
+def test_quotas_refuse_before_any_work(stack, policy):
+    admin, member = stack.client("admin"), stack.client()
+    project = stack.project_id("demo-member")
+    admin.quota_set(project, restore_points=0)
+    try:
+        error = expect_api_error(413, member.backup_create, STATE["web"]["id"])
+        assert "restore points" in error.message
+        app = stack.server_named("app-1")
+        admin.quota_set(project, restore_points=None, protected_instances=1)
+        error = expect_api_error(413, member.protect, app["id"], policy["id"])
+        assert "protect" in error.message
+    finally:
+        admin.quota_set(project, restore_points=None, protected_instances=None)
+    assert member.job_list() == []  # refused before a job existed
+    assert stack.leftovers() == {}  # and before anything was asked of the cloud
+    assert [e["result"] for e in admin.audit_events(all_projects=True) if e["action"] == "backup.create"] == \
+        ["failure"]
+
+
+def test_a_failed_snapshot_fails_the_backup_naming_it_and_leaves_nothing(stack, policy):
+    stack.arm_fault("snapshot.create", "error")
+    job = stack.run_backup(STATE["web"]["id"], expect="failed")
+    assert job["error"].startswith("Snapshot ") and "went to 'error'" in job["error"], job["error"]
+    snapshot_id = job["error"].split()[1]
+    assert job["attempts"] == 1  # a failed resource is not worth another attempt
+    assert "ResourceFailed" in job["log"][-1]["message"]
+    # The proxy's own log made it to the job although the task failed: what it did and what it cleaned up.
+    steps = [entry["step"] for entry in job["log"]]
+    assert "snapshot" in steps and "cleanup" in steps and "failed" in steps
+    assert any(snapshot_id in entry["message"] for entry in job["log"] if entry["step"] == "failed")
+    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == []
+    assert stack.leftovers() == {}
+
+
+def test_cancel_of_a_running_backup_cleans_up(stack, policy):
+    stack.arm_fault("volume.attach", "hang")  # the copy of the first volume never finishes attaching
+    job = stack.client().backup_create(STATE["web"]["id"])
+    running = _wait_for_step(stack, job["id"], "attach")
+    assert running["state"] == "running"
+    wait_until(lambda: stack.leftovers().get("volumes"), what="the temporary volumes")
+    cancelled = stack.client().job_cancel(job["id"])
+    assert cancelled["cancel_requested"] is True and cancelled["state"] == "running"
+    job = stack.wait_job(job["id"])
+    assert job["state"] == "cancelled", job
+    steps = [entry["step"] for entry in job["log"]]
+    assert "cancel" in steps and "cleanup" in steps
+    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == []
+    assert stack.leftovers() == {}
+
+
+def _grouped_server(stack) -> dict:
+    """``db-1`` in ``nova``: booted from a volume, both its volumes in a Cinder group that allows consistent group
+    snapshots (so a backup takes one group snapshot)."""
+    demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": stack.sandbox.clouds_yaml, "OS_CLOUD": "sandbox-demo"})
+    image_id = stack.service.image.list_images(name="sandbox-linux")[0]["id"]
+    group_id = demo.volume.post("/groups", {"group": {"name": "db", "group_type": "consistent_snapshots",
+                                                      "volume_types": ["__DEFAULT__"],
+                                                      "availability_zone": "nova"}})["group"]["id"]
+    root = demo.volume.create_volume(size=1, name="db-root", image_id=image_id, availability_zone="nova")
+    data = demo.volume.create_volume(size=1, name="db-data", availability_zone="nova")
+    for volume in (root, data):
+        wait_volume(stack.service.volume, volume["id"], "available", timeout=60)
+    wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
+             status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
+    demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
+    network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
+    created = demo.compute.create_server({
+        "name": "db-1", "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
+        "block_device_mapping_v2": [
+            {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
+            {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
+    server = wait_server(stack.service.compute, created["id"], timeout=60)
+    for volume in (root, data):
+        wait_volume_attached(stack.service.volume, volume["id"], server["id"], timeout=60)
+    return server
+
+
+def _image_booted_server_with_a_volume(stack) -> dict:
+    """``app-1`` (image-booted, ``az2``) with a data volume: a backup takes a createImage image and a snapshot."""
+    demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": stack.sandbox.clouds_yaml, "OS_CLOUD": "sandbox-demo"})
+    app = stack.server_named("app-1")
+    volume = demo.volume.create_volume(size=1, name="app-1-data", availability_zone="az2")
+    wait_volume(stack.service.volume, volume["id"], "available", timeout=60)
+    demo.compute.attach_volume(app["id"], volume["id"])
+    wait_volume_attached(stack.service.volume, volume["id"], app["id"], timeout=60)
+    return app
+
+
+def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy):
+    servers = [_grouped_server(stack), _image_booted_server_with_a_volume(stack)]
+    for server in servers:
+        stack.client().protect(server["id"], policy["id"])
+    stack.arm_fault("volume.attach", "hang", count=2)  # both jobs hold everything they made when killed
+    jobs = [stack.client().backup_create(server["id"]) for server in servers]
+    for job in jobs:
+        _wait_for_step(stack, job["id"], "attach")
+    wait_until(lambda: len(stack.leftovers().get("volumes", [])) == 4, what="every temporary volume")
+    for zone in ("nova", "az2"):
+        stack.kill_worker(zone)  # no finally, no cleanup: everything stays
+    left = stack.leftovers()
+    assert left.get("group_snapshots") and left.get("images") and left.get("snapshots"), left
+    assert len(left["volumes"]) == 4, left
+    left_ids = {kind: [item.split()[0] for item in items] for kind, items in left.items()
+                if kind in ("volumes", "snapshots", "group_snapshots", "images")}
+
+    # The control plane sees the workers' liveness keys expire and fails the jobs; then the sweeper acts.
+    for job in jobs:
+        failed = stack.wait_job(job["id"], timeout=60)
+        assert failed["state"] == "failed" and "stopped while running this job" in failed["error"], failed
+    wait_until(lambda: stack.leftovers() == {}, timeout=90, interval=1, what="the sweeper to remove everything")
+
+    # Per job (each job's leftovers go in one sweep, possibly not the same one): detach, then the volumes, then
+    # what they were made from. The audit log says what the sweeper did, in order.
+    events = [e for e in reversed(stack.client("admin").audit_events(all_projects=True))
+              if e["action"].startswith("sweeper.")]
+    removed = {(e["action"], e["target_id"]) for e in events}
+    for kind in ("volumes", "group_snapshots", "images"):
+        assert all(("sweeper.delete", ident) in removed for ident in left_ids[kind]), (kind, events)
+    for job in jobs:
+        order = [(e["action"], e["target_id"]) for e in events if job["id"] in e["detail"]]
+        kinds = ["detach" if action == "sweeper.detach" else "volume" if target in left_ids["volumes"] else "other"
+                 for action, target in order]
+        assert kinds and kinds[0] == "detach" and "other" in kinds, order
+        assert kinds == sorted(kinds, key=["detach", "volume", "other"].index), order
+
+    for zone in ("nova", "az2"):  # the proxies come back and work again
+        stack.start_worker(zone)
+    stack.wait_for_proxies()
+    job = stack.run_backup(servers[0]["id"])
+    point = stack.client().restore_point_get(job["restore_point_id"])
+    assert point["consistency"] == "group"
+    assert stack.leftovers() == {}
