@@ -1,7 +1,9 @@
-"""Enforce retention: per policy and instance, delete the restore points its rules no longer keep.
+"""Enforce retention: per policy and instance, delete the restore points its rules no longer keep, then prune the
+destinations that lost restore points, so their space actually comes back.
 
 Locked (WORM) points and points younger than the minimum age are never deleted; each run that deletes
-something leaves a ``retention`` job with the list in its log.
+something leaves a ``retention`` job with the list in its log, and each prune a ``retention`` job saying what it
+freed. A prune the repository refuses (a backup or restore holds it) is tried again at the next run.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ import logging
 
 from django.utils import timezone
 
-from backend.catalog.models import Job, JobState, JobType, Policy, RestorePoint
-from backend.services import restore_points
+from backend.catalog.models import Destination, Job, JobState, JobType, Policy, RestorePoint
+from backend.services import audit, repository_access, restore_points
+from backend.services.context import SYSTEM
 from backend.services.jobs import log_entry
 from backend.services.retention import Point, Rules, decide
 
@@ -34,6 +37,41 @@ def enforce(now: dt.datetime | None = None) -> list[Job]:
             job = enforce_instance(policy, instance_id, now)
             if job is not None:
                 jobs.append(job)
+    jobs += prune_destinations()
+    return jobs
+
+
+def prune_destinations() -> list[Job]:
+    """Prune every destination a restore point was deleted from (by retention or by someone) since its last prune."""
+    from backend.repository import RepositoryLocked
+
+    jobs = []
+    for destination in Destination.objects.filter(id__in=repository_access.destinations_to_prune()):
+        started = timezone.now()
+        job = Job(type=JobType.RETENTION, project_id=destination.project_id, destination=destination,
+                  started_at=started, scheduled=True, progress={"percent": 100},
+                  log=[log_entry("prune", f"Pruning destination {destination.name}: removing the data no restore "
+                                          "point references any more")])
+        try:
+            report = repository_access.prune(destination)
+        except RepositoryLocked as error:  # still pending: the next run tries again
+            LOG.info("prune of %s deferred: %s", destination.name, error)
+            continue
+        except Exception as error:
+            LOG.exception("prune of %s failed", destination.name)
+            job.state, job.error = JobState.FAILED, f"The prune of destination {destination.name} failed: {error}"
+            job.log.append(log_entry("error", job.error))
+        else:
+            freed = report.bytes_freed if report else 0
+            job.state = JobState.SUCCEEDED
+            job.result = report.__dict__.copy() if report else {}
+            job.log.append(log_entry("prune", f"Freed {freed} bytes: {report.packs_deleted if report else 0} pack(s) "
+                                              f"deleted, {report.packs_repacked if report else 0} repacked"))
+            audit.record(SYSTEM, "destination.prune", "destination", destination.id, "success",
+                         f"freed {freed} bytes", project_id=destination.project_id)
+        job.finished_at = timezone.now()
+        job.save()
+        jobs.append(job)
     return jobs
 
 

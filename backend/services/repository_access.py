@@ -1,7 +1,10 @@
-"""The control plane's few direct uses of a repository: delete a restore point, record a lock, list for rebuild.
+"""The control plane's few direct uses of a repository: delete a restore point, record a lock, list for rebuild,
+and prune what deleted restore points no longer need.
 
 The control plane reaches the destination's path (the same local or NFS directory the proxies write) and uses
-the repository engine (``backend.repository``) for these metadata-only operations; bulk data only ever moves on
+the repository engine (``backend.repository``). Deleting a restore point removes only its document; the data it
+alone referenced goes at the destination's next prune, which the control worker runs after retention (a
+destination with deletions is remembered in Redis until a prune succeeds). Backups and restores only ever run on
 the proxies.
 """
 from __future__ import annotations
@@ -11,9 +14,11 @@ import logging
 import os
 
 from backend.catalog.models import Destination
+from backend.services import bus
 from backend.services.errors import Conflict, Unavailable
 
 LOG = logging.getLogger(__name__)
+PRUNE_PENDING_KEY = "storage-backup:prune-pending"
 
 
 def open_repository(destination: Destination):
@@ -40,8 +45,33 @@ def delete_restore_point(destination: Destination, restore_point_id: str) -> Non
         repository.delete_restore_point(restore_point_id)
     except errors.RestorePointNotFound:
         LOG.info("restore point %s was already gone from %s", restore_point_id, destination.path)
-    except errors.RetentionLocked as error:
+    except (errors.RetentionLocked, errors.RepositoryLocked) as error:
         raise Conflict(str(error)) from error
+    mark_for_prune(destination)
+
+
+def mark_for_prune(destination: Destination) -> None:
+    try:
+        bus.redis_client().sadd(PRUNE_PENDING_KEY, destination.id)
+    except Exception as error:  # Redis away: this deletion's space comes back at a later prune
+        LOG.warning("cannot remember that %s needs a prune: %s", destination.name, error)
+
+
+def destinations_to_prune() -> list[str]:
+    return sorted(member.decode() for member in bus.redis_client().smembers(PRUNE_PENDING_KEY))
+
+
+def prune(destination: Destination):
+    """Remove the data no restore point references any more; returns the engine's ``PruneReport`` (or None when
+    nothing was written there yet). Raises ``RepositoryLocked`` while a backup, restore or verify runs."""
+    # Taken off the list first: a deletion while the prune runs puts it back for the next one.
+    bus.redis_client().srem(PRUNE_PENDING_KEY, destination.id)
+    try:
+        repository = open_repository(destination)
+        return None if repository is None else repository.prune()
+    except BaseException:
+        mark_for_prune(destination)
+        raise
 
 
 def set_retention_lock(destination: Destination, restore_point_id: str, until: dt.datetime | None) -> None:
