@@ -135,6 +135,9 @@ class BackupClient:
     def restore(self, restore_point_id: str, **options) -> dict:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/restore", json=options)
 
+    def verify(self, restore_point_id: str) -> dict:
+        return self.request("POST", f"/v1/restore-points/{restore_point_id}/verify")
+
     def job_list(self, instance_id: str | None = None, state: str | None = None,
                  all_projects: bool = False) -> list[dict]:
         return self._list("/v1/jobs", {"instance_id": instance_id, "state": state, "all_projects": all_projects})

@@ -1,9 +1,11 @@
-"""``proxy.restore_instance`` and ``proxy.restore_volume`` (docs/TASKS.md): thin wrappers over the pipeline."""
+"""``proxy.restore_instance``, ``proxy.restore_volume`` and ``proxy.verify_restore_point`` (docs/TASKS.md): thin
+wrappers over the pipeline."""
 from __future__ import annotations
 
 from backend.celery_app import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, app
 from backend.pipeline.restore_instance import restore_instance as run_restore_instance
 from backend.pipeline.restore_volume import restore_volume as run_restore_volume
+from backend.pipeline.verify import verify_restore_point as run_verify
 from backend.proxy.runtime import job_context
 
 
@@ -23,3 +25,12 @@ def restore_volume(self, request: dict) -> dict:
     ``{"volume_id", "attached_to", "log"}``."""
     with job_context(self, request) as ctx:
         return run_restore_volume(ctx, request)
+
+
+@app.task(name="proxy.verify_restore_point", bind=True, soft_time_limit=DEFAULT_SOFT_TIME_LIMIT,
+          time_limit=DEFAULT_TIME_LIMIT)
+def verify_restore_point(self, request: dict) -> dict:
+    """Read every chunk of a restore point and check its keyed hash, writing nothing; returns
+    ``{"restore_point_id", "chunks_verified", "bytes_verified", "volumes", "log"}``."""
+    with job_context(self, request) as ctx:
+        return run_verify(ctx, request)

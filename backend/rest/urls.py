@@ -29,6 +29,7 @@ urlpatterns = [
     path("v1/restore-points", views.RestorePointList.as_view(), name="restore-points"),
     path("v1/restore-points/<str:restore_point_id>", views.RestorePointDetail.as_view(), name="restore-point"),
     path("v1/restore-points/<str:restore_point_id>/restore", views.RestorePointRestore.as_view(), name="restore"),
+    path("v1/restore-points/<str:restore_point_id>/verify", views.RestorePointVerify.as_view(), name="verify"),
     path("v1/jobs", views.JobList.as_view(), name="jobs"),
     path("v1/jobs/<str:job_id>", views.JobDetail.as_view(), name="job"),
     path("v1/jobs/<str:job_id>/cancel", views.JobCancel.as_view(), name="job-cancel"),

@@ -230,6 +230,18 @@ class RestorePointRestore(ServiceView):
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+class RestorePointVerify(ServiceView):
+    serializer_class = s.JobSerializer
+
+    @extend_schema(request=None, responses={202: s.JobSerializer, **WRITE_ERRORS},
+                   description="Read every chunk of the restore point and check its keyed hash; writes nothing.")
+    def post(self, request: Request, restore_point_id: str) -> Response:
+        job = jobs.create_verify(self.caller, restore_point_id)
+        self.kick_dispatch()
+        job.refresh_from_db()
+        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
 class JobList(ServiceView, generics.ListAPIView):
     serializer_class = s.JobSerializer
 

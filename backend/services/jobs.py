@@ -154,6 +154,26 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         return job
 
 
+def create_verify(caller: Caller, restore_point_id: str) -> Job:
+    """Read every chunk of the restore point on a proxy of its zone and check its keyed hash (writes nothing)."""
+    with audited(caller, "restore_point.verify", "restore_point", restore_point_id) as target:
+        point = restore_points.get_restore_point(caller, restore_point_id)
+        target.project_id = point.project_id
+        require_writer(caller)
+        zone = point.availability_zone
+        job = Job(type=JobType.VERIFY, project_id=point.project_id, instance_id=point.instance_id,
+                  instance_name=point.instance_name, policy=point.policy, destination=point.destination,
+                  restore_point_id=point.id, availability_zone=zone, queue=bus.proxy_queue(zone),
+                  task_name="proxy.verify_restore_point", priority=50, requested_by=caller.user_id)
+        job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id}
+        job.log = [log_entry("queued", f"Verification of restore point {point.id} of "
+                                       f"{point.instance_name or point.instance_id} requested by "
+                                       f"{caller.user_name or caller.user_id}")]
+        job.save()
+        target.detail = f"job {job.id}"
+        return job
+
+
 def cancel(caller: Caller, job_id: str) -> Job:
     """Queued jobs end at once; running ones are asked to stop (they clean up, then end ``cancelled``)."""
     with audited(caller, "job.cancel", "job", job_id) as target:

@@ -137,3 +137,32 @@ def test_jobs_are_listed_for_the_tenant(stack):
     usage = stack.client().usage()
     assert usage[0]["restore_points"] == 2 and usage[0]["protected_instances"] == 1
     wait_until(lambda: stack.client().job_get(jobs[0]["id"])["state"] == "succeeded", what="job")
+
+
+def test_verify_reads_every_chunk_of_a_restore_point(stack):
+    job = stack.client().verify(STATE["rp_2"]["id"])
+    assert job["type"] == "verify" and job["state"] == "queued"
+    job = stack.wait_job(job["id"])
+    assert job["state"] == "succeeded", job
+    result = job["result"]
+    assert result["restore_point_id"] == STATE["rp_2"]["id"] and result["chunks_verified"] > 0
+    assert {volume["volume_id"] for volume in result["volumes"]} == {STATE["root"], STATE["data"]}
+    assert any(entry["step"] == "verify" and "every keyed hash matches" in entry["message"] for entry in job["log"])
+
+
+def test_verify_names_a_damaged_chunk(stack):
+    """Last in the module: it damages the repository. One byte flipped in the middle of every pack."""
+    data_dir = os.path.join(stack.repository, "data")
+    packs = [os.path.join(root, name) for root, _, names in os.walk(data_dir) for name in names]
+    assert packs
+    for pack in packs:
+        with open(pack, "r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(size // 2)
+            byte = handle.read(1)
+            handle.seek(size // 2)
+            handle.write(bytes([byte[0] ^ 0xFF]))
+    job = stack.wait_job(stack.client().verify(STATE["rp_1"]["id"])["id"])
+    assert job["state"] == "failed", job
+    assert "chunk" in job["error"] and "volume" in job["error"], job["error"]
+    assert job["attempts"] == 1

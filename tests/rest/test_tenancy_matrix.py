@@ -57,6 +57,7 @@ EXPECTED = {
     ("restore-point", "PATCH"): codes(200, 403, 404, 200),
     ("restore-point", "DELETE"): codes(204, 403, 404, 204),
     ("restore", "POST"): codes(202, 403, 404, 202),
+    ("verify", "POST"): codes(202, 403, 404, 202),
     ("jobs", "GET"): LIST,
     ("job", "GET"): READ_OWN,
     ("job-cancel", "POST"): codes(202, 403, 404, 202),
@@ -137,6 +138,8 @@ class World:
             return f"/v1/restore-points/{self.point.id}", {"retention_lock_until": until}
         if route == "restore":
             return f"/v1/restore-points/{self.point.id}/restore", {"name": "restored"}
+        if route == "verify":
+            return f"/v1/restore-points/{self.point.id}/verify", None
         if route == "jobs":
             return "/v1/jobs", None
         if route == "job":
