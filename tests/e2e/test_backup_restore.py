@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.e2e.support import wait_until
+from tests.e2e.support import expect_api_error, wait_until
 from tests.pipeline.support import volume_digest
 
 BLOCK = 256 * 1024  # the repository's block size
@@ -148,6 +148,33 @@ def test_verify_reads_every_chunk_of_a_restore_point(stack):
     assert result["restore_point_id"] == STATE["rp_2"]["id"] and result["chunks_verified"] > 0
     assert {volume["volume_id"] for volume in result["volumes"]} == {STATE["root"], STATE["data"]}
     assert any(entry["step"] == "verify" and "every keyed hash matches" in entry["message"] for entry in job["log"])
+
+
+def test_another_project_sees_nothing_of_it_and_cannot_restore_it(stack):
+    alt, demo = stack.client("alt-member"), stack.client()
+    demo_ids = {"policies": {p["id"] for p in demo.policy_list()}, "jobs": {j["id"] for j in demo.job_list()},
+                "restore points": {p["id"] for p in demo.restore_point_list()}}
+    assert all(demo_ids.values())
+    seen = {"policies": {p["id"] for p in alt.policy_list()}, "jobs": {j["id"] for j in alt.job_list()},
+            "restore points": {p["id"] for p in alt.restore_point_list()}}
+    for kind, ids in demo_ids.items():
+        assert not ids & seen[kind], f"alt-member sees demo's {kind}"
+    for policy_id in demo_ids["policies"]:
+        expect_api_error(404, alt.policy_get, policy_id)
+    for job_id in demo_ids["jobs"]:
+        expect_api_error(404, alt.job_get, job_id)
+        expect_api_error(404, alt.job_cancel, job_id)
+    web_id = STATE["web"]["id"]
+    expect_api_error(404, alt.protected_instance_get, web_id)
+    expect_api_error(400, alt.backup_create, web_id)  # not protected in alt's project: never says by whom
+    for point_id in demo_ids["restore points"]:
+        expect_api_error(404, alt.restore_point_get, point_id)
+        expect_api_error(404, alt.restore, point_id, name="stolen", availability_zone="nova")
+        expect_api_error(404, alt.restore, point_id, volume_id=STATE["data"])
+        expect_api_error(404, alt.verify, point_id)
+        expect_api_error(404, alt.restore_point_delete, point_id)
+    assert not [s for s in stack.service.compute.list_servers(all_projects=True) if s["name"] == "stolen"]
+    assert {j["id"] for j in demo.job_list()} == demo_ids["jobs"]  # nothing was queued on demo's behalf
 
 
 def test_verify_names_a_damaged_chunk(stack):
