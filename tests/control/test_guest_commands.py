@@ -3,57 +3,17 @@ own authorized_keys, in a temp dir), reached at the address the sandbox instance
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
 
 from backend import guest_commands
 from backend.guest_commands import GuestCommandFailed, HostKeyMismatch, addresses_from_server
-from backend.launch import ManagedProcess, free_port, wait_for
 from tests.control.instances import COMPUTE, MICROVERSION, create_instance, raise_volume_quota
+from tests.sshd import SSHD, SshdProcess, keygen, login_user
 
 ADDRESS = "127.77.0.10"  # the instance's fixed IP; Linux answers on all of 127/8
 NETWORK = {"service_type": "network", "interface": "public"}
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-
-
-def keygen(path: str) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path], check=True)
-    with open(path + ".pub") as handle:
-        return handle.read().strip()
-
-
-class SshdProcess(ManagedProcess):
-    def __init__(self, work: str, port: int, authorized_key: str):
-        self.port = port
-        self.host_public_key = keygen(os.path.join(work, "host_key"))
-        with open(os.path.join(work, "authorized_keys"), "w") as handle:
-            handle.write(authorized_key + "\n")
-        config = os.path.join(work, "sshd_config")
-        with open(config, "w") as handle:
-            handle.write("\n".join([
-                f"Port {port}", f"ListenAddress {ADDRESS}", f"HostKey {work}/host_key",
-                f"AuthorizedKeysFile {work}/authorized_keys", f"PidFile {work}/sshd.pid",
-                "StrictModes no", "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-                "PermitRootLogin prohibit-password", "PubkeyAuthentication yes", "LogLevel VERBOSE", ""]))
-        super().__init__([SSHD, "-D", "-e", "-f", config], os.path.join(work, "sshd.log"))
-
-    def start(self) -> SshdProcess:
-        if os.geteuid() == 0:
-            os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation directory
-        super().start()
-        wait_for(self._listening, 20, f"sshd on {ADDRESS}:{self.port}", process=self.process, log_path=self.log_path)
-        return self
-
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection((ADDRESS, self.port), timeout=1):
-                return True
-        except OSError:
-            return False
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +39,9 @@ def guest(control_plane, tmp_path_factory):
     with open(client_key) as handle:
         private_key = handle.read()
     try:
-        with SshdProcess(work, free_port(), client_public).start() as sshd:
+        with SshdProcess(work, ADDRESS, client_public).start() as sshd:
             yield {"addresses": addresses_from_server(seen), "sshd": sshd, "private_key": private_key,
-                   "user": os.environ.get("USER") or __import__("getpass").getuser()}
+                   "user": login_user()}
     finally:
         # The sandbox is shared by the whole session: a second network in demo would make every later server
         # create without an explicit network ambiguous (409 "Multiple possible networks found"), as in Nova.
