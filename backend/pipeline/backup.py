@@ -271,8 +271,9 @@ class InstanceBackup:
             failure = error
             raise
         finally:
-            if pre:
-                self._post_command(post, failure)
+            # Whenever the snapshots were attempted (a pre-command that aborts never gets here): thaw what the
+            # pre-command froze, or run a post-command that stands alone.
+            self._post_command(post, failure)
 
     def _post_command(self, post: dict | None, failure: BaseException | None) -> None:
         from backend.guest_commands import GuestCommandFailed, addresses_from_server, run_hook

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import ipaddress
 import os
 import threading
 from collections.abc import Iterator
@@ -35,17 +34,6 @@ class Instance:
     metadata: dict = field(default_factory=dict)
     tags: list = field(default_factory=list)
     addresses: dict = field(default_factory=dict)
-
-    def ip_addresses(self) -> list[str]:
-        """Fixed addresses first, then floating ones, IPv4 before IPv6: the order SSH should try them."""
-        found = []
-        for network_addresses in self.addresses.values():
-            for entry in network_addresses:
-                kind = entry.get("OS-EXT-IPS:type", "fixed")
-                address = entry.get("addr")
-                if address:
-                    found.append((kind != "fixed", ipaddress.ip_address(address).version, address))
-        return [address for _, _, address in sorted(found)]
 
 
 def cloud_config() -> CloudConfig:

@@ -123,6 +123,15 @@ def test_a_failing_pre_command_with_continue_goes_on_and_says_so(stack, guest):
     assert stack.client().restore_point_get(job["restore_point_id"])["instance_id"] == guest["server"]["id"]
 
 
+def test_a_post_command_alone_runs_after_the_snapshots(stack, guest):
+    stack.client().policy_update(guest["policy"]["id"], pre_command=None,
+                                 post_command=command(guest, "echo flushed the queue"))
+    job = stack.run_backup(guest["server"]["id"])
+    log = steps_and_messages(job)
+    assert index_of(log, "snapshot", "Snapshots taken") < index_of(log, "post_command", "stdout: flushed the queue")
+    assert not [step for step, _ in log if step == "pre_command"]
+
+
 def test_a_pre_command_that_runs_too_long_is_stopped(stack, guest):
     stack.client().policy_update(guest["policy"]["id"], pre_command=command(guest, "sleep 60", timeout=2))
     started = time.monotonic()
