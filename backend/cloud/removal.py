@@ -105,20 +105,11 @@ class Remover:
                               status_of=lambda v: "deleted" if v is None else v["status"], what=what,
                               timeout=timeout, resource="volume", resource_id=volume_id)
         if volume is not None and volume["status"] != "deleting":
-            try:
-                volume_api.delete_volume(volume_id)
-            except CloudError as error:
-                if error.status != 400:
-                    raise
-                self.warn(f"Cinder refused to delete {what} in status '{volume['status']}' ({error}); "
-                          "force-deleting it (admin)")
-                volume_api.force_delete_volume(volume_id)
-        try:
-            wait_volume_deleted(volume_api, volume_id, timeout=timeout, what=what)
-        except ResourceFailed as error:
-            self.warn(f"{error}; force-deleting it (admin)")
-            volume_api.force_delete_volume(volume_id)
-            wait_volume_deleted(volume_api, volume_id, timeout=timeout, what=what)
+            self._delete_or_force(lambda: volume_api.delete_volume(volume_id),
+                                  lambda: volume_api.force_delete_volume(volume_id),
+                                  f"{what} in status '{volume['status']}'")
+        self._wait_gone(lambda: wait_volume_deleted(volume_api, volume_id, timeout=timeout, what=what),
+                        lambda: volume_api.force_delete_volume(volume_id))
 
     # -- snapshots and images -----------------------------------------------------------------------------------
 
@@ -135,19 +126,10 @@ class Remover:
             except ResourceTimeout:
                 pass  # force-delete below
         if snapshot["status"] != "deleting":
-            try:
-                volume_api.delete_snapshot(snapshot_id)
-            except CloudError as error:
-                if error.status != 400 or "dependent" in str(error).lower():
-                    raise
-                self.warn(f"Cinder refused to delete {what} ({error}); force-deleting it")
-                volume_api.force_delete_snapshot(snapshot_id)
-        try:
-            wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeout, what=what)
-        except ResourceFailed as error:
-            self.warn(f"{error}; force-deleting it (admin)")
-            volume_api.force_delete_snapshot(snapshot_id)
-            wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeout, what=what)
+            self._delete_or_force(lambda: volume_api.delete_snapshot(snapshot_id),
+                                  lambda: volume_api.force_delete_snapshot(snapshot_id), what)
+        self._wait_gone(lambda: wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeout, what=what),
+                        lambda: volume_api.force_delete_snapshot(snapshot_id))
 
     def delete_group_snapshot(self, group_snapshot_id: str) -> None:
         """The group snapshot and, with it, its member snapshots (Cinder refuses to delete those one by one)."""
@@ -170,6 +152,26 @@ class Remover:
 
     def delete_keypair(self, name: str) -> None:
         self.cloud.compute.delete_keypair(name)
+
+    def _delete_or_force(self, delete, force, what: str) -> None:
+        """Delete; where Cinder refuses for the resource's status (400), force-delete (admin). A snapshot that
+        still has volumes made from it ("dependent") is a real refusal: those must go first."""
+        try:
+            delete()
+        except CloudError as error:
+            if error.status != 400 or "dependent" in str(error).lower():
+                raise
+            self.warn(f"Cinder refused to delete {what} ({error}); force-deleting it (admin)")
+            force()
+
+    def _wait_gone(self, wait, force) -> None:
+        """Wait until deleted; a deletion that ends in ``error_deleting`` is forced once, then waited for again."""
+        try:
+            wait()
+        except ResourceFailed as error:
+            self.warn(f"{error}; force-deleting it (admin)")
+            force()
+            wait()
 
     @staticmethod
     def _quietly(action) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from backend.repository import Repository, RepositoryExists, RepositoryNotFound
+from backend.repository import Repository, RepositoryExists, RepositoryNotFound, RestorePoint
 
 from .errors import InvalidJobRequest
 
@@ -46,3 +46,13 @@ def open_for_restore(destination: dict | None, secret: str | None) -> Repository
         return Repository.open(path, password=secret or None)
     except RepositoryNotFound as error:
         raise InvalidJobRequest(f"{error} (destination {destination.get('id') or path})") from None
+
+
+def open_restore_point(ctx, request: dict) -> tuple[Repository, RestorePoint]:
+    """The repository and the restore point a restore or verify task names (``restore_point_id``)."""
+    restore_point_id = request.get("restore_point_id")
+    if not restore_point_id:
+        raise InvalidJobRequest("the task names no restore_point_id")
+    ctx.step("prepare", f"Reading restore point {restore_point_id}")
+    repository = open_for_restore(request.get("destination"), request.get("repository_secret"))
+    return repository, repository.get_restore_point(restore_point_id)

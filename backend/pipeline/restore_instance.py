@@ -31,7 +31,7 @@ from .context import JobContext
 from .errors import InvalidJobRequest, WrongProxy, add_cleanup_report
 from .image_reuse import choose_boot_image
 from .metadata import ROOT_DISK_KEY
-from .repository_access import open_for_restore
+from .repository_access import open_restore_point
 from .restore_disks import (
     GIB,
     VolumePlan,
@@ -96,12 +96,7 @@ class InstanceRestore:
 
     def _run(self) -> dict:
         ctx, request = self.ctx, self.request
-        restore_point_id = request.get("restore_point_id")
-        if not restore_point_id:
-            raise InvalidJobRequest("the task names no restore_point_id")
-        ctx.step("prepare", f"Reading restore point {restore_point_id}")
-        repository = open_for_restore(request.get("destination"), request.get("repository_secret"))
-        restore_point = repository.get_restore_point(restore_point_id)
+        repository, restore_point = open_restore_point(ctx, request)
         metadata = restore_point.instance_metadata or {}
         if not metadata.get("flavor"):
             raise InvalidJobRequest(f"restore point {restore_point.id} describes no instance (it is not a backup of "

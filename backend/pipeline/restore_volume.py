@@ -13,7 +13,7 @@ from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, add_cleanup_report
 from .metadata import ROOT_DISK_KEY
-from .repository_access import open_for_restore
+from .repository_access import open_restore_point
 from .restore_disks import (
     check_volume_type,
     create_volumes,
@@ -46,12 +46,10 @@ def restore_volume(ctx: JobContext, request: dict) -> dict:
 
 
 def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> dict:
-    restore_point_id, key = request.get("restore_point_id"), request.get("volume_id")
-    if not restore_point_id or not key:
-        raise InvalidJobRequest("the task needs restore_point_id and volume_id")
-    ctx.step("prepare", f"Reading restore point {restore_point_id}")
-    repository = open_for_restore(request.get("destination"), request.get("repository_secret"))
-    restore_point = repository.get_restore_point(restore_point_id)
+    key = request.get("volume_id")
+    if not key:
+        raise InvalidJobRequest("the task names no volume_id (the original volume to restore)")
+    repository, restore_point = open_restore_point(ctx, request)
     restore_point.volume(key)  # VolumeNotFound names the volumes it has
     record = volume_record(restore_point, key)
     metadata = restore_point.instance_metadata or {}

@@ -17,8 +17,7 @@ from backend.repository.block_map import MANIFEST, BlockMapReader
 from backend.repository.chunk_id import ZERO_ID
 
 from .context import JobContext
-from .errors import InvalidJobRequest
-from .repository_access import open_for_restore
+from .repository_access import open_restore_point
 
 RECORD = 32  # bytes per manifest record: a chunk id, or ZERO_ID for a block of zeros
 
@@ -40,12 +39,7 @@ def _chunks_of(repository, restore_point, volume) -> dict[bytes, int]:
 
 def verify_restore_point(ctx: JobContext, request: dict) -> dict:
     started = time.monotonic()
-    restore_point_id = request.get("restore_point_id")
-    if not restore_point_id:
-        raise InvalidJobRequest("the task names no restore_point_id")
-    ctx.step("prepare", f"Reading restore point {restore_point_id}")
-    repository = open_for_restore(request.get("destination"), request.get("repository_secret"))
-    restore_point = repository.get_restore_point(restore_point_id)
+    repository, restore_point = open_restore_point(ctx, request)
     repository.refresh_index()
     ctx.progress.set_total(sum(volume.size for volume in restore_point.volumes))
     volumes, total_chunks, total_bytes = [], 0, 0

@@ -16,6 +16,7 @@ import time
 from backend.client import BackupApiError, BackupClient
 from backend.launch import ControlApiProcess, ControlBeatProcess, ControlWorkerProcess, control_env
 from tests.conftest import SandboxHandle
+from tests.control.fixtures import wait_until
 from tests.pipeline.support import PipelineCloud
 
 # The control plane's knobs for the tests: short periods so that what the product does on its own (dispatch,
@@ -40,6 +41,7 @@ WORKER_SETTINGS = {
     "STORAGE_BACKUP_TIMEOUT_ATTACH": "60",
 }
 ENDED = ("succeeded", "failed", "cancelled")
+__all__ = ["Stack", "expect_api_error", "wait_until"]
 
 
 class Stack(PipelineCloud):
@@ -157,13 +159,3 @@ def expect_api_error(status: int, call, *args, **kwargs) -> BackupApiError:
         assert error.status == status, f"expected {status}, got {error}"
         return error
     raise AssertionError(f"expected HTTP {status}, the call succeeded")
-
-
-def wait_until(predicate, timeout: float = 60, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

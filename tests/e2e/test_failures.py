@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.cloud import Cloud
-from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
+from backend.cloud.waiting import wait_volume, wait_volume_attached
 from tests.e2e.support import expect_api_error, wait_until
 
 STACK_SETTINGS = {"STORAGE_BACKUP_SWEEPER_SECONDS": "2"}
@@ -82,36 +81,9 @@ def test_cancel_of_a_running_backup_cleans_up(stack, policy):
     assert stack.leftovers() == {}
 
 
-def _grouped_server(stack) -> dict:
-    """``db-1`` in ``nova``: booted from a volume, both its volumes in a Cinder group that allows consistent group
-    snapshots (so a backup takes one group snapshot)."""
-    demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": stack.sandbox.clouds_yaml, "OS_CLOUD": "sandbox-demo"})
-    image_id = stack.service.image.list_images(name="sandbox-linux")[0]["id"]
-    group_id = demo.volume.post("/groups", {"group": {"name": "db", "group_type": "consistent_snapshots",
-                                                      "volume_types": ["__DEFAULT__"],
-                                                      "availability_zone": "nova"}})["group"]["id"]
-    root = demo.volume.create_volume(size=1, name="db-root", image_id=image_id, availability_zone="nova")
-    data = demo.volume.create_volume(size=1, name="db-data", availability_zone="nova")
-    for volume in (root, data):
-        wait_volume(stack.service.volume, volume["id"], "available", timeout=60)
-    wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
-             status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
-    demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
-    network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
-    created = demo.compute.create_server({
-        "name": "db-1", "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
-        "block_device_mapping_v2": [
-            {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
-            {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
-    server = wait_server(stack.service.compute, created["id"], timeout=60)
-    for volume in (root, data):
-        wait_volume_attached(stack.service.volume, volume["id"], server["id"], timeout=60)
-    return server
-
-
 def _image_booted_server_with_a_volume(stack) -> dict:
     """``app-1`` (image-booted, ``az2``) with a data volume: a backup takes a createImage image and a snapshot."""
-    demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": stack.sandbox.clouds_yaml, "OS_CLOUD": "sandbox-demo"})
+    demo = stack.demo
     app = stack.server_named("app-1")
     volume = demo.volume.create_volume(size=1, name="app-1-data", availability_zone="az2")
     wait_volume(stack.service.volume, volume["id"], "available", timeout=60)
@@ -121,7 +93,7 @@ def _image_booted_server_with_a_volume(stack) -> dict:
 
 
 def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy):
-    servers = [_grouped_server(stack), _image_booted_server_with_a_volume(stack)]
+    servers = [stack.grouped_server("db-1")[0], _image_booted_server_with_a_volume(stack)]
     for server in servers:
         stack.client().protect(server["id"], policy["id"])
     stack.arm_fault("volume.attach", "hang", count=2)  # both jobs hold everything they made when killed

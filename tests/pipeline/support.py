@@ -153,6 +153,34 @@ class PipelineCloud:
         assert len(matches) == 1, f"expected one server {name!r}, found {len(matches)}"
         return matches[0]
 
+    def grouped_server(self, name: str = "db-1") -> tuple[dict, dict, dict]:
+        """``(server, root volume, data volume)``: a demo server booted from a volume in ``nova``, both its volumes
+        in a Cinder group whose type allows consistent group snapshots (a backup takes one group snapshot)."""
+        from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
+
+        demo = self.demo
+        image_id = self.service.image.list_images(name="sandbox-linux")[0]["id"]
+        group_id = demo.volume.post("/groups", {"group": {
+            "name": name, "group_type": "consistent_snapshots", "volume_types": ["__DEFAULT__"],
+            "availability_zone": "nova"}})["group"]["id"]
+        root = demo.volume.create_volume(size=1, name=f"{name}-root", image_id=image_id, availability_zone="nova")
+        data = demo.volume.create_volume(size=1, name=f"{name}-data", availability_zone="nova")
+        for volume in (root, data):
+            wait_volume(self.service.volume, volume["id"], "available", timeout=60)
+        wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
+                 status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
+        demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
+        network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
+        created = demo.compute.create_server({
+            "name": name, "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
+            "block_device_mapping_v2": [
+                {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
+                {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
+        server = wait_server(self.service.compute, created["id"], timeout=60)
+        for volume in (root, data):
+            wait_volume_attached(self.service.volume, volume["id"], server["id"], timeout=60)
+        return server, root, data
+
     def arm_fault(self, operation: str, mode: str, count: int = 1) -> None:
         response = self.admin.session.post(self.sandbox.url + "/_sandbox/faults",
                                            json={"operation": operation, "mode": mode, "count": count})

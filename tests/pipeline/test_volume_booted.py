@@ -14,7 +14,7 @@ import os
 import pytest
 
 from backend.cloud import TEMPORARY_TAG
-from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
+from backend.cloud.waiting import wait_volume
 from tests.pipeline.support import volume_digest
 
 BLOCK = 256 * 1024  # the repository's block size (DEFAULT_BLOCK_SIZE)
@@ -199,27 +199,8 @@ def test_restore_one_volume_and_attach_it_to_an_instance(pipeline_cloud):
 
 
 def test_volumes_in_a_consistent_group_are_snapshotted_together(pipeline_cloud):
-    cloud, demo = pipeline_cloud, pipeline_cloud.demo
-    image_id = cloud.service.image.list_images(name="sandbox-linux")[0]["id"]
-    group = demo.volume.post("/groups", {"group": {"name": "db", "group_type": "consistent_snapshots",
-                                                  "volume_types": ["__DEFAULT__"], "availability_zone": "nova"}})
-    group_id = group["group"]["id"]
-    root = demo.volume.create_volume(size=1, name="db-root", image_id=image_id, availability_zone="nova")
-    data = demo.volume.create_volume(size=1, name="db-data", availability_zone="nova")
-    for volume in (root, data):
-        wait_volume(cloud.service.volume, volume["id"], "available", timeout=60)
-    wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
-             status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
-    demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
-    network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
-    created = demo.compute.create_server({
-        "name": "db-1", "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
-        "block_device_mapping_v2": [
-            {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
-            {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
-    server = wait_server(cloud.service.compute, created["id"], timeout=60)
-    for volume in (root, data):
-        wait_volume_attached(cloud.service.volume, volume["id"], server["id"], timeout=60)
+    cloud = pipeline_cloud
+    server, _, data = cloud.grouped_server("db-1")
     _guest_write(cloud, server["id"], data["id"], [(4096, os.urandom(MIB))])
     digests = _digests(cloud, server["id"])
 
