@@ -1,22 +1,300 @@
-"""Instances, their volumes and their protection, as the Backup panels show them.
+"""The Backup panels' door to the backup service (its REST API) and to the cloud (through Horizon's own api).
 
-For now an instance's protection comes from nowhere but its absence ("not protected"): policies and restore
-points arrive with the backup service's control plane, through functions added here.
+The backup service is called over HTTP with the logged-in user's Keystone token, at the ``data-protection``
+endpoint of the user's service catalog, exactly as manila-ui calls Manila: the service enforces tenancy and roles
+itself, so what a user sees here is what the API lets that token see. Every function takes the request first and
+returns wrapped objects (attribute access, as Horizon's own api modules do); failures are the plugin's exceptions
+(``storage_backup_dashboard.exceptions``), which ``horizon.exceptions.handle`` knows.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from openstack_dashboard.api import base, cinder, nova
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from horizon.utils import functions as horizon_utils
+from horizon.utils.memoized import memoized
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+from openstack_dashboard.api import base, cinder, keystone, nova
+
+from backend.client import BackupApiError, BackupClient
+from storage_backup_dashboard import exceptions
 
 LOG = logging.getLogger(__name__)
 
+SERVICE_TYPE = "data-protection"
 PROTECTION_NOT_PROTECTED = "not_protected"
+PROTECTION_PROTECTED = "protected"
+ACTIVE_JOB_STATES = ("queued", "running")
+TIMEOUT = 30
 # Nova answers with the attached volumes under this extension name (microversion 2.3 adds delete_on_termination).
 VOLUMES_ATTACHED = "os-extended-volumes:volumes_attached"
 AVAILABILITY_ZONE = "OS-EXT-AZ:availability_zone"
 
+
+# -- the client --------------------------------------------------------------------------------------------------
+
+def is_service_enabled(request) -> bool:
+    """True when the user's catalog has the backup service (the panels hide themselves otherwise)."""
+    return base.is_service_enabled(request, SERVICE_TYPE)
+
+
+def _endpoint(request) -> str:
+    url = base.url_for(request, SERVICE_TYPE).rstrip("/")
+    # The catalog names the versioned root (``…/v1``); the client's paths carry the version.
+    return url[:-3] if url.endswith("/v1") else url
+
+
+@memoized
+def backupclient(request) -> BackupClient:
+    endpoint = _endpoint(request)
+    auth = token_endpoint.Token(endpoint, request.user.token.id)
+    verify = getattr(settings, "OPENSTACK_SSL_CACERT", None) or not getattr(settings, "OPENSTACK_SSL_NO_VERIFY",
+                                                                             False)
+    session = ks_session.Session(auth=auth, verify=verify, timeout=TIMEOUT)
+    return BackupClient(session, endpoint=endpoint, timeout=TIMEOUT)
+
+
+def _call(request, method: str, *args, **kwargs):
+    """One client call; its failures as the plugin's exceptions, with the service's message."""
+    client = backupclient(request)
+    try:
+        return getattr(client, method)(*args, **kwargs)
+    except BackupApiError as error:
+        kind = {401: exceptions.BackupUnauthorized, 404: exceptions.BackupNotFound}.get(error.status)
+        if kind is None:
+            kind = exceptions.BackupRequestRefused if 400 <= error.status < 500 else exceptions.BackupServiceUnavailable
+        raise kind(error.message, error.status, error.code, error.field) from error
+    except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.RetriableConnectionFailure,
+            ks_exceptions.EndpointNotFound) as error:
+        raise exceptions.BackupServiceUnavailable(
+            f"The backup service at {client.endpoint} cannot be reached ({type(error).__name__}); try again in a "
+            "moment or ask your cloud administrator.", 503, "unavailable") from error
+    except ValueError as error:  # an answer that is not JSON: a proxy's error page in front of the service
+        raise exceptions.BackupServiceUnavailable(f"The backup service gave an unreadable answer: {error}",
+                                                  502) from error
+
+
+# -- wrapped objects ---------------------------------------------------------------------------------------------
+
+def _when(value) -> dt.datetime | None:
+    if not value or isinstance(value, dt.datetime):
+        return value or None
+    return parse_datetime(str(value).replace("Z", "+00:00"))
+
+
+class Wrapper(base.APIDictWrapper):
+    """A backup service object: attribute access to its fields, times parsed."""
+
+    _times: tuple[str, ...] = ()
+
+    def __init__(self, apidict: dict):
+        data = dict(apidict)
+        for name in self._times:
+            if name in data:
+                data[name] = _when(data[name])
+        super().__init__(data)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._apidict.get('id')}>"
+
+
+class Policy(Wrapper):
+    _times = ("created_at", "updated_at", "last_scheduled_at", "next_run_at")
+    destination_name = ""
+    in_use = None  # instances it protects, when known
+
+    @property
+    def retention(self) -> dict:
+        return {name: self._apidict.get(f"keep_{name}", 0) for name in ("last", "daily", "weekly", "monthly",
+                                                                          "yearly")}
+
+    @property
+    def scope(self) -> str:
+        return "shared" if self.shared else "project"
+
+
+class RestorePoint(Wrapper):
+    _times = ("created_at", "retention_lock_until")
+    instance_document: dict | None = None
+
+    @property
+    def status(self) -> str:
+        return "locked" if self.locked else "available"
+
+    @property
+    def name(self) -> str:
+        return f"{self.instance_name or self.instance_id} @ {self.created_at:%Y-%m-%d %H:%M}" if self.created_at \
+            else self.id
+
+    @property
+    def volume_count(self) -> int:
+        return len(self.volumes or [])
+
+
+class Job(Wrapper):
+    _times = ("created_at", "started_at", "finished_at")
+
+    @property
+    def name(self) -> str:
+        return self.instance_name or self.instance_id or self.id
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_JOB_STATES
+
+    @property
+    def percent(self) -> float | None:
+        value = (self.progress or {}).get("percent")
+        if value is None and self.state == "succeeded":
+            return 100.0
+        return value
+
+    @property
+    def rate(self) -> float | None:
+        return (self.progress or {}).get("rate")
+
+    @property
+    def eta(self) -> float | None:
+        return (self.progress or {}).get("eta")
+
+    @property
+    def step(self) -> str:
+        return (self.progress or {}).get("step") or ""
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or dt.datetime.now(dt.UTC)
+        return end - self.started_at
+
+
+class Destination(Wrapper):
+    _times = ("created_at",)
+    usage: dict | None = None
+
+    @property
+    def scope(self) -> str:
+        return "project" if self.project_id else "shared"
+
+
+class Proxy(Wrapper):
+    _times = ("last_heartbeat",)
+    running_jobs = 0
+    queue_depth = 0
+
+    @property
+    def id(self) -> str:
+        return self.hostname
+
+    @property
+    def name(self) -> str:
+        return self.hostname
+
+
+class Usage(Wrapper):
+    project_name = ""
+
+    @property
+    def id(self) -> str:
+        return self.project_id
+
+
+@dataclass
+class Page:
+    """One page of a list: the items and where they sit in the whole (the API counts them)."""
+
+    items: list
+    count: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.count
+
+    @property
+    def has_prev(self) -> bool:
+        return self.offset > 0
+
+
+def page_size(request) -> int:
+    return horizon_utils.get_page_size(request)
+
+
+def _page(request, path: str, wrapper, filters: dict | None = None, offset: int = 0,
+          limit: int | None = None) -> Page:
+    limit = limit or page_size(request)
+    answer = _call(request, "page", path, filters or {}, limit=limit, offset=max(offset, 0))
+    return Page([wrapper(item) for item in answer["results"]], answer["count"], max(offset, 0), limit)
+
+
+def _all(request, path: str, wrapper, filters: dict | None = None, limit: int = 1000) -> list:
+    return [wrapper(item) for item in _call(request, "_list", path, filters or {}, limit)]
+
+
+# -- policies ------------------------------------------------------------------------------------------------------
+
+def _name_destinations(request, policies: list[Policy], all_projects: bool = False) -> list[Policy]:
+    if policies:
+        try:
+            names = {d.id: d.name for d in destination_list(request, all_projects=all_projects)}
+        except exceptions.BackupServiceError as error:  # the IDs still show
+            LOG.info("cannot name the policies' destinations: %s", error)
+            names = {}
+        for policy in policies:
+            policy.destination_name = names.get(policy.destination_id, policy.destination_id)
+    return policies
+
+
+def policy_list_page(request, filters: dict | None = None, offset: int = 0, all_projects: bool = False) -> Page:
+    page = _page(request, "/v1/policies", Policy, {**(filters or {}), "all_projects": all_projects}, offset)
+    _name_destinations(request, page.items, all_projects)
+    return page
+
+
+def policy_list(request, all_projects: bool = False) -> list[Policy]:
+    """Every policy the user may use (the project's and the shared ones), for choices."""
+    return _all(request, "/v1/policies", Policy, {"all_projects": all_projects})
+
+
+def policy_get(request, policy_id: str) -> Policy:
+    policy = Policy(_call(request, "policy_get", policy_id))
+    _name_destinations(request, [policy], all_projects=request.user.is_superuser)
+    return policy
+
+
+def policy_instances(request, policy_id: str, limit: int = 200) -> list[dict]:
+    """The instances a policy protects (``instance_id``, ``name``, ``availability_zone``, ``source``)."""
+    return _call(request, "_list", "/v1/protected-instances",
+                 {"policy_id": policy_id, "all_projects": request.user.is_superuser}, limit)
+
+
+def policy_create(request, **fields) -> Policy:
+    return Policy(_call(request, "policy_create", **fields))
+
+
+def policy_update(request, policy_id: str, **fields) -> Policy:
+    return Policy(_call(request, "policy_update", policy_id, **fields))
+
+
+def policy_delete(request, policy_id: str) -> None:
+    _call(request, "policy_delete", policy_id)
+
+
+def schedule_preview(request, schedule: str, timezone: str = "UTC", window_start: str | None = None,
+                     window_end: str | None = None, count: int = 5) -> list[dt.datetime]:
+    runs = _call(request, "schedule_preview", schedule, timezone, window_start, window_end, count)
+    return [_when(run) for run in runs]
+
+
+# -- protected instances ---------------------------------------------------------------------------------------------
 
 class AttachedVolume:
     """A volume attached to an instance: enough to name it and link to it."""
@@ -34,7 +312,7 @@ class ProtectedInstance:
     """One instance of the project, seen from the backup side: where it runs, what it holds, how it is protected."""
 
     def __init__(self, server, volumes: Iterable[AttachedVolume], protection: str = PROTECTION_NOT_PROTECTED,
-                 policy_name: str | None = None):
+                 policy_name: str | None = None, status: dict | None = None):
         self.id = server.id
         self.name = server.name or server.id
         self.status = (server.status or "").lower()
@@ -42,6 +320,23 @@ class ProtectedInstance:
         self.volumes = list(volumes)
         self.protection = protection
         self.policy_name = policy_name
+        self.apply_status(status or {})
+
+    def apply_status(self, status: dict) -> None:
+        """What the backup service knows of it (``GET /v1/instance-status``)."""
+        self.protected = bool(status.get("protected"))
+        if self.protected:
+            self.protection = PROTECTION_PROTECTED
+        self.policy_id = status.get("policy_id")
+        self.policy_name = status.get("policy_name") or self.policy_name
+        self.assignment_source = status.get("source") or ""
+        self.next_run_at = _when(status.get("next_run_at"))
+        point = status.get("last_restore_point")
+        self.last_restore_point = RestorePoint(point) if point else None
+        job = status.get("last_job")
+        self.last_job = Job(job) if job else None
+        job = status.get("active_job")
+        self.active_job = Job(job) if job else None
 
     @property
     def volume_ids(self) -> list[str]:
@@ -62,7 +357,8 @@ def protected_instance_list(request, search_opts: dict | None = None,
     """The project's instances with their volumes and protection, one page at a time.
 
     ``search_opts`` takes Nova's filters plus ``marker`` and ``paginate`` as Horizon's ``server_list_paged`` does.
-    Returns ``(instances, has_more_data, has_prev_data)``.
+    The backup service answers for the page's instances only. Returns ``(instances, has_more_data,
+    has_prev_data)``.
     """
     servers, has_more, has_prev = nova.server_list_paged(request, search_opts=dict(search_opts or {}),
                                                          sort_dir=sort_dir)
@@ -72,9 +368,184 @@ def protected_instance_list(request, search_opts: dict | None = None,
         for volume in cinder.volume_list(request):
             if volume.id in wanted:
                 known[volume.id] = AttachedVolume(volume.id, volume.name, volume.size)
+    statuses = {}
+    if servers and is_service_enabled(request):
+        statuses = {entry["instance_id"]: entry
+                    for entry in _call(request, "instance_status", [server.id for server in servers])}
     instances = [
         ProtectedInstance(server, [known.get(volume_id) or AttachedVolume(volume_id)
-                                   for volume_id in _attached_volume_ids(server)])
+                                   for volume_id in _attached_volume_ids(server)], status=statuses.get(server.id))
         for server in servers
     ]
     return instances, has_more, has_prev
+
+
+def protected_instance_get(request, instance_id: str) -> ProtectedInstance:
+    server = nova.server_get(request, instance_id)
+    instance = ProtectedInstance(server, [AttachedVolume(v) for v in _attached_volume_ids(server)])
+    [status] = _call(request, "instance_status", [instance_id]) or [{}]
+    instance.apply_status(status)
+    return instance
+
+
+def protect(request, instance_id: str, policy_id: str) -> dict:
+    """Assign the instance to the policy; an instance protected by another policy moves to this one."""
+    try:
+        current = _call(request, "protected_instance_get", instance_id)
+    except exceptions.BackupNotFound:
+        current = None
+    if current is not None:
+        if current["policy_id"] == policy_id:
+            return current
+        _call(request, "unprotect", instance_id)
+    return _call(request, "protect", instance_id, policy_id)
+
+
+def unprotect(request, instance_id: str) -> None:
+    _call(request, "unprotect", instance_id)
+
+
+def backup_create(request, instance_id: str, strategy: str | None = None) -> Job:
+    return Job(_call(request, "backup_create", instance_id, strategy or None))
+
+
+# -- restore points ----------------------------------------------------------------------------------------------------
+
+def restore_point_list_page(request, filters: dict | None = None, offset: int = 0,
+                            all_projects: bool = False) -> Page:
+    """``filters``: ``instance_id``, ``instance_name``, ``strategy``, ``locked``, ``policy_id``, ``project_id``."""
+    return _page(request, "/v1/restore-points", RestorePoint, {**(filters or {}), "all_projects": all_projects},
+                 offset)
+
+
+def restore_point_list(request, instance_id: str, limit: int = 50) -> list[RestorePoint]:
+    return _all(request, "/v1/restore-points", RestorePoint, {"instance_id": instance_id}, limit)
+
+
+def restore_point_get(request, restore_point_id: str, with_instance: bool = False) -> RestorePoint:
+    point = RestorePoint(_call(request, "restore_point_get", restore_point_id))
+    if with_instance:
+        point.instance_document = restore_point_instance(request, restore_point_id)
+    return point
+
+
+@memoized
+def restore_point_instance(request, restore_point_id: str) -> dict:
+    """The instance as the restore point recorded it: flavor, NICs, volumes, image, boot source."""
+    return _call(request, "restore_point_instance", restore_point_id) or {}
+
+
+def restore_point_delete(request, restore_point_id: str) -> None:
+    _call(request, "restore_point_delete", restore_point_id)
+
+
+def restore_create(request, restore_point_id: str, **options) -> Job:
+    """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
+    ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
+    options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
+    return Job(_call(request, "restore", restore_point_id, **options))
+
+
+# -- jobs --------------------------------------------------------------------------------------------------------------
+
+def job_list_page(request, filters: dict | None = None, offset: int = 0, all_projects: bool = False) -> Page:
+    """``filters``: ``state``, ``type``, ``instance_id``, ``instance_name``, ``active``, ``project_id``."""
+    return _page(request, "/v1/jobs", Job, {**(filters or {}), "all_projects": all_projects}, offset)
+
+
+def job_get(request, job_id: str) -> Job:
+    return Job(_call(request, "job_get", job_id))
+
+
+def job_cancel(request, job_id: str) -> Job:
+    return Job(_call(request, "job_cancel", job_id))
+
+
+# -- operators' views --------------------------------------------------------------------------------------------------
+
+def destination_list(request, all_projects: bool = False) -> list[Destination]:
+    return _all(request, "/v1/destinations", Destination, {"all_projects": all_projects})
+
+
+def destination_list_with_usage(request) -> list[Destination]:
+    usage = {row["destination_id"]: row for row in _call(request, "destination_usage")}
+    destinations = destination_list(request, all_projects=True)
+    for destination in destinations:
+        destination.usage = usage.get(destination.id)
+    return destinations
+
+
+def destination_get(request, destination_id: str) -> Destination:
+    return Destination(_call(request, "destination_get", destination_id))
+
+
+def destination_create(request, **fields) -> Destination:
+    return Destination(_call(request, "destination_create", **fields))
+
+
+def destination_update(request, destination_id: str, **fields) -> Destination:
+    return Destination(_call(request, "destination_update", destination_id, **fields))
+
+
+def proxy_list(request) -> list[Proxy]:
+    """Every proxy worker with the jobs it runs and the jobs waiting in its availability zone's queue."""
+    proxies = _all(request, "/v1/proxies", Proxy)
+    running: dict[str, int] = {}
+    queued: dict[str, int] = {}
+    for job in _call(request, "_list", "/v1/jobs", {"all_projects": True, "active": True}, 5000):
+        if job["state"] == "running":
+            running[job.get("proxy") or ""] = running.get(job.get("proxy") or "", 0) + 1
+        else:
+            queued[job["availability_zone"]] = queued.get(job["availability_zone"], 0) + 1
+    for proxy in proxies:
+        proxy.running_jobs = running.get(proxy.hostname, 0)
+        proxy.queue_depth = queued.get(proxy.availability_zone, 0)
+    return proxies
+
+
+def usage_list(request) -> list[Usage]:
+    """Per project (every project for an administrator): protected instances, restore points, stored bytes."""
+    rows = [Usage(row) for row in _call(request, "_list", "/v1/usage", {}, 100000)]
+    names = project_names(request)
+    for row in rows:
+        row.project_name = names.get(row.project_id, "")
+    return sorted(rows, key=lambda row: (-row.stored_bytes, row.project_name or row.project_id))
+
+
+def overview(request, days: int = 7) -> dict:
+    return _call(request, "overview", days)
+
+
+# -- the cloud, for the forms ---------------------------------------------------------------------------------------
+
+@memoized
+def project_names(request) -> dict[str, str]:
+    """Project ID → name, for administrators' tables (empty when Keystone does not let the user list them)."""
+    try:
+        projects, _ = keystone.tenant_list(request)
+    except Exception as error:  # names are a nicety; the IDs still show
+        LOG.info("cannot list projects for their names: %s", error)
+        return {}
+    return {project.id: project.name for project in projects}
+
+
+@dataclass
+class Choices:
+    """What a restore target may use: zones, flavors, networks, volume types of the user's project."""
+
+    zones: list[str] = field(default_factory=list)
+    flavors: list = field(default_factory=list)
+    networks: list = field(default_factory=list)
+    volume_types: list = field(default_factory=list)
+
+
+def restore_target_choices(request) -> Choices:
+    from openstack_dashboard.api import neutron
+
+    choices = Choices()
+    choices.zones = sorted(zone.zoneName for zone in nova.availability_zone_list(request)
+                           if getattr(zone, "zoneState", {}).get("available", True))
+    choices.flavors = sorted(nova.flavor_list(request), key=lambda flavor: (flavor.vcpus, flavor.ram, flavor.name))
+    choices.networks = neutron.network_list_for_tenant(request, request.user.project_id)
+    choices.volume_types = cinder.volume_type_list(request)
+    return choices

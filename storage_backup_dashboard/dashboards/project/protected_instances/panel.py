@@ -1,17 +1,12 @@
-import horizon
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from storage_backup_dashboard.common.panels import BackupPanel
 
-class ProtectedInstances(horizon.Panel):
+
+class ProtectedInstances(BackupPanel):
     """Project -> Backup -> Protected Instances: every instance of the project and how it is protected."""
 
     name = _("Protected Instances")
     slug = "protected_instances"
-    permissions = ("openstack.services.compute",)
+    permissions = ("openstack.services.compute", *BackupPanel.permissions)
     policy_rules = (("storage_backup", "storage_backup:protected_instance:list"),)
-
-    @staticmethod
-    def can_register() -> bool:
-        # An operator can install the plugin and keep its panels hidden until the backup service is deployed.
-        return getattr(settings, "STORAGE_BACKUP_ENABLED", True)

@@ -1,0 +1,4 @@
+PANEL = 'backup_policies'
+PANEL_DASHBOARD = 'project'
+PANEL_GROUP = 'backup'
+ADD_PANEL = 'storage_backup_dashboard.dashboards.project.backup_policies.panel.BackupPolicies'

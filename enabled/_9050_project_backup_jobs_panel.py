@@ -1,0 +1,4 @@
+PANEL = 'backup_jobs'
+PANEL_DASHBOARD = 'project'
+PANEL_GROUP = 'backup'
+ADD_PANEL = 'storage_backup_dashboard.dashboards.project.backup_jobs.panel.BackupJobs'

@@ -1,0 +1,4 @@
+PANEL = 'backup_proxies'
+PANEL_DASHBOARD = 'admin'
+PANEL_GROUP = 'backup'
+ADD_PANEL = 'storage_backup_dashboard.dashboards.admin.backup_proxies.panel.BackupProxies'

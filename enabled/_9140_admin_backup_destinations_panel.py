@@ -1,0 +1,4 @@
+PANEL = 'backup_destinations'
+PANEL_DASHBOARD = 'admin'
+PANEL_GROUP = 'backup'
+ADD_PANEL = 'storage_backup_dashboard.dashboards.admin.backup_destinations.panel.BackupDestinations'

@@ -1,0 +1,4 @@
+PANEL = 'restore_points'
+PANEL_DASHBOARD = 'admin'
+PANEL_GROUP = 'backup'
+ADD_PANEL = 'storage_backup_dashboard.dashboards.admin.restore_points.panel.AllRestorePoints'

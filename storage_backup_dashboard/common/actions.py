@@ -1,0 +1,15 @@
+"""Table action helpers: a refusal of the backup service reaches the user in the service's own words."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from horizon import exceptions
+
+
+def run(request, call: Callable[[], object], message: str):
+    """Run ``call``; on failure show ``message`` with the service's reason and tell the batch action it is handled
+    (so Horizon does not replace the reason with its generic "Unable to ...")."""
+    try:
+        return call()
+    except Exception:
+        exceptions.handle(request, message, escalate=True)

@@ -1,0 +1,64 @@
+"""Display names of the backup service's states and kinds (translated; ``pgettext_lazy`` for statuses)."""
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+JOB_STATE_DISPLAY = (
+    ("queued", pgettext_lazy("State of a backup job", "Queued")),
+    ("running", pgettext_lazy("State of a backup job", "Running")),
+    ("succeeded", pgettext_lazy("State of a backup job", "Succeeded")),
+    ("failed", pgettext_lazy("State of a backup job", "Failed")),
+    ("cancelled", pgettext_lazy("State of a backup job", "Cancelled")),
+)
+# Rows of queued and running jobs keep polling (None); ended ones are done (True) or in error (False).
+JOB_STATE_STATUS = (
+    ("queued", None),
+    ("running", None),
+    ("succeeded", True),
+    ("failed", False),
+    ("cancelled", False),
+)
+JOB_TYPE_DISPLAY = (
+    ("backup", pgettext_lazy("Type of a backup job", "Backup")),
+    ("restore", pgettext_lazy("Type of a backup job", "Restore")),
+    ("restore_volume", pgettext_lazy("Type of a backup job", "Volume restore")),
+    ("retention", pgettext_lazy("Type of a backup job", "Retention")),
+    ("verify", pgettext_lazy("Type of a backup job", "Verify")),
+)
+STRATEGY_DISPLAY = (
+    ("full", pgettext_lazy("Backup strategy", "Full")),
+    ("incremental", pgettext_lazy("Backup strategy", "Incremental")),
+    ("auto", pgettext_lazy("Backup strategy", "Automatic")),
+)
+CONSISTENCY_DISPLAY = (
+    ("group", pgettext_lazy("Consistency of a restore point", "Group (all volumes at once)")),
+    ("per-volume", pgettext_lazy("Consistency of a restore point", "Per volume")),
+    ("crash", pgettext_lazy("Consistency of a restore point", "Crash-consistent")),
+)
+RESTORE_POINT_STATUS_DISPLAY = (
+    ("available", pgettext_lazy("Status of a restore point", "Available")),
+    ("locked", pgettext_lazy("Status of a restore point", "Locked")),
+)
+PROTECTION_DISPLAY = (
+    ("not_protected", pgettext_lazy("Protection of an instance", "Not protected")),
+    ("protected", pgettext_lazy("Protection of an instance", "Protected")),
+)
+PROXY_STATUS_DISPLAY = (
+    ("up", pgettext_lazy("Status of a proxy worker", "Up")),
+    ("down", pgettext_lazy("Status of a proxy worker", "Down")),
+)
+SCOPE_DISPLAY = (
+    ("shared", pgettext_lazy("Scope of a policy or destination", "Shared")),
+    ("project", pgettext_lazy("Scope of a policy or destination", "Project")),
+)
+ON_FAILURE_CHOICES = (
+    ("abort", _("Abort the backup")),
+    ("continue", _("Continue without it")),
+)
+HOST_KEY_POLICY_CHOICES = (
+    ("reject", _("Only the host key given below")),
+    ("accept-new", _("Accept the key the instance shows first")),
+)
+
+
+def display(choices, value) -> str:
+    return str(dict(choices).get(value, value or "-"))

@@ -1,0 +1,61 @@
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from horizon import tables
+
+from storage_backup_dashboard.common import choices, formatting
+
+
+def _capacity(destination):
+    usage = destination.usage or {}
+    total, free = usage.get("filesystem_bytes"), usage.get("filesystem_free")
+    if not total:
+        return _("Not reachable from the control plane") if usage and not usage.get("reachable") else "-"
+    used = total - (free or 0)
+    return render_to_string("storage_backup/admin/_capacity.html", {
+        "percent": round(100.0 * used / total), "used": formatting.size(used), "total": formatting.size(total),
+        "free": formatting.size(free)})
+
+
+def _immutability(destination):
+    days = destination.retention_lock_min_days or 0
+    if not days:
+        return _("None")
+    return ngettext_lazy("Locked at least %(days)d day", "Locked at least %(days)d days", days) % {"days": days}
+
+
+class CreateDestination(tables.LinkAction):
+    name = "create"
+    verbose_name = _("Create Destination")
+    url = "horizon:admin:backup_destinations:create"
+    classes = ("ajax-modal",)
+    icon = "plus"
+    policy_rules = (("storage_backup", "storage_backup:destination:create"),)
+
+
+class EditDestination(tables.LinkAction):
+    name = "edit"
+    verbose_name = _("Edit Destination")
+    url = "horizon:admin:backup_destinations:update"
+    classes = ("ajax-modal",)
+    icon = "pencil"
+    policy_rules = (("storage_backup", "storage_backup:destination:update"),)
+
+
+class DestinationsTable(tables.DataTable):
+    name = tables.WrappingColumn("name", verbose_name=_("Name"))
+    type = tables.Column("type", verbose_name=_("Type"))
+    path = tables.Column("path", verbose_name=_("Path"))
+    scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
+    encrypted = tables.Column("encrypted", verbose_name=_("Encrypted"),
+                              filters=(lambda value: _("Yes") if value else _("No"),))
+    immutability = tables.Column(_immutability, verbose_name=_("Immutability"))
+    restore_points = tables.Column(lambda d: (d.usage or {}).get("restore_points", 0), verbose_name=_("Restore Points"))
+    stored = tables.Column(lambda d: formatting.size((d.usage or {}).get("bytes_stored", 0)), verbose_name=_("Stored"))
+    capacity = tables.Column(_capacity, verbose_name=_("Filesystem Used"))
+
+    class Meta:
+        name = "destinations"
+        verbose_name = _("Destinations")
+        table_actions = (CreateDestination,)
+        row_actions = (EditDestination,)

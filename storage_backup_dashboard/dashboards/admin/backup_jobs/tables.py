@@ -1,0 +1,29 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from storage_backup_dashboard.common import paging
+from storage_backup_dashboard.dashboards.admin.project_column import name_projects, project_column
+from storage_backup_dashboard.dashboards.project.backup_jobs import tables as project_tables
+
+
+class AllJobsFilter(paging.ServerFilterAction):
+    filter_choices = (("project", _("Project ="), True),) + project_tables.JobsFilter.filter_choices
+
+
+class AllJobsRow(project_tables.JobRow):
+    def get_data(self, request, job_id):
+        return name_projects(request, [super().get_data(request, job_id)])[0]
+
+
+class AllJobsTable(project_tables.JobsTable):
+    project = project_column()
+    instance = project_tables.tables.WrappingColumn(
+        "name", link=lambda job: reverse("horizon:admin:backup_jobs:detail", args=[job.id]),
+        verbose_name=_("Instance"))
+
+    class Meta(project_tables.JobsTable.Meta):
+        name = "all_jobs"
+        verbose_name = _("All Jobs")
+        columns = ("project", "instance", "type", "state", "progress", "created_at", "duration", "message")
+        table_actions = (AllJobsFilter, project_tables.CancelJob)
+        row_class = AllJobsRow

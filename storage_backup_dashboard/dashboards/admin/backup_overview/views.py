@@ -1,0 +1,90 @@
+"""The administrators' overview: Horizon's own d3 pie and line charts over the backup service's statistics."""
+from __future__ import annotations
+
+import json
+
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions, views
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard.common import formatting
+
+PERIODS = (7, 30)
+
+
+def _pie(parts) -> str:
+    """``data-used`` of ``.pie-chart-distribution``: ``label=value|...`` (labels may not hold ``=`` or ``|``)."""
+    return "|".join(f"{str(label).replace('=', ' ').replace('|', ' ')}={int(value or 0)}" for label, value in parts)
+
+
+def _line(series: list[tuple[str, list[tuple[str, float]]]]) -> str:
+    """``data-data`` of Horizon's line chart: series of ``{x: '%Y-%m-%dT%H:%M:%S', y}``."""
+    return json.dumps({"series": [{"name": str(name), "data": [{"x": f"{day}T00:00:00", "y": value}
+                                                                 for day, value in points]}
+                                  for name, points in series],
+                       "settings": {"renderer": "line", "auto_size": False, "auto_resize": True,
+                                    "axes_x": True, "axes_y": True, "interpolation": "linear"}})
+
+
+class IndexView(views.HorizonTemplateView):
+    template_name = "storage_backup/admin/overview.html"
+    page_title = _("Backup Overview")
+
+    def days(self) -> int:
+        try:
+            days = int(self.request.GET.get("days", 7))
+        except ValueError:
+            days = 7
+        return days if days in PERIODS else 7
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        days = self.days()
+        context["days"] = days
+        context["periods"] = PERIODS
+        try:
+            data = api.backup.overview(self.request, days)
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the backup statistics."))
+            context["data"] = None
+            return context
+        context["data"] = data
+        instances = data["instances"]
+        context["coverage_pie"] = _pie([(_("Protected"), instances["protected"]),
+                                        (_("Unprotected"), instances["unprotected"] or 0)])
+        totals = data["jobs"]["totals"]
+        context["outcome_pie"] = _pie([(_("Succeeded"), totals["succeeded"]), (_("Failed"), totals["failed"]),
+                                       (_("Cancelled"), totals["cancelled"])])
+        per_day = data["jobs"]["per_day"]
+        context["jobs_chart"] = _line([
+            (_("Succeeded"), [(d["date"], d["succeeded"]) for d in per_day]),
+            (_("Failed"), [(d["date"], d["failed"]) for d in per_day]),
+        ])
+        stored = data["stored"]["per_day"]
+        context["stored_chart"] = _line([(_("Stored GiB"), [(d["date"], round(d["bytes_stored"] / 1024 ** 3, 3))
+                                                            for d in stored])])
+        names = api.backup.project_names(self.request)
+        top = data["top_projects"]
+        for row in top:
+            row["name"] = names.get(row["project_id"], row["project_id"])
+            row["stored"] = formatting.size(row["bytes_stored"])
+        context["top_projects"] = top
+        context["top_pie"] = _pie([(row["name"], row["bytes_stored"]) for row in top])
+        reduction = data["data"]
+        context["reduction"] = {
+            "logical": formatting.size(reduction["logical_bytes"]), "read": formatting.size(reduction["bytes_read"]),
+            "stored": formatting.size(reduction["bytes_stored"]),
+            "total": formatting.ratio(reduction["reduction_ratio"]),
+            "dedup": formatting.ratio(reduction["deduplication_ratio"]),
+            "compression": formatting.ratio(reduction["compression_ratio"]),
+        }
+        context["success_rate"] = (f"{100 * data['jobs']['success_rate']:.0f} %"
+                                   if data["jobs"]["success_rate"] is not None else "-")
+        attention = data["attention"]
+        for job in attention["failed_jobs"] + attention["waiting_jobs"]:
+            job["project"] = names.get(job["project_id"], job["project_id"])
+            job["when"] = formatting.when(api.backup._when(job.get("finished_at") or job.get("created_at")))
+        for proxy in attention["proxies_down"]:
+            proxy["when"] = formatting.when(api.backup._when(proxy.get("last_heartbeat")))
+        context["attention"] = attention
+        return context

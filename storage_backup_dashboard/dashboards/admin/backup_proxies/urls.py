@@ -1,0 +1,5 @@
+from django.urls import re_path
+
+from storage_backup_dashboard.dashboards.admin.backup_proxies import views
+
+urlpatterns = [re_path(r"^$", views.IndexView.as_view(), name="index")]

@@ -1,0 +1,8 @@
+from django.urls import re_path
+
+from storage_backup_dashboard.dashboards.admin.backup_usage import views
+
+urlpatterns = [
+    re_path(r"^$", views.IndexView.as_view(), name="index"),
+    re_path(r"^csv/$", views.CsvView.as_view(), name="csv"),
+]

@@ -1,0 +1,43 @@
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import generic
+from horizon import exceptions, tables
+from horizon.utils import csvbase
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard.dashboards.admin.backup_usage import tables as usage_tables
+
+
+class UsageCsvResponse(csvbase.BaseCsvResponse):
+    """What a chargeback report needs: per project, protected instances and bytes stored (exact bytes)."""
+
+    columns = [_("Project Name"), _("Project ID"), _("Protected Instances"), _("Restore Points"),
+               _("Stored Bytes"), _("Stored GiB")]
+
+    def get_row_data(self):
+        for row in self.context["usage"]:
+            yield (row.project_name, row.project_id, row.protected_instances, row.restore_points, row.stored_bytes,
+                   f"{row.stored_bytes / 1024 ** 3:.3f}")
+
+
+class IndexView(tables.DataTableView):
+    table_class = usage_tables.UsageTable
+    page_title = _("Usage")
+
+    def get_data(self):
+        try:
+            return api.backup.usage_list(self.request)
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the usage of the projects."))
+            return []
+
+
+class CsvView(generic.View):
+    def get(self, request):
+        try:
+            usage = api.backup.usage_list(request)
+        except Exception:
+            usage = []
+            exceptions.handle(request, _("Unable to retrieve the usage of the projects."))
+        filename = f"backup-usage-{timezone.now():%Y-%m-%d}.csv"
+        return UsageCsvResponse(request, None, {"usage": usage}, "text/csv", filename=filename)

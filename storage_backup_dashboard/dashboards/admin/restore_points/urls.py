@@ -1,0 +1,8 @@
+from django.urls import re_path
+
+from storage_backup_dashboard.dashboards.admin.restore_points import views
+
+urlpatterns = [
+    re_path(r"^$", views.IndexView.as_view(), name="index"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/$", views.DetailView.as_view(), name="detail"),
+]

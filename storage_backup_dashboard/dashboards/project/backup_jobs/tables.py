@@ -1,0 +1,117 @@
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from horizon import tables
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard.common import actions, choices, formatting, paging
+
+POLICY = "storage_backup"
+DETAIL_URL = "horizon:project:backup_jobs:detail"
+
+
+def progress_cell(job) -> str:
+    """The job's progress bar, percent, rate and time left (re-rendered at every poll of a running row)."""
+    percent = job.percent
+    if job.state == "succeeded":
+        percent = 100.0
+    context = {
+        "job": job,
+        "percent": max(min(percent or 0.0, 100.0), 0.0),
+        "known": percent is not None,
+        "rate": formatting.rate(job.rate) if job.state == "running" else "",
+        "eta": formatting.duration(job.eta) if job.state == "running" and job.eta is not None else "",
+        "step": job.step if job.state == "running" else "",
+        "context": {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(job.state, "info"),
+        "active": job.state in ("queued", "running"),
+    }
+    return render_to_string("storage_backup/jobs/_progress.html", context)
+
+
+def _message(job) -> str:
+    text = job.error or job.waiting_reason or ""
+    return Truncator(text).chars(120) if text else "-"
+
+
+class JobsFilter(paging.ServerFilterAction):
+    filter_choices = (("instance_name", _("Instance Name ="), True),
+                      ("state", _("State (queued, running, succeeded, failed, cancelled) ="), True),
+                      ("type", _("Type (backup, restore, restore_volume) ="), True))
+
+
+class CancelJob(tables.BatchAction):
+    name = "cancel"
+    classes = ("btn-danger",)
+    icon = "stop"
+    help_text = _("A running job stops at the next block and removes the snapshots and volumes it made.")
+    policy_rules = ((POLICY, "storage_backup:job:cancel"),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy("Cancel Job", "Cancel Jobs", count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy("Cancelled Job", "Cancelled Jobs", count)
+
+    def allowed(self, request, job=None):
+        return job.is_active and not job.cancel_requested if job else True
+
+    def action(self, request, obj_id):
+        actions.run(request, lambda: api.backup.job_cancel(request, obj_id), _("Unable to cancel the job."))
+
+
+class JobRow(tables.Row):
+    """A queued or running job's row polls the service (``status_columns``) until the job ends."""
+
+    ajax = True
+
+    def get_data(self, request, job_id):
+        return api.backup.job_get(request, job_id)
+
+
+def _detail_url(job) -> str:
+    return reverse(DETAIL_URL, args=[job.id])
+
+
+class JobsTable(paging.OffsetPagedTableMixin, tables.DataTable):
+    instance = tables.WrappingColumn("name", link=_detail_url, verbose_name=_("Instance"))
+    type = tables.Column("type", verbose_name=_("Type"), display_choices=choices.JOB_TYPE_DISPLAY)
+    state = tables.Column("state", verbose_name=_("State"), status=True, status_choices=choices.JOB_STATE_STATUS,
+                          display_choices=choices.JOB_STATE_DISPLAY)
+    progress = tables.Column(progress_cell, verbose_name=_("Progress"), classes=("storage-backup-progress-cell",))
+    created_at = tables.Column(lambda job: formatting.when(job.created_at), verbose_name=_("Created"))
+    duration = tables.Column(lambda job: formatting.duration(job.duration) or "-", verbose_name=_("Duration"))
+    message = tables.Column(_message, verbose_name=_("Message"))
+
+    class Meta:
+        name = "jobs"
+        verbose_name = _("Jobs")
+        status_columns = ["state"]
+        row_class = JobRow
+        table_actions = (JobsFilter, CancelJob)
+        row_actions = (CancelJob,)
+
+
+class JobLogTable(tables.DataTable):
+    at = tables.Column("at", verbose_name=_("Time"))
+    step = tables.Column("step", verbose_name=_("Step"))
+    message = tables.WrappingColumn("message", verbose_name=_("Message"))
+
+    def get_object_id(self, datum):
+        return datum.id
+
+    class Meta:
+        name = "log"
+        verbose_name = _("Steps")
+
+
+class JobProgressTable(JobsTable):
+    """One job's row on its detail page: the same live progress, no filter or paging."""
+
+    class Meta(JobsTable.Meta):
+        table_actions = ()
+        row_actions = (CancelJob,)
+        footer = False

@@ -1,0 +1,79 @@
+import datetime as dt
+
+from django import http
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions, tables
+from horizon.utils import memoized
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
+from storage_backup_dashboard.common import formatting
+from storage_backup_dashboard.common.views import PagedListView
+from storage_backup_dashboard.dashboards.project.backup_jobs import tables as job_tables
+
+INDEX_URL = "horizon:project:backup_jobs:index"
+
+
+def translate_job_filters(filters: dict) -> dict:
+    """A state or type typed in the person's language, as the API's value."""
+    for name, display in (("state", job_tables.choices.JOB_STATE_DISPLAY),
+                          ("type", job_tables.choices.JOB_TYPE_DISPLAY)):
+        value = (filters.get(name) or "").strip().lower()
+        if value:
+            labels = {str(label).lower(): key for key, label in display}
+            filters[name] = labels.get(value, value)
+    return filters
+
+
+class IndexView(PagedListView):
+    table_class = job_tables.JobsTable
+    page_title = _("Jobs")
+    list_function = "job_list_page"
+    error_message = _("Unable to retrieve the jobs.")
+
+    def extra_filters(self) -> dict:
+        instance_id = self.request.GET.get("instance_id")
+        return {"instance_id": instance_id} if instance_id else {}
+
+    def translate_filters(self, filters: dict) -> dict:
+        return translate_job_filters(filters)
+
+
+class LogEntry:
+    def __init__(self, number: int, entry: dict):
+        self.id = str(number)
+        moment = api.backup._when(entry.get("at"))
+        self.at = formatting.when(moment) if isinstance(moment, dt.datetime) else entry.get("at")
+        if isinstance(moment, dt.datetime):
+            self.at = moment.strftime("%Y-%m-%d %H:%M:%S")
+        self.step = entry.get("step") or ""
+        self.message = entry.get("message") or ""
+
+
+class DetailView(tables.MultiTableView):
+    table_classes = (job_tables.JobProgressTable, job_tables.JobLogTable)
+    template_name = "storage_backup/jobs/detail.html"
+    page_title = _("Job {{ job.name }}")
+    index_url = INDEX_URL
+
+    @memoized.memoized_method
+    def get_job(self):
+        try:
+            return api.backup.job_get(self.request, self.kwargs["job_id"])
+        except backup_exceptions.BackupNotFound:
+            raise http.Http404(_("No such job in this project.")) from None
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the job."), redirect=reverse(self.index_url))
+
+    def get_jobs_data(self):
+        return [self.get_job()]
+
+    def get_log_data(self):
+        return [LogEntry(number, entry) for number, entry in enumerate(self.get_job().log or [])]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["job"] = self.get_job()
+        context["url"] = reverse(self.index_url)
+        return context

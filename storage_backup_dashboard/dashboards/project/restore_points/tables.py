@@ -1,0 +1,114 @@
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from horizon import tables
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard.common import actions, choices, formatting, paging
+
+POLICY = "storage_backup"
+
+
+def _detail_url(point) -> str:
+    return reverse("horizon:project:restore_points:detail", args=[point.id])
+
+
+def _instance(point):
+    return point.instance_name or point.instance_id
+
+
+def _lock_until(point):
+    if not point.retention_lock_until:
+        return "-"
+    text = formatting.when(point.retention_lock_until)
+    if point.locked:
+        return format_html('<span class="fa fa-lock" title="{}"></span> {}', _("Locked (WORM)"), text)
+    return text
+
+
+class RestorePointFilter(paging.ServerFilterAction):
+    filter_choices = (("instance_name", _("Instance Name ="), True),
+                      ("strategy", _("Type (full, incremental) ="), True),
+                      ("locked", _("Locked (yes, no) ="), True))
+
+
+class RestoreInstance(tables.LinkAction):
+    name = "restore"
+    verbose_name = _("Restore Instance")
+    url = "horizon:project:restore_points:restore"
+    classes = ("ajax-modal", "btn-primary")
+    icon = "undo"
+    policy_rules = ((POLICY, "storage_backup:restore_point:restore"),)
+
+
+class RestoreVolume(tables.LinkAction):
+    name = "restore_volume"
+    verbose_name = _("Restore a Volume")
+    url = "horizon:project:restore_points:restore_volume"
+    classes = ("ajax-modal",)
+    icon = "hdd-o"
+    policy_rules = ((POLICY, "storage_backup:restore_point:restore"),)
+
+    def allowed(self, request, point=None):
+        return bool(point and point.volumes)
+
+
+class DeleteRestorePoint(tables.DeleteAction):
+    help_text = _("The restore point's data is removed from the destination; this cannot be undone.")
+    policy_rules = ((POLICY, "storage_backup:restore_point:delete"),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy("Delete Restore Point", "Delete Restore Points", count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy("Deleted Restore Point", "Deleted Restore Points", count)
+
+    def allowed(self, request, point=None):
+        # WORM: nobody may delete a locked restore point, so the action is not offered.
+        return not point.locked if point else True
+
+    def delete(self, request, obj_id):
+        actions.run(request, lambda: api.backup.restore_point_delete(request, obj_id),
+                    _("Unable to delete the restore point."))
+
+
+class RestorePointsTable(paging.OffsetPagedTableMixin, tables.DataTable):
+    instance = tables.WrappingColumn(_instance, link=_detail_url, verbose_name=_("Instance"))
+    created_at = tables.Column(lambda point: formatting.when(point.created_at), verbose_name=_("Time"))
+    strategy = tables.Column("strategy", verbose_name=_("Type"), display_choices=choices.STRATEGY_DISPLAY)
+    consistency = tables.Column("consistency", verbose_name=_("Consistency"),
+                                display_choices=choices.CONSISTENCY_DISPLAY)
+    volumes = tables.Column("volume_count", verbose_name=_("Volumes"))
+    size = tables.Column(lambda point: formatting.size(point.bytes_total), verbose_name=_("Size"))
+    read = tables.Column(lambda point: formatting.size(point.bytes_read), verbose_name=_("Read"))
+    stored = tables.Column(lambda point: formatting.size(point.bytes_stored), verbose_name=_("Stored"))
+    lock_until = tables.Column(_lock_until, verbose_name=_("Locked Until"))
+    status = tables.Column("status", verbose_name=_("Status"), display_choices=choices.RESTORE_POINT_STATUS_DISPLAY)
+
+    def get_object_display(self, point):
+        return point.name
+
+    class Meta:
+        name = "restore_points"
+        verbose_name = _("Restore Points")
+        table_actions = (RestorePointFilter, DeleteRestorePoint)
+        row_actions = (RestoreInstance, RestoreVolume, DeleteRestorePoint)
+
+
+class RestorePointVolumesTable(tables.DataTable):
+    """The volumes of one restore point (its detail page)."""
+
+    name = tables.Column("name", verbose_name=_("Volume"))
+    device = tables.Column("device", verbose_name=_("Device"))
+    size = tables.Column(lambda volume: formatting.size(volume.size), verbose_name=_("Size"))
+    strategy = tables.Column("strategy", verbose_name=_("Type"), display_choices=choices.STRATEGY_DISPLAY)
+    read = tables.Column(lambda volume: formatting.size(volume.bytes_read), verbose_name=_("Read"))
+    stored = tables.Column(lambda volume: formatting.size(volume.bytes_stored), verbose_name=_("Stored"))
+
+    class Meta:
+        name = "volumes"
+        verbose_name = _("Volumes")
+        row_actions = ()

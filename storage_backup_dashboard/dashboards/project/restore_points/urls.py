@@ -1,0 +1,11 @@
+from django.urls import re_path
+
+from storage_backup_dashboard.dashboards.project.restore_points import views
+
+urlpatterns = [
+    re_path(r"^$", views.IndexView.as_view(), name="index"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/$", views.DetailView.as_view(), name="detail"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/restore/$", views.RestoreView.as_view(), name="restore"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/restore_volume/$", views.RestoreVolumeView.as_view(),
+            name="restore_volume"),
+]

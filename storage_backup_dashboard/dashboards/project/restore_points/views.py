@@ -1,0 +1,139 @@
+from django import http
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions, forms, tables, workflows
+from horizon.utils import memoized
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
+from storage_backup_dashboard.common.views import ModalFormMixin, PagedListView
+from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
+from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
+from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
+
+INDEX_URL = "horizon:project:restore_points:index"
+YES = ("yes", "true", "1")
+NO = ("no", "false", "0")
+
+
+def translate_restore_point_filters(filters: dict) -> dict:
+    """What a person types in the filter box, as the API's values ("yes" -> locked=true, "Voll" -> full)."""
+    locked = (filters.get("locked") or "").strip().lower()
+    if locked:
+        if locked in YES or locked == str(_("yes")).lower():
+            filters["locked"] = "true"
+        elif locked in NO or locked == str(_("no")).lower():
+            filters["locked"] = "false"
+    strategy = (filters.get("strategy") or "").strip().lower()
+    if strategy:
+        labels = {str(label).lower(): value for value, label in restore_tables.choices.STRATEGY_DISPLAY}
+        filters["strategy"] = labels.get(strategy, strategy)
+    return filters
+
+
+class IndexView(PagedListView):
+    table_class = restore_tables.RestorePointsTable
+    template_name = "storage_backup/restore_points/index.html"
+    page_title = _("Restore Points")
+    list_function = "restore_point_list_page"
+    error_message = _("Unable to retrieve the restore points.")
+
+    def extra_filters(self) -> dict:
+        instance_id = self.request.GET.get("instance_id")
+        return {"instance_id": instance_id} if instance_id else {}
+
+    def translate_filters(self, filters: dict) -> dict:
+        return translate_restore_point_filters(filters)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["instance_id"] = self.request.GET.get("instance_id")
+        data = self.get_table().data
+        context["instance_name"] = data[0].instance_name if data else context["instance_id"]
+        return context
+
+
+class VolumeRow:
+    """A volume of a restore point: the proxy's figures joined with what the instance document says of it."""
+
+    def __init__(self, figures: dict, recorded: dict | None):
+        recorded = recorded or {}
+        self.id = figures.get("volume_id")
+        self.name = recorded.get("name") or self.id
+        self.device = recorded.get("device") or "-"
+        self.size = figures.get("size")
+        self.strategy = figures.get("strategy")
+        self.bytes_read = figures.get("bytes_read")
+        self.bytes_stored = figures.get("bytes_stored")
+
+
+class DetailView(tables.DataTableView):
+    table_class = restore_tables.RestorePointVolumesTable
+    template_name = "storage_backup/restore_points/detail.html"
+    page_title = "{{ point.name }}"
+    index_url = INDEX_URL
+
+    @memoized.memoized_method
+    def get_point(self):
+        try:
+            return api.backup.restore_point_get(self.request, self.kwargs["restore_point_id"], with_instance=True)
+        except backup_exceptions.BackupNotFound:
+            raise http.Http404(_("No such restore point in this project.")) from None
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the restore point."),
+                              redirect=reverse(self.index_url))
+
+    def get_data(self):
+        point = self.get_point()
+        recorded = {v.get("volume_id"): v for v in (point.instance_document or {}).get("block_device_mapping") or []}
+        return [VolumeRow(volume, recorded.get(volume.get("volume_id"))) for volume in point.volumes or []]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        point = self.get_point()
+        context["point"] = point
+        context["document"] = point.instance_document or {}
+        context["url"] = reverse(self.index_url)
+        table = restore_tables.RestorePointsTable(self.request)
+        context["actions"] = table.render_row_actions(point)
+        return context
+
+
+class RestoreView(workflows.WorkflowView):
+    workflow_class = restore_workflows.RestoreInstance
+
+    def get_initial(self):
+        try:
+            point = api.backup.restore_point_get(self.request, self.kwargs["restore_point_id"])
+        except backup_exceptions.BackupNotFound:
+            raise http.Http404(_("No such restore point in this project.")) from None
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the restore point."), redirect=reverse(INDEX_URL))
+        return {"restore_point_id": point.id, "name": restore_workflows.default_name(point)}
+
+
+class RestoreVolumeView(ModalFormMixin, forms.ModalFormView):
+    form_class = restore_forms.RestoreVolumeForm
+    form_id = "restore_volume_form"
+    modal_id = "restore_volume_modal"
+    ajax_template_name = "storage_backup/restore_points/_restore_volume.html"
+    page_title = _("Restore a Volume")
+    submit_label = _("Restore Volume")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_url"] = reverse("horizon:project:restore_points:restore_volume",
+                                        args=[self.kwargs["restore_point_id"]])
+        return context
+
+    def get_initial(self):
+        initial = {"restore_point_id": self.kwargs["restore_point_id"]}
+        if self.request.GET.get("volume_id"):
+            initial["volume_id"] = self.request.GET["volume_id"]
+        return initial
+
+    def get_success_url(self):
+        return reverse(INDEX_URL)
+
+    def get_success_url_from_handled(self, job):
+        return restore_forms.job_url(job)

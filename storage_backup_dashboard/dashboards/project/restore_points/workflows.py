@@ -1,0 +1,221 @@
+"""The restore wizard: source restore point -> what (whole instance or chosen volumes) -> target (name, zone,
+flavor, a network for each NIC, a volume type for each disk) -> review -> submit, then the job's progress."""
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from horizon import exceptions, forms, workflows
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard.common import choices, formatting
+
+KEEP = ""  # a choice meaning "as it was backed up"
+
+
+def _document(request, context) -> dict:
+    try:
+        return api.backup.restore_point_instance(request, context["restore_point_id"])
+    except Exception:
+        exceptions.handle(request, _("Unable to read what the restore point recorded of the instance."))
+        return {}
+
+
+def _volume_label(volume: dict) -> str:
+    name = volume.get("name") or volume.get("volume_id")
+    size = volume.get("size")
+    device = volume.get("device") or ""
+    label = f"{name} ({size} GiB{', ' + device if device else ''})" if size else name
+    if volume.get("boot_index") == 0:
+        label += " \u2013 " + str(_("boot volume, always restored"))
+    return label
+
+
+class SourceAction(workflows.Action):
+    restore_point_id = forms.CharField(widget=forms.HiddenInput())
+
+    class Meta:
+        name = _("Source")
+        slug = "source"
+        help_text_template = "storage_backup/restore_points/_restore_source.html"
+
+    def get_help_text(self, extra_context=None):
+        context = dict(extra_context or {})
+        try:
+            context["point"] = api.backup.restore_point_get(self.request, self.initial["restore_point_id"])
+        except Exception:
+            exceptions.handle(self.request, _("Unable to retrieve the restore point."))
+        context["document"] = _document(self.request, self.initial)
+        return super().get_help_text(context)
+
+
+class SourceStep(workflows.Step):
+    action_class = SourceAction
+    contributes = ("restore_point_id",)
+
+
+class WhatAction(workflows.Action):
+    mode = forms.ThemableChoiceField(label=_("Restore"), choices=(
+        ("instance", _("The whole instance: every volume")),
+        ("volumes", _("The instance with the volumes chosen below")),
+    ), initial="instance", widget=forms.RadioSelect())
+    volumes = forms.MultipleChoiceField(label=_("Volumes"), required=False, widget=forms.CheckboxSelectMultiple())
+
+    class Meta:
+        name = _("What")
+        slug = "what"
+        help_text = _("The boot volume of a volume-booted instance is always restored (the instance needs it). To "
+                      "restore a single volume as a new volume, use Restore a Volume instead.")
+
+    def __init__(self, request, context, *args, **kwargs):
+        super().__init__(request, context, *args, **kwargs)
+        document = _document(request, context)
+        self.fields["volumes"].choices = [(volume["volume_id"], _volume_label(volume))
+                                          for volume in document.get("block_device_mapping") or []]
+        if not self.fields["volumes"].choices:
+            self.fields["mode"].choices = self.fields["mode"].choices[:1]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "volumes" and not data.get("volumes"):
+            self.add_error("volumes", _("Choose at least one volume, or restore the whole instance."))
+        return data
+
+
+class WhatStep(workflows.Step):
+    action_class = WhatAction
+    depends_on = ("restore_point_id",)
+    contributes = ("mode", "volumes")
+
+    def contribute(self, data, context):
+        context["mode"] = data.get("mode")
+        context["volumes"] = list(data.get("volumes") or []) if data.get("mode") == "volumes" else []
+        return context
+
+
+class TargetAction(workflows.Action):
+    name = forms.CharField(label=_("Instance Name"), max_length=255,
+                           help_text=_("The restored instance is a new one; the original is left as it is."))
+    availability_zone = forms.ThemableChoiceField(label=_("Availability Zone"))
+    flavor_id = forms.ThemableChoiceField(label=_("Flavor"))
+
+    class Meta:
+        name = _("Target")
+        slug = "target"
+        help_text_template = "storage_backup/restore_points/_restore_target.html"
+
+    def __init__(self, request, context, *args, **kwargs):
+        super().__init__(request, context, *args, **kwargs)
+        self.document = document = _document(request, context)
+        try:
+            target = api.backup.restore_target_choices(request)
+        except Exception:
+            target = api.backup.Choices()
+            exceptions.handle(request, _("Unable to retrieve the zones, flavors, networks and volume types."))
+        self.fields["availability_zone"].choices = [(zone, zone) for zone in target.zones] or [
+            (document.get("availability_zone") or "", document.get("availability_zone") or _("Default"))]
+        self.fields["availability_zone"].initial = document.get("availability_zone")
+        flavor = document.get("flavor") or {}
+        flavors = [(f.id, f"{f.name} ({f.vcpus} VCPU, {formatting.size(f.ram * 1024 * 1024)} RAM)")
+                   for f in target.flavors]
+        if flavor.get("id") and flavor["id"] not in {f.id for f in target.flavors}:
+            flavors.insert(0, (flavor["id"], f"{flavor.get('name') or flavor['id']} ({_('as backed up')})"))
+        self.fields["flavor_id"].choices = flavors
+        self.fields["flavor_id"].initial = flavor.get("id")
+        self.nics = document.get("nics") or []
+        networks = [(network.id, network.name or network.id) for network in target.networks]
+        known = {network_id for network_id, _label in networks}
+        for index, nic in enumerate(self.nics):
+            options = list(networks)
+            if nic["network_id"] not in known:
+                options.insert(0, (nic["network_id"], f"{nic.get('network_name') or nic['network_id']} "
+                                                      f"({_('as backed up')})"))
+            addresses = ", ".join(ip.get("ip_address") or "" for ip in nic.get("fixed_ips") or [])
+            self.fields[f"network_{index}"] = forms.ThemableChoiceField(
+                label=_("Network of NIC %(number)d (was %(network)s%(addresses)s)") % {
+                    "number": index + 1, "network": nic.get("network_name") or nic["network_id"],
+                    "addresses": f", {addresses}" if addresses else ""},
+                choices=options, initial=nic["network_id"],
+                help_text=_("On the same network the NIC keeps its address when it is free."))
+        types = [(KEEP, _("As backed up"))] + [(t.name, t.name) for t in target.volume_types]
+        self.disks = document.get("block_device_mapping") or []
+        for volume in self.disks:
+            self.fields[f"volume_type_{volume['volume_id']}"] = forms.ThemableChoiceField(
+                label=_("Volume type of %(volume)s (was %(type)s)") % {
+                    "volume": volume.get("name") or volume["volume_id"], "type": volume.get("volume_type") or "-"},
+                choices=types, required=False, initial=KEEP)
+        self.image_booted = document.get("boot_source") == "image"
+        self.image = document.get("image") or {}
+
+    def get_help_text(self, extra_context=None):
+        context = dict(extra_context or {})
+        context["image_booted"] = getattr(self, "image_booted", False)
+        context["image"] = getattr(self, "image", {})
+        return super().get_help_text(context)
+
+
+class TargetStep(workflows.Step):
+    action_class = TargetAction
+    depends_on = ("restore_point_id",)
+    contributes = ("name", "availability_zone", "flavor_id", "network_mapping", "volume_types")
+
+    def contribute(self, data, context):
+        if not data:
+            return context
+        context["name"] = data.get("name")
+        context["availability_zone"] = data.get("availability_zone")
+        context["flavor_id"] = data.get("flavor_id")
+        context["network_mapping"] = {nic["network_id"]: data[f"network_{index}"]
+                                      for index, nic in enumerate(self.action.nics)
+                                      if data.get(f"network_{index}") and data[f"network_{index}"] != nic["network_id"]}
+        context["volume_types"] = {volume["volume_id"]: data[f"volume_type_{volume['volume_id']}"]
+                                   for volume in self.action.disks if data.get(f"volume_type_{volume['volume_id']}")}
+        return context
+
+
+class ReviewAction(workflows.Action):
+    class Meta:
+        name = _("Review")
+        slug = "review"
+        help_text_template = "storage_backup/restore_points/_restore_review.html"
+
+
+class ReviewStep(workflows.Step):
+    action_class = ReviewAction
+
+
+class RestoreInstance(workflows.Workflow):
+    slug = "restore_instance"
+    name = _("Restore Instance")
+    finalize_button_name = _("Restore")
+    success_message = _("Restore of %s started; its progress is shown below.")
+    failure_message = _("Unable to start the restore of %s.")
+    default_steps = (SourceStep, WhatStep, TargetStep, ReviewStep)
+    wizard = True
+
+    def format_status_message(self, message):
+        return message % self.context.get("name", "")
+
+    def handle(self, request, context):
+        try:
+            self.object = api.backup.restore_create(
+                request, context["restore_point_id"], name=context.get("name"),
+                availability_zone=context.get("availability_zone"), flavor_id=context.get("flavor_id"),
+                network_mapping=context.get("network_mapping"), volume_types=context.get("volume_types"),
+                volumes=context.get("volumes"))
+        except Exception:
+            exceptions.handle(request, _("The backup service refused the restore."))
+            return False
+        return True
+
+    def get_success_url(self):
+        if getattr(self, "object", None) is not None:
+            return reverse("horizon:project:backup_jobs:detail", args=[self.object.id])
+        return reverse("horizon:project:restore_points:index")
+
+
+def default_name(point) -> str:
+    return f"{point.instance_name or 'instance'}-restored"
+
+
+def strategy_label(point) -> str:
+    return choices.display(choices.STRATEGY_DISPLAY, point.strategy)
