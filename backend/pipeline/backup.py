@@ -28,6 +28,7 @@ from .repository_access import open_for_backup
 GIB = 1024 ** 3
 STRATEGIES = ("full", "incremental")
 CONSISTENT_GROUP_SPEC = "consistent_group_snapshot_enabled"
+VOLUME_FIGURES = ("bytes_read", "bytes_stored", "blocks_new", "blocks_total", "bytes_zero", "bytes_unchanged")
 
 
 @dataclass
@@ -337,14 +338,10 @@ class InstanceBackup:
         for disk in self.disks:
             entry = disk.entry
             stats = entry.stats if entry else {}
-            volumes.append({"volume_id": disk.key, "size": entry.size if entry else disk.size_gib * GIB,
-                            "size_gib": disk.size_gib, "bytes_read": int(stats.get("bytes_read", 0)),
-                            "bytes_stored": int(stats.get("bytes_stored", 0)),
+            # Every figure the engine kept for the volume (bytes new, deduplicated, zero, unchanged, stored...).
+            volumes.append({**dict.fromkeys(VOLUME_FIGURES, 0), **stats, "volume_id": disk.key,
+                            "size": entry.size if entry else disk.size_gib * GIB, "size_gib": disk.size_gib,
                             "strategy": entry.strategy if entry else self.strategy,
-                            "blocks_new": int(stats.get("blocks_new", 0)),
-                            "blocks_total": int(stats.get("blocks_total", 0)),
-                            "bytes_zero": int(stats.get("bytes_zero", 0)),
-                            "bytes_unchanged": int(stats.get("bytes_unchanged", 0)),
                             "parent": entry.parent if entry else None, "notes": list(entry.notes if entry else [])})
         created = self.writer_created or ""
         return {

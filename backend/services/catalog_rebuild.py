@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from backend.catalog.models import Destination, Policy, RestorePoint
-from backend.services import repository_access
+from backend.services import repository_access, restore_points
 from backend.services.errors import Unavailable
 
 
@@ -26,10 +26,10 @@ class RebuildReport:
 def _fields(destination: Destination, document) -> dict:
     labels = document.labels or {}
     metadata = document.instance_metadata or {}
-    volumes = [{"volume_id": volume.key, "size": volume.size, "strategy": volume.strategy,
-                "bytes_read": (volume.stats or {}).get("bytes_read", 0),
-                "bytes_stored": (volume.stats or {}).get("bytes_stored", 0)} for volume in document.volumes]
-    strategies = {volume.strategy for volume in document.volumes}
+    # The per-volume figures a backup job's result gives (docs/TASKS.md), as the engine recorded them.
+    volumes = [{"bytes_read": 0, "bytes_stored": 0, **(volume.stats or {}), "volume_id": volume.key,
+                "size": volume.size, "strategy": volume.strategy, "parent": volume.parent}
+               for volume in document.volumes]
     policy_id = labels.get("policy_id")
     return {
         "project_id": labels.get("project_id", ""), "instance_id": labels.get("instance_id", ""),
@@ -38,7 +38,7 @@ def _fields(destination: Destination, document) -> dict:
         "policy": Policy.objects.filter(pk=policy_id).first() if policy_id else None,
         "destination": destination, "job_id": labels.get("job_id", ""),
         "created_at": parse_datetime(document.created.replace("Z", "+00:00")),
-        "strategy": "full" if strategies == {"full"} else "incremental",
+        "strategy": restore_points.backup_strategy({"volumes": volumes}, "full"),
         "consistency": document.consistency or "",
         "bytes_total": sum(volume.size for volume in document.volumes),
         "bytes_read": sum(v["bytes_read"] for v in volumes),
