@@ -135,6 +135,10 @@ class Stack(PipelineCloud):
 
     # -- looking at the machinery -------------------------------------------------------------------------------
 
+    def leftovers(self, cloud=None) -> dict:
+        """What jobs leaked, as the cloud's admin sees it (``PipelineCloud.leftovers``)."""
+        return super().leftovers(cloud or self.admin)
+
     def control_log(self, lines: int = 40) -> str:
         parts = []
         for name in ("control-worker.log", "control-api.log"):

@@ -92,19 +92,28 @@ def _image_booted_server_with_a_volume(stack) -> dict:
     return app
 
 
-def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy):
-    servers = [stack.grouped_server("db-1")[0], _image_booted_server_with_a_volume(stack)]
-    for server in servers:
+def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy, tmp_path):
+    db, app = stack.grouped_server("db-1")[0], _image_booted_server_with_a_volume(stack)
+    for server in (db, app):
         stack.client().protect(server["id"], policy["id"])
-    stack.arm_fault("volume.attach", "hang", count=2)  # both jobs hold everything they made when killed
-    jobs = [stack.client().backup_create(server["id"]) for server in servers]
-    for job in jobs:
-        _wait_for_step(stack, job["id"], "attach")
-    wait_until(lambda: len(stack.leftovers().get("volumes", [])) == 4, what="every temporary volume")
+    # az2: the attach of the first copy never completes (createImage image, snapshot, volumes, a pending attach).
+    stack.arm_fault("volume.attach", "hang")
+    app_job = stack.client().backup_create(app["id"])
+    _wait_for_step(stack, app_job["id"], "attach")
+    wait_until(lambda: any(" attaching" in v for v in stack.leftovers().get("volumes", [])), what="a pending attach")
+    # nova: a proxy whose attached volumes never show up (its device root is empty), so the job waits with a copy
+    # attached to the proxy for good (group snapshot, its members, volumes, an attachment).
+    stack.workers["nova"].stop()
+    stack.start_worker("nova", device_root=str(tmp_path), env={"STORAGE_BACKUP_TIMEOUT_DEVICE": "600"})
+    stack.wait_for_proxies()
+    db_job = stack.client().backup_create(db["id"])
+    wait_until(lambda: stack.leftovers().get("attached to proxy nova"), what="a copy attached to the nova proxy")
+    jobs = [db_job, app_job]
     for zone in ("nova", "az2"):
         stack.kill_worker(zone)  # no finally, no cleanup: everything stays
     left = stack.leftovers()
-    assert left.get("group_snapshots") and left.get("images") and left.get("snapshots"), left
+    for kind in ("volumes", "snapshots", "group_snapshots", "images", "attached to proxy nova"):
+        assert left.get(kind), f"no {kind} left to sweep: {left}"
     assert len(left["volumes"]) == 4, left
     left_ids = {kind: [item.split()[0] for item in items] for kind, items in left.items()
                 if kind in ("volumes", "snapshots", "group_snapshots", "images")}
@@ -132,7 +141,7 @@ def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy):
     for zone in ("nova", "az2"):  # the proxies come back and work again
         stack.start_worker(zone)
     stack.wait_for_proxies()
-    job = stack.run_backup(servers[0]["id"])
+    job = stack.run_backup(db["id"])
     point = stack.client().restore_point_get(job["restore_point_id"])
     assert point["consistency"] == "group"
     assert stack.leftovers() == {}

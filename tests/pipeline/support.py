@@ -105,12 +105,14 @@ class PipelineCloud:
                                 result_accept_content=["json"], result_extended=True)
         return self
 
-    def start_worker(self, zone: str) -> WorkerProcess:
-        """(Re)start the proxy worker of ``zone``, its device root the sandbox's view of that zone's proxy server."""
+    def start_worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
+        """(Re)start the proxy worker of ``zone``, its device root the sandbox's view of that zone's proxy server
+        (or ``device_root``: a proxy whose attached volumes never show up), ``env`` added to its environment."""
         proxy_id = self.proxy_servers[zone]
         worker = WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
-                               device_root=self.device_root(proxy_id), clouds_yaml=self.sandbox.clouds_yaml,
-                               concurrency=self.worker_concurrency, extra_env=self.worker_env)
+                               device_root=device_root or self.device_root(proxy_id),
+                               clouds_yaml=self.sandbox.clouds_yaml, concurrency=self.worker_concurrency,
+                               extra_env={**self.worker_env, **(env or {})})
         self.workers[zone] = worker.start()
         return worker
 
@@ -189,27 +191,29 @@ class PipelineCloud:
     def clear_faults(self) -> None:
         self.admin.session.delete(self.sandbox.url + "/_sandbox/faults")
 
-    def leftovers(self) -> dict:
-        """Every temporary resource a job could leak, seen by the admin account: tagged or named volumes, any
-        snapshot or group snapshot, named images, anything attached to a proxy. Empty when nothing leaked."""
+    def leftovers(self, cloud: Cloud | None = None) -> dict:
+        """Every temporary resource a job could leak, seen by an admin account (``cloud``, default the backup
+        service account): tagged or named volumes, any snapshot or group snapshot, named images, anything attached
+        to a proxy. Empty when nothing leaked."""
+        cloud = cloud or self.service
         found: dict = {}
-        volumes = self.service.volume.list_volumes(all_projects=True)
+        volumes = cloud.volume.list_volumes(all_projects=True)
         tagged = [f"{v['id']} {v.get('name')} {v['status']}" for v in volumes
                   if (v.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in (v.get("metadata") or {})]
         if tagged:
             found["volumes"] = tagged
-        snapshots = self.service.volume.list_snapshots(all_projects=True)
+        snapshots = cloud.volume.list_snapshots(all_projects=True)
         if snapshots:
             found["snapshots"] = [f"{s['id']} {s.get('name')} {s['status']}" for s in snapshots]
-        group_snapshots = self.service.volume.get("/group_snapshots", params={"all_tenants": "True"})
-        if group_snapshots.get("group_snapshots"):
-            found["group_snapshots"] = [g["id"] for g in group_snapshots["group_snapshots"]]
-        images = [f"{i['id']} {i['name']} {i['status']}" for i in self.service.image.list_images()
+        group_snapshots = cloud.volume.list_group_snapshots(all_projects=True)
+        if group_snapshots:
+            found["group_snapshots"] = [g["id"] for g in group_snapshots]
+        images = [f"{i['id']} {i['name']} {i['status']}" for i in cloud.image.list_images()
                   if (i.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in i]
         if images:
             found["images"] = images
         for zone, proxy_id in self.proxy_servers.items():
-            nova_side = self.service.compute.volume_attachments(proxy_id)
+            nova_side = cloud.compute.volume_attachments(proxy_id)
             cinder_side = [v["id"] for v in volumes if any(a.get("server_id") == proxy_id
                                                            for a in v.get("attachments") or [])]
             if nova_side or cinder_side:
