@@ -65,7 +65,17 @@ def test_a_failed_snapshot_fails_the_backup_naming_it_and_leaves_nothing(stack, 
     assert stack.leftovers() == {}
 
 
+def test_a_transient_cloud_error_is_retried_and_the_backup_succeeds(stack, policy):
+    stack.arm_fault("snapshot.create", "http500")  # Cinder answers 500 once: ServiceUnavailable, worth a retry
+    job = stack.run_backup(STATE["web"]["id"])
+    assert job["attempts"] == 2, job
+    retry = next(entry for entry in job["log"] if entry["step"] == "retry")
+    assert "ServiceUnavailable" in retry["message"] and "HTTP 500" in retry["message"]
+    assert stack.leftovers() == {}
+
+
 def test_cancel_of_a_running_backup_cleans_up(stack, policy):
+    points_before = stack.client().restore_point_list(instance_id=STATE["web"]["id"])
     stack.arm_fault("volume.attach", "hang")  # the copy of the first volume never finishes attaching
     job = stack.client().backup_create(STATE["web"]["id"])
     running = _wait_for_step(stack, job["id"], "attach")
@@ -77,7 +87,7 @@ def test_cancel_of_a_running_backup_cleans_up(stack, policy):
     assert job["state"] == "cancelled", job
     steps = [entry["step"] for entry in job["log"]]
     assert "cancel" in steps and "cleanup" in steps
-    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == []
+    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == points_before
     assert stack.leftovers() == {}
 
 
