@@ -20,6 +20,8 @@ import os
 
 from celery import Celery
 
+from backend.contract import proxy_queue  # noqa: F401  (the queue names of docs/TASKS.md, shared with the control plane)
+
 BROKER_URL_ENV = "STORAGE_BACKUP_BROKER_URL"
 RESULT_BACKEND_ENV = "STORAGE_BACKUP_RESULT_BACKEND"
 
@@ -27,11 +29,6 @@ RESULT_BACKEND_ENV = "STORAGE_BACKUP_RESULT_BACKEND"
 # runs for hours, so the hard limit is generous, but it exists: a hung attach must not hold a worker forever.
 DEFAULT_SOFT_TIME_LIMIT = 12 * 3600
 DEFAULT_TIME_LIMIT = DEFAULT_SOFT_TIME_LIMIT + 600
-
-
-def proxy_queue(availability_zone: str) -> str:
-    """The queue the proxy worker(s) of one availability zone consume."""
-    return f"proxy.{availability_zone}"
 
 
 def broker_url() -> str:

@@ -14,6 +14,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from .client import Cloud
 from .errors import (
     BadRequest,
@@ -30,19 +32,32 @@ from .errors import (
 from .session import CloudConfig
 
 TEMPORARY_TAG = "storage_backup_job"
+TEMPORARY_PREFIX = "storage-backup-"
+_JOB_IN_NAME = re.compile(re.escape(TEMPORARY_PREFIX)
+                          + r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 
 def temporary_name(job_id: str, what: str) -> str:
     """The name of a temporary resource of a job (docs/TASKS.md): ``storage-backup-<job id>-<what>``."""
-    return f"storage-backup-{job_id}-{what}"[:255]
+    return f"{TEMPORARY_PREFIX}{job_id}-{what}"[:255]
 
 
 def temporary_metadata(job_id: str) -> dict:
     return {TEMPORARY_TAG: job_id}
 
 
+def job_of(resource: dict) -> str | None:
+    """The job a temporary resource belongs to: its ``storage_backup_job`` metadata (Glance keeps it at the top
+    level of the image), else the job id in its name; ``None`` for anything a job did not make."""
+    tag = (resource.get("metadata") or {}).get(TEMPORARY_TAG) or resource.get(TEMPORARY_TAG)
+    if tag:
+        return tag
+    match = _JOB_IN_NAME.match(resource.get("name") or "")
+    return match.group(1) if match else None
+
+
 __all__ = [
     "TEMPORARY_TAG", "BadRequest", "Cloud", "CloudConfig", "CloudError", "ConfigurationError", "Conflict",
     "Forbidden", "NotFound", "OverQuota", "ResourceFailed", "ResourceTimeout", "ServiceUnavailable",
-    "temporary_metadata", "temporary_name",
+    "TEMPORARY_PREFIX", "job_of", "temporary_metadata", "temporary_name",
 ]

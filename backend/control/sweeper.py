@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,13 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backend.catalog.models import ACTIVE_JOB_STATES, Job, Proxy
-from backend.cloud import TEMPORARY_TAG
+from backend.cloud import job_of
 from backend.cloud.removal import ATTACHING, Remover
 from backend.services import audit, cloud
 from backend.services.context import SYSTEM
 
 LOG = logging.getLogger(__name__)
-NAME_PATTERN = re.compile(r"^storage-backup-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 WAIT_SECONDS = 120
 # Statuses that end on their own: the next sweep finds the resource settled. A pending attach of a dead job
 # (``attaching``, ``reserved``) never ends on its own, so it is not one of them.
@@ -46,16 +44,6 @@ class SweepReport:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
-
-
-def job_of(resource: dict, metadata_key: str = "metadata") -> str | None:
-    metadata = resource.get(metadata_key) or {}
-    if metadata.get(TEMPORARY_TAG):
-        return metadata[TEMPORARY_TAG]
-    if resource.get(TEMPORARY_TAG):  # Glance keeps properties at the top level of the image
-        return resource[TEMPORARY_TAG]
-    match = NAME_PATTERN.match(resource.get("name") or "")
-    return match.group(1) if match else None
 
 
 def _old_enough(resource: dict, grace: dt.timedelta, now: dt.datetime) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from celery import Celery
 
-from backend.cloud import TEMPORARY_TAG, Cloud
+from backend.cloud import TEMPORARY_PREFIX, Cloud, job_of
 from backend.launch import RedisProcess, SandboxProcess, WorkerProcess
 
 ZONES = ("nova", "az2")
@@ -199,7 +199,7 @@ class PipelineCloud:
         found: dict = {}
         volumes = cloud.volume.list_volumes(all_projects=True)
         tagged = [f"{v['id']} {v.get('name')} {v['status']}" for v in volumes
-                  if (v.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in (v.get("metadata") or {})]
+                  if (v.get("name") or "").startswith(TEMPORARY_PREFIX) or job_of(v)]
         if tagged:
             found["volumes"] = tagged
         snapshots = cloud.volume.list_snapshots(all_projects=True)
@@ -209,7 +209,7 @@ class PipelineCloud:
         if group_snapshots:
             found["group_snapshots"] = [g["id"] for g in group_snapshots]
         images = [f"{i['id']} {i['name']} {i['status']}" for i in cloud.image.list_images()
-                  if (i.get("name") or "").startswith("storage-backup-") or TEMPORARY_TAG in i]
+                  if (i.get("name") or "").startswith(TEMPORARY_PREFIX) or job_of(i)]
         if images:
             found["images"] = images
         for zone, proxy_id in self.proxy_servers.items():
