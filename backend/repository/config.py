@@ -20,7 +20,7 @@ DEFAULT_BLOCK_SIZE = 256 * 1024
 #: Manifest and checksum-map segments cover 4096 blocks (1 GiB at the default block size).
 DEFAULT_SEGMENT_BLOCKS = 4096
 #: Packs close at 16 MiB (restic's default): a 1 TiB volume is some 30-60 thousand objects, a lost pack loses
-#: little, and the four pack buffers a writer may hold (filling, two waiting, one committing) stay under 100 MiB.
+#: little, and the pack buffers a writer may hold (filling, one waiting, two committing) stay under 100 MiB.
 DEFAULT_PACK_SIZE = 16 * MiB
 
 ENCRYPTION_NONE = "none"

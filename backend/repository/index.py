@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .chunk_id import ID_SIZE
 from .errors import CorruptObject
@@ -28,8 +28,9 @@ PACK_HEADER = struct.Struct("<16sI")  # pack id (binary uuid), number of entries
 ENTRY = struct.Struct("<32sBIII")  # chunk id, kind, offset, length (stored), raw length
 
 
-@dataclass(frozen=True)
-class PackEntry:
+class PackEntry(NamedTuple):
+    """One chunk in a pack (a tuple: one is made per chunk stored and per chunk of every index loaded)."""
+
     chunk_id: bytes
     kind: int
     offset: int
@@ -37,14 +38,14 @@ class PackEntry:
     raw_length: int
 
     def pack(self) -> bytes:
-        return ENTRY.pack(self.chunk_id, self.kind, self.offset, self.length, self.raw_length)
+        return ENTRY.pack(*self)
 
 
 def encode_index(packs: dict[str, list[PackEntry]]) -> bytes:
     parts = [INDEX_HEADER.pack(len(packs))]
     for pack_id, entries in packs.items():
         parts.append(PACK_HEADER.pack(uuid.UUID(hex=pack_id).bytes, len(entries)))
-        parts.extend(entry.pack() for entry in entries)
+        parts.extend(ENTRY.pack(*entry) for entry in entries)
     return b"".join(parts)
 
 
@@ -118,8 +119,9 @@ class ChunkIndex:
         return self.packs[pack_number], offset, length
 
     def __contains__(self, chunk_id: bytes) -> bool:
-        bucket, key = self._split(chunk_id)
-        return self._find(self._keys[bucket], key) != -1
+        keys = self._keys[(chunk_id[0] << 4) | (chunk_id[1] >> 4)]
+        # Asked for every new block of a backup: an empty bucket (a new repository) answers without a search.
+        return bool(keys) and self._find(keys, chunk_id[2:2 + KEY_SIZE]) != -1
 
     def __len__(self) -> int:
         return self.chunk_count

@@ -81,16 +81,18 @@ class _OpenPack:
 class PackWriter:
     """Appends encoded blobs to packs of about ``pack_size`` bytes; thread-safe.
 
-    Each blob gets its place in the open pack under a lock, then is copied in with ``pwritev`` outside it, so
-    several workers fill a pack at once. A full pack gets its header and trailer and goes to a committer thread
-    (fsync + rename take a while; the workers keep compressing meanwhile). At most two packs wait for commit, so a
-    slow destination slows the backup down instead of piling up temporary files. ``on_committed(pack_id,
-    entries)`` is called from the committer thread once a pack is durable.
+    Each blob gets its place in the open pack under a lock, then is copied in outside it, so several workers
+    fill a pack at once. A full pack gets its header and trailer and goes to the committer threads (the write,
+    fsync and rename take a while; the workers keep compressing meanwhile). Two committers write two packs at
+    once: a fast disk takes twice one synchronous writer's rate that way, and the stored data of a full backup
+    runs at 1-2 GB/s. At most one more pack waits for them, so a slow destination slows the backup down instead
+    of piling up temporary files. ``on_committed(pack_id, entries)`` is called from a committer thread once a pack
+    is durable.
     """
 
     def __init__(self, destination: Destination, codec: BlobCodec, pack_size: int,
                  on_committed: Callable[[str, list[PackEntry]], None], max_entries: int = 16384,
-                 max_blob: int = MAX_BLOB) -> None:
+                 max_blob: int = MAX_BLOB, committers: int = 2) -> None:
         self._destination = destination
         self._codec = codec
         self._pack_size = pack_size
@@ -101,9 +103,10 @@ class PackWriter:
         self._lock = threading.Lock()
         self._quiet = threading.Condition(self._lock)
         self._current: _OpenPack | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
-        self._committer: threading.Thread | None = None
+        self._committer_count = committers
+        self._committers: list[threading.Thread] = []
         self.packs_written = 0
         self.bytes_written = 0
 
@@ -128,7 +131,8 @@ class PackWriter:
             with self._lock:
                 pack.writing -= 1
                 close = pack.full and pack.writing == 0
-                self._quiet.notify_all()
+                if not pack.writing:
+                    self._quiet.notify_all()
         if close:
             self._close(pack)
 
@@ -137,15 +141,15 @@ class PackWriter:
         header = self._codec.encode(raw_header, header_context(pack.pack_id))
         pack.writer.write(header)
         pack.writer.write(TRAILER.pack(len(header), len(pack.entries), FORMAT_VERSION, 0, PACK_MAGIC))
-        self.bytes_written += pack.writer.size
-        self._start_committer()
+        self._start_committers()
         self._queue.put(pack)
 
-    def _start_committer(self) -> None:
+    def _start_committers(self) -> None:
         with self._lock:
-            if self._committer is None:
-                self._committer = threading.Thread(target=self._commit_loop, name="pack-committer", daemon=True)
-                self._committer.start()
+            while len(self._committers) < self._committer_count:
+                committer = threading.Thread(target=self._commit_loop, name="pack-committer", daemon=True)
+                committer.start()
+                self._committers.append(committer)
 
     def _commit_loop(self) -> None:
         while True:
@@ -157,7 +161,9 @@ class PackWriter:
                 continue
             try:
                 pack.writer.commit()
-                self.packs_written += 1
+                with self._lock:
+                    self.packs_written += 1
+                    self.bytes_written += pack.writer.size
                 self._on_committed(pack.pack_id, pack.entries)
             except BaseException as error:  # handed to the writing threads
                 pack.writer.abort()
@@ -170,11 +176,13 @@ class PackWriter:
                 self._quiet.wait()
             return pack
 
-    def _stop_committer(self) -> None:
-        if self._committer is not None:
+    def _stop_committers(self) -> None:
+        with self._lock:
+            committers, self._committers = self._committers, []
+        for _committer in committers:
             self._queue.put(None)
-            self._committer.join()
-            self._committer = None
+        for committer in committers:
+            committer.join()
 
     def flush(self) -> None:
         """Close the open pack and wait until every pack is durable; raises the first commit error."""
@@ -183,7 +191,7 @@ class PackWriter:
             self._close(pack)
         elif pack is not None:
             pack.writer.abort()
-        self._stop_committer()
+        self._stop_committers()
         if self._error is not None:
             raise self._error
 
@@ -193,4 +201,4 @@ class PackWriter:
         pack = self._take_current()
         if pack is not None:
             pack.writer.abort()
-        self._stop_committer()
+        self._stop_committers()

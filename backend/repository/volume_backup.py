@@ -1,27 +1,29 @@
 """The backup pipeline for one volume: read -> change detection -> keyed hash -> compress/encrypt -> pack.
 
-The calling thread reads large batches (4 MiB) into a fixed set of reused buffers, computes xxh3-128 per block,
-and decides per block: unchanged since the previous restore point (take its chunk id), all zero (mark it), or
-changed (hand the block to a worker). Workers compute the keyed BLAKE3 id, skip chunks the repository already
-has, and compress, encrypt and append the rest to the current pack; BLAKE3, zstd, AES-GCM and file writes all
-release the GIL, so the stages overlap on every core. Because a batch's buffer returns to the pool only when its
-blocks are stored, at most ``buffers x 4 MiB`` of volume data is in memory, whatever the volume size.
+Each worker thread carries one batch of blocks (1 MiB) through every stage: it claims the next batch, reads it
+with ``preadv`` into its own reused buffer, computes xxh3-128 per block, compares the batch with the previous
+restore point's checksum map, and gives each changed, non-zero block its keyed BLAKE3 id and compresses, encrypts
+and appends it to the current pack. A batch stays in the CPU cache from the read to the pack (split into stages
+with queues, the same work is memory-bound), and ``preadv``, BLAKE3, zstd, AES-GCM and the pack writes release the
+GIL, so the workers use every core. There is one worker more than cores, so a read waiting on the device overlaps
+the others' hashing and compression. An unchanged batch costs one read, its checksums and one comparison.
+
+Memory is ``workers x batch`` of volume data, the packs being assembled and a few map segments, whatever the
+volume size. The calling thread reports progress, watches for cancellation and stores the finished segments of
+the block maps, in order.
 """
 from __future__ import annotations
 
-import collections
 import os
-import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import xxhash
 
 from .block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader, encode_root
 from .chunk_id import ZERO_ID
-from .errors import BackupCancelled, InvalidRequest, VolumeNotFound
+from .errors import BackupCancelled, CorruptObject, InvalidRequest, VolumeNotFound
 from .format import CHUNK_DATA
 from .restore_point import RestorePoint, VolumeEntry
 from .volume_io import VolumeSource
@@ -29,10 +31,14 @@ from .volume_io import VolumeSource
 if TYPE_CHECKING:
     from .writer import RestorePointWriter
 
-READ_SIZE = 4 * 1024 * 1024
-#: Batches read ahead, each by its own thread.
-READ_AHEAD = 3
+#: Bytes a worker reads and carries through every stage at once: small enough to stay in the CPU cache from the
+#: read to the pack, large enough that the per-batch Python work is noise (a 16 MiB block is its own batch).
+BATCH_SIZE = 1024 * 1024
 PROGRESS_INTERVAL = 0.25
+#: Decoded segments of the previous maps kept at once (the workers straddle at most two).
+PREVIOUS_SEGMENTS_CACHED = 3
+STAT_KEYS = ("bytes_read", "bytes_zero", "bytes_unchanged", "bytes_new", "bytes_deduplicated", "bytes_stored",
+             "blocks_new")
 
 
 def default_workers() -> int:
@@ -40,14 +46,65 @@ def default_workers() -> int:
 
 
 class _Segment:
-    __slots__ = ("ids", "number", "pending", "read_done", "sums")
+    """The records of one segment of the new maps, filled in by the workers batch by batch."""
 
-    def __init__(self, number: int, blocks: int) -> None:
-        self.number = number
+    __slots__ = ("claimed", "ids", "pending", "sums")
+
+    def __init__(self, blocks: int) -> None:
         self.ids = bytearray(blocks * 32)
         self.sums = bytearray(blocks * 16)
-        self.pending = 0
-        self.read_done = False
+        self.pending = 0  # batches claimed and not yet recorded
+        self.claimed = False  # every batch of the segment has been claimed
+
+
+class _PreviousMaps:
+    """The previous restore point's manifest and checksum map of this volume, shared by the workers.
+
+    ``records(first, count)`` gives the checksums and chunk ids of a run of blocks, and whether every chunk of
+    their segment is still in the index (checked once per segment, so carrying an id over never references a
+    chunk the repository lost). A few decoded segments are cached, under a lock.
+    """
+
+    def __init__(self, manifest: BlockMapReader, checksums: BlockMapReader, index) -> None:
+        if manifest.blocks != checksums.blocks or manifest.segment_blocks != checksums.segment_blocks:
+            raise CorruptObject("the manifest and the checksum map of the previous restore point disagree on the "
+                                "volume's blocks")
+        self.blocks = checksums.blocks
+        self.segment_blocks = checksums.segment_blocks
+        self._manifest = manifest
+        self._checksums = checksums
+        self._index = index
+        self._lock = threading.Lock()
+        self._cache: dict[int, tuple[bytes, bytes, bool]] = {}
+
+    def _segment(self, number: int) -> tuple[bytes, bytes, bool]:
+        with self._lock:
+            cached = self._cache.get(number)
+            if cached is None:
+                ids = self._manifest.segment(number)
+                sums = self._checksums.segment(number)
+                index = self._index
+                indexed = all(ids[at:at + 32] == ZERO_ID or ids[at:at + 32] in index for at in range(0, len(ids), 32))
+                if len(self._cache) >= PREVIOUS_SEGMENTS_CACHED:
+                    del self._cache[min(self._cache)]
+                cached = self._cache[number] = (sums, ids, indexed)
+            return cached
+
+    def records(self, first: int, count: int) -> tuple[bytes, bytes, bool]:
+        """``(checksums, ids, all indexed)`` of blocks ``first`` to ``first + count`` (cut at the previous size)."""
+        end = min(first + count, self.blocks)
+        sums, ids, indexed = [], [], True
+        while first < end:
+            number, slot = divmod(first, self.segment_blocks)
+            n = min(end - first, self.segment_blocks - slot)
+            segment_sums, segment_ids, segment_indexed = self._segment(number)
+            sums.append(segment_sums[slot * 16:(slot + n) * 16])
+            ids.append(segment_ids[slot * 32:(slot + n) * 32])
+            indexed = indexed and segment_indexed
+            first += n
+        if len(sums) == 1:
+            return sums[0], ids[0], indexed
+        return b"".join(sums), b"".join(ids), indexed
 
 
 def _merge_extents(extents, size: int) -> list[tuple[int, int]]:
@@ -83,17 +140,15 @@ class VolumeBackup:
         self.cancel = cancel
         self.block_size = block_size
         self.detect_holes = detect_holes
-        self.workers = workers or default_workers()
+        self.workers = workers or default_workers() + 1
         self.segment_blocks = self.repository.config.segment_blocks
         if block_size <= 0 or block_size % 4096 or block_size > 16 * 1024 * 1024:
             raise InvalidRequest(f"block size {block_size} must be a multiple of 4096 up to 16 MiB")
         self.notes: list[str] = []
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._jobs = 0
+        self._changed = threading.Condition(self._lock)
         self._error: BaseException | None = None
         self._segments: dict[int, _Segment] = {}
-        self._verified: dict[int, bool] = {}
         self._next_final = 0
         self._manifest_segments: list[bytes] = []
         self._checksum_segments: list[bytes] = []
@@ -102,7 +157,7 @@ class VolumeBackup:
 
     # -- setup --------------------------------------------------------------------------------------------------
 
-    def _previous_maps(self, size: int):
+    def _previous_maps(self, size: int) -> tuple[object, _PreviousMaps | None]:
         previous = self.previous
         wants_previous = self.strategy == "incremental" or self.changed_extents is not None
         if previous is None or not wants_previous:
@@ -110,7 +165,7 @@ class VolumeBackup:
                 raise InvalidRequest("changed_extents needs the previous restore point the extents are relative to")
             if self.strategy == "incremental":
                 self.notes.append("no previous restore point: full backup")
-            return None, None, None
+            return None, None
         try:
             entry = previous.volume(self.key)
         except VolumeNotFound:
@@ -118,14 +173,14 @@ class VolumeBackup:
                 raise InvalidRequest(f"restore point {previous.id} has no volume {self.key!r} to apply changed "
                                      f"extents to") from None
             self.notes.append(f"restore point {previous.id} has no volume {self.key!r}: full backup")
-            return None, None, None
+            return None, None
         if entry.block_size != self.block_size:
             if self.changed_extents is not None:
                 raise InvalidRequest(f"restore point {previous.id} used block size {entry.block_size}, this backup "
                                      f"{self.block_size}: changed extents cannot be applied")
             self.notes.append(f"block size changed from {entry.block_size} to {self.block_size} since restore point "
                               f"{previous.id}: full backup")
-            return None, None, None
+            return None, None
         read_chunk = self.repository.read_chunk
         manifest = BlockMapReader(read_chunk, bytes.fromhex(entry.manifest), MANIFEST)
         checksums = BlockMapReader(read_chunk, bytes.fromhex(entry.checksum_map), CHECKSUM_MAP)
@@ -135,7 +190,7 @@ class VolumeBackup:
         elif entry.size > size:
             self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over its new size")
-        return entry, manifest, checksums
+        return entry, _PreviousMaps(manifest, checksums, self.repository.index)
 
     # -- the pipeline -------------------------------------------------------------------------------------------
 
@@ -143,18 +198,8 @@ class VolumeBackup:
         started = time.monotonic()
         with VolumeSource(self.source_spec, self.requested_size, self.detect_holes) as source:
             size = source.size
-            previous_entry, previous_manifest, previous_sums = self._previous_maps(size)
-            executor = ThreadPoolExecutor(self.workers, thread_name_prefix=f"backup-{self.key[:12]}")
-            try:
-                self._read_all(source, size, previous_manifest, previous_sums, executor)
-            finally:
-                with self._idle:
-                    while self._jobs:
-                        self._idle.wait()
-                executor.shutdown(wait=True)
-            if self._error is not None:
-                raise self._error
-            self._finalize_ready(force=True)
+            previous_entry, previous = self._previous_maps(size)
+            self._scan(source, size, previous)
         manifest_root, stored_a = self.writer.store_meta(encode_root(
             MANIFEST, size, self.block_size, self.segment_blocks, self._manifest_segments))
         checksum_root, stored_b = self.writer.store_meta(encode_root(
@@ -172,15 +217,128 @@ class VolumeBackup:
                            parent=self.previous.id if previous_entry is not None else None,
                            stats=dict(self.stats), notes=list(self.notes))
 
-    def _plan(self, first: int, count: int, size: int, source: VolumeSource, extents, previous_blocks: int):
-        """What to read of the batch starting at block ``first``: ``(offset, length, needed, hole)``.
-
-        ``needed`` is None (read all) or, with changed extents, one flag per block (blocks touching an extent or
-        beyond the previous size); the others are carried over from the previous maps. ``hole``: all zeros."""
+    def _scan(self, source: VolumeSource, size: int, previous: _PreviousMaps | None) -> None:
         block_size = self.block_size
+        self._source = source
+        self._size = size
+        self._blocks = -(-size // block_size)
+        self.stats["blocks_total"] = self._blocks
+        self._previous = previous
+        self._previous_blocks = previous.blocks if previous is not None else 0
+        self._extents = _merge_extents(self.changed_extents, size) if self.changed_extents is not None else None
+        self._extent_index = 0
+        self._batch_blocks = max(1, BATCH_SIZE // block_size)
+        self._next_first = 0
+        self._done = 0
+        self._zero_block = bytes(block_size)
+        self._zero_digests = {block_size: xxhash.xxh3_128_digest(self._zero_block)}
+        if size % block_size:
+            self._zero_digests[size % block_size] = xxhash.xxh3_128_digest(self._zero_block[:size % block_size])
+        threads = [threading.Thread(target=self._work, name=f"backup-{self.key[:12]}-{number}", daemon=True)
+                   for number in range(min(self.workers, max(1, -(-self._blocks // self._batch_blocks))))]
+        self._running = len(threads)
+        for thread in threads:
+            thread.start()
+        try:
+            self._supervise()
+        except BaseException as error:
+            self._fail(error)
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
+        if self._error is not None:
+            raise self._error
+        self._finalize_ready()
+        if self._segments:
+            raise RuntimeError(f"backup of volume {self.key}: map segments left unfinished")
+
+    def _supervise(self) -> None:
+        """The calling thread: progress, cancellation, and the finished map segments, until the workers end."""
+        last_progress = time.monotonic()
+        while True:
+            with self._changed:
+                if self._running:
+                    self._changed.wait(PROGRESS_INTERVAL)
+                running, done = self._running, self._done
+            if self.cancel is not None and self.cancel.is_set():
+                self._fail(BackupCancelled(f"backup of volume {self.key} cancelled at byte {done}"))
+            self._finalize_ready()
+            if not running:
+                return
+            now = time.monotonic()
+            if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
+                last_progress = now
+                self.progress(done, self.stats["bytes_stored"], self._size)
+
+    def _fail(self, error: BaseException) -> None:
+        with self._changed:
+            if self._error is None:
+                self._error = error
+            self._changed.notify_all()
+
+    def _work(self) -> None:
+        buffer = bytearray(self._batch_blocks * self.block_size)
+        stats = dict.fromkeys(STAT_KEYS, 0)
+        try:
+            while True:
+                claim = self._claim()
+                if claim is None:
+                    return
+                segment, first, count, offset, length, needed, hole = claim
+                sums, ids = self._batch(buffer, first, count, offset, length, needed, hole, stats)
+                slot = first % self.segment_blocks
+                with self._changed:
+                    segment.sums[slot * 16:(slot + count) * 16] = sums
+                    segment.ids[slot * 32:(slot + count) * 32] = ids
+                    segment.pending -= 1
+                    for key in STAT_KEYS:
+                        self.stats[key] += stats[key]
+                        stats[key] = 0
+                    self._done += length
+                    if segment.claimed and not segment.pending:
+                        self._changed.notify_all()
+        except BaseException as error:  # reported to the calling thread
+            self._fail(error)
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def _claim(self):
+        """The next batch: ``(segment, first block, blocks, offset, length, needed, hole)``, or None when done.
+        A batch never spans two segments."""
+        with self._lock:
+            first = self._next_first
+            if self._error is not None or first >= self._blocks:
+                return None
+            if self.cancel is not None and self.cancel.is_set():
+                self._error = BackupCancelled(f"backup of volume {self.key} cancelled at byte {self._done}")
+                self._changed.notify_all()
+                return None
+            segment_blocks = self.segment_blocks
+            number, slot = divmod(first, segment_blocks)
+            count = min(self._batch_blocks, self._blocks - first, segment_blocks - slot)
+            offset, length, needed, hole = self._plan(first, count)
+            segment = self._segments.get(number)
+            if segment is None:
+                segment = self._segments[number] = _Segment(min(segment_blocks, self._blocks - number * segment_blocks))
+            segment.pending += 1
+            self._next_first = first + count
+            if slot + count == segment_blocks or self._next_first == self._blocks:
+                segment.claimed = True
+            return segment, first, count, offset, length, needed, hole
+
+    def _plan(self, first: int, count: int):
+        """What to read of a batch: ``(offset, length, needed, hole)``. ``needed`` is None (read all) or, with
+        changed extents, one flag per block (blocks touching an extent or beyond the previous size); the others
+        are carried over from the previous maps. ``hole``: the batch is all zeros, known without reading it."""
+        block_size = self.block_size
+        size = self._size
         offset = first * block_size
         length = min(count * block_size, size - offset)
         needed = None
+        extents = self._extents
         if extents is not None:
             needed = []
             for block in range(first, first + count):
@@ -188,242 +346,116 @@ class VolumeBackup:
                 while self._extent_index < len(extents) and extents[self._extent_index][1] <= start:
                     self._extent_index += 1
                 touches = self._extent_index < len(extents) and extents[self._extent_index][0] < end
-                needed.append(touches or block >= previous_blocks)
-        reading = needed is None or any(needed)
-        hole = reading and source.is_hole(offset, length)
-        return offset, length, needed, hole, reading and not hole
+                needed.append(touches or block >= self._previous_blocks)
+            if not any(needed):
+                return offset, length, needed, False
+        return offset, length, needed, self._source.is_hole(offset, length)
 
-    def _read_batch(self, source: VolumeSource, buffer: bytearray, offset: int, length: int, needed) -> int:
-        """Runs in a read-ahead thread: fill ``buffer`` (each run of needed blocks with one call)."""
-        view = memoryview(buffer)
-        try:
+    def _read(self, view: memoryview, offset: int, length: int, needed) -> int:
+        """Fill the batch's buffer: all of it, or each run of needed blocks with one call."""
+        if needed is None:
+            self._source.read_into(view[:length], offset)
+            return length
+        block_size = self.block_size
+        done = i = 0
+        count = len(needed)
+        while i < count:
+            if not needed[i]:
+                i += 1
+                continue
+            j = i
+            while j < count and needed[j]:
+                j += 1
+            run_start, run_end = i * block_size, min(j * block_size, length)
+            self._source.read_into(view[run_start:run_end], offset + run_start)
+            done += run_end - run_start
+            i = j
+        return done
+
+    def _batch(self, buffer: bytearray, first: int, count: int, offset: int, length: int, needed, hole,
+               stats: dict) -> tuple[bytes, bytes]:
+        """Read and store one batch; returns its checksum and manifest records."""
+        block_size = self.block_size
+        zero_digests = self._zero_digests
+        if hole:
+            stats["bytes_zero"] += length
+            return (b"".join(zero_digests[min(block_size, length - start)] for start in range(0, length, block_size)),
+                    ZERO_ID * count)
+        with memoryview(buffer) as whole:
+            data = whole[:length]
+            if needed is None or any(needed):
+                stats["bytes_read"] += self._read(whole, offset, length, needed)
+            digest = xxhash.xxh3_128_digest
+            previous = self._previous
+            if previous is not None:
+                previous_sums, previous_ids, indexed = previous.records(first, count)
+            else:
+                previous_sums, previous_ids, indexed = b"", b"", True
             if needed is None:
-                source.read_into(view[:length], offset)
-                return length
-            block_size = self.block_size
-            done = i = 0
-            count = len(needed)
-            while i < count:
-                if not needed[i]:
-                    i += 1
-                    continue
-                j = i
-                while j < count and needed[j]:
-                    j += 1
-                run_start, run_end = i * block_size, min(j * block_size, length)
-                source.read_into(view[run_start:run_end], offset + run_start)
-                done += run_end - run_start
-                i = j
-            return done
-        finally:
-            view.release()
+                sums = b"".join([digest(data[start:start + block_size]) for start in range(0, length, block_size)])
+                if indexed and sums == previous_sums:
+                    # The whole batch is as it was: its records are the previous ones.
+                    zero = 0
+                    for i in range(count):
+                        if previous_ids[i * 32:i * 32 + 32] == ZERO_ID:
+                            zero += min(block_size, length - i * block_size)
+                    stats["bytes_zero"] += zero
+                    stats["bytes_unchanged"] += length - zero
+                    return sums, previous_ids
+            else:
+                sums = None
+            return self._blocks_of_batch(data, count, needed, sums, previous_sums, previous_ids, indexed, stats)
 
-    def _read_all(self, source: VolumeSource, size: int, previous_manifest, previous_sums, executor) -> None:
+    def _blocks_of_batch(self, data: memoryview, count: int, needed, sums, previous_sums: bytes,
+                         previous_ids: bytes, indexed: bool, stats: dict) -> tuple[bytes, bytes]:
         block_size = self.block_size
-        segment_blocks = self.segment_blocks
-        batch_blocks = max(1, READ_SIZE // block_size)
-        blocks = -(-size // block_size)
-        self.stats["blocks_total"] = blocks
-        # Buffers: READ_AHEAD batches being read, two per worker being stored, one being classified. Reads run
-        # in their own threads (preadv releases the GIL), so the device sees several requests at once and this
-        # thread hashes one batch while the next ones arrive.
-        buffers: queue.Queue = queue.Queue()
-        for _ in range(READ_AHEAD + self.workers * 2 + 1):
-            buffers.put(bytearray(batch_blocks * block_size))
-        self._buffers = buffers
-        zero_block = bytes(block_size)
-        zero_digests = {block_size: xxhash.xxh3_128_digest(zero_block)}
-        tail = size % block_size
-        if tail:
-            zero_digests[tail] = xxhash.xxh3_128_digest(zero_block[:tail])
         digest = xxhash.xxh3_128_digest
-        previous_blocks = previous_sums.blocks if previous_sums is not None else 0
-        extents = _merge_extents(self.changed_extents, size) if self.changed_extents is not None else None
-        self._extent_index = 0
-        known = self.writer.known
-        stats = self.stats
-        last_progress = time.monotonic()
-        readers = ThreadPoolExecutor(READ_AHEAD, thread_name_prefix="read-ahead")
-        pending: collections.deque = collections.deque()
-        next_first = 0
-        try:
-            while pending or next_first < blocks:
-                while len(pending) < READ_AHEAD and next_first < blocks:
-                    count = min(batch_blocks, blocks - next_first)
-                    offset, length, needed, hole, reading = self._plan(next_first, count, size, source, extents,
-                                                                       previous_blocks)
-                    buffer = future = None
-                    if reading:
-                        buffer = buffers.get()
-                        future = readers.submit(self._read_batch, source, buffer, offset, length, needed)
-                    pending.append((next_first, count, offset, length, needed, hole, buffer, future))
-                    next_first += count
-                first, count, offset, length, needed, hole, buffer, future = pending.popleft()
-                if self.cancel is not None and self.cancel.is_set():
-                    raise BackupCancelled(f"backup of volume {self.key} cancelled at byte {offset}")
-                if self._error is not None:
-                    raise self._error
-                if future is not None:
-                    try:
-                        stats["bytes_read"] += future.result()
-                    except BaseException:
-                        buffers.put(buffer)
-                        raise
-                view = memoryview(buffer) if buffer is not None else None
-                todo = []
-                unchanged = self._unchanged_batch(view, first, count, length, previous_manifest, previous_sums,
-                                                  previous_blocks, needed, digest)
-                with self._lock:
-                    if unchanged is not None:
-                        # The whole batch is as it was: take its records from the previous maps in one go.
-                        number, slot = divmod(first, segment_blocks)
-                        segment = self._segment(number, blocks)
-                        sums, ids = unchanged
-                        segment.sums[slot * 16:(slot + count) * 16] = sums
-                        segment.ids[slot * 32:(slot + count) * 32] = ids
-                        for i in range(count):
-                            key = "bytes_zero" if ids[i * 32:i * 32 + 32] == ZERO_ID else "bytes_unchanged"
-                            stats[key] += min(block_size, length - i * block_size)
-                    for i in range(count if unchanged is None else 0):
-                        block = first + i
-                        number, slot = divmod(block, segment_blocks)
-                        segment = self._segment(number, blocks)
-                        start = i * block_size
-                        block_length = min(block_size, length - start)
-                        id_at, sum_at = slot * 32, slot * 16
-                        if needed is not None and not needed[i]:
-                            previous_id = previous_manifest.record(block)
-                            segment.ids[id_at:id_at + 32] = previous_id
-                            segment.sums[sum_at:sum_at + 16] = previous_sums.record(block)
-                            stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
-                            continue
-                        if hole:
-                            segment.ids[id_at:id_at + 32] = ZERO_ID
-                            segment.sums[sum_at:sum_at + 16] = zero_digests[block_length]
-                            stats["bytes_zero"] += block_length
-                            continue
-                        checksum = digest(view[start:start + block_length])
-                        segment.sums[sum_at:sum_at + 16] = checksum
-                        if block < previous_blocks and previous_sums.record(block) == checksum:
-                            previous_id = previous_manifest.record(block)
-                            if previous_id == ZERO_ID or known(previous_id):
-                                segment.ids[id_at:id_at + 32] = previous_id
-                                stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
-                                continue
-                        if checksum == zero_digests[block_length] and \
-                                buffer[start:start + block_length] == zero_block[:block_length]:
-                            segment.ids[id_at:id_at + 32] = ZERO_ID
-                            stats["bytes_zero"] += block_length
-                            continue
-                        segment.pending += 1
-                        todo.append((block, start, block_length))
-                    last_number = (first + count - 1) // segment_blocks
-                    for number in range(self._next_final, last_number):
-                        self._segments[number].read_done = True
-                    if first + count == blocks:
-                        self._segments[last_number].read_done = True
-                    if todo:
-                        self._jobs += 1
-                if view is not None:
-                    view.release()
-                if buffer is not None:
-                    if todo:
-                        executor.submit(self._store_blocks, buffer, todo)
-                    else:
-                        buffers.put(buffer)
-                self._finalize_ready()
-                now = time.monotonic()
-                if self.progress is not None and now - last_progress >= PROGRESS_INTERVAL:
-                    last_progress = now
-                    self.progress(offset + length, stats["bytes_stored"], size)
-        finally:
-            for *_plan, _buffer, future in pending:
-                if future is not None:
-                    future.exception()  # wait: the buffer must not be in use when we return
-            readers.shutdown(wait=True)
-
-    def _segment(self, number: int, blocks: int) -> _Segment:
-        segment = self._segments.get(number)
-        if segment is None:
-            segment = self._segments[number] = _Segment(
-                number, min(self.segment_blocks, blocks - number * self.segment_blocks))
-        return segment
-
-    def _unchanged_batch(self, view, first: int, count: int, length: int, previous_manifest, previous_sums,
-                         previous_blocks: int, needed, digest) -> tuple[bytes, bytes] | None:
-        """``(checksums, chunk ids)`` of a batch read in full that is identical to the previous restore point's,
-        or None. Most batches of an incremental are: one comparison instead of a dozen per-block steps."""
-        segment_blocks = self.segment_blocks
-        if (view is None or needed is not None or first + count > previous_blocks
-                or previous_sums.segment_blocks != segment_blocks
-                or first // segment_blocks != (first + count - 1) // segment_blocks):
-            return None
-        block_size = self.block_size
-        sums = b"".join([digest(view[start:min(start + block_size, length)])
-                         for start in range(0, count * block_size, block_size)])
-        number, slot = divmod(first, segment_blocks)
-        if sums != previous_sums.segment(number)[slot * 16:(slot + count) * 16]:
-            return None
-        if not self._previous_segment_indexed(previous_manifest, number):
-            return None
-        return sums, previous_manifest.segment(number)[slot * 32:(slot + count) * 32]
-
-    def _previous_segment_indexed(self, previous_manifest, number: int) -> bool:
-        """Whether every chunk of a previous manifest segment is still in the index (checked once per segment),
-        so carrying its ids over never references a chunk the repository lost."""
-        verified = self._verified.get(number)
-        if verified is None:
-            segment = previous_manifest.segment(number)
-            index = self.repository.index
-            verified = self._verified[number] = all(
-                segment[at:at + 32] == ZERO_ID or segment[at:at + 32] in index for at in range(0, len(segment), 32))
-        return verified
-
-    def _store_blocks(self, buffer: bytearray, todo: list[tuple[int, int, int]]) -> None:
+        zero_block = self._zero_block
+        zero_digests = self._zero_digests
         writer = self.writer
         chunk_id = self.repository.hasher.chunk_id
-        results = []
-        new = new_blocks = stored = deduplicated = 0
-        error = None
-        try:
-            view = memoryview(buffer)
-            for block, start, length in todo:
-                data = view[start:start + length]
-                identity = chunk_id(data)
-                if writer.reserve(identity):
-                    stored += writer.store(identity, CHUNK_DATA, data)
-                    new += length
-                    new_blocks += 1
-                else:
-                    deduplicated += length
-                results.append((block, identity))
-            view.release()
-        except BaseException as failure:  # reported to the reading thread
-            error = failure
-        finally:
-            self._buffers.put(buffer)
-            with self._idle:
-                segment_blocks = self.segment_blocks
-                for block, identity in results:
-                    number, slot = divmod(block, segment_blocks)
-                    self._segments[number].ids[slot * 32:slot * 32 + 32] = identity
-                for block, _start, _length in todo:
-                    self._segments[block // segment_blocks].pending -= 1
-                self.stats["bytes_new"] += new
-                self.stats["blocks_new"] += new_blocks
-                self.stats["bytes_stored"] += stored
-                self.stats["bytes_deduplicated"] += deduplicated
-                if error is not None and self._error is None:
-                    self._error = error
-                self._jobs -= 1
-                self._idle.notify_all()
+        previous_count = len(previous_sums) // 16
+        new_sums = []
+        ids = []
+        for i in range(count):
+            start = i * block_size
+            block = data[start:start + block_size]
+            block_length = len(block)
+            if needed is not None and not needed[i]:
+                # Outside every changed extent: as it was in the previous restore point.
+                previous_id = previous_ids[i * 32:i * 32 + 32]
+                new_sums.append(previous_sums[i * 16:i * 16 + 16])
+                ids.append(previous_id)
+                stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
+                continue
+            checksum = sums[i * 16:i * 16 + 16] if sums is not None else digest(block)
+            new_sums.append(checksum)
+            if i < previous_count and previous_sums[i * 16:i * 16 + 16] == checksum:
+                previous_id = previous_ids[i * 32:i * 32 + 32]
+                if previous_id == ZERO_ID or indexed or writer.known(previous_id):
+                    ids.append(previous_id)
+                    stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
+                    continue
+            if checksum == zero_digests[block_length] and zero_block.startswith(block):
+                ids.append(ZERO_ID)
+                stats["bytes_zero"] += block_length
+                continue
+            identity = chunk_id(block)
+            if writer.reserve(identity):
+                stats["bytes_stored"] += writer.store(identity, CHUNK_DATA, block)
+                stats["bytes_new"] += block_length
+                stats["blocks_new"] += 1
+            else:
+                stats["bytes_deduplicated"] += block_length
+            ids.append(identity)
+        return (sums if sums is not None else b"".join(new_sums)), b"".join(ids)
 
-    def _finalize_ready(self, force: bool = False) -> None:
-        """Store, in order, every segment whose blocks are all read and stored."""
+    def _finalize_ready(self) -> None:
+        """Store, in order, every segment whose blocks are all recorded."""
         while True:
             with self._lock:
                 segment = self._segments.get(self._next_final)
-                if segment is None or not (segment.read_done or force) or segment.pending:
+                if segment is None or not segment.claimed or segment.pending:
                     return
                 del self._segments[self._next_final]
                 self._next_final += 1

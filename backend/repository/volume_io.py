@@ -62,6 +62,10 @@ class VolumeSource:
             raise InvalidRequest(f"{self.name} holds {actual} bytes, fewer than the {size} bytes asked for")
         self.size = size
         self._holes = detect_holes and self.is_regular
+        # The last extents probed: [start, end) known to be a hole, and known to hold data. Batches are planned in
+        # order, so most of them are answered from these without a system call.
+        self._hole_span = (0, 0)
+        self._data_span = (0, 0)
         try:
             os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         except OSError:
@@ -80,14 +84,27 @@ class VolumeSource:
         """True when ``[offset, offset+length)`` is entirely a hole of a sparse file (reads as zeros)."""
         if not self._holes:
             return False
+        end = offset + length
+        if self._hole_span[0] <= offset and end <= self._hole_span[1]:
+            return True
+        if self._data_span[0] <= offset < self._data_span[1]:
+            return False
         try:
             data = os.lseek(self.fd, offset, os.SEEK_DATA)
         except OSError as error:
             if error.errno == errno.ENXIO:  # no data at or after offset
+                self._hole_span = (offset, self.size)
                 return True
             self._holes = False  # filesystem without SEEK_DATA: read everything
             return False
-        return data >= offset + length
+        if data > offset:
+            self._hole_span = (offset, data)
+            return data >= end
+        try:
+            self._data_span = (data, os.lseek(self.fd, data, os.SEEK_HOLE))
+        except OSError:
+            pass
+        return False
 
     def close(self) -> None:
         if self._owns_fd and self.fd >= 0:

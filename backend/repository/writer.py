@@ -54,6 +54,7 @@ class RestorePointWriter:
         self._pending_entries = 0
         self._index_error: BaseException | None = None
         self.index_objects: list[str] = []
+        self._index_number = 0
         self.volumes: list[VolumeEntry] = []
         self._volume_keys: set[str] = set()
         self._finished = False
@@ -100,13 +101,16 @@ class RestorePointWriter:
     def _write_index(self) -> None:
         with self._state:
             pending, self._pending, self._pending_entries = self._pending, {}, 0
-        if not pending:
-            return
-        name = index_name(f"{self.id}-{len(self.index_objects):04d}")
+            if not pending:
+                return
+            # Numbered under the lock: the pack committers may flush at the same time.
+            name = index_name(f"{self.id}-{self._index_number:04d}")
+            self._index_number += 1
         header = envelope_header(KIND_INDEX)
         self.repository.destination.put(name, header + self.repository.codec.encode(
             encode_index(pending), header + name.encode()))
-        self.index_objects.append(name)
+        with self._state:
+            self.index_objects.append(name)
 
     # -- the API for the pipeline -------------------------------------------------------------------------------
 

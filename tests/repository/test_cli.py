@@ -135,4 +135,5 @@ def test_check_exits_1_on_damage(tmp_path):
     assert "is damaged" in check.stdout and "used by restore point" in check.stdout
     restore = run("image", "restore", "--repo", repo,
                   json.loads(run("repo", "list", "--repo", repo, "--json").stdout)[0]["id"], str(tmp_path / "o"))
-    assert_user_error(restore, "volume 'image', offset 0")
+    # Workers fill a pack in the order they finish their batches: the damaged blob is one of the first ones.
+    assert_user_error(restore, "volume 'image', offset ")
