@@ -543,8 +543,9 @@ def restore_target_choices(request) -> Choices:
     from openstack_dashboard.api import neutron
 
     choices = Choices()
-    choices.zones = sorted(zone.zoneName for zone in nova.availability_zone_list(request)
-                           if getattr(zone, "zoneState", {}).get("available", True))
+    # Horizon's nova api answers with openstacksdk's zones: ``name`` and ``state`` ({"available": bool}).
+    choices.zones = sorted(zone.name for zone in nova.availability_zone_list(request)
+                           if (getattr(zone, "state", None) or {}).get("available", True))
     choices.flavors = sorted(nova.flavor_list(request), key=lambda flavor: (flavor.vcpus, flavor.ram, flavor.name))
     choices.networks = neutron.network_list_for_tenant(request, request.user.project_id)
     choices.volume_types = cinder.volume_type_list(request)

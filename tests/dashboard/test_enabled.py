@@ -19,7 +19,13 @@ def _enabled_files() -> list[str]:
 
 def test_enabled_files_hold_only_imports_and_constants():
     assert [os.path.basename(path) for path in _enabled_files()] == [
-        "_9010_project_backup_panel_group.py", "_9020_project_protected_instances_panel.py"]
+        "_9010_project_backup_panel_group.py", "_9020_project_protected_instances_panel.py",
+        "_9030_project_backup_policies_panel.py", "_9040_project_restore_points_panel.py",
+        "_9050_project_backup_jobs_panel.py", "_9110_admin_backup_panel_group.py",
+        "_9120_admin_backup_overview_panel.py", "_9130_admin_backup_proxies_panel.py",
+        "_9140_admin_backup_destinations_panel.py", "_9150_admin_backup_jobs_panel.py",
+        "_9160_admin_restore_points_panel.py", "_9170_admin_backup_policies_panel.py",
+        "_9180_admin_backup_usage_panel.py"]
     for path in _enabled_files():
         with open(path) as handle:
             tree = ast.parse(handle.read(), path)
@@ -35,7 +41,8 @@ def test_enabled_files_hold_only_imports_and_constants():
 def test_horizon_merged_the_plugin_app_and_its_exceptions():
     assert "storage_backup_dashboard" in settings.INSTALLED_APPS
     assert exceptions.BackupServiceUnavailable in settings.HORIZON_CONFIG["exceptions"]["recoverable"]
-    assert exceptions.RestorePointNotFound in settings.HORIZON_CONFIG["exceptions"]["not_found"]
+    assert exceptions.BackupNotFound in settings.HORIZON_CONFIG["exceptions"]["not_found"]
+    assert "storage_backup/js/storage_backup.js" in settings.HORIZON_CONFIG["js_files"]
     assert settings.POLICY_FILES["storage_backup"].endswith("storage_backup_policy.yaml")
     assert os.path.exists(settings.POLICY_FILES["storage_backup"])
     assert os.path.exists(settings.DEFAULT_POLICY_FILES["storage_backup"])
@@ -43,7 +50,17 @@ def test_horizon_merged_the_plugin_app_and_its_exceptions():
 
 class PanelRegistrationTests(helpers.TestCase):
 
-    def test_the_panel_registers_unless_the_operator_switches_the_plugin_off(self):
+    def test_the_panels_register_unless_the_operator_switches_the_plugin_off(self):
+        import horizon
+
+        groups = {"project": ["protected_instances", "backup_policies", "restore_points", "backup_jobs"],
+                  "admin": ["backup_overview", "backup_proxies", "backup_destinations", "backup_jobs",
+                            "restore_points", "backup_policies", "backup_usage"]}
+        for dashboard, slugs in groups.items():
+            group = horizon.get_dashboard(dashboard).get_panel_group("backup")
+            self.assertEqual([panel.slug for panel in group], slugs)
+            for panel in group:
+                self.assertTrue(panel.can_register())
+                with override_settings(STORAGE_BACKUP_ENABLED=False):
+                    self.assertFalse(panel.can_register())
         self.assertTrue(ProtectedInstances.can_register())
-        with override_settings(STORAGE_BACKUP_ENABLED=False):
-            self.assertFalse(ProtectedInstances.can_register())

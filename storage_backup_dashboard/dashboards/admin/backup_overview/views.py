@@ -13,8 +13,12 @@ PERIODS = (7, 30)
 
 
 def _pie(parts) -> str:
-    """``data-used`` of ``.pie-chart-distribution``: ``label=value|...`` (labels may not hold ``=`` or ``|``)."""
-    return "|".join(f"{str(label).replace('=', ' ').replace('|', ' ')}={int(value or 0)}" for label, value in parts)
+    """``data-used`` of ``.pie-chart-distribution``: ``label=value|...`` (labels may not hold ``=`` or ``|``).
+
+    Parts of zero are left out: Horizon's legend code fails on a zero value (its ``$this_item`` typo), and an empty
+    slice says nothing anyway. All zero: an empty string, and the template says there is nothing to chart."""
+    return "|".join(f"{str(label).replace('=', ' ').replace('|', ' ')}={int(value)}" for label, value in parts
+                    if value)
 
 
 def _line(series: list[tuple[str, list[tuple[str, float]]]]) -> str:
@@ -61,8 +65,10 @@ class IndexView(views.HorizonTemplateView):
             (_("Failed"), [(d["date"], d["failed"]) for d in per_day]),
         ])
         stored = data["stored"]["per_day"]
-        context["stored_chart"] = _line([(_("Stored GiB"), [(d["date"], round(d["bytes_stored"] / 1024 ** 3, 3))
-                                                            for d in stored])])
+        # The unit that keeps the axis readable: GiB from 1 GiB up, MiB below.
+        scale, unit = (1024 ** 3, _("Stored GiB")) if max((d["bytes_stored"] for d in stored), default=0) >= 1024 ** 3 \
+            else (1024 ** 2, _("Stored MiB"))
+        context["stored_chart"] = _line([(unit, [(d["date"], round(d["bytes_stored"] / scale, 3)) for d in stored])])
         names = api.backup.project_names(self.request)
         top = data["top_projects"]
         for row in top:

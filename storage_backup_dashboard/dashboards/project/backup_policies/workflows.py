@@ -299,6 +299,13 @@ class PolicyWorkflowBase(workflows.Workflow):
     default_steps = (ScheduleStep, RetentionStep, DestinationStep, CommandsStep, AutoAssignStep)
     multipart = False
 
+    def get_entry_point(self):
+        # Open on the step that needs fixing, else on the first (not the first whose data the view gave).
+        for step in self.steps:
+            if step.has_errors:
+                return step.slug
+        return self.steps[0].slug
+
     def show_refusal(self, error: backup_exceptions.BackupServiceError) -> None:
         """A 400 naming a field: that field's error in its step, and the workflow shown again to fix it."""
         field = (error.field or "").split(".")[0]
@@ -310,6 +317,7 @@ class PolicyWorkflowBase(workflows.Workflow):
             for name in candidates:
                 if name in step.action.fields:
                     step.action.add_error(name, error.message)
+                    step.has_errors = True  # the workflow opens on this step
                     raise django_forms.ValidationError(error.message)
         raise error
 

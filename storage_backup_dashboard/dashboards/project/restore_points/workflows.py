@@ -142,7 +142,9 @@ class TargetAction(workflows.Action):
             self.fields[f"volume_type_{volume['volume_id']}"] = forms.ThemableChoiceField(
                 label=_("Volume type of %(volume)s (was %(type)s)") % {
                     "volume": volume.get("name") or volume["volume_id"], "type": volume.get("volume_type") or "-"},
-                choices=types, required=False, initial=KEEP)
+                choices=types, required=False, initial=KEEP,
+                widget=forms.ThemableSelectWidget(
+                    attrs={"data-volume-name": volume.get("name") or volume["volume_id"]}))
         self.image_booted = document.get("boot_source") == "image"
         self.image = document.get("image") or {}
 
@@ -176,11 +178,13 @@ class ReviewAction(workflows.Action):
     class Meta:
         name = _("Review")
         slug = "review"
-        help_text_template = "storage_backup/restore_points/_restore_review.html"
 
 
 class ReviewStep(workflows.Step):
+    """No input: a summary of the other steps' choices (filled in the browser as they change)."""
+
     action_class = ReviewAction
+    template_name = "storage_backup/restore_points/_restore_review.html"
 
 
 class RestoreInstance(workflows.Workflow):
@@ -194,6 +198,13 @@ class RestoreInstance(workflows.Workflow):
 
     def format_status_message(self, message):
         return message % self.context.get("name", "")
+
+    def get_entry_point(self):
+        # A wizard starts at its first step (Horizon would skip the ones whose data the view already gave).
+        for step in self.steps:
+            if step.has_errors:
+                return step.slug
+        return self.steps[0].slug
 
     def handle(self, request, context):
         try:

@@ -62,9 +62,8 @@
       $review.find('[data-review="networks"]').text(networks.join(', ') || '-');
       var types = $form.find('select[name^="volume_type_"]').map(function () {
         var $select = $(this);
-        var label = $.trim($form.find('label[for="' + $select.attr('id') + '"]').text());
         var value = $select.val() ? selectedText($select) : asBackedUp;
-        return label.replace(/\s*\*$/, '') + ': ' + value;
+        return $select.data('volume-name') + ': ' + value;
       }).get();
       $review.find('[data-review="volume_types"]').text(types.join('; ') || '-');
     }

@@ -1,0 +1,170 @@
+"""The Admin -> Backup panels: overview charts, proxies, destinations, every project's jobs and restore points,
+published policies, usage and its CSV."""
+import csv
+import io
+import json
+
+from django.urls import reverse
+from openstack_dashboard.test import helpers
+
+from storage_backup_dashboard import api
+from tests.dashboard import helpers as backup_helpers
+
+OVERVIEW = {
+    "days": 7, "generated_at": "2026-11-24T12:00:00Z",
+    "instances": {"total": 10, "protected": 4, "unprotected": 6, "error": ""},
+    "jobs": {"per_day": [{"date": f"2026-11-{day}", "succeeded": day - 17, "failed": 1 if day == 22 else 0,
+                          "cancelled": 0} for day in range(18, 25)],
+             "totals": {"succeeded": 28, "failed": 1, "cancelled": 0}, "success_rate": 0.966, "active": 2},
+    "stored": {"per_day": [{"date": f"2026-11-{day}", "bytes_stored": (day - 17) << 30, "restore_points": day}
+                           for day in range(18, 25)]},
+    "data": {"logical_bytes": 100 << 30, "bytes_read": 20 << 30, "bytes_stored": 5 << 30, "reduction_ratio": 20.0,
+             "deduplication_ratio": 3.2, "compression_ratio": 2.1},
+    "top_projects": [{"project_id": "1", "bytes_stored": 4 << 30, "restore_points": 30, "protected_instances": 3},
+                     {"project_id": "2", "bytes_stored": 1 << 30, "restore_points": 8, "protected_instances": 1}],
+    "proxies": {"up": 1, "down": 1},
+    "attention": {"failed_jobs_count": 1, "failed_jobs": [
+        {"id": "job-f", "type": "backup", "project_id": "1", "instance_name": "db-1",
+         "error": "Volume v is in error; ask the cloud operators to check Cinder.",
+         "finished_at": "2026-11-22T03:00:00Z"}],
+        "waiting_jobs": [], "proxies_down": [{"hostname": "proxy-az2@host", "availability_zone": "az2",
+                                              "last_heartbeat": "2026-11-24T10:00:00Z"}]},
+}
+
+
+class AdminOverviewTests(backup_helpers.AdminTestCase):
+
+    @helpers.create_mocks({api.backup: ["overview", "project_names"]})
+    def test_charts_get_horizon_chart_data(self):
+        self.mock_overview.return_value = json.loads(json.dumps(OVERVIEW))
+        self.mock_project_names.return_value = {"1": "demo", "2": "alt"}
+
+        response = self.client.get(reverse("horizon:admin:backup_overview:index"))
+
+        self.assertContains(response, 'data-used="Protected=4|Unprotected=6"')
+        self.assertContains(response, 'data-used="Succeeded=28|Failed=1"')  # zero parts left out
+        self.assertContains(response, 'data-used="demo=4294967296|alt=1073741824"')
+        jobs_chart = json.loads(response.context["jobs_chart"])
+        self.assertEqual([serie["name"] for serie in jobs_chart["series"]], ["Succeeded", "Failed"])
+        self.assertEqual(jobs_chart["series"][0]["data"][0], {"x": "2026-11-18T00:00:00", "y": 1})
+        stored = json.loads(response.context["stored_chart"])
+        self.assertEqual((stored["series"][0]["name"], stored["series"][0]["data"][-1]["y"]), ("Stored GiB", 7.0))
+        self.assertContains(response, "3.20\u00d7")
+        self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
+        self.assertContains(response, "ask the cloud operators to check Cinder")
+        self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
+
+    @helpers.create_mocks({api.backup: ["overview", "project_names"]})
+    def test_thirty_days(self):
+        self.mock_overview.return_value = json.loads(json.dumps(OVERVIEW))
+        self.mock_project_names.return_value = {}
+        self.client.get(reverse("horizon:admin:backup_overview:index") + "?days=30")
+        self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 30)
+
+
+class AdminListsTests(backup_helpers.AdminTestCase):
+
+    @helpers.create_mocks({api.backup: ["proxy_list"]})
+    def test_proxies_flag_the_down_ones(self):
+        up = api.backup.Proxy({"hostname": "proxy-nova@h", "availability_zone": "nova", "server_id": "s1",
+                               "version": "1.0", "device_root_ok": True, "max_jobs": 2,
+                               "last_heartbeat": "2026-11-24T12:00:00Z", "status": "up"})
+        down = api.backup.Proxy({"hostname": "proxy-az2@h", "availability_zone": "az2", "server_id": "s2",
+                                 "version": "1.0", "device_root_ok": True, "max_jobs": 2,
+                                 "last_heartbeat": "2026-11-24T10:00:00Z", "status": "down"})
+        down.queue_depth = 3
+        self.mock_proxy_list.return_value = [up, down]
+        response = self.client.get(reverse("horizon:admin:backup_proxies:index"))
+        self.assertContains(response, "storage-backup-proxy-down", count=1)
+        self.assertContains(response, "proxy-az2@h")
+
+    @helpers.create_mocks({api.backup: ["job_list_page", "project_names"]})
+    def test_all_jobs_filter_by_project_name(self):
+        self.mock_job_list_page.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_project_names.return_value = {"p-demo": "demo"}
+        url = reverse("horizon:admin:backup_jobs:index")
+        self.client.post(url, {"all_jobs__filter__q": "demo", "all_jobs__filter__q_field": "project"})
+        response = self.client.get(url)
+        self.mock_job_list_page.assert_called_with(helpers.IsHttpRequest(), {"project_id": "p-demo"}, 0, True)
+        self.assertContains(response, reverse("horizon:admin:backup_jobs:detail", args=["job-1"]))
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_page", "project_names"]})
+    def test_all_restore_points_name_their_project(self):
+        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point(
+            project_id="p-demo")])
+        self.mock_project_names.return_value = {"p-demo": "demo"}
+        response = self.client.get(reverse("horizon:admin:restore_points:index"))
+        self.assertRegex(response.content.decode(), r'<td class="[^"]*">\s*demo\s*</td>')
+        self.mock_restore_point_list_page.assert_called_once_with(helpers.IsHttpRequest(), {}, 0, True)
+
+    @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
+    def test_destinations_show_capacity_and_immutability(self):
+        destination = api.backup.Destination({"id": "d1", "name": "worm", "type": "filesystem", "path": "/srv/worm",
+                                              "encrypted": True, "project_id": "", "retention_lock_min_days": 30})
+        destination.usage = {"restore_points": 12, "bytes_stored": 5 << 30, "reachable": True,
+                             "filesystem_bytes": 100 << 30, "filesystem_free": 20 << 30}
+        self.mock_destination_list_with_usage.return_value = [destination]
+        response = self.client.get(reverse("horizon:admin:backup_destinations:index"))
+        self.assertContains(response, "Locked at least 30 days")
+        self.assertContains(response, "80.0\xa0GB of 100.0\xa0GB")
+
+    @helpers.create_mocks({api.backup: ["project_names", "destination_create"]})
+    def test_create_destination_validates_before_asking_the_service(self):
+        self.mock_project_names.return_value = {"p-demo": "demo"}
+        url = reverse("horizon:admin:backup_destinations:create")
+        response = self.client.post(url, {"name": "x", "type": "filesystem", "path": "relative/path",
+                                          "encrypted": "on", "retention_lock_min_days": "0"})
+        self.assertContains(response, "Give an absolute path, starting with /.")
+        self.assertContains(response, "An encrypted destination needs a passphrase.")
+        self.mock_destination_create.assert_not_called()
+        self.mock_destination_create.return_value = api.backup.Destination({"id": "d2", "name": "x"})
+        response = self.client.post(url, {"name": "x", "type": "filesystem", "path": "/srv/x", "project_id": "p-demo",
+                                          "retention_lock_min_days": "14"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_create.assert_called_once_with(
+            helpers.IsHttpRequest(), name="x", type="filesystem", path="/srv/x", encrypted=False,
+            project_id="p-demo", retention_lock_min_days=14)
+
+    @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
+    def test_edit_destination_immutability(self):
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d1", "name": "worm", "path": "/srv/worm", "retention_lock_min_days": 7})
+        self.mock_destination_update.return_value = api.backup.Destination({"id": "d1", "name": "worm"})
+        url = reverse("horizon:admin:backup_destinations:update", args=["d1"])
+        self.assertContains(self.client.get(url), "/srv/worm")
+        response = self.client.post(url, {"destination_id": "d1", "name": "worm", "retention_lock_min_days": "30"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_update.assert_called_once_with(helpers.IsHttpRequest(), "d1", name="worm",
+                                                             retention_lock_min_days=30)
+
+    @helpers.create_mocks({api.backup: ["usage_list"]})
+    def test_usage_and_its_csv(self):
+        rows = [api.backup.Usage({"project_id": "p-demo", "protected_instances": 2, "restore_points": 10,
+                                  "stored_bytes": 3 << 30, "quota": {"protected_instances": None,
+                                                                     "restore_points": 100, "stored_bytes": None}}),
+                api.backup.Usage({"project_id": "p-alt", "protected_instances": 0, "restore_points": 0,
+                                  "stored_bytes": 0, "quota": {}})]
+        rows[0].project_name, rows[1].project_name = "demo", "=alt"
+        self.mock_usage_list.return_value = rows
+        response = self.client.get(reverse("horizon:admin:backup_usage:index"))
+        self.assertContains(response, reverse("horizon:admin:backup_usage:csv"))
+        self.assertContains(response, "Unlimited")
+
+        response = self.client.get(reverse("horizon:admin:backup_usage:csv"))
+
+        self.assertEqual(response["Content-Type"], "text/csv")
+        self.assertIn("attachment", response["Content-Disposition"])
+        table = list(csv.reader(io.StringIO(response.content.decode())))
+        self.assertEqual(table[0], ["Project Name", "Project ID", "Protected Instances", "Restore Points",
+                                    "Stored Bytes", "Stored GiB"])
+        self.assertEqual(table[1], ["demo", "p-demo", "2", "10", str(3 << 30), "3.000"])
+        self.assertEqual(table[2][0], "'=alt")  # no formula injection into a spreadsheet
+
+
+class AdminPanelsForMembersTests(backup_helpers.TestCase):
+
+    def test_a_project_member_gets_no_admin_backup_panel(self):
+        for slug in ("backup_overview", "backup_proxies", "backup_destinations", "backup_jobs", "restore_points",
+                     "backup_policies", "backup_usage"):
+            response = self.client.get(reverse(f"horizon:admin:{slug}:index"))
+            self.assertNotEqual(response.status_code, 200, slug)

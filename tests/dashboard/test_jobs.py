@@ -1,0 +1,81 @@
+"""The Jobs panel: live progress (rows of running jobs poll and re-render in place), cancel, the step log."""
+from django.urls import reverse
+from openstack_dashboard.test import helpers
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
+from tests.dashboard import helpers as backup_helpers
+
+INDEX_URL = reverse("horizon:project:backup_jobs:index")
+
+
+class JobsTests(backup_helpers.TestCase):
+
+    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    def test_running_rows_poll_and_show_percent_rate_and_eta(self):
+        running = backup_helpers.job()
+        done = backup_helpers.job(id="job-2", state="succeeded", progress={}, finished_at="2026-11-24T12:05:00Z")
+        self.mock_job_list_page.return_value = backup_helpers.page([running, done])
+
+        response = self.client.get(INDEX_URL)
+
+        self.assertContains(response, 'data-percent="42"')
+        self.assertContains(response, "85.0\xa0MB/s")
+        self.assertContains(response, "1:10 left")
+        self.assertContains(response, 'data-percent="100"')  # an ended job is full
+        rows = {row.datum.id: row for row in response.context["table"].get_rows()}
+        # Horizon's script polls the ajax rows whose status is still unknown (class "warning")
+        self.assertEqual((rows["job-1"].status, rows["job-1"].status_class), (None, "warning"))
+        self.assertIn("ajax-update", rows["job-1"].classes)
+        self.assertEqual((rows["job-2"].status, rows["job-2"].status_class), (True, "status_up"))
+        self.assertContains(response, "jobs__cancel__job-1")
+        self.assertNotContains(response, "jobs__cancel__job-2")
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_a_row_update_renders_the_fresh_progress(self):
+        self.mock_job_get.return_value = backup_helpers.job(progress={"percent": 97.0, "rate": 1 << 20, "eta": 1})
+        response = self.client.get(INDEX_URL, {"action": "row_update", "table": "jobs", "obj_id": "job-1"},
+                                   HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, 'data-percent="97"')
+        self.assertContains(response, "<tr", count=1)
+        self.mock_job_get.assert_called_once_with(helpers.IsHttpRequest(), "job-1")
+
+    @helpers.create_mocks({api.backup: ["job_list_page", "job_cancel"]})
+    def test_cancel_a_running_job(self):
+        self.mock_job_list_page.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_job_cancel.return_value = backup_helpers.job(cancel_requested=True)
+        response = self.client.post(INDEX_URL, {"action": "jobs__cancel__job-1"})
+        self.assertRedirectsNoFollow(response, INDEX_URL)
+        self.mock_job_cancel.assert_called_once_with(helpers.IsHttpRequest(), "job-1")
+
+    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    def test_states_typed_in_the_filter_become_the_api_values(self):
+        self.mock_job_list_page.return_value = backup_helpers.page([])
+        self.client.post(INDEX_URL, {"jobs__filter__q": "Failed", "jobs__filter__q_field": "state"})
+        self.client.get(INDEX_URL)
+        self.mock_job_list_page.assert_called_with(helpers.IsHttpRequest(), {"state": "failed"}, 0, False)
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_detail_shows_the_step_log_and_the_error(self):
+        self.mock_job_get.return_value = backup_helpers.job(
+            state="failed", error="Snapshot of volume v stuck in creating for 600 s; check Cinder's volume service.",
+            result={"restore_point_id": "rp-9"},
+            log=[{"at": "2026-11-24T12:00:00Z", "step": "snapshot", "message": "Snapshotting volume v"}])
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        self.assertContains(response, "check Cinder&#x27;s volume service")
+        self.assertContains(response, "Snapshotting volume v")
+        self.assertContains(response, reverse("horizon:project:restore_points:detail", args=["rp-9"]))
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_another_project_job_is_not_found(self):
+        self.mock_job_get.side_effect = backup_exceptions.BackupNotFound("Job x could not be found.", 404)
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["x"]))
+        self.assertEqual(response.status_code, 404)
+
+    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    def test_a_service_outage_is_a_message_not_an_error_page(self):
+        self.mock_job_list_page.side_effect = backup_exceptions.BackupServiceUnavailable(
+            "The backup service at http://backup:8779 cannot be reached (ConnectFailure); try again in a moment.", 503)
+        response = self.client.get(INDEX_URL)
+        self.assertEqual(response.status_code, 200)
+        self.assertMessageCount(response, error=1)

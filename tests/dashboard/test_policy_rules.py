@@ -1,0 +1,85 @@
+"""The plugin's policy scope covers every action: each panel and action rule exists in the shipped policy file,
+readers only read, members change their project's backups, administrators reach the Admin panels."""
+import inspect
+
+import horizon
+import yaml
+from django.conf import settings
+from django.test.utils import override_settings
+from horizon import tables
+from openstack_auth import policy
+
+from storage_backup_dashboard.dashboards.admin.backup_destinations import tables as destination_tables
+from storage_backup_dashboard.dashboards.admin.backup_jobs import tables as admin_job_tables
+from storage_backup_dashboard.dashboards.admin.backup_policies import tables as admin_policy_tables
+from storage_backup_dashboard.dashboards.admin.backup_usage import tables as usage_tables
+from storage_backup_dashboard.dashboards.admin.restore_points import tables as admin_point_tables
+from storage_backup_dashboard.dashboards.project.backup_jobs import tables as job_tables
+from storage_backup_dashboard.dashboards.project.backup_policies import tables as policy_tables
+from storage_backup_dashboard.dashboards.project.protected_instances import tables as instance_tables
+from storage_backup_dashboard.dashboards.project.restore_points import tables as point_tables
+from tests.dashboard import helpers as backup_helpers
+
+MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination_tables, admin_job_tables,
+           admin_policy_tables, admin_point_tables, usage_tables)
+WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
+          "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
+          "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
+          "storage_backup:job:cancel"}
+
+
+def _shipped_rules() -> dict:
+    with open(settings.POLICY_FILES["storage_backup"]) as handle:
+        return yaml.safe_load(handle)
+
+
+def _used_rules() -> set:
+    used = set()
+    for module in MODULES:
+        for _name, member in inspect.getmembers(module, inspect.isclass):
+            if issubclass(member, tables.actions.BaseAction) and member.__module__ == module.__name__:
+                rules = getattr(member, "policy_rules", None) or ()
+                used |= {rule for scope, rule in rules if scope == "storage_backup"}
+    for dashboard in ("project", "admin"):
+        for panel in horizon.get_dashboard(dashboard).get_panels():
+            used |= {rule for scope, rule in getattr(panel, "policy_rules", None) or () if scope == "storage_backup"}
+    return used
+
+
+def test_every_rule_used_is_shipped_with_a_default():
+    shipped = _shipped_rules()
+    with open(settings.DEFAULT_POLICY_FILES["storage_backup"]) as handle:
+        defaults = {entry["name"] for entry in yaml.safe_load(handle)}
+    used = _used_rules()
+    assert WRITES <= used, sorted(WRITES - used)
+    assert used <= set(shipped), sorted(used - set(shipped))
+    assert set(shipped) == defaults
+
+
+class RoleTests(backup_helpers.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        policy.reset()
+        self.addCleanup(policy.reset)
+
+    def _allowed(self, rule: str, *roles: str) -> bool:
+        self.setActiveUser(id=self.user.id, token=self.token, username=self.user.name, tenant_id=self.tenant.id,
+                           service_catalog=self.service_catalog, authorized_tenants=self.tenants.list(),
+                           roles=[{"id": str(n), "name": role} for n, role in enumerate(roles)])
+        request = self.factory.get("/")
+        request.user = self.request.user
+        with override_settings(POLICY_CHECK_FUNCTION="openstack_auth.policy.check"):
+            return policy.check((("storage_backup", rule),), request)
+
+    def test_readers_read_members_write_admins_administer(self):
+        for rule in _shipped_rules():
+            if not rule.startswith("storage_backup:"):
+                continue
+            admin_only = rule.startswith(("storage_backup:admin", "storage_backup:proxy",
+                                          "storage_backup:destination")) or rule.endswith(("_all", "_shared"))
+            with self.subTest(rule=rule):
+                self.assertTrue(self._allowed(rule, "admin"))
+                self.assertEqual(self._allowed(rule, "member"), not admin_only)
+                self.assertEqual(self._allowed(rule, "reader"), not admin_only and rule not in WRITES)
+                self.assertFalse(self._allowed(rule, "load-balancer_observer"))

@@ -1,0 +1,135 @@
+"""The Restore Points panel: per instance and overall, locked ones not deletable, the restore wizard and the
+single-volume restore."""
+import datetime as dt
+from types import SimpleNamespace
+from unittest import mock
+
+from django.urls import reverse
+from openstack_dashboard.test import helpers
+
+from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
+from tests.dashboard import helpers as backup_helpers
+
+INDEX_URL = reverse("horizon:project:restore_points:index")
+
+
+def _target_choices(test):
+    networks = [SimpleNamespace(id="net-1", name="demo-net"), SimpleNamespace(id="net-2", name="other-net")]
+    types = [SimpleNamespace(name=name) for name in ("__DEFAULT__", "fast")]
+    return api.backup.Choices(zones=["az2", "nova"], flavors=test.flavors.list(), networks=networks,
+                              volume_types=types)
+
+
+class RestorePointIndexTests(backup_helpers.TestCase):
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_page"]})
+    def test_locked_restore_points_offer_no_delete(self):
+        until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
+        points = [backup_helpers.restore_point(id="rp-locked", retention_lock_until=until, locked=True),
+                  backup_helpers.restore_point(id="rp-free")]
+        self.mock_restore_point_list_page.return_value = backup_helpers.page(points)
+
+        response = self.client.get(INDEX_URL)
+
+        self.assertContains(response, "restore_points__delete__rp-free")
+        self.assertNotContains(response, "restore_points__delete__rp-locked")
+        self.assertContains(response, "Locked (WORM)")
+        self.assertContains(response, reverse("horizon:project:restore_points:restore", args=["rp-locked"]))
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_page"]})
+    def test_one_instance_restore_points_by_link_and_typed_filters(self):
+        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point()],
+                                                                             count=60)
+        response = self.client.get(INDEX_URL + "?instance_id=srv-1")
+        self.assertContains(response, "Restore points of instance web-1.")
+        self.assertContains(response, "instance_id=srv-1&amp;offset=1")  # the next page keeps the instance
+        self.assertContains(response, "60 restore points in all.")
+        self.mock_restore_point_list_page.assert_called_with(helpers.IsHttpRequest(), {"instance_id": "srv-1"}, 0,
+                                                             False)
+        self.client.post(INDEX_URL, {"restore_points__filter__q": "yes",
+                                     "restore_points__filter__q_field": "locked"})
+        self.client.get(INDEX_URL)
+        self.mock_restore_point_list_page.assert_called_with(helpers.IsHttpRequest(), {"locked": "true"}, 0, False)
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_page", "restore_point_delete"]})
+    def test_a_refused_delete_says_why(self):
+        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point()])
+        self.mock_restore_point_delete.side_effect = backup_exceptions.BackupRequestRefused(
+            "Restore point rp-1 is being restored; wait for that job to end.", 409, "conflict")
+        response = self.client.post(INDEX_URL, {"action": "restore_points__delete__rp-1"}, follow=True)
+        self.assertContains(response, "is being restored; wait for that job to end.")
+
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_another_project_restore_point_is_not_found(self):
+        self.mock_restore_point_get.side_effect = backup_exceptions.BackupNotFound("not found", 404)
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["x"]))
+        self.assertEqual(response.status_code, 404)
+        response = self.client.get(reverse("horizon:project:restore_points:restore", args=["x"]))
+        self.assertEqual(response.status_code, 404)
+
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_detail_names_the_volumes_as_backed_up(self):
+        point = backup_helpers.restore_point()
+        point.instance_document = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_point_get.return_value = point
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["rp-1"]))
+        self.assertContains(response, "web-1-root")
+        self.assertContains(response, "/dev/vdb")
+        self.assertContains(response, "demo-net")
+
+
+class RestoreWizardTests(backup_helpers.TestCase):
+    URL = reverse("horizon:project:restore_points:restore", args=["rp-1"])
+
+    def _mock(self):
+        self.mock_restore_point_get.return_value = backup_helpers.restore_point()
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices",
+                                        "restore_create"]})
+    def test_the_wizard_maps_nics_and_disks_and_lands_on_the_job(self):
+        self._mock()
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-restore", type="restore")
+
+        response = self.client.get(self.URL)
+        self.assertContains(response, "Network of NIC 1 (was demo-net, 10.0.10.3)")
+        self.assertContains(response, "Volume type of web-1-data (was __DEFAULT__)")
+        self.assertContains(response, "boot volume, always restored")
+        self.assertEqual(response.context["workflow"].get_entry_point(), "source")
+        response = self.client.post(self.URL, {
+            "restore_point_id": "rp-1", "mode": "volumes", "volumes": ["vol-data"], "name": "web-1-copy",
+            "availability_zone": "az2", "flavor_id": self.flavors.first().id, "network_0": "net-2",
+            "volume_type_vol-root": "", "volume_type_vol-data": "fast"})
+
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, reverse("horizon:project:backup_jobs:detail", args=["job-restore"]))
+        self.mock_restore_create.assert_called_once_with(
+            helpers.IsHttpRequest(), "rp-1", name="web-1-copy", availability_zone="az2",
+            flavor_id=self.flavors.first().id, network_mapping={"net-1": "net-2"},
+            volume_types={"vol-data": "fast"}, volumes=["vol-data"])
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
+    def test_choosing_volumes_without_any_says_so(self):
+        self._mock()
+        response = self.client.post(self.URL, {
+            "restore_point_id": "rp-1", "mode": "volumes", "name": "x", "availability_zone": "az2",
+            "flavor_id": self.flavors.first().id, "network_0": "net-1"})
+        self.assertContains(response, "Choose at least one volume, or restore the whole instance.")
+
+    @helpers.create_mocks({api.backup: ["restore_point_instance", "restore_target_choices", "restore_create"]})
+    def test_a_single_volume_restores_as_a_new_volume(self):
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-vol", type="restore_volume")
+        url = reverse("horizon:project:restore_points:restore_volume", args=["rp-1"])
+        with mock.patch("openstack_dashboard.api.nova.server_list", return_value=(self.servers.list(), False)):
+            response = self.client.post(url, {"restore_point_id": "rp-1", "volume_id": "vol-data",
+                                              "name": "data-copy", "availability_zone": "nova", "volume_type": "fast",
+                                              "attach_to": self.servers.first().id})
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, reverse("horizon:project:backup_jobs:detail", args=["job-vol"]))
+        self.mock_restore_create.assert_called_once_with(
+            helpers.IsHttpRequest(), "rp-1", volume_id="vol-data", name="data-copy", availability_zone="nova",
+            volume_type="fast", attach_to=self.servers.first().id)
