@@ -26,7 +26,8 @@ def _schedule(policy):
         return format_html("<em>{}</em>", _("On demand only"))
     window = ""
     if policy.window_start and policy.window_end:
-        window = f", {str(_('between'))} {policy.window_start[:5]}\u2013{policy.window_end[:5]}"
+        window = ", " + str(_("between %(start)s and %(end)s") % {"start": policy.window_start[:5],
+                                                                 "end": policy.window_end[:5]})
     return format_html("<code>{}</code> <small class=\"text-muted\">{}{}</small>", policy.schedule,
                        policy.timezone, window)
 

@@ -44,7 +44,7 @@ class AssignPolicyForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingF
         except Exception:
             policies = []
             exceptions.handle(request, _("Unable to retrieve the policies you may use."))
-        choices = [(policy.id, f"{policy.name} ({_('shared')})" if policy.shared else policy.name)
+        choices = [(policy.id, _("%(name)s (shared)") % {"name": policy.name} if policy.shared else policy.name)
                    for policy in policies if policy.enabled]
         if choices:
             choices.insert(0, ("", _("Select a policy")))

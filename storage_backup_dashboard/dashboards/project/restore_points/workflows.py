@@ -26,7 +26,7 @@ def _volume_label(volume: dict) -> str:
     device = volume.get("device") or ""
     label = f"{name} ({size} GiB{', ' + device if device else ''})" if size else name
     if volume.get("boot_index") == 0:
-        label += " \u2013 " + str(_("boot volume, always restored"))
+        label = str(_("%(volume)s \u2013 boot volume, always restored") % {"volume": label})
     return label
 
 
@@ -118,7 +118,8 @@ class TargetAction(workflows.Action):
         flavors = [(f.id, f"{f.name} ({f.vcpus} VCPU, {formatting.size(f.ram * 1024 * 1024)} RAM)")
                    for f in target.flavors]
         if flavor.get("id") and flavor["id"] not in {f.id for f in target.flavors}:
-            flavors.insert(0, (flavor["id"], f"{flavor.get('name') or flavor['id']} ({_('as backed up')})"))
+            flavors.insert(0, (flavor["id"], _("%(name)s (as backed up)") % {
+                "name": flavor.get("name") or flavor["id"]}))
         self.fields["flavor_id"].choices = flavors
         self.fields["flavor_id"].initial = flavor.get("id")
         self.nics = document.get("nics") or []
@@ -127,8 +128,8 @@ class TargetAction(workflows.Action):
         for index, nic in enumerate(self.nics):
             options = list(networks)
             if nic["network_id"] not in known:
-                options.insert(0, (nic["network_id"], f"{nic.get('network_name') or nic['network_id']} "
-                                                      f"({_('as backed up')})"))
+                options.insert(0, (nic["network_id"], _("%(name)s (as backed up)") % {
+                    "name": nic.get("network_name") or nic["network_id"]}))
             addresses = ", ".join(ip.get("ip_address") or "" for ip in nic.get("fixed_ips") or [])
             self.fields[f"network_{index}"] = forms.ThemableChoiceField(
                 label=_("Network of NIC %(number)d (was %(network)s%(addresses)s)") % {
