@@ -44,6 +44,10 @@ class Compute(ApiClient):
     def delete_server(self, server_id: str) -> None:
         self.delete(f"/servers/{server_id}", what=f"Nova refused to delete server {server_id}", missing_ok=True)
 
+    def delete_server_metadata(self, server_id: str, key: str) -> None:
+        self.delete(f"/servers/{server_id}/metadata/{key}", missing_ok=True,
+                    what=f"Nova refused to remove metadata {key} of server {server_id}")
+
     def create_image(self, server_id: str, name: str, metadata: dict | None = None) -> str:
         """``createImage``: a snapshot of the server into Glance; returns the new image's id."""
         response = self.request("POST", f"/servers/{server_id}/action",

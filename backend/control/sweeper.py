@@ -1,6 +1,6 @@
 """The sweeper: find temporary snapshots, group snapshots, volumes, images and attachments that dead jobs left
 behind, by the job tag of docs/TASKS.md (metadata ``storage_backup_job`` / name ``storage-backup-<job id>-…``), and
-remove them in order: detach → delete volume → delete snapshot / group snapshot / image.
+remove them in order: a half-restored server → detach → delete volume → delete snapshot / group snapshot / image.
 
 A job is dead when the catalog does not list it as queued or running (a job whose proxy worker was killed is
 failed by ``backend.services.tracking`` once its liveness key expires). Resources younger than the grace period
@@ -34,6 +34,7 @@ TRANSITIONAL = {"creating", "detaching", "deleting", "backing-up", "restoring-ba
 
 @dataclass
 class SweepReport:
+    servers: list[str] = field(default_factory=list)
     detached: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     snapshots: list[str] = field(default_factory=list)
@@ -73,8 +74,15 @@ class Sweep:
             snapshots = volume_api.list_snapshots(all_projects=True)
             group_snapshots = volume_api.list_group_snapshots(all_projects=True)
             images = self.cloud.image.list_images()
-        tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images} - {None}
+            servers = [s for s in self.cloud.compute.list_servers(all_projects=True) if job_of(s)]
+        tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images + servers} - {None}
         self.alive = set(Job.objects.filter(id__in=tagged, state__in=ACTIVE_JOB_STATES).values_list("id", flat=True))
+        # A half-restored server first: its volumes are attached to it (its boot volume cannot be detached).
+        for server in filter(self._leaked, servers):
+            self._remove("server", server, self.remover.delete_server, self.report.servers)
+        if self.report.servers:
+            with cloud.unavailable_on_error("temporary volumes"):
+                volumes = self.cloud.volume.list_volumes(all_projects=True)
         leaked_volumes = [v for v in volumes if self._leaked(v)]
         # Detach first: a volume attached to the proxy (or half attached) can be neither deleted nor let go of its
         # snapshot; then volumes; then what they were made from.

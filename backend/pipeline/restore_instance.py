@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from backend.cloud import TEMPORARY_TAG, Cloud, CloudError, NotFound, temporary_name
+from backend.cloud import TEMPORARY_TAG, Cloud, CloudError, NotFound, temporary_metadata, temporary_name
 from backend.cloud.waiting import wait_image, wait_server, wait_volume, wait_volume_attached
 
 from .cleanup import TemporaryResources
@@ -144,6 +144,7 @@ class InstanceRestore:
             self._finalize_image(tenant, name, restore_point.id[:8], metadata)
         for plan in self.plans:
             finalize_volume(tenant, plan)
+        tenant.compute.delete_server_metadata(self.server_id, TEMPORARY_TAG)
         # Only now, all at once: a failure above still removes the server, its volumes and its image.
         for plan in self.plans:
             self.resources.keep("volumes", plan.volume_id)
@@ -294,8 +295,10 @@ class InstanceRestore:
                                   **({"device_name": plan.device} if plan.device else {}),
                                   **({"tag": plan.tag} if plan.tag else {})})
         block_devices.sort(key=lambda b: b["boot_index"] != 0)
+        # Tagged until the restore is complete, like its volumes: if this worker dies, the sweeper finds the server.
         server = {"name": name, "flavorRef": flavor["id"], "availability_zone": zone, "networks": networks,
-                  "metadata": {str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()}}
+                  "metadata": {**{str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
+                               **temporary_metadata(ctx.job_id)}}
         if block_devices:
             server["block_device_mapping_v2"] = block_devices
         if self.boot_image is not None:

@@ -77,3 +77,25 @@ def test_sweeper_removes_leftovers_of_dead_jobs_in_order(control_plane, control_
     assert order.index(("sweeper.detach", dead["volume"])) < order.index(("sweeper.delete", dead["volume"])) \
         < order.index(("sweeper.delete", dead["snapshot"]))
     assert exists(demo, "volume", original["id"])  # the instance's own volume is never touched
+
+
+def test_sweeper_removes_a_half_restored_server_before_its_volumes(control_plane, control_worker):
+    """A restore whose worker died leaves its server tagged (the tag goes only once the restore is complete)."""
+    demo = control_plane.sandbox.session("demo-member")
+    service = control_plane.sandbox.session("backup-service")
+    raise_volume_quota(control_plane.sandbox.session("admin"), control_plane.project_id("demo-member"))
+    dead_job = str(uuid.uuid4())
+    server = create_instance(demo, name=f"restored-{dead_job[:8]}", metadata={"storage_backup_job": dead_job})
+    kept = create_instance(demo, name="not-a-restore")
+
+    from backend.control.worker import app
+
+    report = app.send_task("control.sweep", kwargs={"grace_seconds": 0}, queue="control").get(timeout=180)
+    assert not report["errors"], report
+    assert report["servers"] == [server["id"]]
+    gone = service.get(f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION, raise_exc=False)
+    assert gone.status_code == 404
+    still = service.get(f"/servers/{kept['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION)
+    assert still.json()["server"]["status"] == "ACTIVE"
+    events = AuditEvent.objects.filter(action="sweeper.delete", target_id=server["id"])
+    assert events.exists() and dead_job in events.first().detail
