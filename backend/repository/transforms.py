@@ -24,10 +24,14 @@ NONCE_SIZE = 12
 TAG_SIZE = 16
 #: zstd level 1: on 2 cores it keeps up with the disk and still halves text (levels above 1 cost 2-3x the CPU).
 DEFAULT_ZSTD_LEVEL = 1
-#: A 4096-entry match table (16 KiB, fits in L1) instead of level 1's 16384 for 256 KiB inputs: ~10 % faster for
-#: ~5 % more output on real files (sources, binaries, JSON), 1.4x faster on the benchmark's text. Smaller tables
-#: win more on that text but lose ~18 % of the ratio on real data, so no further. The format does not change.
+#: A 4096-entry match table (16 KiB, fits in L1) instead of level 1's 16384 for 256 KiB inputs, and matches of at
+#: least 7 bytes instead of 5-6 (fewer, longer sequences to encode). Against zstd's own level 1 for 256 KiB
+#: (``bench/zstd_params.py``, one core): prose-like text 1.4x faster for 4 % more output; sources, service logs
+#: and binaries 5-10 % faster for 2-5 % more. Against the hash_log 12 / min_match 6 used before: text 15 %
+#: faster, real files 4-7 % faster, 1-2 % more output. A 2048-entry table would make that text another 15 % faster
+#: but real files 3-5 % bigger again, so no further. Decoding does not depend on either (no format change).
 ZSTD_HASH_LOG = 12
+ZSTD_MIN_MATCH = 7
 #: Incompressible blocks (random data, compressed media and archives, encrypted files) are recognised from a
 #: sample before zstd runs over all of them: SAMPLE_PIECES pieces of SAMPLE_PIECE bytes spread evenly over the
 #: block, compressed together; when they save less than 1/64, the block is stored as it is. Any compressible run of
@@ -51,7 +55,8 @@ class ZstdTransform:
     def _compressor(self) -> zstandard.ZstdCompressor:
         compressor = getattr(self._local, "compressor", None)
         if compressor is None:
-            parameters = zstandard.ZstdCompressionParameters.from_level(self.level, hash_log=ZSTD_HASH_LOG)
+            parameters = zstandard.ZstdCompressionParameters.from_level(self.level, hash_log=ZSTD_HASH_LOG,
+                                                                        min_match=ZSTD_MIN_MATCH)
             compressor = self._local.compressor = zstandard.ZstdCompressor(compression_params=parameters)
         return compressor
 

@@ -139,7 +139,8 @@ class StagedObjectWriter(ObjectWriter):
         self.name = name
         self._destination = destination
         self._final = destination._path(name)
-        destination._makedirs(os.path.dirname(self._final))
+        # Its directory is made at commit, by the committing thread: a new directory costs a journal commit (fsync
+        # of the parent), which must not stall the backup workers that open packs.
         self._staging = destination._staging.get(capacity)
         self._buffer = self._staging.memory
         self._size = 0
@@ -177,6 +178,11 @@ class StagedObjectWriter(ObjectWriter):
 
     def commit(self) -> None:
         directory = os.path.dirname(self._final)
+        try:
+            self._destination._makedirs(directory)
+        except BaseException:
+            self._release()
+            raise
         tmp = os.path.join(directory, f"{TMP_PREFIX}{uuid.uuid4().hex}")
         try:
             self._write_file(tmp)
