@@ -1,5 +1,7 @@
-"""Real-browser fixtures: a private Redis, the embedded cloud with the demo seed, Horizon with the plugin, and
-Debian's Chromium driven by Playwright (headless, never a downloaded browser).
+"""Real-browser fixtures: ``make demo``'s own launcher (``tools/demo.py``) in a temporary state directory (Redis,
+the embedded cloud with the demo seed, a proxy worker per availability zone, the control plane's REST API, worker
+and beat, Horizon with the plugin), and Debian's Chromium driven by Playwright (headless, never a downloaded
+browser). One launcher for the demo and the tests: what the tests drive is what a user of ``make demo`` gets.
 
 Each user logs in through Horizon's login page in a browser profile of their own (a new, empty user-data-dir).
 ``BrowserUser.visit`` opens a page and collects what would tell a person something is wrong: Horizon's error
@@ -9,16 +11,21 @@ messages, JavaScript console errors, uncaught exceptions, an error page. A scree
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 
 import pytest
 
-from backend.launch import REPO_ROOT, HorizonProcess
+from backend.launch import REPO_ROOT
 from backend.sandbox.seed import user as sandbox_user
+from tests.conftest import SandboxHandle
 
 CHROMIUM = os.environ.get("STORAGE_BACKUP_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -35,15 +42,105 @@ EXPECTED_FAILED_LOADS = (
 )
 
 
+# A schedule that does not fire while the tests run: the tests start the backups they watch.
+QUIET_SCHEDULE = "0 0 1 1 *"
+DEMO_START_TIMEOUT = 600
+
+
+@dataclass
+class DemoCloud:
+    """The demo's embedded cloud, as ``SandboxHandle`` reads a sandbox process."""
+
+    url: str
+    auth_url: str
+    state_dir: str
+    clouds_yaml: str
+    log_path: str
+
+
+@dataclass
+class Demo:
+    """A running ``tools/demo.py``: its endpoints (``.demo/endpoints.json`` of its state dir) and its output."""
+
+    process: subprocess.Popen
+    state_dir: str
+    output: str
+    endpoints: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.endpoints["horizon"].rstrip("/")
+
+    @property
+    def backup_api(self) -> str:
+        return self.endpoints["backup_api"]
+
+    def tail(self, lines: int = 60) -> str:
+        with open(self.output, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+
+
+def _start_demo(state_dir: str, output: str) -> Demo:
+    with open(output, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, os.path.join(REPO_ROOT, "tools", "demo.py"), "--state-dir", state_dir,
+             "--transition-delay", "0.1", "--schedule", QUIET_SCHEDULE],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT, start_new_session=True,
+            env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"})
+    demo = Demo(process, state_dir, output)
+    deadline = time.time() + DEMO_START_TIMEOUT
+    while time.time() < deadline:
+        with open(output, errors="replace") as handle:
+            if "Ctrl-C stops everything." in handle.read():
+                break
+        if process.poll() is not None:
+            pytest.fail(f"tools/demo.py exited with {process.returncode}:\n{demo.tail()}")
+        time.sleep(0.5)
+    else:
+        _stop_demo(demo)
+        pytest.fail(f"tools/demo.py was not up after {DEMO_START_TIMEOUT} s:\n{demo.tail()}")
+    with open(os.path.join(state_dir, "endpoints.json")) as handle:
+        demo.endpoints = json.load(handle)
+    return demo
+
+
+def _stop_demo(demo: Demo) -> None:
+    if demo.process.poll() is None:
+        demo.process.send_signal(signal.SIGTERM)  # the launcher stops everything it started, in order
+        try:
+            demo.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(demo.process.pid, signal.SIGKILL)
+            demo.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
-def horizon(demo_sandbox, redis_server, tmp_path_factory):
+def demo(tmp_path_factory):
+    """``tools/demo.py`` up for the whole browser session (stopped, with everything it runs, at the end)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: tools/bootstrap.sh installs Debian's chromium")
-    state = tmp_path_factory.mktemp("horizon")
-    # the broker for the plugin's calls into the backup service, as they land
-    with HorizonProcess(str(state), demo_sandbox.auth_url,
-                        extra_env={"STORAGE_BACKUP_BROKER_URL": redis_server.url}).start() as process:
-        yield process
+    base = tmp_path_factory.mktemp("demo")
+    demo = _start_demo(str(base / "state"), str(base / "demo.out"))
+    try:
+        yield demo
+    finally:
+        _stop_demo(demo)
+
+
+@pytest.fixture(scope="session")
+def demo_sandbox(demo):
+    """The demo's embedded cloud (overrides the suite-wide fixture: the browser tests use the demo's own)."""
+    endpoints = demo.endpoints
+    cloud = DemoCloud(url=endpoints["sandbox"], auth_url=endpoints["keystone"],
+                      state_dir=os.path.join(demo.state_dir, "cloud"), clouds_yaml=endpoints["clouds_yaml"],
+                      log_path=endpoints["logs"]["sandbox"])
+    return SandboxHandle(cloud)
+
+
+@pytest.fixture(scope="session")
+def horizon(demo):
+    """The demo's Horizon (``.url``)."""
+    return demo
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +170,7 @@ class PageReport:
 class BrowserUser:
     """One sandbox user in their own Chromium profile, logged in through Horizon's login page."""
 
-    def __init__(self, driver, horizon: HorizonProcess, sandbox, name: str, profile_dir: str):
+    def __init__(self, driver, horizon: Demo, sandbox, name: str, profile_dir: str):
         self.name = name
         self.horizon = horizon
         self.sandbox = sandbox
@@ -176,6 +273,13 @@ class BrowserUser:
                 report.errors.append(f"error page: {report.title}")
         report.sandbox_lines = self._sandbox_trouble(sandbox_offset)
         return report
+
+    def screenshot(self, name: str, full_page: bool = False) -> str:
+        """A screenshot of the page as it is now (a dialog open, a step done) into test-artifacts/browser/."""
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        path = os.path.join(ARTIFACTS, f"{name}.png")
+        self.page.screenshot(path=path, full_page=full_page)
+        return path
 
     def close(self) -> None:
         self.context.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.support import backup_client, data_cells
+
 pytestmark = pytest.mark.browser
 
 
@@ -74,26 +76,36 @@ def test_admin_sees_identity_projects(browser_user):
         assert page.locator("#tenants td", has_text=project).count() >= 1, f"project {project} not listed"
 
 
-def test_demo_member_sees_the_backup_group_and_protected_instances(browser_user, demo_sandbox):
+def _protections(demo, demo_sandbox, user: str) -> dict[str, str]:
+    """Instance ID -> policy name, as the backup service's REST API tells this user."""
+    client = backup_client(demo, demo_sandbox, user)
+    policies = {policy["id"]: policy["name"] for policy in client.policy_list()}
+    return {entry["instance_id"]: policies.get(entry["policy_id"], "")
+            for entry in client.protected_instance_list()}
+
+
+def test_demo_member_sees_the_backup_group_and_protected_instances(browser_user, demo_sandbox, demo):
     servers = _servers(demo_sandbox, "demo-member")
     assert servers, "the demo seed has no instance in project demo"
+    protections = _protections(demo, demo_sandbox, "demo-member")
     member = browser_user("demo-member")
     report = member.visit("/project/protected_instances/", "protected-instances-demo")
     _assert_clean(report)
     page = member.page
     assert page.locator("#sidebar-accordion a", has_text="Backup").count() == 1
-    assert page.locator("#sidebar-accordion a", has_text="Protected Instances").count() == 1
+    for panel in ("Protected Instances", "Policies", "Restore Points", "Jobs"):
+        assert page.locator("#sidebar-accordion a", has_text=panel).count() >= 1, panel
     rows = page.locator("#protected_instances tbody tr")
-    names = sorted(row.locator("td").first.inner_text().strip() for row in rows.all())
+    names = sorted(data_cells(row)[0] for row in rows.all())
     assert names == sorted(server["name"] for server in servers)
     volume_names = _volume_names(demo_sandbox, "demo-member")
     for server in servers:
         row = page.locator(f"#protected_instances tr[data-object-id='{server['id']}']")
         assert row.count() == 1
-        cells = [cell.strip() for cell in row.locator("td").all_inner_texts()]
+        cells = data_cells(row)
         attached = [volume_names[volume["id"]] for volume in server["os-extended-volumes:volumes_attached"]]
-        assert cells == [server["name"], server["OS-EXT-AZ:availability_zone"], server["status"].title(),
-                         ", ".join(attached) or "-", "Not protected"]
+        assert cells[:5] == [server["name"], server["OS-EXT-AZ:availability_zone"], server["status"].title(),
+                             ", ".join(attached) or "-", protections.get(server["id"]) or "Not protected"]
 
 
 def test_alt_member_does_not_see_demo_instances(browser_user, demo_sandbox):
@@ -104,6 +116,6 @@ def test_alt_member_does_not_see_demo_instances(browser_user, demo_sandbox):
     report = member.visit("/project/protected_instances/", "protected-instances-alt")
     _assert_clean(report)
     rows = member.page.locator("#protected_instances tbody tr")
-    shown = {row.locator("td").first.inner_text().strip() for row in rows.all()}
+    shown = {data_cells(row)[0] for row in rows.all()}
     assert shown == {server["name"] for server in alt_servers}
     assert not shown & demo_names

@@ -73,16 +73,21 @@
   }
 
   function jobLog() {
+    // The progress row polls by itself (Horizon's UpdateRow); the facts (error, restore point made, restored
+    // instance) and the step log follow it here, once more after the job ended.
     var $detail = $('.storage-backup-job-detail');
     if (!$detail.length) { return; }
     var timer = setInterval(function () {
-      var running = $detail.find('#jobs tr.ajax-update').length > 0;
+      var running = $detail.find('#jobs tr.warning.ajax-update').length > 0;
       $.get(window.location.href).done(function (html) {
-        var $fresh = $(html).find('.storage-backup-job-log');
-        if ($fresh.length) { $detail.find('.storage-backup-job-log').replaceWith($fresh); }
+        var $fresh = $(html);
+        $.each(['.storage-backup-job-facts', '.storage-backup-job-log'], function (index, selector) {
+          var $part = $fresh.find(selector);
+          if ($part.length) { $detail.find(selector).replaceWith($part); }
+        });
       });
       if (!running) { clearInterval(timer); }
-    }, 4000);
+    }, 3000);
   }
 
   function init($root) {
