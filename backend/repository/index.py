@@ -56,8 +56,11 @@ def decode_index(raw: bytes, what: str) -> Iterator[tuple[str, list[PackEntry]]]
         for _ in range(pack_count):
             pack_bytes, count = PACK_HEADER.unpack_from(raw, position)
             position += PACK_HEADER.size
-            entries = [PackEntry(*ENTRY.unpack_from(raw, position + i * ENTRY.size)) for i in range(count)]
-            position += count * ENTRY.size
+            end = position + count * ENTRY.size
+            if end > len(raw):
+                raise struct.error("truncated")
+            entries = list(map(PackEntry._make, ENTRY.iter_unpack(raw[position:end])))
+            position = end
             yield uuid.UUID(bytes=pack_bytes).hex, entries
     except struct.error:
         raise CorruptObject(f"{what} is truncated or malformed") from None
@@ -108,6 +111,26 @@ class ChunkIndex:
         self.stored_bytes += length
         self.raw_bytes += raw_length
         return True
+
+    def add_pack(self, pack_id: str, entries) -> None:
+        """Record every entry of one pack (``add`` for each, in one loop: opening a repository loads them all)."""
+        number = self.pack_number(pack_id)
+        all_keys, all_values, pack_value, find = self._keys, self._values, VALUE.pack, self._find
+        added = stored = raw = 0
+        for chunk_id, _kind, offset, length, raw_length in entries:
+            bucket = (chunk_id[0] << 4) | (chunk_id[1] >> 4)
+            keys = all_keys[bucket]
+            key = chunk_id[2:2 + KEY_SIZE]
+            if keys and find(keys, key) != -1:
+                continue
+            all_values[bucket] += pack_value(number, offset, length)
+            keys += key
+            added += 1
+            stored += length
+            raw += raw_length
+        self.chunk_count += added
+        self.stored_bytes += stored
+        self.raw_bytes += raw
 
     def get(self, chunk_id: bytes) -> tuple[str, int, int] | None:
         """``(pack id, offset, length)`` or None."""

@@ -152,8 +152,7 @@ class Repository:
                 except ObjectNotFound:
                     continue  # removed by a prune between list and get: the next refresh starts over
                 for pack_id, entries in packs:
-                    for entry in entries:
-                        self.index.add(entry.chunk_id, pack_id, entry.offset, entry.length, entry.raw_length)
+                    self.index.add_pack(pack_id, entries)
                 self._loaded_indexes.add(name)
             self._index_stale = False
             return self.index

@@ -89,9 +89,8 @@ class RestorePointWriter:
 
     def _pack_committed(self, pack_id: str, entries: list[PackEntry]) -> None:
         with self._state:
-            for entry in entries:
-                self._local_index.add(entry.chunk_id, pack_id, entry.offset, entry.length, entry.raw_length)
-                self._reserved.discard(entry.chunk_id)
+            self._local_index.add_pack(pack_id, entries)
+            self._reserved.difference_update(entry.chunk_id for entry in entries)
             self._pending[pack_id] = entries
             self._pending_entries += len(entries)
             flush = self._pending_entries >= INDEX_FLUSH_ENTRIES

@@ -24,6 +24,22 @@ def test_chunk_index_add_get_duplicates_and_memory():
     assert index.memory_bytes() <= 20000 * 24 * 1.3  # ~24 bytes per chunk
 
 
+def test_chunk_index_add_pack_is_add_for_each_entry():
+    ids = [os.urandom(32) for _ in range(3000)]
+    first = [PackEntry(chunk_id, 0, n * 10, 10, 20) for n, chunk_id in enumerate(ids)]
+    second = [PackEntry(ids[7], 0, 5, 5, 5), PackEntry(os.urandom(32), 1, 0, 3, 3), PackEntry(ids[7], 0, 1, 1, 1)]
+    one_by_one, bulk = ChunkIndex(), ChunkIndex()
+    for pack_id, entries in (("a" * 32, first), ("b" * 32, second)):
+        for entry in entries:
+            one_by_one.add(entry.chunk_id, pack_id, entry.offset, entry.length, entry.raw_length)
+        bulk.add_pack(pack_id, entries)
+    for entry in first + second:
+        assert bulk.get(entry.chunk_id) == one_by_one.get(entry.chunk_id)
+    assert bulk.get(ids[7]) == ("a" * 32, 70, 10)  # the first location wins
+    assert (len(bulk), bulk.stored_bytes, bulk.raw_bytes) == (len(one_by_one), one_by_one.stored_bytes,
+                                                               one_by_one.raw_bytes) == (3001, 30003, 60003)
+
+
 def test_index_object_round_trip():
     packs = {"a" * 32: [PackEntry(os.urandom(32), 0, 0, 10, 20), PackEntry(os.urandom(32), 1, 10, 5, 5)],
              "b" * 32: []}
