@@ -168,3 +168,27 @@ class AdminPanelsForMembersTests(backup_helpers.TestCase):
                      "backup_policies", "backup_usage"):
             response = self.client.get(reverse(f"horizon:admin:{slug}:index"))
             self.assertNotEqual(response.status_code, 200, slug)
+
+
+class AdminPublishPolicyTests(backup_helpers.AdminTestCase):
+
+    @helpers.create_mocks({api.backup: ["project_names", "destination_list", "schedule_preview", "policy_create"]})
+    def test_publish_for_every_project_or_one(self):
+        from tests.dashboard.test_policies import _form
+
+        self.mock_project_names.return_value = {"p-demo": "demo"}
+        self.mock_destination_list.return_value = [api.backup.Destination(
+            {"id": "dest-1", "name": "shared-fs", "project_id": "", "retention_lock_min_days": 0})]
+        self.mock_schedule_preview.return_value = []
+        self.mock_policy_create.return_value = backup_helpers.policy(shared=True)
+        url = reverse("horizon:admin:backup_policies:create")
+
+        response = self.client.post(url, _form(schedule="", shared="", project_id=""))
+        self.assertContains(response, "Publish the policy for every project, or choose the project it is for.")
+        response = self.client.post(url, _form(schedule="", shared="on"))
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, reverse("horizon:admin:backup_policies:index"))
+        self.assertTrue(self.mock_policy_create.call_args.kwargs["shared"])
+        response = self.client.post(url, _form(schedule="", shared="", project_id="p-demo"))
+        self.assertEqual(self.mock_policy_create.call_args.kwargs["project_id"], "p-demo")
+        self.assertNotIn("shared", self.mock_policy_create.call_args.kwargs)
