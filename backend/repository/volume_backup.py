@@ -392,7 +392,14 @@ class VolumeBackup:
             else:
                 previous_sums, previous_ids, indexed = b"", b"", True
             if needed is None:
-                sums = b"".join([digest(data[start:start + block_size]) for start in range(0, length, block_size)])
+                # A zero block is found by one comparison (which stops at the first non-zero byte of any other),
+                # and its checksum is known: no hashing of empty space.
+                starts = range(0, length, block_size)
+                zero_block = self._zero_block
+                zeros = [zero_block.startswith(data[start:start + block_size]) for start in starts]
+                sums = b"".join([zero_digests[min(block_size, length - start)] if zero
+                                 else digest(data[start:start + block_size])
+                                 for start, zero in zip(starts, zeros, strict=True)])
                 if indexed and sums == previous_sums:
                     # The whole batch is as it was: its records are the previous ones.
                     zero = 0
@@ -403,10 +410,11 @@ class VolumeBackup:
                     stats["bytes_unchanged"] += length - zero
                     return sums, previous_ids
             else:
-                sums = None
-            return self._blocks_of_batch(data, count, needed, sums, previous_sums, previous_ids, indexed, stats)
+                sums = zeros = None
+            return self._blocks_of_batch(data, count, needed, sums, zeros, previous_sums, previous_ids, indexed,
+                                         stats)
 
-    def _blocks_of_batch(self, data: memoryview, count: int, needed, sums, previous_sums: bytes,
+    def _blocks_of_batch(self, data: memoryview, count: int, needed, sums, zeros, previous_sums: bytes,
                          previous_ids: bytes, indexed: bool, stats: dict) -> tuple[bytes, bytes]:
         block_size = self.block_size
         digest = xxhash.xxh3_128_digest
@@ -428,7 +436,11 @@ class VolumeBackup:
                 ids.append(previous_id)
                 stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
                 continue
-            checksum = sums[i * 16:i * 16 + 16] if sums is not None else digest(block)
+            if sums is not None:
+                checksum, zero = sums[i * 16:i * 16 + 16], zeros[i]
+            else:
+                zero = zero_block.startswith(block)
+                checksum = zero_digests[block_length] if zero else digest(block)
             new_sums.append(checksum)
             if i < previous_count and previous_sums[i * 16:i * 16 + 16] == checksum:
                 previous_id = previous_ids[i * 32:i * 32 + 32]
@@ -436,7 +448,7 @@ class VolumeBackup:
                     ids.append(previous_id)
                     stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
                     continue
-            if checksum == zero_digests[block_length] and zero_block.startswith(block):
+            if zero:
                 ids.append(ZERO_ID)
                 stats["bytes_zero"] += block_length
                 continue
