@@ -163,8 +163,8 @@ def delete_policy(caller: Caller, policy_id: str) -> None:
             _check_writable(caller, policy)
             count = policy.assignments.count()
             if count:
-                raise Conflict(f"Policy {policy_id} still protects {count} instance(s); unassign them or move them "
-                               "to another policy first.")
+                raise Conflict(f"Policy {policy.name!r} ({policy_id}) still protects {count} instance(s); unassign "
+                               "them or move them to another policy first.")
             policy.delete()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from horizon import exceptions
+from storage_backup_dashboard.common import errors
 
 
 def run(request, call: Callable[[], object], message: str):
@@ -12,4 +12,4 @@ def run(request, call: Callable[[], object], message: str):
     try:
         return call()
     except Exception:
-        exceptions.handle(request, message, escalate=True)
+        errors.handle(request, message, escalate=True)

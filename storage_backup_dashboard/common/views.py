@@ -1,10 +1,10 @@
 """Base views of the Backup panels' lists: the backup service pages and filters them, not the browser."""
 from __future__ import annotations
 
-from horizon import exceptions, tables
+from horizon import tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import paging
+from storage_backup_dashboard.common import errors, paging
 
 
 class PagedListView(paging.OffsetPagedViewMixin, tables.DataTableView):
@@ -32,7 +32,7 @@ class PagedListView(paging.OffsetPagedViewMixin, tables.DataTableView):
             page = getattr(api.backup, self.list_function)(self.request, filters, self.get_offset(),
                                                            self.all_projects)
         except Exception:
-            exceptions.handle(self.request, self.error_message)
+            errors.handle(self.request, self.error_message)
             return []
         return self.set_page(page)
 

@@ -150,6 +150,21 @@ def test_tenant_protects_backs_up_and_restores_web_1(browser_user, demo, demo_sa
     restored = _server(demo_sandbox, "demo-member", RESTORED_NAME)
     assert restored["OS-EXT-AZ:availability_zone"] == "az2" and restored["status"] == "ACTIVE"
 
+    # 6. the policy protects web-1: deleting it is refused, in words that say what to do
+    report = member.visit("/project/backup_policies/", "journey-13-policies")
+    _assert_clean(report)
+    row = page.locator("#policies tbody tr", has_text=POLICY_NAME)
+    row_action(row, "Delete Policy")
+    page.locator(".modal .btn-danger").click()
+    page.wait_for_load_state("load")
+    refusal = page.locator(".alert-danger").first
+    refusal.wait_for(state="visible", timeout=20_000)
+    assert f"Policy '{POLICY_NAME}'" in refusal.inner_text()
+    assert "still protects 1 instance(s); unassign them or move them to another policy first" in \
+        refusal.inner_text(), refusal.inner_text()
+    member.screenshot("journey-14-policy-in-use")
+    assert page.locator("#policies tbody tr", has_text=POLICY_NAME).count() == 1
+
 
 def test_admin_overview_proxies_destinations_and_usage_csv(browser_user, demo, demo_sandbox, demo_restore_point):
     admin = browser_user("admin")

@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, messages
+from horizon import forms, messages
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common import forms as common_forms
 
 TYPE_CHOICES = (
@@ -49,7 +50,7 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
         except Exception as error:
             if self.show_service_error(error, {name: name for name in self.fields}):
                 return False
-            exceptions.handle(request, _("Unable to create the destination."))
+            errors.handle(request, _("Unable to create the destination."))
             return False
         messages.success(request, _('Created destination "%s".') % destination.name)
         return destination
@@ -71,7 +72,7 @@ class UpdateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
         except Exception as error:
             if self.show_service_error(error, {"name": "name", "retention_lock_min_days": "retention_lock_min_days"}):
                 return False
-            exceptions.handle(request, _("Unable to save the destination."))
+            errors.handle(request, _("Unable to save the destination."))
             return False
         messages.success(request, _('Saved destination "%s".') % destination.name)
         return destination

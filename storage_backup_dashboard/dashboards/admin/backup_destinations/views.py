@@ -1,8 +1,9 @@
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, tables
+from horizon import forms, tables
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common.views import ModalFormMixin
 from storage_backup_dashboard.dashboards.admin.backup_destinations import forms as destination_forms
 from storage_backup_dashboard.dashboards.admin.backup_destinations import tables as destination_tables
@@ -18,7 +19,7 @@ class IndexView(tables.DataTableView):
         try:
             return api.backup.destination_list_with_usage(self.request)
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the destinations."))
+            errors.handle(self.request, _("Unable to retrieve the destinations."))
             return []
 
 
@@ -52,6 +53,6 @@ class UpdateView(ModalFormMixin, forms.ModalFormView):
         try:
             destination = api.backup.destination_get(self.request, self.kwargs["destination_id"])
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the destination."), redirect=reverse(INDEX_URL))
+            errors.handle(self.request, _("Unable to retrieve the destination."), redirect=reverse(INDEX_URL))
         return {"destination_id": destination.id, "name": destination.name, "path": destination.path,
                 "retention_lock_min_days": destination.retention_lock_min_days}

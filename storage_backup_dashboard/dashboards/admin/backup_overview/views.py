@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, views
+from horizon import views
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import formatting
+from storage_backup_dashboard.common import errors, formatting
 
 PERIODS = (7, 30)
 
@@ -49,7 +49,7 @@ class IndexView(views.HorizonTemplateView):
         try:
             data = api.backup.overview(self.request, days)
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the backup statistics."))
+            errors.handle(self.request, _("Unable to retrieve the backup statistics."))
             context["data"] = None
             return context
         context["data"] = data

@@ -1,9 +1,10 @@
 """The administrators' policy workflow: the project one plus whom it is for (published for every project, or one
 project's)."""
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, workflows
+from horizon import forms, workflows
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.dashboards.project.backup_policies import workflows as project_workflows
 
 
@@ -51,7 +52,7 @@ class CreateSharedPolicy(project_workflows.CreatePolicy):
         except project_workflows.django_forms.ValidationError:
             raise
         except Exception:
-            exceptions.handle(request, _("The backup service refused the policy."))
+            errors.handle(request, _("The backup service refused the policy."))
             return False
         return True
 

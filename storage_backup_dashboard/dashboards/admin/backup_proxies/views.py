@@ -1,7 +1,8 @@
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, tables
+from horizon import tables
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.dashboards.admin.backup_proxies import tables as proxy_tables
 
 
@@ -13,5 +14,5 @@ class IndexView(tables.DataTableView):
         try:
             return api.backup.proxy_list(self.request)
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the proxy workers."))
+            errors.handle(self.request, _("Unable to retrieve the proxy workers."))
             return []

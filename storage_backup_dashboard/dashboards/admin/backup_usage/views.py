@@ -1,10 +1,11 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
-from horizon import exceptions, tables
+from horizon import tables
 from horizon.utils import csvbase
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.dashboards.admin.backup_usage import tables as usage_tables
 
 
@@ -28,7 +29,7 @@ class IndexView(tables.DataTableView):
         try:
             return api.backup.usage_list(self.request)
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the usage of the projects."))
+            errors.handle(self.request, _("Unable to retrieve the usage of the projects."))
             return []
 
 
@@ -38,6 +39,6 @@ class CsvView(generic.View):
             usage = api.backup.usage_list(request)
         except Exception:
             usage = []
-            exceptions.handle(request, _("Unable to retrieve the usage of the projects."))
+            errors.handle(request, _("Unable to retrieve the usage of the projects."))
         filename = f"backup-usage-{timezone.now():%Y-%m-%d}.csv"
         return UsageCsvResponse(request, None, {"usage": usage}, "text/csv", filename=filename)

@@ -3,12 +3,12 @@ import datetime as dt
 from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, tables
+from horizon import tables
 from horizon.utils import memoized
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
-from storage_backup_dashboard.common import formatting
+from storage_backup_dashboard.common import errors, formatting
 from storage_backup_dashboard.common.views import PagedListView
 from storage_backup_dashboard.dashboards.project.backup_jobs import tables as job_tables
 
@@ -64,7 +64,7 @@ class DetailView(tables.MultiTableView):
         except backup_exceptions.BackupNotFound:
             raise http.Http404(_("No such job in this project.")) from None
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the job."), redirect=reverse(self.index_url))
+            errors.handle(self.request, _("Unable to retrieve the job."), redirect=reverse(self.index_url))
 
     def get_jobs_data(self):
         return [self.get_job()]

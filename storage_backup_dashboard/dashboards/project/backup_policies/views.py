@@ -2,12 +2,12 @@ from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
-from horizon import exceptions, views, workflows
+from horizon import views, workflows
 from horizon.utils import memoized
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
-from storage_backup_dashboard.common import formatting
+from storage_backup_dashboard.common import errors, formatting
 from storage_backup_dashboard.common.views import PagedListView
 from storage_backup_dashboard.dashboards.project.backup_policies import tables as policy_tables
 from storage_backup_dashboard.dashboards.project.backup_policies import workflows as policy_workflows
@@ -34,7 +34,7 @@ class DetailView(views.HorizonTemplateView):
         except backup_exceptions.BackupNotFound:
             raise http.Http404(_("No such policy in this project.")) from None
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the policy."), redirect=reverse(self.index_url))
+            errors.handle(self.request, _("Unable to retrieve the policy."), redirect=reverse(self.index_url))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -52,7 +52,7 @@ class DetailView(views.HorizonTemplateView):
             context["instances"] = api.backup.policy_instances(self.request, policy.id)
         except Exception:
             context["instances"] = []
-            exceptions.handle(self.request, _("Unable to retrieve the instances the policy protects."))
+            errors.handle(self.request, _("Unable to retrieve the instances the policy protects."))
         return context
 
 
@@ -70,7 +70,7 @@ class UpdateView(workflows.WorkflowView):
         except backup_exceptions.BackupNotFound:
             raise http.Http404(_("No such policy in this project.")) from None
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the policy."), redirect=reverse(self.index_url))
+            errors.handle(self.request, _("Unable to retrieve the policy."), redirect=reverse(self.index_url))
         return policy_workflows.initial_from_policy(policy)
 
 

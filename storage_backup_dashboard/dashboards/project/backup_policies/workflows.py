@@ -8,11 +8,11 @@ from zoneinfo import available_timezones
 from django import forms as django_forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, workflows
+from horizon import forms, workflows
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
-from storage_backup_dashboard.common import choices, formatting
+from storage_backup_dashboard.common import choices, errors, formatting
 
 KEY_KEPT = "********"
 STRATEGY_CHOICES = (
@@ -82,7 +82,7 @@ class ScheduleAction(workflows.Action):
                 field = error.field if error.field in self.fields else "schedule"
                 self.add_error(field, error.message)
             except Exception:
-                exceptions.handle(self.request, _("Unable to check the schedule."))
+                errors.handle(self.request, _("Unable to check the schedule."))
             else:
                 if not self.next_runs:
                     self.add_error("schedule", _("This schedule never runs inside the window within a year."))
@@ -165,7 +165,7 @@ class DestinationAction(workflows.Action):
             destinations = api.backup.destination_list(request)
         except Exception:
             destinations = []
-            exceptions.handle(request, _("Unable to retrieve the destinations."))
+            errors.handle(request, _("Unable to retrieve the destinations."))
         found = [(d.id, f"{d.name} ({choices.display(choices.SCOPE_DISPLAY, d.scope)})") for d in destinations]
         if not found:
             return [("", _("No destination available: ask your cloud administrator"))]
@@ -346,7 +346,7 @@ class CreatePolicy(PolicyWorkflowBase):
         except django_forms.ValidationError:
             raise
         except Exception:
-            exceptions.handle(request, _("The backup service refused the policy."))
+            errors.handle(request, _("The backup service refused the policy."))
             return False
         return True
 
@@ -376,7 +376,7 @@ class UpdatePolicy(PolicyWorkflowBase):
         except django_forms.ValidationError:
             raise
         except Exception:
-            exceptions.handle(request, _("The backup service refused the changes."))
+            errors.handle(request, _("The backup service refused the changes."))
             return False
         return True
 

@@ -1,8 +1,9 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, messages
+from horizon import forms, messages
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common import forms as common_forms
 
 STRATEGY_CHOICES = (
@@ -24,7 +25,7 @@ class BackupNowForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm
         except Exception as error:
             if self.show_service_error(error, {"strategy": "strategy", "instance_id": "instance_name"}):
                 return False
-            exceptions.handle(request, _("Unable to start a backup of %s.") % data["instance_name"])
+            errors.handle(request, _("Unable to start a backup of %s.") % data["instance_name"])
             return False
         messages.success(request, _("Backup of %s queued; its progress is shown below.") % data["instance_name"])
         return job
@@ -43,7 +44,7 @@ class AssignPolicyForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingF
             policies = api.backup.policy_list(request)
         except Exception:
             policies = []
-            exceptions.handle(request, _("Unable to retrieve the policies you may use."))
+            errors.handle(request, _("Unable to retrieve the policies you may use."))
         choices = [(policy.id, _("%(name)s (shared)") % {"name": policy.name} if policy.shared else policy.name)
                    for policy in policies if policy.enabled]
         if choices:
@@ -62,7 +63,7 @@ class AssignPolicyForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingF
             except Exception as error:
                 if self.show_service_error(error, {"policy_id": "policy_id", "instance_id": "instances"}):
                     return False
-                exceptions.handle(request, _("Unable to protect instance %s.") % instance_id)
+                errors.handle(request, _("Unable to protect instance %s.") % instance_id)
                 return False
         messages.success(request, _("%(count)d instance(s) now protected by the policy.") % {"count": len(done)})
         return True

@@ -1,9 +1,10 @@
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, tables
+from horizon import forms, tables
 from horizon.utils import memoized
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common.views import ModalFormMixin
 from storage_backup_dashboard.dashboards.project.protected_instances import forms as protected_forms
 from storage_backup_dashboard.dashboards.project.protected_instances import tables as protected_tables
@@ -23,7 +24,7 @@ class IndexView(tables.PagedTableMixin, tables.DataTableView):
                 self.request, search_opts=search_opts, sort_dir=sort_dir)
         except Exception:
             instances = []
-            exceptions.handle(self.request, _("Unable to retrieve the project's instances and their protection."))
+            errors.handle(self.request, _("Unable to retrieve the project's instances and their protection."))
         return instances
 
 
@@ -42,7 +43,7 @@ class BackupNowView(ModalFormMixin, forms.ModalFormView):
         try:
             return api.backup.protected_instance_get(self.request, self.kwargs["instance_id"])
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the instance."), redirect=reverse(INDEX_URL))
+            errors.handle(self.request, _("Unable to retrieve the instance."), redirect=reverse(INDEX_URL))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,9 +1,10 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, messages
+from horizon import forms, messages
 from openstack_dashboard.api import nova
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common import forms as common_forms
 from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
 
@@ -26,7 +27,7 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
         try:
             document = api.backup.restore_point_instance(request, restore_point_id)
         except Exception:
-            exceptions.handle(request, _("Unable to read the restore point's volumes."))
+            errors.handle(request, _("Unable to read the restore point's volumes."))
         self.fields["volume_id"].choices = [(volume["volume_id"], restore_workflows._volume_label(volume))
                                             for volume in document.get("block_device_mapping") or []]
         if document.get("boot_source") == "image" and document.get("root_disk"):
@@ -35,7 +36,7 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
             target = api.backup.restore_target_choices(request)
         except Exception:
             target = api.backup.Choices()
-            exceptions.handle(request, _("Unable to retrieve the zones and volume types."))
+            errors.handle(request, _("Unable to retrieve the zones and volume types."))
         self.fields["availability_zone"].choices = [("", _("As backed up"))] + [(z, z) for z in target.zones]
         self.fields["volume_type"].choices = [("", _("As backed up"))] + [(t.name, t.name)
                                                                           for t in target.volume_types]
@@ -53,7 +54,7 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
         except Exception as error:
             if self.show_service_error(error, {name: name for name in self.fields}):
                 return False
-            exceptions.handle(request, _("Unable to start the volume restore."))
+            errors.handle(request, _("Unable to start the volume restore."))
             return False
         messages.success(request, _("Volume restore started; its progress is shown below."))
         return job

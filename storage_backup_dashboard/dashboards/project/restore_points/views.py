@@ -1,11 +1,12 @@
 from django import http
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, tables, workflows
+from horizon import forms, tables, workflows
 from horizon.utils import memoized
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
+from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common.views import ModalFormMixin, PagedListView
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
@@ -80,7 +81,7 @@ class DetailView(tables.DataTableView):
         except backup_exceptions.BackupNotFound:
             raise http.Http404(_("No such restore point in this project.")) from None
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the restore point."),
+            errors.handle(self.request, _("Unable to retrieve the restore point."),
                               redirect=reverse(self.index_url))
 
     def get_data(self):
@@ -108,7 +109,7 @@ class RestoreView(workflows.WorkflowView):
         except backup_exceptions.BackupNotFound:
             raise http.Http404(_("No such restore point in this project.")) from None
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the restore point."), redirect=reverse(INDEX_URL))
+            errors.handle(self.request, _("Unable to retrieve the restore point."), redirect=reverse(INDEX_URL))
         return {"restore_point_id": point.id, "name": restore_workflows.default_name(point)}
 
 

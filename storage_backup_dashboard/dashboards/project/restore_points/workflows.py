@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from horizon import exceptions, forms, workflows
+from horizon import forms, workflows
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import choices, formatting
+from storage_backup_dashboard.common import choices, errors, formatting
 
 KEEP = ""  # a choice meaning "as it was backed up"
 
@@ -16,7 +16,7 @@ def _document(request, context) -> dict:
     try:
         return api.backup.restore_point_instance(request, context["restore_point_id"])
     except Exception:
-        exceptions.handle(request, _("Unable to read what the restore point recorded of the instance."))
+        errors.handle(request, _("Unable to read what the restore point recorded of the instance."))
         return {}
 
 
@@ -43,7 +43,7 @@ class SourceAction(workflows.Action):
         try:
             context["point"] = api.backup.restore_point_get(self.request, self.initial["restore_point_id"])
         except Exception:
-            exceptions.handle(self.request, _("Unable to retrieve the restore point."))
+            errors.handle(self.request, _("Unable to retrieve the restore point."))
         context["document"] = _document(self.request, self.initial)
         return super().get_help_text(context)
 
@@ -110,7 +110,7 @@ class TargetAction(workflows.Action):
             target = api.backup.restore_target_choices(request)
         except Exception:
             target = api.backup.Choices()
-            exceptions.handle(request, _("Unable to retrieve the zones, flavors, networks and volume types."))
+            errors.handle(request, _("Unable to retrieve the zones, flavors, networks and volume types."))
         self.fields["availability_zone"].choices = [(zone, zone) for zone in target.zones] or [
             (document.get("availability_zone") or "", document.get("availability_zone") or _("Default"))]
         self.fields["availability_zone"].initial = document.get("availability_zone")
@@ -215,7 +215,7 @@ class RestoreInstance(workflows.Workflow):
                 network_mapping=context.get("network_mapping"), volume_types=context.get("volume_types"),
                 volumes=context.get("volumes"))
         except Exception:
-            exceptions.handle(request, _("The backup service refused the restore."))
+            errors.handle(request, _("The backup service refused the restore."))
             return False
         return True
 
