@@ -6,7 +6,8 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from backend.catalog.models import Proxy
+from backend.catalog.models import Job, JobState, Proxy
+from backend.services import bus
 from backend.services.context import Caller, require_admin
 
 
@@ -16,7 +17,19 @@ def down_after() -> dt.timedelta:
 
 def is_up(proxy: Proxy, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
-    return proxy.last_heartbeat is not None and now - proxy.last_heartbeat <= down_after()
+    if proxy.last_heartbeat is not None and now - proxy.last_heartbeat <= down_after():
+        return True
+    return busy(proxy)
+
+
+def busy(proxy: Proxy) -> bool:
+    """A proxy whose every worker process runs a job takes no ping until one ends (hours, for a large volume):
+    the liveness keys of the jobs it runs (docs/TASKS.md) say whether it is alive meanwhile."""
+    running = Job.objects.filter(proxy_hostname=proxy.hostname, state=JobState.RUNNING).values_list("id", flat=True)
+    try:
+        return any(bus.job_alive(job_id) for job_id in running)
+    except Exception:  # Redis away: the heartbeat alone decides
+        return False
 
 
 def up_in(availability_zone: str) -> list[Proxy]:

@@ -7,12 +7,15 @@ Tests run in order; the cloud is looked at as its admin to check that nothing le
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from backend.cloud.waiting import wait_volume, wait_volume_attached
+from tests.control.instances import create_instance
 from tests.e2e.support import expect_api_error, wait_until
 
-STACK_SETTINGS = {"STORAGE_BACKUP_SWEEPER_SECONDS": "2"}
+STACK_SETTINGS = {"STORAGE_BACKUP_SWEEPER_SECONDS": "2", "STORAGE_BACKUP_PROXY_DOWN_AFTER": "4"}
 STATE: dict = {}
 pytestmark = pytest.mark.timeout(300)
 
@@ -88,6 +91,25 @@ def test_cancel_of_a_running_backup_cleans_up(stack, policy):
     steps = [entry["step"] for entry in job["log"]]
     assert "cancel" in steps and "cleanup" in steps
     assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == points_before
+    assert stack.leftovers() == {}
+
+
+def test_a_proxy_busy_with_as_many_jobs_as_it_runs_is_still_up(stack, policy):
+    """Both worker processes of the nova proxy hold a backup (their attaches hang): no ping gets through for longer
+    than the proxy's down-after, yet it is up — its jobs' liveness keys say so — and not reported down."""
+    other = create_instance(stack.handle.session("demo-member"), name="web-2")
+    stack.client().protect(other["id"], policy["id"])
+    stack.arm_fault("volume.attach", "hang", count=2)
+    jobs = [stack.client().backup_create(server_id) for server_id in (STATE["web"]["id"], other["id"])]
+    for job in jobs:
+        _wait_for_step(stack, job["id"], "attach")
+    time.sleep(6)  # > STORAGE_BACKUP_PROXY_DOWN_AFTER: the pings wait behind the two jobs
+    nova = [p for p in stack.client("admin").proxy_list() if p["availability_zone"] == "nova"]
+    assert nova and all(p["status"] == "up" for p in nova), nova
+    for job in jobs:
+        stack.client().job_cancel(job["id"])
+    assert [stack.wait_job(job["id"])["state"] for job in jobs] == ["cancelled", "cancelled"]
+    stack.client().unprotect(other["id"])
     assert stack.leftovers() == {}
 
 
