@@ -82,17 +82,22 @@ def _stored_per_day(since: dt.datetime, days: list[dt.date]) -> list[dict]:
 
 def _reduction(since: dt.datetime) -> dict:
     """Deduplication and compression over the period's backups, from the per-volume figures the proxies report:
-    new unique data against the non-zero data read (dedup), and that data against what it took once compressed."""
+    the non-zero data of the volumes against the new unique data written for it (deduplication, incremental
+    backups included), and that new data against what it took once compressed."""
     totals = RestorePoint.objects.aggregate(logical=Sum("bytes_total"), read=Sum("bytes_read"),
                                             stored=Sum("bytes_stored"))
     considered = new = stored_new = 0
     for volumes in RestorePoint.objects.filter(created_at__gte=since).values_list("volumes", flat=True).iterator():
         for volume in volumes or []:
-            if "bytes_new" not in volume:
+            size = int(volume.get("size") or 0)
+            if "bytes_new" in volume:
+                fresh = int(volume.get("bytes_new") or 0)
+            elif volume.get("blocks_total"):
+                fresh = int(volume.get("blocks_new") or 0) * size // int(volume["blocks_total"])
+            else:
                 continue
-            considered += int(volume.get("bytes_new") or 0) + int(volume.get("bytes_deduplicated") or 0) + \
-                int(volume.get("bytes_unchanged") or 0)
-            new += int(volume.get("bytes_new") or 0)
+            considered += max(size - int(volume.get("bytes_zero") or 0), 0)
+            new += fresh
             stored_new += int(volume.get("bytes_stored") or 0)
     logical, read, stored = totals["logical"] or 0, totals["read"] or 0, totals["stored"] or 0
     return {

@@ -39,7 +39,7 @@ def demo_world(control_plane):
             id=str(uuid.uuid4()), project_id=project, instance_id=instance_id, instance_name=name,
             destination=destination, policy=policy, created_at=now - dt.timedelta(hours=age), strategy=strategy,
             bytes_total=10 << 30, bytes_read=3 << 30, bytes_stored=1 << 30, retention_lock_until=lock,
-            volumes=[{"volume_id": "v1", "bytes_new": 2 << 30, "bytes_deduplicated": 1 << 30,
+            volumes=[{"volume_id": "v1", "size": 10 << 30, "bytes_zero": 7 << 30, "bytes_new": 2 << 30,
                       "bytes_unchanged": 0, "bytes_stored": 1 << 30}],
             metadata={"name": name, "nics": [{"network_id": "net-1", "network_name": "demo-net"}]}))
     failed = Job.objects.create(type="backup", project_id=project, instance_id=instance_id, instance_name=name,
