@@ -33,9 +33,9 @@ MiB = 1024 * 1024
 
 CONFIGS = {
     # label: (level, hash_log, min_match); None keeps the level's own value.
-    "level 1 (zstd's own table for 256 KiB)": (1, None, None),
-    "level 1, hash_log 12, min_match 6 (before)": (1, 12, 6),
-    "level 1, hash_log 12, min_match 7": (1, 12, 7),
+    "level 1 (zstd's own parameters for 256 KiB)": (1, None, None),
+    "level 1, hash_log 12, min_match 7 (the repository's)": (1, 12, 7),
+    "level 1, hash_log 12, min_match 6": (1, 12, 6),
     "level 1, hash_log 11, min_match 7": (1, 11, 7),
     "level 1, hash_log 13, min_match 7": (1, 13, 7),
     "level -1": (-1, None, None),

@@ -24,20 +24,21 @@ NONCE_SIZE = 12
 TAG_SIZE = 16
 #: zstd level 1: on 2 cores it keeps up with the disk and still halves text (levels above 1 cost 2-3x the CPU).
 DEFAULT_ZSTD_LEVEL = 1
-#: A 4096-entry match table (16 KiB, fits in L1) instead of level 1's 16384 for 256 KiB inputs, and matches of at
-#: least 7 bytes instead of 5-6 (fewer, longer sequences to encode). Against zstd's own level 1 for 256 KiB
-#: (``bench/zstd_params.py``, one core): prose-like text 1.4x faster for 4 % more output; sources, service logs
-#: and binaries 5-10 % faster for 2-5 % more. Against the hash_log 12 / min_match 6 used before: text 15 %
-#: faster, real files 4-7 % faster, 1-2 % more output. A 2048-entry table would make that text another 15 % faster
-#: but real files 3-5 % bigger again, so no further. Decoding does not depend on either (no format change).
+#: A 4096-entry match table (16 KiB, fits in L1) and matches of at least 7 bytes (level 1's own for inputs of
+#: unknown size), instead of the 16384 entries and 5-byte matches zstd picks for a 256 KiB input. Measured with
+#: ``bench/zstd_params.py`` (one core, 256 KiB blocks): prose-like text 1.4x faster for 4 % more output; sources,
+#: service logs and binaries 6-14 % faster for 3-7 % more. A 2048-entry table makes that text another 17 % faster
+#: but real files 3-5 % bigger again, and 6-byte matches are slower everywhere, so no change. Decoding depends on
+#: neither (no format change).
 ZSTD_HASH_LOG = 12
 ZSTD_MIN_MATCH = 7
-#: Incompressible blocks (random data, compressed media and archives, encrypted files) are recognised from a
-#: sample before zstd runs over all of them: SAMPLE_PIECES pieces of SAMPLE_PIECE bytes spread evenly over the
-#: block, compressed together; when they save less than 1/64, the block is stored as it is. Any compressible run of
-#: 17 KiB lands a whole piece in the sample. Zero cost on sources, logs and binaries (no block of them is
-#: skipped); a tar of /usr/share/doc (text among .gz files) grows by 0.3 %; random data costs a tenth of
-#: compressing it.
+#: Incompressible blocks (random data, compressed media and archives, encrypted files) come in runs (a file, a
+#: region of the disk). After a block that did not compress, the next ones are first judged from a sample:
+#: SAMPLE_PIECES pieces of SAMPLE_PIECE bytes spread evenly over the block, compressed together; when they save
+#: less than 1/64, the block is stored as it is without running zstd over all of it (a third of the CPU). Any
+#: compressible run of 17 KiB lands a whole piece in the sample. A block after a compressible one is compressed
+#: directly: sampling every block would cost compressible data 5-7 %. A tar of /usr/share/doc (text among .gz
+#: files) grows by at most 0.3 %; sources, logs and binaries do not change.
 SAMPLE_MIN = 64 * 1024
 SAMPLE_PIECES = 16
 SAMPLE_PIECE = 1024
@@ -58,6 +59,7 @@ class ZstdTransform:
             parameters = zstandard.ZstdCompressionParameters.from_level(self.level, hash_log=ZSTD_HASH_LOG,
                                                                         min_match=ZSTD_MIN_MATCH)
             compressor = self._local.compressor = zstandard.ZstdCompressor(compression_params=parameters)
+            self._local.incompressible = False  # whether this thread's last block did not compress
         return compressor
 
     def _decompressor(self) -> zstandard.ZstdDecompressor:
@@ -69,17 +71,17 @@ class ZstdTransform:
     def compress(self, data) -> bytes | None:
         """Compressed bytes, or None when compression would not save at least 1/32 of the size."""
         compressor = self._compressor()
+        local = self._local
         size = len(data)
-        if size >= SAMPLE_MIN:
+        if size >= SAMPLE_MIN and local.incompressible:
             view = memoryview(data)
             stride = size // SAMPLE_PIECES
             sample = b"".join([view[at:at + SAMPLE_PIECE] for at in range(0, stride * SAMPLE_PIECES, stride)])
             if len(compressor.compress(sample)) >= len(sample) - (len(sample) >> 6):
                 return None
         compressed = compressor.compress(data)
-        if len(compressed) >= size - (size >> 5):
-            return None
-        return compressed
+        local.incompressible = len(compressed) >= size - (size >> 5)
+        return None if local.incompressible else compressed
 
     def decompress(self, data, max_size: int) -> bytes:
         try:

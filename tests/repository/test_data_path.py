@@ -50,16 +50,34 @@ def test_small_segments_batches_never_straddle_and_incremental_reads_across_them
 
 def test_incompressible_blocks_are_stored_raw_and_compressible_runs_are_found():
     zstd = ZstdTransform()
+    sizes = []
+
+    class Spy:
+        def __init__(self, compressor):
+            self.compressor = compressor
+
+        def compress(self, data):
+            sizes.append(len(data))
+            return self.compressor.compress(data)
+
+    zstd._compressor()
+    zstd._local.compressor = Spy(zstd._local.compressor)
     assert zstd.compress(os.urandom(256 * 1024)) is None
-    text = b"the quick brown fox jumps over the lazy dog\n" * 6000
-    assert len(zstd.compress(text[:256 * 1024])) < 256 * 1024 // 10
+    assert sizes == [256 * 1024]  # after a compressible block (or none): compressed directly
+    sizes.clear()
+    assert zstd.compress(os.urandom(256 * 1024)) is None
+    assert sizes == [SAMPLE_PIECES * SAMPLE_PIECE]  # after an incompressible one: judged from the sample alone
     # Random but for one run of zeros just longer than the sampling stride: the sample must see it.
     stride = 256 * 1024 // SAMPLE_PIECES
     mixed = bytearray(os.urandom(256 * 1024))
     start = 3 * stride + 100
     mixed[start:start + stride + SAMPLE_PIECE] = bytes(stride + SAMPLE_PIECE)
-    assert zstd.compress(bytes(mixed)) is not None
     assert zstd.compress(memoryview(mixed)) is not None  # views of the read buffer are what the workers pass
+    text = b"the quick brown fox jumps over the lazy dog\n" * 6000
+    assert zstd.compress(os.urandom(256 * 1024)) is None
+    assert len(zstd.compress(text[:256 * 1024])) < 256 * 1024 // 10  # the sample of text compresses: not skipped
+    sizes.clear()
+    assert zstd.compress(text[:200 * 1024]) is not None and sizes == [200 * 1024]
     # Small inputs are compressed directly.
     assert zstd.compress(b"x" * 1000) is not None and zstd.compress(os.urandom(1000)) is None
 
