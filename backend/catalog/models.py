@@ -10,6 +10,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from backend.catalog.secrets import SealedJSONField, SealedTextField
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -31,8 +33,8 @@ class Destination(models.Model):
     type = models.CharField(max_length=32, choices=TYPES, default="filesystem")
     path = models.CharField(max_length=1024)
     encrypted = models.BooleanField(default=False)
-    # Handed to the proxy in the task message; never shown by the API.
-    repository_secret = models.TextField(blank=True, default="")
+    # Handed to the proxy in the task message; never shown by the API; encrypted at rest (catalog/secrets.py).
+    repository_secret = SealedTextField(blank=True, default="")
     project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     # Immutability: every restore point written here is locked (WORM) at least this many days.
     retention_lock_min_days = models.PositiveIntegerField(default=0)
@@ -65,8 +67,9 @@ class Policy(models.Model):
     min_age_days = models.PositiveIntegerField(default=0)
     retention_lock_days = models.PositiveIntegerField(default=0)
     priority = models.IntegerField(default=0)
-    pre_command = models.JSONField(null=True, blank=True)
-    post_command = models.JSONField(null=True, blank=True)
+    # Their SSH private_key is encrypted at rest (catalog/secrets.py); the rest of the command stays readable.
+    pre_command = SealedJSONField(null=True, blank=True)
+    post_command = SealedJSONField(null=True, blank=True)
     auto_assign_tag = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_key = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_value = models.CharField(max_length=255, blank=True, default="")

@@ -111,10 +111,10 @@ class PolicySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_pre_command(self, policy) -> GuestCommandSerializer(allow_null=True):  # type: ignore[valid-type]
-        return policies.public_command(policy.pre_command)
+        return policies.shown_command(policy, "pre_command")
 
     def get_post_command(self, policy) -> GuestCommandSerializer(allow_null=True):  # type: ignore[valid-type]
-        return policies.public_command(policy.post_command)
+        return policies.shown_command(policy, "post_command")
 
     def get_next_run_at(self, policy) -> serializers.DateTimeField(allow_null=True):  # type: ignore[valid-type]
         if not policy.enabled or not policy.schedule:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.catalog.models import Job, JobState, Policy
+from backend.catalog.secrets import SecretUnreadable
 from backend.services import bus, proxies
 from backend.services.destinations import task_view
 from backend.services.jobs import log_entry
@@ -22,7 +23,8 @@ LOCK_NAME = "storage-backup:dispatch-lock"
 
 
 def payload(job: Job) -> dict:
-    """The task message of docs/TASKS.md, secrets (repository secret, SSH keys) read from the catalog now."""
+    """The task message of docs/TASKS.md, secrets (repository secret, SSH keys) read from the catalog now and
+    decrypted (``SecretUnreadable`` when this process lacks their key)."""
     message = dict(job.request)
     destination = job.destination
     message["destination"] = task_view(destination) if destination else None
@@ -38,7 +40,18 @@ def task_id_for(job: Job) -> str:
     return job.id if job.attempts <= 1 else f"{job.id}.{job.attempts}"
 
 
-def _submit(job: Job) -> None:
+def _submit(job: Job) -> bool:
+    """Send the job; False when it failed instead because its secrets cannot be decrypted."""
+    try:
+        message = payload(job)
+    except SecretUnreadable as error:
+        # No proxy could use the job without its secrets: it fails with the reason, naming the destination or
+        # policy and the key in use, rather than waiting for a key that may never come.
+        job.state, job.error, job.finished_at, job.waiting_reason = JobState.FAILED, error.message, timezone.now(), ""
+        job.log = [*job.log, log_entry("failed", error.message)]
+        job.save()
+        LOG.error("job %s not sent: %s", job.id, error.message)
+        return False
     job.attempts += 1
     job.celery_task_id = task_id_for(job)
     job.submitted_at = timezone.now()
@@ -47,7 +60,8 @@ def _submit(job: Job) -> None:
     job.save()
     # Sent inside the claiming transaction's lifetime but after the row is written: a crash between the two
     # leaves a job that tracking finds PENDING and reports as lost, never a task the catalog does not know.
-    bus.send(job.task_name, payload(job), job.queue, job.celery_task_id)
+    bus.send(job.task_name, message, job.queue, job.celery_task_id)
+    return True
 
 
 def _set_waiting(job: Job, reason: str) -> None:
@@ -96,9 +110,8 @@ def _dispatch() -> list[str]:
         with transaction.atomic():
             claimed = Job.objects.select_for_update().filter(pk=job.pk, state=JobState.QUEUED,
                                                              celery_task_id="").first()
-            if claimed is None:
+            if claimed is None or not _submit(claimed):
                 continue
-            _submit(claimed)
         in_flight[zone] += 1
         submitted.append(job.id)
     return submitted

@@ -6,6 +6,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q
 
+from backend.catalog import secrets
 from backend.catalog.models import Policy, Strategy
 from backend.services import destinations, schedule
 from backend.services.audit import audited
@@ -175,6 +176,12 @@ def public_command(command: dict | None) -> dict | None:
     shown = dict(command)
     shown["private_key"] = SECRET_MASK if shown.get("private_key") else None
     return shown
+
+
+def shown_command(policy: Policy, name: str) -> dict | None:
+    """``pre_command`` or ``post_command`` as the API shows it, read without decrypting the key: a listing never
+    needs the catalog key."""
+    return public_command(secrets.stored(policy, name))
 
 
 def lock_until(policy: Policy | None, created_at: dt.datetime) -> dt.datetime | None:
