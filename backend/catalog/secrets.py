@@ -7,7 +7,7 @@ associated data. Anything else is a plaintext legacy value: it is read as it is 
 key can be rotated: the first key given encrypts, every key given decrypts, and a value re-encrypts with the first
 key whenever its row is saved.
 
-The key, the same for every control plane process (REST API, control worker, beat, ``manage.py migrate``):
+The key, the same for every control plane process (REST API, control worker, beat, the migrations):
 
 - ``STORAGE_BACKUP_CATALOG_KEY``: base64 of 32 random bytes (several, separated by commas: the first encrypts);
 - otherwise the key file ``STORAGE_BACKUP_CATALOG_KEY_FILE``, by default ``<STORAGE_BACKUP_DATA_DIR>/catalog.key``
@@ -131,14 +131,15 @@ def _create_key_file(path: str) -> None:
 @functools.lru_cache(maxsize=8)
 def _keyring_from_file(path: str) -> Keyring:
     source = f"the key file {path}"
-    if not os.path.exists(path):
-        _create_key_file(path)
     try:
+        if not os.path.exists(path):
+            _create_key_file(path)
         with open(path) as handle:
             text = handle.read()
             mode = os.fstat(handle.fileno()).st_mode
     except OSError as error:
-        raise CatalogKeyError(f"Cannot read {source}: {error.strerror}; set {KEY_FILE_ENV} or {KEY_ENV}.") from error
+        raise CatalogKeyError(f"Cannot read or create {source}: {error.strerror}; set {KEY_FILE_ENV} or "
+                              f"{KEY_ENV}.") from error
     if mode & 0o077:
         LOG.warning("%s is readable by other users (mode %o); chmod 600 it", path, mode & 0o777)
     return _parse_keys(text, source)
@@ -179,10 +180,10 @@ def unseal(value: str, what: str = "A catalog secret") -> str:
             f"{what} was encrypted with catalog key {match['key_id']}, but this process has key "
             f"{', '.join(ring.ciphers)} from {ring.source}. Give the REST API, the control worker and beat the same "
             f"key: the same {KEY_ENV}, or the same key file ({KEY_FILE_ENV}, default <data dir>/{KEY_FILE_NAME}).")
-    data = base64.urlsafe_b64decode(match["data"] + "=" * (-len(match["data"]) % 4))
     try:
+        data = base64.urlsafe_b64decode(match["data"] + "=" * (-len(match["data"]) % 4))
         return cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], value[:match.start("data")].encode()).decode()
-    except InvalidTag:
+    except (InvalidTag, binascii.Error, UnicodeDecodeError):
         raise SecretUnreadable(f"{what} does not decrypt with catalog key {match['key_id']} from {ring.source}: "
                                "the stored value was altered; set the secret again.") from None
 
