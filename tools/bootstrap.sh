@@ -19,10 +19,14 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Debian packages: what runs the demo and the tests. redis-server is the Celery broker; e2fsprogs makes the demo's
 # ext4 volumes (mkfs.ext4 -d); chromium drives the browser tests (Playwright uses it, never a browser download);
-# openssh-server is the SSH peer for pre/post-snapshot command tests; postgresql gives initdb/postgres for the
-# catalog's PostgreSQL suite (the tests start their own server on a free port); fonts so pages render text in
+# openssh-server is the SSH peer for pre/post-snapshot command tests; postgresql gives initdb/postgres and
+# mariadb-server-core gives mariadbd and mariadb-install-db (which needs my_print_defaults from
+# mariadb-client-core) for the catalog's PostgreSQL and MariaDB suites (the tests start their own servers on free
+# ports; unlike mariadb-server, the -core packages set up no system server); gcc, pkg-config and libmariadb-dev
+# build mysqlclient, the catalog's MariaDB driver (PyPI has no Linux wheel of it); fonts so pages render text in
 # screenshots. BOOTSTRAP_EXTRA_PACKAGES adds more (`make bench` asks for borgbackup and restic).
-PACKAGES=(redis-server e2fsprogs chromium fonts-liberation openssh-server postgresql)
+PACKAGES=(redis-server e2fsprogs chromium fonts-liberation openssh-server postgresql
+          mariadb-server-core mariadb-client-core gcc pkg-config libmariadb-dev)
 read -r -a EXTRA_PACKAGES <<< "${BOOTSTRAP_EXTRA_PACKAGES:-}"
 PACKAGES+=("${EXTRA_PACKAGES[@]}")
 
@@ -50,6 +54,11 @@ install_debian_packages() {
     # The interpreter must be able to make a virtualenv (Debian splits venv/ensurepip into python3-venv).
     if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         missing+=("python3-venv")
+    fi
+    # Its C headers build mysqlclient (Debian's own interpreter keeps them in python3-dev).
+    if ! "$PYTHON" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+        missing+=("python3-dev")
     fi
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing Debian packages: ${missing[*]}"

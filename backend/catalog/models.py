@@ -155,8 +155,9 @@ class Job(models.Model):
     class Meta:
         ordering = ("-created_at", "id")
         constraints = [
-            # At most one backup per instance at a time, enforced by the database too (partial unique index on
-            # SQLite and PostgreSQL; MariaDB relies on the service layer's row lock).
+            # At most one backup per instance at a time, enforced by the database too: a partial unique index on
+            # SQLite and PostgreSQL; MariaDB has none (Django skips this there), so migration 0005 builds the same
+            # rule as a unique index on a generated column. Keep the two in step if the rule changes.
             models.UniqueConstraint(fields=["instance_id"], name="one_active_backup_per_instance",
                                     condition=Q(state__in=["queued", "running"], type="backup")),
         ]

@@ -1,6 +1,9 @@
-"""The control plane under test: one catalog (SQLite, or a real PostgreSQL when
-``STORAGE_BACKUP_TEST_DATABASE=postgresql``) shared by this test process and the processes it starts (REST API,
-control worker), configured once per pytest process before Django is set up.
+"""The control plane under test: one catalog (SQLite, or a real PostgreSQL or MariaDB when
+``STORAGE_BACKUP_TEST_DATABASE=postgresql`` / ``mariadb``) shared by this test process and the processes it starts
+(REST API, control worker), configured once per pytest process before Django is set up.
+
+The PostgreSQL and MariaDB servers are private ones the tests start on a free loopback port in a temp dir and
+remove at the end; a server already running on the machine (5432, 3306, /run/mysqld) is never used nor touched.
 """
 from __future__ import annotations
 
@@ -15,6 +18,18 @@ from backend.launch import ManagedProcess, free_port, wait_for
 
 SETTINGS = "backend.settings"
 _state: dict = {}
+DATABASE_ALIASES = {"postgresql": "postgresql", "postgres": "postgresql", "pg": "postgresql",
+                    "mariadb": "mariadb", "mysql": "mariadb"}
+
+
+def selected_database() -> str:
+    """``STORAGE_BACKUP_TEST_DATABASE`` as ``postgresql``, ``mariadb`` or ``""`` (SQLite, the default)."""
+    wanted = os.environ.get("STORAGE_BACKUP_TEST_DATABASE", "").strip().lower()
+    if wanted in ("", "sqlite", "sqlite3"):
+        return ""
+    if wanted not in DATABASE_ALIASES:
+        raise ValueError(f"STORAGE_BACKUP_TEST_DATABASE={wanted!r}: use postgresql, mariadb or nothing (SQLite)")
+    return DATABASE_ALIASES[wanted]
 
 
 def pg_bin(name: str) -> str:
@@ -81,6 +96,86 @@ class PostgresProcess(ManagedProcess):
         return result.returncode == 0
 
 
+def mariadb_bin(*names: str) -> str:
+    for name in names:
+        for candidate in [shutil.which(name) or "", f"/usr/sbin/{name}", f"/usr/bin/{name}"]:
+            if candidate and os.access(candidate, os.X_OK):
+                return candidate
+    raise FileNotFoundError(f"{names[0]} not found (Debian package mariadb-server-core)")
+
+
+class MariaDBProcess(ManagedProcess):
+    """A private MariaDB (mariadb-install-db + mariadbd) on a free loopback port in a temp dir, never the one on
+    3306: ``--no-defaults`` keeps the machine's /etc/mysql/my.cnf (its socket and pid file in /run/mysqld, its
+    data dir) out of it, and its socket lives in the temp dir.
+
+    The catalog connects as ``catalog`` with a password and rights on its own database only, as in production.
+    As root, mariadbd runs as root (``--user=root``, which it accepts): no system user is needed, and the temp dir
+    stays root's alone. The server's character set is what Debian's configuration sets (utf8mb4, general_ci).
+    """
+
+    name = "mariadb"
+    USER = PASSWORD = DATABASE = "catalog"
+
+    def __init__(self, work_dir: str, port: int | None = None):
+        self.port = port or free_port()
+        self.work_dir = work_dir
+        self.data_dir = os.path.join(work_dir, "data")
+        self.socket = os.path.join(work_dir, "mariadb.sock")
+        self.user = ["--user=root"] if os.geteuid() == 0 else []
+        # Small and unsynced: a throwaway catalog (mariadb-install-db takes the InnoDB options too).
+        self.innodb = ["--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M",
+                       "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0"]
+        argv = [mariadb_bin("mariadbd", "mysqld"), "--no-defaults", *self.user, f"--datadir={self.data_dir}",
+                f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.socket}",
+                f"--pid-file={os.path.join(work_dir, 'mariadb.pid')}", "--skip-name-resolve",
+                "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci", "--max-connections=300",
+                *self.innodb]
+        super().__init__(argv, os.path.join(work_dir, "mariadb.log"))
+
+    @property
+    def url(self) -> str:
+        return f"mysql://{self.USER}:{self.PASSWORD}@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def start(self, timeout: float = 60) -> MariaDBProcess:
+        os.makedirs(self.work_dir, exist_ok=True)
+        install = subprocess.run([mariadb_bin("mariadb-install-db", "mysql_install_db"), "--no-defaults",
+                                  *self.user, f"--datadir={self.data_dir}", "--auth-root-authentication-method=normal",
+                                  "--skip-test-db", "--skip-name-resolve", *self.innodb],
+                                 capture_output=True, text=True)
+        if install.returncode != 0:
+            raise RuntimeError(f"mariadb-install-db failed ({install.returncode}):\n{install.stdout[-3000:]}"
+                               f"{install.stderr[-3000:]}")
+        super().start()
+        try:
+            wait_for(self._ready, timeout, f"MariaDB on port {self.port}", process=self.process,
+                     log_path=self.log_path, interval=0.2)
+            with self._connect("root", "") as connection:
+                cursor = connection.cursor()
+                cursor.execute(f"CREATE DATABASE {self.DATABASE}")
+                for host in ("127.0.0.1", "localhost"):
+                    cursor.execute(f"CREATE USER '{self.USER}'@'{host}' IDENTIFIED BY '{self.PASSWORD}'")
+                    cursor.execute(f"GRANT ALL PRIVILEGES ON {self.DATABASE}.* TO '{self.USER}'@'{host}'")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _connect(self, user: str, password: str):
+        import MySQLdb
+
+        return MySQLdb.connect(host="127.0.0.1", port=self.port, user=user, password=password, connect_timeout=5)
+
+    def _ready(self) -> bool:
+        import MySQLdb
+
+        try:
+            self._connect("root", "").close()
+        except MySQLdb.OperationalError:  # not accepting connections yet
+            return False
+        return True
+
+
 def configure() -> dict:
     """Idempotent: environment for Django (``backend.settings``) and for the processes the tests start."""
     if _state:
@@ -98,7 +193,8 @@ def configure() -> dict:
         "STORAGE_BACKUP_SWEEPER_GRACE": "0",
         "STORAGE_BACKUP_TOKEN_CACHE_SECONDS": "5",
     }
-    if os.environ.get("STORAGE_BACKUP_TEST_DATABASE", "").lower() in ("postgresql", "postgres", "pg"):
+    database = selected_database()
+    if database == "postgresql":
         # Its own temp dir (not under ``work``, which is private to root): PostgreSQL runs as ``postgres``.
         pg_work = tempfile.mkdtemp(prefix="storage-backup-pg-")
         atexit.register(shutil.rmtree, pg_work, True)
@@ -106,6 +202,13 @@ def configure() -> dict:
         atexit.register(postgres.stop)
         env["STORAGE_BACKUP_DATABASE_URL"] = postgres.url
         _state["postgres"] = postgres
+    elif database == "mariadb":
+        mariadb_work = tempfile.mkdtemp(prefix="storage-backup-mariadb-")
+        atexit.register(shutil.rmtree, mariadb_work, True)
+        mariadb = MariaDBProcess(mariadb_work).start()
+        atexit.register(mariadb.stop)
+        env["STORAGE_BACKUP_DATABASE_URL"] = mariadb.url
+        _state["mariadb"] = mariadb
     os.environ.update(env)
     import django
 
