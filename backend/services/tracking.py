@@ -134,6 +134,20 @@ def _finish(job: Job, state: str, error: str) -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.waiting_reason = ""
+    if job.started_at is None:
+        # A short job can start and end between two refreshes: the proxy's own "start" entry says when it began,
+        # so the job still shows how long it ran.
+        job.started_at = _proxy_start(job)
+
+
+def _proxy_start(job: Job) -> dt.datetime | None:
+    for entry in job.log:
+        if entry.get("step") == "start" and entry.get("at"):
+            try:
+                return dt.datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    return None
 
 
 def _succeed(job: Job, result: dict) -> None:

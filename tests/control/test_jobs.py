@@ -1,17 +1,20 @@
 """Jobs against real Celery workers over a real Redis: submission by name to ``proxy.<az>``, progress and results
 recorded by the control worker, one backup per instance, quotas, cancel, retries, AZs without a proxy.
 
-The proxy side is ``tests.control.fake_proxy`` (docs/TASKS.md, no data movement) until the pipeline lands.
+The proxy side here is ``tests.control.fake_proxy`` (docs/TASKS.md, no data movement), so these tests are about the
+control plane; ``tests/e2e`` runs the same jobs on the real pipeline.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 import redis
 
-from backend.catalog.models import Job, Policy, ProtectedInstance, Quota, RestorePoint
+from backend.catalog.models import Job, JobState, Policy, ProtectedInstance, Quota, RestorePoint
 from backend.client import BackupApiError
+from backend.services import tracking
 from tests.control.fixtures import keep_proxy_up, wait_until
 from tests.control.instances import create_instance, raise_volume_quota
 
@@ -177,3 +180,15 @@ def test_scheduled_policy_queues_backups_on_its_own(control_plane, world):
     done = finished(member, job.id)
     assert done["state"] == "succeeded" and done["scheduled"]
     assert Policy.objects.get(pk=policy["id"]).last_scheduled_at is not None
+
+
+def test_a_job_that_started_and_ended_between_two_refreshes_still_has_a_duration():
+    job = Job(log=[{"at": "2026-01-01T10:00:00Z", "step": "queued", "message": "queued"},
+                   {"at": "2026-01-01T10:00:02.5Z", "step": "start", "message": "proxy.backup_instance on proxy"}])
+    tracking._finish(job, JobState.SUCCEEDED, "")
+    assert job.started_at == dt.datetime(2026, 1, 1, 10, 0, 2, 500000, tzinfo=dt.UTC)
+    assert job.finished_at > job.started_at
+
+    never_started = Job(log=[{"at": "2026-01-01T10:00:00Z", "step": "queued", "message": "queued"}])
+    tracking._finish(never_started, JobState.FAILED, "no proxy")
+    assert never_started.started_at is None
