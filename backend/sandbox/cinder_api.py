@@ -9,9 +9,10 @@ import ast
 import json
 from collections.abc import Callable, Iterable
 
+from backend.sandbox import cinder
 from backend.sandbox import cinder_views as views
 from backend.sandbox.cinder import get_snapshot, get_volume, volume
-from backend.sandbox.http import ApiError, Call, bad_request, forbidden, not_found
+from backend.sandbox.http import ApiError, Call, bad_request, forbidden, json_response, not_found
 
 API_UPDATED = "2023-08-31T00:00:00Z"
 
@@ -129,6 +130,49 @@ def check_metadata(metadata, name: str = "metadata") -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# metadata of a volume or a snapshot: the caller has checked the policy and found the record
+
+
+def write_metadata(call: Call, record: dict, merge: bool) -> tuple[int, dict]:
+    """POST merges the body's ``metadata`` into the record's; PUT replaces it."""
+    body = call.json()
+    metadata = check_metadata(body.get("metadata") if isinstance(body, dict) else None)
+    record["metadata"] = {**record["metadata"], **metadata} if merge else metadata
+    cinder._touch(record)
+    call.state.touch()
+    return 200, {"metadata": dict(record["metadata"])}
+
+
+def show_metadata_item(metadata: dict, key: str, noun: str, ident: str) -> tuple[int, dict]:
+    if key not in metadata:
+        raise ApiError(404, f"{noun} {ident} has no metadata with key {key}.")
+    return 200, {"meta": {key: metadata[key]}}
+
+
+def write_metadata_item(call: Call, record: dict, key: str) -> tuple[int, dict]:
+    """The body is ``{"meta": {key: value}}`` with the key of the URL and nothing else."""
+    body = call.json()
+    meta = check_metadata(body.get("meta") if isinstance(body, dict) else None, "meta")
+    if key not in meta:
+        raise bad_request("Request body and URI mismatch")
+    if len(meta) > 1:
+        raise bad_request("Request body contains too many items")
+    record["metadata"][key] = meta[key]
+    cinder._touch(record)
+    call.state.touch()
+    return 200, {"meta": meta}
+
+
+def remove_metadata_item(call: Call, record: dict, key: str, noun: str):
+    if key not in record["metadata"]:
+        raise ApiError(404, f"{noun} {record['id']} has no metadata with key {key}.")
+    del record["metadata"][key]
+    cinder._touch(record)
+    call.state.touch()
+    return json_response(200, None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # listing: sort, marker, limit, offset and the next link, as cinder.api.common does
 
 
@@ -192,6 +236,19 @@ def page(call: Call, items: list[dict], collection: str, default_keys=("created_
         if view_links and ordered and limit <= len(ordered):
             links = views.collection_links(call, collection, ordered, True)
     return ordered, links
+
+
+def listing(call: Call, collection: str, filtered: Callable[[Call], list[dict]],
+            render: Callable[[Call, dict], dict], detail: bool) -> tuple[int, dict]:
+    """``GET /<collection>`` or ``/<collection>/detail`` of volumes or snapshots: one page of the filtered records,
+    the next link, and with ``with_count`` (3.45) how many match in all."""
+    records, links = page(call, filtered(call), f"{collection}/detail" if detail else collection)
+    body: dict = {collection: [render(call, r) for r in records]}
+    if links:
+        body[f"{collection}_links"] = links
+    if call.mv_at_least(3, 45) and call.args.get("with_count") and parse_bool(call.args["with_count"], "with_count"):
+        body["count"] = len(filtered(call))
+    return 200, body
 
 
 def tenant_scope(call: Call, records: Iterable[dict]) -> list[dict]:

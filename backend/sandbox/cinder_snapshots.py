@@ -7,16 +7,20 @@ from backend.sandbox import cinder_views as views
 from backend.sandbox.cinder_api import (
     body_of,
     check_metadata,
-    page,
+    listing,
     parse_bool,
     parse_dict_filter,
+    remove_metadata_item,
     require_admin,
     require_project,
     require_writer,
+    show_metadata_item,
     snapshot_for,
     tenant_scope,
     v3,
     volume_for,
+    write_metadata,
+    write_metadata_item,
 )
 from backend.sandbox.http import ApiError, Call, bad_request, json_response
 
@@ -49,17 +53,8 @@ def _filtered(call: Call) -> list[dict]:
 
 
 def _list(call: Call, detail: bool):
-    records, links = page(call, _filtered(call), "snapshots/detail" if detail else "snapshots")
-    if detail:
-        items = [views.snapshot_detail(call, r) for r in records]
-    else:
-        items = [views.snapshot_summary(call, r) for r in records]
-    body: dict = {"snapshots": items}
-    if links:
-        body["snapshots_links"] = links
-    if call.mv_at_least(3, 45) and call.args.get("with_count") and parse_bool(call.args["with_count"], "with_count"):
-        body["count"] = len(_filtered(call))
-    return 200, body
+    render = views.snapshot_detail if detail else views.snapshot_summary
+    return listing(call, "snapshots", _filtered, render, detail)
 
 
 @v3("/snapshots")
@@ -170,13 +165,7 @@ def get_metadata(call: Call, snapshot_id: str, project_id: str | None = None):
 
 def _write_metadata(call: Call, snapshot_id: str, merge: bool):
     require_writer(call, "volume:update_snapshot_metadata")
-    record = snapshot_for(call, snapshot_id)
-    body = call.json()
-    metadata = check_metadata(body.get("metadata") if isinstance(body, dict) else None)
-    record["metadata"] = {**record["metadata"], **metadata} if merge else metadata
-    cinder._touch(record)
-    call.state.touch()
-    return 200, {"metadata": dict(record["metadata"])}
+    return write_metadata(call, snapshot_for(call, snapshot_id), merge)
 
 
 @v3("/snapshots/<snapshot_id>/metadata", methods="POST")
@@ -191,35 +180,16 @@ def replace_metadata(call: Call, snapshot_id: str, project_id: str | None = None
 
 @v3("/snapshots/<snapshot_id>/metadata/<key>")
 def get_metadata_item(call: Call, snapshot_id: str, key: str, project_id: str | None = None):
-    metadata = snapshot_for(call, snapshot_id)["metadata"]
-    if key not in metadata:
-        raise ApiError(404, f"Snapshot {snapshot_id} has no metadata with key {key}.")
-    return 200, {"meta": {key: metadata[key]}}
+    return show_metadata_item(snapshot_for(call, snapshot_id)["metadata"], key, "Snapshot", snapshot_id)
 
 
 @v3("/snapshots/<snapshot_id>/metadata/<key>", methods="PUT")
 def put_metadata_item(call: Call, snapshot_id: str, key: str, project_id: str | None = None):
     require_writer(call, "volume:update_snapshot_metadata")
-    record = snapshot_for(call, snapshot_id)
-    body = call.json()
-    meta = check_metadata(body.get("meta") if isinstance(body, dict) else None, "meta")
-    if key not in meta:
-        raise bad_request("Request body and URI mismatch")
-    if len(meta) > 1:
-        raise bad_request("Request body contains too many items")
-    record["metadata"][key] = meta[key]
-    cinder._touch(record)
-    call.state.touch()
-    return 200, {"meta": meta}
+    return write_metadata_item(call, snapshot_for(call, snapshot_id), key)
 
 
 @v3("/snapshots/<snapshot_id>/metadata/<key>", methods="DELETE")
 def delete_metadata_item(call: Call, snapshot_id: str, key: str, project_id: str | None = None):
     require_writer(call, "volume:delete_snapshot_metadata")
-    record = snapshot_for(call, snapshot_id)
-    if key not in record["metadata"]:
-        raise ApiError(404, f"Snapshot {snapshot_id} has no metadata with key {key}.")
-    del record["metadata"][key]
-    cinder._touch(record)
-    call.state.touch()
-    return json_response(200, None)
+    return remove_metadata_item(call, snapshot_for(call, snapshot_id), key, "Snapshot")

@@ -8,18 +8,22 @@ from backend.sandbox import cinder_views as views
 from backend.sandbox.cinder_api import (
     body_of,
     check_metadata,
-    page,
+    listing,
     parse_bool,
     parse_dict_filter,
     parse_int,
+    remove_metadata_item,
     require_admin,
     require_project,
     require_writer,
+    show_metadata_item,
     snapshot_for,
     tenant_scope,
     v3,
     visible,
     volume_for,
+    write_metadata,
+    write_metadata_item,
 )
 from backend.sandbox.http import ApiError, Call, bad_request, json_response
 from backend.sandbox.state import State, transition
@@ -95,14 +99,8 @@ def _filtered_volumes(call: Call) -> list[dict]:
 
 
 def _list(call: Call, detail: bool):
-    records, links = page(call, _filtered_volumes(call), "volumes/detail" if detail else "volumes")
     render = views.volume_detail if detail else views.volume_summary
-    body: dict = {"volumes": [render(call, r) for r in records]}
-    if links:
-        body["volumes_links"] = links
-    if call.mv_at_least(3, 45) and call.args.get("with_count") and parse_bool(call.args["with_count"], "with_count"):
-        body["count"] = len(_filtered_volumes(call))
-    return 200, body
+    return listing(call, "volumes", _filtered_volumes, render, detail)
 
 
 @v3("/volumes")
@@ -274,11 +272,7 @@ def _replace_metadata(call: Call, volume_id: str, merge: bool):
     record = volume_for(call, volume_id)
     if record["status"] == "maintenance":
         raise bad_request("Invalid volume: Updating volume metadata is not allowed for volumes in maintenance.")
-    metadata = check_metadata(call.json().get("metadata") if isinstance(call.json(), dict) else None)
-    record["metadata"] = {**record["metadata"], **metadata} if merge else metadata
-    cinder._touch(record)
-    call.state.touch()
-    return 200, {"metadata": dict(record["metadata"])}
+    return write_metadata(call, record, merge)
 
 
 @v3("/volumes/<volume_id>/metadata", methods="POST")
@@ -293,37 +287,19 @@ def replace_metadata(call: Call, volume_id: str, project_id: str | None = None):
 
 @v3("/volumes/<volume_id>/metadata/<key>")
 def get_metadata_item(call: Call, volume_id: str, key: str, project_id: str | None = None):
-    metadata = views._visible_metadata(volume_for(call, volume_id))
-    if key not in metadata:
-        raise ApiError(404, f"Volume {volume_id} has no metadata with key {key}.")
-    return 200, {"meta": {key: metadata[key]}}
+    return show_metadata_item(views._visible_metadata(volume_for(call, volume_id)), key, "Volume", volume_id)
 
 
 @v3("/volumes/<volume_id>/metadata/<key>", methods="PUT")
 def put_metadata_item(call: Call, volume_id: str, key: str, project_id: str | None = None):
     require_writer(call, "volume:update_volume_metadata")
-    record = volume_for(call, volume_id)
-    meta = check_metadata(call.json().get("meta") if isinstance(call.json(), dict) else None, "meta")
-    if key not in meta:
-        raise bad_request("Request body and URI mismatch")
-    if len(meta) > 1:
-        raise bad_request("Request body contains too many items")
-    record["metadata"][key] = meta[key]
-    cinder._touch(record)
-    call.state.touch()
-    return 200, {"meta": meta}
+    return write_metadata_item(call, volume_for(call, volume_id), key)
 
 
 @v3("/volumes/<volume_id>/metadata/<key>", methods="DELETE")
 def delete_metadata_item(call: Call, volume_id: str, key: str, project_id: str | None = None):
     require_writer(call, "volume:delete_volume_metadata")
-    record = volume_for(call, volume_id)
-    if key not in record["metadata"]:
-        raise ApiError(404, f"Volume {volume_id} has no metadata with key {key}.")
-    del record["metadata"][key]
-    cinder._touch(record)
-    call.state.touch()
-    return json_response(200, None)
+    return remove_metadata_item(call, volume_for(call, volume_id), key, "Volume")
 
 
 # ---------------------------------------------------------------------------------------------------------------
