@@ -80,25 +80,51 @@ def _fault(record: dict | None) -> str:
     return fault.get("message") or "no fault message"
 
 
+def _wait_status(find: Callable[[], dict | None], statuses, error_statuses: frozenset[str], error_reason: str, *,
+                 timeout: float, what: str, where: str, cancel, resource: str, resource_id: str) -> dict:
+    """Until the record's status is one of ``statuses``; the record gone, or in an error status that was not asked
+    for, fails the wait with ``error_reason``."""
+    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
+
+    def failed(record):
+        if record is None:
+            return "it no longer exists"
+        if record["status"] in error_statuses and record["status"] not in wanted:
+            return error_reason
+        return None
+
+    return wait_for(find, done=lambda r: r is not None and r["status"] in wanted, status_of=_status, failed=failed,
+                    what=what, where=where, timeout=timeout, cancel=cancel, resource=resource,
+                    resource_id=resource_id)
+
+
+def _wait_cinder_deleted(find: Callable[[], dict | None], error_statuses: tuple[str, ...], *, timeout: float,
+                         what: str, where: str, cancel, resource: str, resource_id: str) -> None:
+    """Until the record is gone; an error status means Cinder gave up deleting it."""
+    wait_for(find, done=lambda r: r is None, status_of=_status,
+             failed=lambda r: "Cinder could not delete it" if r is not None and r["status"] in error_statuses
+             else None,
+             what=what, where=where, timeout=timeout, cancel=cancel, resource=resource, resource_id=resource_id)
+
+
+def _or_none(get: Callable[[str], dict], ident: str) -> dict | None:
+    """``get(ident)``, or None once the service says the record is gone."""
+    try:
+        return get(ident)
+    except NotFound:
+        return None
+
+
 # -- Cinder -------------------------------------------------------------------------------------------------------
 
 
 def wait_volume(volume_api, volume_id: str, statuses, *, timeout: float, what: str | None = None, where: str = "",
                 cancel=None) -> dict:
     """Until the volume's status is one of ``statuses``; an error status (not asked for) fails the wait."""
-    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-    what = what or f"Volume {volume_id}"
-
-    def failed(volume):
-        if volume is None:
-            return "it no longer exists"
-        if volume["status"] in VOLUME_ERROR_STATUSES and volume["status"] not in wanted:
-            return "Cinder reported an error; see 'openstack volume message list' for the cause"
-        return None
-
-    return wait_for(lambda: volume_api.find_volume(volume_id), done=lambda v: v is not None and v["status"] in wanted,
-                    status_of=_status, failed=failed, what=what, where=where, timeout=timeout, cancel=cancel,
-                    resource="volume", resource_id=volume_id)
+    return _wait_status(lambda: volume_api.find_volume(volume_id), statuses, VOLUME_ERROR_STATUSES,
+                        "Cinder reported an error; see 'openstack volume message list' for the cause",
+                        timeout=timeout, what=what or f"Volume {volume_id}", where=where, cancel=cancel,
+                        resource="volume", resource_id=volume_id)
 
 
 def attached_to(volume: dict | None, server_id: str) -> dict | None:
@@ -141,73 +167,39 @@ def wait_volume_detached(volume_api, volume_id: str, server_id: str, *, timeout:
 
 def wait_volume_deleted(volume_api, volume_id: str, *, timeout: float, what: str | None = None, where: str = "",
                         cancel=None) -> None:
-    what = what or f"Volume {volume_id}"
-    wait_for(lambda: volume_api.find_volume(volume_id), done=lambda v: v is None, status_of=_status,
-             failed=lambda v: "Cinder could not delete it" if v is not None and v["status"] in (
-                 "error_deleting", "error") else None,
-             what=what, where=where, timeout=timeout, cancel=cancel, resource="volume", resource_id=volume_id)
-
-
-def _find_snapshot(volume_api, snapshot_id: str) -> dict | None:
-    try:
-        return volume_api.get_snapshot(snapshot_id)
-    except NotFound:
-        return None
+    _wait_cinder_deleted(lambda: volume_api.find_volume(volume_id), ("error_deleting", "error"), timeout=timeout,
+                         what=what or f"Volume {volume_id}", where=where, cancel=cancel, resource="volume",
+                         resource_id=volume_id)
 
 
 def wait_snapshot(volume_api, snapshot_id: str, statuses="available", *, timeout: float, what: str | None = None,
                   where: str = "", cancel=None) -> dict:
-    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-    what = what or f"Snapshot {snapshot_id}"
-
-    def failed(snapshot):
-        if snapshot is None:
-            return "it no longer exists"
-        if snapshot["status"] in SNAPSHOT_ERROR_STATUSES and snapshot["status"] not in wanted:
-            return "Cinder could not make the snapshot; see 'openstack volume message list' for the cause"
-        return None
-
-    return wait_for(lambda: _find_snapshot(volume_api, snapshot_id),
-                    done=lambda s: s is not None and s["status"] in wanted, status_of=_status, failed=failed,
-                    what=what, where=where, timeout=timeout, cancel=cancel, resource="snapshot",
-                    resource_id=snapshot_id)
+    return _wait_status(lambda: _or_none(volume_api.get_snapshot, snapshot_id), statuses, SNAPSHOT_ERROR_STATUSES,
+                        "Cinder could not make the snapshot; see 'openstack volume message list' for the cause",
+                        timeout=timeout, what=what or f"Snapshot {snapshot_id}", where=where, cancel=cancel,
+                        resource="snapshot", resource_id=snapshot_id)
 
 
 def wait_snapshot_deleted(volume_api, snapshot_id: str, *, timeout: float, what: str | None = None, where: str = "",
                           cancel=None) -> None:
-    what = what or f"Snapshot {snapshot_id}"
-    wait_for(lambda: _find_snapshot(volume_api, snapshot_id), done=lambda s: s is None, status_of=_status,
-             failed=lambda s: "Cinder could not delete it" if s is not None and s["status"] == "error_deleting"
-             else None,
-             what=what, where=where, timeout=timeout, cancel=cancel, resource="snapshot", resource_id=snapshot_id)
-
-
-def _find_group_snapshot(volume_api, group_snapshot_id: str) -> dict | None:
-    try:
-        return volume_api.get_group_snapshot(group_snapshot_id)
-    except NotFound:
-        return None
+    _wait_cinder_deleted(lambda: _or_none(volume_api.get_snapshot, snapshot_id), ("error_deleting",),
+                         timeout=timeout, what=what or f"Snapshot {snapshot_id}", where=where, cancel=cancel,
+                         resource="snapshot", resource_id=snapshot_id)
 
 
 def wait_group_snapshot(volume_api, group_snapshot_id: str, *, timeout: float, where: str = "",
                         cancel=None) -> dict:
-    return wait_for(lambda: _find_group_snapshot(volume_api, group_snapshot_id),
-                    done=lambda s: s is not None and s["status"] == "available", status_of=_status,
-                    failed=lambda s: "it no longer exists" if s is None else (
-                        "Cinder could not make the group snapshot" if s["status"] in ("error", "error_deleting")
-                        else None),
-                    what=f"Group snapshot {group_snapshot_id}", where=where, timeout=timeout, cancel=cancel,
-                    resource="group_snapshot", resource_id=group_snapshot_id)
+    return _wait_status(lambda: _or_none(volume_api.get_group_snapshot, group_snapshot_id), "available",
+                        frozenset({"error", "error_deleting"}), "Cinder could not make the group snapshot",
+                        timeout=timeout, what=f"Group snapshot {group_snapshot_id}", where=where, cancel=cancel,
+                        resource="group_snapshot", resource_id=group_snapshot_id)
 
 
 def wait_group_snapshot_deleted(volume_api, group_snapshot_id: str, *, timeout: float, where: str = "",
                                 cancel=None) -> None:
-    wait_for(lambda: _find_group_snapshot(volume_api, group_snapshot_id), done=lambda s: s is None,
-             status_of=_status,
-             failed=lambda s: "Cinder could not delete it" if s is not None and s["status"] == "error_deleting"
-             else None,
-             what=f"Group snapshot {group_snapshot_id}", where=where, timeout=timeout, cancel=cancel,
-             resource="group_snapshot", resource_id=group_snapshot_id)
+    _wait_cinder_deleted(lambda: _or_none(volume_api.get_group_snapshot, group_snapshot_id), ("error_deleting",),
+                         timeout=timeout, what=f"Group snapshot {group_snapshot_id}", where=where, cancel=cancel,
+                         resource="group_snapshot", resource_id=group_snapshot_id)
 
 
 # -- Glance -------------------------------------------------------------------------------------------------------
@@ -215,19 +207,10 @@ def wait_group_snapshot_deleted(volume_api, group_snapshot_id: str, *, timeout: 
 
 def wait_image(image_api, image_id: str, statuses="active", *, timeout: float, what: str | None = None,
                where: str = "", cancel=None) -> dict:
-    wanted = {statuses} if isinstance(statuses, str) else set(statuses)
-    what = what or f"Image {image_id}"
-
-    def failed(image):
-        if image is None:
-            return "it no longer exists"
-        if image["status"] in IMAGE_ERROR_STATUSES and image["status"] not in wanted:
-            return "Glance did not receive its data (the upload or snapshot failed)"
-        return None
-
-    return wait_for(lambda: image_api.find_image(image_id), done=lambda i: i is not None and i["status"] in wanted,
-                    status_of=_status, failed=failed, what=what, where=where, timeout=timeout, cancel=cancel,
-                    resource="image", resource_id=image_id)
+    return _wait_status(lambda: image_api.find_image(image_id), statuses, IMAGE_ERROR_STATUSES,
+                        "Glance did not receive its data (the upload or snapshot failed)", timeout=timeout,
+                        what=what or f"Image {image_id}", where=where, cancel=cancel, resource="image",
+                        resource_id=image_id)
 
 
 # -- Nova ---------------------------------------------------------------------------------------------------------
