@@ -149,24 +149,16 @@ def quota_usage(state: State, project_id: str) -> dict[str, int]:
     def add(key: str, amount: int) -> None:
         usage[key] = usage.get(key, 0) + amount
 
-    for record in state.table("volumes").values():
-        if record["project_id"] != project_id or not record.get("consumes_quota", True):
-            continue
-        type_name = (types.get(record.get("volume_type_id")) or {}).get("name")
-        add("volumes", 1)
-        add("gigabytes", record["size"])
-        if type_name:
-            add(f"volumes_{type_name}", 1)
-            add(f"gigabytes_{type_name}", record["size"])
-    for record in state.table("snapshots").values():
-        if record["project_id"] != project_id or not record.get("consumes_quota", True):
-            continue
-        type_name = (types.get(record.get("volume_type_id")) or {}).get("name")
-        add("snapshots", 1)
-        add("gigabytes", record["size"])
-        if type_name:
-            add(f"snapshots_{type_name}", 1)
-            add(f"gigabytes_{type_name}", record["size"])
+    for kind in ("volumes", "snapshots"):  # both count, and both take gigabytes, in total and per type
+        for record in state.table(kind).values():
+            if record["project_id"] != project_id or not record.get("consumes_quota", True):
+                continue
+            type_name = (types.get(record.get("volume_type_id")) or {}).get("name")
+            add(kind, 1)
+            add("gigabytes", record["size"])
+            if type_name:
+                add(f"{kind}_{type_name}", 1)
+                add(f"gigabytes_{type_name}", record["size"])
     usage["groups"] = sum(1 for g in state.table("groups").values() if g["project_id"] == project_id)
     usage["per_volume_gigabytes"] = 0
     return usage
@@ -174,6 +166,16 @@ def quota_usage(state: State, project_id: str) -> dict[str, int]:
 
 def _over_quota(message: str) -> ApiError:
     return ApiError(413, message, kind="overLimit", headers={"Retry-After": "0"})
+
+
+def _check_gigabytes(limits: dict[str, int], usage: dict[str, int], type_name: str | None, size: int,
+                     adding: int) -> None:
+    """``adding`` GiB more must fit the project's ``gigabytes`` and its type's ``gigabytes_<type>`` (-1: no limit);
+    ``size`` is what the message names, one volume's or snapshot's."""
+    for key in ("gigabytes", f"gigabytes_{type_name}" if type_name else None):
+        if key and 0 <= limits.get(key, -1) < usage.get(key, 0) + adding:
+            raise _over_quota(f"Requested volume or snapshot exceeds allowed {key} quota. Requested {size}G, "
+                              f"quota is {limits[key]}G and {usage.get(key, 0)}G has been consumed.")
 
 
 def check_volume_quota(state: State, project_id: str, size: int, volume_type: dict | None,
@@ -185,10 +187,7 @@ def check_volume_quota(state: State, project_id: str, size: int, volume_type: di
     if per_volume >= 0 and size > per_volume:
         raise _over_quota(f"Requested volume size {size}G is larger than maximum allowed limit {per_volume}G.")
     type_name = volume_type["name"] if volume_type else None
-    for key in ("gigabytes", f"gigabytes_{type_name}" if type_name else None):
-        if key and 0 <= limits.get(key, -1) < usage.get(key, 0) + size * count:
-            raise _over_quota(f"Requested volume or snapshot exceeds allowed {key} quota. Requested {size}G, "
-                              f"quota is {limits[key]}G and {usage.get(key, 0)}G has been consumed.")
+    _check_gigabytes(limits, usage, type_name, size, size * count)
     for key in ("volumes", f"volumes_{type_name}" if type_name else None):
         if key and 0 <= limits.get(key, -1) < usage.get(key, 0) + count:
             raise _over_quota(f"Maximum number of volumes allowed ({limits[key]}) exceeded for quota '{key}'.")
@@ -201,10 +200,7 @@ def check_snapshot_quota(state: State, project_id: str, size: int, volume_type: 
     for key in ("snapshots", f"snapshots_{type_name}" if type_name else None):
         if key and 0 <= limits.get(key, -1) < usage.get(key, 0) + 1:
             raise _over_quota(f"Maximum number of snapshots allowed ({limits[key]}) exceeded")
-    for key in ("gigabytes", f"gigabytes_{type_name}" if type_name else None):
-        if key and 0 <= limits.get(key, -1) < usage.get(key, 0) + size:
-            raise _over_quota(f"Requested volume or snapshot exceeds allowed {key} quota. Requested {size}G, "
-                              f"quota is {limits[key]}G and {usage.get(key, 0)}G has been consumed.")
+    _check_gigabytes(limits, usage, type_name, size, size)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -681,16 +677,24 @@ def _volume_detach(state: State, volume_id: str, attachment_id: str, outcome: st
             _set_status(state, record, "available", attach_status="detached")
 
 
+def _end_deleting(state: State, kind: str, ident: str, outcome: str) -> bool:
+    """Lock held: the end of a ``deleting`` volume or snapshot. True once its record is gone; False when there is
+    nothing to do (gone already, or no longer ``deleting``) or the delete failed (``error_deleting``)."""
+    record = state.get(kind, ident)
+    if record is None or record["status"] != "deleting":
+        return False
+    if outcome == "error":
+        _set_status(state, record, "error_deleting")
+        return False
+    state.delete(kind, ident)
+    return True
+
+
 @transition("cinder.volume_delete")
 def _volume_delete(state: State, volume_id: str, outcome: str = "ok") -> None:
     with state.lock:
-        record = state.get("volumes", volume_id)
-        if record is None or record["status"] != "deleting":
+        if not _end_deleting(state, "volumes", volume_id, outcome):
             return
-        if outcome == "error":
-            _set_status(state, record, "error_deleting")
-            return
-        state.delete("volumes", volume_id)
         for transfer_id in [t["id"] for t in state.table("transfers").values() if t["volume_id"] == volume_id]:
             state.delete("transfers", transfer_id)
     state.blocks.remove(state.blocks.volume_path(volume_id))
@@ -760,13 +764,8 @@ def _snapshot_create(state: State, snapshot_id: str) -> None:
 @transition("cinder.snapshot_delete")
 def _snapshot_delete(state: State, snapshot_id: str, outcome: str = "ok") -> None:
     with state.lock:
-        snapshot = state.get("snapshots", snapshot_id)
-        if snapshot is None or snapshot["status"] != "deleting":
+        if not _end_deleting(state, "snapshots", snapshot_id, outcome):
             return
-        if outcome == "error":
-            _set_status(state, snapshot, "error_deleting")
-            return
-        state.delete("snapshots", snapshot_id)
     state.blocks.remove(state.blocks.snapshot_path(snapshot_id))
 
 

@@ -11,11 +11,11 @@ from backend.sandbox.cinder_api import (
     page,
     parse_bool,
     parse_int,
+    record_for,
     require_admin,
     require_project,
-    tenant_scope,
+    scoped_page,
     v3,
-    visible,
 )
 from backend.sandbox.http import ApiError, Call, bad_request, forbidden, json_response
 from backend.sandbox.state import new_id
@@ -459,11 +459,8 @@ def _message_view(call: Call, record: dict) -> dict:
 def list_messages(call: Call, project_id: str | None = None):
     if not call.mv_at_least(3, 3):
         raise ApiError(404, "The resource could not be found.")
-    records = tenant_scope(call, call.state.table("messages").values())
-    for key in ("resource_uuid", "resource_type", "event_id", "message_level"):
-        if call.args.get(key):
-            records = [m for m in records if m.get(key) == call.args[key]]
-    records, _ = page(call, records, "messages", view_links=False)
+    records = scoped_page(call, call.state.table("messages").values(), "messages",
+                          ("resource_uuid", "resource_type", "event_id", "message_level"))
     return 200, {"messages": [_message_view(call, m) for m in records]}
 
 
@@ -471,21 +468,14 @@ def list_messages(call: Call, project_id: str | None = None):
 def show_message(call: Call, message_id: str, project_id: str | None = None):
     if not call.mv_at_least(3, 3):
         raise ApiError(404, "The resource could not be found.")
-    require_project(call)
-    record = call.state.get("messages", message_id)
-    if not visible(call, record):
-        raise ApiError(404, f"Message {message_id} could not be found.")
-    return 200, {"message": _message_view(call, record)}
+    return 200, {"message": _message_view(call, record_for(call, "messages", "Message", message_id))}
 
 
 @v3("/messages/<message_id>", methods="DELETE")
 def delete_message(call: Call, message_id: str, project_id: str | None = None):
     if not call.mv_at_least(3, 3):
         raise ApiError(404, "The resource could not be found.")
-    require_project(call)
-    record = call.state.get("messages", message_id)
-    if not visible(call, record):
-        raise ApiError(404, f"Message {message_id} could not be found.")
+    record_for(call, "messages", "Message", message_id)
     call.state.delete("messages", message_id)
     return json_response(204, None)
 

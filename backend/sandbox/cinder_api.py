@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from backend.sandbox import cinder
 from backend.sandbox import cinder_views as views
-from backend.sandbox.cinder import get_snapshot, get_volume, volume
+from backend.sandbox.cinder import volume
 from backend.sandbox.http import ApiError, Call, bad_request, forbidden, json_response, not_found
 
 API_UPDATED = "2023-08-31T00:00:00Z"
@@ -52,21 +52,22 @@ def visible(call: Call, record: dict | None) -> bool:
     return record is not None and (call.ctx.is_admin or record.get("project_id") == call.ctx.project_id)
 
 
-def volume_for(call: Call, volume_id: str) -> dict:
-    """The volume if the caller may see it; another project's volume is 404, as in Cinder."""
+def record_for(call: Call, kind: str, noun: str, ident: str) -> dict:
+    """The record if the caller may see it; another project's is 404 (``<noun> <id> could not be found.``), as in
+    Cinder."""
     require_project(call)
-    record = call.state.get("volumes", volume_id)
+    record = call.state.get(kind, ident)
     if not visible(call, record):
-        raise not_found("Volume", volume_id)
-    return get_volume(call.state, volume_id)
+        raise not_found(noun, ident)
+    return record
+
+
+def volume_for(call: Call, volume_id: str) -> dict:
+    return record_for(call, "volumes", "Volume", volume_id)
 
 
 def snapshot_for(call: Call, snapshot_id: str) -> dict:
-    require_project(call)
-    record = call.state.get("snapshots", snapshot_id)
-    if not visible(call, record):
-        raise not_found("Snapshot", snapshot_id)
-    return get_snapshot(call.state, snapshot_id)
+    return record_for(call, "snapshots", "Snapshot", snapshot_id)
 
 
 def body_of(call: Call, key: str) -> dict:
@@ -259,6 +260,16 @@ def tenant_scope(call: Call, records: Iterable[dict]) -> list[dict]:
         wanted = call.args.get("project_id")
         return [r for r in records if not wanted or r.get("project_id") == wanted]
     return [r for r in records if r.get("project_id") == project_id]
+
+
+def scoped_page(call: Call, records: Iterable[dict], collection: str, filter_keys: tuple[str, ...]) -> list[dict]:
+    """One page (no links) of the records the listing covers (``tenant_scope``), filtered by exact match on the
+    ``filter_keys`` the query names."""
+    records = tenant_scope(call, records)
+    for key in filter_keys:
+        if call.args.get(key):
+            records = [r for r in records if r.get(key) == call.args[key]]
+    return page(call, records, collection, view_links=False)[0]
 
 
 # ---------------------------------------------------------------------------------------------------------------

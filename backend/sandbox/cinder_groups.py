@@ -11,12 +11,12 @@ from backend.sandbox.cinder_api import (
     body_of,
     page,
     parse_bool,
+    record_for,
     require_admin,
     require_project,
     require_writer,
-    tenant_scope,
+    scoped_page,
     v3,
-    visible,
     volume_for,
 )
 from backend.sandbox.http import ApiError, Call, bad_request, json_response
@@ -98,20 +98,12 @@ def list_group_specs(call: Call, type_id: str, project_id: str | None = None):
 
 
 def _group_for(call: Call, group_id: str) -> dict:
-    require_project(call)
-    record = call.state.get("groups", group_id)
-    if not visible(call, record):
-        raise ApiError(404, f"Group {group_id} could not be found.")
-    return record
+    return record_for(call, "groups", "Group", group_id)
 
 
 def _groups(call: Call, detail: bool):
     _since(call, 13)
-    records = tenant_scope(call, call.state.table("groups").values())
-    for key in ("name", "status", "availability_zone"):
-        if call.args.get(key):
-            records = [g for g in records if g.get(key) == call.args[key]]
-    records, _ = page(call, records, "groups", view_links=False)
+    records = scoped_page(call, call.state.table("groups").values(), "groups", ("name", "status", "availability_zone"))
     if detail:
         return 200, {"groups": [views.group_detail(call, g) for g in records]}
     return 200, {"groups": [views.group_summary(g) for g in records]}
@@ -309,20 +301,13 @@ def groups_action(call: Call, project_id: str | None = None):
 
 
 def _group_snapshot_for(call: Call, group_snapshot_id: str) -> dict:
-    require_project(call)
-    record = call.state.get("group_snapshots", group_snapshot_id)
-    if not visible(call, record):
-        raise ApiError(404, f"GroupSnapshot {group_snapshot_id} could not be found.")
-    return record
+    return record_for(call, "group_snapshots", "GroupSnapshot", group_snapshot_id)
 
 
 def _group_snapshots(call: Call, detail: bool):
     _since(call, 14)
-    records = tenant_scope(call, call.state.table("group_snapshots").values())
-    for key in ("name", "status", "group_id"):
-        if call.args.get(key):
-            records = [g for g in records if g.get(key) == call.args[key]]
-    records, _ = page(call, records, "group_snapshots", view_links=False)
+    records = scoped_page(call, call.state.table("group_snapshots").values(), "group_snapshots",
+                          ("name", "status", "group_id"))
     if detail:
         return 200, {"group_snapshots": [views.group_snapshot_detail(call, g) for g in records]}
     return 200, {"group_snapshots": [views.group_snapshot_summary(g) for g in records]}

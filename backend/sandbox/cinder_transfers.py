@@ -9,11 +9,10 @@ from backend.sandbox import cinder
 from backend.sandbox import cinder_views as views
 from backend.sandbox.cinder_api import (
     body_of,
-    page,
     parse_bool,
     require_project,
     require_writer,
-    tenant_scope,
+    scoped_page,
     v3,
     volume_for,
 )
@@ -36,11 +35,7 @@ def _transfer_for(call: Call, transfer_id: str, for_accept: bool = False) -> dic
 def _listed(call: Call) -> list[dict]:
     records = [dict(t, project_id=t["source_project_id"]) for t in call.state.table("transfers").values()
                if not t.get("accepted")]
-    records = tenant_scope(call, records)
-    for key in ("name", "volume_id"):
-        if call.args.get(key):
-            records = [t for t in records if t.get(key) == call.args[key]]
-    return page(call, records, "os-volume-transfer", view_links=False)[0]
+    return scoped_page(call, records, "os-volume-transfer", ("name", "volume_id"))
 
 
 def _register(path: str, methods: str = "GET"):

@@ -363,28 +363,26 @@ def delete_image(call: Call, image_id: str):
     return json_response(204, None)
 
 
-@image.route("/v2/images/<image_id>/actions/deactivate", methods="POST")
-def deactivate_image(call: Call, image_id: str):
+def _set_activation(call: Call, image_id: str, action: str, status: str):
+    """Admins only, and only between ``active`` and ``deactivated`` (either way, or to where it already is)."""
     if not call.ctx.is_admin:
-        raise ApiError(403, "You are not authorized to complete deactivate action.")
+        raise ApiError(403, f"You are not authorized to complete {action} action.")
     record = _image_for(call, image_id)
     if record["status"] not in ("active", "deactivated"):
-        raise ApiError(403, f"Not allowed to deactivate image in status '{record['status']}'")
-    record["status"] = "deactivated"
+        raise ApiError(403, f"Not allowed to {action} image in status '{record['status']}'")
+    record["status"] = status
     call.state.touch()
     return json_response(204, None)
+
+
+@image.route("/v2/images/<image_id>/actions/deactivate", methods="POST")
+def deactivate_image(call: Call, image_id: str):
+    return _set_activation(call, image_id, "deactivate", "deactivated")
 
 
 @image.route("/v2/images/<image_id>/actions/reactivate", methods="POST")
 def reactivate_image(call: Call, image_id: str):
-    if not call.ctx.is_admin:
-        raise ApiError(403, "You are not authorized to complete reactivate action.")
-    record = _image_for(call, image_id)
-    if record["status"] not in ("active", "deactivated"):
-        raise ApiError(403, f"Not allowed to reactivate image in status '{record['status']}'")
-    record["status"] = "active"
-    call.state.touch()
-    return json_response(204, None)
+    return _set_activation(call, image_id, "reactivate", "active")
 
 
 @image.route("/v2/images/<image_id>/tags/<tag>", methods="PUT")
