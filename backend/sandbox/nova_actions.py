@@ -353,6 +353,21 @@ def _resize(call: Call, server: dict, body: dict) -> None:
             "power_state_before_resize": server["power_state"], "power_state": POWER_RUNNING})
 
 
+# Actions that only take an unlocked server from one of some vm_states, through a task state, to a result:
+# action -> (the action's name in policies and instance actions, from vm_states, task_state, result).
+STATE_ACTIONS = {
+    "os-stop": ("stop", ("active", "error"), "powering-off", {"vm_state": "stopped", "power_state": POWER_SHUTDOWN}),
+    "os-start": ("start", ("stopped",), "powering-on", {"vm_state": "active", "power_state": POWER_RUNNING}),
+    "pause": ("pause", ("active",), "pausing", {"vm_state": "paused", "power_state": POWER_PAUSED}),
+    "unpause": ("unpause", ("paused",), "unpausing", {"vm_state": "active", "power_state": POWER_RUNNING}),
+    "suspend": ("suspend", ("active",), "suspending", {"vm_state": "suspended", "power_state": POWER_SHUTDOWN}),
+    "resume": ("resume", ("suspended",), "resuming", {"vm_state": "active", "power_state": POWER_RUNNING}),
+    "shelve": ("shelve", ("active", "stopped", "paused", "suspended"), "shelving",
+               {"vm_state": "shelved_offloaded", "power_state": POWER_SHUTDOWN, "host": None, "node": None}),
+    "unrescue": ("unrescue", ("rescued",), "unrescuing", {"vm_state": "active", "power_state": POWER_RUNNING}),
+}
+
+
 @compute.route("/v2.1/servers/<server_id>/action", methods="POST")
 def server_action(call: Call, server_id: str):
     body = call.json()
@@ -382,6 +397,13 @@ def server_action(call: Call, server_id: str):
         return 200, {"console": {"type": console_type, "url": _console_url(call, server, console_type)}}
 
     server = writable_server(call, server_id, f"servers:{action}")
+    if action in STATE_ACTIONS:
+        name, from_states, task, result = STATE_ACTIONS[action]
+        check_not_locked(call, server)
+        check_state(server, name, from_states)
+        _begin(call, server, name, task, dict(result))
+        state.touch()
+        return 202, None
     if action == "createImage" or action == "createBackup":
         entity = arguments or {}
         name = entity.get("name")
@@ -403,14 +425,6 @@ def server_action(call: Call, server_id: str):
         if call.mv_at_least(2, 45):
             return 202, {"image_id": image["id"]}
         return json_response(202, None, headers={"Location": call.url(f"/image/images/{image['id']}")})
-    if action == "os-stop":
-        check_not_locked(call, server)
-        check_state(server, "stop", ("active", "error"))
-        _begin(call, server, "stop", "powering-off", {"vm_state": "stopped", "power_state": POWER_SHUTDOWN})
-    elif action == "os-start":
-        check_not_locked(call, server)
-        check_state(server, "start", ("stopped",))
-        _begin(call, server, "start", "powering-on", {"vm_state": "active", "power_state": POWER_RUNNING})
     elif action == "reboot":
         reboot_type = str((arguments or {}).get("type", "")).upper()
         if reboot_type not in ("SOFT", "HARD"):
@@ -423,27 +437,6 @@ def server_action(call: Call, server_id: str):
                         task_states=(None, "rebooting", "reboot_pending", "reboot_started"))
         _begin(call, server, "reboot", "rebooting" if reboot_type == "SOFT" else "rebooting_hard",
                {"vm_state": "active", "power_state": POWER_RUNNING})
-    elif action == "pause":
-        check_not_locked(call, server)
-        check_state(server, "pause", ("active",))
-        _begin(call, server, "pause", "pausing", {"vm_state": "paused", "power_state": POWER_PAUSED})
-    elif action == "unpause":
-        check_not_locked(call, server)
-        check_state(server, "unpause", ("paused",))
-        _begin(call, server, "unpause", "unpausing", {"vm_state": "active", "power_state": POWER_RUNNING})
-    elif action == "suspend":
-        check_not_locked(call, server)
-        check_state(server, "suspend", ("active",))
-        _begin(call, server, "suspend", "suspending", {"vm_state": "suspended", "power_state": POWER_SHUTDOWN})
-    elif action == "resume":
-        check_not_locked(call, server)
-        check_state(server, "resume", ("suspended",))
-        _begin(call, server, "resume", "resuming", {"vm_state": "active", "power_state": POWER_RUNNING})
-    elif action == "shelve":
-        check_not_locked(call, server)
-        check_state(server, "shelve", ("active", "stopped", "paused", "suspended"))
-        _begin(call, server, "shelve", "shelving", {"vm_state": "shelved_offloaded", "power_state": POWER_SHUTDOWN,
-                                                    "host": None, "node": None})
     elif action == "shelveOffload":
         check_state(server, "shelveOffload", ("shelved",))
         _begin(call, server, "shelveOffload", "shelving_offloading", {"vm_state": "shelved_offloaded",
@@ -462,10 +455,6 @@ def server_action(call: Call, server_id: str):
         check_state(server, "rescue", ("active", "stopped", "error"))
         _begin(call, server, "rescue", "rescuing", {"vm_state": "rescued", "power_state": POWER_RUNNING})
         return 200, {"adminPass": secrets.token_urlsafe(9)[:12]}
-    elif action == "unrescue":
-        check_not_locked(call, server)
-        check_state(server, "unrescue", ("rescued",))
-        _begin(call, server, "unrescue", "unrescuing", {"vm_state": "active", "power_state": POWER_RUNNING})
     elif action == "lock":
         server["locked"] = True
         server["locked_by"] = "admin" if call.ctx.is_admin else "owner"
