@@ -452,29 +452,29 @@ def _abort_upload(call: Call, image_id: str, path: str) -> None:
             call.state.touch()
 
 
+def _upload(call: Call, image_id: str, to_status: str, target: str) -> tuple[int, str, str]:
+    """``queued`` -> ``to_status``, then the body streamed to ``target``; on any failure ``target`` goes and the image
+    is ``queued`` again."""
+    _begin_upload(call, image_id, to_status)
+    try:
+        return _receive(call, target)
+    except Exception:
+        _abort_upload(call, image_id, target)
+        raise
+
+
 @image.route("/v2/images/<image_id>/file", methods="PUT", locked=False)
 def upload_image(call: Call, image_id: str):
-    _begin_upload(call, image_id, "saving")
-    partial = call.state.blocks.image_path(image_id) + ".partial"
-    try:
-        size, md5, sha512 = _receive(call, partial)
-    except Exception:
-        _abort_upload(call, image_id, partial)
-        raise
-    os.replace(partial, call.state.blocks.image_path(image_id))
+    path = call.state.blocks.image_path(image_id)
+    size, md5, sha512 = _upload(call, image_id, "saving", path + ".partial")
+    os.replace(path + ".partial", path)
     glance.finish_upload(call.state, image_id, size, md5, sha512)
     return json_response(204, None)
 
 
 @image.route("/v2/images/<image_id>/stage", methods="PUT", locked=False)
 def stage_image(call: Call, image_id: str):
-    _begin_upload(call, image_id, "uploading")
-    staging = call.state.blocks.image_path(image_id) + ".staging"
-    try:
-        size, md5, sha512 = _receive(call, staging)
-    except Exception:
-        _abort_upload(call, image_id, staging)
-        raise
+    size, md5, sha512 = _upload(call, image_id, "uploading", call.state.blocks.image_path(image_id) + ".staging")
     with call.state.lock:
         record = call.state.get("images", image_id)
         if record is not None:
