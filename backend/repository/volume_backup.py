@@ -5,8 +5,9 @@ with ``preadv`` into its own reused buffer, computes xxh3-128 per block, compare
 restore point's checksum map, and gives each changed, non-zero block its keyed BLAKE3 id and compresses, encrypts
 and appends it to the current pack. A batch stays in the CPU cache from the read to the pack (split into stages
 with queues, the same work is memory-bound), and ``preadv``, BLAKE3, zstd, AES-GCM and the pack writes release the
-GIL, so the workers use every core. There is one worker more than cores, so a read waiting on the device overlaps
-the others' hashing and compression. An unchanged batch costs one read, its checksums and one comparison.
+GIL, so the workers use every core. A block device gets one worker more than cores, so a read waiting on the device
+overlaps the others' hashing and compression; an image file gets one per core (see ``workers_for``). An unchanged
+batch costs one read, its checksums and one comparison.
 
 Memory is ``workers x batch`` of volume data, the packs being assembled and a few map segments, whatever the
 volume size. The calling thread reports progress, watches for cancellation and stores the finished segments of
@@ -43,6 +44,15 @@ STAT_KEYS = ("bytes_read", "bytes_zero", "bytes_unchanged", "bytes_new", "bytes_
 
 def default_workers() -> int:
     return max(2, min(8, os.cpu_count() or 2))
+
+
+def workers_for(source: VolumeSource) -> int:
+    """Worker threads for a source. A block device is a freshly attached volume in the proxy, nothing of it cached:
+    its reads wait on the storage, and a worker more than cores keeps the cores busy meanwhile. An image file is
+    mostly in the page cache (written or read just before), where every read is a copy on a core, and a third
+    worker on two cores only adds GIL hand-offs (measured on a cached 2 GiB image: 3-5 % less time and CPU with
+    two workers than with three)."""
+    return default_workers() + (1 if source.is_block_device else 0)
 
 
 class _Segment:
@@ -140,7 +150,7 @@ class VolumeBackup:
         self.cancel = cancel
         self.block_size = block_size
         self.detect_holes = detect_holes
-        self.workers = workers or default_workers() + 1
+        self.workers = workers  # None: workers_for(the source), once it is open
         self.segment_blocks = self.repository.config.segment_blocks
         if block_size <= 0 or block_size % 4096 or block_size > 16 * 1024 * 1024:
             raise InvalidRequest(f"block size {block_size} must be a multiple of 4096 up to 16 MiB")
@@ -234,8 +244,9 @@ class VolumeBackup:
         self._zero_digests = {block_size: xxhash.xxh3_128_digest(self._zero_block)}
         if size % block_size:
             self._zero_digests[size % block_size] = xxhash.xxh3_128_digest(self._zero_block[:size % block_size])
+        workers = self.workers or workers_for(source)
         threads = [threading.Thread(target=self._work, name=f"backup-{self.key[:12]}-{number}", daemon=True)
-                   for number in range(min(self.workers, max(1, -(-self._blocks // self._batch_blocks))))]
+                   for number in range(min(workers, max(1, -(-self._blocks // self._batch_blocks))))]
         self._running = len(threads)
         for thread in threads:
             thread.start()

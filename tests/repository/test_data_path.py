@@ -12,6 +12,7 @@ from backend.repository import BackupCancelled, InvalidRequest, Repository
 from backend.repository.block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader
 from backend.repository.chunk_id import ZERO_ID
 from backend.repository.transforms import SAMPLE_PIECE, SAMPLE_PIECES, ZstdTransform
+from backend.repository.volume_backup import workers_for
 from backend.repository.volume_io import VolumeSource
 
 from .conftest import BLOCK, MiB, backup, overwrite, read, write_image
@@ -190,3 +191,13 @@ def test_zero_blocks_are_found_byte_for_byte(repo, tmp_path):
     assert [manifest.record(n) == ZERO_ID for n in range(5)] == [True, False, False, True, True]
     repo.restore_volume(restore_point, "disk", str(tmp_path / "out.img"))
     assert read(tmp_path / "out.img") == read(image)
+
+
+def test_workers_one_per_core_for_an_image_file_and_one_more_for_a_block_device(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    path = tmp_path / "disk.img"
+    write_image(path, MiB, pattern="r")
+    with VolumeSource(str(path)) as source:
+        assert workers_for(source) == 2
+        source.is_block_device = True  # what a device node gives (none is at hand to a test)
+        assert workers_for(source) == 3
