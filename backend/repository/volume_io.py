@@ -106,6 +106,12 @@ class VolumeSource:
             pass
         return False
 
+    def all_data(self, offset: int, length: int) -> bool:
+        """True when ``[offset, offset+length)`` holds no hole (always, where holes are not detected)."""
+        if not self._holes or self.is_hole(offset, length):
+            return not self._holes
+        return self._data_span[0] <= offset and offset + length <= self._data_span[1]
+
     def close(self) -> None:
         if self._owns_fd and self.fd >= 0:
             os.close(self.fd)

@@ -26,8 +26,8 @@ def _maps(repo, restore_point_id, key="disk"):
 
 
 def test_small_segments_batches_never_straddle_and_incremental_reads_across_them(tmp_path):
-    # 7 blocks per segment and 16 blocks per batch (1 MiB of 64 KiB blocks): batches are cut at every segment end,
-    # and the previous maps are read segment by segment, across several of them.
+    # 7 blocks per segment and 16 or 64 blocks per batch (1 or 4 MiB of 64 KiB blocks): batches are cut at every
+    # segment end, and the previous maps are read segment by segment, across several of them.
     repo = Repository.init(str(tmp_path / "repo"), block_size=BLOCK, pack_size=MiB)
     repo.config.segment_blocks = 7
     image = tmp_path / "disk.img"
