@@ -155,9 +155,11 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class LogEntrySerializer(serializers.Serializer):
-    at = serializers.CharField()
-    step = serializers.CharField()
-    message = serializers.CharField(allow_blank=True)
+    # Entries also come from proxies (their Redis list): one missing a key shows it empty rather than failing the
+    # whole job list with a 500.
+    at = serializers.CharField(default="")
+    step = serializers.CharField(default="")
+    message = serializers.CharField(allow_blank=True, default="")
 
 
 class JobSerializer(serializers.Serializer):

@@ -11,6 +11,16 @@ from django.db import IntegrityError, connection, transaction
 from backend.catalog.models import Job, Proxy
 from tests.control.plane import selected_database
 
+# A project no other test uses: these rows are made straight in the catalog, which the REST API of the same run
+# also serves (its schemathesis tests list every project's jobs), so they are removed again after each test.
+PROJECT = "catalog-db-test"
+
+
+@pytest.fixture(autouse=True)
+def _remove_jobs_made_here():
+    yield
+    Job.objects.filter(project_id=PROJECT).delete()
+
 
 def test_engine_is_the_one_asked_for():
     expected = {"postgresql": "postgresql", "mariadb": "mysql"}.get(selected_database(), "sqlite")
@@ -36,8 +46,10 @@ def test_the_catalog_keeps_what_it_is_given():
     Proxy.objects.create(hostname=hostname, availability_zone="zone-été-🙂", last_heartbeat=at)
     proxy = Proxy.objects.get(pk=hostname)
     assert (proxy.hostname, proxy.availability_zone, proxy.last_heartbeat) == (hostname, "zone-été-🙂", at)
-    log = [{"at": at.isoformat(), "message": "Sauvegarde terminée 🙂", "bytes": 2**53 + 1, "nested": {"ok": True}}]
-    job = Job.objects.create(type="restore", project_id="p", state="succeeded", log=log,
+    proxy.delete()
+    log = [{"at": at.isoformat(), "step": "restore", "message": "Sauvegarde terminée 🙂", "bytes": 2**53 + 1,
+            "nested": {"ok": True}}]
+    job = Job.objects.create(type="restore", project_id=PROJECT, state="succeeded", log=log,
                              progress={"bytes_done": 5 * 2**40})
     job.refresh_from_db()
     assert (job.log, job.progress) == (log, {"bytes_done": 5 * 2**40})
@@ -46,12 +58,12 @@ def test_the_catalog_keeps_what_it_is_given():
 
 def test_one_active_backup_per_instance_is_a_database_constraint():
     instance_id = str(uuid.uuid4())
-    Job.objects.create(type="backup", project_id="p", instance_id=instance_id, state="running")
+    Job.objects.create(type="backup", project_id=PROJECT, instance_id=instance_id, state="running")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Job.objects.create(type="backup", project_id="p", instance_id=instance_id, state="queued")
+        Job.objects.create(type="backup", project_id=PROJECT, instance_id=instance_id, state="queued")
     # Ended jobs and other job types do not count.
-    Job.objects.create(type="backup", project_id="p", instance_id=instance_id, state="failed")
-    Job.objects.create(type="restore", project_id="p", instance_id=instance_id, state="queued")
+    Job.objects.create(type="backup", project_id=PROJECT, instance_id=instance_id, state="failed")
+    Job.objects.create(type="restore", project_id=PROJECT, instance_id=instance_id, state="queued")
 
 
 def test_two_concurrent_backup_requests_leave_one_active_job():
@@ -72,7 +84,7 @@ def test_two_concurrent_backup_requests_leave_one_active_job():
                 if busy is not None:
                     outcome[name] = "busy"
                     return
-                Job.objects.create(type="backup", project_id="p", instance_id=instance_id, state="queued")
+                Job.objects.create(type="backup", project_id=PROJECT, instance_id=instance_id, state="queued")
             outcome[name] = "created"
         except IntegrityError:
             outcome[name] = "refused"

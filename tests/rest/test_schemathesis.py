@@ -34,8 +34,14 @@ def test_served_document_is_the_tested_one(control_plane):
 
 
 def check(case, control_plane, user: str) -> None:
-    case.call_and_validate(base_url=control_plane.url, headers={"X-Auth-Token": control_plane.token(user)},
-                           checks=CHECKS, timeout=30)
+    try:
+        case.call_and_validate(base_url=control_plane.url, headers={"X-Auth-Token": control_plane.token(user)},
+                               checks=CHECKS, timeout=30)
+    except Exception as error:
+        # The API's traceback is in its own process's log, which a CI run does not keep: show its end here.
+        with open(control_plane.api.log_path, errors="replace") as log:
+            error.add_note("--- the end of the REST API's log ---\n" + "".join(log.readlines()[-60:]))
+        raise
 
 
 BOUNDED = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
