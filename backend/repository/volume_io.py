@@ -108,9 +108,12 @@ class VolumeSource:
 
     def all_data(self, offset: int, length: int) -> bool:
         """True when ``[offset, offset+length)`` holds no hole (always, where holes are not detected)."""
-        if not self._holes or self.is_hole(offset, length):
-            return not self._holes
-        return self._data_span[0] <= offset and offset + length <= self._data_span[1]
+        if not self._holes:
+            return True
+        if self.is_hole(offset, length):
+            return False
+        # is_hole has probed the data extent holding ``offset`` (or found the filesystem has no SEEK_DATA).
+        return not self._holes or self._data_span[0] <= offset and offset + length <= self._data_span[1]
 
     def close(self) -> None:
         if self._owns_fd and self.fd >= 0:

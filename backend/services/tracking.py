@@ -144,7 +144,7 @@ def _proxy_start(job: Job) -> dt.datetime | None:
     for entry in job.log:
         if entry.get("step") == "start" and entry.get("at"):
             try:
-                return dt.datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
+                return dt.datetime.fromisoformat(entry["at"])  # Python 3.11 reads the "Z" of the proxies
             except ValueError:
                 return None
     return None
