@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Deterministic test images for the benchmark: half random, a quarter zeros, a quarter text; and the 1 % rewrite.
 
 The layout is striped (32 MiB stripes: random, zeros, random, text, ...) so that every kind of content is spread

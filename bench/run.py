@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark of the backup data path against borg and restic, on the same image, in the same run.
 
     .venv/bin/python bench/run.py [--size 2G] [--repeat 3] [--memory-check 50G] [--results bench/RESULTS.md]
@@ -326,7 +328,7 @@ def memory_check(workdir: str, size: int, read_all_size: int) -> list[str]:
         run_measured([CLI, "repo", "init", repo])
         seconds, rss, _ = run_measured([CLI, "image", "backup", "--repo", repo, "--name", "sparse", path])
         lines.append(f"| backup, sparse-aware (holes skipped) | {seconds:.1f} s | {rss / MiB:.0f} MiB |")
-        script = ("import sys; from backend.repository import Repository; r = Repository.open(sys.argv[1]); "
+        script = ("import sys; from storage_backup.repository import Repository; r = Repository.open(sys.argv[1]); "
                   "w = r.start_restore_point({'name': 'sparse-read-all'}); w.backup_volume('image', sys.argv[2], "
                   "size=int(sys.argv[3]), detect_holes=False, strategy='full'); w.commit()")
         if read_all_size:

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """How fast the Backup panels and the REST calls behind them stay with a big catalog.
 
 ``python bench/ui_pages.py [--restore-points 10000] [--instances 1000] [--runs 5] [--results bench/UI_RESULTS.md]``
@@ -77,12 +79,12 @@ def keystone_token(endpoints: dict, name: str) -> tuple[str, str]:
 
 def seed(state_dir: str, project_id: str, other_project_id: str, instances: int, points: int) -> dict:
     """Rows straight into the demo's catalog, shaped as the pipeline writes them."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "storage_backup.settings"
     os.environ["STORAGE_BACKUP_DATA_DIR"] = os.path.join(state_dir, "control")
     import django
 
     django.setup()
-    from backend.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+    from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
 
     started = time.time()
     rng = random.Random(42)

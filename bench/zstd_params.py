@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """What zstd settings cost and buy on the benchmark's text and on realistic file-system content.
 
     .venv/bin/python bench/zstd_params.py [--mib 64] [--repeat 3]

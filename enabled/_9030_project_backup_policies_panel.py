@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 PANEL = 'backup_policies'
 PANEL_DASHBOARD = 'project'
 PANEL_GROUP = 'backup'

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 PANEL = 'backup_overview'
 PANEL_DASHBOARD = 'admin'
 PANEL_GROUP = 'backup'

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """``make translations``: the extracted template (``locale/django.pot``) plus each language's translations
 (``locale/translations/<lang>.py``) -> ``storage_backup_dashboard/locale/<lang>/LC_MESSAGES/django.po`` and ``.mo``.
 

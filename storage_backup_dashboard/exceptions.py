@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Errors the plugin's api layer raises, sorted the way Horizon's ``exceptions.handle`` wants them.
 
 The Backup panel groups' enabled files add these to ``HORIZON_CONFIG['exceptions']`` (``ADD_EXCEPTIONS``), so a

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures shared by the whole suite: a private Redis and a private embedded cloud, real processes on free ports.
 
 Nothing here touches services that may already listen on standard ports (Redis 6379 and friends): each test
@@ -9,8 +11,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
-
-from backend.launch import RedisProcess, SandboxProcess
+from storage_backup_sandbox.launch import RedisProcess, SandboxProcess
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +43,10 @@ class SandboxHandle:
         return self.process.clouds_yaml
 
     def session(self, user: str = "demo-member", project: str | None = None):
-        """A keystoneauth1 session logged in as one of the sandbox's users (see ``backend.sandbox.seed``)."""
+        """A keystoneauth1 session logged in as one of the sandbox's users (see ``storage_backup_sandbox.seed``)."""
         from keystoneauth1 import session as ks_session
         from keystoneauth1.identity import v3
-
-        from backend.sandbox.seed import user as sandbox_user
+        from storage_backup_sandbox.seed import user as sandbox_user
 
         spec = sandbox_user(user)
         auth = v3.Password(auth_url=self.auth_url, username=spec.name, password=spec.password,

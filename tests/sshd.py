@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """A real OpenSSH server for the tests of pre/post snapshot commands: Debian's ``sshd`` on a free port of a loopback
 address (Linux answers on all of 127/8), with its own host key, ``authorized_keys`` and config in a temp dir.
 
@@ -11,7 +13,7 @@ import shutil
 import socket
 import subprocess
 
-from backend.launch import ManagedProcess, free_port, wait_for
+from storage_backup_sandbox.launch import ManagedProcess, free_port, wait_for
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 # Prepare this checkout on Debian 12 (bookworm) with Python 3.11+, without asking anything:
 #
 #   1. the Debian packages the demo and the tests run (apt-get, only those missing; `apt-get update` only then);
@@ -80,7 +82,8 @@ python_ok() {
 
 requirements_hash() {
     {
-        cat requirements.txt test-requirements.txt setup.cfg pyproject.toml
+        cat requirements.txt test-requirements.txt setup.cfg pyproject.toml \
+            backend/requirements.txt backend/setup.cfg backend/sandbox/requirements.txt backend/sandbox/setup.cfg
         "$VENV/bin/python" -c 'import sys; print(sys.version)'
     } | sha256sum | cut -d' ' -f1
 }
@@ -107,7 +110,8 @@ install_python_packages() {
     local pip_log=$VENV/bootstrap-pip.log
     # pip's own output (and the build backend's warnings) go to a log; its tail is shown when it fails.
     if ! { "$VENV/bin/python" -m pip install --upgrade pip setuptools wheel &&
-           "$VENV/bin/python" -m pip install -r requirements.txt -r test-requirements.txt -e .; } > "$pip_log" 2>&1
+           "$VENV/bin/python" -m pip install -r test-requirements.txt -e . -e "./backend[api,postgresql,mariadb]" \
+               -e ./backend/sandbox; } > "$pip_log" 2>&1
     then
         tail -n 40 "$pip_log"
         log "pip failed; full output in $pip_log"

@@ -1,9 +1,12 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """``make demo``: the whole product on this machine, on 127.0.0.1, until Ctrl-C.
 
-Starts, with ``backend.launch`` (the same launchers the tests use):
+Starts, with ``storage_backup_sandbox.launch`` (the same launchers the tests use):
 
 1. Redis, the Celery broker: its own, on a free port (the one of a previous run if it is still up);
-2. the embedded cloud (``python -m backend.sandbox --seed demo``), state under ``.demo/cloud`` so volumes, servers
+2. the embedded cloud (``python -m storage_backup_sandbox --seed demo``), state under ``.demo/cloud`` so volumes,
+servers
    and images survive a restart of the demo;
 3. one proxy worker per availability zone (Celery, queue ``proxy.<az>``), each seeing the device view of its proxy
    server in the embedded cloud;
@@ -27,7 +30,8 @@ import time
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from backend.launch import (  # noqa: E402 - after the path setup: run as a script from anywhere
+from storage_backup_sandbox import seed  # noqa: E402
+from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup: run as a script from anywhere
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
@@ -38,7 +42,6 @@ from backend.launch import (  # noqa: E402 - after the path setup: run as a scri
     WorkerProcess,
     control_env,
 )
-from backend.sandbox import seed  # noqa: E402
 
 BACKUP_SERVICE_TYPE = "data-protection"
 # The demo's policy: often enough that restore points appear within minutes of `make demo`.

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """German (de) translations of the plugin, by msgid (and context): ``tools``-free source of
 ``storage_backup_dashboard/locale/de/LC_MESSAGES/django.po`` (see locale/README.md, ``make translations``).
 

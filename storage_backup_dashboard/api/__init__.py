@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The plugin's one door to the cloud and to the backup service.
 
 Views, tables, forms and workflows call ``api.<module>.<noun>_<verb>(request, ...)`` and get wrapped objects back;

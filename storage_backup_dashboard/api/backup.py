@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Backup panels' door to the backup service (its REST API) and to the cloud (through Horizon's own api).
 
 The backup service is called over HTTP with the logged-in user's Keystone token, at the ``data-protection``
@@ -22,8 +24,8 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from openstack_dashboard.api import base, cinder, keystone, nova
 
-from backend.client import BackupApiError, BackupClient
 from storage_backup_dashboard import exceptions
+from storage_backup_dashboard.client import BackupApiError, BackupClient
 
 LOG = logging.getLogger(__name__)
 

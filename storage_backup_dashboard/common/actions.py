@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Table action helpers: a refusal of the backup service reaches the user in the service's own words."""
 from __future__ import annotations
 

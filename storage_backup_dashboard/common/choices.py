@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Display names of the backup service's states and kinds (translated; ``pgettext_lazy`` for statuses)."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy

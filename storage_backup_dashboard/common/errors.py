@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """``exceptions.handle`` with the backup service's own words in the message itself.
 
 Horizon shows the exception's text behind a "Details" link; when the backup service refused or failed, its message

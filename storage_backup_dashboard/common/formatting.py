@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """How the Backup panels show sizes, rates, durations and times: short, localised, never a raw number."""
 from __future__ import annotations
 

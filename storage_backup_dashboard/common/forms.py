@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Form helpers: the backup service's refusals shown where the user can fix them."""
 from __future__ import annotations
 

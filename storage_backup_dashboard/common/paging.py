@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Offset pagination for tables over the backup service's lists (``?offset=``), filters kept in the links.
 
 Horizon's own paging is marker based; the backup service pages by offset and counts the whole list, so the links

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """What every Backup panel shares: it needs the backup service in the user's catalog and the plugin switched on."""
 from __future__ import annotations
 

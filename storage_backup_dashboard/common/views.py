@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Base views of the Backup panels' lists: the backup service pages and filters them, not the browser."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 # storage-backup-dashboard: Horizon settings of the plugin.
 #
 # Copy this file into openstack_dashboard/local/local_settings.d/ of the Horizon that runs the plugin. Horizon

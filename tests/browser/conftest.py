@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Real-browser fixtures: ``make demo``'s own launcher (``tools/demo.py``) in a temporary state directory (Redis,
 the embedded cloud with the demo seed, a proxy worker per availability zone, the control plane's REST API, worker
 and beat, Horizon with the plugin), and Debian's Chromium driven by Playwright (headless, never a downloaded
@@ -22,9 +24,9 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from storage_backup_sandbox.launch import REPO_ROOT
+from storage_backup_sandbox.seed import user as sandbox_user
 
-from backend.launch import REPO_ROOT
-from backend.sandbox.seed import user as sandbox_user
 from tests.conftest import SandboxHandle
 
 CHROMIUM = os.environ.get("STORAGE_BACKUP_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """What the browser tests do the way a person does: pick in Horizon's themed dropdowns, read table rows, wait for a
 job's live row, and ask the backup service's REST API (as that user) for what the page should show."""
 from __future__ import annotations
@@ -39,7 +41,7 @@ def row_action(row, name: str) -> None:
 
 
 def backup_client(demo, demo_sandbox, user: str):
-    from backend.client import BackupClient
+    from storage_backup_dashboard.client import BackupClient
 
     return BackupClient(demo_sandbox.session(user), endpoint=demo.backup_api.removesuffix("/v1"))
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Backup panels as their users live them, in a real Chromium against ``make demo``'s processes: the embedded
 cloud, Redis, a proxy worker per availability zone, the control plane and Horizon. Backups and restores run
 through the real pipeline; nothing is mocked.

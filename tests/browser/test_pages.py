@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Stock Horizon pages and the plugin's panel, in a real headless Chromium, against the embedded cloud.
 
 A page passes when a person would see nothing wrong: no Horizon error message, no JavaScript console error, no

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The catalog-heavy part of the suite, run again in a child pytest on a real database server that the child starts
 itself (``tests/control/plane.py``): production runs the catalog on PostgreSQL or MariaDB, not SQLite.
 
@@ -12,8 +14,8 @@ import subprocess
 import sys
 
 import pytest
+from storage_backup_sandbox.launch import REPO_ROOT
 
-from backend.launch import REPO_ROOT
 from tests.control.plane import selected_database
 
 SUBSET = ["tests/control/test_catalog_db.py", "tests/control/test_catalog_rebuild.py",

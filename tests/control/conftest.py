@@ -1,4 +1,6 @@
-"""The control plane's tests run Django with ``backend.settings`` (see ``tests/control/plane.py``)."""
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The control plane's tests run Django with ``storage_backup.settings`` (see ``tests/control/plane.py``)."""
 import warnings
 
 from tests.control import plane

@@ -1,4 +1,7 @@
-"""A stand-in proxy worker for the control plane's tests, until the real pipeline tasks land in backend/proxy.
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""A stand-in proxy worker for the control plane's tests, until the real pipeline tasks land in
+backend/storage_backup/proxy.
 
 It speaks docs/TASKS.md exactly (task names, payload, PROGRESS meta, result, cancel key, liveness key, log list,
 ``proxy.ping``) so the
@@ -20,8 +23,7 @@ import uuid
 
 import redis
 from celery import Celery
-
-from backend.contract import alive_key, cancel_key, log_key
+from storage_backup.contract import alive_key, cancel_key, log_key
 
 BROKER = os.environ["STORAGE_BACKUP_BROKER_URL"]
 AZ = os.environ.get("STORAGE_BACKUP_PROXY_AZ", "nova")

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures of the control plane's tests (imported by tests/control and tests/rest conftests).
 
 Real processes throughout: the REST API (``ControlApiProcess``), the control worker, a stand-in proxy worker
@@ -12,8 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
-
-from backend.launch import (
+from storage_backup_sandbox.launch import (
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
@@ -23,6 +24,7 @@ from backend.launch import (
     control_env,
     wait_for,
 )
+
 from tests.control import plane
 
 USERS = ("demo-member", "demo-reader", "alt-member", "admin")
@@ -46,9 +48,8 @@ def catalog_access(request):
 def point_settings_at(redis_url: str, clouds_yaml: str, cloud: str = "sandbox-service") -> None:
     """The in-process service layer uses the same broker and service account as the processes."""
     from django.conf import settings
-
-    from backend.services import bus
-    from backend.services import cloud as cloud_module
+    from storage_backup.services import bus
+    from storage_backup.services import cloud as cloud_module
 
     settings.BROKER_URL = settings.RESULT_URL = redis_url
     settings.KEYSTONE["cloud"] = cloud
@@ -73,7 +74,7 @@ class ControlPlane:
         return self.api.url
 
     def client(self, user: str = "demo-member"):
-        from backend.client import BackupClient
+        from storage_backup_dashboard.client import BackupClient
 
         if user not in self._clients:
             self._clients[user] = BackupClient(self.sandbox.session(user), endpoint=self.url)
@@ -141,7 +142,7 @@ class FakeProxyProcess(ManagedProcess):
 @pytest.fixture(scope="session")
 def fake_proxy(control_plane):
     """A stand-in proxy in AZ ``nova`` that the control plane has seen (heartbeat recorded)."""
-    from backend.control import heartbeat
+    from storage_backup.control import heartbeat
 
     with FakeProxyProcess(control_plane.env, control_plane.log_dir, "nova").start() as worker:
         answered = heartbeat.beat(wait=15, zones=["nova"])
@@ -151,7 +152,7 @@ def fake_proxy(control_plane):
 
 def keep_proxy_up(zone: str = "nova") -> None:
     """Refresh the heartbeat of the zone's proxies (the tests' down-after is a few seconds)."""
-    from backend.control import heartbeat
+    from storage_backup.control import heartbeat
 
     heartbeat.beat(wait=10, zones=[zone])
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Instances in the embedded cloud for the control plane's tests, created through the real APIs as a tenant."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The control plane under test: one catalog (SQLite, or a real PostgreSQL or MariaDB when
 ``STORAGE_BACKUP_TEST_DATABASE=postgresql`` / ``mariadb``) shared by this test process and the processes it starts
 (REST API, control worker), configured once per pytest process before Django is set up.
@@ -14,9 +16,9 @@ import signal
 import subprocess
 import tempfile
 
-from backend.launch import ManagedProcess, free_port, wait_for
+from storage_backup_sandbox.launch import ManagedProcess, free_port, wait_for
 
-SETTINGS = "backend.settings"
+SETTINGS = "storage_backup.settings"
 _state: dict = {}
 DATABASE_ALIASES = {"postgresql": "postgresql", "postgres": "postgresql", "pg": "postgresql",
                     "mariadb": "mariadb", "mysql": "mariadb"}
@@ -177,7 +179,7 @@ class MariaDBProcess(ManagedProcess):
 
 
 def configure() -> dict:
-    """Idempotent: environment for Django (``backend.settings``) and for the processes the tests start."""
+    """Idempotent: environment for Django (``storage_backup.settings``) and for the processes the tests start."""
     if _state:
         return _state
     work = tempfile.mkdtemp(prefix="storage-backup-control-")

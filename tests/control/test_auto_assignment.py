@@ -1,10 +1,13 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Auto-assignment: instances carrying a policy's tag or metadata key join it on the control worker's tick, in
 their own project (or through a shared policy), and leave when the tag goes; manual assignments stay."""
 from __future__ import annotations
 
 import uuid
 
-from backend.catalog.models import ProtectedInstance
+from storage_backup.catalog.models import ProtectedInstance
+
 from tests.control.fixtures import wait_until
 from tests.control.instances import COMPUTE, MICROVERSION, create_instance, raise_volume_quota
 

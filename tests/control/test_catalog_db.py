@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The catalog's database: the engine this run uses, and the rules the database itself enforces."""
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from storage_backup.catalog.models import Job, Proxy
 
-from backend.catalog.models import Job, Proxy
 from tests.control.plane import selected_database
 
 # A project no other test uses: these rows are made straight in the catalog, which the REST API of the same run

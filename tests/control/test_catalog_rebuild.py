@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Catalog rebuild from a repository written with the repository engine, and the WORM lock held in both places."""
 from __future__ import annotations
 
@@ -9,12 +11,11 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-
-from backend.catalog.models import Destination, RestorePoint
-from backend.repository.repository import Repository
-from backend.services import restore_points
-from backend.services.context import SYSTEM
-from backend.services.errors import Conflict
+from storage_backup.catalog.models import Destination, RestorePoint
+from storage_backup.repository.repository import Repository
+from storage_backup.services import restore_points
+from storage_backup.services.context import SYSTEM
+from storage_backup.services.errors import Conflict
 
 
 def write_points(path: str, project_id: str, instance_id: str, count: int, lock_until=None) -> list[str]:

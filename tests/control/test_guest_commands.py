@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Pre/post snapshot commands over real SSH: a Debian ``sshd`` started here on a free loopback port (own host key,
 own authorized_keys, in a temp dir), reached at the address the sandbox instance's NIC has."""
 from __future__ import annotations
@@ -6,9 +8,9 @@ import os
 import time
 
 import pytest
+from storage_backup.guest_commands import GuestCommandFailed, HostKeyMismatch, addresses_from_server
 
-from backend import guest_commands
-from backend.guest_commands import GuestCommandFailed, HostKeyMismatch, addresses_from_server
+from storage_backup import guest_commands
 from tests.control.instances import COMPUTE, MICROVERSION, create_instance, raise_volume_quota
 from tests.sshd import SSHD, SshdProcess, keygen, login_user
 

@@ -1,11 +1,13 @@
-"""Heartbeats with the real ``proxy.ping`` worker (backend.celery_app): a proxy whose worker stops shows as down,
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Heartbeats with the real ``proxy.ping`` worker (storage_backup.celery_app): a proxy whose worker stops shows as down,
 its AZ's jobs wait with a clear reason, and go out once it answers again."""
 from __future__ import annotations
 
 import pytest
+from storage_backup.catalog.models import Job, ProtectedInstance
+from storage_backup_sandbox.launch import WorkerProcess
 
-from backend.catalog.models import Job, ProtectedInstance
-from backend.launch import WorkerProcess
 from tests.control.fixtures import FakeProxyProcess, wait_until
 from tests.control.instances import create_instance, raise_volume_quota
 

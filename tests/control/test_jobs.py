@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Jobs against real Celery workers over a real Redis: submission by name to ``proxy.<az>``, progress and results
 recorded by the control worker, one backup per instance, quotas, cancel, retries, AZs without a proxy.
 
@@ -11,10 +13,10 @@ import json
 
 import pytest
 import redis
+from storage_backup.catalog.models import Job, JobState, Policy, ProtectedInstance, Quota, RestorePoint
+from storage_backup.services import tracking
 
-from backend.catalog.models import Job, JobState, Policy, ProtectedInstance, Quota, RestorePoint
-from backend.client import BackupApiError
-from backend.services import tracking
+from storage_backup_dashboard.client import BackupApiError
 from tests.control.fixtures import keep_proxy_up, wait_until
 from tests.control.instances import create_instance, raise_volume_quota
 
@@ -172,7 +174,7 @@ def test_scheduled_policy_queues_backups_on_its_own(control_plane, world):
     from django.utils import timezone
 
     Policy.objects.filter(pk=policy["id"]).update(created_at=timezone.now() - dt.timedelta(minutes=2))
-    from backend.control.worker import app
+    from storage_backup.control.worker import app
 
     app.send_task("control.tick", queue="control")
     job = wait_until(lambda: Job.objects.filter(instance_id=server["id"], scheduled=True).first(), timeout=30,

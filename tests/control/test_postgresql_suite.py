@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The catalog-heavy part of the suite again on a real, private PostgreSQL
 (``STORAGE_BACKUP_TEST_DATABASE=postgresql``), in a child pytest, when this run is not on PostgreSQL already
 (see ``tests/control/catalog_subset.py``)."""

@@ -1,11 +1,13 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """``protect_project``: the demo's scheduled policy, through the service layer, against the embedded cloud."""
 from __future__ import annotations
 
 import io
 
 from django.core.management import call_command
+from storage_backup.catalog.models import Policy, ProtectedInstance
 
-from backend.catalog.models import Policy, ProtectedInstance
 from tests.control.instances import create_instance, raise_volume_quota
 
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Retention applied to the catalog and repository: a simulated year of restore points, GFS counts, minimum age,
 WORM locks honoured, a ``retention`` job recording what went."""
 from __future__ import annotations
@@ -5,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backend.catalog.models import Destination, Job, Policy, RestorePoint
-from backend.control import retention
-from backend.repository.repository import Repository
+from storage_backup.catalog.models import Destination, Job, Policy, RestorePoint
+from storage_backup.control import retention
+from storage_backup.repository.repository import Repository
 
 NOW = dt.datetime(2025, 1, 1, 3, 0, tzinfo=dt.UTC)
 

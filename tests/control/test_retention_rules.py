@@ -1,9 +1,11 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Retention over a simulated year of daily restore points: keep-last plus GFS counts, minimum age, locks."""
 from __future__ import annotations
 
 import datetime as dt
 
-from backend.services.retention import Point, Rules, decide
+from storage_backup.services.retention import Point, Rules, decide
 
 START = dt.datetime(2024, 1, 1, 2, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2025, 1, 1, 3, 0, tzinfo=dt.UTC)

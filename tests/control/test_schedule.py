@@ -1,9 +1,11 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Due computation with croniter: time zones (DST included), windows, missed fires, claiming a fire once."""
 from __future__ import annotations
 
 import datetime as dt
 
-from backend.services import schedule
+from storage_backup.services import schedule
 
 UTC = dt.UTC
 

@@ -1,4 +1,7 @@
-"""Secrets encrypted at rest in the catalog (backend/catalog/secrets.py): the rows hold neither the repository
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Secrets encrypted at rest in the catalog (backend/storage_backup/catalog/secrets.py): the rows hold neither the
+repository
 secret nor the SSH private keys, while the service layer, the task messages and the repository engine still get
 the plaintext; legacy rows are encrypted by migration 0004; a wrong key is named, never a bare InvalidTag."""
 from __future__ import annotations
@@ -14,11 +17,11 @@ import pytest
 import redis
 from django.db import connection
 from django.utils import timezone
+from storage_backup.catalog import secrets
+from storage_backup.catalog.models import Destination, Job, Policy
+from storage_backup.services import dispatch, policies, repository_access
+from storage_backup.services.errors import Unavailable
 
-from backend.catalog import secrets
-from backend.catalog.models import Destination, Job, Policy
-from backend.services import dispatch, policies, repository_access
-from backend.services.errors import Unavailable
 from tests.control.fixtures import keep_proxy_up, wait_until
 from tests.control.instances import create_instance, raise_volume_quota
 
@@ -38,7 +41,7 @@ def raw_row(table: str, column: str, row_id: str) -> str:
 def sealed(control_plane, tmp_path_factory):
     """An encrypted destination (its repository initialised with the secret) and a policy with pre/post commands,
     both made through the REST API."""
-    from backend.repository.repository import Repository
+    from storage_backup.repository.repository import Repository
 
     secret = "repository-passphrase-" + uuid.uuid4().hex
     path = str(tmp_path_factory.mktemp("encrypted-repository"))
@@ -188,7 +191,7 @@ def rows():
 found = {"legacy": rows()}
 call_command("migrate", "catalog", verbosity=0)
 found["migrated"] = rows()
-from backend.catalog.models import Destination as Current, Policy as CurrentPolicy
+from storage_backup.catalog.models import Destination as Current, Policy as CurrentPolicy
 found["read"] = [Current.objects.get(pk="d1").repository_secret, CurrentPolicy.objects.get(pk="p1").pre_command]
 call_command("migrate", "catalog", "0003", verbosity=0)
 found["reversed"] = rows()
@@ -200,7 +203,7 @@ def test_migration_encrypts_legacy_rows_and_reverses(tmp_path):
     """Migrate a fresh SQLite catalog to 0003, add plaintext rows, migrate forward and back (own process)."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("STORAGE_BACKUP_DATABASE_URL", secrets.KEY_ENV, secrets.KEY_FILE_ENV)}
-    env.update(DJANGO_SETTINGS_MODULE="backend.settings", STORAGE_BACKUP_DATA_DIR=str(tmp_path))
+    env.update(DJANGO_SETTINGS_MODULE="storage_backup.settings", STORAGE_BACKUP_DATA_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", MIGRATION_SCRIPT], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

@@ -1,10 +1,13 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The sweeper, through the control worker and the cloud's APIs: leftovers of a dead job (an attachment to the
 proxy, a temporary volume, a snapshot, an image) are removed in order; a running job's are left alone."""
 from __future__ import annotations
 
 import uuid
 
-from backend.catalog.models import AuditEvent, Job
+from storage_backup.catalog.models import AuditEvent, Job
+
 from tests.control.instances import COMPUTE, MICROVERSION, VOLUME, create_instance, create_volume, raise_volume_quota
 from tests.control.instances import wait_for_state as wait
 
@@ -57,7 +60,7 @@ def test_sweeper_removes_leftovers_of_dead_jobs_in_order(control_plane, control_
     failed = leak(service, failed_job.id, original["id"], None)
     live = leak(service, live_job.id, original["id"], None)
 
-    from backend.control.worker import app
+    from storage_backup.control.worker import app
 
     report = app.send_task("control.sweep", kwargs={"grace_seconds": 0}, queue="control").get(timeout=180)
     assert not report["errors"], report
@@ -88,7 +91,7 @@ def test_sweeper_removes_a_half_restored_server_before_its_volumes(control_plane
     server = create_instance(demo, name=f"restored-{dead_job[:8]}", metadata={"storage_backup_job": dead_job})
     kept = create_instance(demo, name="not-a-restore")
 
-    from backend.control.worker import app
+    from storage_backup.control.worker import app
 
     report = app.send_task("control.sweep", kwargs={"grace_seconds": 0}, queue="control").get(timeout=180)
     assert not report["errors"], report

@@ -1,8 +1,10 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The plugin's unit tests run in a Django configured with Horizon's test settings plus the plugin.
 
 pytest-django sets Django up from ``--ds`` (``tox`` passes ``--ds tests.dashboard.settings``); a bare
 ``pytest tests/dashboard`` gets the same settings from here. One process holds one Django configuration, so when
-another one owns the process (the control plane's ``backend.settings``), these tests are left to their own run.
+another one owns the process (the control plane's ``storage_backup.settings``), these tests are left to their own run.
 """
 import os
 import warnings

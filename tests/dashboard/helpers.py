@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Horizon's test cases with the backup service in the user's catalog, and api objects as the service answers."""
 from __future__ import annotations
 

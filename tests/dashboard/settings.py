@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Django settings of the plugin's unit tests: Horizon's own test settings with the plugin merged in.
 
 Merged the way an operator installs it: the enabled files are seen as part of ``openstack_dashboard.local.enabled``

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Admin -> Backup panels: overview charts, proxies, destinations, every project's jobs and restore points,
 published policies, usage and its CSV."""
 import csv

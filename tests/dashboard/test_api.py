@@ -1,12 +1,14 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The api layer: the user's token and catalog endpoint, the service's refusals as the plugin's exceptions,
 moving an instance to another policy."""
 from unittest import mock
 
 from openstack_dashboard.test import helpers
 
-from backend.client import BackupApiError
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
+from storage_backup_dashboard.client import BackupApiError
 from tests.dashboard import helpers as backup_helpers
 
 

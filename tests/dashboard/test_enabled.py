@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The plugin's enabled files: constants only, and Horizon merges what they declare."""
 import ast
 import glob

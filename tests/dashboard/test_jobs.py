@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Jobs panel: live progress (rows of running jobs poll and re-render in place), cancel, the step log."""
 from django.urls import reverse
 from openstack_dashboard.test import helpers

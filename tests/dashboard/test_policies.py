@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Policies panel: paged list, the create / edit workflow (what it sends, how it says what is wrong), delete."""
 import datetime as dt
 

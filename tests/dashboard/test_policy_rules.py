@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The plugin's policy scope covers every action: each panel and action rule exists in the shipped policy file,
 readers only read, members change their project's backups, administrators reach the Admin panels."""
 import inspect

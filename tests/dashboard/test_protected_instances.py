@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests of the Protected Instances panel: Horizon's test helpers, only the plugin's api layer mocked."""
 from unittest import mock
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Restore Points panel: per instance and overall, locked ones not deletable, the restore wizard and the
 single-volume restore."""
 import datetime as dt

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Translations: the template in locale/ holds every string of the plugin, German is complete and compiled where
 Django finds it (the app's locale/), and the panels speak German to a user who chose it."""
 import os

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """``make demo``'s launcher (tools/demo.py) as a user runs it: it comes up, tells where everything is, every piece
 answers, Ctrl-C (SIGTERM here) stops all of it, and a second start finds the same cloud again."""
 from __future__ import annotations
@@ -13,8 +15,7 @@ import urllib.request
 
 import pytest
 from celery import Celery
-
-from backend.launch import REPO_ROOT
+from storage_backup_sandbox.launch import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """One whole product per test module (``stack``): see ``support.Stack``. A module sets ``STACK_SETTINGS`` (control
 plane environment) or ``WORKER_SETTINGS`` (proxy workers) to change a knob for its stack."""
 from __future__ import annotations

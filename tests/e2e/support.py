@@ -1,9 +1,12 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The whole product on this machine, driven through its REST API only.
 
 ``Stack`` is the pipeline tests' ``PipelineCloud`` (a private embedded cloud with the demo seed, a private Redis, a
 real proxy worker per availability zone whose device root is the sandbox's view of that zone's proxy server) plus
 the control plane as real processes: the REST API, the control worker and celery beat, on one SQLite catalog. The
-tests act as the sandbox's users (``demo-member``, ``alt-member``, ``admin``) with ``backend.client.BackupClient``;
+tests act as the sandbox's users (``demo-member``, ``alt-member``, ``admin``) with
+``storage_backup_dashboard.client.BackupClient``;
 they look at the cloud only to check what the product did (as an admin would) and to play the guest (writing to
 the instance's disks).
 """
@@ -13,8 +16,9 @@ import os
 import signal
 import time
 
-from backend.client import BackupApiError, BackupClient
-from backend.launch import ControlApiProcess, ControlBeatProcess, ControlWorkerProcess, control_env
+from storage_backup_sandbox.launch import ControlApiProcess, ControlBeatProcess, ControlWorkerProcess, control_env
+
+from storage_backup_dashboard.client import BackupApiError, BackupClient
 from tests.conftest import SandboxHandle
 from tests.control.fixtures import wait_until
 from tests.pipeline.support import PipelineCloud

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The tenant's day, through the REST API only: an admin makes a destination; ``demo-member`` makes a policy,
 protects ``web-1`` and backs it up (queued → running with progress → succeeded, a restore point with its figures),
 the guest changes data, an incremental backup stores only the changed blocks, the instance comes back in ``az2``

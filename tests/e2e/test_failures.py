@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """What goes wrong, through the REST API: quotas refuse before any work; a snapshot Cinder fails ends the job
 failed with an error naming it and leaves nothing; a backup held by a hanging attach is cancelled and cleans up;
 a worker killed with SIGKILL mid-backup leaves a job the control plane fails and leftovers its sweeper removes in
@@ -10,8 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from storage_backup.cloud.waiting import wait_volume, wait_volume_attached
 
-from backend.cloud.waiting import wait_volume, wait_volume_attached
 from tests.control.instances import create_instance
 from tests.e2e.support import expect_api_error, wait_until
 

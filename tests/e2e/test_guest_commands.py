@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Pre/post snapshot commands over real SSH, end to end: a policy's commands, a backup through the REST API, the
 proxy worker connecting to a real ``sshd`` (Debian's, on a free port of a loopback address) at the address the
 instance's NIC has in the sandbox — a port on a network whose subnet is a 127.x range.
@@ -12,8 +14,8 @@ import os
 import time
 
 import pytest
+from storage_backup.cloud import Cloud
 
-from backend.cloud import Cloud
 from tests.control.instances import create_instance
 from tests.e2e.support import expect_api_error
 from tests.sshd import SshdProcess, keygen, login_user

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """What the control plane does on its own: retention (every 2 s here) deletes restore points a policy no longer
 keeps, from the catalog and from the repository, and the prune after it gives the space back; a WORM-locked restore
 point stays whatever the rules say (409 on DELETE, admin included); a policy scheduled every minute makes a restore

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Each pipeline test module gets its own embedded cloud (demo seed), Redis and proxy workers (see support.py)."""
 from __future__ import annotations
 

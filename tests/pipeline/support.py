@@ -1,7 +1,10 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """A private embedded cloud, Redis and one real proxy worker per availability zone, for the pipeline's tests.
 
 Each test module gets its own (``pipeline_cloud`` fixture in ``conftest.py``): the demo seed, a repository
-directory, and Celery workers started with ``backend.launch.WorkerProcess`` whose device root is the sandbox's view
+directory, and Celery workers started with ``storage_backup_sandbox.launch.WorkerProcess`` whose device root is the
+sandbox's view
 of their proxy server (``<state>/servers/<proxy id>``) — so a volume attached to the proxy appears where the worker
 reads it, exactly as on a proxy VM. Tasks are sent by name, as the control plane sends them.
 """
@@ -16,9 +19,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from celery import Celery
-
-from backend.cloud import TEMPORARY_PREFIX, Cloud, job_of
-from backend.launch import RedisProcess, SandboxProcess, WorkerProcess
+from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
+from storage_backup_sandbox.launch import RedisProcess, SandboxProcess, WorkerProcess
 
 ZONES = ("nova", "az2")
 HASH_BLOCK = 1024 * 1024
@@ -158,7 +160,7 @@ class PipelineCloud:
     def grouped_server(self, name: str = "db-1") -> tuple[dict, dict, dict]:
         """``(server, root volume, data volume)``: a demo server booted from a volume in ``nova``, both its volumes
         in a Cinder group whose type allows consistent group snapshots (a backup takes one group snapshot)."""
-        from backend.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
+        from storage_backup.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
 
         demo = self.demo
         image_id = self.service.image.list_images(name="sandbox-linux")[0]["id"]
@@ -282,7 +284,7 @@ class PipelineCloud:
 
     def delete_server_and_volumes(self, server: dict, cloud: Cloud | None = None) -> list[str]:
         """What a tenant does to lose an instance: delete the server, then its volumes."""
-        from backend.cloud.waiting import wait_server_deleted, wait_volume, wait_volume_deleted
+        from storage_backup.cloud.waiting import wait_server_deleted, wait_volume, wait_volume_deleted
 
         cloud = cloud or self.demo
         volume_ids = [a["volumeId"] for a in cloud.compute.volume_attachments(server["id"])]

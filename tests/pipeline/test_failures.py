@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Failures, injected with the embedded cloud's faults, and cancellation: every job ends with a clear error and
 leaves no snapshot, volume, image or attachment behind (checked with the admin account after each job)."""
 from __future__ import annotations
@@ -6,10 +8,9 @@ import uuid
 
 import pytest
 import redis
-
-from backend.cloud import TEMPORARY_TAG
-from backend.cloud.waiting import wait_snapshot_deleted, wait_volume_deleted
-from backend.pipeline.errors import JobCancelled
+from storage_backup.cloud import TEMPORARY_TAG
+from storage_backup.cloud.waiting import wait_snapshot_deleted, wait_volume_deleted
+from storage_backup.pipeline.errors import JobCancelled
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -149,13 +150,13 @@ def test_cancel_before_the_job_starts(pipeline_cloud, web):
 def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web):
     """In-process (the Celery path of a cancel is tested above): the cancel arrives when the read step starts, so the
     repository engine itself must notice it between blocks, stop, and leave no restore point."""
-    from backend.pipeline.backup import backup_instance
-    from backend.pipeline.cancellation import CancelToken
-    from backend.pipeline.context import JobContext, Timeouts
-    from backend.pipeline.joblog import JobLog
-    from backend.pipeline.progress import ProgressReporter
-    from backend.proxy.identity import ProxyIdentity
-    from backend.repository import Repository
+    from storage_backup.pipeline.backup import backup_instance
+    from storage_backup.pipeline.cancellation import CancelToken
+    from storage_backup.pipeline.context import JobContext, Timeouts
+    from storage_backup.pipeline.joblog import JobLog
+    from storage_backup.pipeline.progress import ProgressReporter
+    from storage_backup.proxy.identity import ProxyIdentity
+    from storage_backup.repository import Repository
 
     cloud = pipeline_cloud
     job_id = str(uuid.uuid4())

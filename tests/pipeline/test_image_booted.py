@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """End to end, image-booted: the demo's ``app-1`` (in ``az2``) and servers made here, through the ``az2`` proxy.
 
 The root disk is captured with Nova ``createImage`` and read through a volume made from that image; on restore
@@ -14,10 +16,10 @@ import os
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from storage_backup.cloud import TEMPORARY_TAG
+from storage_backup.cloud.waiting import wait_server, wait_volume, wait_volume_attached
+from storage_backup.repository import PasswordRequired, Repository
 
-from backend.cloud import TEMPORARY_TAG
-from backend.cloud.waiting import wait_server, wait_volume, wait_volume_attached
-from backend.repository import PasswordRequired, Repository
 from tests.pipeline.support import allocated_bytes, volume_digest
 
 SECRET = "pipeline-test-secret"

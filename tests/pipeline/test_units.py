@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests of the pieces the end-to-end tests rely on: error translation, waits, progress, cancel, image match,
 and the service account's project-scoped sessions against the session's embedded cloud."""
 from __future__ import annotations
@@ -7,10 +9,9 @@ import os
 
 import pytest
 import requests
-
-from backend.cloud import Cloud, CloudConfig
-from backend.cloud.api import error_for
-from backend.cloud.errors import (
+from storage_backup.cloud import Cloud, CloudConfig
+from storage_backup.cloud.api import error_for
+from storage_backup.cloud.errors import (
     BadRequest,
     ConfigurationError,
     Conflict,
@@ -21,13 +22,13 @@ from backend.cloud.errors import (
     ResourceTimeout,
     ServiceUnavailable,
 )
-from backend.cloud.waiting import wait_for
-from backend.pipeline.cancellation import CancelToken, cancel_key
-from backend.pipeline.context import Timeouts
-from backend.pipeline.errors import JobCancelled, PipelineError, add_cleanup_report
-from backend.pipeline.image_reuse import disk_matches_image
-from backend.pipeline.progress import ProgressReporter
-from backend.repository import Repository
+from storage_backup.cloud.waiting import wait_for
+from storage_backup.pipeline.cancellation import CancelToken, cancel_key
+from storage_backup.pipeline.context import Timeouts
+from storage_backup.pipeline.errors import JobCancelled, PipelineError, add_cleanup_report
+from storage_backup.pipeline.image_reuse import disk_matches_image
+from storage_backup.pipeline.progress import ProgressReporter
+from storage_backup.repository import Repository
 
 MIB = 1024 * 1024
 
@@ -202,7 +203,7 @@ def test_the_service_account_scopes_to_a_tenant_project(sandbox):
     try:
         assert service.volume.get_volume(volume["id"])["os-vol-tenant-attr:tenant_id"] == demo_project
     finally:
-        from backend.cloud.waiting import wait_volume, wait_volume_deleted
+        from storage_backup.cloud.waiting import wait_volume, wait_volume_deleted
 
         wait_volume(service.volume, volume["id"], "available", timeout=30)
         tenant.volume.delete_volume(volume["id"])

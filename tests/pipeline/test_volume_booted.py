@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """End to end, boot-from-volume: the demo's ``web-1`` (two ext4 volumes) through real proxy workers.
 
 Full backup, a guest's writes then an incremental backup that stores only the changed blocks, a volume grown
@@ -12,9 +14,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from storage_backup.cloud import TEMPORARY_TAG
+from storage_backup.cloud.waiting import wait_volume
 
-from backend.cloud import TEMPORARY_TAG
-from backend.cloud.waiting import wait_volume
 from tests.pipeline.support import volume_digest
 
 BLOCK = 256 * 1024  # the repository's block size (DEFAULT_BLOCK_SIZE)

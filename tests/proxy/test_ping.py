@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Real proxy workers (one Celery process per AZ) on a real Redis answer ``proxy.ping`` from their own queue."""
 from __future__ import annotations
 
@@ -6,8 +8,7 @@ import os
 
 import pytest
 from celery import Celery
-
-from backend.launch import RedisProcess, WorkerProcess
+from storage_backup_sandbox.launch import RedisProcess, WorkerProcess
 
 ZONES = {"nova": "proxy-server-nova", "az2": "proxy-server-az2"}
 

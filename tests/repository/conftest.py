@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the repository tests: small deterministic images and an open repository."""
 from __future__ import annotations
 
@@ -5,8 +7,7 @@ import os
 import random
 
 import pytest
-
-from backend.repository import Repository
+from storage_backup.repository import Repository
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -1,14 +1,15 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests of the engine's building blocks: the compact index, the filesystem destination, the codec."""
 from __future__ import annotations
 
 import os
 
 import pytest
-
-from backend.repository.destinations import FilesystemDestination, open_destination
-from backend.repository.errors import CorruptObject, InvalidRequest, ObjectNotFound
-from backend.repository.index import ChunkIndex, PackEntry, decode_index, encode_index
-from backend.repository.transforms import BlobCodec
+from storage_backup.repository.destinations import FilesystemDestination, open_destination
+from storage_backup.repository.errors import CorruptObject, InvalidRequest, ObjectNotFound
+from storage_backup.repository.index import ChunkIndex, PackEntry, decode_index, encode_index
+from storage_backup.repository.transforms import BlobCodec
 
 
 def test_chunk_index_add_get_duplicates_and_memory():

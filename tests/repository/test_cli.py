@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The operator CLI end to end, through the real ``storage-backup`` console script in the virtualenv."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The backup data path's moving parts: batches across map segments, the incompressibility check, two pack
 committers, the hole probe cache, and errors raised inside the workers."""
 from __future__ import annotations
@@ -7,13 +9,12 @@ import random
 import threading
 
 import pytest
-
-from backend.repository import BackupCancelled, InvalidRequest, Repository
-from backend.repository.block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader
-from backend.repository.chunk_id import ZERO_ID
-from backend.repository.transforms import SAMPLE_PIECE, SAMPLE_PIECES, ZstdTransform
-from backend.repository.volume_backup import workers_for
-from backend.repository.volume_io import VolumeSource
+from storage_backup.repository import BackupCancelled, InvalidRequest, Repository
+from storage_backup.repository.block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader
+from storage_backup.repository.chunk_id import ZERO_ID
+from storage_backup.repository.transforms import SAMPLE_PIECE, SAMPLE_PIECES, ZstdTransform
+from storage_backup.repository.volume_backup import workers_for
+from storage_backup.repository.volume_io import VolumeSource
 
 from .conftest import BLOCK, MiB, backup, overwrite, read, write_image
 
@@ -84,7 +85,7 @@ def test_incompressible_blocks_are_stored_raw_and_compressible_runs_are_found():
 
 
 def test_many_packs_from_two_committers_are_all_indexed(tmp_path, monkeypatch):
-    from backend.repository import writer as writer_module
+    from storage_backup.repository import writer as writer_module
 
     # Packs of 64 KiB and an index object every 40 chunks: the two committers flush index objects concurrently,
     # and every one must get its own name.

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Encryption at rest: AES-256-GCM with a per-repository key wrapped by the password."""
 from __future__ import annotations
 
@@ -5,8 +7,7 @@ import json
 import os
 
 import pytest
-
-from backend.repository import PasswordRequired, Repository, WrongPassword
+from storage_backup.repository import PasswordRequired, Repository, WrongPassword
 
 from .conftest import BLOCK, MiB, backup, read
 

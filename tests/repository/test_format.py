@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The versioned format: newer versions are refused with a message, never misread."""
 from __future__ import annotations
 
@@ -5,9 +7,8 @@ import json
 import struct
 
 import pytest
-
-from backend.repository import CorruptObject, Repository, RepositoryExists, RepositoryNotFound, UnsupportedFormat
-from backend.repository.format import ENVELOPE, FORMAT_VERSION, restore_point_name
+from storage_backup.repository import CorruptObject, Repository, RepositoryExists, RepositoryNotFound, UnsupportedFormat
+from storage_backup.repository.format import ENVELOPE, FORMAT_VERSION, restore_point_name
 
 from .conftest import MiB, backup, write_image
 

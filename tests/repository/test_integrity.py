@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Damage is found and named: corrupt or missing chunks fail the restore and show up in check."""
 from __future__ import annotations
 
@@ -5,15 +7,14 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from backend.repository import ChunkCorrupt, ChunkMissing, Repository, RetentionLocked
-from backend.repository.format import pack_name
+from storage_backup.repository import ChunkCorrupt, ChunkMissing, Repository, RetentionLocked
+from storage_backup.repository.format import pack_name
 
 from .conftest import BLOCK, MiB, backup, read
 
 
 def _data_chunk_location(repo, restore_point_id, block):
-    from backend.repository.block_map import MANIFEST, BlockMapReader
+    from storage_backup.repository.block_map import MANIFEST, BlockMapReader
 
     entry = repo.get_restore_point(restore_point_id).volume("disk")
     manifest = BlockMapReader(repo.read_chunk, bytes.fromhex(entry.manifest), MANIFEST)

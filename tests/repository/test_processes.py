@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Real processes: concurrent writers into one repository, and a backup killed with SIGKILL half-way."""
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from backend.repository import Repository
+from storage_backup.repository import Repository
 
 from .conftest import MiB, read, write_image
 

@@ -1,11 +1,12 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Prune: removes what no restore point uses, keeps everything that one does, refuses to run beside a backup."""
 from __future__ import annotations
 
 import os
 
 import pytest
-
-from backend.repository import Repository, RepositoryLocked
+from storage_backup.repository import Repository, RepositoryLocked
 
 from .conftest import BLOCK, MiB, backup, read, repository_bytes
 

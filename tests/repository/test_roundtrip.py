@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Backup and restore round trips: full, incremental, dedup, zero blocks, growth and shrink, changed extents."""
 from __future__ import annotations
 
@@ -6,8 +8,7 @@ import random
 import threading
 
 import pytest
-
-from backend.repository import BackupCancelled, InvalidRequest, Repository
+from storage_backup.repository import BackupCancelled, InvalidRequest, Repository
 
 from .conftest import BLOCK, MiB, backup, overwrite, read, repository_bytes, write_image
 

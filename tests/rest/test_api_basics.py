@@ -1,9 +1,11 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The REST API over HTTP with real Keystone tokens: public documents, 401s, 400s naming the field, CRUD."""
 from __future__ import annotations
 
 import requests
 
-from backend.client import BackupApiError
+from storage_backup_dashboard.client import BackupApiError
 
 
 def test_version_and_openapi_are_public(control_plane):
@@ -63,7 +65,7 @@ def test_policy_lifecycle_and_secrets_never_shown(control_plane):
     updated = member.policy_update(policy["id"], keep_daily=14, pre_command={**policy["pre_command"],
                                                                              "timeout": 30})
     assert updated["keep_daily"] == 14 and updated["pre_command"]["timeout"] == 30
-    from backend.catalog.models import Policy
+    from storage_backup.catalog.models import Policy
 
     assert Policy.objects.get(pk=policy["id"]).pre_command["private_key"].startswith("-----BEGIN")  # key kept
     assert any(p["id"] == policy["id"] for p in member.policy_list())

@@ -1,4 +1,7 @@
-"""The endpoints the Horizon panels use besides the automation API (backend/rest/views_dashboard.py) and the list
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The endpoints the Horizon panels use besides the automation API (backend/storage_backup/rest/views_dashboard.py)
+and the list
 filters of their paged tables, over HTTP with real Keystone tokens against the real API process."""
 from __future__ import annotations
 
@@ -7,10 +10,10 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from storage_backup.services import policies as policy_service
 
-from backend.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
-from backend.client import BackupApiError
-from backend.services import policies as policy_service
+from storage_backup_dashboard.client import BackupApiError
 
 
 def _expect_400(call, field: str) -> None:

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Property-based tests of the REST API from its own OpenAPI document (schemathesis), bounded in time: no 5xx,
 every status code documented, every response matching its schema — as a project member and as an admin."""
 from __future__ import annotations

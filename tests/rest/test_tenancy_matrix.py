@@ -1,6 +1,8 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Every endpoint × {owner member, owner reader, other project's member, admin, no token} → the expected code.
 
-The routes come from the URL configuration (``backend.rest.urls``): a new endpoint or method without an entry in
+The routes come from the URL configuration (``storage_backup.rest.urls``): a new endpoint or method without an entry in
 ``EXPECTED`` fails ``test_every_route_has_expectations`` and has no cell to pass.
 """
 from __future__ import annotations
@@ -11,9 +13,9 @@ import uuid
 import pytest
 import requests
 from django.utils import timezone
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from storage_backup.rest import urls
 
-from backend.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
-from backend.rest import urls
 from tests.control.instances import create_instance, raise_volume_quota
 
 ROLES = ("member", "reader", "other", "admin", "none")
@@ -69,7 +71,7 @@ EXPECTED = {
     ("quota", "GET"): READ_OWN,
     ("quota", "PUT"): codes(403, 403, 403, 200),
     ("audit-events", "GET"): LIST,
-    # the Horizon panels' endpoints (backend/rest/views_dashboard.py)
+    # the Horizon panels' endpoints (backend/storage_backup/rest/views_dashboard.py)
     ("destination", "PATCH"): codes(403, 403, 403, 200),
     ("destination-usage", "GET"): codes(403, 403, 403, 200),
     ("instance-status", "GET"): LIST,

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the Nova and Neutron tests: raw API calls at a microversion, a small real image, polling."""
 from __future__ import annotations
 

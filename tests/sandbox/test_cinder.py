@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Cinder of the embedded cloud driven by python-cinderclient over HTTP: real data, real constraints, tenancy.
 
 The backup product relies on what these tests prove: volumes are sparse files, a snapshot freezes the volume's bytes
@@ -14,8 +16,8 @@ import uuid
 
 import pytest
 from cinderclient import exceptions
+from storage_backup_sandbox.blockdev import allocated_bytes
 
-from backend.sandbox.blockdev import allocated_bytes
 from tests.sandbox.volume_helpers import (
     GIB,
     blocks,

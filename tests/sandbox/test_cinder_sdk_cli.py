@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """openstacksdk and the ``openstack`` CLI against the sandbox's Cinder and Glance, through its clouds.yaml."""
 from __future__ import annotations
 

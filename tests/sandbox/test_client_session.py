@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The official clients drive a whole session against the embedded cloud, as an operator would.
 
 python-novaclient, python-cinderclient and python-glanceclient on keystoneauth1 sessions, and the ``openstack``

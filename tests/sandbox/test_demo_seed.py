@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The demo seed: proxy servers per AZ, web-1 booted from two real ext4 volumes, app-1, alt-vm-1.
 
 Filesystems are checked with e2fsprogs on the files behind the volumes (``dumpe2fs -h``, ``debugfs -R``), read

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Every Cinder fault mode of the embedded cloud, armed by an admin over HTTP, seen through python-cinderclient.
 
 A private sandbox: armed faults are cloud-wide and must not leak into other tests.

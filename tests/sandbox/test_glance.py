@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Glance of the embedded cloud driven by python-glanceclient (which validates every image against the sandbox's
 own ``schemas/image``) and raw HTTP: data round trips, visibility rules, JSON-patch, members, metadefs."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Keystone of the embedded cloud, driven by keystoneauth1 and the openstack CLI over real HTTP."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Neutron of the embedded cloud over real HTTP, with raw requests and with openstacksdk (what Horizon uses)."""
 from __future__ import annotations
 

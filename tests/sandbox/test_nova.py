@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Nova of the embedded cloud over real HTTP: tenancy, roles, paging, volume attachments seen by the guest,
 createImage of both kinds, delete clean-up, faults, quotas."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Placement of the embedded cloud: one resource provider per compute host, as Horizon's Hypervisors panel reads it."""
 from __future__ import annotations
 

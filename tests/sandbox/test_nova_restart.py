@@ -1,7 +1,10 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The compute side survives a restart of the embedded cloud: records, pending builds, and an idempotent seed."""
 from __future__ import annotations
 
-from backend.launch import SandboxProcess
+from storage_backup_sandbox.launch import SandboxProcess
+
 from tests.conftest import SandboxHandle
 from tests.sandbox.nova_helpers import ComputeApi, make_ext4_image, upload_image
 

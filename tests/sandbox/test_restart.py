@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The embedded cloud survives a restart: records, block data, tokens, and transitions pending at the stop.
 
 The sandbox runs as its own process (``SandboxProcess``), is stopped with SIGTERM and started again on the same
@@ -9,7 +11,8 @@ import io
 import os
 import time
 
-from backend.launch import SandboxProcess
+from storage_backup_sandbox.launch import SandboxProcess
+
 from tests.conftest import SandboxHandle
 from tests.sandbox.volume_helpers import blocks, new_snapshot, new_volume, read_at, wait_for, write_at
 

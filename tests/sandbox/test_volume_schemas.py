@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """tempest's published Cinder response schemas validate the sandbox's answers, per microversion and per role.
 
 Every request names its microversion (``OpenStack-API-Version: volume 3.x``) and is checked with tempest's own

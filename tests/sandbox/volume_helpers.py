@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers shared by the Cinder and Glance tests: official clients, polling, the block files behind volumes."""
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from backend.launch import SandboxProcess
-from backend.sandbox.blockdev import BlockStore
+from storage_backup_sandbox.blockdev import BlockStore
+from storage_backup_sandbox.launch import SandboxProcess
+
 from tests.conftest import SandboxHandle
 
 GIB = 1024 ** 3

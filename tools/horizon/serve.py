@@ -1,6 +1,9 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Serve stock Horizon with the storage backup plugin: ``python tools/horizon/serve.py --port P``.
 
-``backend.launch.HorizonProcess`` runs this for the demo and the browser tests. Horizon's own settings module
+``storage_backup_sandbox.launch.HorizonProcess`` runs this for the demo and the browser tests. Horizon's own settings
+module
 (``openstack_dashboard.settings``) is used unchanged; ``tools/horizon/local/local_settings.py`` configures it the
 way an operator's ``local_settings.py`` would (Keystone URL, sessions, the plugin's enabled files and policy).
 

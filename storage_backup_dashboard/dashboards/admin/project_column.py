@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The Project column and filter the administrators' tables add to the project ones."""
 from __future__ import annotations
 

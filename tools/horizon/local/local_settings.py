@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Horizon's ``local_settings`` for the demo and the browser tests: stock Horizon, our plugin, the embedded cloud.
 
 Horizon's own ``openstack_dashboard.settings`` imports ``local.local_settings``; ``tools/horizon/serve.py`` puts
@@ -9,7 +11,8 @@ operator does by hand (see README, "Install the plugin into an existing Horizon"
 - the plugin's settings snippet (``storage_backup_dashboard/local_settings.d/``) is executed, as Horizon executes
   files dropped into ``openstack_dashboard/local/local_settings.d/``.
 
-Everything that changes per run comes from environment variables set by ``backend.launch.HorizonProcess``.
+Everything that changes per run comes from environment variables set by
+``storage_backup_sandbox.launch.HorizonProcess``.
 """
 import os
 

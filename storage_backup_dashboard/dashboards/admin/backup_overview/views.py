@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The administrators' overview: Horizon's own d3 pie and line charts over the backup service's statistics."""
 from __future__ import annotations
 

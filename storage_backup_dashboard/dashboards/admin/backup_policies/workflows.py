@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The administrators' policy workflow: the project one plus whom it is for (published for every project, or one
 project's)."""
 from django.utils.translation import gettext_lazy as _

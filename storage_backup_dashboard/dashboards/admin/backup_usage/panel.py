@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 from django.utils.translation import gettext_lazy as _
 
 from storage_backup_dashboard.common.panels import AdminBackupPanel

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import Truncator

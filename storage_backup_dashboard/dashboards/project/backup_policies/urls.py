@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 from django.urls import re_path
 
 from storage_backup_dashboard.dashboards.project.backup_policies import views

@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """Create and edit a policy, step by step: schedule (with a preview of its next runs), strategy and retention,
 destination, pre/post snapshot commands, auto-assignment."""
 from __future__ import annotations

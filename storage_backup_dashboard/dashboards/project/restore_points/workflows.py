@@ -1,3 +1,5 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
 """The restore wizard: source restore point -> what (whole instance or chosen volumes) -> target (name, zone,
 flavor, a network for each NIC, a volume type for each disk) -> review -> submit, then the job's progress."""
 from __future__ import annotations

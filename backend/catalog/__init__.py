@@ -1,1 +1,0 @@
-"""The catalog: the control plane's database of policies, assignments, jobs, restore points and the rest."""

@@ -1,0 +1,348 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Start the product's processes on this machine: Redis, the embedded cloud, (later) workers and Horizon.
+
+Used by ``make demo`` and by the test fixtures, so both start things the same way: on 127.0.0.1, on free ports,
+never touching services already listening on the standard ones, and stopping what they started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1, process: subprocess.Popen | None = None,
+             log_path: str | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before it was ready"
+                               + (f"; see {log_path}:\n{_tail(log_path)}" if log_path else ""))
+        time.sleep(interval)
+    raise TimeoutError(f"{what} was not ready after {timeout:.0f} s" + (f"; see {log_path}" if log_path else ""))
+
+
+def _tail(path: str, lines: int = 30) -> str:
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+class ManagedProcess:
+    """A child process with its log file; ``stop`` ends it and its children (own process group)."""
+
+    name = "process"
+
+    def __init__(self, argv: Sequence[str], log_path: str, env: dict | None = None, cwd: str | None = None):
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd or REPO_ROOT
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ManagedProcess:
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=self.env, cwd=self.cwd, start_new_session=True)
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RedisProcess(ManagedProcess):
+    """A private ``redis-server`` (the Debian binary) on a free loopback port, keeping nothing on disk."""
+
+    name = "redis"
+
+    def __init__(self, work_dir: str, port: int | None = None):
+        self.port = port or free_port()
+        self.work_dir = work_dir
+        os.makedirs(work_dir, exist_ok=True)
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        argv = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                "--dir", work_dir, "--daemonize", "no", "--protected-mode", "yes"]
+        super().__init__(argv, os.path.join(work_dir, "redis.log"))
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20) -> RedisProcess:
+        super().start()
+        wait_for(self._ping, timeout, f"redis-server on port {self.port}", process=self.process,
+                 log_path=self.log_path)
+        return self
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+class SandboxProcess(ManagedProcess):
+    """The embedded cloud as its own process (``python -m storage_backup_sandbox``), on a free port."""
+
+    name = "sandbox"
+
+    def __init__(self, state_dir: str, port: int | None = None, seed: str = "base", transition_delay: float = 0.1,
+                 python: str | None = None):
+        self.state_dir = os.path.abspath(state_dir)
+        self.port = port or free_port()
+        argv = [python or sys.executable, "-m", "storage_backup_sandbox", "--port", str(self.port),
+                "--state-dir", self.state_dir, "--seed", seed, "--transition-delay", str(transition_delay)]
+        super().__init__(argv, os.path.join(self.state_dir, "sandbox.log"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/identity/v3"
+
+    @property
+    def clouds_yaml(self) -> str:
+        return os.path.join(self.state_dir, "clouds.yaml")
+
+    def start(self, timeout: float = 120) -> SandboxProcess:
+        os.makedirs(self.state_dir, exist_ok=True)
+        endpoint_file = os.path.join(self.state_dir, "sandbox.json")
+        if os.path.exists(endpoint_file):
+            os.unlink(endpoint_file)
+        super().start()
+        wait_for(lambda: os.path.exists(endpoint_file) and http_ok(self.url + "/_sandbox/health"), timeout,
+                 f"embedded cloud on port {self.port}", process=self.process, log_path=self.log_path)
+        with open(endpoint_file) as handle:
+            assert json.load(handle)["url"] == self.url
+        return self
+
+
+class WorkerProcess(ManagedProcess):
+    """A proxy worker: ``celery -A storage_backup.celery_app worker`` consuming the queue ``proxy.<az>`` of one AZ.
+
+    In a real cloud it runs inside the proxy VM of that AZ and ``device_root`` is ``/``; here it is the sandbox's
+    view of the proxy server (``<state>/servers/<server id>``), whose ``dev/disk/by-id`` holds attached volumes.
+    """
+
+    name = "worker"
+
+    def __init__(self, availability_zone: str, broker_url: str, log_dir: str, proxy_server_id: str = "",
+                 device_root: str = "", clouds_yaml: str | None = None, cloud: str = "sandbox-service",
+                 concurrency: int = 2, python: str | None = None, extra_env: dict | None = None):
+        self.availability_zone = availability_zone
+        self.queue = f"proxy.{availability_zone}"
+        self.node_name = f"proxy-{availability_zone}@{socket.gethostname()}"
+        env = dict(os.environ)
+        # A proxy has no catalog database: without this, Celery's Django fix-up would set up whatever Django the
+        # parent process (a control-plane test, say) was configured with.
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.update({
+            "STORAGE_BACKUP_BROKER_URL": broker_url,
+            "STORAGE_BACKUP_PROXY_AZ": availability_zone,
+            "STORAGE_BACKUP_PROXY_SERVER_ID": proxy_server_id,
+            "STORAGE_BACKUP_DEVICE_ROOT": device_root,
+            "OS_CLOUD": cloud,
+            "PYTHONUNBUFFERED": "1",
+        })
+        if clouds_yaml:
+            env["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
+        env.update(extra_env or {})
+        argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.celery_app", "worker", "-Q", self.queue,
+                "-n", f"proxy-{availability_zone}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, f"worker-{availability_zone}.log"), env=env)
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: self._logged_ready(offset), timeout, f"celery worker for {self.queue}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+    def _logged_ready(self, offset: int) -> bool:
+        # Celery prints "<node name> ready." once its consumer is connected and the pool started.
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(offset)
+                return b" ready." in handle.read()
+        except OSError:
+            return False
+
+
+class HorizonProcess(ManagedProcess):
+    """Stock Horizon with this plugin (``tools/horizon/serve.py``), logging in through ``keystone_url``."""
+
+    name = "horizon"
+
+    def __init__(self, state_dir: str, keystone_url: str, port: int | None = None, python: str | None = None,
+                 static_cache: str | None = None, extra_env: dict | None = None):
+        self.state_dir = os.path.abspath(state_dir)
+        self.port = port or free_port()
+        self.keystone_url = keystone_url
+        argv = [python or sys.executable, os.path.join(REPO_ROOT, "tools", "horizon", "serve.py"),
+                "--port", str(self.port), "--keystone-url", keystone_url, "--state-dir", self.state_dir]
+        if static_cache:
+            argv += ["--static-cache", static_cache]
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # serve.py runs Horizon's own settings module
+        env.update(extra_env or {})
+        super().__init__(argv, os.path.join(self.state_dir, "horizon.log"), env=env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 300) -> HorizonProcess:
+        # The first start of a new Horizon version also collects and compresses its static files.
+        os.makedirs(self.state_dir, exist_ok=True)
+        super().start()
+        wait_for(lambda: http_ok(self.url + "/auth/login/"), timeout, f"Horizon on port {self.port}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+def control_env(data_dir: str, broker_url: str, clouds_yaml: str | None = None, cloud: str = "sandbox-service",
+                database_url: str | None = None, extra: dict | None = None) -> dict:
+    """The environment of the control plane's processes (REST API, control worker, beat): one catalog, one broker,
+    the backup service account from ``clouds_yaml``/``cloud`` (the sandbox writes both)."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "storage_backup.settings",
+        "STORAGE_BACKUP_DATA_DIR": os.path.abspath(data_dir),
+        "STORAGE_BACKUP_BROKER_URL": broker_url,
+        "PYTHONUNBUFFERED": "1",
+    })
+    if clouds_yaml:
+        env.update(OS_CLIENT_CONFIG_FILE=clouds_yaml, STORAGE_BACKUP_CLOUD=cloud)
+    if database_url:
+        env["STORAGE_BACKUP_DATABASE_URL"] = database_url
+    env.update(extra or {})
+    return env
+
+
+class ControlApiProcess(ManagedProcess):
+    """The REST API (``python -m storage_backup.rest --migrate``) on a free loopback port; applies migrations first."""
+
+    name = "control-api"
+
+    def __init__(self, env: dict, log_dir: str, port: int | None = None, python: str | None = None):
+        self.port = port or free_port()
+        self.endpoint_file = os.path.join(log_dir, f"control-api-{self.port}.json")
+        argv = [python or sys.executable, "-m", "storage_backup.rest", "--port", str(self.port), "--migrate",
+                "--endpoint-file", self.endpoint_file]
+        super().__init__(argv, os.path.join(log_dir, "control-api.log"), env=env)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ControlApiProcess:
+        if os.path.exists(self.endpoint_file):
+            os.unlink(self.endpoint_file)
+        super().start()
+        wait_for(lambda: os.path.exists(self.endpoint_file) and http_ok(self.url + "/v1/"), timeout,
+                 f"storage backup API on port {self.port}", process=self.process, log_path=self.log_path)
+        return self
+
+
+class ControlWorkerProcess(ManagedProcess):
+    """The control worker: ``celery -A storage_backup.control.worker worker -Q control`` (scheduler, retention, sweeper,
+    heartbeats, job tracking). Run the catalog migrations first (the API process does)."""
+
+    name = "control-worker"
+
+    def __init__(self, env: dict, log_dir: str, concurrency: int = 2, python: str | None = None):
+        argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.control.worker", "worker",
+                "-Q", "control",
+                "-n", "control@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, "control-worker.log"), env=env)
+
+    def start(self, timeout: float = 60) -> ControlWorkerProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, "control worker",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+class ControlBeatProcess(ManagedProcess):
+    """celery beat feeding the control queue (tick, heartbeat, retention, sweeper; periods from the env)."""
+
+    name = "control-beat"
+
+    def __init__(self, env: dict, log_dir: str, python: str | None = None):
+        schedule = os.path.join(env.get("STORAGE_BACKUP_DATA_DIR", log_dir), "beat-schedule")
+        argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.control.worker", "beat", "--schedule",
+                schedule, "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, "control-beat.log"), env=env)
+
+    def start(self, timeout: float = 60) -> ControlBeatProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b"beat: Starting"), timeout, "celery beat",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
+
+
+def _logged(path: str, offset: int, marker: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return marker in handle.read()
+    except OSError:
+        return False

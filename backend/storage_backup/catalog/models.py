@@ -1,0 +1,232 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Catalog models. Rules live in ``storage_backup.services``; these classes only say what is stored.
+
+IDs are UUID strings chosen by us (or, for restore points, by the repository), so they can travel in task
+messages and be matched against OpenStack resource names and metadata.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from storage_backup.catalog.secrets import SealedJSONField, SealedTextField
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Strategy(models.TextChoices):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    AUTO = "auto"
+
+
+class Destination(models.Model):
+    """Where restore points are written (a repository). Shared destinations have no project."""
+
+    TYPES = (("filesystem", "filesystem"), ("nfs", "nfs"))
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=32, choices=TYPES, default="filesystem")
+    path = models.CharField(max_length=1024)
+    encrypted = models.BooleanField(default=False)
+    # Handed to the proxy in the task message; never shown by the API; encrypted at rest (catalog/secrets.py).
+    repository_secret = SealedTextField(blank=True, default="")
+    project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Immutability: every restore point written here is locked (WORM) at least this many days.
+    retention_lock_min_days = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name", "id")
+
+
+class Policy(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    # Empty project: published by an admin for every project to use.
+    project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    shared = models.BooleanField(default=False)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    schedule = models.CharField(max_length=128, blank=True, default="")  # cron; empty = on demand only
+    timezone = models.CharField(max_length=64, default="UTC")
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.AUTO)
+    full_every = models.PositiveIntegerField(default=7)  # auto: a full backup every N, incremental otherwise
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="policies")
+    keep_last = models.PositiveIntegerField(default=7)
+    keep_daily = models.PositiveIntegerField(default=0)
+    keep_weekly = models.PositiveIntegerField(default=0)
+    keep_monthly = models.PositiveIntegerField(default=0)
+    keep_yearly = models.PositiveIntegerField(default=0)
+    min_age_days = models.PositiveIntegerField(default=0)
+    retention_lock_days = models.PositiveIntegerField(default=0)
+    priority = models.IntegerField(default=0)
+    # Their SSH private_key is encrypted at rest (catalog/secrets.py); the rest of the command stays readable.
+    pre_command = SealedJSONField(null=True, blank=True)
+    post_command = SealedJSONField(null=True, blank=True)
+    auto_assign_tag = models.CharField(max_length=255, blank=True, default="")
+    auto_assign_metadata_key = models.CharField(max_length=255, blank=True, default="")
+    auto_assign_metadata_value = models.CharField(max_length=255, blank=True, default="")
+    last_scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-priority", "name", "id")
+
+
+class ProtectedInstance(models.Model):
+    """An instance assigned to a policy (by hand or by its tag / metadata)."""
+
+    SOURCES = (("manual", "manual"), ("auto", "auto"))
+
+    instance_id = models.CharField(primary_key=True, max_length=64)
+    project_id = models.CharField(max_length=64, db_index=True)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="assignments")
+    name = models.CharField(max_length=255, blank=True, default="")
+    availability_zone = models.CharField(max_length=255, blank=True, default="")
+    source = models.CharField(max_length=8, choices=SOURCES, default="manual")
+    created_by = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "instance_id")
+
+
+class JobType(models.TextChoices):
+    BACKUP = "backup"
+    RESTORE = "restore"
+    RESTORE_VOLUME = "restore_volume"
+    RETENTION = "retention"
+    VERIFY = "verify"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_JOB_STATES = (JobState.QUEUED, JobState.RUNNING)
+
+
+class Job(models.Model):
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    type = models.CharField(max_length=16, choices=JobType.choices)
+    project_id = models.CharField(max_length=64, db_index=True)
+    instance_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    instance_name = models.CharField(max_length=255, blank=True, default="")
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    destination = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.SET_NULL)
+    restore_point_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    strategy = models.CharField(max_length=16, blank=True, default="")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
+    availability_zone = models.CharField(max_length=255, blank=True, default="")
+    queue = models.CharField(max_length=255, blank=True, default="")
+    task_name = models.CharField(max_length=128, blank=True, default="")
+    celery_task_id = models.CharField(max_length=64, blank=True, default="")
+    proxy_hostname = models.CharField(max_length=255, blank=True, default="")
+    priority = models.IntegerField(default=0)
+    request = models.JSONField(default=dict, blank=True)  # the task payload, secrets left out
+    result = models.JSONField(null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    log = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    waiting_reason = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    scheduled = models.BooleanField(default=False)  # started by the scheduler rather than a person
+    requested_by = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        constraints = [
+            # At most one backup per instance at a time, enforced by the database too: a partial unique index on
+            # SQLite and PostgreSQL; MariaDB has none (Django skips this there), so migration 0005 builds the same
+            # rule as a unique index on a generated column. Keep the two in step if the rule changes.
+            models.UniqueConstraint(fields=["instance_id"], name="one_active_backup_per_instance",
+                                    condition=Q(state__in=["queued", "running"], type="backup")),
+        ]
+
+
+class RestorePoint(models.Model):
+    """What the repository holds, indexed. The repository is the truth; ``rebuild_catalog`` recreates these."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    project_id = models.CharField(max_length=64, db_index=True)
+    instance_id = models.CharField(max_length=64, db_index=True)
+    instance_name = models.CharField(max_length=255, blank=True, default="")
+    availability_zone = models.CharField(max_length=255, blank=True, default="")
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="restore_points")
+    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="restore_points")
+    job_id = models.CharField(max_length=36, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+    strategy = models.CharField(max_length=16, blank=True, default="")
+    consistency = models.CharField(max_length=16, blank=True, default="")
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_stored = models.BigIntegerField(default=0)
+    volumes = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    retention_lock_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "id")
+
+
+class Proxy(models.Model):
+    """A proxy worker seen through its heartbeats (``proxy.ping`` answered on ``proxy.<az>``)."""
+
+    hostname = models.CharField(primary_key=True, max_length=255)
+    availability_zone = models.CharField(max_length=255, db_index=True)
+    server_id = models.CharField(max_length=64, blank=True, default="")
+    version = models.CharField(max_length=64, blank=True, default="")
+    device_root_ok = models.BooleanField(default=False)
+    max_jobs = models.PositiveIntegerField(default=2)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("availability_zone", "hostname")
+
+
+class Quota(models.Model):
+    """Per project limits; the row with an empty project holds the defaults. ``None`` means unlimited."""
+
+    project_id = models.CharField(primary_key=True, max_length=64, blank=True)
+    protected_instances = models.PositiveIntegerField(null=True, blank=True)
+    restore_points = models.PositiveIntegerField(null=True, blank=True)
+    stored_bytes = models.BigIntegerField(null=True, blank=True)
+
+
+class AuditEvent(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user_id = models.CharField(max_length=64, blank=True, default="")
+    user_name = models.CharField(max_length=255, blank=True, default="")
+    project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    result = models.CharField(max_length=16)  # success | failure
+    detail = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ("-at", "-id")

@@ -1,0 +1,71 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The Celery application of the backup service: proxy workers now, the control worker and beat later.
+
+Start a proxy worker for availability zone ``<az>`` with::
+
+    STORAGE_BACKUP_BROKER_URL=redis://127.0.0.1:6390/0 \\
+        celery -A storage_backup.celery_app worker -Q proxy.<az> -n proxy-<az>@%h --concurrency 2
+
+Configuration comes from the environment, read when the app is first configured (so importing this module never
+needs a broker):
+
+- ``STORAGE_BACKUP_BROKER_URL`` (required): the Redis broker. There is no default on purpose: a worker must never
+  pick up, or a test disturb, whatever Redis happens to listen on the standard port.
+- ``STORAGE_BACKUP_RESULT_BACKEND``: where results and progress go (default: the broker).
+
+The control plane sends tasks by name to the queue of an AZ (``proxy_queue(az)``); see docs/TASKS.md.
+"""
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from storage_backup.contract import proxy_queue  # noqa: F401  (the queue names of docs/TASKS.md, shared with the control plane)
+
+BROKER_URL_ENV = "STORAGE_BACKUP_BROKER_URL"
+RESULT_BACKEND_ENV = "STORAGE_BACKUP_RESULT_BACKEND"
+
+# Default limits for every task; a task states tighter ones where it knows better. A backup of a large volume
+# runs for hours, so the hard limit is generous, but it exists: a hung attach must not hold a worker forever.
+DEFAULT_SOFT_TIME_LIMIT = 12 * 3600
+DEFAULT_TIME_LIMIT = DEFAULT_SOFT_TIME_LIMIT + 600
+
+
+def broker_url() -> str:
+    url = os.environ.get(BROKER_URL_ENV)
+    if not url:
+        raise RuntimeError(f"{BROKER_URL_ENV} is not set: point it at the backup service's Redis, e.g. "
+                           "redis://127.0.0.1:6390/0 (make demo writes it to .demo/endpoints.json)")
+    return url
+
+
+def _settings() -> dict:
+    url = broker_url()
+    return {
+        "broker_url": url,
+        "result_backend": os.environ.get(RESULT_BACKEND_ENV) or url,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        # Off until the backup tasks are idempotent: a redelivered half-done backup must not run twice.
+        "task_acks_late": False,
+        "task_soft_time_limit": DEFAULT_SOFT_TIME_LIMIT,
+        "task_time_limit": DEFAULT_TIME_LIMIT,
+        "task_track_started": True,
+        # Tasks are long and few: a worker takes one at a time per process, so another proxy can take the next.
+        "worker_prefetch_multiplier": 1,
+        "task_default_queue": "control",
+        "result_expires": 7 * 24 * 3600,
+        "result_extended": True,
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+app = Celery("storage_backup", include=["storage_backup.proxy.tasks", "storage_backup.proxy.backup_tasks",
+                                         "storage_backup.proxy.restore_tasks"])
+app.add_defaults(_settings)

@@ -1,0 +1,389 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""``storage-backup``: the operator's command line. Works with no OpenStack and no catalog, like restic.
+
+    storage-backup repo init DIR [--encrypt --password-file F]
+    storage-backup image backup --repo DIR --name NAME PATH
+    storage-backup image restore --repo DIR ID TARGET
+    storage-backup repo list|stats|check [--read-data]|prune|delete ID --repo DIR
+
+Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
+A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage.
+
+Later commands plug in with ``COMMAND_GROUPS``: a group is ``(name, help, add_commands)`` where
+``add_commands(subparsers, common)`` adds its subcommands, each with ``set_defaults(handler=function)``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+
+EXIT_OK = 0
+EXIT_DAMAGE = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake in the request: shown as one line, exit code 2."""
+
+
+# -- formatting ---------------------------------------------------------------------------------------------------
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(count) < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.2f} {unit}"
+        count /= 1024
+    return f"{count:.2f} TiB"
+
+
+def human_rate(count: float, seconds: float) -> str:
+    return f"{count / seconds / 1e6:.0f} MB/s" if seconds > 0 else "-"
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+# -- passwords and opening ----------------------------------------------------------------------------------------
+
+def password_from(args) -> bytes | None:
+    from storage_backup.repository.keys import read_password_file
+
+    path = getattr(args, "password_file", None) or os.environ.get("STORAGE_BACKUP_PASSWORD_FILE")
+    if path:
+        try:
+            return read_password_file(path)
+        except OSError as error:
+            raise UserError(f"cannot read the password file {path}: {error.strerror}") from None
+    value = os.environ.get("STORAGE_BACKUP_PASSWORD")
+    return value.encode() if value else None
+
+
+def open_repository(args):
+    from storage_backup.repository import Repository
+
+    if not args.repo:
+        raise UserError("say which repository: --repo DIR (or set STORAGE_BACKUP_REPOSITORY)")
+    return Repository.open(args.repo, password_from(args))
+
+
+def _progress_printer(args, label: str) -> Callable | None:
+    if not getattr(args, "progress", False) and not (sys.stderr.isatty() and not getattr(args, "json", False)):
+        return None
+    started = time.monotonic()
+
+    def show(done: int, stored: int, total: int) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        percent = 100.0 * done / total if total else 100.0
+        sys.stderr.write(f"\r{label}: {percent:5.1f}%  {human_bytes(done)} of {human_bytes(total)}  "
+                         f"{human_bytes(stored)} {'stored' if label == 'backup' else 'written'}  "
+                         f"{human_rate(done, elapsed)}   ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+# -- repo commands --------------------------------------------------------------------------------------------------
+
+def cmd_repo_init(args) -> int:
+    from storage_backup.repository import Repository
+
+    password = password_from(args) if (args.encrypt or args.password_file) else None
+    if args.encrypt and not password:
+        raise UserError("--encrypt needs a password: give --password-file FILE or set STORAGE_BACKUP_PASSWORD")
+    block_size = _parse_size(args.block_size) if args.block_size else None
+    pack_size = _parse_size(args.pack_size) if args.pack_size else None
+    if pack_size is not None and not 64 * 1024 <= pack_size <= 1024 ** 3:
+        raise UserError("--pack-size must be between 64K and 1G")
+    repository = Repository.init(args.directory, password, encryption=bool(password), block_size=block_size,
+                                 pack_size=pack_size)
+    config = repository.config
+    if args.json:
+        _print_json({"id": config.id, "location": repository.destination.location, "encryption": config.encryption,
+                     "format_version": config.version, "block_size": config.block_size})
+    else:
+        print(f"created repository {config.id} at {repository.destination.location}")
+        print(f"  format version {config.version}, encryption {config.encryption}, block size "
+              f"{human_bytes(config.block_size)}")
+        if password:
+            print("  keep the password safe: without it the backups cannot be read")
+    return EXIT_OK
+
+
+def cmd_repo_list(args) -> int:
+    repository = open_repository(args)
+    labels = {"name": args.name} if args.name else None
+    points = repository.list_restore_points(labels)
+    if args.json:
+        _print_json([point.to_dict() for point in points])
+        return EXIT_OK
+    if not points:
+        print("no restore points")
+        return EXIT_OK
+    print(f"{'ID':32}  {'CREATED (UTC)':19}  {'NAME':20}  {'VOLUMES':>7}  {'SIZE':>11}  {'STORED NEW':>11}  LOCKED")
+    for point in points:
+        size = sum(volume.size for volume in point.volumes)
+        stored = sum(int(volume.stats.get("bytes_stored", 0)) for volume in point.volumes)
+        name = point.labels.get("name") or point.labels.get("instance_id") or ""
+        locked = point.lock_until if point.locked() else ""
+        print(f"{point.id:32}  {point.created[:19].replace('T', ' '):19}  {name[:20]:20}  {len(point.volumes):>7}  "
+              f"{human_bytes(size):>11}  {human_bytes(stored):>11}  {locked}")
+    return EXIT_OK
+
+
+def cmd_repo_stats(args) -> int:
+    repository = open_repository(args)
+    stats = repository.stats()
+    if args.json:
+        _print_json(stats.to_dict())
+        return EXIT_OK
+    print(f"repository {repository.config.id} at {stats.location}")
+    print(f"  format version {stats.format_version}, encryption {stats.encryption}, block size "
+          f"{human_bytes(stats.block_size)}")
+    print(f"  restore points   {stats.restore_points} ({stats.volumes} volumes, {human_bytes(stats.logical_bytes)} "
+          f"logical, of which {human_bytes(stats.zero_bytes)} zero)")
+    print(f"  unique chunks    {stats.unique_chunks} ({human_bytes(stats.unique_raw_bytes)} raw, "
+          f"{human_bytes(stats.stored_chunk_bytes)} stored)")
+    print(f"  packs            {stats.packs} ({human_bytes(stats.pack_bytes)}), index objects {stats.index_objects}")
+    print(f"  deduplication    {stats.deduplication_ratio:.2f}x   compression {stats.compression_ratio:.2f}x")
+    if stats.unreadable_restore_points:
+        print(f"  {stats.unreadable_restore_points} restore point(s) cannot be read: run 'storage-backup repo check'")
+    return EXIT_OK
+
+
+def cmd_repo_check(args) -> int:
+    repository = open_repository(args)
+    started = time.monotonic()
+    report = repository.check(read_data=args.read_data,
+                              progress=None if args.json else (lambda message: print(f"  {message}")))
+    elapsed = time.monotonic() - started
+    if args.json:
+        data = dict(report.__dict__)
+        data["ok"] = report.ok
+        _print_json(data)
+        return EXIT_OK if report.ok else EXIT_DAMAGE
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    for error in report.errors:
+        print(f"error: {error}")
+    if report.suppressed_errors:
+        print(f"... and {report.suppressed_errors} more errors")
+    what = "structure and data" if args.read_data else "structure (add --read-data to verify every chunk)"
+    if report.ok:
+        print(f"no errors found: {what} of {report.restore_points} restore points, {report.chunks} chunks, "
+              f"{report.packs} packs checked in {elapsed:.1f} s")
+        return EXIT_OK
+    print(f"{len(report.errors) + report.suppressed_errors} error(s) found; the restore points named above "
+          f"cannot be fully restored")
+    return EXIT_DAMAGE
+
+
+def cmd_repo_prune(args) -> int:
+    repository = open_repository(args)
+    report = repository.prune()
+    if args.json:
+        _print_json(report.__dict__)
+        return EXIT_OK
+    print(f"prune: {report.restore_points} restore points keep {report.chunks_used} chunks; removed "
+          f"{report.chunks_removed} chunks, deleted {report.packs_deleted} packs ({report.orphan_packs} left by "
+          f"interrupted backups), repacked {report.packs_repacked}, freed {human_bytes(report.bytes_freed)}; "
+          f"{report.temporary_files} temporary files and {report.stale_locks} stale locks removed")
+    return EXIT_OK
+
+
+def cmd_repo_delete(args) -> int:
+    repository = open_repository(args)
+    for restore_point_id in args.ids:
+        repository.delete_restore_point(restore_point_id)
+        print(f"deleted restore point {restore_point_id}; 'storage-backup repo prune' frees its data")
+    return EXIT_OK
+
+
+# -- image commands -------------------------------------------------------------------------------------------------
+
+def cmd_image_backup(args) -> int:
+    repository = open_repository(args)
+    labels = {"name": args.name, "kind": "image", "source": os.path.abspath(args.path)}
+    for label in args.label or []:
+        key, sep, value = label.partition("=")
+        if not sep or not key:
+            raise UserError(f"--label takes KEY=VALUE, not {label!r}")
+        labels[key] = value
+    previous = None if args.full else repository.latest_restore_point({"name": args.name}, volume_key="image")
+    started = time.monotonic()
+    with repository.start_restore_point(labels, {"source": os.path.abspath(args.path)},
+                                        consistency="offline-image") as writer:
+        entry = writer.backup_volume("image", args.path, strategy="full" if args.full else "incremental",
+                                     previous=previous, progress=_progress_printer(args, "backup"))
+        restore_point_id = writer.commit()
+    elapsed = time.monotonic() - started
+    stats = entry.stats
+    changed = stats["bytes_total"] - stats["bytes_zero"] - stats["bytes_unchanged"]
+    summary = {"id": restore_point_id, "name": args.name, "strategy": entry.strategy, "parent": entry.parent,
+               "size": entry.size, "elapsed": round(elapsed, 3), "notes": entry.notes, **stats}
+    if args.json:
+        _print_json(summary)
+        return EXIT_OK
+    print(f"restore point {restore_point_id}")
+    print(f"  name {args.name}, {entry.strategy}" + (f" against {entry.parent}" if entry.parent else ""))
+    for note in entry.notes:
+        print(f"  note: {note}")
+    print(f"  read      {human_bytes(stats['bytes_read'])} of {human_bytes(entry.size)} in {elapsed:.2f} s "
+          f"({human_rate(entry.size, elapsed)})")
+    print(f"  zero      {human_bytes(stats['bytes_zero'])}   unchanged {human_bytes(stats['bytes_unchanged'])}   "
+          f"changed {human_bytes(changed)}")
+    print(f"  stored    {human_bytes(stats['bytes_stored'])} new ({human_bytes(stats['bytes_new'])} of new data, "
+          f"{human_bytes(stats['bytes_deduplicated'])} already in the repository)")
+    ratio_dedup = changed / stats["bytes_new"] if stats["bytes_new"] else float("inf") if changed else 1.0
+    ratio_compress = stats["bytes_new"] / stats["bytes_stored"] if stats["bytes_stored"] else 1.0
+    print(f"  dedup {ratio_dedup:.2f}x  compression {ratio_compress:.2f}x")
+    return EXIT_OK
+
+
+def cmd_image_restore(args) -> int:
+    repository = open_repository(args)
+    restore_point = repository.get_restore_point(args.id)
+    volume = restore_point.volume(args.volume)
+    if os.path.isfile(args.target) and os.path.getsize(args.target) and not args.force:
+        raise UserError(f"{args.target} exists and is not empty: add --force to overwrite it whole, or give a new "
+                        f"file name or a block device")
+    started = time.monotonic()
+    stats = repository.restore_volume(restore_point.id, volume.key, args.target, verify=not args.no_verify,
+                                      progress=_progress_printer(args, "restore"))
+    elapsed = time.monotonic() - started
+    if args.json:
+        _print_json({"id": restore_point.id, "volume": volume.key, "target": args.target, "elapsed": round(elapsed, 3),
+                     **stats})
+        return EXIT_OK
+    print(f"restored volume {volume.key!r} of restore point {restore_point.id} to {args.target}")
+    print(f"  {human_bytes(volume.size)} in {elapsed:.2f} s ({human_rate(volume.size, elapsed)}); wrote "
+          f"{human_bytes(stats['bytes_written'])}, {human_bytes(stats['bytes_zero'])} zero left sparse, "
+          f"{stats['chunks_verified']} chunks verified")
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------------------------------
+
+def _parse_size(text: str) -> int:
+    units = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1] if value and value[-1] in units else ""
+    try:
+        return int(float(value[:-1] if unit else value) * units[unit])
+    except ValueError:
+        raise UserError(f"cannot read {text!r} as a size (e.g. 256K, 4M)") from None
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--password-file", metavar="FILE",
+                        help="file holding the repository password (default: $STORAGE_BACKUP_PASSWORD)")
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    return common
+
+
+def _with_repo(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--repo", "-r", metavar="DIR", default=os.environ.get("STORAGE_BACKUP_REPOSITORY"),
+                        help="repository location (default: $STORAGE_BACKUP_REPOSITORY)")
+    return parser
+
+
+def add_repo_commands(subparsers, common) -> None:
+    init = subparsers.add_parser("init", parents=[common], help="create a repository")
+    init.add_argument("directory", metavar="DIR")
+    init.add_argument("--encrypt", action="store_true", help="encrypt with AES-256-GCM (needs a password)")
+    init.add_argument("--block-size", metavar="SIZE", help="block size for new volumes (default 256K)")
+    init.add_argument("--pack-size", metavar="SIZE", help="target size of pack objects (default 16M)")
+    init.set_defaults(handler=cmd_repo_init)
+
+    listing = _with_repo(subparsers.add_parser("list", parents=[common], help="list restore points"))
+    listing.add_argument("--name", help="only restore points of this name")
+    listing.set_defaults(handler=cmd_repo_list)
+
+    stats = _with_repo(subparsers.add_parser("stats", parents=[common], help="sizes, deduplication, compression"))
+    stats.set_defaults(handler=cmd_repo_stats)
+
+    check = _with_repo(subparsers.add_parser("check", parents=[common], help="verify the repository"))
+    check.add_argument("--read-data", action="store_true", help="also read and verify every chunk")
+    check.set_defaults(handler=cmd_repo_check)
+
+    prune = _with_repo(subparsers.add_parser("prune", parents=[common],
+                                             help="remove data no restore point uses (exclusive lock)"))
+    prune.set_defaults(handler=cmd_repo_prune)
+
+    delete = _with_repo(subparsers.add_parser("delete", parents=[common], help="delete restore points"))
+    delete.add_argument("ids", nargs="+", metavar="ID")
+    delete.set_defaults(handler=cmd_repo_delete)
+
+
+def add_image_commands(subparsers, common) -> None:
+    backup = _with_repo(subparsers.add_parser("backup", parents=[common],
+                                              help="back up an image file or block device"))
+    backup.add_argument("--name", required=True, help="name of the series; incremental against its last backup")
+    backup.add_argument("--full", action="store_true", help="do not compare with the last backup of NAME")
+    backup.add_argument("--label", action="append", metavar="KEY=VALUE", help="extra label (repeatable)")
+    backup.add_argument("--progress", action="store_true", help="show progress on stderr")
+    backup.add_argument("path", metavar="PATH")
+    backup.set_defaults(handler=cmd_image_backup)
+
+    restore = _with_repo(subparsers.add_parser("restore", parents=[common],
+                                               help="restore to an image file or block device"))
+    restore.add_argument("id", metavar="ID", help="restore point id (or a unique prefix)")
+    restore.add_argument("target", metavar="TARGET", help="file (created sparse if missing) or block device")
+    restore.add_argument("--volume", help="which volume, when the restore point holds several")
+    restore.add_argument("--no-verify", action="store_true", help="skip the keyed-hash check of each chunk")
+    restore.add_argument("--force", action="store_true", help="overwrite an existing non-empty image file")
+    restore.add_argument("--progress", action="store_true", help="show progress on stderr")
+    restore.set_defaults(handler=cmd_image_restore)
+
+
+#: Command groups; later features append ``(name, help, add_commands)``.
+COMMAND_GROUPS: list[tuple[str, str, Callable]] = [
+    ("repo", "create, inspect, verify and prune repositories", add_repo_commands),
+    ("image", "back up and restore image files and block devices", add_image_commands),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storage-backup", description="Storage backup: operator command line.")
+    groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(g[0] for g in COMMAND_GROUPS) + "}")
+    common = _common()
+    for name, help_text, add_commands in COMMAND_GROUPS:
+        group = groups.add_parser(name, help=help_text)
+        group.set_defaults(group_parser=group)
+        add_commands(group.add_subparsers(dest="command", metavar="COMMAND"), common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        (getattr(args, "group_parser", None) or parser).print_help(sys.stderr)
+        return EXIT_USAGE
+    from storage_backup.repository.errors import RepositoryError
+
+    try:
+        return handler(args)
+    except (UserError, RepositoryError) as error:
+        print(f"storage-backup: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"storage-backup: error: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("storage-backup: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""``JobContext``: what every pipeline step needs — the cloud, this proxy, the job log, progress, cancel, timeouts."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from storage_backup.cloud import Cloud
+from storage_backup.proxy.identity import ProxyIdentity
+
+from .cancellation import CancelToken
+from .joblog import JobLog
+from .progress import ProgressReporter
+
+
+@dataclass
+class Timeouts:
+    """Seconds each kind of wait may take before the job fails naming the resource and its status.
+
+    Set per worker with ``STORAGE_BACKUP_TIMEOUT_<NAME>`` (e.g. ``STORAGE_BACKUP_TIMEOUT_ATTACH=600``): copies of
+    large volumes and image uploads take long on slow backends; attaches and device appearance should not.
+    """
+
+    snapshot: float = 1800.0  # Cinder snapshot (or group snapshot) to 'available'
+    volume: float = 3600.0  # a volume made from a snapshot or an image to 'available'
+    attach: float = 300.0  # Nova/Cinder attach to 'in-use'
+    device: float = 120.0  # the attached volume to appear under /dev/disk/by-id
+    detach: float = 300.0
+    delete: float = 600.0  # volumes, snapshots, servers to be gone
+    image: float = 3600.0  # createImage / upload-to-image to 'active'
+    server: float = 1800.0  # a restored server to 'ACTIVE'
+
+    @classmethod
+    def from_environment(cls, environ: dict | None = None) -> Timeouts:
+        env = os.environ if environ is None else environ
+        values = {}
+        for item in fields(cls):
+            raw = env.get(f"STORAGE_BACKUP_TIMEOUT_{item.name.upper()}")
+            if raw:
+                values[item.name] = float(raw)
+        return cls(**values)
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    cloud: Cloud  # the backup service account (admin): snapshots, temporary volumes, attaching to the proxy
+    proxy: ProxyIdentity
+    log: JobLog
+    progress: ProgressReporter
+    cancel: CancelToken
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    proxy_name: str = ""
+
+    @property
+    def on_proxy(self) -> str:
+        """`` on proxy <name>``: the context every stuck-resource message carries."""
+        return f" on proxy {self.proxy_name or self.proxy.proxy_server_id}"
+
+    def step(self, name: str, message: str) -> None:
+        self.cancel.check(f"before {name}")
+        self.log.add(name, message)
+        self.progress.step(name, message)

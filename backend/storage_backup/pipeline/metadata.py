@@ -1,0 +1,178 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""What a restore point records about the instance, gathered from Nova, Cinder, Glance and Neutron.
+
+The document (``instance_metadata`` of the restore point, ``schema_version`` 1)::
+
+    {"schema_version": 1, "id", "name", "description", "project_id", "user_id", "availability_zone", "status",
+     "boot_source": "volume" | "image",
+     "flavor": {"id", "name", "vcpus", "ram", "disk", "ephemeral", "swap", "extra_specs"},
+     "key_pair": {"name", "public_key", "type", "fingerprint"} | null,
+     "security_groups": [{"id", "name"}],
+     "nics": [{"port_id", "network_id", "network_name", "mac_address", "fixed_ips": [{"subnet_id", "ip_address"}],
+               "security_groups": [ids]}],
+     "metadata": {...}, "tags": [...],
+     "root_device_name": "/dev/vda",
+     "image": {"id", "name", "checksum", "os_hash_algo", "os_hash_value", "size", "min_disk", "min_ram",
+               "disk_format", "container_format", "properties": {...}} | null,
+     "block_device_mapping": [{"volume_id", "name", "description", "size", "volume_type", "availability_zone",
+                               "bootable", "boot_index", "device", "delete_on_termination", "tag", "metadata",
+                               "image_id", "image_metadata", "group_id", "multiattach", "encrypted"}],
+     "root_disk": {"key": "root-disk", "device", "size"} | null}
+
+``image`` is the image an image-booted server was booted from (or, for a volume-booted one, the image its boot
+volume was made from, as Cinder remembers it). Nova does not publish boot indexes: the volume whose device is the
+server's root device name is boot index 0, the others are not bootable by index (``None``).
+"""
+from __future__ import annotations
+
+import logging
+
+from storage_backup.cloud import Cloud, CloudError, NotFound
+from storage_backup.cloud.image import image_properties
+
+LOG = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+ROOT_DISK_KEY = "root-disk"  # the repository's name for an image-booted server's root disk
+INTERNAL_VOLUME_METADATA = ("attached_mode", "readonly", "storage_backup_job")
+
+
+def _bool(value) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def flavor_of(cloud: Cloud, server: dict) -> dict:
+    embedded = server.get("flavor") or {}
+    flavor = {"id": embedded.get("id"), "name": embedded.get("original_name") or embedded.get("name"),
+              "vcpus": embedded.get("vcpus"), "ram": embedded.get("ram"), "disk": embedded.get("disk"),
+              "ephemeral": embedded.get("ephemeral", 0), "swap": embedded.get("swap", 0),
+              "extra_specs": dict(embedded.get("extra_specs") or {})}
+    if not flavor["id"] and flavor["name"]:
+        # From 2.47 the server body carries the flavor itself, not its id: find the id by its (unique) name.
+        try:
+            match = next((f for f in cloud.compute.list_flavors() if f["name"] == flavor["name"]), None)
+        except CloudError as error:
+            LOG.warning("cannot list flavors to find %s: %s", flavor["name"], error)
+            match = None
+        if match is not None:
+            flavor["id"] = match["id"]
+    return flavor
+
+
+def key_pair_of(cloud: Cloud, server: dict, notes: list[str]) -> dict | None:
+    name = server.get("key_name")
+    if not name:
+        return None
+    try:
+        keypair = cloud.compute.get_keypair(name, user_id=server.get("user_id"))
+    except NotFound:
+        notes.append(f"key pair {name!r} of user {server.get('user_id')} no longer exists; its public key is not "
+                     "recorded")
+        return {"name": name, "public_key": None, "type": None, "fingerprint": None}
+    return {"name": name, "public_key": keypair.get("public_key"), "type": keypair.get("type") or "ssh",
+            "fingerprint": keypair.get("fingerprint")}
+
+
+def nics_of(cloud: Cloud, server: dict) -> tuple[list[dict], list[dict]]:
+    ports = cloud.network.ports_of_server(server["id"])
+    networks: dict[str, str | None] = {}
+    groups: dict[str, str | None] = {}
+    nics = []
+    for port in sorted(ports, key=lambda p: (p.get("created_at") or "", p["id"])):
+        network_id = port["network_id"]
+        if network_id not in networks:
+            network = cloud.network.find_network(network_id)
+            networks[network_id] = network.get("name") if network else None
+        for group_id in port.get("security_groups") or []:
+            if group_id not in groups:
+                try:
+                    groups[group_id] = cloud.network.get_security_group(group_id).get("name")
+                except NotFound:
+                    groups[group_id] = None
+        nics.append({"port_id": port["id"], "network_id": network_id, "network_name": networks[network_id],
+                     "mac_address": port.get("mac_address"),
+                     "fixed_ips": [{"subnet_id": f.get("subnet_id"), "ip_address": f.get("ip_address")}
+                                   for f in port.get("fixed_ips") or []],
+                     "security_groups": list(port.get("security_groups") or [])})
+    security_groups = [{"id": group_id, "name": name} for group_id, name in groups.items()]
+    if not security_groups:  # a server without ports still reports its groups by name
+        security_groups = [{"id": None, "name": g.get("name")} for g in server.get("security_groups") or []]
+    return nics, security_groups
+
+
+def image_of(cloud: Cloud, image_id: str, notes: list[str]) -> dict:
+    image = cloud.image.find_image(image_id)
+    if image is None:
+        notes.append(f"image {image_id} the server was booted from no longer exists; a restore will upload the "
+                     "backed-up root disk as a new image")
+        return {"id": image_id, "name": None, "checksum": None, "os_hash_algo": None, "os_hash_value": None,
+                "size": None, "min_disk": 0, "min_ram": 0, "disk_format": None, "container_format": None,
+                "properties": {}}
+    return {"id": image["id"], "name": image.get("name"), "checksum": image.get("checksum"),
+            "os_hash_algo": image.get("os_hash_algo"), "os_hash_value": image.get("os_hash_value"),
+            "size": image.get("size"), "min_disk": image.get("min_disk") or 0, "min_ram": image.get("min_ram") or 0,
+            "disk_format": image.get("disk_format"), "container_format": image.get("container_format"),
+            "visibility": image.get("visibility"), "owner": image.get("owner"),
+            "properties": image_properties(image)}
+
+
+def volumes_of(cloud: Cloud, server: dict) -> list[dict]:
+    root_device = server.get("OS-EXT-SRV-ATTR:root_device_name") or "/dev/vda"
+    entries = []
+    for attachment in cloud.compute.volume_attachments(server["id"]):
+        volume = cloud.volume.get_volume(attachment["volumeId"])
+        image_metadata = dict(volume.get("volume_image_metadata") or {})
+        device = attachment.get("device")
+        entries.append({
+            "volume_id": volume["id"], "name": volume.get("name"), "description": volume.get("description"),
+            "size": volume["size"], "volume_type": volume.get("volume_type"),
+            "availability_zone": volume.get("availability_zone"), "bootable": _bool(volume.get("bootable")),
+            "boot_index": 0 if device == root_device else None, "device": device,
+            "delete_on_termination": bool(attachment.get("delete_on_termination")), "tag": attachment.get("tag"),
+            "metadata": {k: v for k, v in (volume.get("metadata") or {}).items()
+                         if k not in INTERNAL_VOLUME_METADATA},
+            "image_id": image_metadata.get("image_id"), "image_metadata": image_metadata,
+            "group_id": volume.get("group_id"), "multiattach": bool(volume.get("multiattach")),
+            "encrypted": bool(volume.get("encrypted")), "status": volume.get("status"),
+        })
+    # The boot disk first, then by device name: the order the server is rebuilt in.
+    entries.sort(key=lambda e: (e["boot_index"] is None, e["device"] or "", e["volume_id"]))
+    return entries
+
+
+def gather_instance_metadata(cloud: Cloud, server: dict, notes: list[str] | None = None) -> dict:
+    """The restore point's description of ``server`` (a Nova server body at 2.47+, read with the admin account)."""
+    notes = notes if notes is not None else []
+    image_ref = server.get("image") or {}
+    image_id = image_ref.get("id") if isinstance(image_ref, dict) else None
+    volumes = volumes_of(cloud, server)
+    nics, security_groups = nics_of(cloud, server)
+    image = None
+    if image_id:
+        image = image_of(cloud, image_id, notes)
+    else:
+        boot = next((v for v in volumes if v["boot_index"] == 0), None)
+        if boot and boot["image_metadata"].get("image_id"):
+            meta = boot["image_metadata"]
+            image = {"id": meta.get("image_id"), "name": meta.get("image_name"), "checksum": meta.get("checksum"),
+                     "os_hash_algo": None, "os_hash_value": None, "size": int(meta.get("size") or 0) or None,
+                     "min_disk": int(meta.get("min_disk") or 0), "min_ram": int(meta.get("min_ram") or 0),
+                     "disk_format": meta.get("disk_format"), "container_format": meta.get("container_format"),
+                     "properties": {k: v for k, v in meta.items() if k not in (
+                         "image_id", "image_name", "checksum", "size", "min_disk", "min_ram", "disk_format",
+                         "container_format")}}
+    flavor = flavor_of(cloud, server)
+    root_disk = None
+    if image_id:
+        root_disk = {"key": ROOT_DISK_KEY, "device": server.get("OS-EXT-SRV-ATTR:root_device_name") or "/dev/vda",
+                     "size": flavor.get("disk")}
+    return {
+        "schema_version": SCHEMA_VERSION, "id": server["id"], "name": server.get("name"),
+        "description": server.get("description"), "project_id": server.get("tenant_id"),
+        "user_id": server.get("user_id"), "availability_zone": server.get("OS-EXT-AZ:availability_zone"),
+        "status": server.get("status"), "boot_source": "image" if image_id else "volume", "flavor": flavor,
+        "key_pair": key_pair_of(cloud, server, notes), "security_groups": security_groups, "nics": nics,
+        "metadata": dict(server.get("metadata") or {}), "tags": list(server.get("tags") or []),
+        "root_device_name": server.get("OS-EXT-SRV-ATTR:root_device_name"), "image": image,
+        "block_device_mapping": volumes, "root_disk": root_disk, "notes": list(notes),
+    }

@@ -1,0 +1,300 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Shapes of requests and answers. Types and ranges only: the rules live in ``storage_backup.services``."""
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from storage_backup.services import policies, proxies, restore_points, schedule
+
+STRATEGY_CHOICES = ("full", "incremental", "auto")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses unknown fields (400 naming the field) instead of silently ignoring a typo."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({unknown[0]: ["is not a known field."]})
+        return super().to_internal_value(data)
+
+
+class GuestCommandSerializer(StrictSerializer):
+    command = serializers.CharField(max_length=4096)
+    user = serializers.CharField(max_length=255)
+    private_key = serializers.CharField(write_only=False, required=False, allow_null=True, max_length=65536,
+                                        help_text="PEM or OpenSSH private key; shown back as ******** only.")
+    port = serializers.IntegerField(min_value=1, max_value=65535, default=22)
+    timeout = serializers.IntegerField(min_value=1, max_value=3600, default=60)
+    on_failure = serializers.ChoiceField(choices=("abort", "continue"), default="abort")
+    known_hosts = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=65536)
+    host_key_policy = serializers.ChoiceField(choices=("reject", "accept-new"), default="reject")
+
+
+class PolicyWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4096)
+    enabled = serializers.BooleanField(required=False)
+    shared = serializers.BooleanField(required=False, help_text="Admins: publish the policy for every project.")
+    project_id = serializers.CharField(required=False, max_length=64, help_text="Admins: create it for a project.")
+    schedule = serializers.CharField(required=False, allow_blank=True, max_length=128,
+                                     help_text="Five-field cron expression in the policy's time zone.")
+    timezone = serializers.CharField(required=False, max_length=64)
+    window_start = serializers.TimeField(required=False, allow_null=True)
+    window_end = serializers.TimeField(required=False, allow_null=True)
+    strategy = serializers.ChoiceField(choices=STRATEGY_CHOICES, required=False)
+    full_every = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    destination_id = serializers.CharField(max_length=36)
+    keep_last = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    keep_daily = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    keep_weekly = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    keep_monthly = serializers.IntegerField(required=False, min_value=0, max_value=100000)
+    keep_yearly = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    min_age_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
+    retention_lock_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
+    priority = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
+    pre_command = GuestCommandSerializer(required=False, allow_null=True)
+    post_command = GuestCommandSerializer(required=False, allow_null=True)
+    auto_assign_tag = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    auto_assign_metadata_key = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    auto_assign_metadata_value = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class PolicyUpdateSerializer(PolicyWriteSerializer):
+    name = serializers.CharField(max_length=255, required=False)
+    destination_id = serializers.CharField(max_length=36, required=False)
+    shared = None
+    project_id = None
+
+
+class PolicySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    project_id = serializers.CharField(allow_blank=True)
+    shared = serializers.BooleanField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    enabled = serializers.BooleanField()
+    schedule = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField()
+    window_start = serializers.TimeField(allow_null=True)
+    window_end = serializers.TimeField(allow_null=True)
+    strategy = serializers.CharField()
+    full_every = serializers.IntegerField()
+    destination_id = serializers.CharField()
+    keep_last = serializers.IntegerField()
+    keep_daily = serializers.IntegerField()
+    keep_weekly = serializers.IntegerField()
+    keep_monthly = serializers.IntegerField()
+    keep_yearly = serializers.IntegerField()
+    min_age_days = serializers.IntegerField()
+    retention_lock_days = serializers.IntegerField()
+    priority = serializers.IntegerField()
+    pre_command = serializers.SerializerMethodField()
+    post_command = serializers.SerializerMethodField()
+    auto_assign_tag = serializers.CharField(allow_blank=True)
+    auto_assign_metadata_key = serializers.CharField(allow_blank=True)
+    auto_assign_metadata_value = serializers.CharField(allow_blank=True)
+    last_scheduled_at = serializers.DateTimeField(allow_null=True)
+    next_run_at = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_pre_command(self, policy) -> GuestCommandSerializer(allow_null=True):  # type: ignore[valid-type]
+        return policies.shown_command(policy, "pre_command")
+
+    def get_post_command(self, policy) -> GuestCommandSerializer(allow_null=True):  # type: ignore[valid-type]
+        return policies.shown_command(policy, "post_command")
+
+    def get_next_run_at(self, policy) -> serializers.DateTimeField(allow_null=True):  # type: ignore[valid-type]
+        if not policy.enabled or not policy.schedule:
+            return None
+        moment = schedule.next_fire(policy.schedule, policy.timezone, timezone.now(), policy.window_start,
+                                    policy.window_end)
+        return moment.isoformat() if moment else None
+
+
+class ProtectSerializer(StrictSerializer):
+    instance_id = serializers.CharField(max_length=64)
+    policy_id = serializers.CharField(max_length=36)
+
+
+class ProtectedInstanceSerializer(serializers.Serializer):
+    instance_id = serializers.CharField()
+    project_id = serializers.CharField()
+    policy_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    availability_zone = serializers.CharField(allow_blank=True)
+    source = serializers.ChoiceField(choices=("manual", "auto"))
+    created_at = serializers.DateTimeField()
+
+
+class BackupSerializer(StrictSerializer):
+    instance_id = serializers.CharField(max_length=64)
+    strategy = serializers.ChoiceField(choices=("full", "incremental"), required=False, allow_null=True)
+
+
+class ProgressSerializer(serializers.Serializer):
+    percent = serializers.FloatField(required=False, allow_null=True)
+    bytes_read = serializers.IntegerField(required=False, allow_null=True)
+    bytes_stored = serializers.IntegerField(required=False, allow_null=True)
+    bytes_total = serializers.IntegerField(required=False, allow_null=True)
+    rate = serializers.FloatField(required=False, allow_null=True, help_text="bytes per second")
+    eta = serializers.FloatField(required=False, allow_null=True, help_text="seconds left")
+    step = serializers.CharField(required=False, allow_null=True)
+
+
+class LogEntrySerializer(serializers.Serializer):
+    # Entries also come from proxies (their Redis list): one missing a key shows it empty rather than failing the
+    # whole job list with a 500.
+    at = serializers.CharField(default="")
+    step = serializers.CharField(default="")
+    message = serializers.CharField(allow_blank=True, default="")
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    state = serializers.ChoiceField(choices=("queued", "running", "succeeded", "failed", "cancelled"))
+    project_id = serializers.CharField()
+    instance_id = serializers.CharField(allow_blank=True)
+    instance_name = serializers.CharField(allow_blank=True)
+    policy_id = serializers.CharField(allow_null=True)
+    restore_point_id = serializers.CharField(allow_blank=True)
+    strategy = serializers.CharField(allow_blank=True)
+    availability_zone = serializers.CharField(allow_blank=True)
+    proxy = serializers.CharField(source="proxy_hostname", allow_blank=True)
+    progress = ProgressSerializer()
+    log = LogEntrySerializer(many=True)
+    error = serializers.CharField(allow_blank=True)
+    waiting_reason = serializers.CharField(allow_blank=True)
+    attempts = serializers.IntegerField()
+    cancel_requested = serializers.BooleanField()
+    scheduled = serializers.BooleanField()
+    result = serializers.JSONField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class RestorePointSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    project_id = serializers.CharField()
+    instance_id = serializers.CharField()
+    instance_name = serializers.CharField(allow_blank=True)
+    availability_zone = serializers.CharField(allow_blank=True)
+    policy_id = serializers.CharField(allow_null=True)
+    destination_id = serializers.CharField()
+    job_id = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    strategy = serializers.CharField(allow_blank=True)
+    consistency = serializers.CharField(allow_blank=True)
+    bytes_total = serializers.IntegerField()
+    bytes_read = serializers.IntegerField()
+    bytes_stored = serializers.IntegerField()
+    volumes = serializers.JSONField()
+    retention_lock_until = serializers.DateTimeField(allow_null=True)
+    locked = serializers.SerializerMethodField()
+
+    def get_locked(self, point) -> bool:
+        return restore_points.is_locked(point)
+
+
+class RestorePointLockSerializer(StrictSerializer):
+    retention_lock_until = serializers.DateTimeField(allow_null=True)
+
+
+class RestoreSerializer(StrictSerializer):
+    name = serializers.CharField(required=False, allow_null=True, max_length=255)
+    availability_zone = serializers.CharField(required=False, allow_null=True, max_length=255)
+    flavor_id = serializers.CharField(required=False, allow_null=True, max_length=255)
+    network_mapping = serializers.DictField(child=serializers.CharField(max_length=64), required=False)
+    volume_types = serializers.DictField(child=serializers.CharField(max_length=255), required=False)
+    volumes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    volume_id = serializers.CharField(required=False, allow_null=True, max_length=64,
+                                      help_text="Restore only this volume (as a new volume).")
+    volume_type = serializers.CharField(required=False, allow_null=True, max_length=255)
+    attach_to = serializers.CharField(required=False, allow_null=True, max_length=64,
+                                      help_text="With volume_id: attach the new volume to this instance.")
+
+
+class DestinationWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=255)
+    type = serializers.ChoiceField(choices=("filesystem", "nfs"), default="filesystem")
+    path = serializers.CharField(max_length=1024)
+    encrypted = serializers.BooleanField(default=False)
+    repository_secret = serializers.CharField(required=False, allow_blank=True, max_length=4096)
+    project_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500,
+                                                       help_text="Immutability: every restore point written here "
+                                                                 "is locked at least this many days.")
+
+
+class DestinationSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    path = serializers.CharField()
+    encrypted = serializers.BooleanField()
+    project_id = serializers.CharField(allow_blank=True)
+    retention_lock_min_days = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class ProxySerializer(serializers.Serializer):
+    hostname = serializers.CharField()
+    availability_zone = serializers.CharField()
+    server_id = serializers.CharField(allow_blank=True)
+    version = serializers.CharField(allow_blank=True)
+    device_root_ok = serializers.BooleanField()
+    max_jobs = serializers.IntegerField()
+    last_heartbeat = serializers.DateTimeField(allow_null=True)
+    status = serializers.SerializerMethodField()
+
+    def get_status(self, proxy) -> str:
+        return "up" if proxies.is_up(proxy) else "down"
+
+
+class QuotaSerializer(StrictSerializer):
+    protected_instances = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    restore_points = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    stored_bytes = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+
+
+class UsageSerializer(serializers.Serializer):
+    project_id = serializers.CharField()
+    protected_instances = serializers.IntegerField()
+    restore_points = serializers.IntegerField()
+    stored_bytes = serializers.IntegerField()
+    quota = QuotaSerializer()
+
+
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    user_id = serializers.CharField(allow_blank=True)
+    user_name = serializers.CharField(allow_blank=True)
+    project_id = serializers.CharField(allow_blank=True)
+    action = serializers.CharField()
+    target_type = serializers.CharField(allow_blank=True)
+    target_id = serializers.CharField(allow_blank=True)
+    result = serializers.CharField()
+    detail = serializers.CharField(allow_blank=True)
+
+
+class VersionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField()
+    links = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))

@@ -1,0 +1,51 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""``/v1`` URL map. Every route here is covered by the tenancy matrix in tests/rest (it reads this list)."""
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.permissions import AllowAny
+
+from storage_backup.rest import views, views_dashboard
+
+
+class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
+    """GET from ``views``, PATCH (administrators' edits) from ``views_dashboard``."""
+
+
+class OpenApiView(SpectacularJSONAPIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+urlpatterns = [
+    path("v1/", views.VersionView.as_view(), name="version"),
+    path("v1/openapi.json", OpenApiView.as_view(), name="openapi"),
+    path("v1/policies", views.PolicyList.as_view(), name="policies"),
+    path("v1/policies/<str:policy_id>", views.PolicyDetail.as_view(), name="policy"),
+    path("v1/protected-instances", views.ProtectedInstanceList.as_view(), name="protected-instances"),
+    path("v1/protected-instances/<str:instance_id>", views.ProtectedInstanceDetail.as_view(),
+         name="protected-instance"),
+    path("v1/backups", views.BackupCreate.as_view(), name="backups"),
+    path("v1/restore-points", views.RestorePointList.as_view(), name="restore-points"),
+    path("v1/restore-points/<str:restore_point_id>", views.RestorePointDetail.as_view(), name="restore-point"),
+    path("v1/restore-points/<str:restore_point_id>/restore", views.RestorePointRestore.as_view(), name="restore"),
+    path("v1/restore-points/<str:restore_point_id>/verify", views.RestorePointVerify.as_view(), name="verify"),
+    path("v1/jobs", views.JobList.as_view(), name="jobs"),
+    path("v1/jobs/<str:job_id>", views.JobDetail.as_view(), name="job"),
+    path("v1/jobs/<str:job_id>/cancel", views.JobCancel.as_view(), name="job-cancel"),
+    path("v1/destinations", views.DestinationList.as_view(), name="destinations"),
+    path("v1/destinations/<str:destination_id>", DestinationDetail.as_view(), name="destination"),
+    path("v1/destination-usage", views_dashboard.DestinationUsageList.as_view(), name="destination-usage"),
+    path("v1/proxies", views.ProxyList.as_view(), name="proxies"),
+    path("v1/usage", views.UsageList.as_view(), name="usage"),
+    path("v1/quotas/<str:project_id>", views.QuotaDetail.as_view(), name="quota"),
+    path("v1/audit-events", views.AuditEventList.as_view(), name="audit-events"),
+    # what the Horizon panels need besides (backend/storage_backup/rest/views_dashboard.py)
+    path("v1/instance-status", views_dashboard.InstanceStatusList.as_view(), name="instance-status"),
+    path("v1/restore-points/<str:restore_point_id>/instance", views_dashboard.RestorePointInstance.as_view(),
+         name="restore-point-instance"),
+    path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
+    path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
+]

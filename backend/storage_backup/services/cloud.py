@@ -1,0 +1,114 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The control plane's view of the cloud: ``storage_backup.cloud`` logged in as the backup service account of the
+settings.
+
+Used to check that an instance belongs to the caller's project (Nova, ``all_tenants``), to find its availability
+zone and addresses, to find instances to auto-assign, and by the sweeper to find and remove leftovers. The settings
+only say how to log in (``settings.KEYSTONE``: a clouds.yaml entry, or an auth URL and password); every call is
+``storage_backup.cloud``'s, and its errors become the service layer's ``Unavailable`` here, where the control plane
+expects them.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from keystoneauth1 import exceptions as ks_exceptions
+
+from storage_backup.cloud import Cloud, CloudConfig, CloudError, NotFound
+from storage_backup.services.errors import Unavailable
+
+_lock = threading.Lock()
+
+
+@dataclass
+class Instance:
+    id: str
+    name: str
+    project_id: str
+    availability_zone: str
+    status: str
+    metadata: dict = field(default_factory=dict)
+    tags: list = field(default_factory=list)
+    addresses: dict = field(default_factory=dict)
+
+
+def cloud_config() -> CloudConfig:
+    """How the backup service account logs in, from ``settings.KEYSTONE``."""
+    config = settings.KEYSTONE
+    if config.get("cloud"):
+        return CloudConfig.load(config["cloud"], os.environ.get("OS_CLIENT_CONFIG_FILE") or None)
+    if not config.get("auth_url"):
+        raise Unavailable("The backup service account is not configured: set STORAGE_BACKUP_AUTH_URL and "
+                          "STORAGE_BACKUP_PASSWORD, or STORAGE_BACKUP_CLOUD.")
+    auth = {key: config[key] for key in ("auth_url", "username", "password", "project_name", "user_domain_id",
+                                         "project_domain_id")}
+    return CloudConfig(auth_type="password", auth=auth, region_name=config.get("region_name") or None)
+
+
+@functools.cache
+def _cached_cloud() -> Cloud:
+    return Cloud.from_config(cloud_config())
+
+
+def service_cloud() -> Cloud:
+    """The backup service account (logged in once per process; keystoneauth renews the token)."""
+    with _lock, unavailable_on_error("the backup service account"):
+        return _cached_cloud()
+
+
+def reset_session() -> None:
+    with _lock:
+        _cached_cloud.cache_clear()
+
+
+@contextlib.contextmanager
+def unavailable_on_error(what: str) -> Iterator[None]:
+    """The cloud's failures (refusals, 5xx, unreachable, bad credentials) as the service layer's ``Unavailable``."""
+    try:
+        yield
+    except CloudError as error:
+        raise Unavailable(f"The cloud could not answer about {what}: {error}") from error
+    except ks_exceptions.ClientException as error:  # connection refused, Keystone unreachable, bad credentials
+        raise Unavailable(f"The cloud cannot be reached for {what}: {error}") from error
+
+
+def _instance(body: dict) -> Instance:
+    return Instance(id=body["id"], name=body.get("name", ""), project_id=body.get("tenant_id", ""),
+                    availability_zone=body.get("OS-EXT-AZ:availability_zone") or "",
+                    status=body.get("status", ""), metadata=body.get("metadata") or {},
+                    tags=body.get("tags") or [], addresses=body.get("addresses") or {})
+
+
+def get_instance(instance_id: str) -> Instance | None:
+    """The instance with this ID in any project, or None."""
+    if not instance_id or "/" in instance_id:
+        return None
+    with unavailable_on_error(f"instance {instance_id}"):
+        try:
+            return _instance(service_cloud().compute.get_server(instance_id))
+        except NotFound:
+            return None
+
+
+def list_instances() -> list[Instance]:
+    """Every instance of every project (for auto-assignment)."""
+    with unavailable_on_error("the instances of every project"):
+        return [_instance(server) for server in service_cloud().compute.list_servers(all_projects=True)]
+
+
+def availability_zones() -> list[str]:
+    with unavailable_on_error("availability zones"):
+        return service_cloud().compute.availability_zones()
+
+
+def find_project_id(name_or_id: str) -> str | None:
+    """A Keystone project's ID, by name or ID (``None`` when there is none)."""
+    with unavailable_on_error(f"project {name_or_id}"):
+        return service_cloud().identity.find_project_id(name_or_id)

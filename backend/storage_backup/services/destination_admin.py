@@ -1,0 +1,39 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Editing a destination (administrators): its name and its immutability, the minimum retention lock.
+
+The minimum lock is the destination's WORM floor: every restore point written there is locked at least that many
+days, whatever its policy asks (``policies.lock_until``). Like a retention lock it can be raised at will; lowering it
+only affects restore points made afterwards (those already locked keep their lock).
+"""
+from __future__ import annotations
+
+from storage_backup.catalog.models import Destination
+from storage_backup.services.audit import audited
+from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.destinations import get_destination
+from storage_backup.services.errors import ValidationFailed
+
+EDITABLE = ("name", "retention_lock_min_days")
+
+
+def update_destination(caller: Caller, destination_id: str, data: dict) -> Destination:
+    with audited(caller, "destination.update", "destination", destination_id) as target:
+        require_admin(caller)
+        destination = get_destination(caller, destination_id)
+        target.project_id = destination.project_id
+        unknown = sorted(set(data) - set(EDITABLE))
+        if unknown:
+            raise ValidationFailed(unknown[0], "cannot be changed after creation (create another destination)")
+        if "name" in data:
+            if not str(data["name"]).strip():
+                raise ValidationFailed("name", "must not be empty")
+            destination.name = str(data["name"]).strip()
+        if "retention_lock_min_days" in data:
+            days = data["retention_lock_min_days"]
+            if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 36500:
+                raise ValidationFailed("retention_lock_min_days", "must be a whole number of days from 0 to 36500")
+            target.detail = f"minimum lock {destination.retention_lock_min_days} -> {days} days"
+            destination.retention_lock_min_days = days
+        destination.save()
+        return destination

@@ -1,0 +1,60 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Destinations (repositories): created by admins, shared with every project or private to one."""
+from __future__ import annotations
+
+import os
+
+from django.db.models import Q
+
+from storage_backup.catalog.models import Destination
+from storage_backup.services.audit import audited
+from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.errors import NotFound, ValidationFailed
+
+TYPES = ("filesystem", "nfs")
+
+
+def visible(caller: Caller):
+    queryset = Destination.objects.all()
+    if caller.sees_all():
+        return queryset
+    return queryset.filter(Q(project_id="") | Q(project_id=caller.project_id))
+
+
+def list_destinations(caller: Caller):
+    return visible(caller)
+
+
+def get_destination(caller: Caller, destination_id: str) -> Destination:
+    destination = visible(caller.with_all_projects(True) if caller.is_admin else caller).filter(
+        id=destination_id).first()
+    if destination is None:
+        raise NotFound(f"Destination {destination_id} could not be found.")
+    return destination
+
+
+def create_destination(caller: Caller, data: dict) -> Destination:
+    with audited(caller, "destination.create", "destination") as target:
+        require_admin(caller)
+        if data.get("type", "filesystem") not in TYPES:
+            raise ValidationFailed("type", f"must be one of: {', '.join(TYPES)}")
+        path = data.get("path") or ""
+        if not os.path.isabs(path):
+            raise ValidationFailed("path", "must be an absolute path on the proxies (a local or NFS directory)")
+        if data.get("encrypted") and not data.get("repository_secret"):
+            raise ValidationFailed("repository_secret", "is required for an encrypted destination")
+        destination = Destination.objects.create(
+            name=data["name"], type=data.get("type", "filesystem"), path=os.path.normpath(path),
+            encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
+            project_id=data.get("project_id") or "",
+            retention_lock_min_days=data.get("retention_lock_min_days") or 0)
+        target.id = destination.id
+        target.project_id = destination.project_id
+        return destination
+
+
+def task_view(destination: Destination) -> dict:
+    """The destination as a task message carries it (docs/TASKS.md)."""
+    return {"id": destination.id, "type": destination.type, "path": destination.path,
+            "encrypted": destination.encrypted}

@@ -1,0 +1,201 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Jobs: backups and restores as the catalog tracks them, queued → running → succeeded / failed / cancelled.
+
+Creating a job only records it (after the quota, tenancy and one-backup-per-instance checks);
+``storage_backup.services.dispatch`` sends it to a proxy when one is up and has a free slot, and
+``storage_backup.services.tracking`` records progress and results from the Celery result backend.
+"""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType, ProtectedInstance, RestorePoint
+from storage_backup.services import assignments, bus, cloud, quotas, restore_points
+from storage_backup.services.audit import audited
+from storage_backup.services.context import Caller, check_visible, require_writer, scope_queryset
+from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
+from storage_backup.services.policies import lock_until
+
+STRATEGIES = ("full", "incremental")
+
+
+def log_entry(step: str, message: str) -> dict:
+    return {"at": timezone.now().isoformat(), "step": step, "message": message}
+
+
+def list_jobs(caller: Caller, project_id: str | None = None, instance_id: str | None = None,
+              state: str | None = None):
+    queryset = scope_queryset(caller, Job.objects.all(), project_id=project_id)
+    if instance_id:
+        queryset = queryset.filter(instance_id=instance_id)
+    if state:
+        queryset = queryset.filter(state=state)
+    return queryset
+
+
+def get_job(caller: Caller, job_id: str) -> Job:
+    job = Job.objects.filter(id=job_id).first()
+    if job is None:
+        raise NotFound(f"Job {job_id} could not be found.")
+    check_visible(caller, job.project_id, "Job", job_id)
+    return job
+
+
+def active_backup(instance_id: str) -> Job | None:
+    return Job.objects.filter(instance_id=instance_id, type=JobType.BACKUP, state__in=ACTIVE_JOB_STATES).first()
+
+
+def choose_strategy(assignment: ProtectedInstance, requested: str | None) -> str:
+    """``auto``: a full backup every ``full_every`` restore points, incremental in between (and full first)."""
+    if requested:
+        return requested
+    policy = assignment.policy
+    if policy.strategy != "auto":
+        return policy.strategy
+    points = list(RestorePoint.objects.filter(instance_id=assignment.instance_id, destination=policy.destination)
+                  .order_by("-created_at").values_list("strategy", flat=True)[:max(policy.full_every, 1)])
+    if "full" not in points:
+        return "full"
+    # ``full_every`` = N: a full, then N-1 incrementals, then the next full.
+    return "full" if points.index("full") + 1 >= policy.full_every else "incremental"
+
+
+def create_backup(caller: Caller, instance_id: str, strategy: str | None = None, scheduled: bool = False) -> Job:
+    with audited(caller, "backup.create", "instance", instance_id) as target:
+        require_writer(caller)
+        if strategy is not None and strategy not in STRATEGIES:
+            raise ValidationFailed("strategy", "must be 'full' or 'incremental' (or left out to follow the policy)")
+        try:
+            assignment = assignments.get_assignment(caller, instance_id)
+        except NotFound:
+            raise ValidationFailed("instance_id", f"instance {instance_id} is not protected by a policy in this "
+                                                  "project; assign it to a policy first") from None
+        target.project_id = assignment.project_id
+        instance = cloud.get_instance(instance_id)
+        if instance is None:
+            raise ValidationFailed("instance_id", f"instance {instance_id} no longer exists in the cloud")
+        quotas.check_backup(assignment.project_id)
+        policy = assignment.policy
+        now = timezone.now()
+        lock = lock_until(policy, now)
+        job = Job(type=JobType.BACKUP, project_id=assignment.project_id, instance_id=instance_id,
+                  instance_name=instance.name, policy=policy, destination=policy.destination,
+                  strategy=choose_strategy(assignment, strategy), availability_zone=instance.availability_zone,
+                  queue=bus.proxy_queue(instance.availability_zone), task_name="proxy.backup_instance",
+                  priority=policy.priority, scheduled=scheduled, requested_by=caller.user_id)
+        job.request = {
+            "job_id": job.id, "project_id": job.project_id, "instance_id": instance_id, "strategy": job.strategy,
+            "labels": {"policy_id": policy.id, "job_id": job.id, "project_id": job.project_id,
+                       "instance_id": instance_id},
+            "retention_lock_until": lock.isoformat().replace("+00:00", "Z") if lock else None,
+        }
+        job.log = [log_entry("queued", f"{'Scheduled' if scheduled else 'Requested'} {job.strategy} backup of "
+                                       f"{instance.name or instance_id} by {caller.user_name or caller.user_id}")]
+        if assignment.availability_zone != instance.availability_zone:
+            ProtectedInstance.objects.filter(pk=instance_id).update(availability_zone=instance.availability_zone)
+        try:
+            with transaction.atomic():
+                busy = Job.objects.select_for_update().filter(instance_id=instance_id, type=JobType.BACKUP,
+                                                              state__in=ACTIVE_JOB_STATES).first()
+                if busy is not None:
+                    raise Conflict(f"Instance {instance_id} already has a backup job {busy.id} ({busy.state}); "
+                                   "one backup per instance runs at a time.")
+                job.save()
+        except IntegrityError:
+            busy = active_backup(instance_id)
+            raise Conflict(f"Instance {instance_id} already has a backup job {busy.id if busy else ''}; one backup "
+                           "per instance runs at a time.") from None
+        target.detail = f"job {job.id}"
+        return job
+
+
+RESTORE_OPTIONS = ("name", "availability_zone", "flavor_id", "network_mapping", "volume_types", "volumes")
+
+
+def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
+    """A whole-instance restore, or a single volume when ``volume_id`` is given."""
+    with audited(caller, "restore.create", "restore_point", restore_point_id) as target:
+        point = restore_points.get_restore_point(caller, restore_point_id)
+        target.project_id = point.project_id
+        require_writer(caller)
+        volume_ids = {volume.get("volume_id") for volume in point.volumes}
+        for volume_id in options.get("volumes") or []:
+            if volume_ids and volume_id not in volume_ids:
+                raise ValidationFailed("volumes", f"volume {volume_id} is not in restore point {point.id}")
+        single = options.get("volume_id")
+        if single and volume_ids and single not in volume_ids:
+            raise ValidationFailed("volume_id", f"volume {single} is not in restore point {point.id}")
+        zone = options.get("availability_zone") or point.availability_zone
+        zones = cloud.availability_zones()
+        if options.get("availability_zone") and zones and zone not in zones:
+            raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
+                                                        f"{', '.join(zones)}")
+        if single:
+            job_type, task = JobType.RESTORE_VOLUME, "proxy.restore_volume"
+            request = {"volume_id": single, "name": options.get("name"), "availability_zone": zone,
+                       "volume_type": options.get("volume_type"), "attach_to": options.get("attach_to")}
+            if options.get("attach_to"):
+                assignments.find_instance(caller, options["attach_to"], field="attach_to")
+        else:
+            job_type, task = JobType.RESTORE, "proxy.restore_instance"
+            request = {"name": options.get("name"), "availability_zone": zone,
+                       "flavor_id": options.get("flavor_id"),
+                       "network_mapping": options.get("network_mapping") or {},
+                       "volume_types": options.get("volume_types") or {}, "volumes": options.get("volumes") or []}
+        job = Job(type=job_type, project_id=point.project_id, instance_id=point.instance_id,
+                  instance_name=point.instance_name, policy=point.policy, destination=point.destination,
+                  restore_point_id=point.id, availability_zone=zone, queue=bus.proxy_queue(zone), task_name=task,
+                  priority=100, requested_by=caller.user_id)
+        job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id, **request}
+        job.log = [log_entry("queued", f"Restore of {point.instance_name or point.instance_id} from {point.id} "
+                                       f"requested by {caller.user_name or caller.user_id}")]
+        job.save()
+        target.detail = f"job {job.id}"
+        return job
+
+
+def create_verify(caller: Caller, restore_point_id: str) -> Job:
+    """Read every chunk of the restore point on a proxy of its zone and check its keyed hash (writes nothing)."""
+    with audited(caller, "restore_point.verify", "restore_point", restore_point_id) as target:
+        point = restore_points.get_restore_point(caller, restore_point_id)
+        target.project_id = point.project_id
+        require_writer(caller)
+        zone = point.availability_zone
+        job = Job(type=JobType.VERIFY, project_id=point.project_id, instance_id=point.instance_id,
+                  instance_name=point.instance_name, policy=point.policy, destination=point.destination,
+                  restore_point_id=point.id, availability_zone=zone, queue=bus.proxy_queue(zone),
+                  task_name="proxy.verify_restore_point", priority=50, requested_by=caller.user_id)
+        job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id}
+        job.log = [log_entry("queued", f"Verification of restore point {point.id} of "
+                                       f"{point.instance_name or point.instance_id} requested by "
+                                       f"{caller.user_name or caller.user_id}")]
+        job.save()
+        target.detail = f"job {job.id}"
+        return job
+
+
+def cancel(caller: Caller, job_id: str) -> Job:
+    """Queued jobs end at once; running ones are asked to stop (they clean up, then end ``cancelled``)."""
+    with audited(caller, "job.cancel", "job", job_id) as target:
+        with transaction.atomic():
+            job = get_job(caller, job_id)
+            target.project_id = job.project_id
+            require_writer(caller)
+            job = Job.objects.select_for_update().get(pk=job.pk)
+            if job.state not in ACTIVE_JOB_STATES:
+                raise Conflict(f"Job {job_id} has already ended ({job.state}).")
+            bus.request_cancel(job.id)
+            who = caller.user_name or caller.user_id
+            if not job.celery_task_id:
+                job.state = JobState.CANCELLED
+                job.finished_at = timezone.now()
+                job.waiting_reason = ""
+                job.log = [*job.log, log_entry("cancelled", f"Cancelled by {who} before it started")]
+            else:
+                job.cancel_requested = True
+                job.log = [*job.log, log_entry("cancel", f"Cancel requested by {who}; the proxy stops at the next "
+                                                         "block and cleans up")]
+            job.save()
+            return job

@@ -1,0 +1,197 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Policies: schedule, strategy, destination, retention, WORM lock, pre/post commands, auto-assignment."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+
+from storage_backup.catalog import secrets
+from storage_backup.catalog.models import Policy, Strategy
+from storage_backup.services import destinations, schedule
+from storage_backup.services.audit import audited
+from storage_backup.services.context import Caller, require_admin, require_writer
+from storage_backup.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+EDITABLE = ("name", "description", "enabled", "schedule", "timezone", "window_start", "window_end", "strategy",
+            "full_every", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "min_age_days",
+            "retention_lock_days", "priority", "pre_command", "post_command", "auto_assign_tag",
+            "auto_assign_metadata_key", "auto_assign_metadata_value")
+ON_FAILURE = ("abort", "continue")
+HOST_KEY_POLICIES = ("reject", "accept-new")
+SECRET_MASK = "********"
+
+
+def visible(caller: Caller):
+    """Own project's policies and the shared ones; every policy for an admin asking for all projects."""
+    queryset = Policy.objects.select_related("destination")
+    if caller.sees_all():
+        return queryset
+    return queryset.filter(Q(project_id=caller.project_id) | Q(shared=True))
+
+
+def list_policies(caller: Caller, project_id: str | None = None):
+    queryset = visible(caller)
+    if project_id and caller.sees_all():
+        queryset = queryset.filter(Q(project_id=project_id) | Q(shared=True))
+    return queryset
+
+
+def get_policy(caller: Caller, policy_id: str) -> Policy:
+    queryset = Policy.objects.select_related("destination") if caller.is_admin else visible(caller)
+    policy = queryset.filter(id=policy_id).first()
+    if policy is None:
+        raise NotFound(f"Policy {policy_id} could not be found.")
+    return policy
+
+
+def _check_writable(caller: Caller, policy: Policy) -> None:
+    require_writer(caller)
+    if policy.shared and not caller.is_admin:
+        raise Forbidden(f"Policy {policy.id} is published by the cloud administrators; only they can change it.")
+
+
+def _validate_command(field: str, command: dict | None, existing: dict | None) -> dict | None:
+    if command is None:
+        return None
+    if not isinstance(command, dict):
+        raise ValidationFailed(field, "must be an object with command, user, private_key, timeout, on_failure")
+    merged = dict(command)
+    if merged.get("private_key") in (None, "", SECRET_MASK) and existing:
+        merged["private_key"] = existing.get("private_key")  # a PATCH that leaves the key out keeps it
+    for key in ("command", "user", "private_key"):
+        if not isinstance(merged.get(key), str) or not merged[key].strip():
+            raise ValidationFailed(f"{field}.{key}", "is required and must be a non-empty string")
+    merged.setdefault("port", 22)
+    merged.setdefault("timeout", 60)
+    merged.setdefault("on_failure", "abort")
+    merged.setdefault("host_key_policy", "reject")
+    merged.setdefault("known_hosts", None)
+    if not isinstance(merged["port"], int) or not 1 <= merged["port"] <= 65535:
+        raise ValidationFailed(f"{field}.port", "must be an integer between 1 and 65535")
+    if not isinstance(merged["timeout"], int | float) or not 1 <= merged["timeout"] <= 3600:
+        raise ValidationFailed(f"{field}.timeout", "must be between 1 and 3600 seconds")
+    if merged["on_failure"] not in ON_FAILURE:
+        raise ValidationFailed(f"{field}.on_failure", "must be 'abort' or 'continue'")
+    if merged["host_key_policy"] not in HOST_KEY_POLICIES:
+        raise ValidationFailed(f"{field}.host_key_policy", "must be 'reject' or 'accept-new'")
+    if merged["host_key_policy"] == "reject" and not merged.get("known_hosts"):
+        raise ValidationFailed(f"{field}.known_hosts", "is required when host_key_policy is 'reject' (give the "
+                                                       "instance's host key line, as in known_hosts)")
+    allowed = {"command", "user", "private_key", "port", "timeout", "on_failure", "known_hosts", "host_key_policy"}
+    unknown = set(merged) - allowed
+    if unknown:
+        raise ValidationFailed(f"{field}.{sorted(unknown)[0]}", "is not a known field")
+    return merged
+
+
+def _validate(policy: Policy, data: dict) -> None:
+    if "name" in data and not str(data["name"]).strip():
+        raise ValidationFailed("name", "must not be empty")
+    if data.get("schedule") and not schedule.valid_cron(data["schedule"]):
+        raise ValidationFailed("schedule", f"{data['schedule']!r} is not a five-field cron expression "
+                                           "(minute hour day-of-month month day-of-week)")
+    if "timezone" in data and not schedule.valid_timezone(data["timezone"]):
+        raise ValidationFailed("timezone", f"{data['timezone']!r} is not an IANA time zone such as Europe/Paris")
+    start = data.get("window_start", policy.window_start)
+    end = data.get("window_end", policy.window_end)
+    if (start is None) != (end is None):
+        raise ValidationFailed("window_end" if end is None else "window_start",
+                               "a time window needs both window_start and window_end")
+    if start is not None and start == end:
+        raise ValidationFailed("window_end", "must differ from window_start")
+    if "strategy" in data and data["strategy"] not in Strategy.values:
+        raise ValidationFailed("strategy", f"must be one of: {', '.join(Strategy.values)}")
+    if "full_every" in data and data["full_every"] < 1:
+        raise ValidationFailed("full_every", "must be at least 1")
+    if data.get("auto_assign_metadata_value") and not data.get("auto_assign_metadata_key",
+                                                               policy.auto_assign_metadata_key):
+        raise ValidationFailed("auto_assign_metadata_key", "is required with auto_assign_metadata_value")
+
+
+def _apply(caller: Caller, policy: Policy, data: dict) -> None:
+    _validate(policy, data)
+    for name in ("pre_command", "post_command"):
+        if name in data:
+            data[name] = _validate_command(name, data[name], getattr(policy, name))
+    if "destination_id" in data:
+        try:
+            destination = destinations.get_destination(caller, data["destination_id"])
+        except NotFound:
+            raise ValidationFailed("destination_id", f"no destination {data['destination_id']} is available to "
+                                                     "this project") from None
+        policy.destination = destination
+    for name in EDITABLE:
+        if name in data:
+            setattr(policy, name, data[name])
+
+
+def create_policy(caller: Caller, data: dict) -> Policy:
+    with audited(caller, "policy.create", "policy") as target:
+        require_writer(caller)
+        data = dict(data)
+        shared = bool(data.pop("shared", False))
+        if shared:
+            require_admin(caller)
+        project_id = data.pop("project_id", None) or caller.project_id
+        if project_id != caller.project_id:
+            require_admin(caller)
+        if "destination_id" not in data:
+            raise ValidationFailed("destination_id", "is required")
+        policy = Policy(project_id="" if shared else project_id, shared=shared, created_by=caller.user_id)
+        _apply(caller, policy, data)
+        policy.save()
+        target.id, target.project_id = policy.id, policy.project_id
+        return policy
+
+
+def update_policy(caller: Caller, policy_id: str, data: dict) -> Policy:
+    with audited(caller, "policy.update", "policy", policy_id) as target:
+        with transaction.atomic():
+            policy = get_policy(caller, policy_id)
+            target.project_id = policy.project_id
+            _check_writable(caller, policy)
+            _apply(caller, policy, dict(data))
+            policy.save()
+        return policy
+
+
+def delete_policy(caller: Caller, policy_id: str) -> None:
+    with audited(caller, "policy.delete", "policy", policy_id) as target:
+        with transaction.atomic():
+            policy = get_policy(caller, policy_id)
+            target.project_id = policy.project_id
+            _check_writable(caller, policy)
+            count = policy.assignments.count()
+            if count:
+                raise Conflict(f"Policy {policy.name!r} ({policy_id}) still protects {count} instance(s); unassign "
+                               "them or move them to another policy first.")
+            policy.delete()
+
+
+def public_command(command: dict | None) -> dict | None:
+    """A pre/post command as the API shows it: the private key never leaves the catalog."""
+    if command is None:
+        return None
+    shown = dict(command)
+    shown["private_key"] = SECRET_MASK if shown.get("private_key") else None
+    return shown
+
+
+def shown_command(policy: Policy, name: str) -> dict | None:
+    """``pre_command`` or ``post_command`` as the API shows it, read without decrypting the key: a listing never
+    needs the catalog key."""
+    return public_command(secrets.stored(policy, name))
+
+
+def lock_until(policy: Policy | None, created_at: dt.datetime) -> dt.datetime | None:
+    """When a restore point made now under ``policy`` may be deleted again (WORM), or None."""
+    if policy is None:
+        return None
+    # The destination's immutability setting is a floor under every policy writing there.
+    days = max(policy.retention_lock_days, policy.destination.retention_lock_min_days if policy.destination_id else 0)
+    if not days:
+        return None
+    return created_at + dt.timedelta(days=days)

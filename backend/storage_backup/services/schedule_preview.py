@@ -1,0 +1,48 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The next runs of a schedule, as a policy form previews them while the user types the cron expression."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from storage_backup.services import schedule
+from storage_backup.services.errors import ValidationFailed
+
+MAX_RUNS = 20
+
+
+def _time(value: str | None, field: str) -> dt.time | None:
+    if not value:
+        return None
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(field, f"{value!r} is not a time of day such as 22:00") from None
+
+
+def next_runs(expression: str, zone: str = "UTC", window_start: str | None = None, window_end: str | None = None,
+              count: int = 5, now: dt.datetime | None = None) -> list[dt.datetime]:
+    """Up to ``count`` fire times within the next year, inside the window, validated as a policy would be."""
+    if not schedule.valid_cron(expression or ""):
+        raise ValidationFailed("schedule", f"{expression!r} is not a five-field cron expression "
+                                           "(minute hour day-of-month month day-of-week)")
+    if not schedule.valid_timezone(zone):
+        raise ValidationFailed("timezone", f"{zone!r} is not an IANA time zone such as Europe/Paris")
+    start, end = _time(window_start, "window_start"), _time(window_end, "window_end")
+    if (start is None) != (end is None):
+        raise ValidationFailed("window_end" if end is None else "window_start",
+                               "a time window needs both window_start and window_end")
+    if not 1 <= count <= MAX_RUNS:
+        raise ValidationFailed("count", f"must be between 1 and {MAX_RUNS}")
+    now = now or timezone.now()
+    local = ZoneInfo(zone)
+    runs = []
+    for fire in schedule.fire_times(expression, zone, now, now + dt.timedelta(days=366), limit=100000):
+        if schedule.in_window(fire.astimezone(local).time(), start, end):
+            runs.append(fire)
+            if len(runs) >= count:
+                break
+    return runs

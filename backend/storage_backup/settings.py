@@ -1,0 +1,151 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Django settings of the control plane (catalog, service layer, REST API, control worker).
+
+Everything comes from the environment so one file serves the demo, the tests and production:
+
+- ``STORAGE_BACKUP_DATA_DIR``: where the SQLite catalog (the default database) and the beat schedule live.
+- ``STORAGE_BACKUP_DATABASE_URL``: ``postgresql://user:pass@host:port/name`` or ``mysql://…`` (MariaDB) instead.
+- ``STORAGE_BACKUP_CATALOG_KEY`` (base64 of 32 bytes) or the file ``STORAGE_BACKUP_CATALOG_KEY_FILE`` (default
+  ``<data dir>/catalog.key``, made on first use): the key the catalog's secrets are encrypted with at rest
+  (``storage_backup.catalog.secrets``); every control plane process needs the same one.
+- ``STORAGE_BACKUP_BROKER_URL`` / ``STORAGE_BACKUP_RESULT_BACKEND``: Redis for Celery (results default to the broker).
+- Keystone and the service account: ``STORAGE_BACKUP_AUTH_URL``, ``STORAGE_BACKUP_USERNAME``,
+  ``STORAGE_BACKUP_PASSWORD``, ``STORAGE_BACKUP_PROJECT`` (default ``service``), ``STORAGE_BACKUP_USER_DOMAIN`` /
+  ``STORAGE_BACKUP_PROJECT_DOMAIN`` (default ``default``); or ``STORAGE_BACKUP_CLOUD`` naming a clouds.yaml entry
+  (``OS_CLIENT_CONFIG_FILE`` points at the file), as the demo's sandbox writes one.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlsplit
+
+DATA_DIR = os.path.abspath(os.environ.get("STORAGE_BACKUP_DATA_DIR") or os.path.join(os.getcwd(), ".storage-backup"))
+os.makedirs(DATA_DIR, exist_ok=True)
+
+# The control plane is an API service, never a site with sessions; the key only signs nothing of value.
+SECRET_KEY = os.environ.get("STORAGE_BACKUP_SECRET_KEY", "storage-backup-control-plane-not-a-session-key")
+DEBUG = os.environ.get("STORAGE_BACKUP_DEBUG", "") == "1"
+ALLOWED_HOSTS = os.environ.get("STORAGE_BACKUP_ALLOWED_HOSTS", "*").split(",")
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "storage_backup.rest.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "rest_framework",
+    "drf_spectacular",
+    "storage_backup.catalog",
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+APPEND_SLASH = False
+
+
+def database_from_url(url: str) -> dict:
+    """``postgresql://u:p@h:port/db`` or ``mysql://…`` → a Django DATABASES entry."""
+    parts = urlsplit(url)
+    engines = {"postgresql": "django.db.backends.postgresql", "postgres": "django.db.backends.postgresql",
+               "mysql": "django.db.backends.mysql", "mariadb": "django.db.backends.mysql",
+               "sqlite": "django.db.backends.sqlite3"}
+    scheme = parts.scheme.split("+")[0]
+    if scheme not in engines:
+        raise ValueError(f"STORAGE_BACKUP_DATABASE_URL: unknown scheme {parts.scheme!r}; use postgresql or mysql")
+    if scheme == "sqlite":
+        return {"ENGINE": engines[scheme], "NAME": parts.path}
+    config = {"ENGINE": engines[scheme], "NAME": parts.path.lstrip("/"), "USER": unquote(parts.username or ""),
+              "PASSWORD": unquote(parts.password or ""), "HOST": parts.hostname or "", "PORT": str(parts.port or ""),
+              "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+    if scheme in ("mysql", "mariadb"):
+        # mysqlclient (MySQLdb), Django's supported driver. Strict mode whatever the server's default: a value
+        # too long for its column fails as on PostgreSQL instead of being cut short (Django's check mysql.W002).
+        config["OPTIONS"] = {"charset": "utf8mb4", "isolation_level": "read committed",
+                             "init_command": "SET SESSION sql_mode = "
+                                             "CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES')"}
+    return config
+
+
+if os.environ.get("STORAGE_BACKUP_DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["STORAGE_BACKUP_DATABASE_URL"])}
+else:
+    # WAL and a busy timeout let the API, the control worker and beat share one SQLite file.
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(DATA_DIR, "catalog.sqlite3"),
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+    }}
+
+# MariaDB has no partial unique index for Job's one_active_backup_per_instance: migration 0005 makes it a unique
+# index on a generated column there instead, so the warning that Django skips the constraint says nothing true.
+SILENCED_SYSTEM_CHECKS = ["models.W036"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["storage_backup.rest.auth.KeystoneAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "storage_backup.rest.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "storage_backup.rest.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+    # No OPTIONS self-description (it would run queries outside the service layer): 405, the document is OpenAPI.
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Storage Backup API",
+    "DESCRIPTION": "Agentless backup and restore of OpenStack instances. Authenticate with a Keystone token in "
+                   "X-Auth-Token.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PolicyStrategyEnum": ["full", "incremental", "auto"],
+                            "BackupStrategyEnum": ["full", "incremental"]},
+}
+
+# Celery, as the control plane uses it: submit proxy tasks by name, read their state, run the control queue.
+BROKER_URL = os.environ.get("STORAGE_BACKUP_BROKER_URL") or os.environ.get("CELERY_BROKER_URL") or \
+    "redis://127.0.0.1:6379/0"
+RESULT_URL = os.environ.get("STORAGE_BACKUP_RESULT_BACKEND") or BROKER_URL
+
+# Keystone: token validation (keystonemiddleware) and the service account that looks instances up.
+KEYSTONE = {
+    "auth_url": os.environ.get("STORAGE_BACKUP_AUTH_URL", ""),
+    "username": os.environ.get("STORAGE_BACKUP_USERNAME", "backup-service"),
+    "password": os.environ.get("STORAGE_BACKUP_PASSWORD", ""),
+    "project_name": os.environ.get("STORAGE_BACKUP_PROJECT", "service"),
+    "user_domain_id": os.environ.get("STORAGE_BACKUP_USER_DOMAIN", "default"),
+    "project_domain_id": os.environ.get("STORAGE_BACKUP_PROJECT_DOMAIN", "default"),
+    "cloud": os.environ.get("STORAGE_BACKUP_CLOUD", ""),
+    "region_name": os.environ.get("STORAGE_BACKUP_REGION", ""),
+    "token_cache_seconds": int(os.environ.get("STORAGE_BACKUP_TOKEN_CACHE_SECONDS", "60")),
+    "memcached_servers": os.environ.get("STORAGE_BACKUP_MEMCACHED_SERVERS", ""),
+}
+
+# The control plane's own knobs (seconds unless named otherwise).
+CONTROL = {
+    "tick_seconds": float(os.environ.get("STORAGE_BACKUP_TICK_SECONDS", "30")),
+    "heartbeat_seconds": float(os.environ.get("STORAGE_BACKUP_HEARTBEAT_SECONDS", "30")),
+    "proxy_down_after": float(os.environ.get("STORAGE_BACKUP_PROXY_DOWN_AFTER", "90")),
+    "retention_seconds": float(os.environ.get("STORAGE_BACKUP_RETENTION_SECONDS", "600")),
+    "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
+    # Leftovers younger than this are not swept: their job may not be in the catalog yet.
+    "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
+    "proxy_max_jobs": int(os.environ.get("STORAGE_BACKUP_PROXY_MAX_JOBS", "2")),
+    "job_max_attempts": int(os.environ.get("STORAGE_BACKUP_JOB_MAX_ATTEMPTS", "3")),
+    "retry_backoff": float(os.environ.get("STORAGE_BACKUP_RETRY_BACKOFF", "30")),
+    # A job whose proxy never picks it up stays queued with its reason; one whose task vanished fails after this.
+    "job_lost_after": float(os.environ.get("STORAGE_BACKUP_JOB_LOST_AFTER", "86400")),
+    # A running job whose proxy stopped refreshing its liveness key (docs/TASKS.md) for this long died with its
+    # worker: it fails and the sweeper cleans up after it. More than the proxies' STORAGE_BACKUP_JOB_ALIVE_SECONDS.
+    "job_alive_grace": float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_GRACE", "120")),
+    "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
+}
+
+LOGGING = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("STORAGE_BACKUP_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
