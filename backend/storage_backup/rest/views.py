@@ -30,7 +30,7 @@ from storage_backup.services import (
     restore_points,
     tracking,
 )
-from storage_backup.services.context import Caller, check_visible, require_admin
+from storage_backup.services.context import Caller
 
 LOG = logging.getLogger(__name__)
 
@@ -324,11 +324,7 @@ class UsageList(ServiceView, generics.ListAPIView):
     serializer_class = s.UsageSerializer
 
     def get_queryset(self):
-        caller = self.caller
-        if caller.is_admin:
-            project = self.project_filter()
-            return [quotas.usage(project).as_dict()] if project else [u.as_dict() for u in quotas.all_usage()]
-        return [quotas.usage(caller.project_id).as_dict()]
+        return [usage.as_dict() for usage in quotas.list_usage(self.caller, self.project_filter())]
 
     @extend_schema(parameters=[PROJECT_FILTER], responses={200: s.UsageSerializer(many=True), **_errors(400, 401)})
     def get(self, request, *args, **kwargs):
@@ -340,13 +336,11 @@ class QuotaDetail(ServiceView):
 
     @extend_schema(responses={200: s.QuotaSerializer, **READ_ERRORS})
     def get(self, request: Request, project_id: str) -> Response:
-        check_visible(self.caller, project_id, "Quota of project", project_id)
-        return Response(quotas.limits(project_id))
+        return Response(quotas.get_quota(self.caller, project_id))
 
     @extend_schema(request=s.QuotaSerializer, responses={200: s.QuotaSerializer, **WRITE_ERRORS},
                    description="Admins: set a project's limits (null = unlimited).")
     def put(self, request: Request, project_id: str) -> Response:
-        require_admin(self.caller)
         return Response(quotas.set_quota(self.caller, project_id, self.parse(s.QuotaSerializer)))
 
 

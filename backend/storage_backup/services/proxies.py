@@ -9,8 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState, Proxy
+from storage_backup.policies import proxies as rules
 from storage_backup.services import bus
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, authorize
 
 
 def down_after() -> dt.timedelta:
@@ -72,7 +73,7 @@ def record_heartbeat(answer: dict, availability_zone: str) -> Proxy:
 
 
 def list_proxies(caller: Caller):
-    require_admin(caller)
+    authorize(caller, rules.LIST)
     return Proxy.objects.all()
 
 

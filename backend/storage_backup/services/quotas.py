@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from storage_backup.catalog.models import ProtectedInstance, Quota, RestorePoint
+from storage_backup.policies import quotas as rules
+from storage_backup.policies import usage as usage_rules
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, allowed, authorize, check_visible
 from storage_backup.services.errors import QuotaExceeded, ValidationFailed
 
 LIMITS = ("protected_instances", "restore_points", "stored_bytes")
@@ -59,6 +61,21 @@ def all_usage() -> list[Usage]:
     return [usage(project_id) for project_id in sorted(projects)]
 
 
+def get_quota(caller: Caller, project_id: str) -> dict:
+    """A project's limits: the caller's own project's, or any project's for an admin (another's is a 404)."""
+    check_visible(caller, project_id, "Quota of project", project_id)
+    authorize(caller, rules.GET, {"project_id": project_id})
+    return limits(project_id)
+
+
+def list_usage(caller: Caller, project_id: str | None = None) -> list[Usage]:
+    """The caller's project's usage; every project's (or the one asked for) for an admin the rule allows."""
+    authorize(caller, usage_rules.LIST)
+    if caller.is_admin and allowed(caller, usage_rules.LIST_ALL):
+        return [usage(project_id)] if project_id else all_usage()
+    return [usage(caller.project_id)]
+
+
 def check_protect(project_id: str, adding: int = 1) -> None:
     current = usage(project_id)
     limit = current.limits["protected_instances"]
@@ -82,7 +99,7 @@ def check_backup(project_id: str) -> None:
 
 def set_quota(caller: Caller, project_id: str, data: dict) -> dict:
     with audited(caller, "quota.update", "quota", project_id, project_id=project_id):
-        require_admin(caller)
+        authorize(caller, rules.UPDATE, {"project_id": project_id})
         row, _ = Quota.objects.get_or_create(project_id=project_id)
         for name in LIMITS:
             if name in data:

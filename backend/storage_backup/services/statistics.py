@@ -17,8 +17,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, RestorePoint
+from storage_backup.policies import destinations as destination_rules
+from storage_backup.policies import usage as usage_rules
 from storage_backup.services import cloud, proxies
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
 LOG = logging.getLogger(__name__)
@@ -139,7 +141,7 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
 
 
 def overview(caller: Caller, days: int = 7, exclude_projects: set[str] | None = None) -> dict:
-    require_admin(caller)
+    authorize(caller, usage_rules.OVERVIEW)
     if days not in PERIODS:
         raise ValidationFailed("days", f"must be one of: {', '.join(str(p) for p in PERIODS)}")
     now = timezone.now()
@@ -168,7 +170,7 @@ def overview(caller: Caller, days: int = 7, exclude_projects: set[str] | None = 
 def destination_usage(caller: Caller) -> list[dict]:
     """Per destination: restore points and bytes stored there (catalog), and the filesystem's size and free space
     where the control plane reaches its path (as it must, to delete and lock restore points)."""
-    require_admin(caller)
+    authorize(caller, destination_rules.LIST)
     sums = {row["destination_id"]: row for row in RestorePoint.objects.values("destination_id").annotate(
         restore_points=Count("id"), bytes_stored=Sum("bytes_stored"))}
     result = []
