@@ -9,9 +9,12 @@ attach and clean up any project's volumes) and ``member`` in the projects it res
 server must belong to the tenant's project, so it is created through a connection scoped to that project.
 
 Microversions are pinned, so what the product sends and reads never changes with the cloud's newest version nor
-with openstacksdk's per-resource maximum: ``compute_default_microversion`` / ``block_storage_default_microversion``
-make every request of those proxies carry exactly the pin, and openstacksdk refuses (``ConfigurationError`` here) a
-cloud whose version document does not serve it.
+with openstacksdk's per-resource maximum (``Resource._max_microversion``, negotiated against the version document
+when no default is set): ``compute_default_microversion`` / ``block_storage_default_microversion`` make the pin the
+microversion of every request of those proxies, and openstacksdk refuses (``ConfigurationError`` here) a cloud whose
+version document does not serve it. The exceptions are openstacksdk's own, for actions whose answer it parses
+itself: ``createImage`` at 2.45 (the image id in the body) and Cinder's snapshot actions (``os-force_delete``) at
+3.65.
 
 * Nova **2.89** (2024.1 serves up to 2.96): 2.26 ``tags`` in the server body, 2.45 ``createImage`` answers the
   image id in its body, 2.47 the flavor embedded in the server, 2.52 ``tags`` on create, 2.79
@@ -54,6 +57,8 @@ PINNED_CONFIG = {
 #: How errors name each service.
 SERVICE_NAMES = {"compute": "Nova", "block_storage": "Cinder", "image": "Glance", "network": "Neutron",
                  "identity": "Keystone"}
+_VERBS = frozenset({"get", "find", "create", "delete", "update", "set", "reset", "upload", "download", "extend",
+                    "add", "remove", "attach", "detach", "post", "put", "patch", "head"})
 _KWARGS_NAMED_IN_ERRORS = ("name", "volume_id", "snapshot_id", "image_id", "group_id", "device_id", "network_id",
                            "status")
 
@@ -62,7 +67,8 @@ def _describe(service: str, method: str, args: tuple, kwargs: dict) -> str:
     """``Cinder could not create volume (name 'x', snapshot_id 'y')``: what a failed call was doing, for its
     error message (the service's own words follow)."""
     words = method.split("_")
-    phrase = " ".join(words) if len(words) > 1 or method.startswith(("get", "find")) else f"list {method}"
+    # openstacksdk names its list calls by the plural alone (``servers``, ``volume_attachments``).
+    phrase = " ".join(words) if words[0] in _VERBS else "list " + " ".join(words)
     subjects = [getattr(arg, "id", arg) for arg in args[:2]]  # ids, or resources standing for them
     subjects = [subject for subject in subjects if isinstance(subject, str)]
     text = f"{service} could not {phrase}" + (f" {', '.join(subjects)}" if subjects else "")
