@@ -260,3 +260,44 @@ def test_a_missing_clouds_yaml_is_a_configuration_error(tmp_path):
 def test_an_unknown_cloud_is_a_configuration_error(sandbox):
     with pytest.raises(ConfigurationError, match="cannot load the cloud no-such-cloud"):
         Cloud.connect("no-such-cloud", sandbox.clouds_yaml)
+
+
+def _arm_fault(sandbox, operation: str, mode: str) -> None:
+    response = sandbox.session("admin").post(sandbox.url + "/_sandbox/faults",
+                                             json={"operation": operation, "mode": mode, "count": 1})
+    assert response.status_code == 201, response.text
+
+
+def test_openstacksdk_status_waits_end_in_the_products_errors(sandbox):
+    """``wait_for_status`` of openstacksdk under the product's messages: a timeout names the status the resource
+    was stuck in, an error status fails at once, a deletion that ends in ``error_deleting`` too, and a cancelled
+    job stops the wait between two polls."""
+    from storage_backup.cloud.waiting import wait_snapshot, wait_snapshot_deleted
+
+    service = _service(sandbox)
+    volume = service.block_storage.create_volume(size=1, name="waits")
+    wait_volume(service, volume.id, "available", timeout=30)
+    with pytest.raises(ResourceTimeout) as stuck:
+        wait_volume(service, volume.id, "in-use", timeout=0.5, where=" on proxy p1")
+    assert str(stuck.value) == f"Volume {volume.id} stuck in 'available' for 0 s on proxy p1"
+    token = CancelToken("job-9")
+    token.set()
+    with pytest.raises(JobCancelled):
+        wait_volume(service, volume.id, "in-use", timeout=30, cancel=token)
+
+    _arm_fault(sandbox, "snapshot.create", "error")
+    snapshot = service.block_storage.create_snapshot(volume_id=volume.id, name="waits-snap", force=True)
+    with pytest.raises(ResourceFailed) as failed:
+        wait_snapshot(service, snapshot.id, timeout=30, what="Snapshot of waits")
+    assert str(failed.value).startswith("Snapshot of waits went to 'error': Cinder could not make the snapshot")
+    _arm_fault(sandbox, "snapshot.delete", "error")
+    service.block_storage.delete_snapshot(snapshot.id)
+    with pytest.raises(ResourceFailed) as not_deleted:
+        wait_snapshot_deleted(service, snapshot.id, timeout=30)
+    assert str(not_deleted.value) == f"Snapshot {snapshot.id} went to 'error_deleting': Cinder could not delete it"
+    service.block_storage.delete_snapshot(snapshot.id, force=True)
+    wait_snapshot_deleted(service, snapshot.id, timeout=30)
+    service.block_storage.delete_volume(volume.id)
+    wait_volume_deleted(service, volume.id, timeout=30)
+    with pytest.raises(ResourceFailed, match="went to 'deleted': it no longer exists"):
+        wait_volume(service, volume.id, "available", timeout=5)
