@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def _digests(stack, server_id: str) -> dict:
-    return {a["volumeId"]: volume_digest(stack.guest_device(server_id, a["volumeId"]))
+    return {a.volume_id: volume_digest(stack.guest_device(server_id, a.volume_id))
             for a in stack.service.compute.volume_attachments(server_id)}
 
 
@@ -33,18 +33,18 @@ def test_an_admin_makes_a_destination_and_the_tenant_a_policy(stack):
                                           keep_last=7, retention_lock_days=0)
     assert policy["project_id"] == stack.project_id("demo-member")
     web = stack.server_named("web-1")
-    protected = stack.client().protect(web["id"], policy["id"])
+    protected = stack.client().protect(web.id, policy["id"])
     assert (protected["policy_id"], protected["availability_zone"]) == (policy["id"], "nova")
-    attachments = stack.service.compute.volume_attachments(web["id"])
+    attachments = list(stack.service.compute.volume_attachments(web.id))
     STATE.update(destination=destination, policy=policy, web=web,
-                 root=next(a["volumeId"] for a in attachments if a["device"] == "/dev/vda"),
-                 data=next(a["volumeId"] for a in attachments if a["device"] != "/dev/vda"))
+                 root=next(a.volume_id for a in attachments if a.device == "/dev/vda"),
+                 data=next(a.volume_id for a in attachments if a.device != "/dev/vda"))
 
 
 def test_a_full_backup_goes_queued_running_succeeded_with_progress(stack):
     web = STATE["web"]
-    STATE["digests_1"] = _digests(stack, web["id"])
-    job = stack.client().backup_create(web["id"])
+    STATE["digests_1"] = _digests(stack, web.id)
+    job = stack.client().backup_create(web.id)
     assert job["state"] == "queued" and job["type"] == "backup"
     seen: list[dict] = []
     job = stack.wait_job(job["id"], seen=seen)
@@ -63,7 +63,7 @@ def test_a_full_backup_goes_queued_running_succeeded_with_progress(stack):
     assert job["proxy"].startswith("proxy-nova@")
 
     point = stack.client().restore_point_get(job["restore_point_id"])
-    assert point["instance_id"] == web["id"] and point["policy_id"] == STATE["policy"]["id"]
+    assert point["instance_id"] == web.id and point["policy_id"] == STATE["policy"]["id"]
     assert point["strategy"] == "full"  # asked incremental, but nothing earlier held these disks
     assert point["consistency"] == "per-volume"
     assert point["bytes_total"] == 3 * 1024 ** 3
@@ -71,7 +71,7 @@ def test_a_full_backup_goes_queued_running_succeeded_with_progress(stack):
     assert {volume["volume_id"] for volume in point["volumes"]} == {STATE["root"], STATE["data"]}
     assert all(volume["size"] > 0 and volume["strategy"] == "full" for volume in point["volumes"])
     assert point["locked"] is False and point["retention_lock_until"] is None
-    listed = stack.client().restore_point_list(instance_id=web["id"])
+    listed = stack.client().restore_point_list(instance_id=web.id)
     assert [p["id"] for p in listed] == [point["id"]]
     STATE["rp_1"] = point
     assert stack.leftovers() == {}
@@ -80,15 +80,15 @@ def test_a_full_backup_goes_queued_running_succeeded_with_progress(stack):
 def test_an_incremental_backup_stores_only_the_changed_blocks(stack):
     web, data = STATE["web"], STATE["data"]
     writes = [(64 * 1024 * 1024 + 512, os.urandom(4096)), (400 * 1024 * 1024, os.urandom(4096))]
-    with open(stack.guest_device(web["id"], data), "r+b") as device:  # the guest writes to its disk
+    with open(stack.guest_device(web.id, data), "r+b") as device:  # the guest writes to its disk
         for offset, payload in writes:
             device.seek(offset)
             device.write(payload)
         device.flush()
         os.fsync(device.fileno())
-    STATE["digests_2"] = _digests(stack, web["id"])
+    STATE["digests_2"] = _digests(stack, web.id)
 
-    job = stack.run_backup(web["id"])
+    job = stack.run_backup(web.id)
     point = stack.client().restore_point_get(job["restore_point_id"])
     assert point["strategy"] == "incremental"
     volumes = {volume["volume_id"]: volume for volume in point["volumes"]}
@@ -98,7 +98,7 @@ def test_an_incremental_backup_stores_only_the_changed_blocks(stack):
     assert point["bytes_stored"] <= 2 * BLOCK + 128 * 1024  # the changed blocks and the changed map segments
     assert point["bytes_stored"] < STATE["rp_1"]["bytes_stored"] / 10
     STATE["rp_2"] = point
-    assert [p["id"] for p in stack.client().restore_point_list(instance_id=web["id"])] == \
+    assert [p["id"] for p in stack.client().restore_point_list(instance_id=web.id)] == \
         [STATE["rp_2"]["id"], STATE["rp_1"]["id"]]  # newest first
     assert stack.leftovers() == {}
 
@@ -108,13 +108,12 @@ def test_restore_into_another_zone_under_a_new_name(stack):
     assert job["type"] == "restore" and job["proxy"].startswith("proxy-az2@")
     server_id = job["result"]["server_id"]
     server = stack.service.compute.get_server(server_id)
-    assert (server["name"], server["OS-EXT-AZ:availability_zone"], server["status"]) == ("web-1-copy", "az2",
-                                                                                         "ACTIVE")
-    assert server["tenant_id"] == STATE["web"]["tenant_id"]
+    assert (server.name, server.availability_zone, server.status) == ("web-1-copy", "az2", "ACTIVE")
+    assert server.project_id == STATE["web"].project_id
     restored = job["result"]["volume_ids"]
     assert set(restored) == {STATE["root"], STATE["data"]}
     for original, new in restored.items():
-        assert stack.service.volume.get_volume(new)["availability_zone"] == "az2"
+        assert stack.service.block_storage.get_volume(new).availability_zone == "az2"
         assert volume_digest(stack.guest_device(server_id, new)) == STATE["digests_2"][original]
     STATE["copy"] = server
     assert stack.leftovers() == {}
@@ -123,17 +122,16 @@ def test_restore_into_another_zone_under_a_new_name(stack):
 def test_restore_a_single_volume_from_the_first_restore_point(stack):
     job = stack.run_restore(STATE["rp_1"]["id"], volume_id=STATE["data"], name="web-1-data-before")
     assert job["type"] == "restore_volume"
-    volume = stack.service.volume.get_volume(job["result"]["volume_id"])
-    assert (volume["name"], volume["status"], volume["availability_zone"]) == ("web-1-data-before", "available",
-                                                                               "nova")
-    assert volume["os-vol-tenant-attr:tenant_id"] == STATE["web"]["tenant_id"]
-    path = stack.volume_file(volume["id"])
+    volume = stack.service.block_storage.get_volume(job["result"]["volume_id"])
+    assert (volume.name, volume.status, volume.availability_zone) == ("web-1-data-before", "available", "nova")
+    assert volume.project_id == STATE["web"].project_id
+    path = stack.volume_file(volume.id)
     assert volume_digest(path) == STATE["digests_1"][STATE["data"]]
     assert stack.leftovers() == {}
 
 
 def test_jobs_are_listed_for_the_tenant(stack):
-    jobs = stack.client().job_list(instance_id=STATE["web"]["id"])
+    jobs = stack.client().job_list(instance_id=STATE["web"].id)
     assert [job["type"] for job in jobs] == ["restore_volume", "restore", "backup", "backup"]
     assert all(job["state"] == "succeeded" for job in jobs)
     usage = stack.client().usage()
@@ -166,7 +164,7 @@ def test_another_project_sees_nothing_of_it_and_cannot_restore_it(stack):
     for job_id in demo_ids["jobs"]:
         expect_api_error(404, alt.job_get, job_id)
         expect_api_error(404, alt.job_cancel, job_id)
-    web_id = STATE["web"]["id"]
+    web_id = STATE["web"].id
     expect_api_error(404, alt.protected_instance_get, web_id)
     expect_api_error(400, alt.backup_create, web_id)  # not protected in alt's project: never says by whom
     for point_id in demo_ids["restore points"]:
@@ -175,7 +173,7 @@ def test_another_project_sees_nothing_of_it_and_cannot_restore_it(stack):
         expect_api_error(404, alt.restore, point_id, volume_id=STATE["data"])
         expect_api_error(404, alt.verify, point_id)
         expect_api_error(404, alt.restore_point_delete, point_id)
-    assert not [s for s in stack.service.compute.list_servers(all_projects=True) if s["name"] == "stolen"]
+    assert not [s for s in stack.service.compute.servers(all_projects=True) if s.name == "stolen"]
     assert {j["id"] for j in demo.job_list()} == demo_ids["jobs"]  # nothing was queued on demo's behalf
 
 

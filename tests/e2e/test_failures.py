@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(300)
 def policy(stack):
     policy = stack.policy(name="failures", strategy="full")
     web = stack.server_named("web-1")
-    stack.client().protect(web["id"], policy["id"])
+    stack.client().protect(web.id, policy["id"])
     STATE.update(policy=policy, web=web)
     return policy
 
@@ -41,11 +41,11 @@ def test_quotas_refuse_before_any_work(stack, policy):
     project = stack.project_id("demo-member")
     admin.quota_set(project, restore_points=0)
     try:
-        error = expect_api_error(413, member.backup_create, STATE["web"]["id"])
+        error = expect_api_error(413, member.backup_create, STATE["web"].id)
         assert "restore points" in error.message
         app = stack.server_named("app-1")
         admin.quota_set(project, restore_points=None, protected_instances=1)
-        error = expect_api_error(413, member.protect, app["id"], policy["id"])
+        error = expect_api_error(413, member.protect, app.id, policy["id"])
         assert "protect" in error.message
     finally:
         admin.quota_set(project, restore_points=None, protected_instances=None)
@@ -57,7 +57,7 @@ def test_quotas_refuse_before_any_work(stack, policy):
 
 def test_a_failed_snapshot_fails_the_backup_naming_it_and_leaves_nothing(stack, policy):
     stack.arm_fault("snapshot.create", "error")
-    job = stack.run_backup(STATE["web"]["id"], expect="failed")
+    job = stack.run_backup(STATE["web"].id, expect="failed")
     assert job["error"].startswith("Snapshot ") and "went to 'error'" in job["error"], job["error"]
     snapshot_id = job["error"].split()[1]
     assert job["attempts"] == 1  # a failed resource is not worth another attempt
@@ -66,13 +66,13 @@ def test_a_failed_snapshot_fails_the_backup_naming_it_and_leaves_nothing(stack, 
     steps = [entry["step"] for entry in job["log"]]
     assert "snapshot" in steps and "cleanup" in steps and "failed" in steps
     assert any(snapshot_id in entry["message"] for entry in job["log"] if entry["step"] == "failed")
-    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == []
+    assert stack.client().restore_point_list(instance_id=STATE["web"].id) == []
     assert stack.leftovers() == {}
 
 
 def test_a_transient_cloud_error_is_retried_and_the_backup_succeeds(stack, policy):
     stack.arm_fault("snapshot.create", "http500")  # Cinder answers 500 once: ServiceUnavailable, worth a retry
-    job = stack.run_backup(STATE["web"]["id"])
+    job = stack.run_backup(STATE["web"].id)
     assert job["attempts"] == 2, job
     retry = next(entry for entry in job["log"] if entry["step"] == "retry")
     assert "ServiceUnavailable" in retry["message"] and "HTTP 500" in retry["message"]
@@ -80,9 +80,9 @@ def test_a_transient_cloud_error_is_retried_and_the_backup_succeeds(stack, polic
 
 
 def test_cancel_of_a_running_backup_cleans_up(stack, policy):
-    points_before = stack.client().restore_point_list(instance_id=STATE["web"]["id"])
+    points_before = stack.client().restore_point_list(instance_id=STATE["web"].id)
     stack.arm_fault("volume.attach", "hang")  # the copy of the first volume never finishes attaching
-    job = stack.client().backup_create(STATE["web"]["id"])
+    job = stack.client().backup_create(STATE["web"].id)
     running = _wait_for_step(stack, job["id"], "attach")
     assert running["state"] == "running"
     wait_until(lambda: stack.leftovers().get("volumes"), what="the temporary volumes")
@@ -92,7 +92,7 @@ def test_cancel_of_a_running_backup_cleans_up(stack, policy):
     assert job["state"] == "cancelled", job
     steps = [entry["step"] for entry in job["log"]]
     assert "cancel" in steps and "cleanup" in steps
-    assert stack.client().restore_point_list(instance_id=STATE["web"]["id"]) == points_before
+    assert stack.client().restore_point_list(instance_id=STATE["web"].id) == points_before
     assert stack.leftovers() == {}
 
 
@@ -102,7 +102,7 @@ def test_a_proxy_busy_with_as_many_jobs_as_it_runs_is_still_up(stack, policy):
     other = create_instance(stack.handle.session("demo-member"), name="web-2")
     stack.client().protect(other["id"], policy["id"])
     stack.arm_fault("volume.attach", "hang", count=2)
-    jobs = [stack.client().backup_create(server_id) for server_id in (STATE["web"]["id"], other["id"])]
+    jobs = [stack.client().backup_create(server_id) for server_id in (STATE["web"].id, other["id"])]
     for job in jobs:
         _wait_for_step(stack, job["id"], "attach")
     time.sleep(6)  # > STORAGE_BACKUP_PROXY_DOWN_AFTER: the pings wait behind the two jobs
@@ -115,14 +115,14 @@ def test_a_proxy_busy_with_as_many_jobs_as_it_runs_is_still_up(stack, policy):
     assert stack.leftovers() == {}
 
 
-def _image_booted_server_with_a_volume(stack) -> dict:
+def _image_booted_server_with_a_volume(stack):
     """``app-1`` (image-booted, ``az2``) with a data volume: a backup takes a createImage image and a snapshot."""
     demo = stack.demo
     app = stack.server_named("app-1")
-    volume = demo.volume.create_volume(size=1, name="app-1-data", availability_zone="az2")
-    wait_volume(stack.service.volume, volume["id"], "available", timeout=60)
-    demo.compute.attach_volume(app["id"], volume["id"])
-    wait_volume_attached(stack.service.volume, volume["id"], app["id"], timeout=60)
+    volume = demo.block_storage.create_volume(size=1, name="app-1-data", availability_zone="az2")
+    wait_volume(stack.service, volume.id, "available", timeout=60)
+    demo.compute.create_volume_attachment(app.id, volume.id)
+    wait_volume_attached(stack.service, volume.id, app.id, timeout=60)
     return app
 
 
@@ -132,7 +132,7 @@ def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy, t
         stack.client().protect(server["id"], policy["id"])
     # az2: the attach of the first copy never completes (createImage image, snapshot, volumes, a pending attach).
     stack.arm_fault("volume.attach", "hang")
-    app_job = stack.client().backup_create(app["id"])
+    app_job = stack.client().backup_create(app.id)
     _wait_for_step(stack, app_job["id"], "attach")
     wait_until(lambda: any(" attaching" in v for v in stack.leftovers().get("volumes", [])), what="a pending attach")
     # nova: a proxy whose attached volumes never show up (its device root is empty), so the job waits with a copy
@@ -140,7 +140,7 @@ def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy, t
     stack.workers["nova"].stop()
     stack.start_worker("nova", device_root=str(tmp_path), env={"STORAGE_BACKUP_TIMEOUT_DEVICE": "600"})
     stack.wait_for_proxies()
-    db_job = stack.client().backup_create(db["id"])
+    db_job = stack.client().backup_create(db.id)
     wait_until(lambda: stack.leftovers().get("attached to proxy nova"), what="a copy attached to the nova proxy")
     jobs = [db_job, app_job]
     for zone in ("nova", "az2"):
@@ -175,7 +175,7 @@ def test_the_sweeper_removes_what_a_killed_worker_left_in_order(stack, policy, t
     for zone in ("nova", "az2"):  # the proxies come back and work again
         stack.start_worker(zone)
     stack.wait_for_proxies()
-    job = stack.run_backup(db["id"])
+    job = stack.run_backup(db.id)
     point = stack.client().restore_point_get(job["restore_point_id"])
     assert point["consistency"] == "group"
     assert stack.leftovers() == {}

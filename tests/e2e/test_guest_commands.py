@@ -14,7 +14,6 @@ import os
 import time
 
 import pytest
-from storage_backup.cloud import Cloud
 
 from tests.control.instances import create_instance
 from tests.e2e.support import expect_api_error
@@ -32,15 +31,13 @@ def guest(stack, tmp_path_factory):
     work = str(tmp_path_factory.mktemp("sshd"))
     client_key = os.path.join(work, "client_key")
     client_public = keygen(client_key)
-    demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": stack.sandbox.clouds_yaml, "OS_CLOUD": "sandbox-demo"})
-    network = demo.network.post("/v2.0/networks", {"network": {"name": "guest-ssh"}})["network"]
-    demo.network.post("/v2.0/subnets", {"subnet": {"network_id": network["id"], "cidr": "127.78.0.0/24",
-                                                   "ip_version": 4, "gateway_ip": None}})
-    port = demo.network.post("/v2.0/ports", {"port": {"network_id": network["id"],
-                                                      "fixed_ips": [{"ip_address": ADDRESS}]}})["port"]
-    server = create_instance(stack.handle.session("demo-member"), name="db-ssh", networks=[{"port": port["id"]}])
+    demo = stack.demo
+    network = demo.network.create_network(name="guest-ssh")
+    demo.network.create_subnet(network_id=network.id, cidr="127.78.0.0/24", ip_version=4, gateway_ip=None)
+    port = demo.network.create_port(network_id=network.id, fixed_ips=[{"ip_address": ADDRESS}])
+    server = create_instance(stack.handle.session("demo-member"), name="db-ssh", networks=[{"port": port.id}])
     assert server["status"] == "ACTIVE", server
-    volume_id = stack.service.compute.volume_attachments(server["id"])[0]["volumeId"]
+    volume_id = next(stack.service.compute.volume_attachments(server["id"])).volume_id
     with open(client_key) as handle:
         private_key = handle.read()
     with SshdProcess(work, ADDRESS, client_public).start() as sshd:

@@ -44,7 +44,7 @@ def test_a_policy_scheduled_every_minute_is_made(stack):
                           keep_last=5)
     assert policy["next_run_at"]
     alt_vm = stack.server_named("alt-vm-1")
-    stack.client("alt-member").protect(alt_vm["id"], policy["id"])
+    stack.client("alt-member").protect(alt_vm.id, policy["id"])
     STATE.update(scheduled=policy, alt_vm=alt_vm, scheduled_at=time.monotonic())
 
 
@@ -56,16 +56,16 @@ def test_retention_deletes_older_restore_points_from_the_repository_and_prunes(s
     policy = member.policy_create(name="keep-one", destination_id=destination["id"], keep_last=1,
                                   strategy="incremental")
     web = stack.server_named("web-1")
-    member.protect(web["id"], policy["id"])
-    data = next(a["volumeId"] for a in stack.service.compute.volume_attachments(web["id"]) if a["device"] != "/dev/vda")
+    member.protect(web.id, policy["id"])
+    data = next(a.volume_id for a in stack.service.compute.volume_attachments(web.id) if a.device != "/dev/vda")
 
-    _guest_writes_random(stack, web["id"], data, 200 * MIB, 8 * MIB)  # incompressible: it shows in the packs
-    first = stack.run_backup(web["id"])["restore_point_id"]
-    _guest_writes_random(stack, web["id"], data, 200 * MIB, 8 * MIB)  # the same blocks, new data
-    second = stack.run_backup(web["id"])["restore_point_id"]
+    _guest_writes_random(stack, web.id, data, 200 * MIB, 8 * MIB)  # incompressible: it shows in the packs
+    first = stack.run_backup(web.id)["restore_point_id"]
+    _guest_writes_random(stack, web.id, data, 200 * MIB, 8 * MIB)  # the same blocks, new data
+    second = stack.run_backup(web.id)["restore_point_id"]
     assert _pack_bytes(repository) > 16 * MIB  # both versions of the 8 MiB are stored
 
-    wait_until(lambda: [p["id"] for p in member.restore_point_list(instance_id=web["id"])] == [second],
+    wait_until(lambda: [p["id"] for p in member.restore_point_list(instance_id=web.id)] == [second],
                timeout=30, what="retention to delete the older restore point")
     expect_api_error(404, member.restore_point_get, first)
     assert first not in os.listdir(os.path.join(repository, "restore-points")) and \
@@ -82,19 +82,19 @@ def test_retention_deletes_older_restore_points_from_the_repository_and_prunes(s
     # What is kept is whole.
     verified = stack.wait_job(member.verify(second)["id"])
     assert verified["state"] == "succeeded", verified
-    member.unprotect(web["id"])
+    member.unprotect(web.id)
 
 
 def test_a_worm_locked_restore_point_outlives_the_rules(stack):
     member, admin = stack.client(), stack.client("admin")
     policy = stack.policy(name="locked", keep_last=1, retention_lock_days=1, strategy="full")
     app = stack.server_named("app-1")
-    member.protect(app["id"], policy["id"])
-    points = [stack.run_backup(app["id"])["restore_point_id"] for _ in range(2)]
+    member.protect(app.id, policy["id"])
+    points = [stack.run_backup(app.id)["restore_point_id"] for _ in range(2)]
     until = dt.datetime.fromisoformat(member.restore_point_get(points[0])["retention_lock_until"])
     assert until > dt.datetime.now(dt.UTC) + dt.timedelta(hours=23)
     time.sleep(5)  # retention has run twice since: keep_last=1 would delete the first, the lock keeps it
-    assert {p["id"] for p in member.restore_point_list(instance_id=app["id"])} == set(points)
+    assert {p["id"] for p in member.restore_point_list(instance_id=app.id)} == set(points)
     for client in (member, admin):
         error = expect_api_error(409, client.restore_point_delete, points[0])
         assert "retention lock" in error.message
@@ -103,7 +103,7 @@ def test_a_worm_locked_restore_point_outlives_the_rules(stack):
 
 def test_the_scheduled_policy_made_a_restore_point_on_its_own(stack):
     alt, alt_vm = stack.client("alt-member"), STATE["alt_vm"]
-    points = wait_until(lambda: alt.restore_point_list(instance_id=alt_vm["id"]), timeout=150, interval=1,
+    points = wait_until(lambda: alt.restore_point_list(instance_id=alt_vm.id), timeout=150, interval=1,
                         what="a scheduled restore point")
     assert points[0]["policy_id"] == STATE["scheduled"]["id"]
     job = alt.job_get(points[0]["job_id"])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from celery import Celery
 from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
-from storage_backup_sandbox.launch import RedisProcess, SandboxProcess, WorkerProcess
+from storage_backup_sandbox.launch import SANDBOX_POLL_INTERVAL, RedisProcess, SandboxProcess, WorkerProcess
 
 ZONES = ("nova", "az2")
 HASH_BLOCK = 1024 * 1024
@@ -94,18 +94,20 @@ class PipelineCloud:
         self.redis.start()
         with open(os.path.join(self.sandbox.state_dir, "state.json")) as handle:
             self.proxy_servers = json.load(handle)["meta"]["proxy_servers"]
-        self.service = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
-                                               "OS_CLOUD": "sandbox-service"})
-        self.admin = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
-                                             "OS_CLOUD": "sandbox-admin"})
-        self.demo = Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml,
-                                            "OS_CLOUD": "sandbox-demo"})
+        self.service = self.connect("sandbox-service")
+        self.admin = self.connect("sandbox-admin")
+        self.demo = self.connect("sandbox-demo")
         for zone in ZONES:
             self.start_worker(zone)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                                 result_accept_content=["json"], result_extended=True)
         return self
+
+    def connect(self, cloud: str) -> Cloud:
+        """One of the sandbox's accounts through the product's door, polling as fast as the sandbox moves."""
+        return Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml, "OS_CLOUD": cloud,
+                                       "STORAGE_BACKUP_POLL_INTERVAL": SANDBOX_POLL_INTERVAL})
 
     def start_worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
         """(Re)start the proxy worker of ``zone``, its device root the sandbox's view of that zone's proxy server
@@ -152,46 +154,47 @@ class PipelineCloud:
     def root_disk(self, server_id: str) -> str:
         return os.path.join(self.device_root(server_id), "disk.img")
 
-    def server_named(self, name: str) -> dict:
-        matches = [s for s in self.service.compute.list_servers(all_projects=True) if s["name"] == name]
+    def server_named(self, name: str):
+        """openstacksdk's ``Server`` of that name, in any project."""
+        matches = [s for s in self.service.compute.servers(all_projects=True) if s.name == name]
         assert len(matches) == 1, f"expected one server {name!r}, found {len(matches)}"
         return matches[0]
 
-    def grouped_server(self, name: str = "db-1") -> tuple[dict, dict, dict]:
+    def grouped_server(self, name: str = "db-1") -> tuple:
         """``(server, root volume, data volume)``: a demo server booted from a volume in ``nova``, both its volumes
         in a Cinder group whose type allows consistent group snapshots (a backup takes one group snapshot)."""
         from storage_backup.cloud.waiting import wait_for, wait_server, wait_volume, wait_volume_attached
 
-        demo = self.demo
-        image_id = self.service.image.list_images(name="sandbox-linux")[0]["id"]
-        group_id = demo.volume.post("/groups", {"group": {
-            "name": name, "group_type": "consistent_snapshots", "volume_types": ["__DEFAULT__"],
-            "availability_zone": "nova"}})["group"]["id"]
-        root = demo.volume.create_volume(size=1, name=f"{name}-root", image_id=image_id, availability_zone="nova")
-        data = demo.volume.create_volume(size=1, name=f"{name}-data", availability_zone="nova")
+        demo, service = self.demo, self.service
+        image = next(service.image.images(name="sandbox-linux"))
+        group = demo.block_storage.create_group(name=name, group_type="consistent_snapshots",
+                                                volume_types=["__DEFAULT__"], availability_zone="nova")
+        root = demo.block_storage.create_volume(size=1, name=f"{name}-root", image_id=image.id,
+                                                availability_zone="nova")
+        data = demo.block_storage.create_volume(size=1, name=f"{name}-data", availability_zone="nova")
         for volume in (root, data):
-            wait_volume(self.service.volume, volume["id"], "available", timeout=60)
-        wait_for(lambda: demo.volume.get_group(group_id), done=lambda g: g["status"] == "available",
-                 status_of=lambda g: g["status"], what=f"Group {group_id}", timeout=30)
-        demo.volume.put(f"/groups/{group_id}", {"group": {"add_volumes": f"{root['id']},{data['id']}"}})
-        network = next(n for n in demo.network.get("/v2.0/networks")["networks"] if n["name"] == "demo-net")
-        created = demo.compute.create_server({
-            "name": name, "flavorRef": "1", "availability_zone": "nova", "networks": [{"uuid": network["id"]}],
-            "block_device_mapping_v2": [
-                {"uuid": root["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0},
-                {"uuid": data["id"], "source_type": "volume", "destination_type": "volume", "boot_index": -1}]})
-        server = wait_server(self.service.compute, created["id"], timeout=60)
+            wait_volume(service, volume.id, "available", timeout=60)
+        wait_for(lambda: demo.block_storage.get_group(group.id), done=lambda g: g.status == "available",
+                 status_of=lambda g: g.status, what=f"Group {group.id}", timeout=30, interval=0.1)
+        demo.block_storage.update_group(group.id, add_volumes=f"{root.id},{data.id}")
+        network = next(demo.network.networks(name="demo-net"))
+        created = demo.compute.create_server(
+            name=name, flavor_id="1", availability_zone="nova", networks=[{"uuid": network.id}],
+            block_device_mapping=[
+                {"uuid": root.id, "source_type": "volume", "destination_type": "volume", "boot_index": 0},
+                {"uuid": data.id, "source_type": "volume", "destination_type": "volume", "boot_index": -1}])
+        server = wait_server(service, created.id, timeout=60)
         for volume in (root, data):
-            wait_volume_attached(self.service.volume, volume["id"], server["id"], timeout=60)
+            wait_volume_attached(service, volume.id, server.id, timeout=60)
         return server, root, data
 
     def arm_fault(self, operation: str, mode: str, count: int = 1) -> None:
-        response = self.admin.session.post(self.sandbox.url + "/_sandbox/faults",
+        response = self.admin.connection.session.post(self.sandbox.url + "/_sandbox/faults",
                                            json={"operation": operation, "mode": mode, "count": count})
         assert response.status_code == 201, response.text
 
     def clear_faults(self) -> None:
-        self.admin.session.delete(self.sandbox.url + "/_sandbox/faults")
+        self.admin.connection.session.delete(self.sandbox.url + "/_sandbox/faults")
 
     def leftovers(self, cloud: Cloud | None = None) -> dict:
         """Every temporary resource a job could leak, seen by an admin account (``cloud``, default the backup
@@ -199,27 +202,26 @@ class PipelineCloud:
         to a proxy. Empty when nothing leaked."""
         cloud = cloud or self.service
         found: dict = {}
-        volumes = cloud.volume.list_volumes(all_projects=True)
-        tagged = [f"{v['id']} {v.get('name')} {v['status']}" for v in volumes
-                  if (v.get("name") or "").startswith(TEMPORARY_PREFIX) or job_of(v)]
+        volumes = list(cloud.block_storage.volumes(all_projects=True))
+        tagged = [f"{v.id} {v.name} {v.status}" for v in volumes
+                  if (v.name or "").startswith(TEMPORARY_PREFIX) or job_of(v)]
         if tagged:
             found["volumes"] = tagged
-        snapshots = cloud.volume.list_snapshots(all_projects=True)
+        snapshots = list(cloud.block_storage.snapshots(all_projects=True))
         if snapshots:
-            found["snapshots"] = [f"{s['id']} {s.get('name')} {s['status']}" for s in snapshots]
-        group_snapshots = cloud.volume.list_group_snapshots(all_projects=True)
+            found["snapshots"] = [f"{s.id} {s.name} {s.status}" for s in snapshots]
+        group_snapshots = list(cloud.block_storage.group_snapshots(all_projects=True))
         if group_snapshots:
-            found["group_snapshots"] = [g["id"] for g in group_snapshots]
-        images = [f"{i['id']} {i['name']} {i['status']}" for i in cloud.image.list_images()
-                  if (i.get("name") or "").startswith(TEMPORARY_PREFIX) or job_of(i)]
+            found["group_snapshots"] = [g.id for g in group_snapshots]
+        images = [f"{i.id} {i.name} {i.status}" for i in cloud.image.images()
+                  if (i.name or "").startswith(TEMPORARY_PREFIX) or job_of(i)]
         if images:
             found["images"] = images
         for zone, proxy_id in self.proxy_servers.items():
-            nova_side = cloud.compute.volume_attachments(proxy_id)
-            cinder_side = [v["id"] for v in volumes if any(a.get("server_id") == proxy_id
-                                                           for a in v.get("attachments") or [])]
+            nova_side = list(cloud.compute.volume_attachments(proxy_id))
+            cinder_side = [v.id for v in volumes if any(a.get("server_id") == proxy_id for a in v.attachments or [])]
             if nova_side or cinder_side:
-                found[f"attached to proxy {zone}"] = {"nova": [a["volumeId"] for a in nova_side],
+                found[f"attached to proxy {zone}"] = {"nova": [a.volume_id for a in nova_side],
                                                       "cinder": cinder_side}
         return found
 
@@ -261,14 +263,15 @@ class PipelineCloud:
                                  f"--- worker {zone} log ---\n{self.worker_log(zone)}")
         return outcome
 
-    def backup(self, server: dict, strategy: str = "incremental", zone: str | None = None, **extra) -> JobOutcome:
-        zone = zone or server["OS-EXT-AZ:availability_zone"]
+    def backup(self, server, strategy: str = "incremental", zone: str | None = None, **extra) -> JobOutcome:
+        """Back up ``server`` (openstacksdk's ``Server``) through its zone's proxy worker."""
+        zone = zone or server.availability_zone
         expect = extra.pop("expect", "SUCCESS")
-        request = {"project_id": server["tenant_id"], "instance_id": server["id"], "strategy": strategy,
+        request = {"project_id": server.project_id, "instance_id": server.id, "strategy": strategy,
                    "destination": self.destination(extra.pop("encrypted", False)),
                    "repository_secret": extra.pop("repository_secret", None),
-                   "labels": {"policy_id": "policy-test", "project_id": server["tenant_id"],
-                              "instance_id": server["id"]},
+                   "labels": {"policy_id": "policy-test", "project_id": server.project_id,
+                              "instance_id": server.id},
                    "retention_lock_until": None, "pre_command": None, "post_command": None}
         request.update(extra)
         return self.run("proxy.backup_instance", request, zone, expect=expect)
@@ -282,16 +285,16 @@ class PipelineCloud:
         request.update(options)
         return request
 
-    def delete_server_and_volumes(self, server: dict, cloud: Cloud | None = None) -> list[str]:
+    def delete_server_and_volumes(self, server, cloud: Cloud | None = None) -> list[str]:
         """What a tenant does to lose an instance: delete the server, then its volumes."""
         from storage_backup.cloud.waiting import wait_server_deleted, wait_volume, wait_volume_deleted
 
         cloud = cloud or self.demo
-        volume_ids = [a["volumeId"] for a in cloud.compute.volume_attachments(server["id"])]
-        cloud.compute.delete_server(server["id"])
-        wait_server_deleted(self.service.compute, server["id"], timeout=60)
+        volume_ids = [a.volume_id for a in cloud.compute.volume_attachments(server.id)]
+        cloud.compute.delete_server(server.id)
+        wait_server_deleted(self.service, server.id, timeout=60)
         for volume_id in volume_ids:
-            wait_volume(self.service.volume, volume_id, "available", timeout=60)
-            cloud.volume.delete_volume(volume_id)
-            wait_volume_deleted(self.service.volume, volume_id, timeout=60)
+            wait_volume(self.service, volume_id, "available", timeout=60)
+            cloud.block_storage.delete_volume(volume_id)
+            wait_volume_deleted(self.service, volume_id, timeout=60)
         return volume_ids

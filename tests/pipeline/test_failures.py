@@ -78,26 +78,26 @@ def test_a_delete_that_keeps_failing_is_reported_and_left_tagged_for_the_sweeper
     assert any("error_deleting" in problem for problem in result["cleanup_problems"])
     left = cloud.leftovers()
     assert set(left) == {"volumes", "snapshots"}
-    for volume in cloud.service.volume.list_volumes(all_projects=True):
-        if volume["name"].startswith("storage-backup-"):
-            assert volume["name"].startswith(f"storage-backup-{job_id}-")
-            assert volume["metadata"][TEMPORARY_TAG] == job_id
-    for snapshot in cloud.service.volume.list_snapshots(all_projects=True):
-        assert snapshot["name"].startswith(f"storage-backup-{job_id}-")
-        assert snapshot["metadata"][TEMPORARY_TAG] == job_id
+    for volume in cloud.service.block_storage.volumes(all_projects=True):
+        if volume.name.startswith("storage-backup-"):
+            assert volume.name.startswith(f"storage-backup-{job_id}-")
+            assert volume.metadata[TEMPORARY_TAG] == job_id
+    for snapshot in cloud.service.block_storage.snapshots(all_projects=True):
+        assert snapshot.name.startswith(f"storage-backup-{job_id}-")
+        assert snapshot.metadata[TEMPORARY_TAG] == job_id
     _sweep(cloud)
 
 
 def _sweep(cloud) -> None:
     """What the control plane's sweeper does with a job's leftovers, so the next tests start clean."""
     cloud.clear_faults()
-    for volume in cloud.service.volume.list_volumes(all_projects=True):
-        if volume["name"].startswith("storage-backup-"):
-            cloud.service.volume.force_delete_volume(volume["id"])
-            wait_volume_deleted(cloud.service.volume, volume["id"], timeout=30)
-    for snapshot in cloud.service.volume.list_snapshots(all_projects=True):
-        cloud.service.volume.delete_snapshot(snapshot["id"])
-        wait_snapshot_deleted(cloud.service.volume, snapshot["id"], timeout=30)
+    for volume in list(cloud.service.block_storage.volumes(all_projects=True)):
+        if volume.name.startswith("storage-backup-"):
+            cloud.service.block_storage.delete_volume(volume.id, force=True)
+            wait_volume_deleted(cloud.service, volume.id, timeout=30)
+    for snapshot in list(cloud.service.block_storage.snapshots(all_projects=True)):
+        cloud.service.block_storage.delete_snapshot(snapshot.id)
+        wait_snapshot_deleted(cloud.service, snapshot.id, timeout=30)
     assert cloud.leftovers() == {}
 
 
@@ -125,7 +125,7 @@ def test_cancel_while_an_attach_hangs_cleans_up(pipeline_cloud, web):
     cloud.arm_fault("volume.attach", "hang")
     store = redis.Redis.from_url(cloud.redis.url)
     job_id = str(uuid.uuid4())
-    request = {"job_id": job_id, "project_id": web["tenant_id"], "instance_id": web["id"], "strategy": "full",
+    request = {"job_id": job_id, "project_id": web.project_id, "instance_id": web.id, "strategy": "full",
                "destination": cloud.destination(), "repository_secret": None, "labels": {}}
 
     def cancel_once_attaching(progress: dict) -> None:
@@ -171,7 +171,7 @@ def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web
                                                                              cloud.device_root(proxy_id), "", ""),
                      log=JobLog(job_id), progress=ProgressReporter(cancel_when_reading), cancel=token,
                      timeouts=Timeouts(attach=30, device=30))
-    request = {"job_id": job_id, "project_id": web["tenant_id"], "instance_id": web["id"], "strategy": "full",
+    request = {"job_id": job_id, "project_id": web.project_id, "instance_id": web.id, "strategy": "full",
                "destination": cloud.destination(), "labels": {}}
     with pytest.raises(JobCancelled, match="cancelled while reading"):
         backup_instance(ctx, request)
@@ -181,37 +181,36 @@ def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web
 
 
 def _tenant_volumes(cloud, project_id: str) -> set[str]:
-    return {v["id"] for v in cloud.service.volume.list_volumes(all_projects=True)
-            if v.get("os-vol-tenant-attr:tenant_id") == project_id}
+    return {v.id for v in cloud.service.block_storage.volumes(all_projects=True) if v.project_id == project_id}
 
 
 def test_a_restore_whose_server_fails_removes_everything_it_made(pipeline_cloud, web, restore_point):
     cloud = pipeline_cloud
-    volumes_before = _tenant_volumes(cloud, web["tenant_id"])
+    volumes_before = _tenant_volumes(cloud, web.project_id)
     cloud.arm_fault("server.create", "error")
-    request = cloud.restore_request(restore_point, web["tenant_id"], name="web-1-doomed")
+    request = cloud.restore_request(restore_point, web.project_id, name="web-1-doomed")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
     assert outcome.error_type == "ResourceFailed"
     assert "(web-1-doomed) went to 'ERROR': Nova says: No valid host was found" in str(outcome.error)
-    assert _tenant_volumes(cloud, web["tenant_id"]) == volumes_before
-    assert not [s for s in cloud.service.compute.list_servers(all_projects=True) if s["name"] == "web-1-doomed"]
+    assert _tenant_volumes(cloud, web.project_id) == volumes_before
+    assert not [s for s in cloud.service.compute.servers(all_projects=True) if s.name == "web-1-doomed"]
     assert cloud.leftovers() == {}
 
 
 def test_a_restore_over_quota_removes_what_it_made(pipeline_cloud, web, restore_point):
     cloud = pipeline_cloud
-    volumes_before = _tenant_volumes(cloud, web["tenant_id"])
+    volumes_before = _tenant_volumes(cloud, web.project_id)
     cloud.arm_fault("volume.create", "quota")
-    request = cloud.restore_request(restore_point, web["tenant_id"], name="web-1-quota")
+    request = cloud.restore_request(restore_point, web.project_id, name="web-1-quota")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
     assert outcome.error_type == "OverQuota"
-    assert _tenant_volumes(cloud, web["tenant_id"]) == volumes_before
+    assert _tenant_volumes(cloud, web.project_id) == volumes_before
     assert cloud.leftovers() == {}
 
 
 def test_a_restore_with_an_unknown_flavor_fails_before_making_anything(pipeline_cloud, web, restore_point):
     cloud = pipeline_cloud
-    request = cloud.restore_request(restore_point, web["tenant_id"], flavor_id="no-such-flavor")
+    request = cloud.restore_request(restore_point, web.project_id, flavor_id="no-such-flavor")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
     assert outcome.error_type == "InvalidJobRequest"
     assert "flavor no-such-flavor does not exist" in str(outcome.error)
@@ -232,8 +231,8 @@ def test_after_all_that_the_cloud_still_backs_up_and_restores_the_volumes_asked_
     result = cloud.backup(web).result
     root = result["volumes"][0]["volume_id"]
     restored = cloud.run("proxy.restore_instance", cloud.restore_request(
-        result["restore_point_id"], web["tenant_id"], name="web-1-final", volumes=[root]), "nova").result
+        result["restore_point_id"], web.project_id, name="web-1-final", volumes=[root]), "nova").result
     assert list(restored["volume_ids"]) == [root]  # the data volume was not asked for
     server = cloud.service.compute.get_server(restored["server_id"])
-    assert server["status"] == "ACTIVE" and len(server["os-extended-volumes:volumes_attached"]) == 1
+    assert server.status == "ACTIVE" and len(server.attached_volumes) == 1
     assert cloud.leftovers() == {}

@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Unit tests of the pieces the end-to-end tests rely on: error translation, waits, progress, cancel, image match,
-and the service account's project-scoped sessions against the session's embedded cloud."""
+and the service account's project-scoped connections against the session's embedded cloud."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,10 @@ import os
 
 import pytest
 import requests
-from storage_backup.cloud import Cloud, CloudConfig
-from storage_backup.cloud.api import error_for
+from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
+from storage_backup.cloud import Cloud
+from storage_backup.cloud.connection import CINDER_MICROVERSION, NOVA_MICROVERSION
 from storage_backup.cloud.errors import (
     BadRequest,
     ConfigurationError,
@@ -21,8 +23,9 @@ from storage_backup.cloud.errors import (
     ResourceFailed,
     ResourceTimeout,
     ServiceUnavailable,
+    from_sdk,
 )
-from storage_backup.cloud.waiting import wait_for
+from storage_backup.cloud.waiting import wait_for, wait_volume, wait_volume_deleted
 from storage_backup.pipeline.cancellation import CancelToken, cancel_key
 from storage_backup.pipeline.context import Timeouts
 from storage_backup.pipeline.errors import JobCancelled, PipelineError, add_cleanup_report
@@ -58,19 +61,35 @@ def _response(status: int, body, content_type: str = "application/json") -> requ
     (503, "<html><body><h1>503 Service Unavailable</h1>\nNo server is available.\n</body></html>",
      ServiceUnavailable, "No server is available."),
 ])
-def test_errors_carry_the_services_own_words(status, body, error_class, text):
-    error = error_for("Cinder", "POST", "/volumes", _response(status, body), what="Cinder refused it")
+def test_openstacksdk_errors_become_the_products_with_the_services_own_words(status, body, error_class, text):
+    response = _response(status, body)
+    response.request = requests.Request("POST", "http://cinder.test/v3/volumes").prepare()
+    response.url = response.request.url
+    try:
+        sdk_exceptions.raise_from_response(response)
+    except sdk_exceptions.SDKException as raised:
+        error = from_sdk(raised, "Cinder refused it", "Cinder")
     assert isinstance(error, error_class)
     assert str(error).startswith("Cinder refused it: ")
-    assert text in str(error)
-    assert error.status == status and error.request_id == "req-1"
+    assert text in str(error) and f"(HTTP {status})" in str(error)
+    assert error.status == status and error.request_id == "req-1" and error.service == "Cinder"
+
+
+def test_unreachable_services_and_a_missing_catalog_entry_are_said_plainly():
+    unreachable = from_sdk(ks_exceptions.ConnectFailure("Connection refused"), "Nova could not get server s1")
+    assert isinstance(unreachable, ServiceUnavailable)  # worth a retry
+    assert str(unreachable) == "Nova could not get server s1: the service cannot be reached (Connection refused)"
+    missing = from_sdk(ks_exceptions.EndpointNotFound("no volumev3"), "Cinder is not usable")
+    assert isinstance(missing, ConfigurationError) and "service catalog has no endpoint" in str(missing)
+    not_found = from_sdk(sdk_exceptions.NotFoundException("No Volume found for v9"), "Cinder could not find v9")
+    assert isinstance(not_found, NotFound) and not_found.status == 404
 
 
 def test_a_wait_that_times_out_names_the_resource_and_its_status():
     with pytest.raises(ResourceTimeout) as raised:
         wait_for(lambda: {"status": "attaching"}, done=lambda v: v["status"] == "in-use",
                  status_of=lambda v: v["status"], what="Volume 3f2a", where=" on proxy backup-proxy-nova",
-                 timeout=0.5, resource="volume", resource_id="3f2a")
+                 timeout=0.5, resource="volume", resource_id="3f2a", interval=0.1)
     assert str(raised.value) == "Volume 3f2a stuck in 'attaching' for 0 s on proxy backup-proxy-nova"
     assert (raised.value.resource_status, raised.value.resource_id) == ("attaching", "3f2a")
 
@@ -87,7 +106,7 @@ def test_a_wait_fails_at_once_on_an_error_status_and_rides_out_transient_failure
     with pytest.raises(ResourceFailed) as raised:
         wait_for(poll, done=lambda v: v["status"] == "available", status_of=lambda v: v["status"],
                  failed=lambda v: "Cinder reported an error" if v["status"] == "error" else None,
-                 what="Snapshot s1", timeout=10, first_interval=0.01)
+                 what="Snapshot s1", timeout=10, interval=0.01)
     assert str(raised.value) == "Snapshot s1 went to 'error': Cinder reported an error"
 
 
@@ -96,7 +115,7 @@ def test_a_wait_stops_when_the_job_is_cancelled():
     token.set()
     with pytest.raises(JobCancelled):
         wait_for(lambda: {"status": "creating"}, done=lambda v: False, status_of=lambda v: v["status"],
-                 what="Volume v", timeout=10, cancel=token)
+                 what="Volume v", timeout=10, cancel=token, interval=0.01)
 
 
 class _FakeRedis:
@@ -192,24 +211,93 @@ def test_a_root_disk_matches_its_image_only_when_it_is_still_that_image(tmp_path
     assert disk_matches_image(repository, point, entry, pieces(image + bytes(5000)))  # trailing zeros are the disk's
 
 
+def _service(sandbox) -> Cloud:
+    return Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": sandbox.clouds_yaml, "OS_CLOUD": "sandbox-service",
+                                   "STORAGE_BACKUP_POLL_INTERVAL": "0.1"})
+
+
 def test_the_service_account_scopes_to_a_tenant_project(sandbox):
-    environ = {"OS_CLIENT_CONFIG_FILE": sandbox.clouds_yaml, "OS_CLOUD": "sandbox-service"}
-    service = Cloud.from_environment(environ)
+    service = _service(sandbox)
     demo_project = sandbox.session("demo-member").get_project_id()
     tenant = service.for_project(demo_project)
     assert tenant.project_id == demo_project and tenant.user_id == service.user_id
     assert service.for_project(demo_project) is tenant  # kept for reuse
-    volume = tenant.volume.create_volume(size=1, name="scoped")
+    assert tenant.poll_interval == 0.1
+    volume = tenant.block_storage.create_volume(size=1, name="scoped")
     try:
-        assert service.volume.get_volume(volume["id"])["os-vol-tenant-attr:tenant_id"] == demo_project
+        assert service.block_storage.get_volume(volume.id).project_id == demo_project
     finally:
-        from storage_backup.cloud.waiting import wait_volume, wait_volume_deleted
+        wait_volume(service, volume.id, "available", timeout=30)
+        tenant.block_storage.delete_volume(volume.id)
+        wait_volume_deleted(service, volume.id, timeout=30)
 
-        wait_volume(service.volume, volume["id"], "available", timeout=30)
-        tenant.volume.delete_volume(volume["id"])
-        wait_volume_deleted(service.volume, volume["id"], timeout=30)
+
+def test_every_request_carries_the_pinned_microversions(sandbox):
+    service = _service(sandbox)
+    assert (service.compute.default_microversion, service.block_storage.default_microversion) == (
+        NOVA_MICROVERSION, CINDER_MICROVERSION)
+    response = service.compute.get("/flavors")
+    assert response.headers["OpenStack-API-Version"] == f"compute {NOVA_MICROVERSION}"
+    assert response.request.headers["OpenStack-API-Version"] == f"compute {NOVA_MICROVERSION}"
+    response = service.block_storage.get("/types")
+    assert response.request.headers["OpenStack-API-Version"] == f"volume {CINDER_MICROVERSION}"
+    assert response.headers["OpenStack-API-Version"] == f"volume {CINDER_MICROVERSION}"
+
+
+def test_a_refusal_names_the_call_and_the_resource(sandbox):
+    service = _service(sandbox)
+    with pytest.raises(NotFound) as raised:
+        service.block_storage.get_volume("0b1e5c3e-0000-4000-8000-000000000000")
+    assert str(raised.value).startswith("Cinder could not get volume 0b1e5c3e-0000-4000-8000-000000000000: ")
+    assert str(raised.value).endswith("(HTTP 404)") and raised.value.service == "Cinder"
 
 
 def test_a_missing_clouds_yaml_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigurationError, match="does not exist"):
-        CloudConfig.load("sandbox-service", str(tmp_path / "missing.yaml"))
+        Cloud.connect("sandbox-service", str(tmp_path / "missing.yaml"))
+
+
+def test_an_unknown_cloud_is_a_configuration_error(sandbox):
+    with pytest.raises(ConfigurationError, match="cannot load the cloud no-such-cloud"):
+        Cloud.connect("no-such-cloud", sandbox.clouds_yaml)
+
+
+def _arm_fault(sandbox, operation: str, mode: str) -> None:
+    response = sandbox.session("admin").post(sandbox.url + "/_sandbox/faults",
+                                             json={"operation": operation, "mode": mode, "count": 1})
+    assert response.status_code == 201, response.text
+
+
+def test_openstacksdk_status_waits_end_in_the_products_errors(sandbox):
+    """``wait_for_status`` of openstacksdk under the product's messages: a timeout names the status the resource
+    was stuck in, an error status fails at once, a deletion that ends in ``error_deleting`` too, and a cancelled
+    job stops the wait between two polls."""
+    from storage_backup.cloud.waiting import wait_snapshot, wait_snapshot_deleted
+
+    service = _service(sandbox)
+    volume = service.block_storage.create_volume(size=1, name="waits")
+    wait_volume(service, volume.id, "available", timeout=30)
+    with pytest.raises(ResourceTimeout) as stuck:
+        wait_volume(service, volume.id, "in-use", timeout=0.5, where=" on proxy p1")
+    assert str(stuck.value) == f"Volume {volume.id} stuck in 'available' for 0 s on proxy p1"
+    token = CancelToken("job-9")
+    token.set()
+    with pytest.raises(JobCancelled):
+        wait_volume(service, volume.id, "in-use", timeout=30, cancel=token)
+
+    _arm_fault(sandbox, "snapshot.create", "error")
+    snapshot = service.block_storage.create_snapshot(volume_id=volume.id, name="waits-snap", force=True)
+    with pytest.raises(ResourceFailed) as failed:
+        wait_snapshot(service, snapshot.id, timeout=30, what="Snapshot of waits")
+    assert str(failed.value).startswith("Snapshot of waits went to 'error': Cinder could not make the snapshot")
+    _arm_fault(sandbox, "snapshot.delete", "error")
+    service.block_storage.delete_snapshot(snapshot.id)
+    with pytest.raises(ResourceFailed) as not_deleted:
+        wait_snapshot_deleted(service, snapshot.id, timeout=30)
+    assert str(not_deleted.value) == f"Snapshot {snapshot.id} went to 'error_deleting': Cinder could not delete it"
+    service.block_storage.delete_snapshot(snapshot.id, force=True)
+    wait_snapshot_deleted(service, snapshot.id, timeout=30)
+    service.block_storage.delete_volume(volume.id)
+    wait_volume_deleted(service, volume.id, timeout=30)
+    with pytest.raises(ResourceFailed, match="went to 'deleted': it no longer exists"):
+        wait_volume(service, volume.id, "available", timeout=5)

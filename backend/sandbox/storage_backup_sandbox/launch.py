@@ -20,6 +20,9 @@ import urllib.request
 from collections.abc import Sequence
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# How often the product's waits look at a resource here (STORAGE_BACKUP_POLL_INTERVAL): the embedded cloud moves a
+# resource on within a tenth of a second, where a real cloud takes seconds (the product's default is 2 s).
+SANDBOX_POLL_INTERVAL = "0.1"
 
 
 def free_port() -> int:
@@ -200,6 +203,7 @@ class WorkerProcess(ManagedProcess):
             "OS_CLOUD": cloud,
             "PYTHONUNBUFFERED": "1",
         })
+        env.setdefault("STORAGE_BACKUP_POLL_INTERVAL", SANDBOX_POLL_INTERVAL)
         if clouds_yaml:
             env["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
         env.update(extra_env or {})
@@ -267,6 +271,7 @@ def control_env(data_dir: str, broker_url: str, clouds_yaml: str | None = None, 
         "STORAGE_BACKUP_BROKER_URL": broker_url,
         "PYTHONUNBUFFERED": "1",
     })
+    env.setdefault("STORAGE_BACKUP_POLL_INTERVAL", SANDBOX_POLL_INTERVAL)
     if clouds_yaml:
         env.update(OS_CLIENT_CONFIG_FILE=clouds_yaml, STORAGE_BACKUP_CLOUD=cloud)
     if database_url:

@@ -1,24 +1,25 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""The OpenStack access layer of the backup service, free of Django: usable by proxy workers and the control plane.
+"""The product's one door to OpenStack, free of Django: used by proxy workers and the control plane alike.
 
-* ``CloudConfig.from_environment()`` / ``CloudConfig.load(cloud, clouds_yaml)``: the service account;
-  ``config.session()``, ``config.project_session(project_id)``.
-* ``Cloud.from_environment()`` / ``Cloud(session)``: ``.compute`` (Nova 2.89), ``.volume`` (Cinder 3.66),
-  ``.image`` (Glance v2), ``.network`` (Neutron v2.0); ``cloud.for_project(project_id)`` for tenant-owned
-  resources.
+Every call is openstacksdk's; this package adds only what the product needs around it:
+
+* ``connection``: ``Cloud.from_environment()`` / ``Cloud.connect(cloud, clouds_yaml)``: an openstacksdk
+  ``Connection`` of the backup service account with the microversion pins (Nova 2.89, Cinder 3.66);
+  ``cloud.compute``, ``cloud.block_storage``, ``cloud.image``, ``cloud.network``, ``cloud.identity`` are
+  openstacksdk's proxies raising the product's errors; ``cloud.for_project(project_id)`` for tenant-owned resources.
+* ``errors``: ``CloudError`` and its subclasses (``NotFound``, ``OverQuota``, ``ServiceUnavailable``,
+  ``ResourceFailed``, ``ResourceTimeout``...), and ``from_sdk``, the one place openstacksdk's exceptions become them.
 * ``waiting``: ``wait_volume``, ``wait_volume_attached``, ``wait_volume_detached``, ``wait_volume_deleted``,
   ``wait_snapshot``, ``wait_snapshot_deleted``, ``wait_group_snapshot``, ``wait_image``, ``wait_server``,
-  ``wait_server_deleted``, and the generic ``wait_for``; each with a timeout and errors naming the resource and the
-  status it was stuck in.
-* ``errors``: ``CloudError`` and its subclasses (``NotFound``, ``OverQuota``, ``ServiceUnavailable``,
-  ``ResourceFailed``, ``ResourceTimeout``...).
+  ``wait_server_deleted`` (openstacksdk's ``wait_for_status``/``wait_for_delete``) and the generic ``wait_for``;
+  each with a timeout and errors naming the resource and the status it was stuck in.
+* ``removal``: ``Remover``, removing a resource for good, shared by a job's cleanup and the sweeper.
+* ``naming``: the temporary resources' names and tags (``temporary_name``, ``temporary_metadata``, ``job_of``).
 """
 from __future__ import annotations
 
-import re
-
-from .client import Cloud
+from .connection import CINDER_MICROVERSION, NOVA_MICROVERSION, Cloud, get_or_none, without_none
 from .errors import (
     BadRequest,
     CloudError,
@@ -31,35 +32,11 @@ from .errors import (
     ResourceTimeout,
     ServiceUnavailable,
 )
-from .session import CloudConfig
-
-TEMPORARY_TAG = "storage_backup_job"
-TEMPORARY_PREFIX = "storage-backup-"
-_JOB_IN_NAME = re.compile(re.escape(TEMPORARY_PREFIX)
-                          + r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
-
-
-def temporary_name(job_id: str, what: str) -> str:
-    """The name of a temporary resource of a job (docs/TASKS.md): ``storage-backup-<job id>-<what>``."""
-    return f"{TEMPORARY_PREFIX}{job_id}-{what}"[:255]
-
-
-def temporary_metadata(job_id: str) -> dict:
-    return {TEMPORARY_TAG: job_id}
-
-
-def job_of(resource: dict) -> str | None:
-    """The job a temporary resource belongs to: its ``storage_backup_job`` metadata (Glance keeps it at the top
-    level of the image), else the job id in its name; ``None`` for anything a job did not make."""
-    tag = (resource.get("metadata") or {}).get(TEMPORARY_TAG) or resource.get(TEMPORARY_TAG)
-    if tag:
-        return tag
-    match = _JOB_IN_NAME.match(resource.get("name") or "")
-    return match.group(1) if match else None
-
+from .naming import TEMPORARY_PREFIX, TEMPORARY_TAG, job_of, temporary_metadata, temporary_name
 
 __all__ = [
-    "TEMPORARY_TAG", "BadRequest", "Cloud", "CloudConfig", "CloudError", "ConfigurationError", "Conflict",
-    "Forbidden", "NotFound", "OverQuota", "ResourceFailed", "ResourceTimeout", "ServiceUnavailable",
-    "TEMPORARY_PREFIX", "job_of", "temporary_metadata", "temporary_name",
+    "CINDER_MICROVERSION", "NOVA_MICROVERSION", "TEMPORARY_PREFIX", "TEMPORARY_TAG", "BadRequest", "Cloud",
+    "CloudError", "ConfigurationError", "Conflict", "Forbidden", "NotFound", "OverQuota", "ResourceFailed",
+    "ResourceTimeout", "ServiceUnavailable", "get_or_none", "job_of", "temporary_metadata", "temporary_name",
+    "without_none",
 ]

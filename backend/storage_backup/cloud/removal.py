@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .client import Cloud
-from .errors import CloudError, NotFound, ResourceFailed, ResourceTimeout
+from .connection import Cloud, get_or_none
+from .errors import CloudError, ResourceFailed, ResourceTimeout
 from .waiting import (
     attached_to,
     wait_for,
@@ -56,104 +56,101 @@ class Remover:
     def attaching_servers(self, volume_id: str) -> list[str]:
         """The servers an attach of ``volume_id`` is pending for (Cinder's attachment records, admin)."""
         try:
-            records = self.cloud.volume.attachment_records(volume_id)
+            records = list(self.cloud.block_storage.attachments(volume_id=volume_id, all_projects=True))
         except CloudError as error:
             LOG.info("cannot list the attachment records of volume %s: %s", volume_id, error)
             return []
-        return [record["instance"] for record in records if record.get("instance")]
+        return [record.instance for record in records if record.instance]
 
     def detach(self, volume_id: str, server_id: str | None = None) -> None:
         """Detach ``volume_id`` from ``server_id`` (default: the proxy) and wait until Cinder lets it go."""
         server_id = server_id or self.proxy_server_id
-        volume_api = self.cloud.volume
+        cloud = self.cloud
         what, where = f"Volume {volume_id}", self._where(server_id)
-        volume = volume_api.find_volume(volume_id)
+        volume = get_or_none(cloud.block_storage.get_volume, volume_id)
         if volume is None:
             return
-        if volume["status"] in ATTACHING:
+        if volume.status in ATTACHING:
             # An attach that never finished: ask Nova anyway (it drops its half-made mapping), then the admin
             # reset ends Cinder's side.
             if server_id:
-                self._quietly(lambda: self.cloud.compute.detach_volume(server_id, volume_id))
-            self.warn(f"{what} was still '{volume['status']}'{where}; resetting it to 'available' (admin)")
-            volume_api.reset_volume_status(volume_id, "available", attach_status="detached")
+                self._quietly(lambda: cloud.compute.delete_volume_attachment(server_id, volume_id,
+                                                                             ignore_missing=False))
+            self.warn(f"{what} was still '{volume.status}'{where}; resetting it to 'available' (admin)")
+            cloud.block_storage.reset_volume_status(volume_id, status="available", attach_status="detached")
         elif server_id and attached_to(volume, server_id) is not None:
-            try:
-                self.cloud.compute.detach_volume(server_id, volume_id)
-            except NotFound:
-                pass  # Nova no longer maps it; Cinder catches up below
+            # Nova no longer mapping it is fine (ignore_missing): Cinder catches up below.
+            cloud.compute.delete_volume_attachment(server_id, volume_id, ignore_missing=True)
         if server_id:
-            wait_volume_detached(volume_api, volume_id, server_id, timeout=self.detach_timeout, what=what,
-                                 where=where)
+            wait_volume_detached(cloud, volume_id, server_id, timeout=self.detach_timeout, what=what, where=where)
 
     def delete_volume(self, volume_id: str) -> None:
         """Detach it from wherever it is attached, then delete it (forced where Cinder fails) and wait."""
-        volume_api, timeout = self.cloud.volume, self.delete_timeout
+        cloud, block_storage, timeout = self.cloud, self.cloud.block_storage, self.delete_timeout
         what = f"Volume {volume_id}"
-        volume = volume_api.find_volume(volume_id)
+        volume = get_or_none(cloud.block_storage.get_volume, volume_id)
         if volume is None:
             return
-        if volume["status"] in ATTACHING:
-            servers = [a.get("server_id") for a in volume.get("attachments") or [] if a.get("server_id")]
+        if volume.status in ATTACHING:
+            servers = [a.get("server_id") for a in volume.attachments or [] if a.get("server_id")]
             self.detach(volume_id, (servers or self.attaching_servers(volume_id) or [None])[0])
-            volume = volume_api.find_volume(volume_id)
-        for attachment in (volume or {}).get("attachments") or []:
+            volume = get_or_none(cloud.block_storage.get_volume, volume_id)
+        for attachment in (volume.attachments or []) if volume is not None else []:
             if attachment.get("server_id"):
                 self.detach(volume_id, attachment["server_id"])
-        volume = volume_api.find_volume(volume_id) if volume is not None else None
-        if volume is not None and volume["status"] in VOLUME_BUSY and volume["status"] != "deleting":
-            volume = wait_for(lambda: volume_api.find_volume(volume_id),
-                              done=lambda v: v is None or v["status"] not in VOLUME_BUSY,
-                              status_of=lambda v: "deleted" if v is None else v["status"], what=what,
-                              timeout=timeout, resource="volume", resource_id=volume_id)
-        if volume is not None and volume["status"] != "deleting":
-            self._delete_or_force(lambda: volume_api.delete_volume(volume_id),
-                                  lambda: volume_api.force_delete_volume(volume_id),
-                                  f"{what} in status '{volume['status']}'")
-        self._wait_gone(lambda: wait_volume_deleted(volume_api, volume_id, timeout=timeout, what=what),
-                        lambda: volume_api.force_delete_volume(volume_id))
+        volume = get_or_none(cloud.block_storage.get_volume, volume_id) if volume is not None else None
+        if volume is not None and volume.status in VOLUME_BUSY and volume.status != "deleting":
+            # Not one status to wait for: any that is not busy will do.
+            volume = wait_for(lambda: get_or_none(cloud.block_storage.get_volume, volume_id),
+                              done=lambda v: v is None or v.status not in VOLUME_BUSY,
+                              status_of=lambda v: "deleted" if v is None else v.status, what=what,
+                              timeout=timeout, resource="volume", resource_id=volume_id,
+                              interval=cloud.poll_interval)
+        if volume is not None and volume.status != "deleting":
+            self._delete_or_force(lambda: block_storage.delete_volume(volume_id, ignore_missing=True),
+                                  lambda: block_storage.delete_volume(volume_id, force=True),
+                                  f"{what} in status '{volume.status}'")
+        self._wait_gone(lambda: wait_volume_deleted(cloud, volume_id, timeout=timeout, what=what),
+                        lambda: block_storage.delete_volume(volume_id, force=True))
 
     # -- snapshots and images -----------------------------------------------------------------------------------
 
     def delete_snapshot(self, snapshot_id: str) -> None:
-        volume_api, timeout = self.cloud.volume, self.delete_timeout
+        cloud, block_storage, timeout = self.cloud, self.cloud.block_storage, self.delete_timeout
         what = f"Snapshot {snapshot_id}"
-        try:
-            snapshot = volume_api.get_snapshot(snapshot_id)
-        except NotFound:
+        snapshot = get_or_none(block_storage.get_snapshot, snapshot_id)
+        if snapshot is None:
             return
-        if snapshot["status"] == "creating":
+        if snapshot.status == "creating":
             try:
-                wait_snapshot(volume_api, snapshot_id, ("available", "error"), timeout=timeout, what=what)
-            except ResourceTimeout:
-                pass  # force-delete below
-        if snapshot["status"] != "deleting":
-            self._delete_or_force(lambda: volume_api.delete_snapshot(snapshot_id),
-                                  lambda: volume_api.force_delete_snapshot(snapshot_id), what)
-        self._wait_gone(lambda: wait_snapshot_deleted(volume_api, snapshot_id, timeout=timeout, what=what),
-                        lambda: volume_api.force_delete_snapshot(snapshot_id))
+                wait_snapshot(cloud, snapshot_id, timeout=timeout, what=what)
+            except (ResourceFailed, ResourceTimeout):
+                pass  # in error: deleted below; still creating: force-deleted below
+        if snapshot.status != "deleting":
+            self._delete_or_force(lambda: block_storage.delete_snapshot(snapshot_id, ignore_missing=True),
+                                  lambda: block_storage.delete_snapshot(snapshot_id, force=True), what)
+        self._wait_gone(lambda: wait_snapshot_deleted(cloud, snapshot_id, timeout=timeout, what=what),
+                        lambda: block_storage.delete_snapshot(snapshot_id, force=True))
 
     def delete_group_snapshot(self, group_snapshot_id: str) -> None:
         """The group snapshot and, with it, its member snapshots (Cinder refuses to delete those one by one)."""
-        volume_api = self.cloud.volume
-        try:
-            volume_api.get_group_snapshot(group_snapshot_id)
-        except NotFound:
+        block_storage = self.cloud.block_storage
+        if get_or_none(block_storage.get_group_snapshot, group_snapshot_id) is None:
             return
-        volume_api.delete_group_snapshot(group_snapshot_id)
-        wait_group_snapshot_deleted(volume_api, group_snapshot_id, timeout=self.delete_timeout)
+        block_storage.delete_group_snapshot(group_snapshot_id, ignore_missing=True)
+        wait_group_snapshot_deleted(self.cloud, group_snapshot_id, timeout=self.delete_timeout)
 
     def delete_image(self, image_id: str) -> None:
-        self.cloud.image.delete_image(image_id)  # synchronous in Glance
+        self.cloud.image.delete_image(image_id, ignore_missing=True)  # synchronous in Glance
 
     # -- what a failed restore made -----------------------------------------------------------------------------
 
     def delete_server(self, server_id: str) -> None:
-        self.cloud.compute.delete_server(server_id)
-        wait_server_deleted(self.cloud.compute, server_id, timeout=self.delete_timeout)
+        self.cloud.compute.delete_server(server_id, ignore_missing=True)
+        wait_server_deleted(self.cloud, server_id, timeout=self.delete_timeout)
 
     def delete_keypair(self, name: str) -> None:
-        self.cloud.compute.delete_keypair(name)
+        self.cloud.compute.delete_keypair(name, ignore_missing=True)
 
     def _delete_or_force(self, delete, force, what: str) -> None:
         """Delete; where Cinder refuses for the resource's status (400), force-delete (admin). A snapshot that

@@ -49,8 +49,8 @@ class SweepReport:
         return self.__dict__.copy()
 
 
-def _old_enough(resource: dict, grace: dt.timedelta, now: dt.datetime) -> bool:
-    created = parse_datetime(resource.get("created_at") or "")
+def _old_enough(resource, grace: dt.timedelta, now: dt.datetime) -> bool:
+    created = parse_datetime(resource.created_at or "")
     if created is None:
         return True
     if created.tzinfo is None:
@@ -71,12 +71,12 @@ class Sweep:
 
     def run(self) -> SweepReport:
         with cloud.unavailable_on_error("temporary resources"):
-            volume_api = self.cloud.volume
-            volumes = volume_api.list_volumes(all_projects=True)
-            snapshots = volume_api.list_snapshots(all_projects=True)
-            group_snapshots = volume_api.list_group_snapshots(all_projects=True)
-            images = self.cloud.image.list_images()
-            servers = [s for s in self.cloud.compute.list_servers(all_projects=True) if job_of(s)]
+            block_storage = self.cloud.block_storage
+            volumes = list(block_storage.volumes(details=True, all_projects=True))
+            snapshots = list(block_storage.snapshots(details=True, all_projects=True))
+            group_snapshots = list(block_storage.group_snapshots(details=True, all_projects=True))
+            images = list(self.cloud.image.images())
+            servers = [s for s in self.cloud.compute.servers(details=True, all_projects=True) if job_of(s)]
         tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images + servers} - {None}
         self.alive = set(Job.objects.filter(id__in=tagged, state__in=ACTIVE_JOB_STATES).values_list("id", flat=True))
         # A half-restored server first: its volumes are attached to it (its boot volume cannot be detached).
@@ -84,7 +84,7 @@ class Sweep:
             self._remove("server", server, self.remover.delete_server, self.report.servers)
         if self.report.servers:
             with cloud.unavailable_on_error("temporary volumes"):
-                volumes = self.cloud.volume.list_volumes(all_projects=True)
+                volumes = list(self.cloud.block_storage.volumes(details=True, all_projects=True))
         leaked_volumes = [v for v in volumes if self._leaked(v)]
         # Detach first: a volume attached to the proxy (or half attached) can be neither deleted nor let go of its
         # snapshot; then volumes; then what they were made from.
@@ -93,7 +93,7 @@ class Sweep:
         for volume in leaked_volumes:
             self._remove("volume", volume, self.remover.delete_volume, self.report.volumes)
         for snapshot in snapshots:
-            if self._leaked(snapshot) and not snapshot.get("group_snapshot_id"):  # members go with their group
+            if self._leaked(snapshot) and not snapshot.group_snapshot_id:  # members go with their group
                 self._remove("snapshot", snapshot, self.remover.delete_snapshot, self.report.snapshots)
         for group_snapshot in filter(self._leaked, group_snapshots):
             self._remove("group snapshot", group_snapshot, self.remover.delete_group_snapshot,
@@ -102,14 +102,14 @@ class Sweep:
             self._remove("image", image, self.remover.delete_image, self.report.images)
         return self.report
 
-    def _leaked(self, resource: dict) -> bool:
+    def _leaked(self, resource) -> bool:
         job_id = job_of(resource)
         return job_id is not None and job_id not in self.alive and _old_enough(resource, self.grace, self.now)
 
-    def _detach(self, volume: dict) -> None:
-        volume_id = volume["id"]
-        servers = [a["server_id"] for a in volume.get("attachments") or [] if a.get("server_id")]
-        if volume.get("status") in ATTACHING:
+    def _detach(self, volume) -> None:
+        volume_id = volume.id
+        servers = [a["server_id"] for a in volume.attachments or [] if a.get("server_id")]
+        if volume.status in ATTACHING:
             servers = servers or self.remover.attaching_servers(volume_id) or _proxy_servers()
         for server_id in dict.fromkeys(servers):
             try:
@@ -122,20 +122,20 @@ class Sweep:
             self.report.detached.append(f"{volume_id}@{server_id}")
             _audit("detach", volume, f"from server {server_id}")
 
-    def _remove(self, kind: str, resource: dict, remove, removed: list) -> None:
-        if resource.get("status") in TRANSITIONAL:
-            self.report.skipped.append(f"{kind} {resource['id']} is {resource['status']}; next sweep")
+    def _remove(self, kind: str, resource, remove, removed: list) -> None:
+        if resource.status in TRANSITIONAL:
+            self.report.skipped.append(f"{kind} {resource.id} is {resource.status}; next sweep")
             return
-        if resource["id"] in self.still_attached:
-            self.report.skipped.append(f"{kind} {resource['id']} is still attached; next sweep")
+        if resource.id in self.still_attached:
+            self.report.skipped.append(f"{kind} {resource.id} is still attached; next sweep")
             return
         try:
-            remove(resource["id"])
+            remove(resource.id)
         except Exception as error:  # reported; the resource keeps its tag for the next sweep
-            self.report.errors.append(f"{kind} {resource['id']}: {error}")
-            LOG.warning("sweeper could not remove %s %s: %s", kind, resource["id"], error)
+            self.report.errors.append(f"{kind} {resource.id}: {error}")
+            LOG.warning("sweeper could not remove %s %s: %s", kind, resource.id, error)
             return
-        removed.append(resource["id"])
+        removed.append(resource.id)
         _audit("delete", resource, kind)
 
 
@@ -149,8 +149,9 @@ def sweep(grace_seconds: float | None = None) -> SweepReport:
     return Sweep(grace).run()
 
 
-def _audit(what: str, resource: dict, detail: str) -> None:
-    audit.record(SYSTEM, f"sweeper.{what}", "cloud_resource", resource["id"], "success",
+def _audit(what: str, resource, detail: str) -> None:
+    """Recorded against the resource's project: ``project_id`` of openstacksdk's volumes, snapshots, group
+    snapshots and servers, ``owner`` of its images."""
+    audit.record(SYSTEM, f"sweeper.{what}", "cloud_resource", resource.id, "success",
                  f"{detail} left by job {job_of(resource)}",
-                 project_id=resource.get("os-vol-tenant-attr:tenant_id") or resource.get("project_id")
-                 or resource.get("owner") or "")
+                 project_id=getattr(resource, "project_id", None) or getattr(resource, "owner", None) or "")

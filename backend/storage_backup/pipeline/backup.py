@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from storage_backup.cloud import CloudError, NotFound, temporary_metadata, temporary_name
+from storage_backup.cloud import CloudError, NotFound, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
 from storage_backup.repository import BackupCancelled, RestorePoint, VolumeEntry
 
@@ -83,17 +83,17 @@ def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tu
     if len(volumes) == len(disks) and len(groups) == 1 and None not in groups:
         group_id = groups.pop()
         try:
-            group = ctx.cloud.volume.get_group(group_id)
-            group_type = ctx.cloud.volume.get_group_type(group["group_type"])
+            group = ctx.cloud.block_storage.get_group(group_id)
+            group_type = ctx.cloud.block_storage.get_group_type(group.group_type)
         except CloudError as error:
             ctx.log.warning("snapshot", f"cannot read Cinder group {group_id} ({error}); snapshotting the volumes "
                                         "one after another")
             return "per-volume", None
-        spec = str((group_type.get("group_specs") or {}).get(CONSISTENT_GROUP_SPEC, "")).lower()
+        spec = str((group_type.group_specs or {}).get(CONSISTENT_GROUP_SPEC, "")).lower()
         if spec in ("<is> true", "true"):
             return "group", group_id
         ctx.log.add("snapshot", f"the volumes share Cinder group {group_id}, but its type "
-                                f"{group_type.get('name')} does not allow consistent group snapshots")
+                                f"{group_type.name} does not allow consistent group snapshots")
     return "per-volume", None
 
 
@@ -106,7 +106,7 @@ class InstanceBackup:
         self.resources = TemporaryResources(ctx)
         self.disks: list[Disk] = []
         self.writer = None
-        self.server: dict = {}
+        self.server = None  # openstacksdk's Server
         self.metadata: dict = {}
         self.consistency = "crash"
         self.group_snapshot_id: str | None = None
@@ -150,10 +150,10 @@ class InstanceBackup:
             self.server = ctx.cloud.compute.get_server(self.instance_id)
         except NotFound:
             raise InvalidJobRequest(f"instance {self.instance_id} no longer exists in the cloud") from None
-        if request.get("project_id") and self.server.get("tenant_id") != request["project_id"]:
-            raise InvalidJobRequest(f"instance {self.instance_id} belongs to project {self.server.get('tenant_id')}, "
+        if request.get("project_id") and self.server.project_id != request["project_id"]:
+            raise InvalidJobRequest(f"instance {self.instance_id} belongs to project {self.server.project_id}, "
                                     f"not {request['project_id']}")
-        zone = self.server.get("OS-EXT-AZ:availability_zone")
+        zone = self.server.availability_zone
         if zone != ctx.proxy.availability_zone:
             raise WrongProxy(f"instance {self.instance_id} is in availability zone {zone}; this proxy serves "
                              f"{ctx.proxy.availability_zone}. Send the job to queue proxy.{zone}.")
@@ -165,7 +165,7 @@ class InstanceBackup:
         if not self.disks:
             raise InvalidJobRequest(f"instance {self.instance_id} has no disk this service can back up (no volume, "
                                     "and not booted from an image)")
-        ctx.log.add("inspect", f"{self.server.get('name')}: " + ", ".join(
+        ctx.log.add("inspect", f"{self.server.name}: " + ", ".join(
             f"{disk.label} {disk.size_gib} GiB" for disk in self.disks))
 
         repository = open_for_backup(request.get("destination"), request.get("repository_secret"))
@@ -176,8 +176,8 @@ class InstanceBackup:
         self._make_volumes()
 
         labels = {str(k): str(v) for k, v in (request.get("labels") or {}).items() if v is not None}
-        labels.update({"instance_id": self.instance_id, "project_id": str(self.server.get("tenant_id")),
-                       "job_id": ctx.job_id, "name": str(self.server.get("name") or "")})
+        labels.update({"instance_id": self.instance_id, "project_id": str(self.server.project_id),
+                       "job_id": ctx.job_id, "name": str(self.server.name or "")})
         self.metadata["consistency"] = {"level": self.consistency, "group_snapshot": self.group_snapshot_id,
                                         "pre_command": self.pre_command_result}
         self.writer = repository.start_restore_point(labels, self.metadata, consistency=self.consistency,
@@ -203,7 +203,7 @@ class InstanceBackup:
         except NotFound:
             raise InvalidJobRequest(f"the proxy server {ctx.proxy.proxy_server_id} of this worker does not exist; "
                                     "fix STORAGE_BACKUP_PROXY_SERVER_ID") from None
-        ctx.proxy_name = proxy.get("name") or ctx.proxy.proxy_server_id
+        ctx.proxy_name = proxy.name or ctx.proxy.proxy_server_id
 
     def _find_previous(self, repository) -> None:
         if self.strategy != "incremental":
@@ -231,43 +231,45 @@ class InstanceBackup:
                      + (" (one Cinder group snapshot)" if group_id else ""))
             # Every snapshot is requested before any is waited for: back to back, as close in time as the APIs allow.
             if group_id:
-                group_snapshot = ctx.cloud.volume.create_group_snapshot(
-                    group_id, name=temporary_name(job_id, "group"), description=f"storage backup job {job_id}")
-                self.group_snapshot_id = group_snapshot["id"]
-                self.resources.group_snapshots.append(group_snapshot["id"])
+                group_snapshot = ctx.cloud.block_storage.create_group_snapshot(
+                    group_id=group_id, name=temporary_name(job_id, "group"), description=f"storage backup job {job_id}")
+                self.group_snapshot_id = group_snapshot.id
+                self.resources.group_snapshots.append(group_snapshot.id)
             for disk in self.disks:
                 if disk.key == ROOT_DISK_KEY:
-                    disk.image_id = ctx.cloud.compute.create_image(self.instance_id, temporary_name(job_id, "root"),
-                                                                   metadata=tag)
+                    disk.image_id = ctx.cloud.compute.create_server_image(
+                        self.instance_id, temporary_name(job_id, "root"), metadata=tag).id
                     self.resources.images.append(disk.image_id)
                 elif not group_id:
-                    snapshot = ctx.cloud.volume.create_snapshot(
-                        disk.volume_id, name=temporary_name(job_id, f"snap-{disk.volume_id[:8]}"), force=True,
-                        description=f"storage backup job {job_id} of instance {self.instance_id}", metadata=tag)
-                    disk.snapshot_id = snapshot["id"]
-                    self.resources.snapshots.append(snapshot["id"])
+                    snapshot = ctx.cloud.block_storage.create_snapshot(
+                        volume_id=disk.volume_id, name=temporary_name(job_id, f"snap-{disk.volume_id[:8]}"),
+                        force=True, description=f"storage backup job {job_id} of instance {self.instance_id}",
+                        metadata=tag)
+                    disk.snapshot_id = snapshot.id
+                    self.resources.snapshots.append(snapshot.id)
             if group_id:
-                wait_group_snapshot(ctx.cloud.volume, self.group_snapshot_id, timeout=ctx.timeouts.snapshot,
+                wait_group_snapshot(ctx.cloud, self.group_snapshot_id, timeout=ctx.timeouts.snapshot,
                                     cancel=ctx.cancel)
-                members = {s["volume_id"]: s["id"] for s in
-                           ctx.cloud.volume.group_snapshot_members(self.group_snapshot_id)}
                 for disk in self.disks:
                     if disk.volume_id:
-                        if disk.volume_id not in members:
+                        member = next((s for s in ctx.cloud.block_storage.snapshots(all_projects=True,
+                                                                                   volume_id=disk.volume_id)
+                                       if s.group_snapshot_id == self.group_snapshot_id), None)
+                        if member is None:
                             raise InvalidJobRequest(f"group snapshot {self.group_snapshot_id} holds no snapshot of "
                                                     f"{disk.label}")
-                        disk.snapshot_id = members[disk.volume_id]  # removed with the group snapshot
+                        disk.snapshot_id = member.id  # removed with the group snapshot
             for disk in self.disks:
                 if disk.snapshot_id:
-                    wait_snapshot(ctx.cloud.volume, disk.snapshot_id, timeout=ctx.timeouts.snapshot,
+                    wait_snapshot(ctx.cloud, disk.snapshot_id, timeout=ctx.timeouts.snapshot,
                                   what=f"Snapshot {disk.snapshot_id} of {disk.label}", cancel=ctx.cancel)
                 if disk.image_id:
-                    image = wait_image(ctx.cloud.image, disk.image_id, timeout=ctx.timeouts.image,
+                    image = wait_image(ctx.cloud, disk.image_id, timeout=ctx.timeouts.image,
                                        what=f"Image {disk.image_id} (createImage of {disk.label})", cancel=ctx.cancel)
-                    size = max(image.get("size") or 0, image.get("virtual_size") or 0)
-                    disk.size_gib = max(disk.size_gib, _gib(size), int(image.get("min_disk") or 0))
-                    disk.metadata["snapshot_image"] = {"size": image.get("size"), "disk_format":
-                                                       image.get("disk_format"), "checksum": image.get("checksum")}
+                    size = max(image.size or 0, image.virtual_size or 0)
+                    disk.size_gib = max(disk.size_gib, _gib(size), int(image.min_disk or 0))
+                    disk.metadata["snapshot_image"] = {"size": image.size, "disk_format": image.disk_format,
+                                                       "checksum": image.checksum}
             ctx.log.add("snapshot", "Snapshots taken: " + ", ".join(
                 f"{disk.label} -> {disk.snapshot_id or disk.image_id}" for disk in self.disks))
         except BaseException as error:
@@ -296,15 +298,15 @@ class InstanceBackup:
         ctx.step("prepare", "Making volumes from the snapshots")
         for disk in self.disks:
             ctx.cancel.check("before making volumes from the snapshots")
-            volume = ctx.cloud.volume.create_volume(
+            volume = ctx.cloud.block_storage.create_volume(**without_none(
                 size=disk.size_gib, name=temporary_name(job_id, f"vol-{disk.key[:8]}"),
                 description=f"storage backup job {job_id}: copy of {disk.label}",
                 availability_zone=disk.availability_zone, snapshot_id=disk.snapshot_id, image_id=disk.image_id,
-                metadata=temporary_metadata(job_id))
-            disk.temp_volume_id = volume["id"]
-            self.resources.volumes.append(volume["id"])
+                metadata=temporary_metadata(job_id)))
+            disk.temp_volume_id = volume.id
+            self.resources.volumes.append(volume.id)
         for disk in self.disks:
-            wait_volume(ctx.cloud.volume, disk.temp_volume_id, "available", timeout=ctx.timeouts.volume,
+            wait_volume(ctx.cloud, disk.temp_volume_id, "available", timeout=ctx.timeouts.volume,
                         what=f"Volume {disk.temp_volume_id} (copy of {disk.label})", cancel=ctx.cancel)
 
     def _read(self, disk: Disk) -> None:

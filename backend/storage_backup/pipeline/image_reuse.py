@@ -12,28 +12,31 @@ check streams the candidate image from Glance and compares it block by block wit
 """
 from __future__ import annotations
 
-from storage_backup.cloud import Cloud, CloudError
+from storage_backup.cloud import Cloud, CloudError, get_or_none
 from storage_backup.repository import RestorePoint, VolumeEntry
 from storage_backup.repository.block_map import MANIFEST, BlockMapReader
 from storage_backup.repository.chunk_id import ZERO_ID
 
 from .context import JobContext
 
+DOWNLOAD_CHUNK = 4 * 1024 * 1024
 
-def candidate_images(tenant: Cloud, image: dict | None) -> list[dict]:
-    """Active images the tenant can boot that are the original: the same id first, then the same checksum."""
+
+def candidate_images(tenant: Cloud, image: dict | None) -> list:
+    """Active images the tenant can boot (openstacksdk's ``Image``) that are the original (``image``, as the
+    restore point records it): the same id first, then the same checksum."""
     if not image or not image.get("id"):
         return []
     found = []
-    original = tenant.image.find_image(image["id"])
-    if original is not None and original.get("status") == "active":
+    original = get_or_none(tenant.image.get_image, image["id"])
+    if original is not None and original.status == "active":
         found.append(original)
     checksum, os_hash = image.get("checksum"), image.get("os_hash_value")
     if checksum or os_hash:
-        for other in tenant.image.list_images(status="active"):
-            if other["id"] == image["id"]:
+        for other in tenant.image.images(status="active"):
+            if other.id == image["id"]:
                 continue
-            if (os_hash and other.get("os_hash_value") == os_hash) or (checksum and other.get("checksum") == checksum):
+            if (os_hash and other.hash_value == os_hash) or (checksum and other.checksum == checksum):
                 found.append(other)
     return found
 
@@ -75,8 +78,9 @@ def disk_matches_image(repository, restore_point: RestorePoint, entry: VolumeEnt
 
 
 def choose_boot_image(ctx: JobContext, tenant: Cloud, repository, restore_point: RestorePoint,
-                      entry: VolumeEntry) -> dict | None:
-    """The image to reuse, or None when the root disk must be uploaded (the reason is logged)."""
+                      entry: VolumeEntry):
+    """The image to reuse (openstacksdk's ``Image``), or None when the root disk must be uploaded (the reason is
+    logged)."""
     image = (restore_point.instance_metadata or {}).get("image")
     candidates = candidate_images(tenant, image)
     if not candidates:
@@ -86,14 +90,19 @@ def choose_boot_image(ctx: JobContext, tenant: Cloud, repository, restore_point:
     for candidate in candidates:
         ctx.cancel.check("while comparing the root disk with its image")
         try:
-            matches = disk_matches_image(repository, restore_point, entry, tenant.image.download(candidate["id"]))
+            download = tenant.image.download_image(candidate, stream=True)
+            try:
+                matches = disk_matches_image(repository, restore_point, entry,
+                                             download.iter_content(DOWNLOAD_CHUNK))
+            finally:
+                download.close()
         except CloudError as error:
-            ctx.log.warning("image", f"could not read image {candidate['id']} to compare it: {error}")
+            ctx.log.warning("image", f"could not read image {candidate.id} to compare it: {error}")
             continue
         if matches:
-            ctx.log.add("image", f"reusing image {candidate['id']} ({candidate.get('name')}): the backed-up root disk "
+            ctx.log.add("image", f"reusing image {candidate.id} ({candidate.name}): the backed-up root disk "
                                  "is exactly that image")
             return candidate
-        ctx.log.add("image", f"image {candidate['id']} ({candidate.get('name')}) exists, but the root disk changed "
+        ctx.log.add("image", f"image {candidate.id} ({candidate.name}) exists, but the root disk changed "
                              "since the server was booted from it: the backed-up root disk will be uploaded")
     return None

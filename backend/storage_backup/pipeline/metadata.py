@@ -28,80 +28,101 @@ from __future__ import annotations
 
 import logging
 
-from storage_backup.cloud import Cloud, CloudError, NotFound
-from storage_backup.cloud.image import image_properties
+from storage_backup.cloud import Cloud, CloudError, NotFound, get_or_none
 
 LOG = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 ROOT_DISK_KEY = "root-disk"  # the repository's name for an image-booted server's root disk
 INTERNAL_VOLUME_METADATA = ("attached_mode", "readonly", "storage_backup_job")
 
+#: Keys of a Glance image body that are Glance's own, not properties a user or Nova set.
+CORE_IMAGE_KEYS = frozenset({
+    "id", "name", "status", "visibility", "protected", "checksum", "os_hash_algo", "os_hash_value", "owner", "size",
+    "virtual_size", "min_disk", "min_ram", "disk_format", "container_format", "created_at", "updated_at", "tags",
+    "self", "file", "schema", "direct_url", "locations", "os_hidden", "stores", "os_glance_failed_import",
+    "os_glance_importing_to_stores",
+})
 
-def _bool(value) -> bool:
-    return value is True or str(value).lower() in ("true", "1", "yes")
+
+def image_properties(image: dict) -> dict:
+    """The image's properties: every top-level key of Glance's body that is not one of Glance's core attributes."""
+    return {key: value for key, value in image.items() if key not in CORE_IMAGE_KEYS}
 
 
-def flavor_of(cloud: Cloud, server: dict) -> dict:
-    embedded = server.get("flavor") or {}
-    flavor = {"id": embedded.get("id"), "name": embedded.get("original_name") or embedded.get("name"),
-              "vcpus": embedded.get("vcpus"), "ram": embedded.get("ram"), "disk": embedded.get("disk"),
-              "ephemeral": embedded.get("ephemeral", 0), "swap": embedded.get("swap", 0),
-              "extra_specs": dict(embedded.get("extra_specs") or {})}
-    if not flavor["id"] and flavor["name"]:
-        # From 2.47 the server body carries the flavor itself, not its id: find the id by its (unique) name.
+def flavor_of(cloud: Cloud, server) -> dict:
+    """The flavor embedded in the server (Nova 2.47+: the flavor itself, without its id)."""
+    embedded = server.flavor
+    flavor = {"id": None, "name": None, "vcpus": None, "ram": None, "disk": None, "ephemeral": 0, "swap": 0,
+              "extra_specs": {}}
+    if embedded is not None:
+        # Not ``embedded.id``: openstacksdk's Flavor answers its name for an id when the body has none.
+        flavor.update(name=embedded.original_name or embedded.name, vcpus=embedded.vcpus, ram=embedded.ram,
+                      disk=embedded.disk, ephemeral=embedded.ephemeral, swap=embedded.swap,
+                      extra_specs=dict(embedded.extra_specs or {}))
+    if flavor["name"]:
+        # The embedded flavor has no id: find it by its (unique) name, private flavors included.
         try:
-            match = next((f for f in cloud.compute.list_flavors() if f["name"] == flavor["name"]), None)
+            match = next((f for f in cloud.compute.flavors(details=True, is_public="None")
+                          if f.name == flavor["name"]), None)
         except CloudError as error:
             LOG.warning("cannot list flavors to find %s: %s", flavor["name"], error)
             match = None
         if match is not None:
-            flavor["id"] = match["id"]
+            flavor["id"] = match.id
     return flavor
 
 
-def key_pair_of(cloud: Cloud, server: dict, notes: list[str]) -> dict | None:
-    name = server.get("key_name")
+def key_pair_of(cloud: Cloud, server, notes: list[str]) -> dict | None:
+    name = server.key_name
     if not name:
         return None
     try:
-        keypair = cloud.compute.get_keypair(name, user_id=server.get("user_id"))
+        keypair = cloud.compute.get_keypair(name, user_id=server.user_id)
     except NotFound:
-        notes.append(f"key pair {name!r} of user {server.get('user_id')} no longer exists; its public key is not "
+        notes.append(f"key pair {name!r} of user {server.user_id} no longer exists; its public key is not "
                      "recorded")
         return {"name": name, "public_key": None, "type": None, "fingerprint": None}
-    return {"name": name, "public_key": keypair.get("public_key"), "type": keypair.get("type") or "ssh",
-            "fingerprint": keypair.get("fingerprint")}
+    return {"name": name, "public_key": keypair.public_key, "type": keypair.type or "ssh",
+            "fingerprint": keypair.fingerprint}
 
 
-def nics_of(cloud: Cloud, server: dict) -> tuple[list[dict], list[dict]]:
-    ports = cloud.network.ports_of_server(server["id"])
+def nics_of(cloud: Cloud, server) -> tuple[list[dict], list[dict]]:
+    ports = list(cloud.network.ports(device_id=server.id))
     networks: dict[str, str | None] = {}
     groups: dict[str, str | None] = {}
     nics = []
-    for port in sorted(ports, key=lambda p: (p.get("created_at") or "", p["id"])):
-        network_id = port["network_id"]
+    for port in sorted(ports, key=lambda p: (p.created_at or "", p.id)):
+        network_id = port.network_id
         if network_id not in networks:
-            network = cloud.network.find_network(network_id)
-            networks[network_id] = network.get("name") if network else None
-        for group_id in port.get("security_groups") or []:
+            network = get_or_none(cloud.network.get_network, network_id)
+            networks[network_id] = network.name if network else None
+        for group_id in port.security_group_ids or []:
             if group_id not in groups:
-                try:
-                    groups[group_id] = cloud.network.get_security_group(group_id).get("name")
-                except NotFound:
-                    groups[group_id] = None
-        nics.append({"port_id": port["id"], "network_id": network_id, "network_name": networks[network_id],
-                     "mac_address": port.get("mac_address"),
+                group = get_or_none(cloud.network.get_security_group, group_id)
+                groups[group_id] = group.name if group else None
+        nics.append({"port_id": port.id, "network_id": network_id, "network_name": networks[network_id],
+                     "mac_address": port.mac_address,
                      "fixed_ips": [{"subnet_id": f.get("subnet_id"), "ip_address": f.get("ip_address")}
-                                   for f in port.get("fixed_ips") or []],
-                     "security_groups": list(port.get("security_groups") or [])})
+                                   for f in port.fixed_ips or []],
+                     "security_groups": list(port.security_group_ids or [])})
     security_groups = [{"id": group_id, "name": name} for group_id, name in groups.items()]
     if not security_groups:  # a server without ports still reports its groups by name
-        security_groups = [{"id": None, "name": g.get("name")} for g in server.get("security_groups") or []]
+        security_groups = [{"id": None, "name": g.get("name")} for g in server.security_groups or []]
     return nics, security_groups
 
 
+def glance_image(cloud: Cloud, image_id: str) -> dict | None:
+    """The image as Glance sends it, or None if it is gone. Read as JSON, not as openstacksdk's ``Image``: that
+    turns some properties into Python values (``hw_vif_multiqueue_enabled`` "true" into True, rxtx factors into
+    floats), and the restore point records Glance's own strings, restored as they were."""
+    try:
+        return cloud.image.get(f"/images/{image_id}", raise_exc=True).json()
+    except NotFound:
+        return None
+
+
 def image_of(cloud: Cloud, image_id: str, notes: list[str]) -> dict:
-    image = cloud.image.find_image(image_id)
+    image = glance_image(cloud, image_id)
     if image is None:
         notes.append(f"image {image_id} the server was booted from no longer exists; a restore will upload the "
                      "backed-up root disk as a new image")
@@ -116,35 +137,36 @@ def image_of(cloud: Cloud, image_id: str, notes: list[str]) -> dict:
             "properties": image_properties(image)}
 
 
-def volumes_of(cloud: Cloud, server: dict) -> list[dict]:
-    root_device = server.get("OS-EXT-SRV-ATTR:root_device_name") or "/dev/vda"
+def volumes_of(cloud: Cloud, server) -> list[dict]:
+    root_device = server.root_device_name or "/dev/vda"
     entries = []
-    for attachment in cloud.compute.volume_attachments(server["id"]):
-        volume = cloud.volume.get_volume(attachment["volumeId"])
-        image_metadata = dict(volume.get("volume_image_metadata") or {})
-        device = attachment.get("device")
+    for attachment in cloud.compute.volume_attachments(server.id):
+        volume = cloud.block_storage.get_volume(attachment.volume_id)
+        image_metadata = dict(volume.volume_image_metadata or {})
+        device = attachment.device
         entries.append({
-            "volume_id": volume["id"], "name": volume.get("name"), "description": volume.get("description"),
-            "size": volume["size"], "volume_type": volume.get("volume_type"),
-            "availability_zone": volume.get("availability_zone"), "bootable": _bool(volume.get("bootable")),
+            "volume_id": volume.id, "name": volume.name, "description": volume.description,
+            "size": volume.size, "volume_type": volume.volume_type,
+            "availability_zone": volume.availability_zone, "bootable": bool(volume.is_bootable),
             "boot_index": 0 if device == root_device else None, "device": device,
-            "delete_on_termination": bool(attachment.get("delete_on_termination")), "tag": attachment.get("tag"),
-            "metadata": {k: v for k, v in (volume.get("metadata") or {}).items()
-                         if k not in INTERNAL_VOLUME_METADATA},
+            "delete_on_termination": bool(attachment.delete_on_termination), "tag": attachment.tag,
+            "metadata": {k: v for k, v in (volume.metadata or {}).items() if k not in INTERNAL_VOLUME_METADATA},
             "image_id": image_metadata.get("image_id"), "image_metadata": image_metadata,
-            "group_id": volume.get("group_id"), "multiattach": bool(volume.get("multiattach")),
-            "encrypted": bool(volume.get("encrypted")), "status": volume.get("status"),
+            "group_id": volume.group_id, "multiattach": bool(volume.is_multiattach),
+            "encrypted": bool(volume.is_encrypted), "status": volume.status,
         })
     # The boot disk first, then by device name: the order the server is rebuilt in.
     entries.sort(key=lambda e: (e["boot_index"] is None, e["device"] or "", e["volume_id"]))
     return entries
 
 
-def gather_instance_metadata(cloud: Cloud, server: dict, notes: list[str] | None = None) -> dict:
-    """The restore point's description of ``server`` (a Nova server body at 2.47+, read with the admin account)."""
+def gather_instance_metadata(cloud: Cloud, server, notes: list[str] | None = None) -> dict:
+    """The restore point's description of ``server`` (openstacksdk's ``Server`` at Nova 2.89, read with the admin
+    account). openstacksdk names some fields differently from Nova's JSON (``project_id`` for ``tenant_id``,
+    ``availability_zone`` for ``OS-EXT-AZ:availability_zone``, ``root_device_name`` for
+    ``OS-EXT-SRV-ATTR:root_device_name``); the document keeps its own names, as existing restore points have them."""
     notes = notes if notes is not None else []
-    image_ref = server.get("image") or {}
-    image_id = image_ref.get("id") if isinstance(image_ref, dict) else None
+    image_id = getattr(server.image, "id", None)  # an empty image reference for a volume-booted server
     volumes = volumes_of(cloud, server)
     nics, security_groups = nics_of(cloud, server)
     image = None
@@ -164,15 +186,15 @@ def gather_instance_metadata(cloud: Cloud, server: dict, notes: list[str] | None
     flavor = flavor_of(cloud, server)
     root_disk = None
     if image_id:
-        root_disk = {"key": ROOT_DISK_KEY, "device": server.get("OS-EXT-SRV-ATTR:root_device_name") or "/dev/vda",
+        root_disk = {"key": ROOT_DISK_KEY, "device": server.root_device_name or "/dev/vda",
                      "size": flavor.get("disk")}
     return {
-        "schema_version": SCHEMA_VERSION, "id": server["id"], "name": server.get("name"),
-        "description": server.get("description"), "project_id": server.get("tenant_id"),
-        "user_id": server.get("user_id"), "availability_zone": server.get("OS-EXT-AZ:availability_zone"),
-        "status": server.get("status"), "boot_source": "image" if image_id else "volume", "flavor": flavor,
+        "schema_version": SCHEMA_VERSION, "id": server.id, "name": server.name,
+        "description": server.description, "project_id": server.project_id,
+        "user_id": server.user_id, "availability_zone": server.availability_zone,
+        "status": server.status, "boot_source": "image" if image_id else "volume", "flavor": flavor,
         "key_pair": key_pair_of(cloud, server, notes), "security_groups": security_groups, "nics": nics,
-        "metadata": dict(server.get("metadata") or {}), "tags": list(server.get("tags") or []),
-        "root_device_name": server.get("OS-EXT-SRV-ATTR:root_device_name"), "image": image,
+        "metadata": dict(server.metadata or {}), "tags": list(server.tags or []),
+        "root_device_name": server.root_device_name, "image": image,
         "block_device_mapping": volumes, "root_disk": root_disk, "notes": list(notes),
     }

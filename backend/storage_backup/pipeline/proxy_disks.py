@@ -17,6 +17,8 @@ from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import DeviceNotFound
 
+DEVICE_POLL_INTERVAL = 0.1  # seconds: a local path, no API asked; udev makes the link a moment after the attach
+
 
 def attach_to_proxy(ctx: JobContext, resources: TemporaryResources, volume_id: str, label: str = "") -> str:
     """Attach, wait for Cinder's ``in-use`` and for the device; returns the device path to read or write."""
@@ -25,18 +27,18 @@ def attach_to_proxy(ctx: JobContext, resources: TemporaryResources, volume_id: s
     what = f"Volume {volume_id}" + (f" ({label})" if label else "")
     # Registered before the call: if Nova took it but the answer got lost, cleanup still detaches it.
     resources.attachments.append(volume_id)
-    attachment = ctx.cloud.compute.attach_volume(proxy_id, volume_id)
-    wait_volume_attached(ctx.cloud.volume, volume_id, proxy_id, timeout=ctx.timeouts.attach, what=what,
+    attachment = ctx.cloud.compute.create_volume_attachment(proxy_id, volume_id)
+    wait_volume_attached(ctx.cloud, volume_id, proxy_id, timeout=ctx.timeouts.attach, what=what,
                          where=ctx.on_proxy, cancel=ctx.cancel)
-    return wait_for_device(ctx, volume_id, reported=attachment.get("device"), what=what)
+    return wait_for_device(ctx, volume_id, reported=attachment.device, what=what)
 
 
 def wait_for_device(ctx: JobContext, volume_id: str, reported: str | None = None, what: str = "") -> str:
     path = ctx.proxy.by_id_path(volume_id)
     try:
         wait_for(lambda: os.path.exists(path), done=bool, status_of=lambda seen: "present" if seen else "absent",
-                 what=f"device {path}", timeout=ctx.timeouts.device, cancel=ctx.cancel, first_interval=0.05,
-                 max_interval=0.5)
+                 what=f"device {path}", timeout=ctx.timeouts.device, cancel=ctx.cancel,
+                 interval=DEVICE_POLL_INTERVAL)
     except ResourceTimeout:
         raise DeviceNotFound(
             f"{what or 'Volume ' + volume_id} is attached (Cinder says in-use) but its device did not appear at "

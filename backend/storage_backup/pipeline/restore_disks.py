@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from storage_backup.cloud import TEMPORARY_TAG, Cloud, CloudError, temporary_metadata, temporary_name
+from storage_backup.cloud import TEMPORARY_TAG, Cloud, CloudError, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_volume
 from storage_backup.repository import BackupCancelled, RestorePoint, VolumeEntry
 
@@ -83,12 +83,12 @@ def check_volume_type(ctx: JobContext, tenant: Cloud, wanted: str | None, origin
                       what: str) -> str | None:
     """The volume type to create with: the one asked for (must exist), else the original if it still exists, else
     the cloud's default (logged)."""
-    types = tenant.volume.list_volume_types()
-    known = {t["name"] for t in types} | {t["id"] for t in types}
+    types = list(tenant.block_storage.types())
+    known = {t.name for t in types} | {t.id for t in types}
     if wanted:
         if wanted not in known:
             raise InvalidJobRequest(f"volume type {wanted!r} asked for {what} does not exist; choose one of "
-                                    f"{', '.join(sorted(t['name'] for t in types))}")
+                                    f"{', '.join(sorted(t.name for t in types))}")
         return wanted
     if original and original not in known:
         ctx.log.warning("prepare", f"the original volume type {original!r} of {what} no longer exists; using the "
@@ -102,14 +102,15 @@ def create_volumes(ctx: JobContext, tenant: Cloud, resources: TemporaryResources
     ctx.step("create", "Creating " + ", ".join(f"{p.size_gib} GiB for the {p.label}" for p in plans))
     for plan in plans:
         ctx.cancel.check("before creating volumes")
-        volume = tenant.volume.create_volume(
+        metadata = {str(k): str(v) for k, v in {**plan.metadata, **temporary_metadata(ctx.job_id)}.items()}
+        volume = tenant.block_storage.create_volume(**without_none(
             size=plan.size_gib, name=temporary_name(ctx.job_id, f"restore-{plan.key[:8]}"),
             description=plan.description, availability_zone=plan.availability_zone, volume_type=plan.volume_type,
-            metadata={**plan.metadata, **temporary_metadata(ctx.job_id)})
-        plan.volume_id = volume["id"]
-        resources.volumes.append(volume["id"])
+            metadata=metadata))
+        plan.volume_id = volume.id
+        resources.volumes.append(volume.id)
     for plan in plans:
-        wait_volume(ctx.cloud.volume, plan.volume_id, "available", timeout=ctx.timeouts.volume,
+        wait_volume(ctx.cloud, plan.volume_id, "available", timeout=ctx.timeouts.volume,
                     what=f"Volume {plan.volume_id} (new {plan.label})", cancel=ctx.cancel)
 
 
@@ -136,10 +137,11 @@ def write_volume(ctx: JobContext, resources: TemporaryResources, repository, res
 def prepare_for_boot(ctx: JobContext, tenant: Cloud, plan: VolumePlan) -> None:
     """What Nova needs of a boot volume: the bootable flag, and the image properties (hw_*, os_*) it had."""
     if plan.bootable:
-        tenant.volume.set_bootable(plan.volume_id, True)
+        tenant.block_storage.set_volume_bootable_status(plan.volume_id, True)
     if plan.image_metadata:
         try:
-            tenant.volume.set_image_metadata(plan.volume_id, plan.image_metadata)
+            tenant.block_storage.set_volume_image_metadata(
+                plan.volume_id, **{str(k): str(v) for k, v in plan.image_metadata.items()})
         except CloudError as error:
             ctx.log.warning("finalize", f"could not restore the image properties of the {plan.label}: {error}")
 
@@ -147,5 +149,5 @@ def prepare_for_boot(ctx: JobContext, tenant: Cloud, plan: VolumePlan) -> None:
 def finalize_volume(tenant: Cloud, plan: VolumePlan) -> None:
     """The job succeeded: the volume gets its final name and loses the job tag. The caller then ``keep``s it, once
     everything else is final too (should anything fail before, the job's cleanup removes the volume)."""
-    tenant.volume.update_volume(plan.volume_id, name=plan.name or plan.label)
-    tenant.volume.delete_volume_metadata(plan.volume_id, TEMPORARY_TAG)
+    tenant.block_storage.update_volume(plan.volume_id, name=plan.name or plan.label)
+    tenant.block_storage.delete_volume_metadata(plan.volume_id, keys=[TEMPORARY_TAG])

@@ -25,7 +25,15 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from storage_backup.cloud import TEMPORARY_TAG, Cloud, CloudError, NotFound, temporary_metadata, temporary_name
+from storage_backup.cloud import (
+    TEMPORARY_TAG,
+    Cloud,
+    CloudError,
+    NotFound,
+    get_or_none,
+    temporary_metadata,
+    temporary_name,
+)
 from storage_backup.cloud.waiting import wait_image, wait_server, wait_volume, wait_volume_attached
 
 from .cleanup import TemporaryResources
@@ -56,7 +64,7 @@ def check_proxy(ctx: JobContext, zone: str) -> None:
         proxy = ctx.cloud.compute.get_server(ctx.proxy.proxy_server_id)
     except NotFound:
         raise InvalidJobRequest(f"the proxy server {ctx.proxy.proxy_server_id} of this worker does not exist") from None
-    ctx.proxy_name = proxy.get("name") or ctx.proxy.proxy_server_id
+    ctx.proxy_name = proxy.name or ctx.proxy.proxy_server_id
 
 
 class InstanceRestore:
@@ -66,7 +74,7 @@ class InstanceRestore:
         self.resources = TemporaryResources(ctx)
         self.plans: list[VolumePlan] = []
         self.root_plan: VolumePlan | None = None  # image-booted: the root disk, when it must be uploaded
-        self.boot_image: dict | None = None
+        self.boot_image = None  # openstacksdk's Image to boot from
         self.image_reused = False
         self.uploaded_image_id: str | None = None
         self.server_id: str | None = None
@@ -115,8 +123,8 @@ class InstanceRestore:
         boot_from_image = metadata.get("boot_source") == "image"
         if boot_from_image:
             root_entry = restore_point.volume(ROOT_DISK_KEY)
-            if flavor.get("disk") and flavor["disk"] * GIB < root_entry.size:
-                raise InvalidJobRequest(f"flavor {flavor['name']} has a {flavor['disk']} GiB disk, smaller than the "
+            if flavor.disk and flavor.disk * GIB < root_entry.size:
+                raise InvalidJobRequest(f"flavor {flavor.name} has a {flavor.disk} GiB disk, smaller than the "
                                         f"backed-up root disk of {root_entry.size / GIB:.1f} GiB; choose a bigger one")
             ctx.step("image", "Looking for the original image in the target")
             self.boot_image = choose_boot_image(ctx, tenant, repository, restore_point, root_entry)
@@ -124,7 +132,7 @@ class InstanceRestore:
             if not self.image_reused:
                 self.root_plan = plan_volume(restore_point, ROOT_DISK_KEY, zone, None)
         ctx.log.add("prepare", f"restoring {metadata.get('name')} as {name!r} in {zone} with flavor "
-                               f"{flavor['name']}: " + ", ".join(f"{p.label} ({p.size_gib} GiB)" for p in self.plans))
+                               f"{flavor.name}: " + ", ".join(f"{p.label} ({p.size_gib} GiB)" for p in self.plans))
 
         # -- make ------------------------------------------------------------------------------------------------------
         all_plans = self.plans + ([self.root_plan] if self.root_plan else [])
@@ -146,7 +154,7 @@ class InstanceRestore:
             self._finalize_image(tenant, name, restore_point.id[:8], metadata)
         for plan in self.plans:
             finalize_volume(tenant, plan)
-        tenant.compute.delete_server_metadata(self.server_id, TEMPORARY_TAG)
+        tenant.compute.delete_server_metadata(self.server_id, keys=[TEMPORARY_TAG])
         # Only now, all at once: a failure above still removes the server, its volumes and its image.
         for plan in self.plans:
             self.resources.keep("volumes", plan.volume_id)
@@ -154,24 +162,25 @@ class InstanceRestore:
             self.resources.keep("images", self.uploaded_image_id)
         self.resources.keep("servers", self.server_id)
         ctx.log.add("done", f"server {self.server_id} ({name}) restored from {restore_point.id}")
-        return {"server_id": self.server_id, "name": name, "availability_zone": zone, "flavor_id": flavor["id"],
+        return {"server_id": self.server_id, "name": name, "availability_zone": zone, "flavor_id": flavor.id,
                 "volume_ids": {plan.key: plan.volume_id for plan in self.plans},
                 "image_reused": self.image_reused,
-                "image_id": (self.boot_image or {}).get("id") or self.uploaded_image_id,
+                "image_id": (self.boot_image.id if self.boot_image is not None else None) or self.uploaded_image_id,
                 "key_name": self.key_name, "restore_point_id": restore_point.id,
                 "bytes_written": sum(int(plan.stats.get("bytes_written", 0)) for plan in all_plans)}
 
-    def _flavor(self, tenant: Cloud, metadata: dict) -> dict:
+    def _flavor(self, tenant: Cloud, metadata: dict):
         wanted = self.request.get("flavor_id")
         if wanted:
-            flavor = tenant.compute.find_flavor(wanted)
+            flavor = get_or_none(tenant.compute.get_flavor, wanted)
             if flavor is None:
                 raise InvalidJobRequest(f"flavor {wanted} does not exist (or the project has no access to it)")
             return flavor
         original = metadata.get("flavor") or {}
-        flavor = tenant.compute.find_flavor(original["id"]) if original.get("id") else None
+        flavor = get_or_none(tenant.compute.get_flavor, original["id"]) if original.get("id") else None
         if flavor is None and original.get("name"):
-            flavor = next((f for f in tenant.compute.list_flavors() if f["name"] == original["name"]), None)
+            flavor = next((f for f in tenant.compute.flavors(details=True, is_public="None")
+                           if f.name == original["name"]), None)
         if flavor is None:
             raise InvalidJobRequest(f"the original flavor {original.get('name')} ({original.get('id')}) no longer "
                                     "exists or is not available to the project; choose another flavor")
@@ -207,7 +216,7 @@ class InstanceRestore:
         for nic in metadata.get("nics") or []:
             original = nic["network_id"]
             target = mapping.get(original) or original
-            if tenant.network.find_network(target) is None:
+            if get_or_none(tenant.network.get_network, target) is None:
                 hint = "" if target != original else "; map it to another network (network_mapping)"
                 raise InvalidJobRequest(f"network {target} of the NIC on {nic.get('network_name') or original} does "
                                         f"not exist or is not available to the project{hint}")
@@ -216,7 +225,7 @@ class InstanceRestore:
                 addresses = [f["ip_address"] for f in nic.get("fixed_ips") or [] if f.get("ip_address")]
                 addresses.sort(key=lambda a: ipaddress.ip_address(a).version)
                 if addresses:
-                    if self.ctx.cloud.network.ip_is_free(target, addresses[0]):
+                    if ip_is_free(self.ctx.cloud, target, addresses[0]):
                         entry["fixed_ip"] = addresses[0]
                     else:
                         self.ctx.log.add("prepare", f"{addresses[0]} on {nic.get('network_name') or target} is taken; "
@@ -225,7 +234,7 @@ class InstanceRestore:
         return networks or "none"
 
     def _security_groups(self, tenant: Cloud, project_id: str, metadata: dict) -> list[dict]:
-        existing = {group["name"] for group in tenant.network.list_security_groups(project_id=project_id)}
+        existing = {group.name for group in tenant.network.security_groups(project_id=project_id)}
         names = []
         for group in metadata.get("security_groups") or []:
             name = group.get("name")
@@ -243,18 +252,21 @@ class InstanceRestore:
     def _upload_root_disk(self, tenant: Cloud) -> None:
         ctx, plan = self.ctx, self.root_plan
         ctx.step("image", "Uploading the backed-up root disk to Glance as a new image")
-        image_id = tenant.volume.upload_to_image(plan.volume_id, temporary_name(ctx.job_id, "root-image"))
+        upload = tenant.block_storage.upload_volume_to_image(
+            plan.volume_id, temporary_name(ctx.job_id, "root-image"), force=False, disk_format="raw",
+            container_format="bare", visibility="private")
+        image_id = upload["image_id"]
         self.uploaded_image_id = image_id
         self.resources.images.append(image_id)
         try:  # the job tag, as on every temporary resource (Cinder's upload carries only the name)
-            tenant.image.update_image(image_id, add={TEMPORARY_TAG: ctx.job_id})
+            tenant.image.update_image(image_id, **temporary_metadata(ctx.job_id))
         except CloudError as error:
             ctx.log.warning("image", f"could not tag image {image_id} with the job: {error}")
-        image = wait_image(tenant.image, image_id, timeout=ctx.timeouts.image,
+        image = wait_image(tenant, image_id, timeout=ctx.timeouts.image,
                            what=f"Image {image_id} (upload of the root disk)", cancel=ctx.cancel)
         self.boot_image = image
         # The upload reads the volume to its end before the image goes active; the volume returns to 'available'.
-        wait_volume(ctx.cloud.volume, plan.volume_id, "available", timeout=ctx.timeouts.image,
+        wait_volume(ctx.cloud, plan.volume_id, "available", timeout=ctx.timeouts.image,
                     what=f"Volume {plan.volume_id} (uploaded to image {image_id})", cancel=ctx.cancel)
         self.resources.delete_volume(plan.volume_id)
 
@@ -263,8 +275,11 @@ class InstanceRestore:
         properties = {str(k): str(v) for k, v in (original.get("properties") or {}).items()
                       if not str(k).startswith(("os_glance", "owner_specified", "storage_backup"))}
         properties["storage_backup_restored_from"] = (original.get("id") or "") + f" @ {short_id}"
-        tenant.image.update_image(self.uploaded_image_id, replace={"name": f"{name}-root-{short_id}"},
-                                  add=properties, remove=[TEMPORARY_TAG])
+        image = tenant.image.get_image(self.uploaded_image_id)
+        # All of the image's own properties but the job tag, then the original's: openstacksdk patches the
+        # difference (a property left out is removed, one already there replaced).
+        kept = {k: v for k, v in (image.properties or {}).items() if k != TEMPORARY_TAG}
+        tenant.image.update_image(image, name=f"{name}-root-{short_id}", properties={**kept, **properties})
 
     def _import_key_pair(self, tenant: Cloud, metadata: dict) -> None:
         keypair = metadata.get("key_pair")
@@ -275,17 +290,17 @@ class InstanceRestore:
             self.ctx.log.warning("keypair", f"the public key of key pair {name!r} was not recorded; the restored "
                                             "server has no key pair")
             return
-        existing = tenant.compute.find_keypair(name)
-        if existing is not None and (existing.get("public_key") or "").strip() == public_key:
+        existing = get_or_none(tenant.compute.get_keypair, name)
+        if existing is not None and (existing.public_key or "").strip() == public_key:
             self.key_name = name  # the service account already holds this very key: use it, keep it
             return
         if existing is not None:
             name = f"{name}-{self.ctx.job_id[:8]}"
-        tenant.compute.create_keypair(name, public_key, keypair.get("type") or "ssh")
+        tenant.compute.create_keypair(name=name, public_key=public_key, type=keypair.get("type") or "ssh")
         self.resources.keypairs.append(name)  # deleted once the server is built: Nova keeps its copy of the key
         self.key_name = name
 
-    def _create_server(self, tenant: Cloud, name: str, flavor: dict, zone: str, networks, security_groups,
+    def _create_server(self, tenant: Cloud, name: str, flavor, zone: str, networks, security_groups,
                        metadata: dict) -> None:
         ctx = self.ctx
         ctx.step("server", f"Creating server {name!r}")
@@ -298,13 +313,15 @@ class InstanceRestore:
                                   **({"tag": plan.tag} if plan.tag else {})})
         block_devices.sort(key=lambda b: b["boot_index"] != 0)
         # Tagged until the restore is complete, like its volumes: if this worker dies, the sweeper finds the server.
-        server = {"name": name, "flavorRef": flavor["id"], "availability_zone": zone, "networks": networks,
+        # openstacksdk's names for Nova's fields: flavor_id is flavorRef, image_id imageRef, block_device_mapping
+        # block_device_mapping_v2.
+        server = {"name": name, "flavor_id": flavor.id, "availability_zone": zone, "networks": networks,
                   "metadata": {**{str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
                                **temporary_metadata(ctx.job_id)}}
         if block_devices:
-            server["block_device_mapping_v2"] = block_devices
+            server["block_device_mapping"] = block_devices
         if self.boot_image is not None:
-            server["imageRef"] = self.boot_image["id"]
+            server["image_id"] = self.boot_image.id
         if metadata.get("tags"):
             server["tags"] = list(metadata["tags"])
         if metadata.get("description"):
@@ -313,16 +330,26 @@ class InstanceRestore:
             server["security_groups"] = security_groups
         if self.key_name:
             server["key_name"] = self.key_name
-        created = tenant.compute.create_server(server)
-        self.server_id = created["id"]
+        created = tenant.compute.create_server(**server)
+        self.server_id = created.id
         self.resources.servers.append(self.server_id)
-        wait_server(ctx.cloud.compute, self.server_id, "ACTIVE", timeout=ctx.timeouts.server,
+        wait_server(ctx.cloud, self.server_id, "ACTIVE", timeout=ctx.timeouts.server,
                     what=f"Server {self.server_id} ({name})", cancel=ctx.cancel)
         for plan in self.plans:  # done when Cinder, too, has every volume in use by the server
-            wait_volume_attached(ctx.cloud.volume, plan.volume_id, self.server_id, timeout=ctx.timeouts.attach,
+            wait_volume_attached(ctx.cloud, plan.volume_id, self.server_id, timeout=ctx.timeouts.attach,
                                  what=f"Volume {plan.volume_id} (restored {plan.label})",
                                  where=f" on server {name}", cancel=ctx.cancel)
         ctx.log.add("server", f"server {self.server_id} is ACTIVE with its {len(self.plans)} volume(s) attached")
+
+
+def ip_is_free(cloud: Cloud, network_id: str, ip_address: str) -> bool:
+    """True when ``ip_address`` lies in one of the network's subnets and no port holds it."""
+    address = ipaddress.ip_address(ip_address)
+    subnets = cloud.network.subnets(network_id=network_id)
+    if not any(address in ipaddress.ip_network(subnet.cidr, strict=False) for subnet in subnets):
+        return False
+    holders = cloud.network.ports(network_id=network_id, fixed_ips=[f"ip_address={ip_address}"])
+    return not any(fixed.get("ip_address") == ip_address for port in holders for fixed in port.fixed_ips or [])
 
 
 def restore_instance(ctx: JobContext, request: dict) -> dict:

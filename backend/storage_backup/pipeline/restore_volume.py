@@ -68,7 +68,7 @@ def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> d
         except NotFound:
             raise InvalidJobRequest(f"instance {attach_to} to attach the restored volume to does not exist in "
                                     f"project {project_id}") from None
-        server_zone = server.get("OS-EXT-AZ:availability_zone")
+        server_zone = server.availability_zone
         if server_zone and server_zone != zone:
             raise InvalidJobRequest(f"instance {attach_to} is in availability zone {server_zone}, the volume would be "
                                     f"in {zone}; restore it into {server_zone} to attach it there")
@@ -84,10 +84,10 @@ def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> d
         prepare_for_boot(ctx, tenant, plan)
     if server is not None:
         ctx.step("attach_to_instance", f"Attaching volume {plan.volume_id} to instance {attach_to}")
-        tenant.compute.attach_volume(attach_to, plan.volume_id)
-        wait_volume_attached(ctx.cloud.volume, plan.volume_id, attach_to, timeout=ctx.timeouts.attach,
+        tenant.compute.create_volume_attachment(attach_to, plan.volume_id)
+        wait_volume_attached(ctx.cloud, plan.volume_id, attach_to, timeout=ctx.timeouts.attach,
                              what=f"Volume {plan.volume_id} (restored {plan.label})",
-                             where=f" on instance {server.get('name') or attach_to}", cancel=ctx.cancel)
+                             where=f" on instance {server.name or attach_to}", cancel=ctx.cancel)
     ctx.step("finalize", f"Naming the restored volume {plan.name!r}")
     finalize_volume(tenant, plan)
     resources.keep("volumes", plan.volume_id)

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from keystoneauth1 import exceptions as ks_exceptions
 
-from storage_backup.cloud import Cloud, CloudConfig, CloudError, NotFound
+from storage_backup.cloud import Cloud, CloudError, NotFound, get_or_none
+from storage_backup.cloud.connection import DEFAULT_POLL_INTERVAL
 from storage_backup.services.errors import Unavailable
 
 _lock = threading.Lock()
@@ -39,26 +39,29 @@ class Instance:
     addresses: dict = field(default_factory=dict)
 
 
-def cloud_config() -> CloudConfig:
-    """How the backup service account logs in, from ``settings.KEYSTONE``."""
+def connect() -> Cloud:
+    """The backup service account as ``settings.KEYSTONE`` says it logs in (a clouds.yaml entry, or an auth URL
+    and password); ``STORAGE_BACKUP_POLL_INTERVAL`` paces the sweeper's waits."""
     config = settings.KEYSTONE
+    poll_interval = float(os.environ.get("STORAGE_BACKUP_POLL_INTERVAL") or DEFAULT_POLL_INTERVAL)
     if config.get("cloud"):
-        return CloudConfig.load(config["cloud"], os.environ.get("OS_CLIENT_CONFIG_FILE") or None)
+        return Cloud.connect(config["cloud"], os.environ.get("OS_CLIENT_CONFIG_FILE") or None,
+                             poll_interval=poll_interval)
     if not config.get("auth_url"):
         raise Unavailable("The backup service account is not configured: set STORAGE_BACKUP_AUTH_URL and "
                           "STORAGE_BACKUP_PASSWORD, or STORAGE_BACKUP_CLOUD.")
     auth = {key: config[key] for key in ("auth_url", "username", "password", "project_name", "user_domain_id",
                                          "project_domain_id")}
-    return CloudConfig(auth_type="password", auth=auth, region_name=config.get("region_name") or None)
+    return Cloud.connect(auth=auth, region_name=config.get("region_name") or None, poll_interval=poll_interval)
 
 
 @functools.cache
 def _cached_cloud() -> Cloud:
-    return Cloud.from_config(cloud_config())
+    return connect()
 
 
 def service_cloud() -> Cloud:
-    """The backup service account (logged in once per process; keystoneauth renews the token)."""
+    """The backup service account (connected once per process; keystoneauth renews the token)."""
     with _lock, unavailable_on_error("the backup service account"):
         return _cached_cloud()
 
@@ -70,20 +73,20 @@ def reset_session() -> None:
 
 @contextlib.contextmanager
 def unavailable_on_error(what: str) -> Iterator[None]:
-    """The cloud's failures (refusals, 5xx, unreachable, bad credentials) as the service layer's ``Unavailable``."""
+    """The cloud's failures (refusals, 5xx, unreachable, bad credentials: ``storage_backup.cloud`` maps them all to
+    ``CloudError``) as the service layer's ``Unavailable``."""
     try:
         yield
     except CloudError as error:
         raise Unavailable(f"The cloud could not answer about {what}: {error}") from error
-    except ks_exceptions.ClientException as error:  # connection refused, Keystone unreachable, bad credentials
-        raise Unavailable(f"The cloud cannot be reached for {what}: {error}") from error
 
 
-def _instance(body: dict) -> Instance:
-    return Instance(id=body["id"], name=body.get("name", ""), project_id=body.get("tenant_id", ""),
-                    availability_zone=body.get("OS-EXT-AZ:availability_zone") or "",
-                    status=body.get("status", ""), metadata=body.get("metadata") or {},
-                    tags=body.get("tags") or [], addresses=body.get("addresses") or {})
+def _instance(server) -> Instance:
+    """openstacksdk's ``Server`` as the service layer's ``Instance``."""
+    return Instance(id=server.id, name=server.name or "", project_id=server.project_id or "",
+                    availability_zone=server.availability_zone or "", status=server.status or "",
+                    metadata=dict(server.metadata or {}), tags=list(server.tags or []),
+                    addresses=dict(server.addresses or {}))
 
 
 def get_instance(instance_id: str) -> Instance | None:
@@ -100,15 +103,20 @@ def get_instance(instance_id: str) -> Instance | None:
 def list_instances() -> list[Instance]:
     """Every instance of every project (for auto-assignment)."""
     with unavailable_on_error("the instances of every project"):
-        return [_instance(server) for server in service_cloud().compute.list_servers(all_projects=True)]
+        return [_instance(server) for server in service_cloud().compute.servers(details=True, all_projects=True)]
 
 
 def availability_zones() -> list[str]:
     with unavailable_on_error("availability zones"):
-        return service_cloud().compute.availability_zones()
+        return [zone.name for zone in service_cloud().compute.availability_zones()
+                if (zone.state or {}).get("available", True)]
 
 
 def find_project_id(name_or_id: str) -> str | None:
     """A Keystone project's ID, by name or ID (``None`` when there is none)."""
     with unavailable_on_error(f"project {name_or_id}"):
-        return service_cloud().identity.find_project_id(name_or_id)
+        identity = service_cloud().identity
+        # By name first (in any domain the account sees: the first one), then as an id.
+        project = next(iter(identity.projects(name=name_or_id)), None) or get_or_none(identity.get_project,
+                                                                                      name_or_id)
+        return project.id if project is not None else None
