@@ -30,7 +30,11 @@ class Usage:
 
 def limits(project_id: str) -> dict:
     """The project's limits, falling back field by field to the defaults row (empty project); None = unlimited."""
-    rows = {row.project_id: row for row in Quota.objects.filter(project_id__in=["", project_id])}
+    return limits_of(project_id, {row.project_id: row for row in Quota.objects.filter(project_id__in=["", project_id])})
+
+
+def limits_of(project_id: str, rows: dict[str, Quota]) -> dict:
+    """``limits`` from quota rows already read (project ID → row, the defaults under the empty ID)."""
     result = {}
     for name in LIMITS:
         value = None
@@ -50,13 +54,6 @@ def usage(project_id: str) -> Usage:
                  restore_points=points.count(),
                  stored_bytes=points.aggregate(total=Sum("bytes_stored"))["total"] or 0,
                  limits=limits(project_id))
-
-
-def all_usage() -> list[Usage]:
-    projects = set(ProtectedInstance.objects.values_list("project_id", flat=True))
-    projects |= set(RestorePoint.objects.values_list("project_id", flat=True))
-    projects |= set(Quota.objects.exclude(project_id="").values_list("project_id", flat=True))
-    return [usage(project_id) for project_id in sorted(projects)]
 
 
 def check_protect(project_id: str, adding: int = 1) -> None:
