@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from horizon.utils import functions as horizon_utils
 from horizon.utils.memoized import memoized
 from keystoneauth1 import exceptions as ks_exceptions
@@ -92,8 +93,9 @@ def service_errors(function: Callable) -> Callable:
             raise kind(error.message, error.status, error.code, error.field) from error
         except UNREACHABLE as error:
             raise exceptions.BackupServiceUnavailable(
-                f"The backup service at {backupclient(request).endpoint} cannot be reached "
-                f"({type(error).__name__}); try again in a moment or ask your cloud administrator.",
+                _("The backup service at %(endpoint)s cannot be reached (%(error)s); try again in a moment or ask "
+                  "your cloud administrator.") % {"endpoint": backupclient(request).endpoint,
+                                                  "error": type(error).__name__},
                 503, "unavailable") from error
 
     return wrapper

@@ -25,10 +25,8 @@ class PageMenuListView(tables.PagedTableWithPageMenu, tables.DataTableView):
         return self.translate_filters(self.get_filters(dict(self.extra_filters())))
 
     def _get_page_number(self) -> int:
-        # A new filter starts at the first page; a page number that is not one too.
-        filter_action = self.get_table()._meta._filter_action
-        if self.request.method == "POST" and filter_action and filter_action.get_param_name() in self.request.POST:
-            return 1
+        # A page number that is not one shows the first page rather than an error page. (A new filter starts on
+        # the first page by itself: Horizon redirects to the table's URL without ``?page=``.)
         try:
             return max(int(self.request.GET.get(self.get_page_param(None)) or 1), 1)
         except ValueError:

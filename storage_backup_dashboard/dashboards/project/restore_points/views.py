@@ -63,6 +63,8 @@ class IndexView(PageMenuListView):
         context["instance_id"] = self.request.GET.get("instance_id")
         data = self.get_table().data
         context["instance_name"] = data[0].instance_name if data else context["instance_id"]
+        # The service counts the whole list (none when it did not answer).
+        context["total_of_entries"] = self._total_of_entries if self._page_size else None
         return context
 
 
