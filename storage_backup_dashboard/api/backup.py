@@ -227,6 +227,9 @@ class Usage(Wrapper):
     def id(self) -> str:
         return self.project_id
 
+
+# -- pages of the service's lists --------------------------------------------------------------------------------------
+
 def _paged_with_page_menu(request, list_page: Callable, wrapper: type, search_opts: dict | None,
                           page_number: int, **options) -> tuple[list, int, int, int]:
     """One page of a list the service pages by offset and counts, as Horizon's

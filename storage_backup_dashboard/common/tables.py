@@ -22,8 +22,10 @@ class PageMenuTable(tables.DataTable):
         return current() if current else None
 
     def number_of_pages(self):
+        # One page needs no menu: Horizon's plain footer ("Displaying 3 items") rather than a lone "1".
         pages = getattr(self._meta, "number_of_pages", None)
-        return pages() if pages else None
+        count = pages() if pages else None
+        return count if count and count > 1 else None
 
     def get_pagination_string(self) -> str:
         param = self._meta.pagination_param

@@ -32,6 +32,9 @@ class JobsTests(backup_helpers.TestCase):
         self.assertEqual((rows["job-2"].status, rows["job-2"].status_class), (True, "status_up"))
         self.assertContains(response, "jobs__cancel__job-1")
         self.assertNotContains(response, "jobs__cancel__job-2")
+        # one page: Horizon's plain footer, no page menu of a lone "1"
+        self.assertContains(response, "Displaying 2 items", count=2)
+        self.assertNotContains(response, "page=")
 
     @helpers.create_mocks({api.backup: ["job_get"]})
     def test_a_row_update_renders_the_fresh_progress(self):

@@ -113,4 +113,3 @@ class PoliciesTable(backup_tables.PageMenuTable):
         verbose_name = _("Policies")
         table_actions = (PolicyFilter, CreatePolicy, DeletePolicy)
         row_actions = (EditPolicy, DeletePolicy)
-
