@@ -23,10 +23,6 @@ class Usage:
     stored_bytes: int
     limits: dict
 
-    def as_dict(self) -> dict:
-        return {"project_id": self.project_id, "protected_instances": self.protected_instances,
-                "restore_points": self.restore_points, "stored_bytes": self.stored_bytes, "quota": self.limits}
-
 
 def limits(project_id: str) -> dict:
     """The project's limits, falling back field by field to the defaults row (empty project); None = unlimited."""
