@@ -9,7 +9,7 @@ VENV := .venv
 TOX := $(VENV)/bin/tox
 TOX_ENVS ?= pep8,py3,browser
 
-.PHONY: bootstrap demo test pep8 py3 browser lint messages clean-demo bench
+.PHONY: bootstrap demo test pep8 py3 browser lint messages policy-files clean-demo bench
 
 bootstrap:
 	@bash tools/bootstrap.sh
@@ -41,6 +41,11 @@ lint: bootstrap
 messages: bootstrap
 	$(VENV)/bin/pybabel extract -F locale/babel-django.cfg --no-location --sort-output --project storage-backup-dashboard \
 		-k gettext_lazy -k pgettext_lazy:1c,2 -k ngettext_lazy:1,2 -k _ -o locale/django.pot storage_backup_dashboard enabled
+
+# Every policy file from the service's rules (backend/storage_backup/policies/): the service's policy.yaml.sample and
+# the Horizon plugin's two files under storage_backup_dashboard/conf/ (tests/policy fails when they are stale).
+policy-files: bootstrap
+	$(VENV)/bin/python tools/generate_policy_files.py
 
 # The demo's state (cloud, volumes, sessions) lives in .demo/; this starts the next demo from scratch.
 clean-demo:

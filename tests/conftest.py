@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from storage_backup_sandbox.launch import RedisProcess, SandboxProcess
 
+pytest_plugins = ["tests.tier_guards"]
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):

@@ -14,11 +14,17 @@ Everything comes from the environment so one file serves the demo, the tests and
   ``STORAGE_BACKUP_PASSWORD``, ``STORAGE_BACKUP_PROJECT`` (default ``service``), ``STORAGE_BACKUP_USER_DOMAIN`` /
   ``STORAGE_BACKUP_PROJECT_DOMAIN`` (default ``default``); or ``STORAGE_BACKUP_CLOUD`` naming a clouds.yaml entry
   (``OS_CLIENT_CONFIG_FILE`` points at the file), as the demo's sandbox writes one.
+- ``STORAGE_BACKUP_POLICY_FILE``: the operator's oslo.policy file, only the ``storage_backup:*`` rules it changes
+  (default ``/etc/storage-backup/policy.yaml`` when it exists, else the rules' defaults;
+  ``etc/storage-backup/policy.yaml.sample`` lists them all). Read again when it changes; a file set here that does not
+  exist stops every control plane process at start (``storage_backup.policies.enforcer``).
 """
 from __future__ import annotations
 
 import os
 from urllib.parse import unquote, urlsplit
+
+from storage_backup.policies import enforcer as policy_enforcer
 
 DATA_DIR = os.path.abspath(os.environ.get("STORAGE_BACKUP_DATA_DIR") or os.path.join(os.getcwd(), ".storage-backup"))
 os.makedirs(DATA_DIR, exist_ok=True)
@@ -107,6 +113,11 @@ SPECTACULAR_SETTINGS = {
 BROKER_URL = os.environ.get("STORAGE_BACKUP_BROKER_URL") or os.environ.get("CELERY_BROKER_URL") or \
     "redis://127.0.0.1:6379/0"
 RESULT_URL = os.environ.get("STORAGE_BACKUP_RESULT_BACKEND") or BROKER_URL
+
+# Authorization: the oslo.policy file over the defaults of storage_backup.policies. The enforcer reads the variable
+# itself (the oslo.policy tools load it without Django); reading it here stops a process whose file is missing at
+# start, instead of letting it run on the defaults.
+POLICY_FILE = policy_enforcer.policy_file()
 
 # Keystone: token validation (keystonemiddleware) and the service account that looks instances up.
 KEYSTONE = {

@@ -10,8 +10,10 @@ import storage_backup_dashboard as _plugin
 
 _CONF_DIR = _os.path.join(_os.path.dirname(_os.path.abspath(_plugin.__file__)), "conf")
 
-# The plugin's own policy scope: what its panels and actions require. Horizon only hides what this denies; the
-# backup service checks every call again on its side.
+# The plugin's own policy scope: what its panels and actions require. The defaults are the backup service's own
+# rules (default_policies/storage_backup.yaml, generated from them); the operator's file lists them all commented
+# out. Horizon only hides what a rule denies: the service checks every call again with its own policy.yaml
+# (STORAGE_BACKUP_POLICY_FILE), so give both the same overrides.
 POLICY_FILES["storage_backup"] = _os.path.join(_CONF_DIR, "storage_backup_policy.yaml")  # noqa: F821
 DEFAULT_POLICY_FILES["storage_backup"] = _os.path.join(_CONF_DIR, "default_policies", "storage_backup.yaml")  # noqa: F821
 

@@ -31,7 +31,7 @@ from storage_backup.services import (
     statistics,
     tracking,
 )
-from storage_backup.services.context import Caller, check_visible, require_admin
+from storage_backup.services.context import Caller
 
 LOG = logging.getLogger(__name__)
 
@@ -337,13 +337,11 @@ class QuotaDetail(ServiceView):
 
     @extend_schema(responses={200: s.QuotaSerializer, **READ_ERRORS})
     def get(self, request: Request, project_id: str) -> Response:
-        check_visible(self.caller, project_id, "Quota of project", project_id)
-        return Response(quotas.limits(project_id))
+        return Response(quotas.get_quota(self.caller, project_id))
 
     @extend_schema(request=s.QuotaSerializer, responses={200: s.QuotaSerializer, **WRITE_ERRORS},
                    description="Admins: set a project's limits (null = unlimited).")
     def put(self, request: Request, project_id: str) -> Response:
-        require_admin(self.caller)
         return Response(quotas.set_quota(self.caller, project_id, self.parse(s.QuotaSerializer)))
 
 

@@ -86,8 +86,8 @@ class SchedulePreview(ServiceView):
         except ValueError:
             raise ValidationFailed("count", "must be a whole number") from None
         zone = query.get("timezone") or "UTC"
-        runs = schedule_preview.next_runs(query.get("schedule") or "", zone, query.get("window_start"),
-                                          query.get("window_end"), count)
+        runs = schedule_preview.preview(self.caller, query.get("schedule") or "", zone, query.get("window_start"),
+                                        query.get("window_end"), count)
         return Response(SchedulePreviewSerializer({"schedule": query.get("schedule"), "timezone": zone,
                                                    "next_runs": runs}).data)
 

@@ -8,9 +8,10 @@ import logging
 from django.db import IntegrityError, transaction
 
 from storage_backup.catalog.models import Policy, ProtectedInstance
+from storage_backup.policies import protected_instances as rules
 from storage_backup.services import cloud, quotas
 from storage_backup.services.audit import audited
-from storage_backup.services.context import SYSTEM, Caller, check_visible, require_writer, scope_queryset
+from storage_backup.services.context import SYSTEM, Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 from storage_backup.services.policies import get_policy
 
@@ -18,6 +19,7 @@ LOG = logging.getLogger(__name__)
 
 
 def list_assignments(caller: Caller, project_id: str | None = None, policy_id: str | None = None):
+    caller = listing(caller, rules.LIST, rules.LIST_ALL)
     queryset = scope_queryset(caller, ProtectedInstance.objects.select_related("policy"), project_id=project_id)
     if policy_id:
         queryset = queryset.filter(policy_id=policy_id)
@@ -29,6 +31,7 @@ def get_assignment(caller: Caller, instance_id: str) -> ProtectedInstance:
     if assignment is None:
         raise NotFound(f"Instance {instance_id} is not protected.")
     check_visible(caller, assignment.project_id, "Protected instance", instance_id)
+    authorize(caller, rules.GET, {"project_id": assignment.project_id})
     return assignment
 
 
@@ -52,9 +55,9 @@ def _usable_policy(caller: Caller, policy_id: str, project_id: str) -> Policy:
 
 def protect(caller: Caller, instance_id: str, policy_id: str) -> ProtectedInstance:
     with audited(caller, "protected_instance.create", "instance", instance_id) as target:
-        require_writer(caller)
         instance = find_instance(caller, instance_id)
         target.project_id = instance.project_id
+        authorize(caller, rules.CREATE, {"project_id": instance.project_id})
         policy = _usable_policy(caller, policy_id, instance.project_id)
         with transaction.atomic():
             existing = ProtectedInstance.objects.select_for_update().filter(instance_id=instance_id).first()
@@ -74,7 +77,7 @@ def unprotect(caller: Caller, instance_id: str) -> None:
     with audited(caller, "protected_instance.delete", "instance", instance_id) as target:
         assignment = get_assignment(caller, instance_id)
         target.project_id = assignment.project_id
-        require_writer(caller)
+        authorize(caller, rules.DELETE, {"project_id": assignment.project_id})
         assignment.delete()
 
 

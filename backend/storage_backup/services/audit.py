@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from storage_backup.catalog.models import AuditEvent
-from storage_backup.services.context import Caller, scope_queryset
+from storage_backup.policies import audit_events as rules
+from storage_backup.services.context import Caller, listing, scope_queryset
 
 LOG = logging.getLogger(__name__)
 
@@ -47,4 +48,4 @@ def audited(caller: Caller, action: str, target_type: str, target_id: str = "",
 
 
 def list_events(caller: Caller, project_id: str | None = None):
-    return scope_queryset(caller, AuditEvent.objects.all(), project_id=project_id)
+    return scope_queryset(listing(caller, rules.LIST, rules.LIST_ALL), AuditEvent.objects.all(), project_id=project_id)

@@ -9,9 +9,10 @@ only affects restore points made afterwards (those already locked keep their loc
 from __future__ import annotations
 
 from storage_backup.catalog.models import Destination
+from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, require_admin
-from storage_backup.services.destinations import get_destination
+from storage_backup.services.context import Caller, authorize
+from storage_backup.services.destinations import get_destination, policy_target
 from storage_backup.services.errors import ValidationFailed
 
 EDITABLE = ("name", "retention_lock_min_days")
@@ -19,9 +20,10 @@ EDITABLE = ("name", "retention_lock_min_days")
 
 def update_destination(caller: Caller, destination_id: str, data: dict) -> Destination:
     with audited(caller, "destination.update", "destination", destination_id) as target:
-        require_admin(caller)
+        authorize(caller, rules.UPDATE)  # before the lookup: whoever may not edit learns nothing of what exists
         destination = get_destination(caller, destination_id)
         target.project_id = destination.project_id
+        authorize(caller, rules.UPDATE, policy_target(caller, destination))
         unknown = sorted(set(data) - set(EDITABLE))
         if unknown:
             raise ValidationFailed(unknown[0], "cannot be changed after creation (create another destination)")

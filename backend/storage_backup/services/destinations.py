@@ -8,8 +8,9 @@ import os
 from django.db.models import Q
 
 from storage_backup.catalog.models import Destination
+from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import NotFound, ValidationFailed
 
 TYPES = ("filesystem", "nfs")
@@ -23,7 +24,12 @@ def visible(caller: Caller):
 
 
 def list_destinations(caller: Caller):
-    return visible(caller)
+    return visible(listing(caller, rules.LIST_AVAILABLE, rules.LIST))
+
+
+def policy_target(caller: Caller, destination: Destination) -> dict:
+    """A destination shared with every project belongs to none: it is offered to the caller's project too."""
+    return {"project_id": destination.project_id or caller.project_id}
 
 
 def get_destination(caller: Caller, destination_id: str) -> Destination:
@@ -31,12 +37,13 @@ def get_destination(caller: Caller, destination_id: str) -> Destination:
         id=destination_id).first()
     if destination is None:
         raise NotFound(f"Destination {destination_id} could not be found.")
+    authorize(caller, rules.GET, policy_target(caller, destination))
     return destination
 
 
 def create_destination(caller: Caller, data: dict) -> Destination:
     with audited(caller, "destination.create", "destination") as target:
-        require_admin(caller)
+        authorize(caller, rules.CREATE, {"project_id": data.get("project_id") or caller.project_id})
         if data.get("type", "filesystem") not in TYPES:
             raise ValidationFailed("type", f"must be one of: {', '.join(TYPES)}")
         path = data.get("path") or ""

@@ -12,8 +12,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState, ProtectedInstance, RestorePoint
+from storage_backup.policies import protected_instances as rules
 from storage_backup.services import schedule
-from storage_backup.services.context import Caller, scope_queryset
+from storage_backup.services.context import Caller, authorize, scope_queryset
 from storage_backup.services.errors import ValidationFailed
 
 MAX_INSTANCES = 200
@@ -46,6 +47,7 @@ def _latest_per_instance(queryset) -> dict:
 
 def summaries(caller: Caller, instance_ids: list[str]) -> list[dict]:
     """One entry per requested ID (in the caller's scope; another project's instance reads as unprotected)."""
+    authorize(caller, rules.LIST)
     ids = list(dict.fromkeys(i for i in instance_ids if i))
     if len(ids) > MAX_INSTANCES:
         raise ValidationFailed("instance_id", f"at most {MAX_INSTANCES} instances per request")

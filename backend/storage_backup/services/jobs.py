@@ -12,9 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType, ProtectedInstance, RestorePoint
+from storage_backup.policies import backups as backup_rules
+from storage_backup.policies import jobs as job_rules
+from storage_backup.policies import restore_points as restore_point_rules
 from storage_backup.services import assignments, bus, cloud, quotas, restore_points
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, check_visible, require_writer, scope_queryset
+from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 from storage_backup.services.policies import lock_until
 
@@ -27,6 +30,7 @@ def log_entry(step: str, message: str) -> dict:
 
 def list_jobs(caller: Caller, project_id: str | None = None, instance_id: str | None = None,
               state: str | None = None):
+    caller = listing(caller, job_rules.LIST, job_rules.LIST_ALL)
     queryset = scope_queryset(caller, Job.objects.all(), project_id=project_id)
     if instance_id:
         queryset = queryset.filter(instance_id=instance_id)
@@ -40,6 +44,7 @@ def get_job(caller: Caller, job_id: str) -> Job:
     if job is None:
         raise NotFound(f"Job {job_id} could not be found.")
     check_visible(caller, job.project_id, "Job", job_id)
+    authorize(caller, job_rules.GET, {"project_id": job.project_id})
     return job
 
 
@@ -64,7 +69,6 @@ def choose_strategy(assignment: ProtectedInstance, requested: str | None) -> str
 
 def create_backup(caller: Caller, instance_id: str, strategy: str | None = None, scheduled: bool = False) -> Job:
     with audited(caller, "backup.create", "instance", instance_id) as target:
-        require_writer(caller)
         if strategy is not None and strategy not in STRATEGIES:
             raise ValidationFailed("strategy", "must be 'full' or 'incremental' (or left out to follow the policy)")
         try:
@@ -73,6 +77,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
             raise ValidationFailed("instance_id", f"instance {instance_id} is not protected by a policy in this "
                                                   "project; assign it to a policy first") from None
         target.project_id = assignment.project_id
+        authorize(caller, backup_rules.CREATE, {"project_id": assignment.project_id})
         instance = cloud.get_instance(instance_id)
         if instance is None:
             raise ValidationFailed("instance_id", f"instance {instance_id} no longer exists in the cloud")
@@ -119,7 +124,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
     with audited(caller, "restore.create", "restore_point", restore_point_id) as target:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
-        require_writer(caller)
+        authorize(caller, restore_point_rules.RESTORE, {"project_id": point.project_id})
         volume_ids = {volume.get("volume_id") for volume in point.volumes}
         for volume_id in options.get("volumes") or []:
             if volume_ids and volume_id not in volume_ids:
@@ -161,7 +166,7 @@ def create_verify(caller: Caller, restore_point_id: str) -> Job:
     with audited(caller, "restore_point.verify", "restore_point", restore_point_id) as target:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
-        require_writer(caller)
+        authorize(caller, restore_point_rules.VERIFY, {"project_id": point.project_id})
         zone = point.availability_zone
         job = Job(type=JobType.VERIFY, project_id=point.project_id, instance_id=point.instance_id,
                   instance_name=point.instance_name, policy=point.policy, destination=point.destination,
@@ -182,7 +187,7 @@ def cancel(caller: Caller, job_id: str) -> Job:
         with transaction.atomic():
             job = get_job(caller, job_id)
             target.project_id = job.project_id
-            require_writer(caller)
+            authorize(caller, job_rules.CANCEL, {"project_id": job.project_id})
             job = Job.objects.select_for_update().get(pk=job.pk)
             if job.state not in ACTIVE_JOB_STATES:
                 raise Conflict(f"Job {job_id} has already ended ({job.state}).")

@@ -10,10 +10,11 @@ from django.db.models import Q
 
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Policy, Strategy
+from storage_backup.policies import backup_policies as rules
 from storage_backup.services import destinations, schedule
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, require_admin, require_writer
-from storage_backup.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from storage_backup.services.context import Caller, authorize, listing
+from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 
 EDITABLE = ("name", "description", "enabled", "schedule", "timezone", "window_start", "window_end", "strategy",
             "full_every", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "min_age_days",
@@ -33,6 +34,7 @@ def visible(caller: Caller):
 
 
 def list_policies(caller: Caller, project_id: str | None = None):
+    caller = listing(caller, rules.LIST, rules.LIST_ALL)
     queryset = visible(caller)
     if project_id and caller.sees_all():
         queryset = queryset.filter(Q(project_id=project_id) | Q(shared=True))
@@ -44,13 +46,17 @@ def get_policy(caller: Caller, policy_id: str) -> Policy:
     policy = queryset.filter(id=policy_id).first()
     if policy is None:
         raise NotFound(f"Policy {policy_id} could not be found.")
+    authorize(caller, rules.GET, _target(caller, policy))
     return policy
 
 
-def _check_writable(caller: Caller, policy: Policy) -> None:
-    require_writer(caller)
-    if policy.shared and not caller.is_admin:
-        raise Forbidden(f"Policy {policy.id} is published by the cloud administrators; only they can change it.")
+def _target(caller: Caller, policy: Policy) -> dict:
+    """A published policy belongs to no project: it is offered to every one, the caller's included."""
+    return {"project_id": caller.project_id if policy.shared else policy.project_id}
+
+
+def _check_writable(caller: Caller, policy: Policy, rule: str, shared_rule: str) -> None:
+    authorize(caller, shared_rule if policy.shared else rule, _target(caller, policy))
 
 
 def _validate_command(field: str, command: dict | None, existing: dict | None) -> dict | None:
@@ -130,14 +136,12 @@ def _apply(caller: Caller, policy: Policy, data: dict) -> None:
 
 def create_policy(caller: Caller, data: dict) -> Policy:
     with audited(caller, "policy.create", "policy") as target:
-        require_writer(caller)
         data = dict(data)
         shared = bool(data.pop("shared", False))
-        if shared:
-            require_admin(caller)
         project_id = data.pop("project_id", None) or caller.project_id
-        if project_id != caller.project_id:
-            require_admin(caller)
+        authorize(caller, rules.CREATE, {"project_id": project_id})
+        if shared or project_id != caller.project_id:
+            authorize(caller, rules.CREATE_SHARED, {"project_id": project_id})
         if "destination_id" not in data:
             raise ValidationFailed("destination_id", "is required")
         policy = Policy(project_id="" if shared else project_id, shared=shared, created_by=caller.user_id)
@@ -152,7 +156,7 @@ def update_policy(caller: Caller, policy_id: str, data: dict) -> Policy:
         with transaction.atomic():
             policy = get_policy(caller, policy_id)
             target.project_id = policy.project_id
-            _check_writable(caller, policy)
+            _check_writable(caller, policy, rules.UPDATE, rules.UPDATE_SHARED)
             _apply(caller, policy, dict(data))
             policy.save()
         return policy
@@ -163,7 +167,7 @@ def delete_policy(caller: Caller, policy_id: str) -> None:
         with transaction.atomic():
             policy = get_policy(caller, policy_id)
             target.project_id = policy.project_id
-            _check_writable(caller, policy)
+            _check_writable(caller, policy, rules.DELETE, rules.DELETE_SHARED)
             count = policy.assignments.count()
             if count:
                 raise Conflict(f"Policy {policy.name!r} ({policy_id}) still protects {count} instance(s); unassign "

@@ -11,8 +11,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState, Proxy
+from storage_backup.policies import proxies as rules
 from storage_backup.services import bus
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, authorize
 
 
 def down_after() -> dt.timedelta:
@@ -84,7 +85,7 @@ def _job_count(**match) -> Coalesce:
 def list_proxies(caller: Caller) -> QuerySet:
     """Every proxy, each with ``running_jobs`` (the jobs it runs) and ``queue_depth`` (the jobs queued for its
     availability zone, which any proxy of the zone may take), counted by the database in the same query."""
-    require_admin(caller)
+    authorize(caller, rules.LIST)
     return Proxy.objects.annotate(
         running_jobs=_job_count(proxy_hostname=OuterRef("hostname"), state=JobState.RUNNING),
         queue_depth=_job_count(availability_zone=OuterRef("availability_zone"), state=JobState.QUEUED))

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from storage_backup.catalog.models import ProtectedInstance, Quota, RestorePoint
+from storage_backup.policies import quotas as rules
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, authorize, check_visible
 from storage_backup.services.errors import QuotaExceeded, ValidationFailed
 
 LIMITS = ("protected_instances", "restore_points", "stored_bytes")
@@ -52,6 +53,13 @@ def usage(project_id: str) -> Usage:
                  limits=limits(project_id))
 
 
+def get_quota(caller: Caller, project_id: str) -> dict:
+    """A project's limits: the caller's own project's, or any project's for an admin (another's is a 404)."""
+    check_visible(caller, project_id, "Quota of project", project_id)
+    authorize(caller, rules.GET, {"project_id": project_id})
+    return limits(project_id)
+
+
 def check_protect(project_id: str, adding: int = 1) -> None:
     current = usage(project_id)
     limit = current.limits["protected_instances"]
@@ -75,7 +83,7 @@ def check_backup(project_id: str) -> None:
 
 def set_quota(caller: Caller, project_id: str, data: dict) -> dict:
     with audited(caller, "quota.update", "quota", project_id, project_id=project_id):
-        require_admin(caller)
+        authorize(caller, rules.UPDATE, {"project_id": project_id})
         row, _ = Quota.objects.get_or_create(project_id=project_id)
         for name in LIMITS:
             if name in data:

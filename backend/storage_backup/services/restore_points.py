@@ -10,13 +10,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from storage_backup.catalog.models import Job, RestorePoint
+from storage_backup.policies import restore_points as rules
 from storage_backup.services import repository_access
 from storage_backup.services.audit import audited
-from storage_backup.services.context import SYSTEM, Caller, check_visible, require_writer, scope_queryset
+from storage_backup.services.context import SYSTEM, Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 
 
 def list_restore_points(caller: Caller, instance_id: str | None = None, project_id: str | None = None):
+    caller = listing(caller, rules.LIST, rules.LIST_ALL)
     queryset = scope_queryset(caller, RestorePoint.objects.all(), project_id=project_id)
     if instance_id:
         queryset = queryset.filter(instance_id=instance_id)
@@ -28,6 +30,7 @@ def get_restore_point(caller: Caller, restore_point_id: str) -> RestorePoint:
     if point is None:
         raise NotFound(f"Restore point {restore_point_id} could not be found.")
     check_visible(caller, point.project_id, "Restore point", restore_point_id)
+    authorize(caller, rules.GET, {"project_id": point.project_id})
     return point
 
 
@@ -47,7 +50,7 @@ def delete_restore_point(caller: Caller, restore_point_id: str) -> None:
     with audited(caller, "restore_point.delete", "restore_point", restore_point_id) as target:
         point = get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
-        require_writer(caller)
+        authorize(caller, rules.DELETE, {"project_id": point.project_id})
         _refuse_if_locked(point)
         if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exists():
             raise Conflict(f"Restore point {point.id} is being restored; wait for that job to end.")
@@ -61,7 +64,7 @@ def extend_lock(caller: Caller, restore_point_id: str, until: dt.datetime | None
         with transaction.atomic():
             point = get_restore_point(caller, restore_point_id)
             target.project_id = point.project_id
-            require_writer(caller)
+            authorize(caller, rules.LOCK, {"project_id": point.project_id})
             if until is not None and until.tzinfo is None:
                 raise ValidationFailed("retention_lock_until", "must carry a time zone (e.g. 2030-01-01T00:00:00Z)")
             if is_locked(point) and (until is None or until < point.retention_lock_until):

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from storage_backup.policies import backup_policies as rules
 from storage_backup.services import schedule
+from storage_backup.services.context import Caller, authorize
 from storage_backup.services.errors import ValidationFailed
 
 MAX_RUNS = 20
@@ -46,3 +48,10 @@ def next_runs(expression: str, zone: str = "UTC", window_start: str | None = Non
             if len(runs) >= count:
                 break
     return runs
+
+
+def preview(caller: Caller, expression: str, zone: str = "UTC", window_start: str | None = None,
+            window_end: str | None = None, count: int = 5) -> list[dt.datetime]:
+    """``next_runs`` for an API caller (the policy form's preview)."""
+    authorize(caller, rules.PREVIEW_SCHEDULE)
+    return next_runs(expression, zone, window_start, window_end, count)

@@ -18,8 +18,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, Quota, RestorePoint
+from storage_backup.policies import destinations as destination_rules
+from storage_backup.policies import usage as usage_rules
 from storage_backup.services import cloud, proxies, quotas
-from storage_backup.services.context import Caller, require_admin
+from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
 LOG = logging.getLogger(__name__)
@@ -140,7 +142,7 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
 
 
 def overview(caller: Caller, days: int = 7, exclude_projects: set[str] | None = None) -> dict:
-    require_admin(caller)
+    authorize(caller, usage_rules.OVERVIEW)
     if days not in PERIODS:
         raise ValidationFailed("days", f"must be one of: {', '.join(str(p) for p in PERIODS)}")
     now = timezone.now()
@@ -169,7 +171,7 @@ def overview(caller: Caller, days: int = 7, exclude_projects: set[str] | None = 
 def destination_usage(caller: Caller) -> list[dict]:
     """Per destination: restore points and bytes stored there (catalog), and the filesystem's size and free space
     where the control plane reaches its path (as it must, to delete and lock restore points)."""
-    require_admin(caller)
+    authorize(caller, destination_rules.LIST)
     sums = {row["destination_id"]: row for row in RestorePoint.objects.values("destination_id").annotate(
         restore_points=Count("id"), bytes_stored=Sum("bytes_stored"))}
     result = []
@@ -188,9 +190,11 @@ def destination_usage(caller: Caller) -> list[dict]:
 
 def project_usage(caller: Caller, project_id: str | None = None) -> list[dict]:
     """Per project: protected instances, restore points, stored bytes and quotas, the most stored first (then by
-    project ID). Administrators get every project that has any of them or a quota of its own (or the one asked
-    for); anyone else gets their own project. Three grouped queries, whatever the number of projects."""
-    if not caller.is_admin:
+    project ID). Administrators whom ``storage_backup:usage:list_all`` lets get every project that has any of them
+    or a quota of its own (or the one asked for); anyone else gets their own project. Three queries, whatever the
+    number of projects."""
+    authorize(caller, usage_rules.LIST)
+    if not (caller.is_admin and allowed(caller, usage_rules.LIST_ALL)):
         project_id = caller.project_id
     points = RestorePoint.objects.order_by()
     protected = ProtectedInstance.objects.order_by()

@@ -1,0 +1,79 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Guards every tier runs with, so a test package can never vanish with the run still green.
+
+- Every ``test_*.py`` under the paths pytest was given must yield at least one test: a module skipped at import,
+  a conftest that ignores its folder or a file that no longer collects fails the run instead of disappearing.
+- The unit tier (``STORAGE_BACKUP_TEST_TIER=unit``) starts no process: ``subprocess`` and ``fork`` raise there,
+  naming the test, so a test that needs a server, a worker or a command belongs to the functional tier.
+
+Loaded by ``tests/conftest.py`` (``pytest_plugins``); ``tests/dashboard`` loads it too.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+TIER_ENV = "STORAGE_BACKUP_TEST_TIER"
+_collected_files: set[str] = set()
+
+
+class ProcessInUnitTier(RuntimeError):
+    """A unit test tried to start a process."""
+
+
+def _refuse_processes() -> None:
+    def refuse(*args, **kwargs):
+        raise ProcessInUnitTier("unit tests start no process (servers, workers, commands): this test belongs in "
+                                "the functional tier (tests/functional)")
+
+    original_init = subprocess.Popen.__init__
+
+    def popen_init(self, *args, **kwargs):
+        refuse()
+        original_init(self, *args, **kwargs)  # never reached; keeps the signature honest for readers
+
+    subprocess.Popen.__init__ = popen_init
+    os.fork = refuse
+    os.system = refuse
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(TIER_ENV) == "unit":
+        _refuse_processes()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    # Before -m / -k deselect anything: a file whose tests are all deselected still collected.
+    _collected_files.update(os.path.realpath(str(item.path)) for item in items)
+
+
+def _test_files_under(paths: list[str], ignored: set[str]) -> set[str]:
+    found = set()
+    for path in paths:
+        path = os.path.realpath(path.split("::")[0])
+        if os.path.isfile(path):
+            if os.path.basename(path).startswith("test_"):
+                found.add(path)
+            continue
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(folder, d)) not in ignored
+                       and not d.startswith((".", "__"))]
+            found.update(os.path.realpath(os.path.join(folder, name)) for name in files
+                         if name.startswith("test_") and name.endswith(".py"))
+    return {name for name in found if name not in ignored}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if config.option.collectonly or session.testsfailed:
+        return
+    ignored = {os.path.realpath(str(path)) for path in (config.getoption("ignore") or [])}
+    expected = _test_files_under([str(arg) for arg in config.args], ignored)
+    silent = sorted(os.path.relpath(name) for name in expected - _collected_files)
+    if silent:
+        raise pytest.UsageError("these test modules collected no test (skipped at import, ignored by a conftest, "
+                                "or empty); a tier must not lose a package silently: " + ", ".join(silent))
