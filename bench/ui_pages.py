@@ -219,7 +219,8 @@ def page_calls(endpoints: dict, member: requests.Session, admin: requests.Sessio
         "Protected Instances": get(member, "/project/protected_instances/", 'id="protected_instances"'),
         "Policies": get(member, "/project/backup_policies/", 'id="policies"'),
         "Restore Points, first page": get(member, "/project/restore_points/", 'id="restore_points"'),
-        "Restore Points, last page": get(member, f"/project/restore_points/?offset={sample['member_points'] - 20}",
+        # Horizon's page menu numbers the pages (20 a page, Horizon's default page size)
+        "Restore Points, last page": get(member, f"/project/restore_points/?page={-(-sample['member_points'] // 20)}",
                                          'id="restore_points"'),
         "Restore Points of one instance": get(member, f"/project/restore_points/?instance_id="
                                                       f"{sample['sample_instance']}", 'id="restore_points"'),

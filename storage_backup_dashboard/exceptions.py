@@ -39,9 +39,6 @@ class BackupUnauthorized(BackupServiceError):
     """The user's token was refused by the backup service: Horizon logs the user out and asks to log in again."""
 
 
-# Kept for callers of the first version of the plugin.
-RestorePointNotFound = BackupNotFound
-
 RECOVERABLE = (BackupServiceUnavailable, BackupRequestRefused)
 NOT_FOUND = (BackupNotFound,)
 UNAUTHORIZED = (BackupUnauthorized,)

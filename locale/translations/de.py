@@ -311,6 +311,7 @@ MESSAGES = {
     "Success rate %(rate)s; %(active)s queued or running": "Erfolgsquote %(rate)s; %(active)s wartend oder laufend",
     "Takes a restore point of the instance now, outside its policy's schedule, into the policy's destination: snapshots of its volumes are read by the backup proxy of its availability zone; nothing runs inside the instance.": "Erstellt jetzt, außerhalb des Zeitplans der Richtlinie, einen Wiederherstellungspunkt der Instanz im Ziel der Richtlinie: Der Sicherungs-Proxy ihrer Verfügbarkeitszone liest Schattenkopien ihrer Datenträger; in der Instanz läuft nichts.",
     "Target": "Ziel",
+    "The backup service at %(endpoint)s cannot be reached (%(error)s); try again in a moment or ask your cloud administrator.": "Der Sicherungsdienst unter %(endpoint)s ist nicht erreichbar (%(error)s); versuchen Sie es gleich noch einmal oder wenden Sie sich an die Cloud-Administration.",
     "The backup service cannot preview the schedule now.": "Der Sicherungsdienst kann den Zeitplan gerade nicht vorausberechnen.",
     "The backup service refused the changes.": "Der Sicherungsdienst hat die Änderungen abgelehnt.",
     "The backup service refused the policy.": "Der Sicherungsdienst hat die Richtlinie abgelehnt.",

@@ -4,25 +4,33 @@
 
 The backup service is called over HTTP with the logged-in user's Keystone token, at the ``data-protection``
 endpoint of the user's service catalog, exactly as manila-ui calls Manila: the service enforces tenancy and roles
-itself, so what a user sees here is what the API lets that token see. Every function takes the request first and
-returns wrapped objects (attribute access, as Horizon's own api modules do); failures are the plugin's exceptions
-(``storage_backup_dashboard.exceptions``), which ``horizon.exceptions.handle`` knows.
+itself, so what a user sees here is what the API lets that token see.
+
+As Horizon's ``api/cinder.py``: one function per call, taking the request first and returning wrapped objects
+(attribute access); each calls a public method of the REST client (``storage_backup_dashboard.client``, one per
+request), is traced by Horizon's profiler (a no-op unless ``OPENSTACK_PROFILER['enabled']``), and lets the
+client's errors out as the plugin's exceptions (``storage_backup_dashboard.exceptions``, which
+``horizon.exceptions.handle`` knows) through one decorator, ``service_errors``.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from horizon.utils import functions as horizon_utils
 from horizon.utils.memoized import memoized
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
-from openstack_dashboard.api import base, cinder, keystone, nova
+from openstack_dashboard.api import base, cinder, keystone, neutron, nova
+from openstack_dashboard.contrib.developer.profiler import api as profiler
 
 from storage_backup_dashboard import exceptions
 from storage_backup_dashboard.client import BackupApiError, BackupClient
@@ -34,9 +42,15 @@ PROTECTION_NOT_PROTECTED = "not_protected"
 PROTECTION_PROTECTED = "protected"
 ACTIVE_JOB_STATES = ("queued", "running")
 TIMEOUT = 30
+# What a form's choices or a detail page lists at most (policies to choose from, instances a policy protects).
+CHOICES_LIMIT = 1000
+POLICY_INSTANCES_LIMIT = 200
 # Nova answers with the attached volumes under this extension name (microversion 2.3 adds delete_on_termination).
 VOLUMES_ATTACHED = "os-extended-volumes:volumes_attached"
 AVAILABILITY_ZONE = "OS-EXT-AZ:availability_zone"
+# keystoneauth's ways of saying the service did not answer at all.
+UNREACHABLE = (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.RetriableConnectionFailure,
+               ks_exceptions.EndpointNotFound)
 
 
 # -- the client --------------------------------------------------------------------------------------------------
@@ -62,29 +76,35 @@ def backupclient(request) -> BackupClient:
     return BackupClient(session, endpoint=endpoint, timeout=TIMEOUT)
 
 
-def _call(request, method: str, *args, **kwargs):
-    """One client call; its failures as the plugin's exceptions, with the service's message."""
-    client = backupclient(request)
-    try:
-        return getattr(client, method)(*args, **kwargs)
-    except BackupApiError as error:
-        kind = {401: exceptions.BackupUnauthorized, 404: exceptions.BackupNotFound}.get(error.status)
-        if kind is None:
-            kind = exceptions.BackupRequestRefused if 400 <= error.status < 500 else exceptions.BackupServiceUnavailable
-        raise kind(error.message, error.status, error.code, error.field) from error
-    except (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout, ks_exceptions.RetriableConnectionFailure,
-            ks_exceptions.EndpointNotFound) as error:
-        raise exceptions.BackupServiceUnavailable(
-            f"The backup service at {client.endpoint} cannot be reached ({type(error).__name__}); try again in a "
-            "moment or ask your cloud administrator.", 503, "unavailable") from error
-    except ValueError as error:  # an answer that is not JSON: a proxy's error page in front of the service
-        raise exceptions.BackupServiceUnavailable(f"The backup service gave an unreadable answer: {error}",
-                                                  502) from error
+def service_errors(function: Callable) -> Callable:
+    """The client's failures as the plugin's exceptions, with the service's own message: 401 logs the user out,
+    404 is not found, other 4xx are refusals the user can act on, the rest (and no answer) the service being
+    unavailable."""
+
+    @functools.wraps(function)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return function(request, *args, **kwargs)
+        except BackupApiError as error:
+            kind = {401: exceptions.BackupUnauthorized, 404: exceptions.BackupNotFound}.get(error.status)
+            if kind is None:
+                kind = (exceptions.BackupRequestRefused if 400 <= error.status < 500
+                        else exceptions.BackupServiceUnavailable)
+            raise kind(error.message, error.status, error.code, error.field) from error
+        except UNREACHABLE as error:
+            raise exceptions.BackupServiceUnavailable(
+                _("The backup service at %(endpoint)s cannot be reached (%(error)s); try again in a moment or ask "
+                  "your cloud administrator.") % {"endpoint": backupclient(request).endpoint,
+                                                  "error": type(error).__name__},
+                503, "unavailable") from error
+
+    return wrapper
 
 
 # -- wrapped objects ---------------------------------------------------------------------------------------------
 
-def _when(value) -> dt.datetime | None:
+def as_datetime(value) -> dt.datetime | None:
+    """A time of the service's answers (ISO 8601, ``Z`` for UTC) as an aware datetime."""
     if not value or isinstance(value, dt.datetime):
         return value or None
     return parse_datetime(str(value).replace("Z", "+00:00"))
@@ -99,7 +119,7 @@ class Wrapper(base.APIDictWrapper):
         data = dict(apidict)
         for name in self._times:
             if name in data:
-                data[name] = _when(data[name])
+                data[name] = as_datetime(data[name])
         super().__init__(data)
 
     def __repr__(self) -> str:
@@ -187,9 +207,9 @@ class Destination(Wrapper):
 
 
 class Proxy(Wrapper):
+    """A proxy worker; ``running_jobs`` and ``queue_depth`` (its zone's queued jobs) are counted by the service."""
+
     _times = ("last_heartbeat",)
-    running_jobs = 0
-    queue_depth = 0
 
     @property
     def id(self) -> str:
@@ -208,37 +228,16 @@ class Usage(Wrapper):
         return self.project_id
 
 
-@dataclass
-class Page:
-    """One page of a list: the items and where they sit in the whole (the API counts them)."""
+# -- pages of the service's lists --------------------------------------------------------------------------------------
 
-    items: list
-    count: int
-    offset: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.items) < self.count
-
-    @property
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-
-def page_size(request) -> int:
-    return horizon_utils.get_page_size(request)
-
-
-def _page(request, path: str, wrapper, filters: dict | None = None, offset: int = 0,
-          limit: int | None = None) -> Page:
-    limit = limit or page_size(request)
-    answer = _call(request, "page", path, filters or {}, limit=limit, offset=max(offset, 0))
-    return Page([wrapper(item) for item in answer["results"]], answer["count"], max(offset, 0), limit)
-
-
-def _all(request, path: str, wrapper, filters: dict | None = None, limit: int = 1000) -> list:
-    return [wrapper(item) for item in _call(request, "_list", path, filters or {}, limit)]
+def _paged_with_page_menu(request, list_page: Callable, wrapper: type, search_opts: dict | None,
+                          page_number: int, **options) -> tuple[list, int, int, int]:
+    """One page of a list the service pages by offset and counts, as Horizon's
+    ``volume_backup_list_paged_with_page_menu`` answers: ``(items, page_size, count, number_of_pages)``."""
+    page_size = horizon_utils.get_page_size(request)
+    page = list_page(offset=(max(page_number, 1) - 1) * page_size, limit=page_size, **options,
+                     **(search_opts or {}))
+    return [wrapper(item) for item in page.items], page_size, page.count, math.ceil(page.count / page_size)
 
 
 # -- policies ------------------------------------------------------------------------------------------------------
@@ -255,45 +254,64 @@ def _name_destinations(request, policies: list[Policy], all_projects: bool = Fal
     return policies
 
 
-def policy_list_page(request, filters: dict | None = None, offset: int = 0, all_projects: bool = False) -> Page:
-    page = _page(request, "/v1/policies", Policy, {**(filters or {}), "all_projects": all_projects}, offset)
-    _name_destinations(request, page.items, all_projects)
-    return page
+@profiler.trace
+@service_errors
+def policy_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
+                                     all_projects: bool = False) -> tuple[list[Policy], int, int, int]:
+    """``search_opts``: ``name``, ``shared``, ``project_id``."""
+    policies, page_size, count, pages = _paged_with_page_menu(
+        request, backupclient(request).policy_page, Policy, search_opts, page_number, all_projects=all_projects)
+    _name_destinations(request, policies, all_projects)
+    return policies, page_size, count, pages
 
 
+@profiler.trace
+@service_errors
 def policy_list(request, all_projects: bool = False) -> list[Policy]:
-    """Every policy the user may use (the project's and the shared ones), for choices."""
-    return _all(request, "/v1/policies", Policy, {"all_projects": all_projects})
+    """The policies the user may use (the project's and the shared ones), for choices."""
+    return [Policy(item) for item in backupclient(request).policy_list(all_projects, limit=CHOICES_LIMIT)]
 
 
+@profiler.trace
+@service_errors
 def policy_get(request, policy_id: str) -> Policy:
-    policy = Policy(_call(request, "policy_get", policy_id))
+    policy = Policy(backupclient(request).policy_get(policy_id))
     _name_destinations(request, [policy], all_projects=request.user.is_superuser)
     return policy
 
 
-def policy_instances(request, policy_id: str, limit: int = 200) -> list[dict]:
+@profiler.trace
+@service_errors
+def policy_instances(request, policy_id: str) -> list[dict]:
     """The instances a policy protects (``instance_id``, ``name``, ``availability_zone``, ``source``)."""
-    return _call(request, "_list", "/v1/protected-instances",
-                 {"policy_id": policy_id, "all_projects": request.user.is_superuser}, limit)
+    return backupclient(request).protected_instance_list(all_projects=request.user.is_superuser,
+                                                         policy_id=policy_id, limit=POLICY_INSTANCES_LIMIT)
 
 
+@profiler.trace
+@service_errors
 def policy_create(request, **fields) -> Policy:
-    return Policy(_call(request, "policy_create", **fields))
+    return Policy(backupclient(request).policy_create(**fields))
 
 
+@profiler.trace
+@service_errors
 def policy_update(request, policy_id: str, **fields) -> Policy:
-    return Policy(_call(request, "policy_update", policy_id, **fields))
+    return Policy(backupclient(request).policy_update(policy_id, **fields))
 
 
+@profiler.trace
+@service_errors
 def policy_delete(request, policy_id: str) -> None:
-    _call(request, "policy_delete", policy_id)
+    backupclient(request).policy_delete(policy_id)
 
 
+@profiler.trace
+@service_errors
 def schedule_preview(request, schedule: str, timezone: str = "UTC", window_start: str | None = None,
                      window_end: str | None = None, count: int = 5) -> list[dt.datetime]:
-    runs = _call(request, "schedule_preview", schedule, timezone, window_start, window_end, count)
-    return [_when(run) for run in runs]
+    runs = backupclient(request).schedule_preview(schedule, timezone, window_start, window_end, count)
+    return [as_datetime(run) for run in runs]
 
 
 # -- protected instances ---------------------------------------------------------------------------------------------
@@ -332,7 +350,7 @@ class ProtectedInstance:
         self.policy_id = status.get("policy_id")
         self.policy_name = status.get("policy_name") or self.policy_name
         self.assignment_source = status.get("source") or ""
-        self.next_run_at = _when(status.get("next_run_at"))
+        self.next_run_at = as_datetime(status.get("next_run_at"))
         point = status.get("last_restore_point")
         self.last_restore_point = RestorePoint(point) if point else None
         job = status.get("last_job")
@@ -354,6 +372,20 @@ def _attached_volume_ids(server) -> list[str]:
     return [attachment["id"] for attachment in getattr(resource, VOLUMES_ATTACHED, None) or []]
 
 
+def _attached_volume_ids(server) -> list[str]:
+    # Horizon's Server wrapper only exposes a fixed list of attributes; the attachments are on novaclient's object.
+    resource = server._apiresource if isinstance(server, base.APIResourceWrapper) else server
+    return [attachment["id"] for attachment in getattr(resource, VOLUMES_ATTACHED, None) or []]
+
+
+@profiler.trace
+@service_errors
+def instance_status(request, instance_ids: list[str]) -> dict[str, dict]:
+    """Instance ID → how the backup service protects it (a page of instances at a time)."""
+    return {entry["instance_id"]: entry for entry in backupclient(request).instance_status(instance_ids)}
+
+
+@profiler.trace
 def protected_instance_list(request, search_opts: dict | None = None,
                             sort_dir: str = "desc") -> tuple[list[ProtectedInstance], bool, bool]:
     """The project's instances with their volumes and protection, one page at a time.
@@ -372,8 +404,7 @@ def protected_instance_list(request, search_opts: dict | None = None,
                 known[volume.id] = AttachedVolume(volume.id, volume.name, volume.size)
     statuses = {}
     if servers and is_service_enabled(request):
-        statuses = {entry["instance_id"]: entry
-                    for entry in _call(request, "instance_status", [server.id for server in servers])}
+        statuses = instance_status(request, [server.id for server in servers])
     instances = [
         ProtectedInstance(server, [known.get(volume_id) or AttachedVolume(volume_id)
                                    for volume_id in _attached_volume_ids(server)], status=statuses.get(server.id))
@@ -382,140 +413,183 @@ def protected_instance_list(request, search_opts: dict | None = None,
     return instances, has_more, has_prev
 
 
+@profiler.trace
 def protected_instance_get(request, instance_id: str) -> ProtectedInstance:
     server = nova.server_get(request, instance_id)
     instance = ProtectedInstance(server, [AttachedVolume(v) for v in _attached_volume_ids(server)])
-    [status] = _call(request, "instance_status", [instance_id]) or [{}]
-    instance.apply_status(status)
+    instance.apply_status(instance_status(request, [instance_id]).get(instance_id) or {})
     return instance
 
 
+@profiler.trace
+@service_errors
 def protect(request, instance_id: str, policy_id: str) -> dict:
     """Assign the instance to the policy; an instance protected by another policy moves to this one."""
+    client = backupclient(request)
     try:
-        current = _call(request, "protected_instance_get", instance_id)
-    except exceptions.BackupNotFound:
+        current = client.protected_instance_get(instance_id)
+    except BackupApiError as error:
+        if error.status != 404:
+            raise
         current = None
     if current is not None:
         if current["policy_id"] == policy_id:
             return current
-        _call(request, "unprotect", instance_id)
-    return _call(request, "protect", instance_id, policy_id)
+        client.unprotect(instance_id)
+    return client.protect(instance_id, policy_id)
 
 
+@profiler.trace
+@service_errors
 def unprotect(request, instance_id: str) -> None:
-    _call(request, "unprotect", instance_id)
+    backupclient(request).unprotect(instance_id)
 
 
+@profiler.trace
+@service_errors
 def backup_create(request, instance_id: str, strategy: str | None = None) -> Job:
-    return Job(_call(request, "backup_create", instance_id, strategy or None))
+    return Job(backupclient(request).backup_create(instance_id, strategy or None))
 
 
 # -- restore points ----------------------------------------------------------------------------------------------------
 
-def restore_point_list_page(request, filters: dict | None = None, offset: int = 0,
-                            all_projects: bool = False) -> Page:
-    """``filters``: ``instance_id``, ``instance_name``, ``strategy``, ``locked``, ``policy_id``, ``project_id``."""
-    return _page(request, "/v1/restore-points", RestorePoint, {**(filters or {}), "all_projects": all_projects},
-                 offset)
+@profiler.trace
+@service_errors
+def restore_point_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
+                                            all_projects: bool = False) -> tuple[list[RestorePoint], int, int, int]:
+    """``search_opts``: ``instance_id``, ``instance_name``, ``strategy``, ``locked``, ``policy_id``,
+    ``project_id``."""
+    return _paged_with_page_menu(request, backupclient(request).restore_point_page, RestorePoint, search_opts,
+                                 page_number, all_projects=all_projects)
 
 
-def restore_point_list(request, instance_id: str, limit: int = 50) -> list[RestorePoint]:
-    return _all(request, "/v1/restore-points", RestorePoint, {"instance_id": instance_id}, limit)
-
-
+@profiler.trace
+@service_errors
 def restore_point_get(request, restore_point_id: str, with_instance: bool = False) -> RestorePoint:
-    point = RestorePoint(_call(request, "restore_point_get", restore_point_id))
+    point = RestorePoint(backupclient(request).restore_point_get(restore_point_id))
     if with_instance:
         point.instance_document = restore_point_instance(request, restore_point_id)
     return point
 
 
 @memoized
+@profiler.trace
+@service_errors
 def restore_point_instance(request, restore_point_id: str) -> dict:
     """The instance as the restore point recorded it: flavor, NICs, volumes, image, boot source."""
-    return _call(request, "restore_point_instance", restore_point_id) or {}
+    return backupclient(request).restore_point_instance(restore_point_id) or {}
 
 
+@profiler.trace
+@service_errors
 def restore_point_delete(request, restore_point_id: str) -> None:
-    _call(request, "restore_point_delete", restore_point_id)
+    backupclient(request).restore_point_delete(restore_point_id)
 
 
+@profiler.trace
+@service_errors
 def restore_create(request, restore_point_id: str, **options) -> Job:
     """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
     ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
-    return Job(_call(request, "restore", restore_point_id, **options))
+    return Job(backupclient(request).restore(restore_point_id, **options))
 
 
 # -- jobs --------------------------------------------------------------------------------------------------------------
 
-def job_list_page(request, filters: dict | None = None, offset: int = 0, all_projects: bool = False) -> Page:
-    """``filters``: ``state``, ``type``, ``instance_id``, ``instance_name``, ``active``, ``project_id``."""
-    return _page(request, "/v1/jobs", Job, {**(filters or {}), "all_projects": all_projects}, offset)
+@profiler.trace
+@service_errors
+def job_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
+                                  all_projects: bool = False) -> tuple[list[Job], int, int, int]:
+    """``search_opts``: ``state``, ``type``, ``instance_id``, ``instance_name``, ``active``, ``project_id``."""
+    return _paged_with_page_menu(request, backupclient(request).job_page, Job, search_opts, page_number,
+                                 all_projects=all_projects)
 
 
+@profiler.trace
+@service_errors
 def job_get(request, job_id: str) -> Job:
-    return Job(_call(request, "job_get", job_id))
+    return Job(backupclient(request).job_get(job_id))
 
 
+@profiler.trace
+@service_errors
 def job_cancel(request, job_id: str) -> Job:
-    return Job(_call(request, "job_cancel", job_id))
+    return Job(backupclient(request).job_cancel(job_id))
 
 
 # -- operators' views --------------------------------------------------------------------------------------------------
 
+@profiler.trace
+@service_errors
 def destination_list(request, all_projects: bool = False) -> list[Destination]:
-    return _all(request, "/v1/destinations", Destination, {"all_projects": all_projects})
+    return [Destination(item) for item in backupclient(request).destination_list(all_projects)]
 
 
+@profiler.trace
+@service_errors
 def destination_list_with_usage(request) -> list[Destination]:
-    usage = {row["destination_id"]: row for row in _call(request, "destination_usage")}
-    destinations = destination_list(request, all_projects=True)
+    client = backupclient(request)
+    usage = {row["destination_id"]: row for row in client.destination_usage()}
+    destinations = [Destination(item) for item in client.destination_list(all_projects=True)]
     for destination in destinations:
         destination.usage = usage.get(destination.id)
     return destinations
 
 
+@profiler.trace
+@service_errors
 def destination_get(request, destination_id: str) -> Destination:
-    return Destination(_call(request, "destination_get", destination_id))
+    return Destination(backupclient(request).destination_get(destination_id))
 
 
+@profiler.trace
+@service_errors
 def destination_create(request, **fields) -> Destination:
-    return Destination(_call(request, "destination_create", **fields))
+    return Destination(backupclient(request).destination_create(**fields))
 
 
+@profiler.trace
+@service_errors
 def destination_update(request, destination_id: str, **fields) -> Destination:
-    return Destination(_call(request, "destination_update", destination_id, **fields))
+    return Destination(backupclient(request).destination_update(destination_id, **fields))
 
 
+@profiler.trace
+@service_errors
 def proxy_list(request) -> list[Proxy]:
     """Every proxy worker with the jobs it runs and the jobs waiting in its availability zone's queue."""
-    proxies = _all(request, "/v1/proxies", Proxy)
-    running: dict[str, int] = {}
-    queued: dict[str, int] = {}
-    for job in _call(request, "_list", "/v1/jobs", {"all_projects": True, "active": True}, 5000):
-        if job["state"] == "running":
-            running[job.get("proxy") or ""] = running.get(job.get("proxy") or "", 0) + 1
-        else:
-            queued[job["availability_zone"]] = queued.get(job["availability_zone"], 0) + 1
-    for proxy in proxies:
-        proxy.running_jobs = running.get(proxy.hostname, 0)
-        proxy.queue_depth = queued.get(proxy.availability_zone, 0)
-    return proxies
+    return [Proxy(item) for item in backupclient(request).proxy_list()]
 
 
-def usage_list(request) -> list[Usage]:
-    """Per project (every project for an administrator): protected instances, restore points, stored bytes."""
-    rows = [Usage(row) for row in _call(request, "_list", "/v1/usage", {}, 100000)]
+def _name_usage(request, rows: list[Usage]) -> list[Usage]:
     names = project_names(request)
     for row in rows:
         row.project_name = names.get(row.project_id, "")
-    return sorted(rows, key=lambda row: (-row.stored_bytes, row.project_name or row.project_id))
+    return rows
 
 
+@profiler.trace
+@service_errors
+def usage_list_paged_with_page_menu(request, page_number: int = 1) -> tuple[list[Usage], int, int, int]:
+    """Per project (every project for an administrator), the most stored first: protected instances, restore
+    points, stored bytes and quotas, counted by the service."""
+    rows, page_size, count, pages = _paged_with_page_menu(request, backupclient(request).usage_page, Usage, None,
+                                                          page_number)
+    return _name_usage(request, rows), page_size, count, pages
+
+
+@profiler.trace
+@service_errors
+def usage_list(request) -> list[Usage]:
+    """Every project's usage (the CSV summary), page after page from the service."""
+    return _name_usage(request, [Usage(row) for row in backupclient(request).usage()])
+
+
+@profiler.trace
+@service_errors
 def overview(request, days: int = 7) -> dict:
-    return _call(request, "overview", days)
+    return backupclient(request).overview(days)
 
 
 # -- the cloud, for the forms ---------------------------------------------------------------------------------------
@@ -542,8 +616,6 @@ class Choices:
 
 
 def restore_target_choices(request) -> Choices:
-    from openstack_dashboard.api import neutron
-
     choices = Choices()
     # Horizon's nova api answers with openstacksdk's zones: ``name`` and ``state`` ({"available": bool}).
     choices.zones = sorted(zone.name for zone in nova.availability_zone_list(request)

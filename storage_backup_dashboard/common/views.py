@@ -1,42 +1,36 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Base views of the Backup panels' lists: the backup service pages and filters them, not the browser."""
+"""Base views of the Backup panels: lists the backup service pages, counts and filters, and modal dialogs."""
 from __future__ import annotations
 
 from horizon import tables
 
-from storage_backup_dashboard import api
-from storage_backup_dashboard.common import errors, paging
 
+class PageMenuListView(tables.PagedTableWithPageMenu, tables.DataTableView):
+    """A table over one of the backup service's lists, a page at a time (``?page=``), as Horizon's volume backups
+    panel: ``get_data`` asks the api for ``self._current_page`` and sets the page size, the count and the number of
+    pages from its answer. ``search_opts()`` are the table's server filter (``filter_choices``) and
+    ``extra_filters()`` (e.g. ``?instance_id=`` from a link)."""
 
-class PagedListView(paging.OffsetPagedViewMixin, tables.DataTableView):
-    """A table over one of the backup service's lists.
-
-    ``api.backup.<list_function>(request, filters, offset, all_projects)`` returns an ``api.backup.Page`` (looked up
-    at each call, so unit tests mock the api function); the table's server filter (``filter_choices``) and
-    ``extra_filters()`` (e.g. ``?instance_id=`` from a link) narrow it.
-    """
-
-    list_function = ""
     all_projects = False
-    error_message = ""
-    filters_map: dict = {}
 
     def extra_filters(self) -> dict:
         return {}
 
     def translate_filters(self, filters: dict) -> dict:
+        """What a person typed in the filter box, as the API's values."""
         return filters
 
-    def get_data(self):
-        filters = self.translate_filters(self.get_filters(dict(self.extra_filters()), self.filters_map))
+    def search_opts(self) -> dict:
+        return self.translate_filters(self.get_filters(dict(self.extra_filters())))
+
+    def _get_page_number(self) -> int:
+        # A page number that is not one shows the first page rather than an error page. (A new filter starts on
+        # the first page by itself: Horizon redirects to the table's URL without ``?page=``.)
         try:
-            page = getattr(api.backup, self.list_function)(self.request, filters, self.get_offset(),
-                                                           self.all_projects)
-        except Exception:
-            errors.handle(self.request, self.error_message)
-            return []
-        return self.set_page(page)
+            return max(int(self.request.GET.get(self.get_page_param(None)) or 1), 1)
+        except ValueError:
+            return 1
 
 
 class ModalFormMixin:

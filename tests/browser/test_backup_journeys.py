@@ -184,9 +184,13 @@ def test_admin_overview_proxies_destinations_and_usage_csv(browser_user, demo, d
     page.wait_for_load_state("load")
     assert "days=30" in page.url
 
+    counted = {proxy["hostname"]: (str(proxy["running_jobs"]), str(proxy["queue_depth"]))
+               for proxy in backup_client(demo, demo_sandbox, "admin").proxy_list()}
     _assert_clean(admin.visit("/admin/backup_proxies/", "admin-02-proxies"))
-    zones = {data_cells(row)[0]: data_cells(row)[2] for row in page.locator("#proxies tbody tr").all()}
-    assert zones == {"nova": "Up", "az2": "Up"}, zones
+    rows = [data_cells(row) for row in page.locator("#proxies tbody tr").all()]
+    assert {cells[0]: cells[2] for cells in rows} == {"nova": "Up", "az2": "Up"}, rows
+    # running jobs and the zone's queue, as the service counts them (nothing runs between the tests' jobs)
+    assert {cells[1]: (cells[5], cells[7]) for cells in rows} == counted, (rows, counted)
 
     _assert_clean(admin.visit("/admin/backup_destinations/", "admin-03-destinations"))
     destinations = page.locator("#destinations tbody tr")

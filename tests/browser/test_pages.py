@@ -121,3 +121,52 @@ def test_alt_member_does_not_see_demo_instances(browser_user, demo_sandbox):
     shown = {data_cells(row)[0] for row in rows.all()}
     assert shown == {server["name"] for server in alt_servers}
     assert not shown & demo_names
+
+
+def _set_page_size(user, size: int) -> int:
+    """Horizon's own "Items Per Page" user setting; the size it had before."""
+    page = user.page
+    _assert_clean(user.visit("/settings/", f"settings-page-size-{size}"))
+    before = int(page.locator("#id_pagesize").input_value())
+    page.locator("#id_pagesize").fill(str(size))
+    page.locator("form", has=page.locator("#id_pagesize")).locator("[type=submit]").click()
+    page.wait_for_load_state("load")
+    return before
+
+
+def test_paged_tables_show_horizon_page_menu_over_the_service_count(browser_user, demo, demo_sandbox):
+    """Three policies of the alt project, one a page: Horizon's page menu (numbers, next, last) over the count the
+    service gives, each page asked of the service, every policy on exactly one page."""
+    client = backup_client(demo, demo_sandbox, "alt-member")
+    destination = client.destination_list()[0]
+    created = [client.policy_create(name=f"paging-{n}", destination_id=destination["id"]) for n in range(3)]
+    member = browser_user("alt-member")
+    page = member.page
+    before = _set_page_size(member, 1)
+    try:
+        expected = sorted(policy["name"] for policy in client.policy_list())
+        assert len(expected) >= 3, expected
+        _assert_clean(member.visit("/project/backup_policies/", "paging-01-first-page"))
+        menu = page.locator("#policies tfoot")
+        assert page.locator("#policies tbody tr").count() == 1
+        numbers = [text.replace("\xa0", "").strip() for text in menu.locator("a, span:not(.table_count):not(.spacer)")
+                   .all_inner_texts() if text.replace("\xa0", "").strip().isdigit()]
+        assert numbers == [str(n) for n in range(1, len(expected) + 1)], numbers
+        menu.locator("a", has_text="Next").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("?page=2"), page.url
+        member.screenshot("paging-02-second-page", full_page=True)
+        menu.locator("a", has_text="Last").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"?page={len(expected)}"), page.url
+        assert menu.locator("a", has_text="Next").count() == 0 and menu.locator("a", has_text="First").count() == 1
+        member.screenshot("paging-03-last-page", full_page=True)
+        seen = []
+        for number in range(1, len(expected) + 1):
+            _assert_clean(member.visit(f"/project/backup_policies/?page={number}", f"paging-page-{number}"))
+            seen += [data_cells(row)[0] for row in page.locator("#policies tbody tr").all()]
+        assert sorted(seen) == expected
+    finally:
+        _set_page_size(member, before)
+        for policy in created:
+            client.policy_delete(policy["id"])

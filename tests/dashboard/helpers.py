@@ -32,6 +32,11 @@ class AdminTestCase(BackupCatalogMixin, helpers.BaseAdminViewTests):
     """A cloud administrator with the backup service in the catalog."""
 
 
+class APITestCase(BackupCatalogMixin, helpers.APIMockTestCase):
+    """For the api layer's own functions, called with ``self.request`` (its user is the test's, as in Horizon's
+    own api tests)."""
+
+
 def policy(**fields) -> backup.Policy:
     data = {"id": "pol-1", "project_id": "1", "shared": False, "name": "nightly", "description": "", "enabled": True,
             "schedule": "0 2 * * *", "timezone": "UTC", "window_start": None, "window_end": None,
@@ -89,5 +94,7 @@ def job(**fields) -> backup.Job:
     return backup.Job(data)
 
 
-def page(items, count=None, offset=0, limit=20) -> backup.Page:
-    return backup.Page(list(items), len(items) if count is None else count, offset, limit)
+def page(items, count=None, page_size=20) -> tuple[list, int, int, int]:
+    """What an api ``*_list_paged_with_page_menu`` function answers: ``(items, page_size, count, pages)``."""
+    count = len(items) if count is None else count
+    return list(items), page_size, count, -(-count // page_size)

@@ -80,24 +80,26 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "storage-backup-proxy-down", count=1)
         self.assertContains(response, "proxy-az2@h")
 
-    @helpers.create_mocks({api.backup: ["job_list_page", "project_names"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "project_names"]})
     def test_all_jobs_filter_by_project_name(self):
-        self.mock_job_list_page.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
         self.mock_project_names.return_value = {"p-demo": "demo"}
         url = reverse("horizon:admin:backup_jobs:index")
         self.client.post(url, {"all_jobs__filter__q": "demo", "all_jobs__filter__q_field": "project"})
         response = self.client.get(url)
-        self.mock_job_list_page.assert_called_with(helpers.IsHttpRequest(), {"project_id": "p-demo"}, 0, True)
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"project_id": "p-demo"}, page_number=1, all_projects=True)
         self.assertContains(response, reverse("horizon:admin:backup_jobs:detail", args=["job-1"]))
 
-    @helpers.create_mocks({api.backup: ["restore_point_list_page", "project_names"]})
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "project_names"]})
     def test_all_restore_points_name_their_project(self):
-        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point(
-            project_id="p-demo")])
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.restore_point(project_id="p-demo")])
         self.mock_project_names.return_value = {"p-demo": "demo"}
         response = self.client.get(reverse("horizon:admin:restore_points:index"))
         self.assertRegex(response.content.decode(), r'<td class="[^"]*">\s*demo\s*</td>')
-        self.mock_restore_point_list_page.assert_called_once_with(helpers.IsHttpRequest(), {}, 0, True)
+        self.mock_restore_point_list_paged_with_page_menu.assert_called_once_with(
+            helpers.IsHttpRequest(), search_opts={}, page_number=1, all_projects=True)
 
     @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
     def test_destinations_show_capacity_and_immutability(self):
@@ -139,18 +141,24 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.mock_destination_update.assert_called_once_with(helpers.IsHttpRequest(), "d1", name="worm",
                                                              retention_lock_min_days=30)
 
-    @helpers.create_mocks({api.backup: ["usage_list"]})
-    def test_usage_and_its_csv(self):
+    @helpers.create_mocks({api.backup: ["usage_list_paged_with_page_menu", "usage_list"]})
+    def test_usage_a_page_at_a_time_and_its_csv(self):
         rows = [api.backup.Usage({"project_id": "p-demo", "protected_instances": 2, "restore_points": 10,
                                   "stored_bytes": 3 << 30, "quota": {"protected_instances": None,
                                                                      "restore_points": 100, "stored_bytes": None}}),
                 api.backup.Usage({"project_id": "p-alt", "protected_instances": 0, "restore_points": 0,
                                   "stored_bytes": 0, "quota": {}})]
         rows[0].project_name, rows[1].project_name = "demo", "=alt"
-        self.mock_usage_list.return_value = rows
-        response = self.client.get(reverse("horizon:admin:backup_usage:index"))
+        self.mock_usage_list_paged_with_page_menu.return_value = backup_helpers.page(rows, count=45)
+        response = self.client.get(reverse("horizon:admin:backup_usage:index") + "?page=2")
         self.assertContains(response, reverse("horizon:admin:backup_usage:csv"))
         self.assertContains(response, "Unlimited")
+        self.assertContains(response, 'href="?page=1"')  # first and previous
+        self.assertContains(response, 'href="?page=3"')  # next and last
+        self.mock_usage_list_paged_with_page_menu.assert_called_once_with(helpers.IsHttpRequest(), page_number=2)
+        self.mock_usage_list.assert_not_called()  # every project only for the CSV
+
+        self.mock_usage_list.return_value = rows
 
         response = self.client.get(reverse("horizon:admin:backup_usage:csv"))
 

@@ -1,18 +1,26 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """The api layer: the user's token and catalog endpoint, the service's refusals as the plugin's exceptions,
-moving an instance to another policy."""
+moving an instance to another policy, the page menu's figures, the profiler."""
+import importlib
+import inspect
+import re
+import subprocess
+import sys
 from unittest import mock
 
-from openstack_dashboard.test import helpers
+from django.conf import settings
+from django.test import override_settings
+from keystoneauth1 import exceptions as ks_exceptions
+from openstack_dashboard.contrib.developer.profiler import api as profiler
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
-from storage_backup_dashboard.client import BackupApiError
+from storage_backup_dashboard.client import BackupApiError, BackupClient
 from tests.dashboard import helpers as backup_helpers
 
 
-class ClientTests(backup_helpers.TestCase):
+class ClientTests(backup_helpers.APITestCase):
 
     def test_the_client_uses_the_catalog_endpoint_and_the_user_token(self):
         client = api.backup.backupclient(self.request)
@@ -33,8 +41,25 @@ class ClientTests(backup_helpers.TestCase):
                 self.assertEqual((str(raised.exception), raised.exception.status, raised.exception.field),
                                  ("what to do about it", status, "field"))
 
+    def test_no_answer_is_the_service_being_unavailable(self):
+        for error in (ks_exceptions.ConnectFailure("refused"), ks_exceptions.ConnectTimeout("slow")):
+            with self.subTest(error=type(error).__name__), \
+                    mock.patch.object(BackupClient, "job_get", side_effect=error):
+                with self.assertRaises(backup_exceptions.BackupServiceUnavailable) as raised:
+                    api.backup.job_get(self.request, "job-1")
+                self.assertIn("The backup service at http://backup.example.com:8779 cannot be reached",
+                              str(raised.exception))
+
+    def test_an_answer_that_is_not_json_is_the_service_being_unavailable(self):
+        answer = mock.Mock(status_code=200, content=b"<html>proxy error</html>", text="<html>proxy error</html>")
+        answer.json.side_effect = ValueError("Expecting value")
+        with mock.patch.object(api.backup.backupclient(self.request).session, "request", return_value=answer):
+            with self.assertRaises(backup_exceptions.BackupServiceUnavailable) as raised:
+                api.backup.job_get(self.request, "job-1")
+        self.assertEqual(raised.exception.status, 502)
+        self.assertIn("not JSON", str(raised.exception))
+
     def test_the_plugin_exceptions_are_registered_with_horizon(self):
-        from django.conf import settings
         config = settings.HORIZON_CONFIG["exceptions"]
         self.assertIn(backup_exceptions.BackupRequestRefused, config["recoverable"])
         self.assertIn(backup_exceptions.BackupServiceUnavailable, config["recoverable"])
@@ -42,34 +67,95 @@ class ClientTests(backup_helpers.TestCase):
         self.assertIn(backup_exceptions.BackupUnauthorized, config["unauthorized"])
 
 
-class ProtectTests(backup_helpers.TestCase):
+class ProtectTests(backup_helpers.APITestCase):
 
     def test_an_instance_of_another_policy_moves(self):
-        with mock.patch.object(api.backup, "_call") as call:
-            call.side_effect = lambda request, method, *args: {
-                "protected_instance_get": {"instance_id": "srv-1", "policy_id": "old"},
-                "unprotect": None, "protect": {"instance_id": "srv-1", "policy_id": "new"}}[method]
+        client = mock.Mock(spec=BackupClient)
+        client.protected_instance_get.return_value = {"instance_id": "srv-1", "policy_id": "old"}
+        client.protect.return_value = {"instance_id": "srv-1", "policy_id": "new"}
+        with mock.patch.object(api.backup, "backupclient", return_value=client):
             api.backup.protect(self.request, "srv-1", "new")
-        self.assertEqual([c.args[1:] for c in call.call_args_list],
-                         [("protected_instance_get", "srv-1"), ("unprotect", "srv-1"), ("protect", "srv-1", "new")])
+        self.assertEqual(client.method_calls, [mock.call.protected_instance_get("srv-1"), mock.call.unprotect("srv-1"),
+                                               mock.call.protect("srv-1", "new")])
 
     def test_an_unprotected_instance_is_protected(self):
-        def answer(request, method, *args):
-            if method == "protected_instance_get":
-                raise backup_exceptions.BackupNotFound("Instance srv-1 is not protected.", 404)
-            return {"instance_id": "srv-1", "policy_id": "new"}
-
-        with mock.patch.object(api.backup, "_call", side_effect=answer) as call:
+        client = mock.Mock(spec=BackupClient)
+        client.protected_instance_get.side_effect = BackupApiError(404, "not_found", "Instance srv-1 is not "
+                                                                                     "protected.")
+        client.protect.return_value = {"instance_id": "srv-1", "policy_id": "new"}
+        with mock.patch.object(api.backup, "backupclient", return_value=client):
             api.backup.protect(self.request, "srv-1", "new")
-        self.assertEqual([c.args[1] for c in call.call_args_list], ["protected_instance_get", "protect"])
+        self.assertEqual(client.method_calls, [mock.call.protected_instance_get("srv-1"),
+                                               mock.call.protect("srv-1", "new")])
 
-    def test_pages_know_whether_there_is_more(self):
-        with mock.patch.object(api.backup.BackupClient, "page", return_value={
-                "count": 45, "next": "x", "previous": None,
-                "results": [{"id": f"rp-{n}", "created_at": "2026-11-24T02:00:00Z"} for n in range(20)]}) as page:
-            found = api.backup.restore_point_list_page(self.request, {"instance_name": "web"}, offset=20)
-        self.assertTrue(found.has_more and found.has_prev)
-        self.assertEqual(found.items[0].created_at.year, 2026)
-        page.assert_called_once_with("/v1/restore-points", {"instance_name": "web", "all_projects": False},
-                                     limit=20, offset=20)
-        self.assertIsInstance(helpers.IsHttpRequest(), object)
+
+class PageMenuTests(backup_helpers.APITestCase):
+
+    def test_a_page_number_is_an_offset_and_the_count_a_number_of_pages(self):
+        answer = {"count": 45, "next": "x", "previous": "y",
+                  "results": [{"id": f"rp-{n}", "created_at": "2026-11-24T02:00:00Z"} for n in range(20)]}
+        with mock.patch.object(BackupClient, "request", return_value=answer) as request:
+            points, page_size, count, pages = api.backup.restore_point_list_paged_with_page_menu(
+                self.request, search_opts={"instance_name": "web", "locked": ""}, page_number=2)
+        self.assertEqual((len(points), page_size, count, pages), (20, 20, 45, 3))
+        self.assertEqual(points[0].created_at.year, 2026)
+        request.assert_called_once_with("GET", "/v1/restore-points",
+                                        params={"instance_name": "web", "offset": 20, "limit": 20})
+
+    def test_an_administrator_asks_for_every_project(self):
+        answer = {"count": 0, "next": None, "previous": None, "results": []}
+        with mock.patch.object(BackupClient, "request", return_value=answer) as request:
+            self.assertEqual(api.backup.job_list_paged_with_page_menu(self.request, all_projects=True),
+                             ([], 20, 0, 0))
+        request.assert_called_once_with("GET", "/v1/jobs", params={"all_projects": 1, "offset": 0, "limit": 20})
+
+
+class ProfilerTests(backup_helpers.APITestCase):
+    """Every api function is traced as Horizon's are; with the profiler off (the default) the trace is nothing."""
+
+    def _call_policy_get(self):
+        with mock.patch.object(BackupClient, "request", side_effect=[
+                {"id": "pol-1", "name": "nightly", "destination_id": "dest-1"},
+                {"count": 1, "results": [{"id": "dest-1", "name": "shared-fs"}]}]):
+            return api.backup.policy_get(self.request, "pol-1")
+
+    def test_off_the_functions_run_as_written(self):
+        self.assertFalse(settings.OPENSTACK_PROFILER.get("enabled", False))
+        self.assertFalse(hasattr(api.backup.policy_get, "__traced__"))
+        self.assertEqual(self._call_policy_get().destination_name, "shared-fs")
+
+    def test_on_they_are_traced_and_still_answer(self):
+        try:
+            with override_settings(OPENSTACK_PROFILER={"enabled": True}):
+                importlib.reload(profiler)
+                importlib.reload(api.backup)
+                self.assertEqual(api.backup.policy_get.__traced__, 1)  # osprofiler's mark
+                self.assertEqual(self._call_policy_get().destination_name, "shared-fs")
+        finally:
+            importlib.reload(profiler)
+            importlib.reload(api.backup)
+        self.assertFalse(hasattr(api.backup.policy_get, "__traced__"))
+
+
+class FunctionPerCallTests(backup_helpers.APITestCase):
+    """The api layer calls the client's public methods, never a method named by a string or a private one."""
+
+    def test_no_dispatch_by_name_and_no_private_client_method(self):
+        source = inspect.getsource(api.backup)
+        self.assertNotRegex(source, r"getattr\(client|_call\(|\._list\(|backupclient\(request\)\._")
+        public = {name for name in dir(BackupClient(mock.Mock(), endpoint="http://backup:8779"))
+                  if not name.startswith("_")}
+        used = set(re.findall(r"backupclient\(request\)\.(\w+)|client\.(\w+)\(", source))
+        self.assertLessEqual({name for pair in used for name in pair if name}, public)
+
+
+def test_the_client_imports_no_django_horizon_or_service():
+    """Automation and the service's tests use the REST client without Horizon: keystoneauth1 is all it needs."""
+    probe = ("import sys, storage_backup_dashboard.client; "
+             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'horizon', "
+             "'openstack_dashboard', 'storage_backup', 'rest_framework', 'celery'})))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert loaded.stdout.split() == []
+    assert "keystoneauth1" in subprocess.run(
+        [sys.executable, "-c", "import sys, storage_backup_dashboard.client; print(*sys.modules)"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.split()

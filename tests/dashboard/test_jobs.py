@@ -13,11 +13,11 @@ INDEX_URL = reverse("horizon:project:backup_jobs:index")
 
 class JobsTests(backup_helpers.TestCase):
 
-    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
     def test_running_rows_poll_and_show_percent_rate_and_eta(self):
         running = backup_helpers.job()
         done = backup_helpers.job(id="job-2", state="succeeded", progress={}, finished_at="2026-11-24T12:05:00Z")
-        self.mock_job_list_page.return_value = backup_helpers.page([running, done])
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([running, done])
 
         response = self.client.get(INDEX_URL)
 
@@ -32,6 +32,9 @@ class JobsTests(backup_helpers.TestCase):
         self.assertEqual((rows["job-2"].status, rows["job-2"].status_class), (True, "status_up"))
         self.assertContains(response, "jobs__cancel__job-1")
         self.assertNotContains(response, "jobs__cancel__job-2")
+        # one page: Horizon's plain footer, no page menu of a lone "1"
+        self.assertContains(response, "Displaying 2 items", count=2)
+        self.assertNotContains(response, "page=")
 
     @helpers.create_mocks({api.backup: ["job_get"]})
     def test_a_row_update_renders_the_fresh_progress(self):
@@ -42,20 +45,21 @@ class JobsTests(backup_helpers.TestCase):
         self.assertContains(response, "<tr", count=1)
         self.mock_job_get.assert_called_once_with(helpers.IsHttpRequest(), "job-1")
 
-    @helpers.create_mocks({api.backup: ["job_list_page", "job_cancel"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "job_cancel"]})
     def test_cancel_a_running_job(self):
-        self.mock_job_list_page.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
         self.mock_job_cancel.return_value = backup_helpers.job(cancel_requested=True)
         response = self.client.post(INDEX_URL, {"action": "jobs__cancel__job-1"})
         self.assertRedirectsNoFollow(response, INDEX_URL)
         self.mock_job_cancel.assert_called_once_with(helpers.IsHttpRequest(), "job-1")
 
-    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
     def test_states_typed_in_the_filter_become_the_api_values(self):
-        self.mock_job_list_page.return_value = backup_helpers.page([])
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([])
         self.client.post(INDEX_URL, {"jobs__filter__q": "Failed", "jobs__filter__q_field": "state"})
         self.client.get(INDEX_URL)
-        self.mock_job_list_page.assert_called_with(helpers.IsHttpRequest(), {"state": "failed"}, 0, False)
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"state": "failed"}, page_number=1, all_projects=False)
 
     @helpers.create_mocks({api.backup: ["job_get"]})
     def test_detail_shows_the_step_log_and_the_error(self):
@@ -74,9 +78,9 @@ class JobsTests(backup_helpers.TestCase):
         response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["x"]))
         self.assertEqual(response.status_code, 404)
 
-    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
     def test_a_service_outage_is_a_message_not_an_error_page(self):
-        self.mock_job_list_page.side_effect = backup_exceptions.BackupServiceUnavailable(
+        self.mock_job_list_paged_with_page_menu.side_effect = backup_exceptions.BackupServiceUnavailable(
             "The backup service at http://backup:8779 cannot be reached (ConnectFailure); try again in a moment.", 503)
         response = self.client.get(INDEX_URL)
         self.assertEqual(response.status_code, 200)

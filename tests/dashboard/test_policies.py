@@ -30,33 +30,43 @@ def _form(**overrides) -> dict:
 
 class PolicyIndexTests(backup_helpers.TestCase):
 
-    @helpers.create_mocks({api.backup: ["policy_list_page"]})
-    def test_lists_a_page_and_links_the_next_by_offset(self):
+    @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu"]})
+    def test_lists_a_page_with_horizon_page_menu(self):
         policies = [backup_helpers.policy(id=f"pol-{n}", name=f"policy-{n}") for n in range(20)]
-        self.mock_policy_list_page.return_value = backup_helpers.page(policies, count=45)
+        self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page(policies, count=45)
 
         response = self.client.get(INDEX_URL)
 
         self.assertEqual(len(response.context["table"].data), 20)
-        self.assertContains(response, "offset=20")
+        # 45 policies, 20 a page: pages 1 (this one), 2 and 3, next and last
+        self.assertEqual((response.context["view"].current_page(), response.context["view"].number_of_pages()),
+                         (1, 3))
+        self.assertContains(response, 'href="?page=2"')
+        self.assertContains(response, 'href="?page=3"')
+        self.assertNotContains(response, 'href="?page=1"')  # no "First" or "Prev" on the first page
         self.assertContains(response, "<code>0 2 * * *</code>", html=False)
         self.assertContains(response, "last 7, 7 daily, 4 weekly")
-        self.mock_policy_list_page.assert_called_once_with(helpers.IsHttpRequest(), {}, 0, False)
+        self.mock_policy_list_paged_with_page_menu.assert_called_once_with(
+            helpers.IsHttpRequest(), search_opts={}, page_number=1, all_projects=False)
 
-    @helpers.create_mocks({api.backup: ["policy_list_page"]})
+    @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu"]})
     def test_the_filter_goes_to_the_service(self):
-        self.mock_policy_list_page.return_value = backup_helpers.page([])
+        self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page([])
         response = self.client.post(INDEX_URL, {"policies__filter__q": "night",
                                                 "policies__filter__q_field": "name"})
         self.assertRedirectsNoFollow(response, INDEX_URL)  # a new filter starts on the first page
 
-        self.client.get(INDEX_URL + "?offset=40")
+        self.client.get(INDEX_URL + "?page=3")
 
-        self.mock_policy_list_page.assert_called_once_with(helpers.IsHttpRequest(), {"name": "night"}, 40, False)
+        self.mock_policy_list_paged_with_page_menu.assert_called_once_with(
+            helpers.IsHttpRequest(), search_opts={"name": "night"}, page_number=3, all_projects=False)
+        self.client.get(INDEX_URL + "?page=three")  # not a number: the first page, not an error page
+        self.mock_policy_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"name": "night"}, page_number=1, all_projects=False)
 
-    @helpers.create_mocks({api.backup: ["policy_list_page", "policy_delete"]})
+    @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu", "policy_delete"]})
     def test_delete_of_a_policy_in_use_says_why(self):
-        self.mock_policy_list_page.return_value = backup_helpers.page([backup_helpers.policy()])
+        self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.policy()])
         self.mock_policy_delete.side_effect = backup_exceptions.BackupRequestRefused(
             "Policy pol-1 still protects 2 instance(s); unassign them or move them to another policy first.", 409,
             "conflict")
@@ -66,9 +76,10 @@ class PolicyIndexTests(backup_helpers.TestCase):
         self.assertContains(response, "still protects 2 instance(s); unassign them or move them to another policy")
         self.assertNotContains(response, "Deleted Policy")
 
-    @helpers.create_mocks({api.backup: ["policy_list_page"]})
+    @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu"]})
     def test_shared_policies_are_not_offered_for_change_to_members(self):
-        self.mock_policy_list_page.return_value = backup_helpers.page([backup_helpers.policy(shared=True)])
+        self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.policy(shared=True)])
         response = self.client.get(INDEX_URL)
         self.assertNotContains(response, reverse("horizon:project:backup_policies:update", args=["pol-1"]))
         self.assertNotContains(response, "policies__delete__pol-1")

@@ -133,7 +133,7 @@ class ProtectedInstancePolicyTests(backup_helpers.TestCase):
         self.assertFalse(self._allowed_with("load-balancer_observer"))
 
 
-class ProtectedInstanceListTests(backup_helpers.TestCase):
+class ProtectedInstanceListTests(backup_helpers.APITestCase):
     """The api function itself, over Horizon's nova and cinder wrappers (mocked: a unit test of one function)."""
 
     def _server(self, volumes_attached: list[dict]):
@@ -153,7 +153,7 @@ class ProtectedInstanceListTests(backup_helpers.TestCase):
                   "last_job": None, "last_backup_result": None, "active_job": None}
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], True, False)) as nova, \
                 mock.patch.object(api.backup.cinder, "volume_list", return_value=[volume]) as cinder, \
-                mock.patch.object(api.backup, "_call", return_value=[status]) as service:
+                mock.patch.object(api.backup.BackupClient, "instance_status", return_value=[status]) as service:
             instances, has_more, has_prev = api.backup.protected_instance_list(self.request, {"marker": "m"})
 
         nova.assert_called_once_with(self.request, search_opts={"marker": "m"}, sort_dir="desc")
@@ -163,7 +163,7 @@ class ProtectedInstanceListTests(backup_helpers.TestCase):
         self.assertEqual(instance.availability_zone, "az2")
         self.assertEqual(instance.protection, "protected")
         self.assertEqual((instance.policy_name, instance.last_restore_point.id), ("nightly", "rp-1"))
-        service.assert_called_once_with(self.request, "instance_status", [server.id])  # the page's IDs only
+        service.assert_called_once_with([server.id])  # the page's IDs only
         self.assertEqual(instance.volume_ids, [volume.id, "gone-volume"])
         self.assertEqual([v.name for v in instance.volumes], [volume.name, "gone-volume"])
 
@@ -171,7 +171,7 @@ class ProtectedInstanceListTests(backup_helpers.TestCase):
         server = self._server([])
         with mock.patch.object(api.backup.nova, "server_list_paged", return_value=([server], False, False)), \
                 mock.patch.object(api.backup.cinder, "volume_list") as cinder, \
-                mock.patch.object(api.backup, "_call", return_value=[]):
+                mock.patch.object(api.backup.BackupClient, "instance_status", return_value=[]):
             [instance], _, _ = api.backup.protected_instance_list(self.request)
         cinder.assert_not_called()
         self.assertEqual(instance.volumes, [])

@@ -25,12 +25,12 @@ def _target_choices(test):
 
 class RestorePointIndexTests(backup_helpers.TestCase):
 
-    @helpers.create_mocks({api.backup: ["restore_point_list_page"]})
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu"]})
     def test_locked_restore_points_offer_no_delete(self):
         until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat()
         points = [backup_helpers.restore_point(id="rp-locked", retention_lock_until=until, locked=True),
                   backup_helpers.restore_point(id="rp-free")]
-        self.mock_restore_point_list_page.return_value = backup_helpers.page(points)
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(points)
 
         response = self.client.get(INDEX_URL)
 
@@ -39,24 +39,26 @@ class RestorePointIndexTests(backup_helpers.TestCase):
         self.assertContains(response, "Locked (WORM)")
         self.assertContains(response, reverse("horizon:project:restore_points:restore", args=["rp-locked"]))
 
-    @helpers.create_mocks({api.backup: ["restore_point_list_page"]})
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu"]})
     def test_one_instance_restore_points_by_link_and_typed_filters(self):
-        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point()],
-                                                                             count=60)
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.restore_point()], count=60)
         response = self.client.get(INDEX_URL + "?instance_id=srv-1")
         self.assertContains(response, "Restore points of instance web-1.")
-        self.assertContains(response, "instance_id=srv-1&amp;offset=1")  # the next page keeps the instance
+        self.assertContains(response, 'href="?instance_id=srv-1&amp;page=2"')  # the next page keeps the instance
         self.assertContains(response, "60 restore points in all.")
-        self.mock_restore_point_list_page.assert_called_with(helpers.IsHttpRequest(), {"instance_id": "srv-1"}, 0,
-                                                             False)
+        self.mock_restore_point_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"instance_id": "srv-1"}, page_number=1, all_projects=False)
         self.client.post(INDEX_URL, {"restore_points__filter__q": "yes",
                                      "restore_points__filter__q_field": "locked"})
         self.client.get(INDEX_URL)
-        self.mock_restore_point_list_page.assert_called_with(helpers.IsHttpRequest(), {"locked": "true"}, 0, False)
+        self.mock_restore_point_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"locked": "true"}, page_number=1, all_projects=False)
 
-    @helpers.create_mocks({api.backup: ["restore_point_list_page", "restore_point_delete"]})
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "restore_point_delete"]})
     def test_a_refused_delete_says_why(self):
-        self.mock_restore_point_list_page.return_value = backup_helpers.page([backup_helpers.restore_point()])
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.restore_point()])
         self.mock_restore_point_delete.side_effect = backup_exceptions.BackupRequestRefused(
             "Restore point rp-1 is being restored; wait for that job to end.", 409, "conflict")
         response = self.client.post(INDEX_URL, {"action": "restore_points__delete__rp-1"}, follow=True)

@@ -52,9 +52,9 @@ def test_german_is_complete_and_compiled():
 
 class GermanPanelTests(backup_helpers.TestCase):
 
-    @helpers.create_mocks({api.backup: ["job_list_page"]})
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
     def test_the_jobs_panel_speaks_german(self):
-        self.mock_job_list_page.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
         self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
         response = self.client.get(reverse("horizon:project:backup_jobs:index"))
         for text in ("Aufträge", "Datensicherung", "Geschützte Instanzen", "Wiederherstellungspunkte", "Läuft",

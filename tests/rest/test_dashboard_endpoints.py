@@ -172,3 +172,107 @@ def test_destination_edit_usage_and_minimum_lock(control_plane, demo_world, tmp_
     assert policy_service.lock_until(policy, now) == now + dt.timedelta(days=10)
     policy.retention_lock_days = 20
     assert policy_service.lock_until(policy, now) == now + dt.timedelta(days=20)
+
+
+@pytest.fixture
+def proxy_world(control_plane):
+    """Two proxies of an availability zone of the test's own and one of another, with jobs in every state.
+
+    The proxies are down (no heartbeat), so no dispatcher sends the queued jobs anywhere; the running ones started
+    just now, within the liveness grace, so no sweeper fails them while the test reads."""
+    from storage_backup.catalog.models import Proxy
+
+    suffix = uuid.uuid4().hex[:8]
+    zone, other_zone = f"az-{suffix}", f"az-other-{suffix}"
+    project = f"proxy-project-{suffix}"
+    busy, idle, elsewhere = (Proxy.objects.create(hostname=f"{name}-{suffix}@host", availability_zone=az, max_jobs=2)
+                             for name, az in (("busy", zone), ("idle", zone), ("elsewhere", other_zone)))
+    now = timezone.now()
+    jobs = []
+
+    def job(state: str, az: str, proxy: Proxy | None = None, count: int = 1) -> None:
+        for _ in range(count):
+            jobs.append(Job.objects.create(
+                type="backup", project_id=project, instance_id=str(uuid.uuid4()), state=state, availability_zone=az,
+                proxy_hostname=proxy.hostname if proxy else "", started_at=now if state == "running" else None,
+                finished_at=now if state in ("succeeded", "failed") else None))
+
+    job("running", zone, busy, count=2)
+    job("succeeded", zone, busy, count=3)
+    job("failed", zone, idle)
+    job("queued", zone, count=3)
+    job("queued", other_zone)
+    job("running", other_zone, elsewhere)
+    yield {"busy": busy, "idle": idle, "elsewhere": elsewhere}
+    Job.objects.filter(id__in=[j.id for j in jobs]).delete()
+    Proxy.objects.filter(hostname__in=[busy.hostname, idle.hostname, elsewhere.hostname]).delete()
+
+
+def test_proxies_carry_their_running_jobs_and_their_zone_queue(control_plane, proxy_world):
+    listed = {proxy["hostname"]: proxy for proxy in control_plane.client("admin").proxy_list()}
+    figures = {name: (listed[proxy.hostname]["running_jobs"], listed[proxy.hostname]["queue_depth"])
+               for name, proxy in proxy_world.items()}
+    assert figures == {"busy": (2, 3), "idle": (0, 3), "elsewhere": (1, 1)}
+    assert {listed[proxy.hostname]["status"] for proxy in proxy_world.values()} == {"down"}
+    with pytest.raises(BackupApiError) as raised:
+        control_plane.client("demo-member").proxy_list()
+    assert raised.value.status == 403
+
+
+@pytest.fixture
+def usage_world(control_plane):
+    """Three projects of the test's own: two with restore points and protected instances, one with only a quota."""
+    from storage_backup.catalog.models import Quota
+
+    suffix = uuid.uuid4().hex[:8]
+    heavy, light, quota_only = (f"usage-{name}-{suffix}" for name in ("heavy", "light", "quota"))
+    destination = Destination.objects.get(pk=control_plane.destination_id)
+    policies, points, instances = [], [], []
+    for project, stored, instance_count in ((heavy, (5 << 30, 2 << 30, 1 << 30), 2), (light, (3 << 20,), 1)):
+        policy = Policy.objects.create(project_id=project, name=f"usage-{suffix}", destination=destination)
+        policies.append(policy)
+        for _ in range(instance_count):
+            instances.append(ProtectedInstance.objects.create(instance_id=str(uuid.uuid4()), project_id=project,
+                                                              policy=policy))
+        for size in stored:
+            points.append(RestorePoint.objects.create(
+                id=str(uuid.uuid4()), project_id=project, instance_id=instances[-1].instance_id,
+                destination=destination, policy=policy, created_at=timezone.now(), bytes_stored=size))
+    Quota.objects.create(project_id=quota_only, restore_points=10, stored_bytes=1 << 40)
+    yield {"heavy": heavy, "light": light, "quota_only": quota_only}
+    RestorePoint.objects.filter(id__in=[p.id for p in points]).delete()
+    ProtectedInstance.objects.filter(instance_id__in=[i.instance_id for i in instances]).delete()
+    Policy.objects.filter(id__in=[p.id for p in policies]).delete()
+    Quota.objects.filter(project_id=quota_only).delete()
+
+
+def test_usage_is_counted_sorted_and_paged_by_the_service(control_plane, usage_world):
+    admin = control_plane.client("admin")
+    every = admin.usage()
+    mine = {row["project_id"]: row for row in every if row["project_id"] in usage_world.values()}
+    figures = {name: (mine[project]["protected_instances"], mine[project]["restore_points"],
+                      mine[project]["stored_bytes"]) for name, project in usage_world.items()}
+    assert figures == {"heavy": (2, 3, 8 << 30), "light": (1, 1, 3 << 20), "quota_only": (0, 0, 0)}
+    assert mine[usage_world["quota_only"]]["quota"] == {"protected_instances": None, "restore_points": 10,
+                                                        "stored_bytes": 1 << 40}
+    # the most stored first, then by project ID; pages of it as the panel asks for them
+    assert every == sorted(every, key=lambda row: (-row["stored_bytes"], row["project_id"]))
+    first, second = admin.usage_page(offset=0, limit=2), admin.usage_page(offset=2, limit=2)
+    assert (first.count, second.count) == (len(every), len(every))
+    assert first.items + second.items == every[:4]
+    one = admin.usage_page(project_id=usage_world["light"])
+    assert (one.count, [row["stored_bytes"] for row in one.items]) == (1, [3 << 20])
+    # a member sees their own project only, whatever they ask for
+    member = control_plane.client("demo-member")
+    own = member.usage(project_id=usage_world["heavy"])
+    assert [row["project_id"] for row in own] == [control_plane.project_id("demo-member")]
+
+
+def test_the_openapi_document_describes_the_counted_figures(control_plane):
+    schemas = control_plane.client("admin").openapi()["components"]["schemas"]
+    proxy = schemas["Proxy"]["properties"]
+    assert proxy["running_jobs"] == {**proxy["running_jobs"], "type": "integer", "readOnly": True}
+    assert proxy["queue_depth"] == {**proxy["queue_depth"], "type": "integer", "readOnly": True}
+    assert "availability zone" in proxy["queue_depth"]["description"]
+    assert set(schemas["Usage"]["properties"]) == {"project_id", "protected_instances", "restore_points",
+                                                   "stored_bytes", "quota"}

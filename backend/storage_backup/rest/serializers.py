@@ -262,6 +262,9 @@ class ProxySerializer(serializers.Serializer):
     max_jobs = serializers.IntegerField()
     last_heartbeat = serializers.DateTimeField(allow_null=True)
     status = serializers.SerializerMethodField()
+    running_jobs = serializers.IntegerField(read_only=True, help_text="Jobs this proxy runs now.")
+    queue_depth = serializers.IntegerField(read_only=True, help_text="Jobs queued for this proxy's availability "
+                                                                     "zone, which any proxy of the zone may take.")
 
     def get_status(self, proxy) -> str:
         return "up" if proxies.is_up(proxy) else "down"
@@ -274,6 +277,8 @@ class QuotaSerializer(StrictSerializer):
 
 
 class UsageSerializer(serializers.Serializer):
+    """A project's usage, counted by the service (``statistics.project_usage``)."""
+
     project_id = serializers.CharField()
     protected_instances = serializers.IntegerField()
     restore_points = serializers.IntegerField()

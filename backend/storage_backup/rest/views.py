@@ -28,6 +28,7 @@ from storage_backup.services import (
     proxies,
     quotas,
     restore_points,
+    statistics,
     tracking,
 )
 from storage_backup.services.context import Caller
@@ -319,14 +320,14 @@ class ProxyList(ServiceView, generics.ListAPIView):
 
 
 class UsageList(ServiceView, generics.ListAPIView):
-    # Admins: every project's usage and quota; others: their own project's.
-
     serializer_class = s.UsageSerializer
 
     def get_queryset(self):
-        return [usage.as_dict() for usage in quotas.list_usage(self.caller, self.project_filter())]
+        return statistics.project_usage(self.caller, self.project_filter())
 
-    @extend_schema(parameters=[PROJECT_FILTER], responses={200: s.UsageSerializer(many=True), **_errors(400, 401)})
+    @extend_schema(parameters=[PROJECT_FILTER], responses={200: s.UsageSerializer(many=True), **_errors(400, 401)},
+                   description="Per project, the most stored first: protected instances, restore points, stored "
+                               "bytes and quotas. Admins: every project's (or project_id's); others: their own.")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState, Proxy
@@ -72,9 +74,21 @@ def record_heartbeat(answer: dict, availability_zone: str) -> Proxy:
     return proxy
 
 
-def list_proxies(caller: Caller):
+def _job_count(**match) -> Coalesce:
+    """The number of jobs matching ``match`` (which may refer to the proxy row through ``OuterRef``), as one
+    grouped subquery of the proxies' own query."""
+    counted = (Job.objects.filter(**match).order_by().values(*match.keys()).annotate(count=Count("id"))
+               .values("count"))
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def list_proxies(caller: Caller) -> QuerySet:
+    """Every proxy, each with ``running_jobs`` (the jobs it runs) and ``queue_depth`` (the jobs queued for its
+    availability zone, which any proxy of the zone may take), counted by the database in the same query."""
     authorize(caller, rules.LIST)
-    return Proxy.objects.all()
+    return Proxy.objects.annotate(
+        running_jobs=_job_count(proxy_hostname=OuterRef("hostname"), state=JobState.RUNNING),
+        queue_depth=_job_count(availability_zone=OuterRef("availability_zone"), state=JobState.QUEUED))
 
 
 def known_zones() -> list[str]:

@@ -9,9 +9,8 @@ from django.db.models import Sum
 
 from storage_backup.catalog.models import ProtectedInstance, Quota, RestorePoint
 from storage_backup.policies import quotas as rules
-from storage_backup.policies import usage as usage_rules
 from storage_backup.services.audit import audited
-from storage_backup.services.context import Caller, allowed, authorize, check_visible
+from storage_backup.services.context import Caller, authorize, check_visible
 from storage_backup.services.errors import QuotaExceeded, ValidationFailed
 
 LIMITS = ("protected_instances", "restore_points", "stored_bytes")
@@ -25,14 +24,14 @@ class Usage:
     stored_bytes: int
     limits: dict
 
-    def as_dict(self) -> dict:
-        return {"project_id": self.project_id, "protected_instances": self.protected_instances,
-                "restore_points": self.restore_points, "stored_bytes": self.stored_bytes, "quota": self.limits}
-
 
 def limits(project_id: str) -> dict:
     """The project's limits, falling back field by field to the defaults row (empty project); None = unlimited."""
-    rows = {row.project_id: row for row in Quota.objects.filter(project_id__in=["", project_id])}
+    return limits_of(project_id, {row.project_id: row for row in Quota.objects.filter(project_id__in=["", project_id])})
+
+
+def limits_of(project_id: str, rows: dict[str, Quota]) -> dict:
+    """``limits`` from quota rows already read (project ID → row, the defaults under the empty ID)."""
     result = {}
     for name in LIMITS:
         value = None
@@ -54,26 +53,11 @@ def usage(project_id: str) -> Usage:
                  limits=limits(project_id))
 
 
-def all_usage() -> list[Usage]:
-    projects = set(ProtectedInstance.objects.values_list("project_id", flat=True))
-    projects |= set(RestorePoint.objects.values_list("project_id", flat=True))
-    projects |= set(Quota.objects.exclude(project_id="").values_list("project_id", flat=True))
-    return [usage(project_id) for project_id in sorted(projects)]
-
-
 def get_quota(caller: Caller, project_id: str) -> dict:
     """A project's limits: the caller's own project's, or any project's for an admin (another's is a 404)."""
     check_visible(caller, project_id, "Quota of project", project_id)
     authorize(caller, rules.GET, {"project_id": project_id})
     return limits(project_id)
-
-
-def list_usage(caller: Caller, project_id: str | None = None) -> list[Usage]:
-    """The caller's project's usage; every project's (or the one asked for) for an admin the rule allows."""
-    authorize(caller, usage_rules.LIST)
-    if caller.is_admin and allowed(caller, usage_rules.LIST_ALL):
-        return [usage(project_id)] if project_id else all_usage()
-    return [usage(caller.project_id)]
 
 
 def check_protect(project_id: str, adding: int = 1) -> None:

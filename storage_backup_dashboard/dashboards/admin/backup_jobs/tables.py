@@ -3,12 +3,12 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from storage_backup_dashboard.common import paging
+from storage_backup_dashboard.common import tables as backup_tables
 from storage_backup_dashboard.dashboards.admin.project_column import name_projects, project_column
 from storage_backup_dashboard.dashboards.project.backup_jobs import tables as project_tables
 
 
-class AllJobsFilter(paging.ServerFilterAction):
+class AllJobsFilter(backup_tables.ServerFilterAction):
     filter_choices = (("project", _("Project ="), True),) + project_tables.JobsFilter.filter_choices
 
 

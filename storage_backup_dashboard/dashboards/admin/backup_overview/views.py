@@ -91,8 +91,8 @@ class IndexView(views.HorizonTemplateView):
         attention = data["attention"]
         for job in attention["failed_jobs"] + attention["waiting_jobs"]:
             job["project"] = names.get(job["project_id"], job["project_id"])
-            job["when"] = formatting.when(api.backup._when(job.get("finished_at") or job.get("created_at")))
+            job["when"] = formatting.when(api.backup.as_datetime(job.get("finished_at") or job.get("created_at")))
         for proxy in attention["proxies_down"]:
-            proxy["when"] = formatting.when(api.backup._when(proxy.get("last_heartbeat")))
+            proxy["when"] = formatting.when(api.backup.as_datetime(proxy.get("last_heartbeat")))
         context["attention"] = attention
         return context

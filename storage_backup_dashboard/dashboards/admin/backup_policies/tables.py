@@ -4,12 +4,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
 
-from storage_backup_dashboard.common import paging
+from storage_backup_dashboard.common import tables as backup_tables
 from storage_backup_dashboard.dashboards.admin.project_column import project_column
 from storage_backup_dashboard.dashboards.project.backup_policies import tables as project_tables
 
 
-class AllPoliciesFilter(paging.ServerFilterAction):
+class AllPoliciesFilter(backup_tables.ServerFilterAction):
     filter_choices = (("name", _("Name ="), True), ("project", _("Project ="), True),
                       ("shared", _("Shared (yes, no) ="), True))
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from horizon import tables
 
 from storage_backup_dashboard.common import formatting
+from storage_backup_dashboard.common import tables as backup_tables
 
 
 def _limit(row, name):
@@ -24,7 +25,7 @@ class DownloadCsv(tables.LinkAction):
         return reverse("horizon:admin:backup_usage:csv")
 
 
-class UsageTable(tables.DataTable):
+class UsageTable(backup_tables.PageMenuTable):
     project = tables.Column(lambda row: row.project_name or row.project_id, verbose_name=_("Project"))
     project_id = tables.Column("project_id", verbose_name=_("Project ID"))
     protected_instances = tables.Column("protected_instances", verbose_name=_("Protected Instances"))
@@ -37,5 +38,6 @@ class UsageTable(tables.DataTable):
 
     class Meta:
         name = "usage"
+        pagination_param = "page"
         verbose_name = _("Usage")
         table_actions = (DownloadCsv,)

@@ -3,11 +3,11 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
-from horizon import tables
 from horizon.utils import csvbase
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard.common import errors
+from storage_backup_dashboard.common.views import PageMenuListView
 from storage_backup_dashboard.dashboards.admin.backup_usage import tables as usage_tables
 
 
@@ -23,16 +23,22 @@ class UsageCsvResponse(csvbase.BaseCsvResponse):
                    f"{row.stored_bytes / 1024 ** 3:.3f}")
 
 
-class IndexView(tables.DataTableView):
+class IndexView(PageMenuListView):
+    """Projects a page at a time, the most stored first, as the service sorts and counts them."""
+
     table_class = usage_tables.UsageTable
     page_title = _("Usage")
 
     def get_data(self):
         try:
-            return api.backup.usage_list(self.request)
+            self._current_page = self._get_page_number()
+            (rows, self._page_size, self._total_of_entries,
+             self._number_of_pages) = api.backup.usage_list_paged_with_page_menu(
+                self.request, page_number=self._current_page)
         except Exception:
+            rows = []
             errors.handle(self.request, _("Unable to retrieve the usage of the projects."))
-            return []
+        return rows
 
 
 class CsvView(generic.View):

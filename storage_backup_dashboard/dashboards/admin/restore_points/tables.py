@@ -4,12 +4,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import tables
 
-from storage_backup_dashboard.common import paging
+from storage_backup_dashboard.common import tables as backup_tables
 from storage_backup_dashboard.dashboards.admin.project_column import project_column
 from storage_backup_dashboard.dashboards.project.restore_points import tables as project_tables
 
 
-class AllRestorePointsFilter(paging.ServerFilterAction):
+class AllRestorePointsFilter(backup_tables.ServerFilterAction):
     filter_choices = (("project", _("Project ="), True),) + project_tables.RestorePointFilter.filter_choices
 
 

@@ -8,7 +8,8 @@ from django.utils.translation import ngettext_lazy
 from horizon import tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import actions, choices, formatting, paging
+from storage_backup_dashboard.common import actions, choices, formatting
+from storage_backup_dashboard.common import tables as backup_tables
 
 POLICY = "storage_backup"
 DETAIL_URL = "horizon:project:backup_jobs:detail"
@@ -37,7 +38,7 @@ def _message(job) -> str:
     return Truncator(text).chars(120) if text else "-"
 
 
-class JobsFilter(paging.ServerFilterAction):
+class JobsFilter(backup_tables.ServerFilterAction):
     filter_choices = (("instance_name", _("Instance Name ="), True),
                       ("state", _("State (queued, running, succeeded, failed, cancelled) ="), True),
                       ("type", _("Type (backup, restore, restore_volume) ="), True))
@@ -78,7 +79,7 @@ def _detail_url(job) -> str:
     return reverse(DETAIL_URL, args=[job.id])
 
 
-class JobsTable(paging.OffsetPagedTableMixin, tables.DataTable):
+class JobsTable(backup_tables.PageMenuTable):
     instance = tables.WrappingColumn("name", link=_detail_url, verbose_name=_("Instance"))
     type = tables.Column("type", verbose_name=_("Type"), display_choices=choices.JOB_TYPE_DISPLAY)
     state = tables.Column("state", verbose_name=_("State"), status=True, status_choices=choices.JOB_STATE_STATUS,
@@ -90,6 +91,7 @@ class JobsTable(paging.OffsetPagedTableMixin, tables.DataTable):
 
     class Meta:
         name = "jobs"
+        pagination_param = "page"
         verbose_name = _("Jobs")
         status_columns = ["state"]
         row_class = JobRow

@@ -11,7 +11,7 @@ from horizon.utils import memoized
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, formatting
-from storage_backup_dashboard.common.views import PagedListView
+from storage_backup_dashboard.common.views import PageMenuListView
 from storage_backup_dashboard.dashboards.project.backup_jobs import tables as job_tables
 
 INDEX_URL = "horizon:project:backup_jobs:index"
@@ -28,11 +28,21 @@ def translate_job_filters(filters: dict) -> dict:
     return filters
 
 
-class IndexView(PagedListView):
+class IndexView(PageMenuListView):
     table_class = job_tables.JobsTable
     page_title = _("Jobs")
-    list_function = "job_list_page"
-    error_message = _("Unable to retrieve the jobs.")
+
+    def get_data(self):
+        try:
+            self._current_page = self._get_page_number()
+            (jobs, self._page_size, self._total_of_entries,
+             self._number_of_pages) = api.backup.job_list_paged_with_page_menu(
+                self.request, search_opts=self.search_opts(), page_number=self._current_page,
+                all_projects=self.all_projects)
+        except Exception:
+            jobs = []
+            errors.handle(self.request, _("Unable to retrieve the jobs."))
+        return jobs
 
     def extra_filters(self) -> dict:
         instance_id = self.request.GET.get("instance_id")
@@ -45,7 +55,7 @@ class IndexView(PagedListView):
 class LogEntry:
     def __init__(self, number: int, entry: dict):
         self.id = str(number)
-        moment = api.backup._when(entry.get("at"))
+        moment = api.backup.as_datetime(entry.get("at"))
         self.at = formatting.when(moment) if isinstance(moment, dt.datetime) else entry.get("at")
         if isinstance(moment, dt.datetime):
             self.at = moment.strftime("%Y-%m-%d %H:%M:%S")

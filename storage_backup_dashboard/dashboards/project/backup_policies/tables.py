@@ -7,7 +7,8 @@ from django.utils.translation import ngettext_lazy
 from horizon import tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import actions, choices, formatting, paging
+from storage_backup_dashboard.common import actions, choices, formatting
+from storage_backup_dashboard.common import tables as backup_tables
 
 POLICY = "storage_backup"
 
@@ -50,7 +51,7 @@ def may_change(request, policy) -> bool:
     return policy is None or not policy.shared or request.user.is_superuser
 
 
-class PolicyFilter(paging.ServerFilterAction):
+class PolicyFilter(backup_tables.ServerFilterAction):
     filter_choices = (("name", _("Name ="), True),)
 
 
@@ -94,7 +95,7 @@ class DeletePolicy(tables.DeleteAction):
         actions.run(request, lambda: api.backup.policy_delete(request, obj_id), _("Unable to delete the policy."))
 
 
-class PoliciesTable(paging.OffsetPagedTableMixin, tables.DataTable):
+class PoliciesTable(backup_tables.PageMenuTable):
     name = tables.WrappingColumn("name", link=_detail_url, verbose_name=_("Name"))
     scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
     schedule = tables.Column(_schedule, verbose_name=_("Schedule"))
@@ -108,7 +109,7 @@ class PoliciesTable(paging.OffsetPagedTableMixin, tables.DataTable):
 
     class Meta:
         name = "policies"
+        pagination_param = "page"
         verbose_name = _("Policies")
         table_actions = (PolicyFilter, CreatePolicy, DeletePolicy)
         row_actions = (EditPolicy, DeletePolicy)
-

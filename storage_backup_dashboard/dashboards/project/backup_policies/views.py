@@ -10,18 +10,28 @@ from horizon.utils import memoized
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, formatting
-from storage_backup_dashboard.common.views import PagedListView
+from storage_backup_dashboard.common.views import PageMenuListView
 from storage_backup_dashboard.dashboards.project.backup_policies import tables as policy_tables
 from storage_backup_dashboard.dashboards.project.backup_policies import workflows as policy_workflows
 
 INDEX_URL = "horizon:project:backup_policies:index"
 
 
-class IndexView(PagedListView):
+class IndexView(PageMenuListView):
     table_class = policy_tables.PoliciesTable
     page_title = _("Policies")
-    list_function = "policy_list_page"
-    error_message = _("Unable to retrieve the policies.")
+
+    def get_data(self):
+        try:
+            self._current_page = self._get_page_number()
+            (policies, self._page_size, self._total_of_entries,
+             self._number_of_pages) = api.backup.policy_list_paged_with_page_menu(
+                self.request, search_opts=self.search_opts(), page_number=self._current_page,
+                all_projects=self.all_projects)
+        except Exception:
+            policies = []
+            errors.handle(self.request, _("Unable to retrieve the policies."))
+        return policies
 
 
 class DetailView(views.HorizonTemplateView):

@@ -160,4 +160,3 @@ class ProtectedInstancesTable(tables.DataTable):
         verbose_name = _("Protected Instances")
         table_actions = (InstanceNameFilter, AssignPolicyToSelected, RemoveProtection)
         row_actions = (BackupNow, AssignPolicy, ViewRestorePoints, RemoveProtection)
-

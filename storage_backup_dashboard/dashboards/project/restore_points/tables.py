@@ -7,7 +7,8 @@ from django.utils.translation import ngettext_lazy
 from horizon import tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import actions, choices, formatting, paging
+from storage_backup_dashboard.common import actions, choices, formatting
+from storage_backup_dashboard.common import tables as backup_tables
 
 POLICY = "storage_backup"
 
@@ -29,7 +30,7 @@ def _lock_until(point):
     return text
 
 
-class RestorePointFilter(paging.ServerFilterAction):
+class RestorePointFilter(backup_tables.ServerFilterAction):
     filter_choices = (("instance_name", _("Instance Name ="), True),
                       ("strategy", _("Type (full, incremental) ="), True),
                       ("locked", _("Locked (yes, no) ="), True))
@@ -77,7 +78,7 @@ class DeleteRestorePoint(tables.DeleteAction):
                     _("Unable to delete the restore point."))
 
 
-class RestorePointsTable(paging.OffsetPagedTableMixin, tables.DataTable):
+class RestorePointsTable(backup_tables.PageMenuTable):
     instance = tables.WrappingColumn(_instance, link=_detail_url, verbose_name=_("Instance"))
     created_at = tables.Column(lambda point: formatting.when(point.created_at), verbose_name=_("Time"))
     strategy = tables.Column("strategy", verbose_name=_("Type"), display_choices=choices.STRATEGY_DISPLAY)
@@ -95,6 +96,7 @@ class RestorePointsTable(paging.OffsetPagedTableMixin, tables.DataTable):
 
     class Meta:
         name = "restore_points"
+        pagination_param = "page"
         verbose_name = _("Restore Points")
         table_actions = (RestorePointFilter, DeleteRestorePoint)
         row_actions = (RestoreInstance, RestoreVolume, DeleteRestorePoint)

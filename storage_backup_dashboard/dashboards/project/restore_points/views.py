@@ -9,7 +9,7 @@ from horizon.utils import memoized
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors
-from storage_backup_dashboard.common.views import ModalFormMixin, PagedListView
+from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
 from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
@@ -34,12 +34,22 @@ def translate_restore_point_filters(filters: dict) -> dict:
     return filters
 
 
-class IndexView(PagedListView):
+class IndexView(PageMenuListView):
     table_class = restore_tables.RestorePointsTable
     template_name = "storage_backup/restore_points/index.html"
     page_title = _("Restore Points")
-    list_function = "restore_point_list_page"
-    error_message = _("Unable to retrieve the restore points.")
+
+    def get_data(self):
+        try:
+            self._current_page = self._get_page_number()
+            (points, self._page_size, self._total_of_entries,
+             self._number_of_pages) = api.backup.restore_point_list_paged_with_page_menu(
+                self.request, search_opts=self.search_opts(), page_number=self._current_page,
+                all_projects=self.all_projects)
+        except Exception:
+            points = []
+            errors.handle(self.request, _("Unable to retrieve the restore points."))
+        return points
 
     def extra_filters(self) -> dict:
         instance_id = self.request.GET.get("instance_id")
@@ -53,6 +63,8 @@ class IndexView(PagedListView):
         context["instance_id"] = self.request.GET.get("instance_id")
         data = self.get_table().data
         context["instance_name"] = data[0].instance_name if data else context["instance_id"]
+        # The service counts the whole list (none when it did not answer).
+        context["total_of_entries"] = self._total_of_entries if self._page_size else None
         return context
 
 
