@@ -31,7 +31,7 @@ class Consistency(StrEnum):
         text = str(value).strip().lower()
         member = cls._value2member_map_.get(LEGACY_VALUES.get(text, text))
         if member is None or member is cls.UNKNOWN:
-            raise ValueError(f"unknown consistency {value!r}: use one of {', '.join(WRITABLE)}")
+            raise ValueError(f"unknown consistency {str(value)!r}: use one of {', '.join(WRITABLE)}")
         return member
 
     @classmethod
