@@ -14,9 +14,9 @@ from here, never from a module inside (``tests/repository/test_public_api.py`` h
 * ``repository.verify_volume(restore_point, volume_key)``: every chunk read and checked, nothing written
 * ``repository.volume_records(restore_point, volume_key)``: ``Record(offset, length, chunk_id | None)`` in order;
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
-* ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``, ``delete_restore_point``,
-  ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``, ``prune`` ->
-  ``PruneReport``
+* ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
+  ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
+  ``prune`` -> ``PruneReport``
 * volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
   ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
 """

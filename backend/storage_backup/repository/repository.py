@@ -102,6 +102,10 @@ class Repository:
             lock.release()
             raise
 
+    def restore_point_ids(self) -> list[str]:
+        """The ids of every restore point, sorted, without reading their documents."""
+        return self._store.restore_point_ids()
+
     def get_restore_point(self, restore_point_id: str) -> RestorePoint:
         """The document of one restore point (its full id, or a unique prefix of at least 4 characters)."""
         return self._store.get_restore_point(restore_point_id)
