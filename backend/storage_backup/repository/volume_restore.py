@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from .errors import BackupCancelled, ChunkCorrupt, ChunkMissing, CorruptObject, ObjectNotFound
 from .format import pack_name
@@ -56,6 +55,10 @@ class VolumeRestore:
         return {"volume": self.entry.key, "offset": offset, "restore_point": self.restore_point.id}
 
     def run(self) -> dict:
+        # Here, not at the top: every CLI command (a backup, a list) imports this module through the package, and
+        # concurrent.futures brings logging and traceback along (7-15 ms here, 2-4 % of an unchanged incremental).
+        from concurrent.futures import ThreadPoolExecutor
+
         started = time.monotonic()
         maps = self.store.volume_maps(self.restore_point, self.entry)
         size = self.entry.size
@@ -77,7 +80,7 @@ class VolumeRestore:
             self.progress(size, self.stats["bytes_written"], size)
         return dict(self.stats)
 
-    def _walk(self, records, executor: ThreadPoolExecutor) -> None:
+    def _walk(self, records, executor) -> None:
         """Zero the runs of zeros; hand each window's chunks, by pack, to the workers."""
         index = self.store.index
         size = self.entry.size
@@ -115,7 +118,7 @@ class VolumeRestore:
         if self._error is not None:
             raise self._error
 
-    def _dispatch(self, by_pack: dict[str, dict[bytes, list]], executor: ThreadPoolExecutor) -> None:
+    def _dispatch(self, by_pack: dict[str, dict[bytes, list]], executor) -> None:
         for pack_id, chunks in by_pack.items():
             for start, end, items in _coalesce(sorted(chunks.values())):
                 self._slots.acquire()
