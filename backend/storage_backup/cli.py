@@ -53,7 +53,7 @@ def _print_json(data) -> None:
 # -- passwords and opening ----------------------------------------------------------------------------------------
 
 def password_from(args) -> bytes | None:
-    from storage_backup.repository.keys import read_password_file
+    from storage_backup.repository import read_password_file
 
     path = getattr(args, "password_file", None) or os.environ.get("STORAGE_BACKUP_PASSWORD_FILE")
     if path:
@@ -106,10 +106,10 @@ def cmd_repo_init(args) -> int:
                                  pack_size=pack_size)
     config = repository.config
     if args.json:
-        _print_json({"id": config.id, "location": repository.destination.location, "encryption": config.encryption,
+        _print_json({"id": config.id, "location": repository.location, "encryption": config.encryption,
                      "format_version": config.version, "block_size": config.block_size})
     else:
-        print(f"created repository {config.id} at {repository.destination.location}")
+        print(f"created repository {config.id} at {repository.location}")
         print(f"  format version {config.version}, encryption {config.encryption}, block size "
               f"{human_bytes(config.block_size)}")
         if password:
@@ -209,6 +209,8 @@ def cmd_repo_delete(args) -> int:
 # -- image commands -------------------------------------------------------------------------------------------------
 
 def cmd_image_backup(args) -> int:
+    from storage_backup.repository import Consistency
+
     repository = open_repository(args)
     labels = {"name": args.name, "kind": "image", "source": os.path.abspath(args.path)}
     for label in args.label or []:
@@ -219,7 +221,7 @@ def cmd_image_backup(args) -> int:
     previous = None if args.full else repository.latest_restore_point({"name": args.name}, volume_key="image")
     started = time.monotonic()
     with repository.start_restore_point(labels, {"source": os.path.abspath(args.path)},
-                                        consistency="offline-image") as writer:
+                                        consistency=Consistency.OFFLINE) as writer:
         entry = writer.backup_volume("image", args.path, strategy="full" if args.full else "incremental",
                                      previous=previous, progress=_progress_printer(args, "backup"))
         restore_point_id = writer.commit()
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         (getattr(args, "group_parser", None) or parser).print_help(sys.stderr)
         return EXIT_USAGE
-    from storage_backup.repository.errors import RepositoryError
+    from storage_backup.repository import RepositoryError
 
     try:
         return handler(args)

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from storage_backup.catalog.models import Destination, RestorePoint
-from storage_backup.repository.repository import Repository
+from storage_backup.repository import Repository
 from storage_backup.services import restore_points
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.errors import Conflict

@@ -9,7 +9,7 @@ import uuid
 
 from storage_backup.catalog.models import Destination, Job, Policy, RestorePoint
 from storage_backup.control import retention
-from storage_backup.repository.repository import Repository
+from storage_backup.repository import Repository
 
 NOW = dt.datetime(2025, 1, 1, 3, 0, tzinfo=dt.UTC)
 

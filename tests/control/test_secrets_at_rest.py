@@ -41,7 +41,7 @@ def raw_row(table: str, column: str, row_id: str) -> str:
 def sealed(control_plane, tmp_path_factory):
     """An encrypted destination (its repository initialised with the secret) and a policy with pre/post commands,
     both made through the REST API."""
-    from storage_backup.repository.repository import Repository
+    from storage_backup.repository import Repository
 
     secret = "repository-passphrase-" + uuid.uuid4().hex
     path = str(tmp_path_factory.mktemp("encrypted-repository"))

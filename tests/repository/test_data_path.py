@@ -9,21 +9,19 @@ import random
 import threading
 
 import pytest
-from storage_backup.repository import BackupCancelled, InvalidRequest, Repository
-from storage_backup.repository.block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader
+from storage_backup.repository import BackupCancelled, InvalidRequest, Repository, open_source
 from storage_backup.repository.chunk_id import ZERO_ID
 from storage_backup.repository.transforms import SAMPLE_PIECE, SAMPLE_PIECES, ZstdTransform
-from storage_backup.repository.volume_backup import workers_for
-from storage_backup.repository.volume_io import VolumeSource
+from storage_backup.repository.volume_io import ImageFileSource
+from storage_backup.repository.workers import workers_for
 
 from .conftest import BLOCK, MiB, backup, overwrite, read, write_image
 
 
 def _maps(repo, restore_point_id, key="disk"):
-    entry = repo.get_restore_point(restore_point_id).volume(key)
-    manifest = BlockMapReader(repo.read_chunk, bytes.fromhex(entry.manifest), MANIFEST)
-    checksums = BlockMapReader(repo.read_chunk, bytes.fromhex(entry.checksum_map), CHECKSUM_MAP)
-    return manifest, checksums
+    point = repo.get_restore_point(restore_point_id)
+    maps = repo._store.volume_maps(point, point.volume(key))
+    return maps.manifest, maps.checksums
 
 
 def test_small_segments_batches_never_straddle_and_incremental_reads_across_them(tmp_path):
@@ -85,18 +83,18 @@ def test_incompressible_blocks_are_stored_raw_and_compressible_runs_are_found():
 
 
 def test_many_packs_from_two_committers_are_all_indexed(tmp_path, monkeypatch):
-    from storage_backup.repository import writer as writer_module
+    from storage_backup.repository import chunk_writer
 
     # Packs of 64 KiB and an index object every 40 chunks: the two committers flush index objects concurrently,
     # and every one must get its own name.
-    monkeypatch.setattr(writer_module, "INDEX_FLUSH_ENTRIES", 40)
+    monkeypatch.setattr(chunk_writer, "INDEX_FLUSH_ENTRIES", 40)
     repo = Repository.init(str(tmp_path / "repo"), block_size=16 * 1024, pack_size=64 * 1024)
     image = tmp_path / "disk.img"
     write_image(image, 6 * MiB, pattern="rt")
     restore_point, entry = backup(repo, image)
-    names = repo.index_names()
+    names = repo._store.index_names()
     assert len(names) == len(set(names)) > 5
-    index = repo.refresh_index(force=True)
+    index = repo._store.refresh_index(force=True)
     manifest, _checksums = _maps(repo, restore_point)
     assert all(manifest.record(n) in index for n in range(manifest.blocks))
     assert entry.stats["blocks_new"] == len(index) - 4  # the rest: one segment and one root per map
@@ -120,7 +118,7 @@ def test_hole_probe_answers_from_the_last_extents(tmp_path, monkeypatch):
         return real_lseek(fd, offset, how)
 
     monkeypatch.setattr(os, "lseek", counting_lseek)
-    with VolumeSource(str(path)) as source:
+    with open_source(str(path)) as source:
         answers = [source.is_hole(offset, MiB) for offset in range(0, 64 * MiB, MiB)]
     assert answers == [offset != 40 for offset in range(64)]
     if calls and calls[0][1] == os.SEEK_DATA:  # a filesystem with SEEK_DATA: a few probes, not one per batch
@@ -146,7 +144,7 @@ def test_sparse_volume_round_trip_with_data_between_holes(repo, tmp_path):
 def test_an_error_in_a_worker_fails_the_backup_and_stops_the_others(repo, tmp_path, monkeypatch):
     image = tmp_path / "disk.img"
     write_image(image, 8 * MiB, pattern="rt")
-    real_read = VolumeSource.read_into
+    real_read = ImageFileSource.read_into
     reads = []
 
     def failing_read(self, view, offset):
@@ -155,7 +153,7 @@ def test_an_error_in_a_worker_fails_the_backup_and_stops_the_others(repo, tmp_pa
             raise InvalidRequest(f"{self.name} ended at byte {offset}, before its size {self.size}")
         real_read(self, view, offset)
 
-    monkeypatch.setattr(VolumeSource, "read_into", failing_read)
+    monkeypatch.setattr(ImageFileSource, "read_into", failing_read)
     with repo.start_restore_point({"name": "shrunk"}) as writer:
         with pytest.raises(InvalidRequest, match="ended at byte"):
             writer.backup_volume("disk", str(image))
@@ -167,14 +165,14 @@ def test_cancel_while_the_workers_run(repo, tmp_path, monkeypatch):
     image = tmp_path / "disk.img"
     write_image(image, 16 * MiB, pattern="r")
     cancel = threading.Event()
-    real_read = VolumeSource.read_into
+    real_read = ImageFileSource.read_into
 
     def read_then_cancel(self, view, offset):
         real_read(self, view, offset)
         if offset >= 2 * MiB:
             cancel.set()
 
-    monkeypatch.setattr(VolumeSource, "read_into", read_then_cancel)
+    monkeypatch.setattr(ImageFileSource, "read_into", read_then_cancel)
     writer = repo.start_restore_point({"name": "cancelled"})
     with pytest.raises(BackupCancelled, match="cancelled at byte"):
         writer.backup_volume("disk", str(image), cancel=cancel)
@@ -198,7 +196,7 @@ def test_workers_one_per_core_for_an_image_file_and_one_more_for_a_block_device(
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     path = tmp_path / "disk.img"
     write_image(path, MiB, pattern="r")
-    with VolumeSource(str(path)) as source:
+    with open_source(str(path)) as source:
         assert workers_for(source) == 2
-        source.is_block_device = True  # what a device node gives (none is at hand to a test)
+        source.reads_wait_on_storage = True  # what a block device says (test_volume_io.py opens a real one)
         assert workers_for(source) == 3

@@ -57,7 +57,7 @@ def test_add_password_and_identical_data_differs_across_repositories(tmp_path):
     other = Repository.init(str(tmp_path / "two"), password="first", block_size=BLOCK)
     block = os.urandom(BLOCK)
     # Chunk ids are keyed per repository: the same block has unrelated ids in two repositories.
-    assert repo.hasher.chunk_id(block) != other.hasher.chunk_id(block)
+    assert repo.chunk_id(block) != other.chunk_id(block)
 
 
 def test_tampered_ciphertext_is_detected(tmp_path):

@@ -14,13 +14,9 @@ from .conftest import BLOCK, MiB, backup, read
 
 
 def _data_chunk_location(repo, restore_point_id, block):
-    from storage_backup.repository.block_map import MANIFEST, BlockMapReader
-
-    entry = repo.get_restore_point(restore_point_id).volume("disk")
-    manifest = BlockMapReader(repo.read_chunk, bytes.fromhex(entry.manifest), MANIFEST)
-    chunk_id = manifest.record(block)
-    pack_id, offset, length = repo.index.get(chunk_id)
-    return chunk_id, pack_id, offset, length
+    record = next(r for r in repo.volume_records(restore_point_id, "disk") if r.offset == block * BLOCK)
+    pack_id, offset, length = repo._store.index.get(record.chunk_id)
+    return record.chunk_id, pack_id, offset, length
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import random
 import threading
 
 import pytest
-from storage_backup.repository import BackupCancelled, InvalidRequest, Repository
+from storage_backup.repository import BackupCancelled, Consistency, InvalidRequest, Repository
 
 from .conftest import BLOCK, MiB, backup, overwrite, read, repository_bytes, write_image
 
@@ -168,7 +168,7 @@ def test_several_volumes_in_one_restore_point_from_threads(repo, tmp_path):
         path = tmp_path / f"v{number}.img"
         write_image(path, 2 * MiB + number * 4096, seed=number, pattern="rtz")
         images.append(path)
-    with repo.start_restore_point({"instance_id": "i-1"}, {"flavor": "m1.small"}, consistency="back-to-back") \
+    with repo.start_restore_point({"instance_id": "i-1"}, {"flavor": "m1.small"}, consistency=Consistency.PER_VOLUME) \
             as writer:
         threads = [threading.Thread(target=writer.backup_volume, args=(f"vol-{n}", str(path)))
                    for n, path in enumerate(images)]
@@ -179,7 +179,7 @@ def test_several_volumes_in_one_restore_point_from_threads(repo, tmp_path):
         restore_point_id = writer.commit()
     point = repo.get_restore_point(restore_point_id)
     assert sorted(v.key for v in point.volumes) == ["vol-0", "vol-1", "vol-2"]
-    assert point.instance_metadata == {"flavor": "m1.small"} and point.consistency == "back-to-back"
+    assert point.instance_metadata == {"flavor": "m1.small"} and point.consistency == "per-volume"
     for number, path in enumerate(images):
         repo.restore_volume(restore_point_id, f"vol-{number}", str(tmp_path / f"out{number}"))
         assert read(tmp_path / f"out{number}") == read(path)

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from storage_backup.catalog.secrets import SealedJSONField, SealedTextField
+from storage_backup.consistency import Consistency
 
 
 def new_id() -> str:
@@ -179,7 +180,7 @@ class RestorePoint(models.Model):
     job_id = models.CharField(max_length=36, blank=True, default="")
     created_at = models.DateTimeField(db_index=True)
     strategy = models.CharField(max_length=16, blank=True, default="")
-    consistency = models.CharField(max_length=16, blank=True, default="")
+    consistency = models.CharField(max_length=16, blank=True, default="", choices=Consistency.choices())
     bytes_total = models.BigIntegerField(default=0)
     bytes_read = models.BigIntegerField(default=0)
     bytes_stored = models.BigIntegerField(default=0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from storage_backup.cloud import CloudError, NotFound, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
-from storage_backup.repository import BackupCancelled, RestorePoint, VolumeEntry
+from storage_backup.repository import BackupCancelled, Consistency, RestorePoint, VolumeEntry
 
 from .cleanup import TemporaryResources
 from .context import JobContext
@@ -73,11 +73,11 @@ def plan_disks(metadata: dict) -> list[Disk]:
     return disks
 
 
-def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tuple[str, str | None]:
-    """``("group", group id)`` when one consistent group snapshot covers every disk, else ``("per-volume", None)``
-    for several disks snapshotted back to back, or ``("crash", None)`` for a single disk."""
+def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tuple[Consistency, str | None]:
+    """``(GROUP, group id)`` when one consistent group snapshot covers every disk, else ``(PER_VOLUME, None)`` for
+    several disks snapshotted back to back, or ``(CRASH, None)`` for a single disk."""
     if len(disks) == 1:
-        return "crash", None
+        return Consistency.CRASH, None
     volumes = metadata.get("block_device_mapping") or []
     groups = {volume.get("group_id") for volume in volumes}
     if len(volumes) == len(disks) and len(groups) == 1 and None not in groups:
@@ -88,13 +88,13 @@ def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tu
         except CloudError as error:
             ctx.log.warning("snapshot", f"cannot read Cinder group {group_id} ({error}); snapshotting the volumes "
                                         "one after another")
-            return "per-volume", None
+            return Consistency.PER_VOLUME, None
         spec = str((group_type.group_specs or {}).get(CONSISTENT_GROUP_SPEC, "")).lower()
         if spec in ("<is> true", "true"):
-            return "group", group_id
+            return Consistency.GROUP, group_id
         ctx.log.add("snapshot", f"the volumes share Cinder group {group_id}, but its type "
                                 f"{group_type.name} does not allow consistent group snapshots")
-    return "per-volume", None
+    return Consistency.PER_VOLUME, None
 
 
 class InstanceBackup:
@@ -108,7 +108,7 @@ class InstanceBackup:
         self.writer = None
         self.server = None  # openstacksdk's Server
         self.metadata: dict = {}
-        self.consistency = "crash"
+        self.consistency = Consistency.CRASH
         self.group_snapshot_id: str | None = None
         self.pre_command_result: str | None = None
         self.writer_created: str | None = None

@@ -7,19 +7,19 @@ exactly that image; otherwise upload the backed-up root disk as a new image and 
 Why the second condition: a server's root disk starts as a copy of its image and then changes (packages, logs,
 configuration). Booting a restored server from the original image alone would silently lose those changes. The
 check streams the candidate image from Glance and compares it block by block with the restore point's manifest
-(keyed BLAKE3 per block; all-zero blocks are marked as such); past the image's end the root disk must be zeros
-(Nova grows the disk to the flavor's size).
+(``Repository.volume_records``: the keyed BLAKE3 of each stored block, and the runs of zero blocks); past the
+image's end the root disk must be zeros (Nova grows the disk to the flavor's size).
 """
 from __future__ import annotations
 
 from storage_backup.cloud import Cloud, CloudError, get_or_none
-from storage_backup.repository import RestorePoint, VolumeEntry
-from storage_backup.repository.block_map import MANIFEST, BlockMapReader
-from storage_backup.repository.chunk_id import ZERO_ID
+from storage_backup.repository import Repository, RestorePoint, VolumeEntry
 
 from .context import JobContext
 
 DOWNLOAD_CHUNK = 4 * 1024 * 1024
+#: Bytes of the image compared with a run of zero blocks at once (a run may span the whole disk).
+ZERO_RUN_PIECE = 4 * 1024 * 1024
 
 
 def candidate_images(tenant: Cloud, image: dict | None) -> list:
@@ -41,43 +41,67 @@ def candidate_images(tenant: Cloud, image: dict | None) -> list:
     return found
 
 
-def disk_matches_image(repository, restore_point: RestorePoint, entry: VolumeEntry, data) -> bool:
+def disk_matches_image(repository: Repository, restore_point: RestorePoint, entry: VolumeEntry, data) -> bool:
     """Whether the backed-up disk ``entry`` is exactly the bytes of ``data`` (an iterable of byte strings),
     followed by zeros up to the disk's size."""
-    manifest = BlockMapReader(repository.chunk_reader(volume=entry.key, restore_point=restore_point.id),
-                              bytes.fromhex(entry.manifest), MANIFEST)
-    block_size = entry.block_size
-    chunk_id = repository.hasher.chunk_id
-    zero_block = bytes(block_size)
-    block = 0
-    pending = bytearray()
-
-    def same(piece: bytes | bytearray, number: int) -> bool:
-        if number >= manifest.blocks:
-            return not any(piece)  # an image longer than the disk can only match if the excess is zeros
-        length = min(block_size, entry.size - number * block_size)
-        if len(piece) < length:
-            piece = bytes(piece) + bytes(length - len(piece))
-        record = manifest.record(number)
-        if piece == zero_block[:len(piece)]:
-            return record == ZERO_ID
-        return record != ZERO_ID and chunk_id(piece) == record
-
-    for piece in data:
-        pending += piece
-        while len(pending) >= block_size:
-            if not same(memoryview(pending)[:block_size].tobytes(), block):
+    image = _ImageStream(data)
+    for record in repository.volume_records(restore_point, entry.key):
+        if record.chunk_id is None:
+            if not image.skip_zeros(record.length):
                 return False
-            del pending[:block_size]
-            block += 1
-    if pending:
-        if not same(pending, block):
+            continue
+        piece = image.take(record.length)
+        # Past the image's end the disk must be zeros: a shorter piece compares as if padded with them.
+        if repository.chunk_id(piece.ljust(record.length, b"\0")) != record.chunk_id:
             return False
-        block += 1
-    return all(manifest.record(number) == ZERO_ID for number in range(block, manifest.blocks))
+    return image.rest_is_zero()  # an image longer than the disk can only match if the excess is zeros
 
 
-def choose_boot_image(ctx: JobContext, tenant: Cloud, repository, restore_point: RestorePoint,
+class _ImageStream:
+    """The image's bytes, taken a block or a run of zeros at a time, however the download cuts them."""
+
+    def __init__(self, pieces) -> None:
+        self._pieces = iter(pieces)
+        self._pending = b""
+
+    def _fill(self, length: int) -> None:
+        parts = [self._pending]
+        have = len(self._pending)
+        for piece in self._pieces:
+            parts.append(bytes(piece))
+            have += len(piece)
+            if have >= length:
+                break
+        self._pending = b"".join(parts)
+
+    def take(self, length: int) -> bytes:
+        """The next ``length`` bytes (fewer at the image's end)."""
+        if len(self._pending) < length:
+            self._fill(length)
+        piece, self._pending = self._pending[:length], self._pending[length:]
+        return piece
+
+    def skip_zeros(self, length: int) -> bool:
+        """Whether the next ``length`` bytes (or what is left of the image) are all zeros; consumes them."""
+        while length > 0:
+            piece = self.take(min(length, ZERO_RUN_PIECE))
+            if not piece:
+                return True
+            if piece.count(0) != len(piece):
+                return False
+            length -= len(piece)
+        return True
+
+    def rest_is_zero(self) -> bool:
+        while True:
+            piece = self.take(ZERO_RUN_PIECE)
+            if not piece:
+                return True
+            if piece.count(0) != len(piece):
+                return False
+
+
+def choose_boot_image(ctx: JobContext, tenant: Cloud, repository: Repository, restore_point: RestorePoint,
                       entry: VolumeEntry):
     """The image to reuse (openstacksdk's ``Image``), or None when the root disk must be uploaded (the reason is
     logged)."""

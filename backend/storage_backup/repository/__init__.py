@@ -2,17 +2,28 @@
 # SPDX-License-Identifier: Apache-2.0
 """The backup repository engine: a versioned, deduplicating, compressed, optionally encrypted store of volumes.
 
-Public API (see ``repository.py`` and ``writer.py`` for the details, ``docs/REPOSITORY_FORMAT.md`` for the format):
+This package's names are its public API; the pipeline, the CLI, the control plane and the benchmarks import only
+from here, never from a module inside (``tests/repository/test_public_api.py`` holds them to it). See
+``repository.py`` and ``writer.py`` for the details, ``docs/REPOSITORY_FORMAT.md`` for the format.
 
 * ``Repository.init(location, password=None)`` / ``Repository.open(location, password=None)``
-* ``repository.start_restore_point(labels, instance_metadata, consistency=..., lock_until=None)``
-  -> ``RestorePointWriter``: ``backup_volume(...)`` per volume, then ``commit()`` -> id, or ``abort()``
+* ``repository.start_restore_point(labels, instance_metadata, consistency=Consistency..., lock_until=None)``
+  -> ``RestorePointWriter``: ``backup_volume(key, source, ...)`` per volume, then ``commit()`` -> id, or
+  ``abort()``
 * ``repository.restore_volume(restore_point_id, volume_key, target, progress=..., verify=True)``
-* ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``, ``delete_restore_point``,
-  ``set_retention_lock``, ``check``, ``stats``, ``prune``
+* ``repository.verify_volume(restore_point, volume_key)``: every chunk read and checked, nothing written
+* ``repository.volume_records(restore_point, volume_key)``: ``Record(offset, length, chunk_id | None)`` in order;
+  ``repository.chunk_id(data)`` the id a block of ``data`` would have
+* ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
+  ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
+  ``prune`` -> ``PruneReport``
+* volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
+  ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
 """
 from __future__ import annotations
 
+from ..consistency import Consistency
+from .check import CheckReport
 from .config import DEFAULT_BLOCK_SIZE, RepositoryConfig
 from .destinations import Destination, FilesystemDestination, open_destination
 from .errors import (
@@ -34,14 +45,21 @@ from .errors import (
     WrongPassword,
 )
 from .format import FORMAT_VERSION
+from .keys import read_password_file
+from .prune import PruneReport
+from .records import Record
 from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
+from .stats import RepositoryStats
+from .volume_io import SOURCE_KINDS, TARGET_KINDS, BlockSource, BlockTarget, open_source, open_target
 from .writer import RestorePointWriter
 
 __all__ = [
-    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "BackupCancelled", "ChunkCorrupt", "ChunkError", "ChunkMissing",
-    "CorruptObject", "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "Repository",
-    "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked", "RepositoryNotFound",
-    "RestorePoint", "RestorePointNotFound", "RestorePointWriter", "RetentionLocked", "UnsupportedFormat",
-    "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
+    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "SOURCE_KINDS", "TARGET_KINDS", "BackupCancelled", "BlockSource",
+    "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
+    "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
+    "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
+    "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
+    "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
+    "open_source", "open_target", "read_password_file",
 ]

@@ -2,29 +2,33 @@
 # SPDX-License-Identifier: Apache-2.0
 """``repo prune``: remove what no restore point references, under the exclusive lock.
 
-1. Mark every chunk reachable from a restore point (map roots, segments, data chunks). A restore point that cannot
-   be read stops the prune: deleting data on a guess is how backups get lost.
-2. Plan each indexed pack: all its chunks unused -> delete; mostly unused (more than ``repack_threshold`` of its
-   bytes) -> copy the used blobs into new packs (as stored: no decrypt, no recompress) and delete it; else keep.
-   Packs in no index (an interrupted backup) and temporary files are deleted too.
-3. Order for crash safety: new packs durable -> new index objects -> old index objects deleted -> packs deleted.
-   Dying at any step leaves a valid repository (at worst duplicate index entries or orphan packs, which the next
-   prune removes).
+Three phases, each a function of its own:
+
+1. ``mark_used_chunks``: every chunk reachable from a restore point (map roots, segments, the records' chunks). A
+   restore point that cannot be read stops the prune: deleting data on a guess is how backups get lost.
+2. ``plan_packs``: each indexed pack with all its chunks unused -> delete; mostly unused (more than
+   ``repack_threshold`` of its bytes) -> repack; else keep. Packs in no index (an interrupted backup) go too.
+3. ``carry_out``: copy the used blobs of the packs to repack into new packs (as stored: no decrypt, no
+   recompress), then, for crash safety, in this order: new packs durable -> new index objects -> old index
+   objects deleted -> packs deleted; last, leftovers (temporary files, stale shared locks). Dying at any step
+   leaves a valid repository (at worst duplicate index entries or orphan packs, which the next prune removes).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from .block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader
-from .chunk_id import ZERO_ID
 from .errors import ChunkError, CorruptObject, RepositoryError
-from .format import DATA_PREFIX, KIND_INDEX, envelope_header, index_name, pack_id_from_name, pack_name
-from .index import PackEntry, encode_index
+from .format import DATA_PREFIX, index_name, pack_id_from_name, pack_name
+from .index import ChunkIndex, PackEntry
 from .locks import list_locks
 from .packs import PackWriter
-from .restore_point import RestorePoint
+from .restore_point import RestorePoint, VolumeEntry
+from .store import RepositoryStore
 
 INDEX_OBJECT_ENTRIES = 65536
+CHECK_HINT = "run 'storage-backup repo check'"
 
 
 @dataclass
@@ -43,153 +47,189 @@ class PruneReport:
     stale_locks: int = 0
 
 
-def _say(progress, message: str) -> None:
-    if progress is not None:
-        progress(message)
+class UsedChunks:
+    """One mark per indexed chunk (a byte per index slot: a million chunks cost a megabyte)."""
 
+    def __init__(self, index: ChunkIndex) -> None:
+        self._index = index
+        self._marks = index.new_marks()
+        self.count = 0
 
-def run_prune(repository, repack_threshold: float = 0.25, progress=None) -> PruneReport:
-    report = PruneReport()
-    destination = repository.destination
-    index = repository.index
-    marks = index.new_marks()
-
-    def mark(chunk_id: bytes, where: str) -> None:
-        slot = index.slot(chunk_id)
+    def mark(self, chunk_id: bytes, where: str) -> None:
+        slot = self._index.slot(chunk_id)
         if slot is None:
             raise RepositoryError(f"prune stopped, nothing deleted: {where} references chunk {chunk_id.hex()} which "
-                                  f"is not in the index; run 'storage-backup repo check' first")
+                                  f"is not in the index; {CHECK_HINT} first")
         bucket, position = slot
-        if not marks[bucket][position]:
-            marks[bucket][position] = 1
-            report.chunks_used += 1
+        if not self._marks[bucket][position]:
+            self._marks[bucket][position] = 1
+            self.count += 1
 
-    restore_points: list[RestorePoint] = []
-    for restore_point_id in repository.restore_point_ids():
+    def __contains__(self, chunk_id: bytes) -> bool:
+        slot = self._index.slot(chunk_id)
+        return slot is not None and bool(self._marks[slot[0]][slot[1]])
+
+
+@dataclass
+class PrunePlan:
+    present: dict[str, int]  # pack id -> bytes on the destination
+    old_indexes: list[str]
+    keep: dict[str, list[PackEntry]] = field(default_factory=dict)  # pack id -> the entries the index uses
+    repack: dict[str, list[PackEntry]] = field(default_factory=dict)  # pack id -> its used entries
+    delete: set[str] = field(default_factory=set)
+    orphans: set[str] = field(default_factory=set)  # packs in no index object
+
+
+def run_prune(store: RepositoryStore, repack_threshold: float = 0.25,
+              progress: Callable[[str], None] | None = None) -> PruneReport:
+    say = progress or (lambda _message: None)
+    report = PruneReport()
+    used = mark_used_chunks(store, report)
+    say(f"{report.chunks_used} chunks used by {report.restore_points} restore points")
+    plan = plan_packs(store, used, repack_threshold, report)
+    carry_out(store, plan, report)
+    say(f"deleted {report.packs_deleted} packs, freed {report.bytes_freed} bytes")
+    return report
+
+
+# -- 1. mark -------------------------------------------------------------------------------------------------------
+
+def mark_used_chunks(store: RepositoryStore, report: PruneReport) -> UsedChunks:
+    used = UsedChunks(store.index)
+    restore_points = []
+    for restore_point_id in store.restore_point_ids():
         try:
-            restore_points.append(repository.get_restore_point(restore_point_id))
+            restore_points.append(store.get_restore_point(restore_point_id))
         except RepositoryError as error:
             raise RepositoryError(f"prune stopped, nothing deleted: restore point {restore_point_id} cannot be read "
-                                  f"({error}); run 'storage-backup repo check'") from None
+                                  f"({error}); {CHECK_HINT}") from None
     report.restore_points = len(restore_points)
     for restore_point in restore_points:
         for volume in restore_point.volumes:
-            where = f"restore point {restore_point.id} volume {volume.key!r}"
-            reader = repository.chunk_reader(volume=volume.key, restore_point=restore_point.id)
-            try:
-                for root, map_type in ((volume.manifest, MANIFEST), (volume.checksum_map, CHECKSUM_MAP)):
-                    root_id = bytes.fromhex(root)
-                    mark(root_id, where)
-                    block_map = BlockMapReader(reader, root_id, map_type)
-                    for number, segment_id in enumerate(block_map.segment_ids):
-                        mark(segment_id, where)
-                        if map_type != MANIFEST:
-                            continue
-                        segment = block_map.segment(number)
-                        for start in range(0, len(segment), 32):
-                            record = segment[start:start + 32]
-                            if record != ZERO_ID:
-                                mark(record, where)
-            except (ChunkError, CorruptObject) as error:
-                raise RepositoryError(f"prune stopped, nothing deleted: {where} cannot be read ({error}); run "
-                                      f"'storage-backup repo check'") from None
-    _say(progress, f"{report.chunks_used} chunks used by {report.restore_points} restore points")
+            mark_volume(store, restore_point, volume, used)
+    report.chunks_used = used.count
+    return used
 
-    present = {pack_id_from_name(info.name): info.size for info in destination.list(DATA_PREFIX)}
-    old_indexes = repository.index_names()
-    report.index_objects_before = len(old_indexes)
-    keep: dict[str, list[PackEntry]] = {}
-    repack: dict[str, list[PackEntry]] = {}
-    delete: set[str] = set()
+
+def mark_volume(store: RepositoryStore, restore_point: RestorePoint, volume: VolumeEntry, used: UsedChunks) -> None:
+    where = f"restore point {restore_point.id} volume {volume.key!r}"
+    try:
+        maps = store.volume_maps(restore_point, volume)
+        for chunk_id in maps.map_chunk_ids():
+            used.mark(chunk_id, where)
+        for record in maps.records():
+            if record.chunk_id is not None:
+                used.mark(record.chunk_id, where)
+    except (ChunkError, CorruptObject) as error:
+        raise RepositoryError(f"prune stopped, nothing deleted: {where} cannot be read ({error}); "
+                              f"{CHECK_HINT}") from None
+
+
+# -- 2. plan -------------------------------------------------------------------------------------------------------
+
+def plan_packs(store: RepositoryStore, used: UsedChunks, repack_threshold: float, report: PruneReport) -> PrunePlan:
+    plan = PrunePlan(present={pack_id_from_name(info.name): info.size for info in store.destination.list(DATA_PREFIX)},
+                     old_indexes=store.index_names())
+    report.index_objects_before = len(plan.old_indexes)
+    index = store.index
     seen: set[str] = set()
-    for name in old_indexes:
-        for pack_id, entries in repository.read_index_object(name):
+    for name in plan.old_indexes:
+        for pack_id, entries in store.read_index_object(name):
             if pack_id in seen:
                 continue
             seen.add(pack_id)
-            chosen, used = [], []
-            total = used_bytes = 0
-            for entry in entries:
-                total += entry.length
-                if index.get(entry.chunk_id) != (pack_id, entry.offset, entry.length):
-                    continue  # a duplicate: another pack's copy is the one the index uses
-                chosen.append(entry)
-                bucket, position = index.slot(entry.chunk_id)
-                if marks[bucket][position]:
-                    used.append(entry)
-                    used_bytes += entry.length
-            if pack_id not in present:
-                if used:
-                    keep[pack_id] = chosen  # lost data stays visible to 'check' instead of silently vanishing
+            # Duplicates (another pack's copy is the one the index uses) are left out of both lists.
+            chosen = [entry for entry in entries if index.get(entry.chunk_id) == (pack_id, entry.offset, entry.length)]
+            kept = [entry for entry in chosen if entry.chunk_id in used]
+            total = sum(entry.length for entry in entries)
+            unused_bytes = total - sum(entry.length for entry in kept)
+            if pack_id not in plan.present:
+                if kept:
+                    plan.keep[pack_id] = chosen  # lost data stays visible to 'check' instead of silently vanishing
                 continue
-            if not used:
-                delete.add(pack_id)
+            if not kept:
+                plan.delete.add(pack_id)
                 report.chunks_removed += len(chosen)
-            elif total and (total - used_bytes) / total > repack_threshold:
-                repack[pack_id] = used
-                report.chunks_removed += len(chosen) - len(used)
+            elif total and unused_bytes / total > repack_threshold:
+                plan.repack[pack_id] = kept
+                report.chunks_removed += len(chosen) - len(kept)
             else:
-                keep[pack_id] = chosen
-    orphans = set(present) - seen
-    report.orphan_packs = len(orphans)
+                plan.keep[pack_id] = chosen
+    plan.orphans = set(plan.present) - seen
+    report.orphan_packs = len(plan.orphans)
+    return plan
 
-    # Copy used blobs out of mostly-empty packs, as they are stored.
+
+# -- 3. carry out --------------------------------------------------------------------------------------------------
+
+def carry_out(store: RepositoryStore, plan: PrunePlan, report: PruneReport) -> None:
+    new_packs = repack(store, plan.repack, report)
+    report.index_objects_after = write_index(store, {**plan.keep, **new_packs})
+    for name in plan.old_indexes:
+        store.destination.delete(name)
+    delete_packs(store, plan, new_packs, report)
+    remove_leftovers(store, report)
+
+
+def repack(store: RepositoryStore, packs: dict[str, list[PackEntry]],
+           report: PruneReport) -> dict[str, list[PackEntry]]:
+    """Copy the used blobs out of mostly-empty packs, as they are stored; returns the new packs' entries."""
     new_packs: dict[str, list[PackEntry]] = {}
-    if repack:
-        writer = PackWriter(destination, repository.codec, repository.config.pack_size,
-                            lambda pack_id, entries: new_packs.__setitem__(pack_id, entries))
-        try:
-            for pack_id, entries in repack.items():
-                name = pack_name(pack_id)
-                for entry in sorted(entries, key=lambda e: e.offset):
-                    blob = destination.get_range(name, entry.offset, entry.length)
-                    writer.add(entry.chunk_id, entry.kind, b"", blob, entry.raw_length)
-            writer.flush()
-        except BaseException:
-            writer.abort()
-            raise
-        report.packs_repacked = len(repack)
-        report.packs_written = len(new_packs)
+    if not packs:
+        return new_packs
+    destination = store.destination
+    writer = PackWriter(destination, store.codec, store.config.pack_size,
+                        lambda pack_id, entries: new_packs.__setitem__(pack_id, entries))
+    try:
+        for pack_id, entries in packs.items():
+            name = pack_name(pack_id)
+            for entry in sorted(entries, key=lambda e: e.offset):
+                blob = destination.get_range(name, entry.offset, entry.length)
+                writer.add(entry.chunk_id, entry.kind, b"", blob, entry.raw_length)
+        writer.flush()
+    except BaseException:
+        writer.abort()
+        raise
+    report.packs_repacked = len(packs)
+    report.packs_written = len(new_packs)
+    return new_packs
 
-    # New index objects, then away with the old ones, then the packs.
-    all_packs = {**keep, **new_packs}
+
+def write_index(store: RepositoryStore, packs: dict[str, list[PackEntry]]) -> int:
+    """The index of every pack kept, in new index objects of bounded size; returns how many."""
+    prefix = f"prune-{uuid.uuid4().hex}"
     batch: dict[str, list[PackEntry]] = {}
     count = written = 0
-    prefix = f"prune-{_short_id()}"
-    for pack_id, entries in all_packs.items():
+    for pack_id, entries in packs.items():
         batch[pack_id] = entries
         count += len(entries)
         if count >= INDEX_OBJECT_ENTRIES:
-            _write_index(repository, index_name(f"{prefix}-{written:04d}"), batch)
+            store.write_index_object(index_name(f"{prefix}-{written:04d}"), batch)
             written += 1
             batch, count = {}, 0
     if batch:
-        _write_index(repository, index_name(f"{prefix}-{written:04d}"), batch)
+        store.write_index_object(index_name(f"{prefix}-{written:04d}"), batch)
         written += 1
-    report.index_objects_after = written
-    for name in old_indexes:
-        destination.delete(name)
-    for pack_id in sorted(delete | set(repack) | orphans):
-        report.bytes_freed += present.get(pack_id, 0)
+    return written
+
+
+def delete_packs(store: RepositoryStore, plan: PrunePlan, new_packs: dict[str, list[PackEntry]],
+                 report: PruneReport) -> None:
+    destination = store.destination
+    gone = plan.delete | set(plan.repack) | plan.orphans
+    for pack_id in sorted(gone):
+        report.bytes_freed += plan.present.get(pack_id, 0)
         destination.delete(pack_name(pack_id))
-    report.packs_deleted = len(delete) + len(repack) + len(orphans)
+    report.packs_deleted = len(gone)
     for new_pack_id in new_packs:
         report.bytes_freed -= destination.size(pack_name(new_pack_id))
+
+
+def remove_leftovers(store: RepositoryStore, report: PruneReport) -> None:
+    """Temporary files of writes that never committed, and shared locks of processes that are gone."""
+    destination = store.destination
     report.temporary_files = destination.cleanup_incomplete(older_than=0)
     for lock in list_locks(destination):
         if not lock.data.get("exclusive") and lock.stale():
             destination.delete(lock.name)
             report.stale_locks += 1
-    _say(progress, f"deleted {report.packs_deleted} packs, freed {report.bytes_freed} bytes")
-    return report
-
-
-def _write_index(repository, name: str, packs: dict[str, list[PackEntry]]) -> None:
-    header = envelope_header(KIND_INDEX)
-    repository.destination.put(name, header + repository.codec.encode(encode_index(packs), header + name.encode()))
-
-
-def _short_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex

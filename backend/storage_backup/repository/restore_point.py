@@ -5,7 +5,8 @@
 A document is JSON inside the object envelope (compressed, and encrypted in an encrypted repository), stored as
 ``restore-points/<id>`` and written last, after every pack and index object it depends on is durable: if it
 exists, the restore point is complete. ``format_version`` is in the envelope and in the JSON; each version has a
-decoder in ``_DECODERS``.
+decoder in ``_DECODERS``. ``consistency`` is read into the one vocabulary (``storage_backup.consistency``),
+older words mapped.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from ..consistency import Consistency
 from .errors import CorruptObject, VolumeNotFound
 from .format import FORMAT_VERSION, KIND_RESTORE_POINT, check_version, envelope_header, split_envelope
 from .transforms import BlobCodec
@@ -42,7 +44,7 @@ class RestorePoint:
     created: str
     labels: dict
     instance_metadata: dict
-    consistency: str
+    consistency: Consistency
     volumes: list[VolumeEntry]
     format_version: int = FORMAT_VERSION
     completed: str | None = None
@@ -89,6 +91,7 @@ def encode_restore_point(codec: BlobCodec, name: str, restore_point: RestorePoin
 
 def _decode_v1(data: dict) -> RestorePoint:
     volumes = [VolumeEntry(**volume) for volume in data.pop("volumes")]
+    data["consistency"] = Consistency.read(data.get("consistency")) or Consistency.UNKNOWN
     return RestorePoint(volumes=volumes, **data)
 
 

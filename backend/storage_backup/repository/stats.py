@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from .errors import RepositoryError
 from .format import DATA_PREFIX, FORMAT_VERSION
 from .locks import list_locks
+from .store import RepositoryStore
 
 
 @dataclass
@@ -46,12 +47,12 @@ class RepositoryStats:
         return data
 
 
-def repository_stats(repository) -> RepositoryStats:
+def repository_stats(store: RepositoryStore) -> RepositoryStats:
     volumes = logical = zero = unreadable = 0
-    restore_point_ids = repository.restore_point_ids()
+    restore_point_ids = store.restore_point_ids()
     for restore_point_id in restore_point_ids:
         try:
-            restore_point = repository.get_restore_point(restore_point_id)
+            restore_point = store.get_restore_point(restore_point_id)
         except RepositoryError:
             unreadable += 1
             continue
@@ -59,13 +60,13 @@ def repository_stats(repository) -> RepositoryStats:
             volumes += 1
             logical += volume.size
             zero += int(volume.stats.get("bytes_zero", 0))
-    packs = list(repository.destination.list(DATA_PREFIX))
-    index = repository.index
-    config = repository.config
+    packs = list(store.destination.list(DATA_PREFIX))
+    index = store.index
+    config = store.config
     return RepositoryStats(
-        location=repository.destination.location, format_version=config.version or FORMAT_VERSION,
+        location=store.destination.location, format_version=config.version or FORMAT_VERSION,
         encryption=config.encryption, block_size=config.block_size, restore_points=len(restore_point_ids) - unreadable,
         volumes=volumes, logical_bytes=logical, zero_bytes=zero, unique_chunks=index.chunk_count,
         unique_raw_bytes=index.raw_bytes, stored_chunk_bytes=index.stored_bytes, packs=len(packs),
-        pack_bytes=sum(info.size for info in packs), index_objects=len(repository.index_names()),
-        locks=len(list_locks(repository.destination)), unreadable_restore_points=unreadable)
+        pack_bytes=sum(info.size for info in packs), index_objects=len(store.index_names()),
+        locks=len(list_locks(store.destination)), unreadable_restore_points=unreadable)

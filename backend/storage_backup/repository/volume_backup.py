@@ -9,7 +9,7 @@ and compresses, encrypts and appends it to the current pack. A batch stays in th
 pack (split into stages with queues, the same work is memory-bound), and ``preadv``, BLAKE3, zstd, AES-GCM and the
 pack writes release the GIL, so the workers use every core. A block device gets one worker more than cores, so a
 read waiting on the device overlaps the others' hashing and compression; an image file gets one per core (see
-``workers_for``). An unchanged batch costs one read, its checksums and one comparison.
+``workers.workers_for``). An unchanged batch costs one read, its checksums and one comparison.
 
 Memory is ``workers x batch`` of volume data, the packs being assembled and a few map segments, whatever the
 volume size. The calling thread reports progress, watches for cancellation and stores the finished segments of
@@ -17,22 +17,19 @@ the block maps, in order.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
-from typing import TYPE_CHECKING
 
 import xxhash
 
 from .block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader, encode_root
 from .chunk_id import ZERO_ID
+from .chunk_writer import ChunkWriter
 from .errors import BackupCancelled, CorruptObject, InvalidRequest, VolumeNotFound
 from .format import CHUNK_DATA
 from .restore_point import RestorePoint, VolumeEntry
-from .volume_io import VolumeSource
-
-if TYPE_CHECKING:
-    from .writer import RestorePointWriter
+from .volume_io import BlockSource, open_source
+from .workers import workers_for
 
 #: Bytes a worker reads and carries through every stage at once: small enough to stay in the CPU cache from the
 #: read to the pack, large enough that the per-batch Python work is noise (a 16 MiB block is its own batch).
@@ -48,19 +45,6 @@ PROGRESS_INTERVAL = 0.25
 PREVIOUS_SEGMENTS_CACHED = 3
 STAT_KEYS = ("bytes_read", "bytes_zero", "bytes_unchanged", "bytes_new", "bytes_deduplicated", "bytes_stored",
              "blocks_new")
-
-
-def default_workers() -> int:
-    return max(2, min(8, os.cpu_count() or 2))
-
-
-def workers_for(source: VolumeSource) -> int:
-    """Worker threads for a source. A block device is a freshly attached volume in the proxy, nothing of it cached:
-    its reads wait on the storage, and a worker more than cores keeps the cores busy meanwhile. An image file is
-    mostly in the page cache (written or read just before), where every read is a copy on a core, and a third
-    worker on two cores only adds GIL hand-offs (measured on a cached 2 GiB image: 3-5 % less time and CPU with
-    two workers than with three)."""
-    return default_workers() + (1 if source.is_block_device else 0)
 
 
 class _Segment:
@@ -143,11 +127,14 @@ def _merge_extents(extents, size: int) -> list[tuple[int, int]]:
 
 
 class VolumeBackup:
-    def __init__(self, writer: RestorePointWriter, key: str, source, *, size: int | None, strategy: str,
+    """One volume read from ``source`` (a ``BlockSource``, a path or an open file) into ``chunks``'s packs; ``run``
+    returns its entry for the restore-point document."""
+
+    def __init__(self, chunks: ChunkWriter, key: str, source, *, size: int | None, strategy: str,
                  previous: RestorePoint | None, changed_extents, progress, cancel, block_size: int,
                  detect_holes: bool = True, workers: int | None = None) -> None:
-        self.writer = writer
-        self.repository = writer.repository
+        self.chunks = chunks
+        self.store = chunks.store
         self.key = key
         self.source_spec = source
         self.requested_size = size
@@ -159,7 +146,7 @@ class VolumeBackup:
         self.block_size = block_size
         self.detect_holes = detect_holes
         self.workers = workers  # None: workers_for(the source), once it is open
-        self.segment_blocks = self.repository.config.segment_blocks
+        self.segment_blocks = self.store.config.segment_blocks
         if block_size <= 0 or block_size % 4096 or block_size > 16 * 1024 * 1024:
             raise InvalidRequest(f"block size {block_size} must be a multiple of 4096 up to 16 MiB")
         self.notes: list[str] = []
@@ -199,28 +186,33 @@ class VolumeBackup:
             self.notes.append(f"block size changed from {entry.block_size} to {self.block_size} since restore point "
                               f"{previous.id}: full backup")
             return None, None
-        read_chunk = self.repository.read_chunk
-        manifest = BlockMapReader(read_chunk, bytes.fromhex(entry.manifest), MANIFEST)
-        checksums = BlockMapReader(read_chunk, bytes.fromhex(entry.checksum_map), CHECKSUM_MAP)
+        maps = self.store.volume_maps(previous, entry)
         if entry.size < size:
             self.notes.append(f"volume {self.key} grew from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over the first {entry.size} bytes, full over the rest")
         elif entry.size > size:
             self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over its new size")
-        return entry, _PreviousMaps(manifest, checksums, self.repository.index)
+        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.index)
 
     # -- the pipeline -------------------------------------------------------------------------------------------
 
     def run(self) -> VolumeEntry:
         started = time.monotonic()
-        with VolumeSource(self.source_spec, self.requested_size, self.detect_holes) as source:
-            size = source.size
+        source = open_source(self.source_spec, detect_holes=self.detect_holes)
+        try:
+            size = source.size if self.requested_size is None else self.requested_size
+            if size > source.size:
+                raise InvalidRequest(f"{source.name} holds {source.size} bytes, fewer than the {size} bytes asked "
+                                     f"for")
             previous_entry, previous = self._previous_maps(size)
             self._scan(source, size, previous)
-        manifest_root, stored_a = self.writer.store_meta(encode_root(
+        finally:
+            if source is not self.source_spec:  # opened here; a BlockSource given stays the caller's
+                source.close()
+        manifest_root, stored_a = self.chunks.store_meta(encode_root(
             MANIFEST, size, self.block_size, self.segment_blocks, self._manifest_segments))
-        checksum_root, stored_b = self.writer.store_meta(encode_root(
+        checksum_root, stored_b = self.chunks.store_meta(encode_root(
             CHECKSUM_MAP, size, self.block_size, self.segment_blocks, self._checksum_segments))
         self.stats["bytes_stored"] += stored_a + stored_b
         duration = time.monotonic() - started
@@ -235,7 +227,7 @@ class VolumeBackup:
                            parent=self.previous.id if previous_entry is not None else None,
                            stats=dict(self.stats), notes=list(self.notes))
 
-    def _scan(self, source: VolumeSource, size: int, previous: _PreviousMaps | None) -> None:
+    def _scan(self, source: BlockSource, size: int, previous: _PreviousMaps | None) -> None:
         block_size = self.block_size
         self._source = source
         self._size = size
@@ -444,8 +436,8 @@ class VolumeBackup:
         digest = xxhash.xxh3_128_digest
         zero_block = self._zero_block
         zero_digests = self._zero_digests
-        writer = self.writer
-        chunk_id = self.repository.hasher.chunk_id
+        chunks = self.chunks
+        chunk_id = self.store.hasher.chunk_id
         previous_count = len(previous_sums) // 16
         new_sums = []
         ids = []
@@ -468,7 +460,7 @@ class VolumeBackup:
             new_sums.append(checksum)
             if i < previous_count and previous_sums[i * 16:i * 16 + 16] == checksum:
                 previous_id = previous_ids[i * 32:i * 32 + 32]
-                if previous_id == ZERO_ID or indexed or writer.known(previous_id):
+                if previous_id == ZERO_ID or indexed or chunks.known(previous_id):
                     ids.append(previous_id)
                     stats["bytes_zero" if previous_id == ZERO_ID else "bytes_unchanged"] += block_length
                     continue
@@ -477,8 +469,8 @@ class VolumeBackup:
                 stats["bytes_zero"] += block_length
                 continue
             identity = chunk_id(block)
-            if writer.reserve(identity):
-                stats["bytes_stored"] += writer.store(identity, CHUNK_DATA, block)
+            if chunks.reserve(identity):
+                stats["bytes_stored"] += chunks.store_chunk(identity, CHUNK_DATA, block)
                 stats["bytes_new"] += block_length
                 stats["blocks_new"] += 1
             else:
@@ -495,8 +487,8 @@ class VolumeBackup:
                     return
                 del self._segments[self._next_final]
                 self._next_final += 1
-            manifest_id, stored_a = self.writer.store_meta(bytes(segment.ids))
-            checksum_id, stored_b = self.writer.store_meta(bytes(segment.sums))
+            manifest_id, stored_a = self.chunks.store_meta(bytes(segment.ids))
+            checksum_id, stored_b = self.chunks.store_meta(bytes(segment.sums))
             self._manifest_segments.append(manifest_id)
             self._checksum_segments.append(checksum_id)
             with self._lock:

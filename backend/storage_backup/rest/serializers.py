@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from storage_backup.consistency import Consistency
 from storage_backup.services import policies, proxies, restore_points, schedule
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
@@ -200,7 +201,7 @@ class RestorePointSerializer(serializers.Serializer):
     job_id = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     strategy = serializers.CharField(allow_blank=True)
-    consistency = serializers.CharField(allow_blank=True)
+    consistency = serializers.ChoiceField(choices=Consistency.choices(), allow_blank=True)
     bytes_total = serializers.IntegerField()
     bytes_read = serializers.IntegerField()
     bytes_stored = serializers.IntegerField()

@@ -24,30 +24,29 @@ PRUNE_PENDING_KEY = "storage-backup:prune-pending"
 
 
 def open_repository(destination: Destination):
-    from storage_backup.repository import errors
-    from storage_backup.repository.repository import Repository
+    from storage_backup.repository import Repository, RepositoryNotFound
 
     if not os.path.isdir(destination.path):
         raise Unavailable(f"Destination {destination.name} ({destination.path}) is not reachable from the control "
                           "plane; mount it there as on the proxies.")
     try:
         return Repository.open(destination.path, password=destination.repository_secret or None)
-    except errors.RepositoryNotFound:
+    except RepositoryNotFound:
         return None  # nothing written there yet
 
 
 def delete_restore_point(destination: Destination, restore_point_id: str) -> None:
     """Remove the restore point's document; a later prune removes the packs nothing references any more."""
-    from storage_backup.repository import errors
+    from storage_backup.repository import RepositoryLocked, RestorePointNotFound, RetentionLocked
 
     repository = open_repository(destination)
     if repository is None:
         return
     try:
         repository.delete_restore_point(restore_point_id)
-    except errors.RestorePointNotFound:
+    except RestorePointNotFound:
         LOG.info("restore point %s was already gone from %s", restore_point_id, destination.path)
-    except (errors.RetentionLocked, errors.RepositoryLocked) as error:
+    except (RetentionLocked, RepositoryLocked) as error:
         raise Conflict(str(error)) from error
     mark_for_prune(destination)
 
@@ -78,7 +77,7 @@ def prune(destination: Destination):
 
 def set_retention_lock(destination: Destination, restore_point_id: str, until: dt.datetime | None) -> None:
     """The repository records the lock too, so it holds even if the catalog is lost and rebuilt."""
-    from storage_backup.repository import errors
+    from storage_backup.repository import RestorePointNotFound, RetentionLocked
 
     if until is None or not os.path.isdir(destination.path):
         return
@@ -87,10 +86,10 @@ def set_retention_lock(destination: Destination, restore_point_id: str, until: d
         return
     try:
         repository.set_retention_lock(restore_point_id, until)
-    except errors.RestorePointNotFound:
+    except RestorePointNotFound:
         LOG.info("restore point %s is not in %s; lock kept in the catalog only", restore_point_id,
                  destination.path)
-    except errors.RetentionLocked as error:
+    except RetentionLocked as error:
         raise Conflict(str(error)) from error
 
 
