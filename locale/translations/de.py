@@ -35,6 +35,8 @@ CONTEXTS = {
     ("Consistency of a restore point", "Crash-consistent"): "Absturzkonsistent",
     ("Consistency of a restore point", "Group (all volumes at once)"): "Gruppe (alle Datenträger zugleich)",
     ("Consistency of a restore point", "Per volume"): "Je Datenträger",
+    ("Consistency of a restore point", "Offline (read at rest)"): "Offline (im Ruhezustand gelesen)",
+    ("Consistency of a restore point", "Unknown"): "Unbekannt",
     ("Protection of an instance", "Not protected"): "Nicht geschützt",
     ("Protection of an instance", "Protected"): "Geschützt",
     ("Scope of a policy or destination", "Project"): "Projekt",

@@ -35,6 +35,10 @@ CONSISTENCY_DISPLAY = (
     ("group", pgettext_lazy("Consistency of a restore point", "Group (all volumes at once)")),
     ("per-volume", pgettext_lazy("Consistency of a restore point", "Per volume")),
     ("crash", pgettext_lazy("Consistency of a restore point", "Crash-consistent")),
+    # Backups made with the operator's CLI from an image file or a device nothing wrote to meanwhile.
+    ("offline", pgettext_lazy("Consistency of a restore point", "Offline (read at rest)")),
+    # A restore point written by a newer release, whose word this one does not know.
+    ("unknown", pgettext_lazy("Consistency of a restore point", "Unknown")),
 )
 RESTORE_POINT_STATUS_DISPLAY = (
     ("available", pgettext_lazy("Status of a restore point", "Available")),
