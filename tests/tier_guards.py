@@ -4,8 +4,9 @@
 
 - Every ``test_*.py`` under the paths pytest was given must yield at least one test: a module skipped at import,
   a conftest that ignores its folder or a file that no longer collects fails the run instead of disappearing.
-- The unit tier (``STORAGE_BACKUP_TEST_TIER=unit``) starts no process: ``subprocess`` and ``fork`` raise there,
-  naming the test, so a test that needs a server, a worker or a command belongs to the functional tier.
+- The unit tier starts no process: ``tests/unit/conftest.py`` makes ``subprocess``, ``fork`` and ``os.system``
+  raise there (``refuse_processes``), naming the rule, so a test that needs a server, a worker or a command
+  belongs to ``tests/functional``.
 
 Loaded by ``tests/conftest.py`` (``pytest_plugins``); ``tests/dashboard`` loads it too.
 """
@@ -16,7 +17,6 @@ import subprocess
 
 import pytest
 
-TIER_ENV = "STORAGE_BACKUP_TEST_TIER"
 _collected_files: set[str] = set()
 
 
@@ -24,25 +24,16 @@ class ProcessInUnitTier(RuntimeError):
     """A unit test tried to start a process."""
 
 
-def _refuse_processes() -> None:
+def refuse_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every way of starting a process raise ``ProcessInUnitTier`` for the current test."""
     def refuse(*args, **kwargs):
         raise ProcessInUnitTier("unit tests start no process (servers, workers, commands): this test belongs in "
-                                "the functional tier (tests/functional)")
+                                "tests/functional")
 
-    original_init = subprocess.Popen.__init__
-
-    def popen_init(self, *args, **kwargs):
-        refuse()
-        original_init(self, *args, **kwargs)  # never reached; keeps the signature honest for readers
-
-    subprocess.Popen.__init__ = popen_init
-    os.fork = refuse
-    os.system = refuse
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get(TIER_ENV) == "unit":
-        _refuse_processes()
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
+    monkeypatch.setattr(os, "system", refuse)
+    monkeypatch.setattr(os, "posix_spawn", refuse)
 
 
 @pytest.hookimpl(tryfirst=True)
