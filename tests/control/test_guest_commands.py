@@ -8,9 +8,9 @@ import os
 import time
 
 import pytest
+from storage_backup import guest_commands
 from storage_backup.guest_commands import GuestCommandFailed, HostKeyMismatch, addresses_from_server
 
-from storage_backup import guest_commands
 from tests.control.instances import COMPUTE, MICROVERSION, create_instance, raise_volume_quota
 from tests.sshd import SSHD, SshdProcess, keygen, login_user
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Destination, Job, JobType, Policy, RestorePoint
@@ -64,7 +65,7 @@ def apply(destination: Destination, documents: list[RestorePointDocument], dry_r
     asked for; what changed since (a backup recorded, a deletion not yet done in the repository) is left alone."""
     report = RebuildReport()
     seen = set()
-    deleting = _being_deleted(destination)
+    deleting = _being_deleted(destination, listed_since)
     with transaction.atomic():
         recorded = set(Job.objects.filter(type=JobType.BACKUP, finished_at__gte=listed_since)
                        .values_list("restore_point_id", flat=True)) if listed_since else set()
@@ -94,10 +95,12 @@ def apply(destination: Destination, documents: list[RestorePointDocument], dry_r
     return report
 
 
-def _being_deleted(destination: Destination) -> set[str]:
-    """Restore points whose ``delete`` job has not ended: gone from the catalog, maybe not yet from the repository."""
+def _being_deleted(destination: Destination, since: dt.datetime | None) -> set[str]:
+    """Restore points gone from the catalog whose ``delete`` job has not ended, or ended after the listing was asked
+    for: the listing may still hold them."""
     ids: set[str] = set()
-    for request in Job.objects.filter(destination=destination, type=JobType.DELETE,
-                                      state__in=ACTIVE_JOB_STATES).values_list("request", flat=True):
+    recent = Q(state__in=ACTIVE_JOB_STATES) | (Q(finished_at__gte=since) if since else Q(pk__in=[]))
+    for request in Job.objects.filter(recent, destination=destination, type=JobType.DELETE).values_list(
+            "request", flat=True):
         ids |= set((request or {}).get("restore_point_ids") or [])
     return ids

@@ -278,7 +278,7 @@ def create_rebuild(caller: Caller, destination: Destination, dry_run: bool = Fal
                         {"dry_run": dry_run, "remove_missing": remove_missing},
                         f"Catalog rebuild from destination {destination.name} ({destination.path})"
                         f"{' (dry run)' if dry_run else ''} requested by {_by(caller)}",
-                        project_id=destination.project_id, priority=100)
+                        project_id=destination.project_id, priority=80)
         target.detail = f"job {job.id}"
         return job
 
