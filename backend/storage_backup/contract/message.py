@@ -42,7 +42,7 @@ def describe(hint: Any) -> str:
         named = [describe(arg) for arg in args if arg is not type(None)]
         return " or ".join(named) + (" or null" if type(None) in args else "")
     if origin is Literal:
-        return " | ".join(f'"{value}"' for value in args)
+        return " or ".join(f'"{value}"' for value in args)
     if origin is list:
         return f"list of {describe(args[0])}"
     if origin is dict:
