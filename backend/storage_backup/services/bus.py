@@ -57,8 +57,8 @@ def send(task_name: str, payload: dict | None, queue: str, task_id: str, expires
 
 def wake_dispatcher() -> None:
     """Ask the control worker to send what can go now (``control.dispatch``): the API records jobs, it never sends
-    them itself. A wake-up nobody takes in time expires; the control worker's tick dispatches anyway."""
-    celery_app().send_task(DISPATCH_TASK, queue=CONTROL_QUEUE, expires=max(settings.CONTROL["tick_seconds"], 5.0))
+    them itself. A wake-up not taken within a tick expires: the tick has dispatched since."""
+    celery_app().send_task(DISPATCH_TASK, queue=CONTROL_QUEUE, expires=settings.CONTROL["tick_seconds"])
 
 
 @dataclass

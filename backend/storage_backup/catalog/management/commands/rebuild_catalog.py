@@ -70,7 +70,7 @@ class Command(BaseCommand):
         while True:
             if time.monotonic() - heard > settings.CONTROL["heartbeat_seconds"]:
                 # Which data workers are up, in case no control worker's beat said so lately.
-                heartbeat.beat(wait=min(5.0, max(deadline - time.monotonic(), 0.5)), zones=[], data=True)
+                heartbeat.beat(wait=max(settings.CONTROL["heartbeat_seconds"] * 0.8, 0.5), zones=[], data=True)
                 heard = time.monotonic()
             dispatch.dispatch_ready()
             for job in Job.objects.filter(id__in=job_ids).exclude(id__in=list(ended)):
