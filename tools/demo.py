@@ -9,7 +9,8 @@ Starts, with ``storage_backup_sandbox.launch`` (the same launchers the tests use
 servers
    and images survive a restart of the demo;
 3. one proxy worker per availability zone (Celery, queue ``proxy.<az>``), each seeing the device view of its proxy
-   server in the embedded cloud;
+   server in the embedded cloud, and a data worker (queue ``data``: verify, delete, prune, retention locks, catalog
+   rebuilds), which mounts the demo's repository; the control plane opens no repository;
 4. the control plane: the REST API (registered in the cloud's catalog as ``data-protection``), the control worker
    and celery beat, with a policy that backs up the ``demo`` project's instances every few minutes;
 5. Horizon with the plugin, logging in through the embedded cloud's Keystone.
@@ -35,6 +36,7 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
+    DataWorkerProcess,
     HorizonProcess,
     ManagedProcess,
     RedisProcess,
@@ -183,18 +185,20 @@ def proxy_servers(cloud_dir: str) -> dict[str, str]:
 
 
 def ping_workers(redis_url: str, workers: list[WorkerProcess]) -> dict[str, dict]:
-    """Ask each AZ's queue who answers: shows the workers are real and routed by AZ."""
+    """Ask each AZ's queue, and the data queue, who answers: shows the workers are real and routed by queue."""
     from celery import Celery
 
     client = Celery("demo-control", broker=redis_url, backend=redis_url)
     client.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
     answers = {}
+    queues = [(worker.availability_zone, "proxy.ping", worker.queue) for worker in workers] + \
+        [("data", "data.ping", "data")]
     try:
-        for worker in workers:
+        for name, task, queue in queues:
             try:
-                answers[worker.availability_zone] = client.send_task("proxy.ping", queue=worker.queue).get(timeout=20)
+                answers[name] = client.send_task(task, queue=queue).get(timeout=20)
             except Exception as error:  # the demo goes on; the worker's log says why
-                answers[worker.availability_zone] = {"error": str(error)}
+                answers[name] = {"error": str(error)}
     finally:
         client.close()
     return answers
@@ -297,8 +301,15 @@ def main(argv: list[str] | None = None) -> int:
             workers.append(worker)
             worker.start(timeout=120)
             record_processes(record_path, running)
+        data_worker = DataWorkerProcess(redis.url, log_dir)
+        running.append(data_worker)
+        data_worker.start(timeout=120)
+        record_processes(record_path, running)
         for zone, answer in ping_workers(redis.url, workers).items():
-            print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
+            if zone == "data":
+                print(f"Data worker             queue data         answers: {json.dumps(answer, sort_keys=True)}")
+            else:
+                print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
 
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": "15", "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
@@ -341,8 +352,11 @@ def main(argv: list[str] | None = None) -> int:
                 "queue": worker.queue, "node": worker.node_name, "proxy_server_id": servers.get(
                     worker.availability_zone, ""), "device_root": worker.env["STORAGE_BACKUP_DEVICE_ROOT"],
                 "pid": worker.process.pid, "log": worker.log_path} for worker in workers},
+            "data_worker": {"queue": data_worker.queue, "node": data_worker.node_name, "pid": data_worker.process.pid,
+                            "log": data_worker.log_path},
             "users": users,
             "logs": {"redis": redis.log_path, "sandbox": sandbox.log_path, "horizon": horizon.log_path,
+                     "data_worker": data_worker.log_path,
                      "backup_api": api.log_path, "control_worker": control_worker.log_path,
                      "control_beat": beat.log_path},
             "ports": {"redis": redis.port, "sandbox": sandbox.port, "horizon": horizon.port,

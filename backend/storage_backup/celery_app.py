@@ -1,11 +1,14 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""The Celery application of the backup service: proxy workers now, the control worker and beat later.
+"""The Celery application of the workers that hold no catalog: the proxy workers and the data worker(s).
 
-Start a proxy worker for availability zone ``<az>`` with::
+Start a proxy worker for availability zone ``<az>`` (in that zone's proxy VM), and a data worker where every
+destination is mounted, with::
 
     STORAGE_BACKUP_BROKER_URL=redis://127.0.0.1:6390/0 \\
         celery -A storage_backup.celery_app worker -Q proxy.<az> -n proxy-<az>@%h --concurrency 2
+    STORAGE_BACKUP_BROKER_URL=redis://127.0.0.1:6390/0 \\
+        celery -A storage_backup.celery_app worker -Q data -n data@%h --concurrency 2
 
 Configuration comes from the environment, read when the app is first configured (so importing this module never
 needs a broker):
@@ -13,8 +16,9 @@ needs a broker):
 - ``STORAGE_BACKUP_BROKER_URL`` (required): the Redis broker. There is no default on purpose: a worker must never
   pick up, or a test disturb, whatever Redis happens to listen on the standard port.
 - ``STORAGE_BACKUP_RESULT_BACKEND``: where results and progress go (default: the broker).
+- ``STORAGE_BACKUP_REPOSITORY_ROOT``: where this worker mounts the destinations (default ``/``).
 
-The control plane sends tasks by name to the queue of an AZ (``proxy_queue(az)``); see docs/TASKS.md.
+The control plane sends tasks by name to the queue of an AZ (``proxy.<az>``) or to ``data``; see docs/TASKS.md.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import os
 
 from celery import Celery
 
-from storage_backup.contract import proxy_queue  # noqa: F401  (the queue names of docs/TASKS.md, shared with the control plane)
+from storage_backup.contract import CONTROL_QUEUE
 
 BROKER_URL_ENV = "STORAGE_BACKUP_BROKER_URL"
 RESULT_BACKEND_ENV = "STORAGE_BACKUP_RESULT_BACKEND"
@@ -58,7 +62,7 @@ def _settings() -> dict:
         "task_track_started": True,
         # Tasks are long and few: a worker takes one at a time per process, so another proxy can take the next.
         "worker_prefetch_multiplier": 1,
-        "task_default_queue": "control",
+        "task_default_queue": CONTROL_QUEUE,
         "result_expires": 7 * 24 * 3600,
         "result_extended": True,
         "timezone": "UTC",
@@ -67,5 +71,5 @@ def _settings() -> dict:
 
 
 app = Celery("storage_backup", include=["storage_backup.proxy.tasks", "storage_backup.proxy.backup_tasks",
-                                         "storage_backup.proxy.restore_tasks"])
+                                         "storage_backup.proxy.restore_tasks", "storage_backup.proxy.data_tasks"])
 app.add_defaults(_settings)

@@ -143,6 +143,10 @@ CONTROL = {
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
     "proxy_max_jobs": int(os.environ.get("STORAGE_BACKUP_PROXY_MAX_JOBS", "2")),
+    # Data jobs (verify, delete, prune, lock, rebuild) sent at once per data worker that answers its heartbeat.
+    "data_max_jobs": int(os.environ.get("STORAGE_BACKUP_DATA_MAX_JOBS", "2")),
+    # How long ``rebuild_catalog`` waits for its jobs on the data workers before it gives up (they go on running).
+    "rebuild_wait": float(os.environ.get("STORAGE_BACKUP_REBUILD_WAIT", "600")),
     "job_max_attempts": int(os.environ.get("STORAGE_BACKUP_JOB_MAX_ATTEMPTS", "3")),
     "retry_backoff": float(os.environ.get("STORAGE_BACKUP_RETRY_BACKOFF", "30")),
     # A job whose proxy never picks it up stays queued with its reason; one whose task vanished fails after this.

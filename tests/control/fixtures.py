@@ -3,7 +3,8 @@
 """Fixtures of the control plane's tests (imported by tests/control and tests/rest conftests).
 
 Real processes throughout: the REST API (``ControlApiProcess``), the control worker, a stand-in proxy worker
-(``tests.control.fake_proxy``) and the real ``proxy.ping`` worker, over the session's Redis and embedded cloud.
+(``tests.control.fake_proxy``), the real data worker (``DataWorkerProcess``: verify, delete, prune, lock, rebuild on
+real repositories) and the real ``proxy.ping`` worker, over the session's Redis and embedded cloud.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from storage_backup_sandbox.launch import (
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
+    DataWorkerProcess,
     ManagedProcess,
     SandboxProcess,
     _logged,
@@ -148,6 +150,43 @@ def fake_proxy(control_plane):
         answered = heartbeat.beat(wait=15, zones=["nova"])
         assert answered["nova"], "the fake proxy did not answer proxy.ping"
         yield worker
+
+
+@pytest.fixture(scope="session")
+def data_worker(control_plane):
+    """The real data worker (queue ``data``), on the session's Redis; destinations are the tests' own directories."""
+    with DataWorkerProcess(control_plane.redis_url, control_plane.log_dir).start() as worker:
+        keep_data_worker_up()
+        yield worker
+
+
+def keep_data_worker_up() -> None:
+    """Refresh the heartbeat of the data workers (the tests' down-after is a few seconds)."""
+    from storage_backup.control import heartbeat
+
+    answered = heartbeat.beat(wait=10, zones=[], data=True)
+    assert answered.get("data"), "no data worker answered data.ping"
+
+
+def run_jobs(*job_ids: str, timeout: float = 60) -> list:
+    """Send the jobs and record their results, as the control worker does, until each has ended."""
+    from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job
+    from storage_backup.services import dispatch, tracking
+
+    deadline = time.time() + timeout
+    heard = 0.0
+    while True:
+        if time.time() - heard > 2:  # the tests' down-after is 5 s
+            keep_data_worker_up()
+            heard = time.time()
+        dispatch.dispatch_ready()
+        jobs = [tracking.refresh(job) for job in Job.objects.filter(id__in=job_ids)]
+        if all(job.state not in ACTIVE_JOB_STATES for job in jobs) and len(jobs) == len(job_ids):
+            return sorted(jobs, key=lambda job: job_ids.index(job.id))
+        if time.time() > deadline:
+            raise AssertionError(f"jobs not ended after {timeout} s: "
+                                 + "; ".join(f"{job.id} {job.state} {job.waiting_reason}" for job in jobs))
+        time.sleep(0.2)
 
 
 def keep_proxy_up(zone: str = "nova") -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from storage_backup.catalog.models import Destination, RestorePoint
 from storage_backup.consistency import Consistency
 
-MIGRATION = importlib.import_module("storage_backup.catalog.migrations.0006_restore_point_consistency")
+MIGRATION = importlib.import_module("storage_backup.catalog.migrations.0007_restore_point_consistency")
 
 
 def test_the_migration_maps_the_words_of_older_repositories(tmp_path):

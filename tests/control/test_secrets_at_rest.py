@@ -17,12 +17,14 @@ import pytest
 import redis
 from django.db import connection
 from django.utils import timezone
+from storage_backup import contract
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Destination, Job, Policy
-from storage_backup.services import dispatch, policies, repository_access
+from storage_backup.services import dispatch, jobs, policies
+from storage_backup.services.context import SYSTEM
 from storage_backup.services.errors import Unavailable
 
-from tests.control.fixtures import keep_proxy_up, wait_until
+from tests.control.fixtures import keep_proxy_up, run_jobs, wait_until
 from tests.control.instances import create_instance, raise_volume_quota
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material-" + uuid.uuid4().hex
@@ -79,9 +81,13 @@ def test_a_patch_keeps_the_key_sealed(control_plane, sealed):
     assert Policy.objects.get(pk=sealed["policy"]["id"]).pre_command["private_key"] == PRIVATE_KEY
 
 
-def test_the_control_plane_opens_the_encrypted_repository(sealed):
+def test_the_data_worker_opens_the_encrypted_repository_with_the_decrypted_secret(sealed, data_worker):
     destination = Destination.objects.get(pk=sealed["destination"]["id"])
-    assert repository_access.list_restore_points(destination) == []  # unlocks with the decrypted secret
+    job = jobs.create_rebuild(SYSTEM, destination)
+    assert dispatch.payload(job).repository_secret == sealed["secret"]  # decrypted for the task message only
+    [job] = run_jobs(job.id)
+    assert job.state == "succeeded", job.error  # the data worker unlocked the repository with it
+    assert job.result["created"] == [] and sealed["secret"] not in json.dumps(job.request)
 
 
 def test_the_proxy_gets_the_plaintext_in_its_task(control_plane, sealed, fake_proxy, control_worker):
@@ -107,7 +113,7 @@ def test_a_wrong_key_names_the_row_and_the_key(sealed, monkeypatch):
     monkeypatch.setenv(secrets.KEY_ENV, secrets.generate_key())
     destination = Destination.objects.get(pk=sealed["destination"]["id"])
     with pytest.raises(secrets.SecretUnreadable) as unreadable:
-        repository_access.open_repository(destination)
+        destination.repository_secret  # noqa: B018
     message = str(unreadable.value)
     assert "repository secret of destination 'encrypted-at-rest'" in message and destination.id in message
     assert "from STORAGE_BACKUP_CATALOG_KEY" in message and "same key" in message
@@ -125,7 +131,8 @@ def test_a_wrong_key_names_the_row_and_the_key(sealed, monkeypatch):
     # A job whose secret cannot be decrypted fails with that message instead of reaching a proxy. Not before
     # next year: the control worker's dispatcher (which has the right key) leaves it to this test.
     job = Job.objects.create(type="verify", project_id=policy.project_id, destination=destination,
-                             restore_point_id="none", queue="proxy.nova", task_name="proxy.verify_restore_point",
+                             restore_point_id="none", queue=contract.DATA_QUEUE,
+                             task_name=contract.VERIFY_RESTORE_POINT,
                              not_before=timezone.now() + dt.timedelta(days=365))
     try:
         assert dispatch._submit(job) is False

@@ -105,9 +105,13 @@ def test_demo_comes_up_answers_stops_and_resumes(tmp_path):
         control.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
         replies = {zone: control.send_task("proxy.ping", queue=worker["queue"])
                    for zone, worker in endpoints["workers"].items()}
+        replies["data"] = control.send_task("data.ping", queue=endpoints["data_worker"]["queue"])
         try:
             for zone, reply in replies.items():
                 answer = reply.get(timeout=30)
+                if zone == "data":  # the data worker mounts the destinations; it has no zone
+                    assert answer["worker"] == endpoints["data_worker"]["node"] and answer["repository_root_ok"]
+                    continue
                 assert answer["az"] == zone
                 assert answer["proxy_server_id"] == endpoints["workers"][zone]["proxy_server_id"]
         finally:
@@ -125,7 +129,7 @@ def test_demo_comes_up_answers_stops_and_resumes(tmp_path):
         assert found, "no restore point within 4 minutes of the demo coming up"
         assert {point["instance_name"] for point in found} <= {"web-1", "app-1"}
         assert not _restore_points(endpoints, _token(endpoints, users["alt-member"]))
-        pids = [worker["pid"] for worker in endpoints["workers"].values()]
+        pids = [worker["pid"] for worker in endpoints["workers"].values()] + [endpoints["data_worker"]["pid"]]
     finally:
         status = _stop(demo)
     assert status == 0, open(log_path).read()[-3000:]

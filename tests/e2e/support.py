@@ -3,12 +3,17 @@
 """The whole product on this machine, driven through its REST API only.
 
 ``Stack`` is the pipeline tests' ``PipelineCloud`` (a private embedded cloud with the demo seed, a private Redis, a
-real proxy worker per availability zone whose device root is the sandbox's view of that zone's proxy server) plus
-the control plane as real processes: the REST API, the control worker and celery beat, on one SQLite catalog. The
-tests act as the sandbox's users (``demo-member``, ``alt-member``, ``admin``) with
-``storage_backup_dashboard.client.BackupClient``;
-they look at the cloud only to check what the product did (as an admin would) and to play the guest (writing to
-the instance's disks).
+real proxy worker per availability zone whose device root is the sandbox's view of that zone's proxy server, a data
+worker) plus the control plane as real processes: the REST API, the control worker and celery beat, on one SQLite
+catalog. The tests act as the sandbox's users (``demo-member``, ``alt-member``, ``admin``) with
+``storage_backup_dashboard.client.BackupClient``; they look at the cloud only to check what the product did (as an
+admin would) and to play the guest (writing to the instance's disks).
+
+The planes share nothing but Redis, and the stack proves it for the repositories: a destination's path
+(``/storage-backup-e2e/…``) exists on no host; only the workers (proxies and data worker) find it, below the
+repository root their environment names (``STORAGE_BACKUP_REPOSITORY_ROOT``), which the control plane's does not.
+So whatever the product does with a repository through the API (backup, restore, verify, delete, retention, prune,
+lock, rebuild) can only have been done on the data plane.
 """
 from __future__ import annotations
 
@@ -45,12 +50,18 @@ WORKER_SETTINGS = {
     "STORAGE_BACKUP_TIMEOUT_ATTACH": "60",
 }
 ENDED = ("succeeded", "failed", "cancelled")
+# Where the destinations are, as every worker sees them (below its repository root); nowhere on the control host.
+DESTINATIONS = "/storage-backup-e2e"
 __all__ = ["Stack", "expect_api_error", "wait_until"]
 
 
 class Stack(PipelineCloud):
     def __init__(self, base_dir: str, settings: dict | None = None, worker_settings: dict | None = None) -> None:
-        super().__init__(base_dir, worker_env={**WORKER_SETTINGS, **(worker_settings or {})}, worker_concurrency=2)
+        super().__init__(base_dir, worker_env={**WORKER_SETTINGS, **(worker_settings or {})}, worker_concurrency=2,
+                         repository_root=os.path.join(base_dir, "data-plane"))
+        # The stack's repository: its path as the API knows it, and where it really is (for the tests to look at).
+        self.repository_path = f"{DESTINATIONS}/repository"
+        self.repository = self.on_data_plane(self.repository_path)
         self.settings = {**CONTROL_SETTINGS, **(settings or {})}
         self.control_dir = os.path.join(base_dir, "control")
         self.api: ControlApiProcess | None = None
@@ -87,8 +98,19 @@ class Stack(PipelineCloud):
     def destination(self) -> dict:
         """The filesystem destination an admin made for the stack's repository (made once)."""
         if not getattr(self, "_destination", None):
-            self._destination = self.client("admin").destination_create(name="e2e-repository", path=self.repository)
+            self._destination = self.client("admin").destination_create(name="e2e-repository",
+                                                                        path=self.repository_path)
         return self._destination
+
+    def on_data_plane(self, path: str) -> str:
+        """Where the workers find a destination's ``path`` (below their repository root)."""
+        return os.path.join(self.repository_root, path.lstrip("/"))
+
+    def new_repository(self, name: str) -> tuple[str, str]:
+        """``(path for the API, real directory)`` of a new, empty destination directory."""
+        path = f"{DESTINATIONS}/{name}"
+        os.makedirs(self.on_data_plane(path))
+        return path, self.on_data_plane(path)
 
     def policy(self, user: str = "demo-member", **fields) -> dict:
         """A policy of ``user``'s project on the stack's destination (on demand only unless ``schedule`` is given)."""
@@ -145,10 +167,11 @@ class Stack(PipelineCloud):
 
     def control_log(self, lines: int = 40) -> str:
         parts = []
-        for name in ("control-worker.log", "control-api.log"):
+        paths = [os.path.join(self.control_dir, name) for name in ("control-worker.log", "control-api.log")]
+        for path in paths + ([self.data_worker.log_path] if self.data_worker else []):
             try:
-                with open(os.path.join(self.control_dir, name), errors="replace") as handle:
-                    parts.append(f"--- {name} ---\n" + "".join(handle.readlines()[-lines:]))
+                with open(path, errors="replace") as handle:
+                    parts.append(f"--- {os.path.basename(path)} ---\n" + "".join(handle.readlines()[-lines:]))
             except OSError:
                 pass
         return "\n".join(parts)

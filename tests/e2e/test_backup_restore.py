@@ -27,8 +27,8 @@ def _digests(stack, server_id: str) -> dict:
 
 
 def test_an_admin_makes_a_destination_and_the_tenant_a_policy(stack):
-    destination = stack.client("admin").destination_create(name="e2e-repository", path=stack.repository)
-    assert destination["path"] == stack.repository and "repository_secret" not in destination
+    destination = stack.client("admin").destination_create(name="e2e-repository", path=stack.repository_path)
+    assert destination["path"] == stack.repository_path and "repository_secret" not in destination
     policy = stack.client().policy_create(name="daily", destination_id=destination["id"], strategy="incremental",
                                           keep_last=7, retention_lock_days=0)
     assert policy["project_id"] == stack.project_id("demo-member")

@@ -61,7 +61,7 @@ def test_a_failed_snapshot_fails_the_backup_naming_it_and_leaves_nothing(stack, 
     assert job["error"].startswith("Snapshot ") and "went to 'error'" in job["error"], job["error"]
     snapshot_id = job["error"].split()[1]
     assert job["attempts"] == 1  # a failed resource is not worth another attempt
-    assert "ResourceFailed" in job["log"][-1]["message"]
+    assert job["log"][-1]["message"].startswith("resource_failed: ")
     # The proxy's own log made it to the job although the task failed: what it did and what it cleaned up.
     steps = [entry["step"] for entry in job["log"]]
     assert "snapshot" in steps and "cleanup" in steps and "failed" in steps
@@ -75,7 +75,7 @@ def test_a_transient_cloud_error_is_retried_and_the_backup_succeeds(stack, polic
     job = stack.run_backup(STATE["web"].id)
     assert job["attempts"] == 2, job
     retry = next(entry for entry in job["log"] if entry["step"] == "retry")
-    assert "ServiceUnavailable" in retry["message"] and "HTTP 500" in retry["message"]
+    assert "(cloud_unavailable: " in retry["message"] and "HTTP 500" in retry["message"]
     assert stack.leftovers() == {}
 
 

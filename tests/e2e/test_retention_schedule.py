@@ -1,9 +1,9 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """What the control plane does on its own: retention (every 2 s here) deletes restore points a policy no longer
-keeps, from the catalog and from the repository, and the prune after it gives the space back; a WORM-locked restore
-point stays whatever the rules say (409 on DELETE, admin included); a policy scheduled every minute makes a restore
-point with nobody asking.
+keeps, from the catalog at once and from the repository by a ``delete`` job on the data worker, and the ``prune`` job
+after it gives the space back; a WORM-locked restore point stays whatever the rules say (409 on DELETE, admin
+included); a policy scheduled every minute makes a restore point with nobody asking.
 
 The scheduled policy is made first so that its minute passes while the retention tests run.
 """
@@ -49,9 +49,8 @@ def test_a_policy_scheduled_every_minute_is_made(stack):
 
 
 def test_retention_deletes_older_restore_points_from_the_repository_and_prunes(stack):
-    repository = os.path.join(stack.base_dir, "repository-keep-one")
-    os.makedirs(repository)
-    destination = stack.client("admin").destination_create(name="keep-one", path=repository)
+    path, repository = stack.new_repository("repository-keep-one")
+    destination = stack.client("admin").destination_create(name="keep-one", path=path)
     member = stack.client()
     policy = member.policy_create(name="keep-one", destination_id=destination["id"], keep_last=1,
                                   strategy="incremental")
@@ -68,17 +67,19 @@ def test_retention_deletes_older_restore_points_from_the_repository_and_prunes(s
     wait_until(lambda: [p["id"] for p in member.restore_point_list(instance_id=web.id)] == [second],
                timeout=30, what="retention to delete the older restore point")
     expect_api_error(404, member.restore_point_get, first)
+    deleted = wait_until(lambda: [j for j in member.job_list() if j["type"] == "delete" and j["state"] == "succeeded"],
+                         timeout=30, what="the delete job on the data worker")
+    assert deleted[0]["scheduled"] and deleted[0]["result"]["deleted"] == [first]
+    assert any(first in entry["message"] for entry in deleted[0]["log"] if entry["step"] == "deleted")
     assert first not in os.listdir(os.path.join(repository, "restore-points")) and \
         second in os.listdir(os.path.join(repository, "restore-points"))
-    retention = [j for j in member.job_list() if j["type"] == "retention"]
-    assert retention and retention[0]["state"] == "succeeded"
-    assert any(first in entry["message"] for entry in retention[0]["log"])
 
     # The prune after it: the first version of the 8 MiB is gone from the disk.
     wait_until(lambda: _pack_bytes(repository) < 12 * MIB, timeout=30, what="the prune to give the space back")
-    prunes = [j for j in stack.client("admin").job_list(all_projects=True)
-              if j["type"] == "retention" and any(e["step"] == "prune" for e in j["log"])]
-    assert prunes and prunes[0]["state"] == "succeeded" and prunes[0]["result"]["bytes_freed"] >= 8 * MIB
+    prunes = wait_until(lambda: [j for j in stack.client("admin").job_list(all_projects=True)
+                                 if j["type"] == "prune" and j["state"] == "succeeded"
+                                 and j["result"]["bytes_freed"] > 0], timeout=30, what="the prune job")
+    assert prunes[0]["result"]["bytes_freed"] >= 8 * MIB
     # What is kept is whole.
     verified = stack.wait_job(member.verify(second)["id"])
     assert verified["state"] == "succeeded", verified

@@ -1,12 +1,14 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""A private embedded cloud, Redis and one real proxy worker per availability zone, for the pipeline's tests.
+"""A private embedded cloud, Redis, one real proxy worker per availability zone and a data worker, for the pipeline's
+tests.
 
 Each test module gets its own (``pipeline_cloud`` fixture in ``conftest.py``): the demo seed, a repository
-directory, and Celery workers started with ``storage_backup_sandbox.launch.WorkerProcess`` whose device root is the
-sandbox's view
-of their proxy server (``<state>/servers/<proxy id>``) — so a volume attached to the proxy appears where the worker
-reads it, exactly as on a proxy VM. Tasks are sent by name, as the control plane sends them.
+directory, Celery workers started with ``storage_backup_sandbox.launch.WorkerProcess`` whose device root is the
+sandbox's view of their proxy server (``<state>/servers/<proxy id>``) — so a volume attached to the proxy appears
+where the worker reads it, exactly as on a proxy VM — and a ``DataWorkerProcess`` for the ``data`` queue. Tasks are
+sent by name, as the control plane sends them; a failed task's ``TaskFailure`` (code, retryable, message) is read as
+the control plane reads it.
 """
 from __future__ import annotations
 
@@ -20,7 +22,14 @@ from dataclasses import dataclass, field
 
 from celery import Celery
 from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
-from storage_backup_sandbox.launch import SANDBOX_POLL_INTERVAL, RedisProcess, SandboxProcess, WorkerProcess
+from storage_backup.contract import DATA_QUEUE, TaskFailure
+from storage_backup_sandbox.launch import (
+    SANDBOX_POLL_INTERVAL,
+    DataWorkerProcess,
+    RedisProcess,
+    SandboxProcess,
+    WorkerProcess,
+)
 
 ZONES = ("nova", "az2")
 HASH_BLOCK = 1024 * 1024
@@ -68,21 +77,31 @@ class JobOutcome:
     progress: list[dict] = field(default_factory=list)
 
     @property
-    def error_type(self) -> str:
-        return type(self.error).__name__ if self.error is not None else ""
+    def failure(self) -> TaskFailure | None:
+        """What the worker said of its failure (docs/TASKS.md "Failures")."""
+        return TaskFailure.from_exception(self.error) if self.error is not None else None
+
+    @property
+    def code(self) -> str:
+        return self.failure.code if self.failure is not None else ""
 
 
 class PipelineCloud:
     """The embedded cloud (demo seed), Redis, and a real proxy worker per zone. ``worker_env`` adds to (or overrides)
     the workers' environment (``WORKER_TIMEOUTS``); ``worker_concurrency`` is each worker's process count."""
 
-    def __init__(self, base_dir: str, worker_env: dict | None = None, worker_concurrency: int = 1) -> None:
+    def __init__(self, base_dir: str, worker_env: dict | None = None, worker_concurrency: int = 1,
+                 repository_root: str = "") -> None:
         self.base_dir = base_dir
-        self.worker_env = {**WORKER_TIMEOUTS, **(worker_env or {})}
+        # Where the workers (proxy and data) mount the destinations; "" is "/": a destination's path is the real one.
+        self.repository_root = repository_root
+        root_env = {"STORAGE_BACKUP_REPOSITORY_ROOT": repository_root} if repository_root else {}
+        self.worker_env = {**WORKER_TIMEOUTS, **root_env, **(worker_env or {})}
         self.worker_concurrency = worker_concurrency
         self.sandbox = SandboxProcess(os.path.join(base_dir, "sandbox"), seed="demo")
         self.redis = RedisProcess(os.path.join(base_dir, "redis"))
         self.workers: dict[str, WorkerProcess] = {}
+        self.data_worker: DataWorkerProcess | None = None
         self.repository = os.path.join(base_dir, "repository")
         self.celery: Celery | None = None
 
@@ -99,6 +118,8 @@ class PipelineCloud:
         self.demo = self.connect("sandbox-demo")
         for zone in ZONES:
             self.start_worker(zone)
+        self.data_worker = DataWorkerProcess(self.redis.url, os.path.join(self.base_dir, "logs"),
+                                             repository_root=self.repository_root).start()
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                                 result_accept_content=["json"], result_extended=True)
@@ -125,12 +146,16 @@ class PipelineCloud:
             self.celery.close()
         for worker in self.workers.values():
             worker.stop()
+        if self.data_worker is not None:
+            self.data_worker.stop()
         self.redis.stop()
         self.sandbox.stop()
 
     def worker_log(self, zone: str, lines: int = 60) -> str:
+        """The last lines of the proxy worker of ``zone`` (or of the data worker: ``data``)."""
+        worker = self.data_worker if zone == DATA_QUEUE else self.workers[zone]
         try:
-            with open(self.workers[zone].log_path, errors="replace") as handle:
+            with open(worker.log_path, errors="replace") as handle:
                 return "".join(handle.readlines()[-lines:])
         except OSError:
             return ""
@@ -231,9 +256,11 @@ class PipelineCloud:
         return {"id": "dest-test", "type": "filesystem", "path": self.repository, "encrypted": encrypted}
 
     def send(self, task: str, request: dict, zone: str):
+        """Send ``task`` to the proxy of ``zone`` (or to the data workers: ``zone`` ``data``)."""
         request = dict(request)
         request.setdefault("job_id", str(uuid.uuid4()))
-        return self.celery.send_task(task, args=[request], queue=f"proxy.{zone}", task_id=request["job_id"])
+        queue = DATA_QUEUE if zone == DATA_QUEUE else f"proxy.{zone}"
+        return self.celery.send_task(task, args=[request], queue=queue, task_id=request["job_id"])
 
     def wait(self, async_result, timeout: float = 240, on_progress=None) -> JobOutcome:
         """Follow a task to its end, collecting every distinct PROGRESS report seen on the way."""
@@ -259,7 +286,7 @@ class PipelineCloud:
     def run(self, task: str, request: dict, zone: str, expect: str = "SUCCESS", **wait_options) -> JobOutcome:
         outcome = self.wait(self.send(task, request, zone), **wait_options)
         if expect and outcome.state != expect:
-            raise AssertionError(f"{task} ended {outcome.state}: {outcome.error_type}: {outcome.error}\n"
+            raise AssertionError(f"{task} ended {outcome.state}: {outcome.code}: {outcome.error}\n"
                                  f"--- worker {zone} log ---\n{self.worker_log(zone)}")
         return outcome
 

@@ -32,19 +32,18 @@ def restore_point(pipeline_cloud, web):
     return pipeline_cloud.backup(web, strategy="full").result["restore_point_id"]
 
 
-@pytest.mark.parametrize(("operation", "mode", "error_type", "message"), [
-    ("snapshot.create", "error", "ResourceFailed", "went to 'error': Cinder could not make the snapshot"),
-    ("snapshot.create", "quota", "OverQuota", "Maximum number of snapshots allowed"),
-    ("volume.create", "quota", "OverQuota", "exceeds allowed gigabytes quota"),
-    ("volume.create", "error", "ResourceFailed", "went to 'error'"),
-    ("volume.attach", "hang", "ResourceTimeout", "stuck in 'attaching' for 8 s on proxy backup-proxy-nova"),
-    ("volume.attach", "error", "ResourceFailed", "the attach failed"),
+@pytest.mark.parametrize(("operation", "mode", "code", "message"), [
+    ("snapshot.create", "error", "resource_failed", "went to 'error': Cinder could not make the snapshot"),
+    ("snapshot.create", "quota", "over_quota", "Maximum number of snapshots allowed"),
+    ("volume.create", "quota", "over_quota", "exceeds allowed gigabytes quota"),
+    ("volume.create", "error", "resource_failed", "went to 'error'"),
+    ("volume.attach", "hang", "resource_timeout", "stuck in 'attaching' for 8 s on proxy backup-proxy-nova"),
+    ("volume.attach", "error", "resource_failed", "the attach failed"),
 ])
-def test_a_failing_step_fails_the_backup_and_leaks_nothing(pipeline_cloud, web, operation, mode, error_type,
-                                                           message):
+def test_a_failing_step_fails_the_backup_and_leaks_nothing(pipeline_cloud, web, operation, mode, code, message):
     pipeline_cloud.arm_fault(operation, mode)
     outcome = pipeline_cloud.backup(web, expect="FAILURE")
-    assert outcome.error_type == error_type, outcome.error
+    assert outcome.code == code and outcome.failure.retryable is False, outcome.error
     assert message in str(outcome.error)
     assert pipeline_cloud.leftovers() == {}
 
@@ -53,7 +52,7 @@ def test_a_failed_create_image_fails_the_backup_of_an_image_booted_server(pipeli
     app = pipeline_cloud.server_named("app-1")
     pipeline_cloud.arm_fault("image.create", "error")
     outcome = pipeline_cloud.backup(app, expect="FAILURE")
-    assert outcome.error_type == "ResourceFailed"
+    assert outcome.code == "resource_failed"
     assert "(createImage of root disk of app-1) went to 'killed'" in str(outcome.error)
     assert pipeline_cloud.leftovers() == {}
 
@@ -106,7 +105,7 @@ def test_a_cleanup_failure_is_added_to_the_error_and_never_replaces_it(pipeline_
     cloud.arm_fault("volume.attach", "hang")
     cloud.arm_fault("volume.delete", "error", count=50)
     outcome = cloud.backup(web, expect="FAILURE")
-    assert outcome.error_type == "ResourceTimeout"  # the job's own error, not the cleanup's
+    assert outcome.code == "resource_timeout"  # the job's own error, not the cleanup's
     message = str(outcome.error)
     assert message.index("stuck in 'attaching' for 8 s") < message.index("; cleanup left: volume ")
     assert "error_deleting" in message and message.endswith("(tagged for the sweeper)")
@@ -115,7 +114,7 @@ def test_a_cleanup_failure_is_added_to_the_error_and_never_replaces_it(pipeline_
 
 def test_a_backup_sent_to_the_wrong_zone_is_refused(pipeline_cloud, web):
     outcome = pipeline_cloud.backup(web, zone="az2", expect="FAILURE")
-    assert outcome.error_type == "WrongProxy"
+    assert outcome.code == "wrong_proxy"
     assert "Send the job to queue proxy.nova" in str(outcome.error)
     assert pipeline_cloud.leftovers() == {}
 
@@ -133,7 +132,7 @@ def test_cancel_while_an_attach_hangs_cleans_up(pipeline_cloud, web):
             store.set(f"storage-backup:cancel:{job_id}", "1", ex=86400)
 
     outcome = cloud.wait(cloud.send("proxy.backup_instance", request, "nova"), on_progress=cancel_once_attaching)
-    assert outcome.error_type == "JobCancelled", outcome.error
+    assert outcome.code == "cancelled", outcome.error
     assert "stuck" not in str(outcome.error)  # it stopped on the cancel, not on the attach timeout
     assert cloud.leftovers() == {}
 
@@ -143,13 +142,14 @@ def test_cancel_before_the_job_starts(pipeline_cloud, web):
     job_id = str(uuid.uuid4())
     redis.Redis.from_url(cloud.redis.url).set(f"storage-backup:cancel:{job_id}", "1", ex=86400)
     outcome = cloud.backup(web, job_id=job_id, expect="FAILURE")
-    assert outcome.error_type == "JobCancelled"
+    assert outcome.code == "cancelled"
     assert cloud.leftovers() == {}
 
 
 def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web):
     """In-process (the Celery path of a cancel is tested above): the cancel arrives when the read step starts, so the
     repository engine itself must notice it between blocks, stop, and leave no restore point."""
+    from storage_backup.contract import BackupRequest
     from storage_backup.pipeline.backup import backup_instance
     from storage_backup.pipeline.cancellation import CancelToken
     from storage_backup.pipeline.context import JobContext, Timeouts
@@ -174,7 +174,7 @@ def test_cancel_while_reading_stops_the_engine_and_cleans_up(pipeline_cloud, web
     request = {"job_id": job_id, "project_id": web.project_id, "instance_id": web.id, "strategy": "full",
                "destination": cloud.destination(), "labels": {}}
     with pytest.raises(JobCancelled, match="cancelled while reading"):
-        backup_instance(ctx, request)
+        backup_instance(ctx, BackupRequest.from_message(request))
     assert any(entry["step"] == "read" for entry in ctx.log.entries)
     assert Repository.open(cloud.repository).list_restore_points(labels={"job_id": job_id}) == []
     assert cloud.leftovers() == {}
@@ -190,7 +190,7 @@ def test_a_restore_whose_server_fails_removes_everything_it_made(pipeline_cloud,
     cloud.arm_fault("server.create", "error")
     request = cloud.restore_request(restore_point, web.project_id, name="web-1-doomed")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
-    assert outcome.error_type == "ResourceFailed"
+    assert outcome.code == "resource_failed"
     assert "(web-1-doomed) went to 'ERROR': Nova says: No valid host was found" in str(outcome.error)
     assert _tenant_volumes(cloud, web.project_id) == volumes_before
     assert not [s for s in cloud.service.compute.servers(all_projects=True) if s.name == "web-1-doomed"]
@@ -203,7 +203,7 @@ def test_a_restore_over_quota_removes_what_it_made(pipeline_cloud, web, restore_
     cloud.arm_fault("volume.create", "quota")
     request = cloud.restore_request(restore_point, web.project_id, name="web-1-quota")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
-    assert outcome.error_type == "OverQuota"
+    assert outcome.code == "over_quota"
     assert _tenant_volumes(cloud, web.project_id) == volumes_before
     assert cloud.leftovers() == {}
 
@@ -212,7 +212,7 @@ def test_a_restore_with_an_unknown_flavor_fails_before_making_anything(pipeline_
     cloud = pipeline_cloud
     request = cloud.restore_request(restore_point, web.project_id, flavor_id="no-such-flavor")
     outcome = cloud.run("proxy.restore_instance", request, "nova", expect="FAILURE")
-    assert outcome.error_type == "InvalidJobRequest"
+    assert outcome.code == "invalid_request"
     assert "flavor no-such-flavor does not exist" in str(outcome.error)
 
 
@@ -221,7 +221,7 @@ def test_a_pre_snapshot_command_that_cannot_run_stops_the_backup_before_any_snap
                "timeout": 5, "on_failure": "abort", "known_hosts": None, "host_key_policy": "reject"}
     outcome = pipeline_cloud.backup(web, pre_command=command, post_command=dict(command, command="fsfreeze -u /srv"),
                                     expect="FAILURE")
-    assert outcome.error_type == "GuestCommandFailed"
+    assert outcome.code == "guest_command_failed"
     assert "private key could not be read" in str(outcome.error)
     assert pipeline_cloud.leftovers() == {}
 

@@ -58,7 +58,7 @@ def test_ping_is_answered_by_the_worker_of_its_zone(workers, control, zone):
         assert result["proxy_server_id"] == ZONES[zone]
         assert result["worker"] == workers[zone].node_name
         assert result["hostname"] == os.uname().nodename
-        assert result["version"]
+        assert result["software_version"] and result["version"] == 1  # the contract's version, docs/TASKS.md
         assert result["device_root_ok"] is (zone == "nova")
 
 

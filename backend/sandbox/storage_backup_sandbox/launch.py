@@ -1,6 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Start the product's processes on this machine: Redis, the embedded cloud, (later) workers and Horizon.
+"""Start the product's processes on this machine: Redis, the embedded cloud, the proxy and data workers, the control
+plane and Horizon.
 
 Used by ``make demo`` and by the test fixtures, so both start things the same way: on 127.0.0.1, on free ports,
 never touching services already listening on the standard ones, and stopping what they started.
@@ -226,6 +227,37 @@ class WorkerProcess(ManagedProcess):
                 return b" ready." in handle.read()
         except OSError:
             return False
+
+
+class DataWorkerProcess(ManagedProcess):
+    """A data worker: ``celery -A storage_backup.celery_app worker -Q data`` (verify, delete, prune, retention locks,
+    listing for a catalog rebuild). It mounts every destination, below ``repository_root`` (``/`` in a real
+    deployment; here the directory the test or the demo keeps repositories in), and needs neither a cloud account
+    nor the catalog, so it gets neither."""
+
+    name = "data-worker"
+
+    def __init__(self, broker_url: str, log_dir: str, repository_root: str = "", concurrency: int = 2,
+                 python: str | None = None, extra_env: dict | None = None, node: str = "data"):
+        self.queue = "data"
+        self.node_name = f"{node}@{socket.gethostname()}"
+        env = dict(os.environ)
+        for name in ("DJANGO_SETTINGS_MODULE", "OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "STORAGE_BACKUP_CLOUD"):
+            env.pop(name, None)
+        env.update({"STORAGE_BACKUP_BROKER_URL": broker_url, "PYTHONUNBUFFERED": "1"})
+        if repository_root:
+            env["STORAGE_BACKUP_REPOSITORY_ROOT"] = os.path.abspath(repository_root)
+        env.update(extra_env or {})
+        argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.celery_app", "worker", "-Q", self.queue,
+                "-n", f"{node}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, f"{node}-worker.log"), env=env)
+
+    def start(self, timeout: float = 60) -> DataWorkerProcess:
+        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        super().start()
+        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, f"celery worker for {self.queue}",
+                 process=self.process, log_path=self.log_path, interval=0.2)
+        return self
 
 
 class HorizonProcess(ManagedProcess):

@@ -104,11 +104,18 @@ class ProtectedInstance(models.Model):
 
 
 class JobType(models.TextChoices):
+    # On a proxy of the instance's (or the target's) availability zone:
     BACKUP = "backup"
     RESTORE = "restore"
     RESTORE_VOLUME = "restore_volume"
-    RETENTION = "retention"
+    # On a data worker (queue ``data``):
     VERIFY = "verify"
+    DELETE = "delete"  # restore points removed from the repository (retention, or someone deleting one)
+    PRUNE = "prune"  # the data no restore point references any more removed from a destination
+    LOCK = "lock"  # a retention lock written into the repository
+    REBUILD = "rebuild"  # the catalog's restore points rebuilt from a destination's repository
+    # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
+    RETENTION = "retention"
 
 
 class JobState(models.TextChoices):

@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Dispatch due policies: for each enabled policy whose cron fired (in its time zone, inside its window), queue
-a scheduled backup of each instance it protects."""
+a scheduled backup of each instance it protects, through the service layer as ``SYSTEM``."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +9,7 @@ import logging
 
 from django.utils import timezone
 
-from storage_backup.catalog.models import Job, JobState, JobType, Policy
+from storage_backup.catalog.models import Job, Policy
 from storage_backup.services import jobs, schedule
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.errors import Conflict, ServiceError
@@ -43,8 +43,5 @@ def _backup(policy: Policy, instance_id: str, project_id: str, fire: dt.datetime
         return []
     except ServiceError as error:
         # Recorded as a failed job so the tenant sees why the scheduled backup did not happen.
-        job = Job.objects.create(type=JobType.BACKUP, project_id=project_id, instance_id=instance_id,
-                                 policy=policy, destination=policy.destination, state=JobState.FAILED,
-                                 scheduled=True, error=error.message, finished_at=timezone.now(),
-                                 log=[jobs.log_entry("failed", f"Scheduled at {fire.isoformat()}: {error.message}")])
-        return [job]
+        return [jobs.record_refused_backup(SYSTEM, policy, instance_id, project_id,
+                                           f"Scheduled at {fire.isoformat()}: {error.message}")]

@@ -8,6 +8,7 @@ import logging
 from storage_backup.control import heartbeat, retention, scheduler, sweeper
 from storage_backup.control.worker import CONTROL, app
 from storage_backup.services import assignments, dispatch, tracking
+from storage_backup.services.bus import DISPATCH_TASK
 from storage_backup.services.errors import ServiceError
 
 LOG = logging.getLogger(__name__)
@@ -34,11 +35,17 @@ def sync_jobs() -> dict:
     return {"changed": changed, "submitted": dispatch.dispatch_ready()}
 
 
+@app.task(name=DISPATCH_TASK)
+def dispatch_now() -> dict:
+    """Sent by the API when it recorded a job (``bus.wake_dispatcher``): the job goes now, not at the next tick."""
+    return {"submitted": dispatch.dispatch_ready()}
+
+
 @app.task(name="control.heartbeat")
 def beat(wait: float = 10.0) -> dict:
     # Never wait longer than the period: a silent AZ must not pile heartbeats up behind it.
-    answered = heartbeat.beat(wait=min(wait, max(CONTROL["heartbeat_seconds"] * 0.8, 0.5)))
-    submitted = dispatch.dispatch_ready()  # a proxy that came back takes its AZ's waiting jobs at once
+    answered = heartbeat.beat(wait=min(wait, max(CONTROL["heartbeat_seconds"] * 0.8, 0.5)), data=True)
+    submitted = dispatch.dispatch_ready()  # a worker that came back takes its queue's waiting jobs at once
     return {"answered": answered, "submitted": submitted}
 
 

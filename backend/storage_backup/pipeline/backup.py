@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from storage_backup.cloud import CloudError, NotFound, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
+from storage_backup.contract import BackupRequest, GuestCommand
 from storage_backup.repository import BackupCancelled, Consistency, RestorePoint, VolumeEntry
 
 from .cleanup import TemporaryResources
@@ -98,11 +99,11 @@ def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tu
 
 
 class InstanceBackup:
-    def __init__(self, ctx: JobContext, request: dict) -> None:
+    def __init__(self, ctx: JobContext, request: BackupRequest) -> None:
         self.ctx = ctx
         self.request = request
-        self.instance_id = request.get("instance_id") or ""
-        self.strategy = request.get("strategy") or "incremental"
+        self.instance_id = request.instance_id
+        self.strategy = request.strategy
         self.resources = TemporaryResources(ctx)
         self.disks: list[Disk] = []
         self.writer = None
@@ -150,9 +151,9 @@ class InstanceBackup:
             self.server = ctx.cloud.compute.get_server(self.instance_id)
         except NotFound:
             raise InvalidJobRequest(f"instance {self.instance_id} no longer exists in the cloud") from None
-        if request.get("project_id") and self.server.project_id != request["project_id"]:
+        if request.project_id and self.server.project_id != request.project_id:
             raise InvalidJobRequest(f"instance {self.instance_id} belongs to project {self.server.project_id}, "
-                                    f"not {request['project_id']}")
+                                    f"not {request.project_id}")
         zone = self.server.availability_zone
         if zone != ctx.proxy.availability_zone:
             raise WrongProxy(f"instance {self.instance_id} is in availability zone {zone}; this proxy serves "
@@ -168,20 +169,20 @@ class InstanceBackup:
         ctx.log.add("inspect", f"{self.server.name}: " + ", ".join(
             f"{disk.label} {disk.size_gib} GiB" for disk in self.disks))
 
-        repository = open_for_backup(request.get("destination"), request.get("repository_secret"))
+        repository = open_for_backup(request.destination, request.repository_secret, ctx.proxy.repository_root)
         self._find_previous(repository)
         self.consistency, group_id = choose_consistency(ctx, self.metadata, self.disks)
 
         self._take_snapshots(group_id)
         self._make_volumes()
 
-        labels = {str(k): str(v) for k, v in (request.get("labels") or {}).items() if v is not None}
+        labels = dict(request.labels)
         labels.update({"instance_id": self.instance_id, "project_id": str(self.server.project_id),
                        "job_id": ctx.job_id, "name": str(self.server.name or "")})
         self.metadata["consistency"] = {"level": self.consistency, "group_snapshot": self.group_snapshot_id,
                                         "pre_command": self.pre_command_result}
         self.writer = repository.start_restore_point(labels, self.metadata, consistency=self.consistency,
-                                                     lock_until=request.get("retention_lock_until") or None)
+                                                     lock_until=request.retention_lock_until or None)
         self.writer_created = self.writer.created
         ctx.progress.set_total(sum(disk.size_gib * GIB for disk in self.disks))
         for disk in self.disks:
@@ -220,10 +221,10 @@ class InstanceBackup:
 
         ctx, job_id = self.ctx, self.ctx.job_id
         tag = temporary_metadata(job_id)
-        pre, post = self.request.get("pre_command"), self.request.get("post_command")
+        pre, post = self.request.pre_command, self.request.post_command
         if pre:
             ctx.step("pre_command", "Running the pre-snapshot command on the instance")
-            result = run_hook("pre", pre, addresses_from_server(self.server), log=ctx.log.append_entry)
+            result = run_hook("pre", pre.to_message(), addresses_from_server(self.server), log=ctx.log.append_entry)
             self.pre_command_result = "ok" if result is None or result.ok else "failed"
         failure: BaseException | None = None
         try:
@@ -280,14 +281,14 @@ class InstanceBackup:
             # pre-command froze, or run a post-command that stands alone.
             self._post_command(post, failure)
 
-    def _post_command(self, post: dict | None, failure: BaseException | None) -> None:
+    def _post_command(self, post: GuestCommand | None, failure: BaseException | None) -> None:
         from storage_backup.guest_commands import GuestCommandFailed, addresses_from_server, run_hook
 
         if not post:
             return
         self.ctx.log.add("post_command", "Running the post-snapshot command on the instance")
         try:
-            run_hook("post", post, addresses_from_server(self.server), log=self.ctx.log.append_entry)
+            run_hook("post", post.to_message(), addresses_from_server(self.server), log=self.ctx.log.append_entry)
         except GuestCommandFailed as error:
             if failure is None:
                 raise
@@ -358,5 +359,5 @@ class InstanceBackup:
         }
 
 
-def backup_instance(ctx: JobContext, request: dict) -> dict:
+def backup_instance(ctx: JobContext, request: BackupRequest) -> dict:
     return InstanceBackup(ctx, request).run()

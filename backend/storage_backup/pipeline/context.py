@@ -1,6 +1,6 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""``JobContext``: what every pipeline step needs — the cloud, this proxy, the job log, progress, cancel, timeouts."""
+"""``JobContext``: what every pipeline step needs — the cloud, this worker, the job log, progress, cancel, timeouts."""
 from __future__ import annotations
 
 import os
@@ -45,7 +45,7 @@ class Timeouts:
 @dataclass
 class JobContext:
     job_id: str
-    cloud: Cloud  # the backup service account (admin): snapshots, temporary volumes, attaching to the proxy
+    cloud: Cloud | None  # the backup service account (proxy tasks; a data task has none)
     proxy: ProxyIdentity
     log: JobLog
     progress: ProgressReporter

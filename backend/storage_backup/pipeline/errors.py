@@ -1,6 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Errors of the backup and restore pipelines. The control plane reads a failed task's class name and message."""
+"""Errors of the backup and restore pipelines. A task turns each into the failure code of docs/TASKS.md
+(``storage_backup.proxy.failures``); the control plane sees the code and the message, never the class."""
 from __future__ import annotations
 
 
@@ -28,9 +29,17 @@ class RestoreFailed(PipelineError):
     """A restore could not complete; what it had made was removed."""
 
 
+class RepositoryUnavailable(PipelineError):
+    """The destination's repository is not there on this worker (share not mounted, nothing written yet)."""
+
+
+class JobTimeLimitExceeded(PipelineError):
+    """The task ran into its soft time limit; its temporary resources were removed."""
+
+
 def add_cleanup_report(error: BaseException, problems: list[str]) -> None:
     """Append what cleanup could not remove to the message of the error the job fails with (never replacing it):
-    the control plane only sees the class name and message of a failed task."""
+    the control plane only sees the code and message of a failed task."""
     if not problems:
         return
     note = "; cleanup left: " + "; ".join(problems) + " (tagged for the sweeper)"

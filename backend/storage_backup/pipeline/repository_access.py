@@ -1,60 +1,69 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Open the repository a task message names (docs/TASKS.md ``destination`` + ``repository_secret``)."""
+"""Open the repository a task message names (docs/TASKS.md ``destination`` + ``repository_secret``), below this
+worker's repository root (``STORAGE_BACKUP_REPOSITORY_ROOT``, ``/`` by default)."""
 from __future__ import annotations
 
 import os
 
+from storage_backup.contract import Destination
 from storage_backup.repository import Repository, RepositoryExists, RepositoryNotFound, RestorePoint
 
-from .errors import InvalidJobRequest
+from .errors import InvalidJobRequest, RepositoryUnavailable
 
 SUPPORTED_TYPES = ("filesystem", "nfs")
 
 
-def _location(destination: dict | None) -> str:
-    if not destination or not destination.get("path"):
-        raise InvalidJobRequest("the task names no destination path; the control plane must send 'destination'")
-    kind = destination.get("type") or "filesystem"
-    if kind not in SUPPORTED_TYPES:
-        raise InvalidJobRequest(f"destination type {kind!r} is not supported by this proxy (it supports "
+def location(destination: Destination, root: str = "/") -> str:
+    if destination.type not in SUPPORTED_TYPES:
+        raise InvalidJobRequest(f"destination type {destination.type!r} is not supported by this worker (it supports "
                                 f"{', '.join(SUPPORTED_TYPES)})")
-    return destination["path"]
+    return destination.location(root)
 
 
-def open_for_backup(destination: dict | None, secret: str | None) -> Repository:
+def open_for_backup(destination: Destination, secret: str | None, root: str = "/") -> Repository:
     """The repository at the destination; a new one is created when the directory is there but empty of one
     (the first backup to a destination). A missing directory is an unmounted share, never created here."""
-    path = _location(destination)
+    path = location(destination, root)
     try:
         return Repository.open(path, password=secret or None)
     except RepositoryNotFound:
         if not os.path.isdir(path):
-            raise InvalidJobRequest(f"destination {destination.get('id') or path} is not reachable on this proxy: "
-                                    f"{path} is not a directory (is the share mounted?)") from None
-    encrypted = bool(destination.get("encrypted"))
-    if encrypted and not secret:
-        raise InvalidJobRequest(f"destination {destination.get('id') or path} is encrypted but the task carries no "
-                                "repository secret")
+            raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "
+                                        "a directory (is the share mounted?)") from None
+    if destination.encrypted and not secret:
+        raise InvalidJobRequest(f"destination {destination.id} is encrypted but the task carries no repository "
+                                "secret")
     try:
-        return Repository.init(path, password=secret if encrypted else None, encryption=encrypted)
+        return Repository.init(path, password=secret if destination.encrypted else None,
+                               encryption=destination.encrypted)
     except RepositoryExists:  # another proxy created it a moment ago
         return Repository.open(path, password=secret or None)
 
 
-def open_for_restore(destination: dict | None, secret: str | None) -> Repository:
-    path = _location(destination)
+def open_existing(destination: Destination, secret: str | None, root: str = "/") -> Repository | None:
+    """The repository at the destination; None when the directory is there but nothing was ever written to it.
+    A missing directory fails (``RepositoryUnavailable``): an unmounted share must never look empty."""
+    path = location(destination, root)
     try:
         return Repository.open(path, password=secret or None)
-    except RepositoryNotFound as error:
-        raise InvalidJobRequest(f"{error} (destination {destination.get('id') or path})") from None
+    except RepositoryNotFound:
+        if not os.path.isdir(path):
+            raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "
+                                        "a directory (is the share mounted?)") from None
+        return None
 
 
-def open_restore_point(ctx, request: dict) -> tuple[Repository, RestorePoint]:
+def open_for_restore(destination: Destination, secret: str | None, root: str = "/") -> Repository:
+    repository = open_existing(destination, secret, root)
+    if repository is None:
+        raise RepositoryUnavailable(f"There is no repository at {location(destination, root)} (destination "
+                                    f"{destination.id}); is the destination mounted on this worker?")
+    return repository
+
+
+def open_restore_point(ctx, request) -> tuple[Repository, RestorePoint]:
     """The repository and the restore point a restore or verify task names (``restore_point_id``)."""
-    restore_point_id = request.get("restore_point_id")
-    if not restore_point_id:
-        raise InvalidJobRequest("the task names no restore_point_id")
-    ctx.step("prepare", f"Reading restore point {restore_point_id}")
-    repository = open_for_restore(request.get("destination"), request.get("repository_secret"))
-    return repository, repository.get_restore_point(restore_point_id)
+    ctx.step("prepare", f"Reading restore point {request.restore_point_id}")
+    repository = open_for_restore(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    return repository, repository.get_restore_point(request.restore_point_id)

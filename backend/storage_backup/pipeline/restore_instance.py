@@ -35,6 +35,7 @@ from storage_backup.cloud import (
     temporary_name,
 )
 from storage_backup.cloud.waiting import wait_image, wait_server, wait_volume, wait_volume_attached
+from storage_backup.contract import RestoreInstanceRequest
 
 from .cleanup import TemporaryResources
 from .context import JobContext
@@ -68,7 +69,7 @@ def check_proxy(ctx: JobContext, zone: str) -> None:
 
 
 class InstanceRestore:
-    def __init__(self, ctx: JobContext, request: dict) -> None:
+    def __init__(self, ctx: JobContext, request: RestoreInstanceRequest) -> None:
         self.ctx = ctx
         self.request = request
         self.resources = TemporaryResources(ctx)
@@ -111,11 +112,11 @@ class InstanceRestore:
         if not metadata.get("flavor"):
             raise InvalidJobRequest(f"restore point {restore_point.id} describes no instance (it is not a backup of "
                                     "an instance); restore its volumes one by one")
-        zone = request.get("availability_zone") or metadata.get("availability_zone")
+        zone = request.availability_zone or metadata.get("availability_zone")
         check_proxy(ctx, zone)
-        project_id = request.get("project_id") or metadata.get("project_id")
+        project_id = request.project_id or metadata.get("project_id")
         tenant = ctx.cloud.for_project(project_id)
-        name = request.get("name") or metadata.get("name") or f"restored-{restore_point.id[:8]}"
+        name = request.name or metadata.get("name") or f"restored-{restore_point.id[:8]}"
         flavor = self._flavor(tenant, metadata)
         self._plan_volumes(tenant, restore_point, zone)
         networks = self._networks(tenant, metadata)
@@ -170,7 +171,7 @@ class InstanceRestore:
                 "bytes_written": sum(int(plan.stats.get("bytes_written", 0)) for plan in all_plans)}
 
     def _flavor(self, tenant: Cloud, metadata: dict):
-        wanted = self.request.get("flavor_id")
+        wanted = self.request.flavor_id
         if wanted:
             flavor = get_or_none(tenant.compute.get_flavor, wanted)
             if flavor is None:
@@ -190,11 +191,11 @@ class InstanceRestore:
         metadata = restore_point.instance_metadata or {}
         records = metadata.get("block_device_mapping") or []
         backed_up = {volume.key for volume in restore_point.volumes}
-        wanted = list(self.request.get("volumes") or [])
+        wanted = list(self.request.volumes)
         unknown = [v for v in wanted if v not in backed_up]
         if unknown:
             raise InvalidJobRequest(f"restore point {restore_point.id} holds no volume {', '.join(unknown)}")
-        types = self.request.get("volume_types") or {}
+        types = self.request.volume_types
         for record in records:
             key = record["volume_id"]
             if key not in backed_up:
@@ -211,7 +212,7 @@ class InstanceRestore:
             raise InvalidJobRequest(f"restore point {restore_point.id} has no boot volume for a volume-booted server")
 
     def _networks(self, tenant: Cloud, metadata: dict) -> list[dict] | str:
-        mapping = self.request.get("network_mapping") or {}
+        mapping = self.request.network_mapping
         networks = []
         for nic in metadata.get("nics") or []:
             original = nic["network_id"]
@@ -352,5 +353,5 @@ def ip_is_free(cloud: Cloud, network_id: str, ip_address: str) -> bool:
     return not any(fixed.get("ip_address") == ip_address for port in holders for fixed in port.fixed_ips or [])
 
 
-def restore_instance(ctx: JobContext, request: dict) -> dict:
+def restore_instance(ctx: JobContext, request: RestoreInstanceRequest) -> dict:
     return InstanceRestore(ctx, request).run()

@@ -10,6 +10,7 @@ import time
 
 from storage_backup.cloud import NotFound
 from storage_backup.cloud.waiting import wait_volume_attached
+from storage_backup.contract import RestoreVolumeRequest
 
 from .cleanup import TemporaryResources
 from .context import JobContext
@@ -28,7 +29,7 @@ from .restore_disks import (
 from .restore_instance import check_proxy
 
 
-def restore_volume(ctx: JobContext, request: dict) -> dict:
+def restore_volume(ctx: JobContext, request: RestoreVolumeRequest) -> dict:
     started = time.monotonic()
     resources = TemporaryResources(ctx)
     failure: BaseException | None = None
@@ -47,21 +48,19 @@ def restore_volume(ctx: JobContext, request: dict) -> dict:
     return result
 
 
-def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> dict:
-    key = request.get("volume_id")
-    if not key:
-        raise InvalidJobRequest("the task names no volume_id (the original volume to restore)")
+def _restore(ctx: JobContext, request: RestoreVolumeRequest, resources: TemporaryResources) -> dict:
+    key = request.volume_id
     repository, restore_point = open_restore_point(ctx, request)
     restore_point.volume(key)  # VolumeNotFound names the volumes it has
     record = volume_record(restore_point, key)
     metadata = restore_point.instance_metadata or {}
-    zone = request.get("availability_zone") or record.get("availability_zone") or metadata.get("availability_zone")
+    zone = request.availability_zone or record.get("availability_zone") or metadata.get("availability_zone")
     check_proxy(ctx, zone)
-    project_id = request.get("project_id") or metadata.get("project_id")
+    project_id = request.project_id or metadata.get("project_id")
     tenant = ctx.cloud.for_project(project_id)
 
     server = None
-    attach_to = request.get("attach_to")
+    attach_to = request.attach_to
     if attach_to:
         try:
             server = tenant.compute.get_server(attach_to)
@@ -74,9 +73,9 @@ def _restore(ctx: JobContext, request: dict, resources: TemporaryResources) -> d
                                     f"in {zone}; restore it into {server_zone} to attach it there")
 
     label = record.get("name") or (f"{metadata.get('name')}-root" if key == ROOT_DISK_KEY else key)
-    volume_type = check_volume_type(ctx, tenant, request.get("volume_type"), record.get("volume_type"),
+    volume_type = check_volume_type(ctx, tenant, request.volume_type, record.get("volume_type"),
                                     f"volume {label}")
-    plan = plan_volume(restore_point, key, zone, volume_type, name=request.get("name") or f"{label}-restored")
+    plan = plan_volume(restore_point, key, zone, volume_type, name=request.name or f"{label}-restored")
     ctx.progress.set_total(plan.entry.size)
     create_volumes(ctx, tenant, resources, [plan])
     write_volume(ctx, resources, repository, restore_point, plan)

@@ -1,20 +1,20 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Verify a restore point (``proxy.verify_restore_point``): is every byte it needs still there and intact?
+"""Verify a restore point (``data.verify_restore_point``): is every byte it needs still there and intact?
 
 For each volume the engine reads every distinct stored chunk its records use, decrypts and decompresses it, and
 checks it against its keyed hash, in pack order so the packs are read front to back
 (``Repository.verify_volume``). Nothing is written anywhere. A missing or damaged chunk fails the job naming the
 chunk, its pack, the volume and the offset that need it (``ChunkMissing`` / ``ChunkCorrupt``), as a restore would.
 
-Request: ``{"job_id", "project_id", "restore_point_id", "destination", "repository_secret"}``. Result:
-``{"restore_point_id", "chunks_verified", "bytes_verified", "volumes": [{"volume_id", "size", "chunks",
-"bytes"}], "duration", "log"}``.
+Request ``VerifyRequest``, result ``VerifyResult`` (docs/TASKS.md ``data.verify_restore_point``): it runs on the data
+worker, which mounts the destinations.
 """
 from __future__ import annotations
 
 import time
 
+from storage_backup.contract import VerifyRequest
 from storage_backup.repository import BackupCancelled
 
 from .context import JobContext
@@ -22,7 +22,7 @@ from .errors import JobCancelled
 from .repository_access import open_restore_point
 
 
-def verify_restore_point(ctx: JobContext, request: dict) -> dict:
+def verify_restore_point(ctx: JobContext, request: VerifyRequest) -> dict:
     started = time.monotonic()
     repository, restore_point = open_restore_point(ctx, request)
     ctx.progress.set_total(sum(volume.size for volume in restore_point.volumes))

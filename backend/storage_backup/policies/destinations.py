@@ -15,6 +15,8 @@ LIST = "storage_backup:destination:list"
 GET = "storage_backup:destination:get"
 CREATE = "storage_backup:destination:create"
 UPDATE = "storage_backup:destination:update"
+PRUNE = "storage_backup:destination:prune"
+REBUILD = "storage_backup:destination:rebuild"
 
 rules = [
     policy.DocumentedRuleDefault(
@@ -43,6 +45,18 @@ rules = [
         name=UPDATE, check_str=base.ADMIN,
         description="Rename a destination or change its minimum retention lock.",
         operations=[{"method": "PATCH", "path": "/v1/destinations/{destination_id}"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=PRUNE, check_str=base.ADMIN,
+        description="Remove the data no restore point of a destination references any more, now (a prune job on "
+                    "a data worker; retention also prunes on its own).",
+        operations=[{"method": "POST", "path": "/v1/destinations/{destination_id}/prune"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=REBUILD, check_str=base.ADMIN,
+        description="Rebuild the catalog's restore points of a destination from its repository (a rebuild job on a "
+                    "data worker), e.g. after the catalog database was lost.",
+        operations=[{"method": "POST", "path": "/v1/destinations/{destination_id}/rebuild"}],
         scope_types=base.PROJECT_SCOPE),
 ]
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Who a proxy worker is: its availability zone, its server in the cloud, where its attached volumes appear."""
+"""Who a worker is: a proxy's availability zone, its server in the cloud and where its attached volumes appear; where
+any worker finds the destinations' repositories."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -16,11 +17,13 @@ class ProxyIdentity:
     device_root: str
     cloud: str
     clouds_yaml: str
+    repository_root: str = "/"
 
     @classmethod
     def from_environment(cls, environ: dict | None = None) -> ProxyIdentity:
-        """From ``STORAGE_BACKUP_PROXY_AZ``, ``STORAGE_BACKUP_PROXY_SERVER_ID``, ``STORAGE_BACKUP_DEVICE_ROOT``
-        and the OpenStack credentials (``OS_CLIENT_CONFIG_FILE`` + ``OS_CLOUD``) the worker was started with."""
+        """From ``STORAGE_BACKUP_PROXY_AZ``, ``STORAGE_BACKUP_PROXY_SERVER_ID``, ``STORAGE_BACKUP_DEVICE_ROOT``,
+        ``STORAGE_BACKUP_REPOSITORY_ROOT`` and the OpenStack credentials (``OS_CLIENT_CONFIG_FILE`` + ``OS_CLOUD``)
+        the worker was started with (a data worker has no zone, no proxy server and no credentials)."""
         env = os.environ if environ is None else environ
         return cls(
             availability_zone=env.get("STORAGE_BACKUP_PROXY_AZ", ""),
@@ -30,6 +33,8 @@ class ProxyIdentity:
             device_root=env.get("STORAGE_BACKUP_DEVICE_ROOT") or "/",
             cloud=env.get("OS_CLOUD", ""),
             clouds_yaml=env.get("OS_CLIENT_CONFIG_FILE", ""),
+            # Where this worker mounts the destinations: a destination's path is read below it (docs/TASKS.md).
+            repository_root=env.get("STORAGE_BACKUP_REPOSITORY_ROOT") or "/",
         )
 
     def by_id_path(self, volume_id: str) -> str:

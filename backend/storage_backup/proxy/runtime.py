@@ -1,8 +1,8 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""What a proxy task runs with: the service account's cloud, this proxy's identity, progress into the Celery task
-state, the job log and a liveness key in Redis (docs/TASKS.md), cancellation through Redis, and the time limit
-turned into a clear error."""
+"""What a task of a proxy or data worker runs with: its request read by the contract, the service account's cloud
+(proxy tasks), this worker's identity, progress into the Celery task state, the job log and a liveness key in Redis
+(docs/TASKS.md), cancellation through Redis, and every failure turned into a coded ``TaskFailed``."""
 from __future__ import annotations
 
 import contextlib
@@ -10,41 +10,36 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from celery.exceptions import SoftTimeLimitExceeded
 
 from storage_backup.cloud import Cloud
-from storage_backup.contract import ALIVE_SECONDS, LOG_TTL_SECONDS, alive_key, log_key
+from storage_backup.contract import (
+    ALIVE_SECONDS,
+    LOG_TTL_SECONDS,
+    ContractError,
+    FailureCode,
+    Message,
+    Progress,
+    TaskFailed,
+    TaskFailure,
+    alive_key,
+    log_key,
+    spec_of,
+)
 from storage_backup.pipeline.cancellation import CancelToken
 from storage_backup.pipeline.context import JobContext, Timeouts
-from storage_backup.pipeline.errors import PipelineError
+from storage_backup.pipeline.errors import JobTimeLimitExceeded
 from storage_backup.pipeline.joblog import JobLog
 from storage_backup.pipeline.progress import ProgressReporter
+from storage_backup.proxy.failures import failure_of
 from storage_backup.proxy.identity import ProxyIdentity
 
 LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cloud: Cloud | None = None
 _redis = None
-
-
-class JobTimeLimitExceeded(PipelineError):
-    """The task ran into its soft time limit; its temporary resources were removed."""
-
-
-class JobFailed(PipelineError):
-    """A failure whose own exception class cannot travel through the result backend (see ``_portable``)."""
-
-
-def _portable(error: Exception) -> bool:
-    """Whether the control plane can rebuild ``error`` from its class and message, as Celery does
-    (``cls(*args)``); otherwise it would only see a bare ``Exception``."""
-    try:
-        rebuilt = type(error)(*error.args)
-    except Exception:
-        return False
-    return str(rebuilt) == str(error)
 
 
 def service_cloud() -> Cloud:
@@ -108,35 +103,52 @@ class Liveness:
         self._thread.join(timeout=5)
 
 
-@contextlib.contextmanager
-def job_context(task, request: dict) -> Iterator[JobContext]:
-    if not isinstance(request, dict):
-        raise PipelineError("the task message must be a JSON object (docs/TASKS.md)")
-    job_id = str(request.get("job_id") or task.request.id)
+def run_task(task, message: object, work: Callable[[JobContext, Message], dict | Message], *,
+             cloud: bool = True) -> dict:
+    """Run one task of docs/TASKS.md: read its request (``TaskFailed`` ``invalid_request`` or
+    ``unsupported_version`` when it does not follow the contract), run ``work(ctx, request)`` under the job's log,
+    progress, cancel key and liveness key, and return its result as the contract writes it. Any failure leaves as a
+    ``TaskFailed`` with its code (``storage_backup.proxy.failures``). ``cloud=False`` for the data tasks, which need
+    no OpenStack account."""
+    spec = spec_of(task.name)
+    job_id = str(message.get("job_id") or task.request.id) if isinstance(message, dict) else str(task.request.id)
+    with _failures(job_id):
+        request = spec.request.from_message(message, f"{spec.name} request")
+        ctx = _context(task, job_id, cloud)
+        with Liveness(job_id):
+            identity = ctx.proxy
+            where = f"availability zone {identity.availability_zone}" if cloud else "data worker"
+            ctx.log.add("start", f"{task.name} on {task.request.hostname or 'this worker'} ({where})")
+            result = work(ctx, request)
+        if isinstance(result, Message):
+            result = result.to_message()
+        try:
+            return spec.result.from_message(result, f"{spec.name} result").to_message()
+        except ContractError as error:
+            raise TaskFailed(TaskFailure.of(FailureCode.FAILED, f"The worker's result does not follow docs/TASKS.md "
+                                                                f"({error}); this is a bug of the worker")) from None
 
+
+def _context(task, job_id: str, cloud: bool) -> JobContext:
     def report(meta: dict) -> None:
-        task.update_state(state="PROGRESS", meta=meta)
+        task.update_state(state="PROGRESS", meta=Progress.from_message(meta).to_message())
 
     log = JobLog(job_id, sink=lambda entry: publish_log_entry(job_id, entry))
-    ctx = JobContext(job_id=job_id, cloud=service_cloud(), proxy=ProxyIdentity.from_environment(),
-                     log=log, progress=ProgressReporter(report), cancel=CancelToken(job_id, redis_client()),
-                     timeouts=Timeouts.from_environment())
-    with Liveness(job_id):
-        ctx.log.add("start", f"{task.name} on {task.request.hostname or 'this worker'} "
-                             f"(availability zone {ctx.proxy.availability_zone})")
-        with _errors_of(job_id):
-            yield ctx
+    return JobContext(job_id=job_id, cloud=service_cloud() if cloud else None,
+                      proxy=ProxyIdentity.from_environment(), log=log, progress=ProgressReporter(report),
+                      cancel=CancelToken(job_id, redis_client()), timeouts=Timeouts.from_environment())
 
 
 @contextlib.contextmanager
-def _errors_of(job_id: str) -> Iterator[None]:
+def _failures(job_id: str) -> Iterator[None]:
     try:
         yield
+    except TaskFailed:
+        raise
     except SoftTimeLimitExceeded as error:
         detail = f" ({error})" if str(error) else ""
-        raise JobTimeLimitExceeded(f"Job {job_id} ran into its time limit and was stopped; its temporary resources "
-                                   f"were removed{detail}") from None
+        raise TaskFailed(failure_of(JobTimeLimitExceeded(
+            f"Job {job_id} ran into its time limit and was stopped; its temporary resources were removed{detail}"))) \
+            from None
     except Exception as error:
-        if _portable(error):
-            raise
-        raise JobFailed(f"{type(error).__name__}: {error}") from error
+        raise TaskFailed(failure_of(error)) from error

@@ -243,6 +243,12 @@ class DestinationWriteSerializer(StrictSerializer):
                                                                  "is locked at least this many days.")
 
 
+class RebuildSerializer(StrictSerializer):
+    dry_run = serializers.BooleanField(default=False, help_text="Report what would change; change nothing.")
+    remove_missing = serializers.BooleanField(
+        default=True, help_text="Remove catalog rows of restore points the repository no longer holds.")
+
+
 class DestinationSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()

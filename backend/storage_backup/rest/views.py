@@ -16,12 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from storage_backup.catalog.models import JobType
 from storage_backup.rest import serializers as s
 from storage_backup.services import (
     assignments,
     audit,
+    bus,
     destinations,
-    dispatch,
     jobs,
     list_filters,
     policies,
@@ -60,7 +61,7 @@ FILTERS = {
                        OpenApiParameter("locked", OpenApiTypes.BOOL),
                        OpenApiParameter("policy_id", OpenApiTypes.STR)],
     "jobs": [OpenApiParameter("type", OpenApiTypes.STR,
-                              enum=["backup", "restore", "restore_volume", "retention", "verify"]),
+                              enum=list(JobType.values)),
              OpenApiParameter("instance_name", OpenApiTypes.STR, description="Part of it, any case."),
              OpenApiParameter("active", OpenApiTypes.BOOL, description="Queued or running (true), ended (false).")],
 }
@@ -87,12 +88,13 @@ class ServiceView(generics.GenericAPIView):
         return dict(serializer.validated_data)
 
     @staticmethod
-    def kick_dispatch() -> None:
-        """Send a new job at once when a proxy is free; when Redis is away, the control worker's tick will."""
+    def wake_dispatcher() -> None:
+        """The job is recorded (queued); the control worker sends it. Wake it so the job goes at once rather than at
+        its next tick (which sends it anyway when Redis is away now)."""
         try:
-            dispatch.dispatch_ready()
+            bus.wake_dispatcher()
         except Exception as error:
-            LOG.warning("immediate dispatch failed (the next tick retries): %s", error)
+            LOG.warning("could not wake the control worker (its next tick sends the job): %s", error)
 
 
 class VersionView(APIView):
@@ -181,8 +183,7 @@ class BackupCreate(ServiceView):
     def post(self, request: Request) -> Response:
         data = self.parse(s.BackupSerializer)
         job = jobs.create_backup(self.caller, data["instance_id"], data.get("strategy"))
-        self.kick_dispatch()
-        job.refresh_from_db()
+        self.wake_dispatcher()
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -210,15 +211,20 @@ class RestorePointDetail(ServiceView):
         return Response(s.RestorePointSerializer(point).data)
 
     @extend_schema(request=s.RestorePointLockSerializer, responses={200: s.RestorePointSerializer, **WRITE_ERRORS},
-                   description="Set or extend the retention lock (WORM); it can never be shortened or removed.")
+                   description="Set or extend the retention lock (WORM); it can never be shortened or removed. The "
+                               "catalog holds it at once; a 'lock' job writes it into the repository.")
     def patch(self, request: Request, restore_point_id: str) -> Response:
         data = self.parse(s.RestorePointLockSerializer)
         point = restore_points.extend_lock(self.caller, restore_point_id, data["retention_lock_until"])
+        self.wake_dispatcher()
         return Response(s.RestorePointSerializer(point).data)
 
-    @extend_schema(responses={204: None, **WRITE_ERRORS}, description="Refused with 409 while the point is locked.")
+    @extend_schema(responses={204: None, **WRITE_ERRORS},
+                   description="Refused with 409 while the point is locked. The point leaves the catalog at once; a "
+                               "'delete' job removes it from the repository.")
     def delete(self, request: Request, restore_point_id: str) -> Response:
         restore_points.delete_restore_point(self.caller, restore_point_id)
+        self.wake_dispatcher()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -228,8 +234,7 @@ class RestorePointRestore(ServiceView):
     @extend_schema(request=s.RestoreSerializer, responses={202: s.JobSerializer, **WRITE_ERRORS})
     def post(self, request: Request, restore_point_id: str) -> Response:
         job = jobs.create_restore(self.caller, restore_point_id, self.parse(s.RestoreSerializer))
-        self.kick_dispatch()
-        job.refresh_from_db()
+        self.wake_dispatcher()
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -240,8 +245,7 @@ class RestorePointVerify(ServiceView):
                    description="Read every chunk of the restore point and check its keyed hash; writes nothing.")
     def post(self, request: Request, restore_point_id: str) -> Response:
         job = jobs.create_verify(self.caller, restore_point_id)
-        self.kick_dispatch()
-        job.refresh_from_db()
+        self.wake_dispatcher()
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -306,6 +310,34 @@ class DestinationDetail(ServiceView):
     @extend_schema(responses={200: s.DestinationSerializer, **READ_ERRORS})
     def get(self, request: Request, destination_id: str) -> Response:
         return Response(s.DestinationSerializer(destinations.get_destination(self.caller, destination_id)).data)
+
+
+class DestinationPrune(ServiceView):
+    serializer_class = s.JobSerializer
+
+    @extend_schema(request=None, responses={202: s.JobSerializer, **WRITE_ERRORS},
+                   description="Admins: remove the data no restore point of the destination references any more, "
+                               "now, on a data worker (409 while a prune of it is queued or running).")
+    def post(self, request: Request, destination_id: str) -> Response:
+        destination = destinations.get_destination(self.caller, destination_id)
+        job = jobs.create_prune(self.caller, destination)
+        self.wake_dispatcher()
+        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DestinationRebuild(ServiceView):
+    serializer_class = s.JobSerializer
+
+    @extend_schema(request=s.RebuildSerializer, responses={202: s.JobSerializer, **WRITE_ERRORS},
+                   description="Admins: rebuild the catalog's restore points of the destination from its repository "
+                               "(a data worker lists them; the job's result says what changed).")
+    def post(self, request: Request, destination_id: str) -> Response:
+        options = self.parse(s.RebuildSerializer)
+        destination = destinations.get_destination(self.caller, destination_id)
+        job = jobs.create_rebuild(self.caller, destination, dry_run=options["dry_run"],
+                                  remove_missing=options["remove_missing"])
+        self.wake_dispatcher()
+        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ProxyList(ServiceView, generics.ListAPIView):

@@ -1,8 +1,10 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""The control plane's side of docs/TASKS.md: submit proxy tasks by name, read their state, ask them to stop.
+"""The control plane's side of docs/TASKS.md: submit tasks by name, read their state, ask them to stop, wake the
+control worker.
 
-The control plane never imports the proxy's code: a task is a name, a queue and a JSON payload.
+The control plane never imports the workers' code: a task is a name, a queue and a JSON message
+(``storage_backup.contract``).
 """
 from __future__ import annotations
 
@@ -13,15 +15,26 @@ from dataclasses import dataclass
 
 import redis
 from celery import Celery
+from celery.exceptions import TaskRevokedError, TimeLimitExceeded, WorkerLostError
 from celery.result import AsyncResult
 from django.conf import settings
 
-from storage_backup.contract import CANCEL_TTL_SECONDS, alive_key, cancel_key, log_key, proxy_queue
+from storage_backup.contract import (
+    CANCEL_TTL_SECONDS,
+    CONTROL_QUEUE,
+    FailureCode,
+    TaskFailure,
+    alive_key,
+    cancel_key,
+    log_key,
+    proxy_queue,
+)
 
 LOG = logging.getLogger(__name__)
 
 __all__ = ["TaskStatus", "cancel_requested", "celery_app", "forget", "job_alive", "proxy_log", "proxy_queue",
-           "redis_client", "request_cancel", "send", "status"]
+           "redis_client", "request_cancel", "send", "status", "wake_dispatcher"]
+DISPATCH_TASK = "control.dispatch"
 
 
 @functools.cache
@@ -42,21 +55,37 @@ def send(task_name: str, payload: dict | None, queue: str, task_id: str, expires
     return result.id
 
 
+def wake_dispatcher() -> None:
+    """Ask the control worker to send what can go now (``control.dispatch``): the API records jobs, it never sends
+    them itself. A wake-up not taken within a tick expires: the tick has dispatched since."""
+    celery_app().send_task(DISPATCH_TASK, queue=CONTROL_QUEUE, expires=settings.CONTROL["tick_seconds"])
+
+
 @dataclass
 class TaskStatus:
     state: str  # PENDING, STARTED, PROGRESS, SUCCESS, FAILURE, RETRY, REVOKED
     meta: dict | None  # PROGRESS meta or the SUCCESS result
-    error_type: str = ""
-    error: str = ""
+    failure: TaskFailure | None = None  # FAILURE: what the worker said (docs/TASKS.md "Failures")
     worker: str = ""
+
+
+def failure_of(error: BaseException | None) -> TaskFailure:
+    """The failure a task ended with: the worker's own document, or what Celery says when the worker could not say
+    anything (its process died, the task was revoked or hit its hard time limit)."""
+    if isinstance(error, WorkerLostError):
+        return TaskFailure.of(FailureCode.WORKER_LOST, f"The worker process died under the task ({error})")
+    if isinstance(error, TaskRevokedError):
+        return TaskFailure.of(FailureCode.CANCELLED, f"The task was revoked ({error})")
+    if isinstance(error, TimeLimitExceeded):
+        return TaskFailure.of(FailureCode.TIME_LIMIT, f"The task ran into its hard time limit and was killed ({error})")
+    return TaskFailure.from_exception(error)
 
 
 def status(task_id: str) -> TaskStatus:
     result = AsyncResult(task_id, app=celery_app())
     state = result.state
     if state == "FAILURE":
-        error = result.result
-        return TaskStatus(state, None, type(error).__name__, str(error), _worker(result))
+        return TaskStatus(state, None, failure_of(result.result), _worker(result))
     info = result.info if isinstance(result.info, dict) else None
     return TaskStatus(state, info, worker=_worker(result))
 

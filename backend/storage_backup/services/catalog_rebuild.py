@@ -1,16 +1,20 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Rebuild the restore-point index of one destination from its repository (``rebuild_catalog`` command)."""
+"""Rebuild the restore-point index of one destination from its repository (``rebuild_catalog`` command, ``rebuild``
+jobs): a data worker lists the repository's restore point documents (``data.list_restore_points``), and ``apply``
+makes the catalog's rows from them when the job succeeds. The control plane itself opens no repository."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import Destination, Policy, RestorePoint
-from storage_backup.services import repository_access, restore_points
-from storage_backup.services.errors import Unavailable
+from storage_backup.catalog.models import ACTIVE_JOB_STATES, Destination, Job, JobType, Policy, RestorePoint
+from storage_backup.contract import RestorePointDocument
+from storage_backup.services import restore_points
 
 
 @dataclass
@@ -22,14 +26,17 @@ class RebuildReport:
 
     def summary(self) -> str:
         return (f"{len(self.created)} created, {len(self.updated)} updated, {len(self.removed)} removed, "
-                f"{len(self.skipped)} skipped (no project or instance label)")
+                f"{len(self.skipped)} skipped (no project or instance label, or being deleted)")
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "summary": self.summary()}
 
 
-def _fields(destination: Destination, document) -> dict:
-    labels = document.labels or {}
-    metadata = document.instance_metadata or {}
+def _fields(destination: Destination, document: RestorePointDocument) -> dict:
+    labels = document.labels
+    metadata = document.instance_metadata
     # The per-volume figures a backup job's result gives (docs/TASKS.md), as the engine recorded them.
-    volumes = [{"bytes_read": 0, "bytes_stored": 0, **(volume.stats or {}), "volume_id": volume.key,
+    volumes = [{"bytes_read": 0, "bytes_stored": 0, **volume.stats, "volume_id": volume.key,
                 "size": volume.size, "strategy": volume.strategy, "parent": volume.parent}
                for volume in document.volumes]
     policy_id = labels.get("policy_id")
@@ -51,27 +58,49 @@ def _fields(destination: Destination, document) -> dict:
     }
 
 
-def rebuild(destination: Destination, dry_run: bool = False, remove_missing: bool = True) -> RebuildReport:
+def apply(destination: Destination, documents: list[RestorePointDocument], dry_run: bool = False,
+          remove_missing: bool = True, listed_since: dt.datetime | None = None) -> RebuildReport:
+    """Make the destination's catalog rows what its repository holds (the data worker refused an empty or missing
+    repository before this: an unmounted share never empties the index). ``listed_since``: when the listing was
+    asked for; what changed since (a backup recorded, a deletion not yet done in the repository) is left alone."""
     report = RebuildReport()
-    if repository_access.open_repository(destination) is None:
-        # An empty mount must never wipe the index: refuse instead of removing every row.
-        raise Unavailable(f"There is no repository at {destination.path}; is the destination mounted?")
-    documents = repository_access.list_restore_points(destination)
     seen = set()
+    deleting = _being_deleted(destination, listed_since)
     with transaction.atomic():
+        recorded = set(Job.objects.filter(type=JobType.BACKUP, finished_at__gte=listed_since)
+                       .values_list("restore_point_id", flat=True)) if listed_since else set()
         for document in documents:
             seen.add(document.id)
+            if document.id in deleting:
+                report.skipped.append(document.id)
+                continue
             values = _fields(destination, document)
             if not values["project_id"] or not values["instance_id"]:
                 report.skipped.append(document.id)
                 continue
-            exists = RestorePoint.objects.filter(pk=document.id).exists()
-            (report.updated if exists else report.created).append(document.id)
+            existing = RestorePoint.objects.filter(pk=document.id).first()
+            (report.updated if existing else report.created).append(document.id)
+            # A lock only ever grows: the catalog's may be newer than the repository's (its ``lock`` job not run yet).
+            if existing and existing.retention_lock_until and (values["retention_lock_until"] is None or
+                                                               existing.retention_lock_until >
+                                                               values["retention_lock_until"]):
+                values["retention_lock_until"] = existing.retention_lock_until
             if not dry_run:
                 RestorePoint.objects.update_or_create(id=document.id, defaults=values)
         if remove_missing:
-            for point in RestorePoint.objects.filter(destination=destination).exclude(id__in=seen):
+            for point in RestorePoint.objects.filter(destination=destination).exclude(id__in=seen | recorded):
                 report.removed.append(point.id)
                 if not dry_run:
                     point.delete()
     return report
+
+
+def _being_deleted(destination: Destination, since: dt.datetime | None) -> set[str]:
+    """Restore points gone from the catalog whose ``delete`` job has not ended, or ended after the listing was asked
+    for: the listing may still hold them."""
+    ids: set[str] = set()
+    recent = Q(state__in=ACTIVE_JOB_STATES) | (Q(finished_at__gte=since) if since else Q(pk__in=[]))
+    for request in Job.objects.filter(recent, destination=destination, type=JobType.DELETE).values_list(
+            "request", flat=True):
+        ids |= set((request or {}).get("restore_point_ids") or [])
+    return ids

@@ -1,9 +1,11 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Send queued jobs to the proxies: only when a proxy of the AZ is up and has a free slot, by priority.
+"""Send queued jobs to the workers: a proxy job when a proxy of its AZ is up and has a free slot, a data job when a
+data worker is up and has one; by priority.
 
-Safe to call from several processes at once (the API after a request, the control worker on its tick): a Redis
-lock serialises dispatching, and each job is claimed inside a transaction.
+Runs in the control worker only (its tick, and ``control.dispatch`` when the API has recorded a job), never inside
+an HTTP request. Safe to run in several processes at once: a Redis lock serialises dispatching, and each job is
+claimed inside a transaction.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from storage_backup.catalog.models import Job, JobState, Policy
+from storage_backup import contract
+from storage_backup.catalog.models import Job, JobState, JobType, Policy
 from storage_backup.catalog.secrets import SecretUnreadable
-from storage_backup.services import bus, proxies
+from storage_backup.contract import ContractError, Message
+from storage_backup.services import bus, data_plane, proxies
 from storage_backup.services.destinations import task_view
 from storage_backup.services.jobs import log_entry
 
@@ -24,18 +28,21 @@ LOG = logging.getLogger(__name__)
 LOCK_NAME = "storage-backup:dispatch-lock"
 
 
-def payload(job: Job) -> dict:
-    """The task message of docs/TASKS.md, secrets (repository secret, SSH keys) read from the catalog now and
-    decrypted (``SecretUnreadable`` when this process lacks their key)."""
+def payload(job: Job) -> Message:
+    """The job's request of docs/TASKS.md: what the catalog recorded (``job.request``) and, read from the catalog
+    now, the destination and the secrets (repository secret, SSH keys) decrypted (``SecretUnreadable`` when this
+    process lacks their key). ``ContractError`` when the job cannot make a valid request."""
     message = dict(job.request)
     destination = job.destination
-    message["destination"] = task_view(destination) if destination else None
-    message["repository_secret"] = (destination.repository_secret or None) if destination else None
-    if job.type == "backup":
+    if destination is None:
+        raise ContractError(f"job {job.id} has no destination any more (it was deleted)")
+    message["destination"] = task_view(destination)
+    message["repository_secret"] = destination.repository_secret or None
+    if job.type == JobType.BACKUP:
         policy: Policy | None = job.policy
         message["pre_command"] = policy.pre_command if policy else None
         message["post_command"] = policy.post_command if policy else None
-    return message
+    return contract.spec_of(job.task_name).request.from_message(message, f"{job.task_name} request")
 
 
 def task_id_for(job: Job) -> str:
@@ -43,16 +50,19 @@ def task_id_for(job: Job) -> str:
 
 
 def _submit(job: Job) -> bool:
-    """Send the job; False when it failed instead because its secrets cannot be decrypted."""
+    """Send the job; False when it failed instead because its secrets cannot be decrypted or its request is not
+    valid (no worker could do anything with it)."""
     try:
         message = payload(job)
-    except SecretUnreadable as error:
-        # No proxy could use the job without its secrets: it fails with the reason, naming the destination or
-        # policy and the key in use, rather than waiting for a key that may never come.
-        job.state, job.error, job.finished_at, job.waiting_reason = JobState.FAILED, error.message, timezone.now(), ""
-        job.log = [*job.log, log_entry("failed", error.message)]
+    except (SecretUnreadable, ContractError) as error:
+        # It fails with the reason, naming the destination or policy and the key in use, rather than waiting for a
+        # key (or a fix) that may never come.
+        reason = error.message if isinstance(error, SecretUnreadable) else \
+            f"The job cannot be sent: its request does not follow docs/TASKS.md ({error})"
+        job.state, job.error, job.finished_at, job.waiting_reason = JobState.FAILED, reason, timezone.now(), ""
+        job.log = [*job.log, log_entry("failed", reason)]
         job.save()
-        LOG.error("job %s not sent: %s", job.id, error.message)
+        LOG.error("job %s not sent: %s", job.id, reason)
         return False
     job.attempts += 1
     job.celery_task_id = task_id_for(job)
@@ -62,7 +72,7 @@ def _submit(job: Job) -> bool:
     job.save()
     # Sent inside the claiming transaction's lifetime but after the row is written: a crash between the two
     # leaves a job that tracking finds PENDING and reports as lost, never a task the catalog does not know.
-    bus.send(job.task_name, message, job.queue, job.celery_task_id)
+    bus.send(job.task_name, message.to_message(), job.queue, job.celery_task_id)
     return True
 
 
@@ -93,19 +103,14 @@ def _dispatch() -> list[str]:
                   .order_by("-priority", "created_at"))
     if not waiting:
         return []
+    # In flight per queue: a proxy.<az> queue, or the data queue that every data worker serves.
     in_flight: dict[str, int] = {}
-    for zone in {job.availability_zone for job in waiting}:
-        in_flight[zone] = Job.objects.filter(availability_zone=zone, state__in=("queued", "running")).exclude(
+    for queue in {job.queue for job in waiting}:
+        in_flight[queue] = Job.objects.filter(queue=queue, state__in=("queued", "running")).exclude(
             celery_task_id="").count()
     submitted = []
     for job in waiting:
-        zone = job.availability_zone
-        reason = proxies.waiting_reason(zone)
-        if not reason:
-            limit = proxies.capacity(zone)
-            if in_flight[zone] >= limit:
-                reason = (f"Waiting for a free slot: the proxies of {zone} run {in_flight[zone]} job(s), their "
-                          f"limit is {limit}.")
+        reason = _why_waiting(job, in_flight[job.queue])
         if reason:
             _set_waiting(job, reason)
             continue
@@ -114,9 +119,22 @@ def _dispatch() -> list[str]:
                                                              celery_task_id="").first()
             if claimed is None or not _submit(claimed):
                 continue
-        in_flight[zone] += 1
+        in_flight[job.queue] += 1
         submitted.append(job.id)
     return submitted
+
+
+def _why_waiting(job: Job, in_flight: int) -> str:
+    if job.queue == contract.DATA_QUEUE:
+        return data_plane.waiting_reason(in_flight)
+    zone = job.availability_zone
+    reason = proxies.waiting_reason(zone)
+    if reason:
+        return reason
+    limit = proxies.capacity(zone)
+    if in_flight >= limit:
+        return f"Waiting for a free slot: the proxies of {zone} run {in_flight} job(s), their limit is {limit}."
+    return ""
 
 
 def max_attempts() -> int:

@@ -1,21 +1,36 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Jobs: backups and restores as the catalog tracks them, queued → running → succeeded / failed / cancelled.
+"""Jobs as the catalog tracks them, queued → running → succeeded / failed / cancelled: backups and restores (on the
+proxy of an availability zone), and the data plane's verify, delete, prune, lock and rebuild (on a data worker).
 
-Creating a job only records it (after the quota, tenancy and one-backup-per-instance checks);
-``storage_backup.services.dispatch`` sends it to a proxy when one is up and has a free slot, and
+Every job is made here, whoever asks: a person through the API, or the control plane itself (scheduler, retention)
+as ``SYSTEM``. Creating a job only records it (after the quota, tenancy and one-backup-per-instance checks);
+``storage_backup.services.dispatch`` sends it, in the control worker, when a worker is up and has a free slot, and
 ``storage_backup.services.tracking`` records progress and results from the Celery result backend.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType, ProtectedInstance, RestorePoint
+from storage_backup import contract
+from storage_backup.catalog.models import (
+    ACTIVE_JOB_STATES,
+    Destination,
+    Job,
+    JobState,
+    JobType,
+    Policy,
+    ProtectedInstance,
+    RestorePoint,
+)
 from storage_backup.policies import backups as backup_rules
+from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import assignments, bus, cloud, quotas, restore_points
+from storage_backup.services import assignments, bus, cloud, data_plane, quotas, restore_points
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -88,7 +103,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
         job = Job(type=JobType.BACKUP, project_id=assignment.project_id, instance_id=instance_id,
                   instance_name=instance.name, policy=policy, destination=policy.destination,
                   strategy=choose_strategy(assignment, strategy), availability_zone=instance.availability_zone,
-                  queue=bus.proxy_queue(instance.availability_zone), task_name="proxy.backup_instance",
+                  queue=bus.proxy_queue(instance.availability_zone), task_name=contract.BACKUP_INSTANCE,
                   priority=policy.priority, scheduled=scheduled, requested_by=caller.user_id)
         job.request = {
             "job_id": job.id, "project_id": job.project_id, "instance_id": instance_id, "strategy": job.strategy,
@@ -138,13 +153,13 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")
         if single:
-            job_type, task = JobType.RESTORE_VOLUME, "proxy.restore_volume"
+            job_type, task = JobType.RESTORE_VOLUME, contract.RESTORE_VOLUME
             request = {"volume_id": single, "name": options.get("name"), "availability_zone": zone,
                        "volume_type": options.get("volume_type"), "attach_to": options.get("attach_to")}
             if options.get("attach_to"):
                 assignments.find_instance(caller, options["attach_to"], field="attach_to")
         else:
-            job_type, task = JobType.RESTORE, "proxy.restore_instance"
+            job_type, task = JobType.RESTORE, contract.RESTORE_INSTANCE
             request = {"name": options.get("name"), "availability_zone": zone,
                        "flavor_id": options.get("flavor_id"),
                        "network_mapping": options.get("network_mapping") or {},
@@ -161,22 +176,115 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         return job
 
 
+def record_refused_backup(caller: Caller, policy: Policy, instance_id: str, project_id: str, message: str) -> Job:
+    """A scheduled backup that could not even be queued (``create_backup`` refused it): a failed job, so the
+    tenant sees why the backup did not happen."""
+    return Job.objects.create(type=JobType.BACKUP, project_id=project_id, instance_id=instance_id, policy=policy,
+                              destination=policy.destination, state=JobState.FAILED, scheduled=True, error=message,
+                              finished_at=timezone.now(), requested_by=caller.user_id,
+                              log=[log_entry("failed", message)])
+
+
+# -- the data plane's jobs (queue ``data``) ---------------------------------------------------------------------------
+
+def _data_job(caller: Caller, job_type: str, task_name: str, destination: Destination, request: dict, message: str,
+              *, project_id: str, priority: int, scheduled: bool = False, point: RestorePoint | None = None,
+              policy: Policy | None = None) -> Job:
+    job = Job(type=job_type, project_id=project_id, destination=destination, queue=contract.DATA_QUEUE,
+              task_name=task_name, priority=priority, scheduled=scheduled, requested_by=caller.user_id,
+              policy=policy or (point.policy if point else None))
+    if point is not None:
+        job.instance_id, job.instance_name, job.restore_point_id = point.instance_id, point.instance_name, point.id
+    job.request = {"job_id": job.id, **request}
+    job.log = [log_entry("queued", message)]
+    job.save()
+    return job
+
+
+def _by(caller: Caller) -> str:
+    return caller.user_name or caller.user_id
+
+
 def create_verify(caller: Caller, restore_point_id: str) -> Job:
-    """Read every chunk of the restore point on a proxy of its zone and check its keyed hash (writes nothing)."""
+    """Read every chunk of the restore point on a data worker and check its keyed hash (writes nothing)."""
     with audited(caller, "restore_point.verify", "restore_point", restore_point_id) as target:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, restore_point_rules.VERIFY, {"project_id": point.project_id})
-        zone = point.availability_zone
-        job = Job(type=JobType.VERIFY, project_id=point.project_id, instance_id=point.instance_id,
-                  instance_name=point.instance_name, policy=point.policy, destination=point.destination,
-                  restore_point_id=point.id, availability_zone=zone, queue=bus.proxy_queue(zone),
-                  task_name="proxy.verify_restore_point", priority=50, requested_by=caller.user_id)
-        job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id}
-        job.log = [log_entry("queued", f"Verification of restore point {point.id} of "
-                                       f"{point.instance_name or point.instance_id} requested by "
-                                       f"{caller.user_name or caller.user_id}")]
-        job.save()
+        job = _data_job(caller, JobType.VERIFY, contract.VERIFY_RESTORE_POINT, point.destination,
+                        {"project_id": point.project_id, "restore_point_id": point.id},
+                        f"Verification of restore point {point.id} of {point.instance_name or point.instance_id} "
+                        f"requested by {_by(caller)}", project_id=point.project_id, priority=50, point=point)
+        target.detail = f"job {job.id}"
+        return job
+
+
+def create_delete(caller: Caller, points: list[RestorePoint], reason: str, *, scheduled: bool = False,
+                  policy: Policy | None = None) -> Job:
+    """Delete restore points of one destination and project: from the catalog at once (they are no longer listed,
+    restored or counted), from the repository by a ``delete`` job on a data worker; the data they alone referenced
+    goes at the destination's next prune. A retention lock refuses the whole call (409), for everyone."""
+    if not points:
+        raise ValidationFailed("restore_point_ids", "name at least one restore point to delete")
+    first = points[0]
+    if any(p.destination_id != first.destination_id or p.project_id != first.project_id for p in points):
+        raise ValidationFailed("restore_point_ids", "restore points of one destination and project at a time")
+    ids = [point.id for point in points]
+    with transaction.atomic():
+        rows = list(RestorePoint.objects.select_for_update().filter(pk__in=ids))
+        for point in rows:
+            restore_points.refuse_if_locked(point)
+        if Job.objects.filter(restore_point_id__in=ids, state__in=ACTIVE_JOB_STATES,
+                              type__in=(JobType.RESTORE, JobType.RESTORE_VOLUME)).exists():
+            raise Conflict(f"Restore point {', '.join(ids)} is being restored; wait for that job to end.")
+        instances = {point.instance_id for point in points}
+        job = _data_job(caller, JobType.DELETE, contract.DELETE_RESTORE_POINTS, first.destination,
+                        {"restore_point_ids": ids}, reason, project_id=first.project_id, priority=60,
+                        scheduled=scheduled, point=first if len(points) == 1 else None, policy=policy)
+        if len(instances) == 1 and len(points) > 1:
+            job.instance_id, job.instance_name = first.instance_id, first.instance_name
+            job.save(update_fields=["instance_id", "instance_name"])
+        RestorePoint.objects.filter(pk__in=ids).delete()
+    return job
+
+
+def create_prune(caller: Caller, destination: Destination, reason: str = "") -> Job:
+    """Remove the data no restore point of the destination references any more (on a data worker). One prune per
+    destination at a time (409 while one is queued or running)."""
+    authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
+    with transaction.atomic():
+        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.PRUNE,
+                                                      state__in=ACTIVE_JOB_STATES).first()
+        if busy is not None:
+            raise Conflict(f"Destination {destination.name} already has a prune job {busy.id} ({busy.state}).")
+        job = _data_job(caller, JobType.PRUNE, contract.PRUNE_DESTINATION, destination, {},
+                        reason or f"Prune of destination {destination.name} requested by {_by(caller)}",
+                        project_id=destination.project_id, priority=10, scheduled=caller.system)
+    data_plane.prune_taken(destination.id)
+    return job
+
+
+def create_lock(caller: Caller, point: RestorePoint, until: dt.datetime) -> Job:
+    """Write the restore point's retention lock into its repository (the catalog holds it already): so the lock
+    holds without the catalog, and a rebuilt catalog gets it back."""
+    return _data_job(caller, JobType.LOCK, contract.SET_RETENTION_LOCK, point.destination,
+                     {"restore_point_id": point.id,
+                      "retention_lock_until": until.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")},
+                     f"Retention lock of restore point {point.id} until {until.isoformat()} set by {_by(caller)}; "
+                     "writing it into the repository", project_id=point.project_id, priority=90, point=point)
+
+
+def create_rebuild(caller: Caller, destination: Destination, dry_run: bool = False,
+                   remove_missing: bool = True) -> Job:
+    """Rebuild the catalog's restore points of a destination from its repository: a data worker lists the restore
+    point documents, the control plane makes the rows (``storage_backup.services.catalog_rebuild``)."""
+    with audited(caller, "destination.rebuild", "destination", destination.id, destination.project_id) as target:
+        authorize(caller, destination_rules.REBUILD, {"project_id": destination.project_id})
+        job = _data_job(caller, JobType.REBUILD, contract.LIST_RESTORE_POINTS, destination,
+                        {"dry_run": dry_run, "remove_missing": remove_missing},
+                        f"Catalog rebuild from destination {destination.name} ({destination.path})"
+                        f"{' (dry run)' if dry_run else ''} requested by {_by(caller)}",
+                        project_id=destination.project_id, priority=80)
         target.detail = f"job {job.id}"
         return job
 

@@ -1,6 +1,10 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Restore points: the catalog's index of what the repositories hold, their WORM locks, their deletion."""
+"""Restore points: the catalog's index of what the repositories hold, their WORM locks, their deletion.
+
+The catalog changes at once; the repository follows by a job on a data worker (``delete``, ``lock``): the control
+plane opens no repository.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,10 +14,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from storage_backup.catalog.models import Job, RestorePoint
+from storage_backup.contract import BackupResult
 from storage_backup.policies import restore_points as rules
-from storage_backup.services import repository_access
+from storage_backup.services import jobs
 from storage_backup.services.audit import audited
-from storage_backup.services.context import SYSTEM, Caller, authorize, check_visible, listing, scope_queryset
+from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -38,28 +43,35 @@ def is_locked(point: RestorePoint, now: dt.datetime | None = None) -> bool:
     return point.retention_lock_until is not None and point.retention_lock_until > (now or timezone.now())
 
 
-def _refuse_if_locked(point: RestorePoint) -> None:
+def refuse_if_locked(point: RestorePoint) -> None:
     if is_locked(point):
         raise Conflict(f"Restore point {point.id} is under a retention lock until "
                        f"{point.retention_lock_until.isoformat()}; nobody, administrators included, can delete it "
                        "before then.")
 
 
-def delete_restore_point(caller: Caller, restore_point_id: str) -> None:
-    """Remove it from the repository, then from the catalog; a WORM lock refuses it (409) for everyone."""
+def delete_restore_point(caller: Caller, restore_point_id: str) -> Job:
+    """Remove it from the catalog now and from the repository by a ``delete`` job; a WORM lock refuses it (409)
+    for everyone."""
     with audited(caller, "restore_point.delete", "restore_point", restore_point_id) as target:
         point = get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, rules.DELETE, {"project_id": point.project_id})
-        _refuse_if_locked(point)
+        refuse_if_locked(point)
         if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exists():
             raise Conflict(f"Restore point {point.id} is being restored; wait for that job to end.")
-        repository_access.delete_restore_point(point.destination, point.id)
-        point.delete()
+        job = jobs.create_delete(caller, [point], f"Deletion of restore point {point.id} of "
+                                                  f"{point.instance_name or point.instance_id} requested by "
+                                                  f"{caller.user_name or caller.user_id}")
+        target.detail = f"job {job.id}"
+        return job
 
 
 def extend_lock(caller: Caller, restore_point_id: str, until: dt.datetime | None) -> RestorePoint:
-    """Set or lengthen the WORM lock; shortening or removing an active lock is refused for everyone."""
+    """Set or lengthen the WORM lock; shortening or removing an active lock is refused for everyone.
+
+    The catalog holds the lock at once, and every deletion is refused by the catalog first; a ``lock`` job writes
+    it into the repository too (docs/TASKS.md, "Retention locks"), without the request waiting for a data worker."""
     with audited(caller, "restore_point.lock", "restore_point", restore_point_id) as target:
         with transaction.atomic():
             point = get_restore_point(caller, restore_point_id)
@@ -70,9 +82,11 @@ def extend_lock(caller: Caller, restore_point_id: str, until: dt.datetime | None
             if is_locked(point) and (until is None or until < point.retention_lock_until):
                 raise Conflict(f"Restore point {point.id} is locked until {point.retention_lock_until.isoformat()}; "
                                "a retention lock can be extended but never shortened or removed.")
-            repository_access.set_retention_lock(point.destination, point.id, until)
+            changed = until is not None and until != point.retention_lock_until
             point.retention_lock_until = until
             point.save(update_fields=["retention_lock_until"])
+            if changed:
+                jobs.create_lock(caller, point, until)
             target.detail = f"until {until.isoformat() if until else None}"
             return point
 
@@ -94,23 +108,19 @@ def backup_strategy(result: dict, requested: str) -> str:
     return "incremental" if "incremental" in strategies else "full"
 
 
-def record_backup_result(job: Job, result: dict) -> RestorePoint:
-    """Index the restore point a finished backup job reports (docs/TASKS.md result): what the UI shows of it —
-    full or incremental, consistency, bytes read and stored, per-volume figures, the retention lock."""
-    volumes = result.get("volumes") or []
-    point, _ = RestorePoint.objects.update_or_create(id=result["restore_point_id"], defaults={
+def record_backup_result(job: Job, result: BackupResult) -> RestorePoint:
+    """Index the restore point a finished backup job reports (docs/TASKS.md ``BackupResult``): what the UI shows of
+    it — full or incremental, consistency, bytes read and stored, per-volume figures, the retention lock."""
+    volumes = [volume.to_message() for volume in result.volumes]
+    point, _ = RestorePoint.objects.update_or_create(id=result.restore_point_id, defaults={
         "project_id": job.project_id, "instance_id": job.instance_id, "instance_name": job.instance_name,
         "availability_zone": job.availability_zone, "policy": job.policy, "destination": job.destination,
-        "job_id": job.id, "created_at": _when(result.get("created_at")),
-        "strategy": backup_strategy(result, job.strategy), "consistency": result.get("consistency") or "",
-        "bytes_read": int(result.get("bytes_read") or 0), "bytes_stored": int(result.get("bytes_stored") or 0),
-        "bytes_total": int(job.progress.get("bytes_total") or result.get("bytes_total") or 0),
-        "volumes": volumes, "metadata": result.get("metadata") or {},
+        "job_id": job.id, "created_at": _when(result.created_at),
+        "strategy": backup_strategy({"volumes": volumes}, job.strategy), "consistency": result.consistency,
+        "bytes_read": result.bytes_read, "bytes_stored": result.bytes_stored,
+        "bytes_total": int(job.progress.get("bytes_total") or result.bytes_total or 0),
+        "volumes": volumes, "metadata": result.metadata,
         "retention_lock_until": parse_datetime(job.request.get("retention_lock_until") or "") or None,
     })
     return point
 
-
-def delete_for_retention(point: RestorePoint) -> None:
-    """Retention's deletion: the same WORM rule, done as the control plane itself."""
-    delete_restore_point(SYSTEM, point.id)

@@ -1,6 +1,13 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Follow submitted jobs through the Celery result backend: progress, results, failures, retries, cancels."""
+"""Follow submitted jobs through the Celery result backend: progress, results, failures, retries, cancels.
+
+Results and failures are read with the contract (``storage_backup.contract``): a failed task says what kind of
+failure it is (``code``) and whether another attempt may succeed (``retryable``); a job is tried again, with
+backoff, up to ``STORAGE_BACKUP_JOB_MAX_ATTEMPTS``, only when it is retryable. A result that does not follow the
+contract fails the job saying so. What a result means for the catalog is applied here, in the control plane: a
+backup's restore point indexed, a rebuild's rows made, a deletion's destination marked for prune.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,24 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
-from storage_backup.services import bus, restore_points
+from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
+from storage_backup.services import audit, bus, catalog_rebuild, data_plane, restore_points
+from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
 LOG = logging.getLogger(__name__)
-
-# How a failed proxy task ends, by the class name of its exception (docs/TASKS.md). Worth another attempt: the
-# cloud or the network hiccuped (``ServiceUnavailable`` is the cloud layer's 5xx), the repository was busy with a
-# prune, or the worker was lost — never a request that is wrong (``InvalidJobRequest``, ``WrongProxy``), a
-# resource that failed or got stuck (``ResourceFailed``, ``ResourceTimeout``, ``DeviceNotFound``), a quota
-# (``OverQuota``), a guest command (``GuestCommandFailed``), a time limit or damaged data: those fail the job with
-# the proxy's message, which names the resource and the state it was stuck in.
-TRANSIENT_ERRORS = frozenset({
-    "ServiceUnavailable", "RepositoryLocked", "ConnectFailure", "ConnectTimeout", "RetriableConnectionFailure",
-    "ConnectionError", "ConnectionResetError", "WorkerLostError",
-})
-CANCELLED_ERRORS = frozenset({"JobCancelled", "TaskRevokedError"})
-PROGRESS_FIELDS = ("percent", "bytes_read", "bytes_stored", "bytes_total", "rate", "eta", "step")
 
 
 def backoff(attempt: int) -> dt.timedelta:
@@ -55,8 +52,8 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
     if status.state == "PENDING":
         lost_after = dt.timedelta(seconds=settings.CONTROL["job_lost_after"])
         if job.submitted_at and now - job.submitted_at > lost_after:
-            _finish(job, JobState.FAILED, f"The proxy of {job.availability_zone} never picked the job up; check that "
-                                          f"its worker consumes {job.queue}, then run the job again.")
+            _finish(job, JobState.FAILED, f"{_worker_of(job).capitalize()} never picked the job up; check that its "
+                                          f"worker consumes {job.queue}, then run the job again.")
         elif job.cancel_requested and job.state == JobState.QUEUED:
             pass  # the proxy sees the cancel key as soon as it starts the task
         return
@@ -67,7 +64,10 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
             job.log = [*job.log, log_entry("running", f"Started on {status.worker or job.queue}")]
         merge_proxy_log(job)
         if status.state == "PROGRESS" and status.meta:
-            job.progress = {key: status.meta.get(key) for key in PROGRESS_FIELDS if key in status.meta}
+            try:
+                job.progress = contract.Progress.from_message(status.meta, "progress").to_message()
+            except ContractError as error:  # a progress report is not worth failing the job over
+                LOG.warning("job %s: %s", job.id, error)
         if _lost(job, now):
             _fail_lost(job)
         return
@@ -75,26 +75,39 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
     if status.state == "SUCCESS":
         _succeed(job, status.meta or {})
         return
-    if status.state == "REVOKED" or status.error_type in CANCELLED_ERRORS:
-        _finish(job, JobState.CANCELLED, "")
-        job.log = [*job.log, log_entry("cancelled", status.error or "Cancelled; temporary resources cleaned up")]
+    if status.state == "REVOKED":
+        _cancelled(job, "Cancelled; temporary resources cleaned up")
         return
     if status.state == "FAILURE":
-        if status.error_type in TRANSIENT_ERRORS and job.attempts < settings.CONTROL["job_max_attempts"] \
-                and not job.cancel_requested:
-            delay = backoff(job.attempts)
-            job.log = [*job.log, log_entry("retry", f"Attempt {job.attempts} failed ({status.error_type}: "
-                                                    f"{status.error}); retrying in {int(delay.total_seconds())} s")]
-            job.celery_task_id = ""
-            job.not_before = now + delay
-            job.state = JobState.QUEUED
-            job.progress = {}
-            return
-        if job.cancel_requested:
-            _finish(job, JobState.CANCELLED, "")
-            return
-        _finish(job, JobState.FAILED, status.error or status.error_type)
-        job.log = [*job.log, log_entry("failed", f"{status.error_type}: {status.error}")]
+        _failed(job, status.failure or TaskFailure.from_exception(None), now)
+
+
+def _cancelled(job: Job, message: str) -> None:
+    _finish(job, JobState.CANCELLED, "")
+    job.log = [*job.log, log_entry("cancelled", message)]
+
+
+def _failed(job: Job, failure: TaskFailure, now: dt.datetime) -> None:
+    """End (or queue again) a job whose task failed, by the failure's code and ``retryable`` alone."""
+    if failure.code == FailureCode.CANCELLED:
+        _cancelled(job, failure.message)
+        return
+    if failure.retryable and job.attempts < settings.CONTROL["job_max_attempts"] and not job.cancel_requested:
+        delay = backoff(job.attempts)
+        job.log = [*job.log, log_entry("retry", f"Attempt {job.attempts} failed ({failure.code}: {failure.message}); "
+                                                f"retrying in {int(delay.total_seconds())} s")]
+        job.celery_task_id = ""
+        job.not_before = now + delay
+        job.state = JobState.QUEUED
+        job.progress = {}
+        return
+    if job.cancel_requested:
+        _finish(job, JobState.CANCELLED, "")
+        return
+    _finish(job, JobState.FAILED, failure.message or failure.code)
+    job.log = [*job.log, log_entry("failed", f"{failure.code}: {failure.message}")]
+    if job.type == JobType.PRUNE and job.destination_id:
+        data_plane.mark_for_prune(job.destination_id)  # the next retention run tries again
 
 
 def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
@@ -122,9 +135,13 @@ def _lost(job: Job, now: dt.datetime) -> bool:
     return bus.status(job.celery_task_id).state in ("STARTED", "PROGRESS", "RETRY")
 
 
+def _worker_of(job: Job) -> str:
+    return "the data worker" if job.queue == contract.DATA_QUEUE else f"the proxy of {job.availability_zone}"
+
+
 def _fail_lost(job: Job) -> None:
-    where = job.proxy_hostname or f"the proxy of {job.availability_zone}"
-    message = (f"The proxy worker {where} stopped while running this job (killed, or its host went down); the "
+    where = job.proxy_hostname or _worker_of(job)
+    message = (f"The worker {where} stopped while running this job (killed, or its host went down); the "
                "sweeper removes the temporary resources it left. Run the job again.")
     _finish(job, JobState.CANCELLED if job.cancel_requested else JobState.FAILED, "" if job.cancel_requested
             else message)
@@ -152,21 +169,78 @@ def _proxy_start(job: Job) -> dt.datetime | None:
     return None
 
 
-def _succeed(job: Job, result: dict) -> None:
-    job.result = {key: value for key, value in result.items() if key != "log"}
-    merge_proxy_log(job, result.get("log") or [])
-    if job.type == JobType.BACKUP:
-        if not result.get("restore_point_id"):
-            _finish(job, JobState.FAILED, "The proxy reported success without a restore point ID.")
-            return
-        point = restore_points.record_backup_result(job, result)
-        job.restore_point_id = point.id
-        job.log = [*job.log, log_entry("recorded", f"Restore point {point.id} recorded")]
+def _succeed(job: Job, message: dict) -> None:
+    merge_proxy_log(job, [entry for entry in message.get("log") or [] if isinstance(entry, dict)])
+    try:
+        result = contract.spec_of(job.task_name).result.from_message(message, f"{job.task_name} result")
+    except (ContractError, KeyError) as error:
+        error_text = str(error).strip("'\"")
+        _finish(job, JobState.FAILED, f"The worker's result does not follow docs/TASKS.md: {error_text}")
+        job.log = [*job.log, log_entry("failed", job.error)]
+        return
+    job.result = {key: value for key, value in result.to_message().items() if key not in ("log", "version")}
+    error = RESULTS.get(job.type, _nothing_more)(job, result)
     if job.progress:
         job.progress = {**job.progress, "percent": 100}
     else:
         job.progress = {"percent": 100}
-    _finish(job, JobState.SUCCEEDED, "")
+    _finish(job, JobState.FAILED if error else JobState.SUCCEEDED, error)
+    if error:
+        job.log = [*job.log, log_entry("failed", error)]
+
+
+# What a succeeded task's result means for the catalog, per job type; an error message fails the job.
+
+def _nothing_more(job: Job, result: Message) -> str:
+    return ""
+
+
+def _backup_done(job: Job, result: contract.BackupResult) -> str:
+    if not result.restore_point_id:
+        return "The proxy reported success without a restore point ID."
+    point = restore_points.record_backup_result(job, result)
+    job.restore_point_id = point.id
+    job.log = [*job.log, log_entry("recorded", f"Restore point {point.id} recorded")]
+    return ""
+
+
+def _delete_done(job: Job, result: contract.DeleteResult) -> str:
+    if result.deleted and job.destination_id:
+        data_plane.mark_for_prune(job.destination_id)  # their data goes at the destination's next prune
+    if not result.not_deleted:
+        return ""
+    refused = "; ".join(f"{item.restore_point_id}: {item.message}" for item in result.not_deleted)
+    return (f"{len(result.not_deleted)} restore point(s) could not be deleted from the repository ({refused}). They "
+            "are no longer in the catalog; the repository keeps them, and a catalog rebuild lists them again.")
+
+
+def _prune_done(job: Job, result: contract.PruneResult) -> str:
+    destination = job.destination
+    if destination is not None:
+        audit.record(SYSTEM, "destination.prune", "destination", destination.id, "success",
+                     f"freed {result.bytes_freed} bytes (job {job.id})", project_id=destination.project_id)
+    return ""
+
+
+def _rebuild_done(job: Job, result: contract.RebuildResult) -> str:
+    if job.destination is None:
+        return "The destination of this rebuild no longer exists in the catalog."
+    try:
+        report = catalog_rebuild.apply(job.destination, result.restore_points,
+                                       dry_run=bool(job.request.get("dry_run")),
+                                       remove_missing=job.request.get("remove_missing", True),
+                                       listed_since=job.submitted_at)
+    except Exception as error:  # the catalog refused a row: the job says so instead of being retried every tick
+        LOG.exception("rebuild job %s could not be applied", job.id)
+        return f"The catalog could not be rebuilt from the listing: {error}"
+    job.result = report.as_dict()
+    job.log = [*job.log, log_entry("rebuilt", f"{job.destination.name}: {report.summary()}"
+                                              + (" (dry run: nothing changed)" if job.request.get("dry_run") else ""))]
+    return ""
+
+
+RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.PRUNE: _prune_done,
+           JobType.REBUILD: _rebuild_done}
 
 
 def sync_active() -> int:

@@ -22,7 +22,7 @@ def _map_old_words(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0005_job_one_active_backup_mariadb")]
+    dependencies = [("catalog", "0006_job_types_of_the_data_plane")]
 
     operations = [
         migrations.AlterField(

@@ -1,0 +1,163 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Requests and results of the data tasks (queue ``data``): the repository work that needs neither the cloud nor an
+availability zone — verify, delete restore points, prune, write a retention lock, list for a catalog rebuild — so
+that only the data worker(s) mount the destinations and the control plane opens no repository."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .message import Message, Record
+from .parts import Destination, LogEntry
+
+
+@dataclass(frozen=True)
+class VerifyRequest(Message):
+    job_id: str
+    project_id: str
+    restore_point_id: str
+    destination: Destination
+    repository_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifiedVolume(Record):
+    volume_id: str
+    size: int
+    chunks: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class VerifyResult(Message):
+    restore_point_id: str
+    chunks_verified: int
+    bytes_verified: int
+    volumes: list[VerifiedVolume] = field(default_factory=list)
+    duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeleteRequest(Message):
+    """Remove restore point documents; the data only they referenced goes at the destination's next prune."""
+
+    job_id: str
+    destination: Destination
+    restore_point_ids: list[str]
+    repository_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class NotDeleted(Record):
+    restore_point_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DeleteResult(Message):
+    deleted: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    not_deleted: list[NotDeleted] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PruneRequest(Message):
+    job_id: str
+    destination: Destination
+    repository_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class PruneResult(Message):
+    """The repository engine's prune report (``repository_found`` false: nothing was ever written there)."""
+
+    repository_found: bool = True
+    restore_points: int = 0
+    chunks_used: int = 0
+    chunks_removed: int = 0
+    packs_deleted: int = 0
+    packs_repacked: int = 0
+    packs_written: int = 0
+    orphan_packs: int = 0
+    bytes_freed: int = 0
+    index_objects_before: int = 0
+    index_objects_after: int = 0
+    temporary_files: int = 0
+    stale_locks: int = 0
+    duration: float = 0.0
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LockRequest(Message):
+    """Record a restore point's retention lock in the repository too, so it holds without the catalog."""
+
+    job_id: str
+    destination: Destination
+    restore_point_id: str
+    retention_lock_until: str
+    repository_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class LockResult(Message):
+    restore_point_id: str
+    # False when the restore point is not in the repository: the lock is then kept in the catalog only.
+    locked: bool
+    retention_lock_until: str | None = None
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RebuildRequest(Message):
+    """List every restore point document of the repository, for the control plane to rebuild its catalog from."""
+
+    job_id: str
+    destination: Destination
+    repository_secret: str | None = None
+    dry_run: bool = False
+    remove_missing: bool = True
+
+
+@dataclass(frozen=True)
+class DocumentVolume(Record):
+    key: str
+    size: int
+    strategy: str = ""
+    parent: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RestorePointDocument(Record):
+    """A restore point as the repository records it (docs/REPOSITORY_FORMAT.md), what the catalog row is made from."""
+
+    id: str
+    created: str
+    labels: dict[str, Any] = field(default_factory=dict)
+    instance_metadata: dict[str, Any] = field(default_factory=dict)
+    consistency: str = ""
+    lock_until: str | None = None
+    volumes: list[DocumentVolume] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RebuildResult(Message):
+    restore_points: list[RestorePointDocument] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DataPingResult(Message):
+    """Who answered the data queue's ping: the control plane sends data jobs only while a data worker answers."""
+
+    hostname: str
+    worker: str = ""
+    software_version: str = ""
+    repository_root: str = "/"
+    repository_root_ok: bool = False

@@ -1,0 +1,115 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The repository work of the data tasks (docs/TASKS.md ``data.*``): delete restore points, prune, write a retention
+lock, list the restore point documents a catalog rebuild is made from. They run on a data worker, which mounts the
+destinations, so the control plane never opens a repository; each uses ``Repository``'s public methods only."""
+from __future__ import annotations
+
+import time
+
+from storage_backup.contract import (
+    DeleteRequest,
+    DeleteResult,
+    DocumentVolume,
+    FailureCode,
+    LockRequest,
+    LockResult,
+    NotDeleted,
+    PruneRequest,
+    PruneResult,
+    RebuildRequest,
+    RebuildResult,
+    RestorePointDocument,
+)
+from storage_backup.repository import RestorePointNotFound, RetentionLocked
+
+from .context import JobContext
+from .errors import RepositoryUnavailable
+from .repository_access import location, open_existing
+
+# What a prune reports, as the engine's report names it (``PruneResult`` has the same fields).
+PRUNE_FIGURES = ("restore_points", "chunks_used", "chunks_removed", "packs_deleted", "packs_repacked", "packs_written",
+                 "orphan_packs", "bytes_freed", "index_objects_before", "index_objects_after", "temporary_files",
+                 "stale_locks")
+
+
+def delete_restore_points(ctx: JobContext, request: DeleteRequest) -> DeleteResult:
+    """Remove each restore point's document. One the repository no longer has counts as gone (a retry after a
+    partial run); one under a retention lock in the repository is refused and reported, the others go on. A
+    repository held by another job fails the task as ``repository_busy`` (retried; what is done stays done)."""
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    deleted: list[str] = []
+    gone: list[str] = []
+    refused: list[NotDeleted] = []
+    if repository is None:
+        ctx.log.add("delete", "Nothing was ever written to this destination: no restore point to delete")
+        gone = list(request.restore_point_ids)
+    for point_id in request.restore_point_ids if repository is not None else ():
+        ctx.cancel.check(f"before deleting restore point {point_id}")
+        try:
+            repository.delete_restore_point(point_id)
+        except RestorePointNotFound:
+            gone.append(point_id)
+            ctx.log.add("deleted", f"Restore point {point_id} was already gone from the repository")
+        except RetentionLocked as error:
+            refused.append(NotDeleted(point_id, str(FailureCode.RETENTION_LOCKED), str(error)))
+            ctx.log.warning("delete", f"Restore point {point_id} not deleted: {error}")
+        else:
+            deleted.append(point_id)
+            ctx.log.add("deleted", f"Deleted restore point {point_id} from the repository")
+    return DeleteResult(deleted=deleted, already_gone=gone, not_deleted=refused, log=ctx.log.as_list())
+
+
+def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
+    """Remove the data no restore point references any more (``repository_busy`` while a backup, restore or verify
+    holds the repository)."""
+    started = time.monotonic()
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    if repository is None:
+        ctx.log.add("prune", "Nothing was ever written to this destination: nothing to prune")
+        return PruneResult(repository_found=False, log=ctx.log.as_list())
+    ctx.step("prune", f"Pruning destination {request.destination.id}: removing the data no restore point references "
+                      "any more")
+    report = repository.prune(progress=lambda message: ctx.log.add("prune", message))
+    figures = {name: int(getattr(report, name, 0) or 0) for name in PRUNE_FIGURES}
+    ctx.log.add("prune", f"Freed {figures['bytes_freed']} bytes: {figures['packs_deleted']} pack(s) deleted, "
+                         f"{figures['packs_repacked']} repacked")
+    return PruneResult(**figures, duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
+
+
+def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
+    """Write the lock into the restore point's document. A restore point the repository does not have keeps its lock
+    in the catalog only (``locked`` false); shortening a lock the repository holds fails ``retention_locked``."""
+    point_id = request.restore_point_id
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    try:
+        if repository is None:
+            raise RestorePointNotFound(f"nothing was ever written to destination {request.destination.id}")
+        point = repository.set_retention_lock(point_id, request.retention_lock_until)
+    except RestorePointNotFound as error:
+        ctx.log.warning("lock", f"Restore point {point_id} is not in the repository ({error}); its lock is kept in "
+                                "the catalog only")
+        return LockResult(restore_point_id=point_id, locked=False, log=ctx.log.as_list())
+    ctx.log.add("lock", f"Restore point {point_id} is locked in the repository until {point.lock_until}")
+    return LockResult(restore_point_id=point_id, locked=True, retention_lock_until=point.lock_until,
+                      log=ctx.log.as_list())
+
+
+def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResult:
+    """Every restore point document of the repository. No repository at all fails the task: an empty or unmounted
+    share must never empty the catalog."""
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    if repository is None:
+        path = location(request.destination, ctx.proxy.repository_root)
+        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); is the "
+                                    "destination mounted on the data worker? Nothing in the catalog was changed.")
+    ctx.step("list", f"Reading the restore points of destination {request.destination.id}")
+    documents = [RestorePointDocument(
+        id=point.id, created=point.created, labels=dict(point.labels or {}),
+        instance_metadata=dict(point.instance_metadata or {}), consistency=point.consistency or "",
+        lock_until=point.lock_until,
+        volumes=[DocumentVolume(key=volume.key, size=volume.size, strategy=volume.strategy or "",
+                                parent=volume.parent, stats=dict(volume.stats or {})) for volume in point.volumes])
+        for point in repository.list_restore_points()]
+    ctx.log.add("list", f"{len(documents)} restore point(s) in the repository")
+    return RebuildResult(restore_points=documents, log=ctx.log.as_list())
