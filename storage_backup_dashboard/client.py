@@ -244,6 +244,15 @@ class BackupClient:
     def destination_update(self, destination_id: str, **fields) -> dict:
         return self.request("PATCH", f"/v1/destinations/{destination_id}", json=fields)
 
+    def destination_prune(self, destination_id: str) -> dict:
+        """Admins: a prune job of the destination (the space of deleted restore points comes back)."""
+        return self.request("POST", f"/v1/destinations/{destination_id}/prune")
+
+    def destination_rebuild(self, destination_id: str, dry_run: bool = False, remove_missing: bool = True) -> dict:
+        """Admins: a job that rebuilds the catalog's restore points of the destination from its repository."""
+        return self.request("POST", f"/v1/destinations/{destination_id}/rebuild",
+                            json={"dry_run": dry_run, "remove_missing": remove_missing})
+
     def destination_usage(self) -> list[dict]:
         return self.request("GET", "/v1/destination-usage")
 
