@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from storage_backup_sandbox.launch import RedisProcess, SandboxProcess
 
-pytest_plugins = ["tests.tier_guards"]
+pytest_plugins = ["tests.support.tier_guards"]
 
 
 @pytest.fixture(scope="session")

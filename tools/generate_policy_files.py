@@ -14,7 +14,7 @@ The rules are the backup service's policy-in-code defaults (``storage_backup.pol
   sample with every rule commented out, as Horizon ships ``conf/<service>_policy.yaml``.
 
 The Horizon plugin never imports the service: its two files are generated here and committed, and
-``tests/policy/test_policy_files.py`` fails when they differ from what this script writes (edit the rules in
+``tests/functional/policy/test_policy_files.py`` fails when they differ from what this script writes (edit the rules in
 ``backend/storage_backup/policies/``, never these files). Run it with the repository's virtualenv:
 
     .venv/bin/python tools/generate_policy_files.py [--root DIR]

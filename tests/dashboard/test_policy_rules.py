@@ -34,7 +34,8 @@ WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_
 API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify"}
 # Besides every *_all and *_shared rule.
 ADMIN_ONLY = {"storage_backup:admin:overview", "storage_backup:proxy:list", "storage_backup:destination:list",
-              "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update"}
+              "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update",
+              "storage_backup:destination:prune", "storage_backup:destination:rebuild"}
 
 
 def _default_rules() -> list[str]:

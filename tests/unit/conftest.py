@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tier_guards import refuse_processes
+from tests.support.tier_guards import refuse_processes
 
 
 @pytest.fixture(autouse=True)

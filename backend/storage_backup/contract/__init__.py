@@ -5,7 +5,7 @@
 Task names and queues (``tasks``), the typed request and result of every task (``proxy_tasks``, ``data_tasks``,
 their parts in ``parts``), how a task fails (``failures``) and the Redis keys (``keys``). Both sides import this
 package and nothing of each other: the control plane sends tasks by name, a worker needs no catalog. Plain Python
-only (no Django, no Celery, no cloud); ``tests/contract`` checks docs/TASKS.md against it.
+only (no Django, no Celery, no cloud); ``tests/unit/contract`` checks docs/TASKS.md against it.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 """The backup repository engine: a versioned, deduplicating, compressed, optionally encrypted store of volumes.
 
 This package's names are its public API; the pipeline, the CLI, the control plane and the benchmarks import only
-from here, never from a module inside (``tests/repository/test_public_api.py`` holds them to it). See
+from here, never from a module inside (``tests/unit/repository/test_public_api.py`` holds them to it). See
 ``repository.py`` and ``writer.py`` for the details, ``docs/REPOSITORY_FORMAT.md`` for the format.
 
 * ``Repository.init(location, password=None)`` / ``Repository.open(location, password=None)``

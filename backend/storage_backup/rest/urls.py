@@ -1,6 +1,6 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""``/v1`` URL map. Every route here is covered by the tenancy matrix in tests/rest (it reads this list)."""
+"""``/v1`` URL map. Every route here is covered by the tenancy matrix in tests/functional/rest (it reads this list)."""
 from __future__ import annotations
 
 from django.urls import path

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from storage_backup.repository import Repository, open_source, open_target
 
-from tests.repository_images import BLOCK, MiB, backup, read, write_image
+from tests.support.repository_images import BLOCK, MiB, backup, read, write_image
 
 
 @pytest.fixture

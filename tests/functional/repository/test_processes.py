@@ -11,7 +11,7 @@ import time
 
 from storage_backup.repository import Repository
 
-from tests.repository_images import MiB, read, write_image
+from tests.support.repository_images import MiB, read, write_image
 
 CLI = os.path.join(os.path.dirname(sys.executable), "storage-backup")
 

@@ -1,12 +1,12 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""An open repository for each test (helpers for images: ``tests/repository_images.py``)."""
+"""An open repository for each test (helpers for images: ``tests/support/repository_images.py``)."""
 from __future__ import annotations
 
 import pytest
 from storage_backup.repository import Repository
 
-from tests.repository_images import BLOCK, MiB
+from tests.support.repository_images import BLOCK, MiB
 
 
 @pytest.fixture

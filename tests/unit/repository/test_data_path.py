@@ -15,7 +15,7 @@ from storage_backup.repository.transforms import SAMPLE_PIECE, SAMPLE_PIECES, Zs
 from storage_backup.repository.volume_io import ImageFileSource
 from storage_backup.repository.workers import workers_for
 
-from tests.repository_images import BLOCK, MiB, backup, overwrite, read, write_image
+from tests.support.repository_images import BLOCK, MiB, backup, overwrite, read, write_image
 
 
 def _maps(repo, restore_point_id, key="disk"):

@@ -9,7 +9,7 @@ import os
 import pytest
 from storage_backup.repository import PasswordRequired, Repository, WrongPassword
 
-from tests.repository_images import BLOCK, MiB, backup, read
+from tests.support.repository_images import BLOCK, MiB, backup, read
 
 MARKER = b"TOP-SECRET-PLAINTEXT-MARKER-0123456789 "
 

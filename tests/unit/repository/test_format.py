@@ -10,7 +10,7 @@ import pytest
 from storage_backup.repository import CorruptObject, Repository, RepositoryExists, RepositoryNotFound, UnsupportedFormat
 from storage_backup.repository.format import ENVELOPE, FORMAT_VERSION, restore_point_name
 
-from tests.repository_images import MiB, backup, write_image
+from tests.support.repository_images import MiB, backup, write_image
 
 
 def test_repository_of_a_newer_format_is_refused(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from storage_backup.repository import ChunkCorrupt, ChunkMissing, Repository, RetentionLocked
 from storage_backup.repository.format import pack_name
 
-from tests.repository_images import BLOCK, MiB, backup, read
+from tests.support.repository_images import BLOCK, MiB, backup, read
 
 
 def _data_chunk_location(repo, restore_point_id, block):

@@ -8,7 +8,7 @@ import os
 import pytest
 from storage_backup.repository import Repository, RepositoryLocked
 
-from tests.repository_images import BLOCK, MiB, backup, read, repository_bytes
+from tests.support.repository_images import BLOCK, MiB, backup, read, repository_bytes
 
 
 def test_prune_frees_deleted_restore_point_and_keeps_the_rest(repo, tmp_path):

@@ -22,7 +22,7 @@ from storage_backup.repository import check as check_phases
 from storage_backup.repository import prune as prune_phases
 from storage_backup.repository.format import pack_name
 
-from tests.repository_images import BLOCK, MiB, backup, write_image
+from tests.support.repository_images import BLOCK, MiB, backup, write_image
 
 
 def _image(path, size: int = 3 * MiB + 1000) -> bytes:

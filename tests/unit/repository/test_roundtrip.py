@@ -10,7 +10,7 @@ import threading
 import pytest
 from storage_backup.repository import BackupCancelled, Consistency, InvalidRequest, Repository
 
-from tests.repository_images import BLOCK, MiB, backup, overwrite, read, repository_bytes, write_image
+from tests.support.repository_images import BLOCK, MiB, backup, overwrite, read, repository_bytes, write_image
 
 
 def test_full_then_incremental_restore_byte_for_byte(repo, tmp_path):

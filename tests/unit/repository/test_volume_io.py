@@ -17,7 +17,7 @@ from storage_backup.repository import (
     open_target,
 )
 
-from tests.repository_images import BLOCK, MiB, write_image
+from tests.support.repository_images import BLOCK, MiB, write_image
 
 
 def test_the_factory_names_the_kinds_it_knows_and_refuses_others(tmp_path):

@@ -1,0 +1,214 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Every endpoint × {owner member, owner reader, other project's member, admin, no token} → the expected code.
+
+The routes come from the URL configuration (``storage_backup.rest.urls``): a new endpoint or method without an entry in
+``EXPECTED`` fails ``test_every_route_has_expectations`` and has no cell to pass.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import requests
+from django.utils import timezone
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from storage_backup.rest import urls
+
+from tests.support.instances import create_instance, raise_volume_quota
+
+# Part of the catalog-heavy subset that tox's functional-postgresql and functional-mariadb run again there.
+pytestmark = pytest.mark.catalog
+
+ROLES = ("member", "reader", "other", "admin", "none")
+USER_OF = {"member": "demo-member", "reader": "demo-reader", "other": "alt-member", "admin": "admin"}
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def routes() -> list[tuple[str, str]]:
+    found = []
+    for pattern in urls.urlpatterns:
+        view = pattern.callback.view_class
+        for method in HTTP_METHODS:
+            if hasattr(view, method):
+                found.append((pattern.name, method.upper()))
+    return found
+
+
+def codes(member, reader, other, admin, none=401) -> dict:
+    return dict(zip(ROLES, (member, reader, other, admin, none), strict=True))
+
+
+PUBLIC = codes(200, 200, 200, 200, 200)
+LIST = codes(200, 200, 200, 200)
+READ_OWN = codes(200, 200, 404, 200)
+EXPECTED = {
+    ("version", "GET"): PUBLIC,
+    ("openapi", "GET"): PUBLIC,
+    ("policies", "GET"): LIST,
+    ("policies", "POST"): codes(201, 403, 201, 201),
+    ("policy", "GET"): READ_OWN,
+    ("policy", "PATCH"): codes(200, 403, 404, 200),
+    ("policy", "DELETE"): codes(204, 403, 404, 204),
+    ("protected-instances", "GET"): LIST,
+    # another project's instance in the body: 400 naming instance_id, the same answer as for no such instance
+    ("protected-instances", "POST"): codes(201, 403, 400, 201),
+    ("protected-instance", "GET"): READ_OWN,
+    ("protected-instance", "DELETE"): codes(204, 403, 404, 204),
+    ("backups", "POST"): codes(202, 403, 400, 202),
+    ("restore-points", "GET"): LIST,
+    ("restore-point", "GET"): READ_OWN,
+    ("restore-point", "PATCH"): codes(200, 403, 404, 200),
+    ("restore-point", "DELETE"): codes(204, 403, 404, 204),
+    ("restore", "POST"): codes(202, 403, 404, 202),
+    ("verify", "POST"): codes(202, 403, 404, 202),
+    ("jobs", "GET"): LIST,
+    ("job", "GET"): READ_OWN,
+    ("job-cancel", "POST"): codes(202, 403, 404, 202),
+    ("destinations", "GET"): LIST,
+    ("destinations", "POST"): codes(403, 403, 403, 201),
+    ("destination", "GET"): READ_OWN,
+    ("proxies", "GET"): codes(403, 403, 403, 200),
+    ("usage", "GET"): LIST,
+    ("quota", "GET"): READ_OWN,
+    ("quota", "PUT"): codes(403, 403, 403, 200),
+    ("audit-events", "GET"): LIST,
+    # the Horizon panels' endpoints (backend/storage_backup/rest/views_dashboard.py)
+    ("destination", "PATCH"): codes(403, 403, 403, 200),
+    ("destination-usage", "GET"): codes(403, 403, 403, 200),
+    ("instance-status", "GET"): LIST,
+    ("restore-point-instance", "GET"): READ_OWN,
+    ("schedule-preview", "GET"): LIST,
+    ("overview", "GET"): codes(403, 403, 403, 200),
+}
+
+
+def test_every_route_has_expectations():
+    assert set(routes()) == set(EXPECTED), "add the new route to EXPECTED (and to the API's docs)"
+
+
+class World:
+    """Fresh objects of the demo project for one cell (a mutating call must not see another cell's changes)."""
+
+    def __init__(self, control_plane, demo_instances):
+        self.cp = control_plane
+        self.demo_project = control_plane.project_id("demo-member")
+        self.instances = demo_instances
+        suffix = uuid.uuid4().hex[:8]
+        self.destination = Destination.objects.create(name=f"demo-only-{suffix}", path="/srv/demo-only",
+                                                      project_id=self.demo_project)
+        shared = Destination.objects.get(pk=control_plane.destination_id)
+        self.policy = Policy.objects.create(project_id=self.demo_project, name=f"matrix-{suffix}",
+                                            destination=shared)
+        self.point = RestorePoint.objects.create(
+            id=str(uuid.uuid4()), project_id=self.demo_project, instance_id=str(uuid.uuid4()),
+            availability_zone="az2", destination=shared, policy=self.policy,
+            created_at=timezone.now() - dt.timedelta(days=1))
+        self.job = Job.objects.create(type="backup", project_id=self.demo_project, instance_id=str(uuid.uuid4()),
+                                      availability_zone="az2", queue="proxy.az2", task_name="proxy.backup_instance",
+                                      destination=shared, policy=self.policy)
+
+    def protected_instance(self, real: bool = False) -> str:
+        """Reading or removing a protection needs no instance in Nova; a backup looks it up there."""
+        server = self.instances.pop() if real else {"id": str(uuid.uuid4()), "name": "catalog-only"}
+        ProtectedInstance.objects.create(instance_id=server["id"], project_id=self.demo_project,
+                                         policy=self.policy, name=server["name"], availability_zone="az2")
+        return server["id"]
+
+    def request(self, route: str, method: str) -> tuple[str, dict | None]:
+        """Path and body of one call to ``route``."""
+        cp = self.cp
+        if route == "version":
+            return "/v1/", None
+        if route == "openapi":
+            return "/v1/openapi.json", None
+        if route == "policies":
+            return "/v1/policies", {"name": "matrix-new", "destination_id": cp.destination_id}
+        if route == "policy":
+            return f"/v1/policies/{self.policy.id}", {"keep_last": 3}
+        if route == "protected-instances" and method == "GET":
+            return "/v1/protected-instances", None
+        if route == "protected-instances":
+            return "/v1/protected-instances", {"instance_id": self.instances.pop()["id"],
+                                               "policy_id": self.policy.id}
+        if route == "protected-instance":
+            return f"/v1/protected-instances/{self.protected_instance()}", None
+        if route == "backups":
+            return "/v1/backups", {"instance_id": self.protected_instance(real=True)}
+        if route == "restore-points":
+            return "/v1/restore-points", None
+        if route == "restore-point":
+            until = (timezone.now() + dt.timedelta(days=30)).isoformat()
+            return f"/v1/restore-points/{self.point.id}", {"retention_lock_until": until}
+        if route == "restore":
+            return f"/v1/restore-points/{self.point.id}/restore", {"name": "restored"}
+        if route == "verify":
+            return f"/v1/restore-points/{self.point.id}/verify", None
+        if route == "jobs":
+            return "/v1/jobs", None
+        if route == "job":
+            return f"/v1/jobs/{self.job.id}", None
+        if route == "job-cancel":
+            return f"/v1/jobs/{self.job.id}/cancel", None
+        if route == "destinations":
+            return "/v1/destinations", {"name": "matrix", "path": "/srv/matrix"}
+        if route == "destination":
+            return f"/v1/destinations/{self.destination.id}", {"retention_lock_min_days": 1}
+        if route == "destination-usage":
+            return "/v1/destination-usage", None
+        if route == "instance-status":
+            return f"/v1/instance-status?instance_id={self.protected_instance()}", None
+        if route == "restore-point-instance":
+            return f"/v1/restore-points/{self.point.id}/instance", None
+        if route == "schedule-preview":
+            return "/v1/schedule-preview?schedule=0+2+*+*+*&timezone=Europe/Warsaw&count=3", None
+        if route == "overview":
+            return "/v1/overview?days=7", None
+        if route in ("proxies", "usage", "audit-events"):
+            return f"/v1/{route}", None
+        if route == "quota":
+            return f"/v1/quotas/{self.demo_project}", {"restore_points": 1000}
+        raise AssertionError(f"no request for route {route}")
+
+
+@pytest.fixture(scope="module")
+def demo_instances(control_plane):
+    """Demo-project instances for the cells that protect or back one up (each cell takes its own)."""
+    session = control_plane.sandbox.session("demo-member")
+    raise_volume_quota(control_plane.sandbox.session("admin"), control_plane.project_id("demo-member"))
+    needed = 2 * len(ROLES)  # POST protected-instances and POST backups
+    return [create_instance(session, availability_zone="az2") for _ in range(needed)]
+
+
+CELLS = [(route, method, role) for route, method in routes() for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "method", "role"), CELLS, ids=[f"{m} {r} as {who}" for r, m, who in CELLS])
+def test_tenancy(control_plane, demo_instances, route, method, role):
+    expected = EXPECTED.get((route, method), {}).get(role)
+    assert expected is not None, f"{method} {route} has no expected code for {role}"
+    world = World(control_plane, demo_instances)
+    path, body = world.request(route, method)
+    headers = {"X-Auth-Token": control_plane.token(USER_OF[role])} if role != "none" else {}
+    response = requests.request(method, control_plane.url + path, headers=headers,
+                                json=body if method in ("POST", "PUT", "PATCH") else None, timeout=30)
+    assert response.status_code == expected, f"{method} {path} as {role}: {response.status_code} {response.text}"
+    if expected == 404 and world.demo_project not in path:
+        assert world.demo_project not in response.text  # nothing about the object leaks
+    if method == "GET" and role == "other" and expected == 200 and "results" in response.json():
+        assert all(item.get("project_id", "") in ("", control_plane.project_id("alt-member"))
+                   for item in response.json()["results"]), "another project's objects leaked into a list"
+
+
+def test_admin_sees_all_projects_only_when_asked(control_plane):
+    World(control_plane, [])
+    admin = control_plane.client("admin")
+    demo = control_plane.project_id("demo-member")
+    own = admin.request("GET", "/v1/restore-points")["results"]
+    assert all(point["project_id"] != demo for point in own)
+    everything = admin.request("GET", "/v1/restore-points", params={"all_projects": 1})["results"]
+    assert any(point["project_id"] == demo for point in everything)
+    member_everything = control_plane.client("demo-member").request(
+        "GET", "/v1/restore-points", params={"all_projects": 1, "limit": 500})["results"]
+    assert all(point["project_id"] == demo for point in member_everything)  # the flag means nothing to them
