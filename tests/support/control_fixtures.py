@@ -50,15 +50,14 @@ def catalog_access(request):
 def point_settings_at(redis_url: str, clouds_yaml: str, cloud: str = "sandbox-service") -> None:
     """The in-process service layer uses the same broker and service account as the processes."""
     from django.conf import settings
-    from storage_backup.services import bus
-    from storage_backup.services import cloud as cloud_module
+    from storage_backup.services import bus, inventory
 
     settings.BROKER_URL = settings.RESULT_URL = redis_url
     settings.KEYSTONE["cloud"] = cloud
     os.environ["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
     bus.celery_app.cache_clear()
     bus.redis_client.cache_clear()
-    cloud_module.reset_session()
+    inventory.reset_session()
 
 
 @dataclass

@@ -8,7 +8,7 @@ Every call is openstacksdk's; this package adds only what the product needs arou
   ``Connection`` of the backup service account with the microversion pins (Nova 2.89, Cinder 3.66);
   ``cloud.compute``, ``cloud.block_storage``, ``cloud.image``, ``cloud.network``, ``cloud.identity`` are
   openstacksdk's proxies raising the product's errors; ``cloud.for_project(project_id)`` for tenant-owned resources.
-* ``errors``: ``CloudError`` and its subclasses (``NotFound``, ``OverQuota``, ``ServiceUnavailable``,
+* ``errors``: ``CloudError`` and its subclasses (``ResourceNotFound``, ``OverQuota``, ``ServiceUnavailable``,
   ``ResourceFailed``, ``ResourceTimeout``...), and ``from_sdk``, the one place openstacksdk's exceptions become them.
 * ``waiting``: ``wait_volume``, ``wait_volume_attached``, ``wait_volume_detached``, ``wait_volume_deleted``,
   ``wait_snapshot``, ``wait_snapshot_deleted``, ``wait_group_snapshot``, ``wait_image``, ``wait_server``,
@@ -21,22 +21,22 @@ from __future__ import annotations
 
 from .connection import CINDER_MICROVERSION, NOVA_MICROVERSION, Cloud, get_or_none, without_none
 from .errors import (
+    AccessDenied,
     BadRequest,
     CloudError,
     ConfigurationError,
-    Conflict,
-    Forbidden,
-    NotFound,
     OverQuota,
+    ResourceConflict,
     ResourceFailed,
+    ResourceNotFound,
     ResourceTimeout,
     ServiceUnavailable,
 )
 from .naming import TEMPORARY_PREFIX, TEMPORARY_TAG, job_of, temporary_metadata, temporary_name
 
 __all__ = [
-    "CINDER_MICROVERSION", "NOVA_MICROVERSION", "TEMPORARY_PREFIX", "TEMPORARY_TAG", "BadRequest", "Cloud",
-    "CloudError", "ConfigurationError", "Conflict", "Forbidden", "NotFound", "OverQuota", "ResourceFailed",
+    "CINDER_MICROVERSION", "NOVA_MICROVERSION", "TEMPORARY_PREFIX", "TEMPORARY_TAG", "AccessDenied", "BadRequest",
+    "Cloud", "CloudError", "ConfigurationError", "OverQuota", "ResourceConflict", "ResourceFailed", "ResourceNotFound",
     "ResourceTimeout", "ServiceUnavailable", "get_or_none", "job_of", "temporary_metadata", "temporary_name",
     "without_none",
 ]

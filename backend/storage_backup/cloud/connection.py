@@ -36,7 +36,7 @@ from typing import TypeVar
 import openstack.config
 from openstack import connection as sdk_connection
 
-from .errors import SDK_ERRORS, ConfigurationError, NotFound, from_sdk
+from .errors import SDK_ERRORS, ConfigurationError, ResourceNotFound, from_sdk
 
 T = TypeVar("T")
 
@@ -81,7 +81,7 @@ def get_or_none(get: Callable[[str], T], resource_id: str) -> T | None:
     Unlike openstacksdk's ``find_*``, never matches a *name* equal to the id."""
     try:
         return get(resource_id)
-    except NotFound:
+    except ResourceNotFound:
         return None
 
 

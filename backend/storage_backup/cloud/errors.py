@@ -33,15 +33,15 @@ class BadRequest(CloudError):
     """400: the request is wrong for the resource's current state (the message says why)."""
 
 
-class Forbidden(CloudError):
+class AccessDenied(CloudError):
     """401/403: the service account may not do this (role, policy, or project scope)."""
 
 
-class NotFound(CloudError):
+class ResourceNotFound(CloudError):
     """404: the resource does not exist (or is not visible to this token)."""
 
 
-class Conflict(CloudError):
+class ResourceConflict(CloudError):
     """409: the resource is busy or the name is taken."""
 
 
@@ -100,11 +100,11 @@ def _http_error_class(status: int, words: str) -> type[CloudError]:
     if status == 413 or (status == 403 and "quota" in lowered and "exceed" in lowered):
         return OverQuota
     if status in (401, 403):
-        return Forbidden
+        return AccessDenied
     if status == 404:
-        return NotFound
+        return ResourceNotFound
     if status == 409:
-        return Conflict
+        return ResourceConflict
     if status >= 500:
         return ServiceUnavailable
     if status >= 400:
@@ -123,7 +123,7 @@ def from_sdk(error: Exception, what: str, service: str | None = None) -> CloudEr
         return error_class(f"{what}: {words} (HTTP {error.status_code})", status=error.status_code, service=service,
                            request_id=error.request_id)
     if isinstance(error, sdk_exceptions.NotFoundException):  # a find_*() that found nothing answers no status
-        return NotFound(f"{what}: {error.message}", status=404, service=service)
+        return ResourceNotFound(f"{what}: {error.message}", status=404, service=service)
     if isinstance(error, (ks_exceptions.ConnectFailure, ks_exceptions.ConnectTimeout,
                           ks_exceptions.RetriableConnectionFailure, ks_exceptions.ServiceUnavailable)):
         return ServiceUnavailable(f"{what}: the service cannot be reached ({error})", service=service)

@@ -26,7 +26,7 @@ from openstack import resource as sdk_resource
 from openstack import utils as sdk_utils
 
 from .connection import DEFAULT_POLL_INTERVAL, Cloud, get_or_none
-from .errors import SDK_ERRORS, NotFound, ResourceFailed, ResourceTimeout, ServiceUnavailable, from_sdk
+from .errors import SDK_ERRORS, ResourceFailed, ResourceNotFound, ResourceTimeout, ServiceUnavailable, from_sdk
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,7 +102,7 @@ def wait_for_status(cloud: Cloud, service: str, getter: str, resource_id: str, s
     def latest():
         try:
             return get(resource_id)
-        except NotFound:
+        except ResourceNotFound:
             return None
         except ServiceUnavailable:
             return "unknown"
@@ -119,7 +119,7 @@ def wait_for_status(cloud: Cloud, service: str, getter: str, resource_id: str, s
                 return None
             return sdk_resource.wait_for_status(proxy.sdk, current, status, failures=sorted(failures),
                                                 interval=cloud.poll_interval, wait=remaining, callback=callback)
-        except (NotFound, sdk_exceptions.NotFoundException):
+        except (ResourceNotFound, sdk_exceptions.NotFoundException):
             if gone_ok:
                 return None
             raise ResourceFailed(f"{what} went to '{MISSING}'{where}: it no longer exists", resource=resource,

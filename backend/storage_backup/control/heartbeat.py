@@ -10,7 +10,7 @@ import uuid
 
 from storage_backup.catalog.models import Proxy
 from storage_backup.contract import DATA_PING, DATA_QUEUE, PING, ContractError, DataPingResult, PingResult
-from storage_backup.services import bus, cloud, data_plane, proxies
+from storage_backup.services import bus, data_plane, inventory, proxies
 from storage_backup.services.errors import ServiceError
 
 LOG = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 def zones_to_ping() -> list[str]:
     zones = set(proxies.known_zones())
     try:
-        zones |= set(cloud.availability_zones())
+        zones |= set(inventory.availability_zones())
     except ServiceError as error:  # the cloud being away must not stop heartbeats of the proxies we know
         LOG.warning("could not list availability zones: %s", error)
     return sorted(zones)

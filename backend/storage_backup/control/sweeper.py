@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, Proxy
 from storage_backup.cloud import job_of
 from storage_backup.cloud.removal import ATTACHING, Remover
-from storage_backup.services import audit, cloud
+from storage_backup.services import audit, inventory
 from storage_backup.services.context import SYSTEM
 
 LOG = logging.getLogger(__name__)
@@ -63,14 +63,14 @@ class Sweep:
         self.grace = grace
         self.now = timezone.now()
         self.report = SweepReport()
-        self.cloud = cloud.service_cloud()
+        self.cloud = inventory.service_cloud()
         self.remover = Remover(self.cloud, detach_timeout=WAIT_SECONDS, delete_timeout=WAIT_SECONDS,
                                warn=lambda message: LOG.warning("sweeper: %s", message))
         self.alive: set[str] = set()
         self.still_attached: set[str] = set()
 
     def run(self) -> SweepReport:
-        with cloud.unavailable_on_error("temporary resources"):
+        with inventory.unavailable_on_error("temporary resources"):
             block_storage = self.cloud.block_storage
             volumes = list(block_storage.volumes(details=True, all_projects=True))
             snapshots = list(block_storage.snapshots(details=True, all_projects=True))
@@ -83,7 +83,7 @@ class Sweep:
         for server in filter(self._leaked, servers):
             self._remove("server", server, self.remover.delete_server, self.report.servers)
         if self.report.servers:
-            with cloud.unavailable_on_error("temporary volumes"):
+            with inventory.unavailable_on_error("temporary volumes"):
                 volumes = list(self.cloud.block_storage.volumes(details=True, all_projects=True))
         leaked_volumes = [v for v in volumes if self._leaked(v)]
         # Detach first: a volume attached to the proxy (or half attached) can be neither deleted nor let go of its

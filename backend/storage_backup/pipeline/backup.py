@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from storage_backup.cloud import CloudError, NotFound, temporary_metadata, temporary_name, without_none
+from storage_backup.cloud import CloudError, ResourceNotFound, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
 from storage_backup.contract import BackupRequest, GuestCommand
 from storage_backup.repository import BackupCancelled, Consistency, RestorePoint, VolumeEntry
@@ -149,7 +149,7 @@ class InstanceBackup:
         self._check_proxy()
         try:
             self.server = ctx.cloud.compute.get_server(self.instance_id)
-        except NotFound:
+        except ResourceNotFound:
             raise InvalidJobRequest(f"instance {self.instance_id} no longer exists in the cloud") from None
         if request.project_id and self.server.project_id != request.project_id:
             raise InvalidJobRequest(f"instance {self.instance_id} belongs to project {self.server.project_id}, "
@@ -201,7 +201,7 @@ class InstanceBackup:
             raise InvalidJobRequest("this worker does not know its proxy server: set STORAGE_BACKUP_PROXY_SERVER_ID")
         try:
             proxy = ctx.cloud.compute.get_server(ctx.proxy.proxy_server_id)
-        except NotFound:
+        except ResourceNotFound:
             raise InvalidJobRequest(f"the proxy server {ctx.proxy.proxy_server_id} of this worker does not exist; "
                                     "fix STORAGE_BACKUP_PROXY_SERVER_ID") from None
         ctx.proxy_name = proxy.name or ctx.proxy.proxy_server_id

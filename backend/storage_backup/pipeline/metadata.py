@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 
-from storage_backup.cloud import Cloud, CloudError, NotFound, get_or_none
+from storage_backup.cloud import Cloud, CloudError, ResourceNotFound, get_or_none
 
 LOG = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -78,7 +78,7 @@ def key_pair_of(cloud: Cloud, server, notes: list[str]) -> dict | None:
         return None
     try:
         keypair = cloud.compute.get_keypair(name, user_id=server.user_id)
-    except NotFound:
+    except ResourceNotFound:
         notes.append(f"key pair {name!r} of user {server.user_id} no longer exists; its public key is not "
                      "recorded")
         return {"name": name, "public_key": None, "type": None, "fingerprint": None}
@@ -117,7 +117,7 @@ def glance_image(cloud: Cloud, image_id: str) -> dict | None:
     floats), and the restore point records Glance's own strings, restored as they were."""
     try:
         return cloud.image.get(f"/images/{image_id}", raise_exc=True).json()
-    except NotFound:
+    except ResourceNotFound:
         return None
 
 

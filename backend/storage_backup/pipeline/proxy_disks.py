@@ -47,6 +47,3 @@ def wait_for_device(ctx: JobContext, volume_id: str, reported: str | None = None
             f"right ({ctx.proxy.device_root})") from None
     return path
 
-
-def detach_from_proxy(ctx: JobContext, resources: TemporaryResources, volume_id: str) -> None:
-    resources.detach(volume_id)

@@ -29,7 +29,7 @@ from storage_backup.cloud import (
     TEMPORARY_TAG,
     Cloud,
     CloudError,
-    NotFound,
+    ResourceNotFound,
     get_or_none,
     temporary_metadata,
     temporary_name,
@@ -63,7 +63,7 @@ def check_proxy(ctx: JobContext, zone: str) -> None:
         raise InvalidJobRequest("this worker does not know its proxy server: set STORAGE_BACKUP_PROXY_SERVER_ID")
     try:
         proxy = ctx.cloud.compute.get_server(ctx.proxy.proxy_server_id)
-    except NotFound:
+    except ResourceNotFound:
         raise InvalidJobRequest(f"the proxy server {ctx.proxy.proxy_server_id} of this worker does not exist") from None
     ctx.proxy_name = proxy.name or ctx.proxy.proxy_server_id
 

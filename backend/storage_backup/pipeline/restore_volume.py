@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from storage_backup.cloud import NotFound
+from storage_backup.cloud import ResourceNotFound
 from storage_backup.cloud.waiting import wait_volume_attached
 from storage_backup.contract import RestoreVolumeRequest
 
@@ -64,7 +64,7 @@ def _restore(ctx: JobContext, request: RestoreVolumeRequest, resources: Temporar
     if attach_to:
         try:
             server = tenant.compute.get_server(attach_to)
-        except NotFound:
+        except ResourceNotFound:
             raise InvalidJobRequest(f"instance {attach_to} to attach the restored volume to does not exist in "
                                     f"project {project_id}") from None
         server_zone = server.availability_zone

@@ -58,18 +58,6 @@ def decode_pack_header(codec: BlobCodec, pack_id: str, tail: bytes, pack_size: i
     return entries
 
 
-def read_pack_entries(destination: Destination, codec: BlobCodec, pack_id: str) -> list[PackEntry]:
-    name = pack_name(pack_id)
-    size = destination.size(name)
-    # One read covers the trailer and, almost always, the whole header (128 entries of 45 bytes in 32 MiB).
-    tail_length = min(size, 64 * 1024)
-    tail = destination.get_range(name, size - tail_length, tail_length)
-    header_length = TRAILER.unpack_from(tail, len(tail) - TRAILER.size)[0] if len(tail) >= TRAILER.size else 0
-    if header_length + TRAILER.size > tail_length and header_length + TRAILER.size <= size:
-        tail = destination.get_range(name, size - header_length - TRAILER.size, header_length + TRAILER.size)
-    return decode_pack_header(codec, pack_id, tail, size)
-
-
 class _OpenPack:
     def __init__(self, destination: Destination, capacity: int) -> None:
         self.pack_id = uuid.uuid4().hex

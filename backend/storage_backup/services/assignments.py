@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from storage_backup.catalog.models import Policy, ProtectedInstance
 from storage_backup.policies import protected_instances as rules
-from storage_backup.services import cloud, quotas
+from storage_backup.services import inventory, quotas
 from storage_backup.services.audit import audited
 from storage_backup.services.context import SYSTEM, Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -35,9 +35,9 @@ def get_assignment(caller: Caller, instance_id: str) -> ProtectedInstance:
     return assignment
 
 
-def find_instance(caller: Caller, instance_id: str, field: str = "instance_id") -> cloud.Instance:
+def find_instance(caller: Caller, instance_id: str, field: str = "instance_id") -> inventory.Instance:
     """The instance, looked up in Nova with the service account; another project's looks like a missing one."""
-    instance = cloud.get_instance(instance_id)
+    instance = inventory.get_instance(instance_id)
     if instance is None or (not caller.is_admin and instance.project_id != caller.project_id):
         raise ValidationFailed(field, f"no instance {instance_id} exists in this project")
     return instance
@@ -81,7 +81,7 @@ def unprotect(caller: Caller, instance_id: str) -> None:
         assignment.delete()
 
 
-def _matches(policy: Policy, instance: cloud.Instance) -> bool:
+def _matches(policy: Policy, instance: inventory.Instance) -> bool:
     if policy.auto_assign_tag and policy.auto_assign_tag in instance.tags:
         return True
     key = policy.auto_assign_metadata_key
@@ -90,7 +90,7 @@ def _matches(policy: Policy, instance: cloud.Instance) -> bool:
     return False
 
 
-def auto_assign(instances: list[cloud.Instance] | None = None) -> list[ProtectedInstance]:
+def auto_assign(instances: list[inventory.Instance] | None = None) -> list[ProtectedInstance]:
     """Protect every instance whose tag or metadata a policy of its project (or a shared one) asks for.
 
     Policies with a higher priority win; instances already protected keep their policy; an instance whose auto
@@ -102,7 +102,7 @@ def auto_assign(instances: list[cloud.Instance] | None = None) -> list[Protected
     if not policies and not automatic:
         return []
     if instances is None:
-        instances = cloud.list_instances()
+        instances = inventory.list_instances()
     protected = set(ProtectedInstance.objects.values_list("instance_id", flat=True))
     created = []
     live = {instance.id: instance for instance in instances}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -136,6 +135,3 @@ def _why_waiting(job: Job, in_flight: int) -> str:
         return f"Waiting for a free slot: the proxies of {zone} run {in_flight} job(s), their limit is {limit}."
     return ""
 
-
-def max_attempts() -> int:
-    return settings.CONTROL["job_max_attempts"]

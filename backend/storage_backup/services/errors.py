@@ -24,11 +24,6 @@ class ValidationFailed(ServiceError):
         super().__init__(message, field)
 
 
-class NotAuthenticated(ServiceError):
-    status = 401
-    code = "not_authenticated"
-
-
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"

@@ -30,7 +30,7 @@ from storage_backup.policies import backups as backup_rules
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import assignments, bus, cloud, data_plane, quotas, restore_points
+from storage_backup.services import assignments, bus, data_plane, inventory, quotas, restore_points
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -93,7 +93,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
                                                   "project; assign it to a policy first") from None
         target.project_id = assignment.project_id
         authorize(caller, backup_rules.CREATE, {"project_id": assignment.project_id})
-        instance = cloud.get_instance(instance_id)
+        instance = inventory.get_instance(instance_id)
         if instance is None:
             raise ValidationFailed("instance_id", f"instance {instance_id} no longer exists in the cloud")
         quotas.check_backup(assignment.project_id)
@@ -148,7 +148,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         if single and volume_ids and single not in volume_ids:
             raise ValidationFailed("volume_id", f"volume {single} is not in restore point {point.id}")
         zone = options.get("availability_zone") or point.availability_zone
-        zones = cloud.availability_zones()
+        zones = inventory.availability_zones()
         if options.get("availability_zone") and zones and zone not in zones:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")

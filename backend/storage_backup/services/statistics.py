@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, Quota, RestorePoint
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
-from storage_backup.services import cloud, proxies, quotas
+from storage_backup.services import inventory, proxies, quotas
 from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
@@ -37,7 +37,7 @@ def _days(days: int, now: dt.datetime) -> list[dt.date]:
 
 def _service_project() -> str:
     try:
-        return cloud.service_cloud().project_id or ""
+        return inventory.service_cloud().project_id or ""
     except Exception as error:  # the count below says what is wrong with the cloud
         LOG.warning("cannot tell the backup service's own project: %s", error)
         return ""
@@ -47,7 +47,7 @@ def _instances(exclude_projects: set[str]) -> dict:
     """Every instance in the cloud against the catalog's protections (the proxies' own project left out)."""
     exclude_projects = exclude_projects | {_service_project()}
     try:
-        instances = [i for i in cloud.list_instances() if i.project_id not in exclude_projects]
+        instances = [i for i in inventory.list_instances() if i.project_id not in exclude_projects]
     except ServiceError as error:
         LOG.warning("cannot count the cloud's instances: %s", error)
         protected = ProtectedInstance.objects.count()

@@ -9,8 +9,8 @@ from storage_backup.cloud import Cloud
 from storage_backup.cloud.connection import CINDER_MICROVERSION, NOVA_MICROVERSION
 from storage_backup.cloud.errors import (
     ConfigurationError,
-    NotFound,
     ResourceFailed,
+    ResourceNotFound,
     ResourceTimeout,
 )
 from storage_backup.cloud.waiting import wait_volume, wait_volume_deleted
@@ -55,7 +55,7 @@ def test_every_request_carries_the_pinned_microversions(sandbox):
 
 def test_a_refusal_names_the_call_and_the_resource(sandbox):
     service = _service(sandbox)
-    with pytest.raises(NotFound) as raised:
+    with pytest.raises(ResourceNotFound) as raised:
         service.block_storage.get_volume("0b1e5c3e-0000-4000-8000-000000000000")
     assert str(raised.value).startswith("Cinder could not get volume 0b1e5c3e-0000-4000-8000-000000000000: ")
     assert str(raised.value).endswith("(HTTP 404)") and raised.value.service == "Cinder"

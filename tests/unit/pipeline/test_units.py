@@ -13,13 +13,13 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 from storage_backup.cloud import Cloud
 from storage_backup.cloud.errors import (
+    AccessDenied,
     BadRequest,
     ConfigurationError,
-    Conflict,
-    Forbidden,
-    NotFound,
     OverQuota,
+    ResourceConflict,
     ResourceFailed,
+    ResourceNotFound,
     ResourceTimeout,
     ServiceUnavailable,
     from_sdk,
@@ -47,16 +47,16 @@ def _response(status: int, body, content_type: str = "application/json") -> requ
 @pytest.mark.parametrize(("status", "body", "error_class", "text"), [
     (400, {"badRequest": {"message": "Invalid volume: status must be available", "code": 400}}, BadRequest,
      "Invalid volume: status must be available (HTTP 400)"),
-    (404, {"itemNotFound": {"message": "Volume v1 could not be found.", "code": 404}}, NotFound,
+    (404, {"itemNotFound": {"message": "Volume v1 could not be found.", "code": 404}}, ResourceNotFound,
      "Volume v1 could not be found."),
     (413, {"overLimit": {"message": "VolumeSizeExceedsAvailableQuota", "code": 413}}, OverQuota,
      "VolumeSizeExceedsAvailableQuota"),
     (403, {"forbidden": {"message": "Quota exceeded for cores: Requested 4, but already used 20 of 20 cores",
                          "code": 403}}, OverQuota, "Quota exceeded for cores"),
-    (403, {"forbidden": {"message": "Policy doesn't allow x to be performed.", "code": 403}}, Forbidden,
+    (403, {"forbidden": {"message": "Policy doesn't allow x to be performed.", "code": 403}}, AccessDenied,
      "Policy doesn't allow"),
     (409, {"NeutronError": {"type": "IpAddressInUse", "message": "IP address 10.0.0.5 already allocated",
-                            "detail": ""}}, Conflict, "IP address 10.0.0.5 already allocated"),
+                            "detail": ""}}, ResourceConflict, "IP address 10.0.0.5 already allocated"),
     (503, "<html><body><h1>503 Service Unavailable</h1>\nNo server is available.\n</body></html>",
      ServiceUnavailable, "No server is available."),
 ])
@@ -81,7 +81,7 @@ def test_unreachable_services_and_a_missing_catalog_entry_are_said_plainly():
     missing = from_sdk(ks_exceptions.EndpointNotFound("no volumev3"), "Cinder is not usable")
     assert isinstance(missing, ConfigurationError) and "service catalog has no endpoint" in str(missing)
     not_found = from_sdk(sdk_exceptions.NotFoundException("No Volume found for v9"), "Cinder could not find v9")
-    assert isinstance(not_found, NotFound) and not_found.status == 404
+    assert isinstance(not_found, ResourceNotFound) and not_found.status == 404
 
 
 def test_a_wait_that_times_out_names_the_resource_and_its_status():

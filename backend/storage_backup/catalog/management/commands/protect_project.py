@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from storage_backup.catalog.models import Destination, Policy
-from storage_backup.services import assignments, cloud, destinations, policies
+from storage_backup.services import assignments, destinations, inventory, policies
 from storage_backup.services.context import SYSTEM, Caller
 from storage_backup.services.errors import ServiceError
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 "timezone": options["timezone"], "keep_last": options["keep_last"], "strategy": "auto",
                 "full_every": 6})
         protected = 0
-        for instance in cloud.list_instances():
+        for instance in inventory.list_instances():
             if instance.project_id != project_id:
                 continue
             try:
@@ -53,7 +53,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _project_id(name_or_id: str) -> str:
-        project_id = cloud.find_project_id(name_or_id)
+        project_id = inventory.find_project_id(name_or_id)
         if project_id is None:
             raise CommandError(f"no project {name_or_id}")
         return project_id

@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""The control plane's view of the cloud: ``storage_backup.cloud`` logged in as the backup service account of the
-settings.
+"""What the cloud holds, as the control plane sees it (instances, zones, projects): ``storage_backup.cloud`` logged
+in as the backup service account of the settings.
 
 Used to check that an instance belongs to the caller's project (Nova, ``all_tenants``), to find its availability
 zone and addresses, to find instances to auto-assign, and by the sweeper to find and remove leftovers. The settings
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from storage_backup.cloud import Cloud, CloudError, NotFound, get_or_none
+from storage_backup.cloud import Cloud, CloudError, ResourceNotFound, get_or_none
 from storage_backup.cloud.connection import DEFAULT_POLL_INTERVAL
 from storage_backup.services.errors import Unavailable
 
@@ -96,7 +96,7 @@ def get_instance(instance_id: str) -> Instance | None:
     with unavailable_on_error(f"instance {instance_id}"):
         try:
             return _instance(service_cloud().compute.get_server(instance_id))
-        except NotFound:
+        except ResourceNotFound:
             return None
 
 
