@@ -10,7 +10,7 @@
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
 A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage.
 
-Later commands plug in with ``COMMAND_GROUPS``: a group is ``(name, help, add_commands)`` where
+Each group of commands (``repo``, ``image``) is one ``(name, help, add_commands)`` in ``COMMAND_GROUPS``, where
 ``add_commands(subparsers, common)`` adds its subcommands, each with ``set_defaults(handler=function)``.
 """
 from __future__ import annotations
@@ -346,7 +346,7 @@ def add_image_commands(subparsers, common) -> None:
     restore.set_defaults(handler=cmd_image_restore)
 
 
-#: Command groups; later features append ``(name, help, add_commands)``.
+#: The command groups: ``(name, help, add_commands)``; a new group is one more entry.
 COMMAND_GROUPS: list[tuple[str, str, Callable]] = [
     ("repo", "create, inspect, verify and prune repositories", add_repo_commands),
     ("image", "back up and restore image files and block devices", add_image_commands),

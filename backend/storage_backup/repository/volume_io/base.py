@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the engine needs of a volume it backs up (``BlockSource``) and of one it restores into (``BlockTarget``).
 
-Benji's ``io/`` split: the backup and restore pipelines see only these two interfaces, so a block device, a sparse
-image file (and later an RBD image) are interchangeable on either side. ``factory.py`` opens one by kind.
+Benji's ``io/`` split: the backup and restore pipelines see only these two interfaces, so a block device and a
+sparse image file (and an RBD image, once its kind is registered in ``factory.py``) are interchangeable on either
+side. ``factory.py`` opens one by kind.
 
 Both are used by several worker threads at once: ``read_into`` and ``write`` are positional and must be thread-safe;
 everything else is called from one thread.
