@@ -1,6 +1,6 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Fixtures of the control plane's tests (imported by the conftests of tests/functional/control and tests/functional/rest).
+"""Fixtures of the control plane's tests (the conftests of tests/functional/control and tests/functional/rest).
 
 Real processes throughout: the REST API (``ControlApiProcess``), the control worker, a stand-in proxy worker
 (``tests.support.fake_proxy``), the real data worker (``DataWorkerProcess``: verify, delete, prune, lock, rebuild on

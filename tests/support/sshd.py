@@ -4,7 +4,8 @@
 address (Linux answers on all of 127/8), with its own host key, ``authorized_keys`` and config in a temp dir.
 
 The test gives a sandbox instance a NIC with that address (a port on a network whose subnet is a 127.x range), so
-the product reaches "the instance" over SSH exactly as it would a guest. Used by tests/functional/control and tests/functional/e2e.
+the product reaches "the instance" over SSH exactly as it would a guest. Used by tests/functional/control and
+tests/functional/e2e.
 """
 from __future__ import annotations
 
