@@ -77,6 +77,9 @@ EXPECTED = {
     # the Horizon panels' endpoints (backend/storage_backup/rest/views_dashboard.py)
     ("destination", "PATCH"): codes(403, 403, 403, 200),
     ("destination-usage", "GET"): codes(403, 403, 403, 200),
+    # the project's own destination: seen, but pruning and rebuilding are the administrators'
+    ("destination-prune", "POST"): codes(403, 403, 404, 202),
+    ("destination-rebuild", "POST"): codes(403, 403, 404, 202),
     ("instance-status", "GET"): LIST,
     ("restore-point-instance", "GET"): READ_OWN,
     ("schedule-preview", "GET"): LIST,
@@ -157,6 +160,10 @@ class World:
             return f"/v1/destinations/{self.destination.id}", {"retention_lock_min_days": 1}
         if route == "destination-usage":
             return "/v1/destination-usage", None
+        if route == "destination-prune":
+            return f"/v1/destinations/{self.destination.id}/prune", None
+        if route == "destination-rebuild":
+            return f"/v1/destinations/{self.destination.id}/rebuild", {"dry_run": True}
         if route == "instance-status":
             return f"/v1/instance-status?instance_id={self.protected_instance()}", None
         if route == "restore-point-instance":
