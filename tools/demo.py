@@ -43,6 +43,8 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     SandboxProcess,
     WorkerProcess,
     control_env,
+    start_together,
+    stop_together,
 )
 
 BACKUP_SERVICE_TYPE = "data-protection"
@@ -254,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the demo keeps its cloud, logs and endpoints (default: .demo/)")
     parser.add_argument("--transition-delay", type=float, default=0.3,
                         help="seconds the embedded cloud's status transitions take (default: 0.3)")
+    parser.add_argument("--tick-seconds", type=float, default=15,
+                        help="how often the control plane looks for due policies and sends queued jobs (seconds)")
     parser.add_argument("--schedule", default=DEMO_SCHEDULE,
                         help=f"cron schedule of the demo project's backup policy (default: {DEMO_SCHEDULE!r})")
     args = parser.parse_args(argv)
@@ -295,15 +299,23 @@ def main(argv: list[str] | None = None) -> int:
             if not server_id:
                 print(f"  warning: the embedded cloud names no proxy server for AZ {zone}; its worker runs without one")
             device_root = os.path.join(cloud_dir, "servers", server_id or f"no-proxy-server-{zone}")
-            worker = WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
-                                   clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service")
-            running.append(worker)
-            workers.append(worker)
-            worker.start(timeout=120)
-            record_processes(record_path, running)
+            workers.append(WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
+                                         clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service"))
         data_worker = DataWorkerProcess(redis.url, log_dir)
-        running.append(data_worker)
-        data_worker.start(timeout=120)
+        env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
+                          extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
+                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
+        api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
+        horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
+                                 port=previous_port(previous, "horizon"),
+                                 extra_env={"STORAGE_BACKUP_BROKER_URL": redis.url})
+        horizon.ready_timeout = 600  # the first start collects and compresses Horizon's static files
+        # Everything that needs only the cloud and Redis starts at once: their start-ups overlap.
+        print("Workers, backup API and Horizon starting together (Horizon's first start collects and compresses "
+              "its static files) ...", flush=True)
+        together = [*workers, data_worker, api, horizon]
+        running.extend(together)
+        start_together(*together)
         record_processes(record_path, running)
         for zone, answer in ping_workers(redis.url, workers).items():
             if zone == "data":
@@ -311,31 +323,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
 
-        env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
-                          extra={"STORAGE_BACKUP_TICK_SECONDS": "15", "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
-        api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
-        running.append(api)
-        api.start(timeout=120)
         register_backup_api(sandbox, api.url + "/v1")
-        record_processes(record_path, running)
         print(f"Backup REST API  {api.url}/v1/  (catalog type {BACKUP_SERVICE_TYPE}; "
               f"OpenAPI {api.url}/v1/openapi.json)")
-        control_worker = ControlWorkerProcess(env, log_dir)
-        beat = ControlBeatProcess(env, log_dir)
-        for process in (control_worker, beat):
-            running.append(process)
-            process.start(timeout=120)
-            record_processes(record_path, running)
+        # After the API, which applied the catalog's migrations.
+        control_worker, beat = ControlWorkerProcess(env, log_dir), ControlBeatProcess(env, log_dir)
+        running.extend((control_worker, beat))
+        start_together(control_worker, beat)
+        record_processes(record_path, running)
         repository = os.path.join(state_dir, "repository")
         print(f"Control plane    worker and beat up; {protect_demo_project(env, repository, log_dir, args.schedule)}")
-
-        horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
-                                 port=previous_port(previous, "horizon"),
-                                 extra_env={"STORAGE_BACKUP_BROKER_URL": redis.url})
-        print("Horizon          starting (the first start collects and compresses its static files) ...", flush=True)
-        running.append(horizon)
-        horizon.start(timeout=600)
-        record_processes(record_path, running)
+        print(f"Horizon          {horizon.url}/")
 
         users = [{"name": user.name, "password": user.password, "project": user.project, "role": user.role,
                   "domain": "Default", "cloud": user.cloud} for user in seed.USERS]
@@ -398,7 +396,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if running:
             print("\nStopping: " + ", ".join(process.name for process in reversed(running)), flush=True)
-        for process in reversed(running):
+        # The workers, the control plane and Horizon at once; Redis and the cloud they talk to after them.
+        last = [process for process in running if isinstance(process, RedisProcess | SandboxProcess)]
+        stop_together(*[process for process in reversed(running) if process not in last])
+        for process in reversed(last):
             process.stop()
         if os.path.exists(record_path):
             os.unlink(record_path)

@@ -22,9 +22,7 @@ from storage_backup_sandbox.launch import (
     DataWorkerProcess,
     ManagedProcess,
     SandboxProcess,
-    _logged,
     control_env,
-    wait_for,
 )
 
 from tests.support import plane
@@ -132,12 +130,11 @@ class FakeProxyProcess(ManagedProcess):
                 "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"fake-proxy-{availability_zone}.log"), env=worker_env)
 
-    def start(self, timeout: float = 60) -> FakeProxyProcess:
-        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        super().start()
-        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, f"fake proxy on {self.queue}",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+    ready_marker = b" ready."
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return f"fake proxy on {self.queue}"
 
 
 @pytest.fixture(scope="session")

@@ -64,9 +64,17 @@ def http_ok(url: str) -> bool:
 
 
 class ManagedProcess:
-    """A child process with its log file; ``stop`` ends it and its children (own process group)."""
+    """A child process with its log file; ``stop`` ends it and its children (own process group).
+
+    Starting is two steps, ``spawn`` (the process is started) and ``wait_ready`` (it answers), so that several can
+    start at once (``start_together``); ``start`` does both. A subclass says when it is ready: ``ready_marker``, a
+    line it logs (Celery's " ready."), or its own ``_ready``; and prepares with ``_prepare``.
+    """
 
     name = "process"
+    ready_timeout = 60.0
+    ready_interval = 0.1
+    ready_marker: bytes | None = None
 
     def __init__(self, argv: Sequence[str], log_path: str, env: dict | None = None, cwd: str | None = None):
         self.argv = list(argv)
@@ -74,8 +82,21 @@ class ManagedProcess:
         self.env = env
         self.cwd = cwd or REPO_ROOT
         self.process: subprocess.Popen | None = None
+        self._log_offset = 0
 
-    def start(self) -> ManagedProcess:
+    def describe(self) -> str:
+        """What the process is, for a timeout's message."""
+        return self.name
+
+    def _prepare(self) -> None:
+        """Before the process starts: only what it logs from now on says it is ready."""
+        self._log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+
+    def _ready(self) -> bool:
+        return self.ready_marker is None or _logged(self.log_path, self._log_offset, self.ready_marker)
+
+    def spawn(self) -> ManagedProcess:
+        self._prepare()
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -83,16 +104,32 @@ class ManagedProcess:
         log.close()
         return self
 
+    def wait_ready(self, timeout: float | None = None) -> ManagedProcess:
+        wait_for(self._ready, timeout or self.ready_timeout, self.describe(), process=self.process,
+                 log_path=self.log_path, interval=self.ready_interval)
+        return self
+
+    def start(self, timeout: float | None = None) -> ManagedProcess:
+        return self.spawn().wait_ready(timeout)
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def terminate(self) -> None:
+        """Ask the process and its children to end (SIGTERM); ``stop`` waits for it."""
+        if self.alive():
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
     def stop(self, timeout: float = 10) -> None:
         if not self.alive():
             return
+        self.terminate()
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=timeout)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -104,6 +141,29 @@ class ManagedProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def stop_together(*processes: ManagedProcess, timeout: float = 10) -> None:
+    """Stop ``processes`` at once: every one is asked to end first, then each is waited for (and killed after
+    ``timeout``), so their shutdowns overlap instead of adding up."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop(timeout)
+
+
+def start_together(*processes: ManagedProcess, timeout: float | None = None) -> list[ManagedProcess]:
+    """Start ``processes`` at once and wait until each is ready (their imports and start-up overlap instead of
+    adding up); if one does not come up, stop them all and raise."""
+    try:
+        for process in processes:
+            process.spawn()
+        for process in processes:
+            process.wait_ready(timeout)
+    except BaseException:
+        stop_together(*processes)
+        raise
+    return list(processes)
 
 
 class RedisProcess(ManagedProcess):
@@ -124,13 +184,12 @@ class RedisProcess(ManagedProcess):
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 20) -> RedisProcess:
-        super().start()
-        wait_for(self._ping, timeout, f"redis-server on port {self.port}", process=self.process,
-                 log_path=self.log_path)
-        return self
+    ready_timeout = 20.0
 
-    def _ping(self) -> bool:
+    def describe(self) -> str:
+        return f"redis-server on port {self.port}"
+
+    def _ready(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
                 sock.sendall(b"PING\r\n")
@@ -164,15 +223,26 @@ class SandboxProcess(ManagedProcess):
     def clouds_yaml(self) -> str:
         return os.path.join(self.state_dir, "clouds.yaml")
 
-    def start(self, timeout: float = 120) -> SandboxProcess:
+    ready_timeout = 120.0
+
+    @property
+    def endpoint_file(self) -> str:
+        return os.path.join(self.state_dir, "sandbox.json")
+
+    def describe(self) -> str:
+        return f"embedded cloud on port {self.port}"
+
+    def _prepare(self) -> None:
         os.makedirs(self.state_dir, exist_ok=True)
-        endpoint_file = os.path.join(self.state_dir, "sandbox.json")
-        if os.path.exists(endpoint_file):
-            os.unlink(endpoint_file)
-        super().start()
-        wait_for(lambda: os.path.exists(endpoint_file) and http_ok(self.url + "/_sandbox/health"), timeout,
-                 f"embedded cloud on port {self.port}", process=self.process, log_path=self.log_path)
-        with open(endpoint_file) as handle:
+        if os.path.exists(self.endpoint_file):
+            os.unlink(self.endpoint_file)
+
+    def _ready(self) -> bool:
+        return os.path.exists(self.endpoint_file) and http_ok(self.url + "/_sandbox/health")
+
+    def wait_ready(self, timeout: float | None = None) -> SandboxProcess:
+        super().wait_ready(timeout)
+        with open(self.endpoint_file) as handle:
             assert json.load(handle)["url"] == self.url
         return self
 
@@ -212,21 +282,12 @@ class WorkerProcess(ManagedProcess):
                 "-n", f"proxy-{availability_zone}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"worker-{availability_zone}.log"), env=env)
 
-    def start(self, timeout: float = 60) -> WorkerProcess:
-        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        super().start()
-        wait_for(lambda: self._logged_ready(offset), timeout, f"celery worker for {self.queue}",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+    # Celery prints "<node name> ready." once its consumer is connected and the pool started.
+    ready_marker = b" ready."
+    ready_interval = 0.2
 
-    def _logged_ready(self, offset: int) -> bool:
-        # Celery prints "<node name> ready." once its consumer is connected and the pool started.
-        try:
-            with open(self.log_path, "rb") as handle:
-                handle.seek(offset)
-                return b" ready." in handle.read()
-        except OSError:
-            return False
+    def describe(self) -> str:
+        return f"celery worker for {self.queue}"
 
 
 class DataWorkerProcess(ManagedProcess):
@@ -252,12 +313,11 @@ class DataWorkerProcess(ManagedProcess):
                 "-n", f"{node}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"{node}-worker.log"), env=env)
 
-    def start(self, timeout: float = 60) -> DataWorkerProcess:
-        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        super().start()
-        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, f"celery worker for {self.queue}",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+    ready_marker = b" ready."
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return f"celery worker for {self.queue}"
 
 
 class HorizonProcess(ManagedProcess):
@@ -283,13 +343,18 @@ class HorizonProcess(ManagedProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 300) -> HorizonProcess:
-        # The first start of a new Horizon version also collects and compresses its static files.
+    # The first start of a new Horizon version also collects and compresses its static files.
+    ready_timeout = 300.0
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return f"Horizon on port {self.port}"
+
+    def _prepare(self) -> None:
         os.makedirs(self.state_dir, exist_ok=True)
-        super().start()
-        wait_for(lambda: http_ok(self.url + "/auth/login/"), timeout, f"Horizon on port {self.port}",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+
+    def _ready(self) -> bool:
+        return http_ok(self.url + "/auth/login/")
 
 
 def control_env(data_dir: str, broker_url: str, clouds_yaml: str | None = None, cloud: str = "sandbox-service",
@@ -328,13 +393,15 @@ class ControlApiProcess(ManagedProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> ControlApiProcess:
+    def describe(self) -> str:
+        return f"storage backup API on port {self.port}"
+
+    def _prepare(self) -> None:
         if os.path.exists(self.endpoint_file):
             os.unlink(self.endpoint_file)
-        super().start()
-        wait_for(lambda: os.path.exists(self.endpoint_file) and http_ok(self.url + "/v1/"), timeout,
-                 f"storage backup API on port {self.port}", process=self.process, log_path=self.log_path)
-        return self
+
+    def _ready(self) -> bool:
+        return os.path.exists(self.endpoint_file) and http_ok(self.url + "/v1/")
 
 
 class ControlWorkerProcess(ManagedProcess):
@@ -349,12 +416,11 @@ class ControlWorkerProcess(ManagedProcess):
                 "-n", "control@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, "control-worker.log"), env=env)
 
-    def start(self, timeout: float = 60) -> ControlWorkerProcess:
-        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        super().start()
-        wait_for(lambda: _logged(self.log_path, offset, b" ready."), timeout, "control worker",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+    ready_marker = b" ready."
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return "control worker"
 
 
 class ControlBeatProcess(ManagedProcess):
@@ -368,12 +434,11 @@ class ControlBeatProcess(ManagedProcess):
                 schedule, "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, "control-beat.log"), env=env)
 
-    def start(self, timeout: float = 60) -> ControlBeatProcess:
-        offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
-        super().start()
-        wait_for(lambda: _logged(self.log_path, offset, b"beat: Starting"), timeout, "celery beat",
-                 process=self.process, log_path=self.log_path, interval=0.2)
-        return self
+    ready_marker = b"beat: Starting"
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return "celery beat"
 
 
 def _logged(path: str, offset: int, marker: bytes) -> bool:

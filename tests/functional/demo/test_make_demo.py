@@ -24,7 +24,8 @@ def _start_demo(state_dir: str, log_path: str) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         # Every minute, so the scheduled policy's first restore points come within the test's patience.
         return subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "tools", "demo.py"), "--state-dir", state_dir,
-                                 "--transition-delay", "0.1", "--schedule", "* * * * *"], stdout=log,
+                                 "--transition-delay", "0.1", "--schedule", "* * * * *",
+                                 "--tick-seconds", "2"], stdout=log,
                                 stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=REPO_ROOT, start_new_session=True)
 

@@ -21,7 +21,13 @@ import os
 import signal
 import time
 
-from storage_backup_sandbox.launch import ControlApiProcess, ControlBeatProcess, ControlWorkerProcess, control_env
+from storage_backup_sandbox.launch import (
+    ControlApiProcess,
+    ControlBeatProcess,
+    ControlWorkerProcess,
+    control_env,
+    start_together,
+)
 
 from storage_backup_dashboard.client import BackupApiError, BackupClient
 from tests.conftest import SandboxHandle
@@ -74,16 +80,14 @@ class Stack(PipelineCloud):
         env = control_env(os.path.join(self.control_dir, "data"), self.redis.url, self.sandbox.clouds_yaml,
                           extra=self.settings)
         self.control_env = env
-        self.api = ControlApiProcess(env, self.control_dir).start()
-        self.control_processes = [self.api, ControlWorkerProcess(env, self.control_dir).start(),
-                                  ControlBeatProcess(env, self.control_dir).start()]
+        self.api = ControlApiProcess(env, self.control_dir).start()  # first: it applies the catalog's migrations
+        self.control_processes = [self.api, *start_together(ControlWorkerProcess(env, self.control_dir),
+                                                            ControlBeatProcess(env, self.control_dir))]
         self.wait_for_proxies()
         return self
 
-    def stop(self) -> None:
-        for process in reversed(self.control_processes):
-            process.stop()
-        super().stop()
+    def extra_processes(self) -> list:
+        return self.control_processes
 
     # -- acting as a user ---------------------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ from storage_backup_sandbox.launch import (
     RedisProcess,
     SandboxProcess,
     WorkerProcess,
+    start_together,
+    stop_together,
 )
 
 ZONES = ("nova", "az2")
@@ -109,17 +111,16 @@ class PipelineCloud:
 
     def start(self) -> PipelineCloud:
         os.makedirs(self.repository, exist_ok=True)
-        self.sandbox.start()
-        self.redis.start()
+        start_together(self.sandbox, self.redis)
         with open(os.path.join(self.sandbox.state_dir, "state.json")) as handle:
             self.proxy_servers = json.load(handle)["meta"]["proxy_servers"]
         self.service = self.connect("sandbox-service")
         self.admin = self.connect("sandbox-admin")
         self.demo = self.connect("sandbox-demo")
-        for zone in ZONES:
-            self.start_worker(zone)
         self.data_worker = DataWorkerProcess(self.redis.url, os.path.join(self.base_dir, "logs"),
-                                             repository_root=self.repository_root).start()
+                                             repository_root=self.repository_root)
+        self.workers = {zone: self._worker(zone) for zone in ZONES}
+        start_together(*self.workers.values(), self.data_worker)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                                 result_accept_content=["json"], result_extended=True)
@@ -130,26 +131,30 @@ class PipelineCloud:
         return Cloud.from_environment({"OS_CLIENT_CONFIG_FILE": self.sandbox.clouds_yaml, "OS_CLOUD": cloud,
                                        "STORAGE_BACKUP_POLL_INTERVAL": SANDBOX_POLL_INTERVAL})
 
+    def extra_processes(self) -> list:
+        """Processes a subclass runs beside the workers, stopped with them (the e2e stack's control plane)."""
+        return []
+
     def start_worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
         """(Re)start the proxy worker of ``zone``, its device root the sandbox's view of that zone's proxy server
         (or ``device_root``: a proxy whose attached volumes never show up), ``env`` added to its environment."""
-        proxy_id = self.proxy_servers[zone]
-        worker = WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
-                               device_root=device_root or self.device_root(proxy_id),
-                               clouds_yaml=self.sandbox.clouds_yaml, concurrency=self.worker_concurrency,
-                               extra_env={**self.worker_env, **(env or {})})
+        worker = self._worker(zone, device_root, env)
         self.workers[zone] = worker.start()
         return worker
+
+    def _worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
+        proxy_id = self.proxy_servers[zone]
+        return WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy_id,
+                             device_root=device_root or self.device_root(proxy_id),
+                             clouds_yaml=self.sandbox.clouds_yaml, concurrency=self.worker_concurrency,
+                             extra_env={**self.worker_env, **(env or {})})
 
     def stop(self) -> None:
         if self.celery is not None:
             self.celery.close()
-        for worker in self.workers.values():
-            worker.stop()
-        if self.data_worker is not None:
-            self.data_worker.stop()
-        self.redis.stop()
-        self.sandbox.stop()
+        workers = [*self.workers.values(), *([self.data_worker] if self.data_worker is not None else [])]
+        stop_together(*self.extra_processes(), *workers)
+        stop_together(self.redis, self.sandbox)
 
     def worker_log(self, zone: str, lines: int = 60) -> str:
         """The last lines of the proxy worker of ``zone`` (or of the data worker: ``data``)."""
