@@ -35,9 +35,17 @@ def stack(tmp_path_factory):
     stack = Stack(str(tmp_path_factory.mktemp("faults")), settings=MATRIX_SETTINGS,
                   worker_settings=MATRIX_WORKER_SETTINGS)
     try:
-        yield stack.start()
+        yield room_for_drills(stack.start())
     finally:
         stack.stop()
+
+
+def room_for_drills(stack: Stack) -> Stack:
+    """Every drill makes instances of its own: the demo project gets the quota for them."""
+    from tests.support.instances import raise_volume_quota
+
+    raise_volume_quota(stack.handle.session("admin"), stack.project_id("demo-member"))
+    return stack
 
 
 @pytest.fixture

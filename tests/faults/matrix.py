@@ -114,7 +114,7 @@ def write_results(drills: list[Drill], path: str = RESULTS_JSON) -> None:
         handle.write("\n")
 
 
-# -- the scene ----------------------------------------------------------------------------------------------------------
+# -- the scene ---------------------------------------------------------------------------------------------------
 
 def protected_instance(stack: Stack, policy: dict, name: str, data_mib: int = 4, user: str = "demo-member") -> dict:
     """A new boot-from-volume instance in ``nova`` (its own, so no drill blocks another's), ``data_mib`` of random

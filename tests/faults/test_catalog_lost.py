@@ -14,7 +14,7 @@ import os
 import pytest
 from storage_backup_sandbox.launch import start_together, stop_together
 
-from tests.faults.conftest import MATRIX_SETTINGS, MATRIX_WORKER_SETTINGS
+from tests.faults.conftest import MATRIX_SETTINGS, MATRIX_WORKER_SETTINGS, room_for_drills
 from tests.faults.matrix import points_of, protected_instance, recover, write_guest_data
 from tests.functional.e2e.support import Stack
 
@@ -24,7 +24,7 @@ def stack(tmp_path_factory):
     stack = Stack(str(tmp_path_factory.mktemp("catalog-lost")), settings=MATRIX_SETTINGS,
                   worker_settings=MATRIX_WORKER_SETTINGS)
     try:
-        yield stack.start()
+        yield room_for_drills(stack.start())
     finally:
         stack.stop()
 

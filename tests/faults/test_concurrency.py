@@ -53,7 +53,7 @@ def test_edits_while_a_job_runs(stack, policy, drill):
         job = stack.client().backup_create(server["id"])
         wait_step(stack, job["id"], "read")
         drill.restart_clock()
-        until = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)).replace(microsecond=0)
+        until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(microsecond=0)
         stack.client().policy_update(policy["id"], keep_last=1, strategy="full", retention_lock_days=1)
         locked = stack.client().restore_point_lock(first, until.isoformat())
         job = stack.wait_job(job["id"], timeout=90)

@@ -4,8 +4,8 @@
 while a job runs. The workers and the control plane reconnect; no job is lost for good or run twice."""
 from __future__ import annotations
 
-import redis
 import pytest
+import redis
 
 from tests.faults.matrix import pausing_worker, plain_worker, points_of, protected_instance, recover, wait_step
 from tests.functional.e2e.support import wait_until
