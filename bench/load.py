@@ -25,6 +25,7 @@ import datetime as dt
 import glob
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -124,6 +125,7 @@ def main() -> int:
         return report(args, stack, jobs, ids, reader, due, wall)
     finally:
         stack.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def report(args, stack, jobs: list[dict], ids: set[str], reader: Reader, due: dt.datetime, wall: float) -> int:
@@ -159,6 +161,7 @@ def report(args, stack, jobs: list[dict], ids: set[str], reader: Reader, due: dt
         "|---|---|",
         f"| jobs | {len(jobs)} for {len(ids)} instances: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
         + " |",
+        f"| backup tasks the proxies received | {sum(received.values())} |",
         f"| ran twice (attempts > 1 or received twice) | {len(twice)} |",
         f"| instances with exactly one restore point | {sum(1 for n in per_instance.values() if n == 1)} |",
         f"| most jobs at once, nova / az2 (cap {CAP_PER_PROXY} each) | {overlap['nova']} / {overlap['az2']} |",
@@ -173,7 +176,7 @@ def report(args, stack, jobs: list[dict], ids: set[str], reader: Reader, due: dt
     os.makedirs(os.path.dirname(args.results), exist_ok=True)
     with open(args.results, "w") as handle:
         handle.write(text + "\n")
-    ok = (states.get("succeeded") == len(ids) == len(jobs) and not twice
+    ok = (states.get("succeeded") == len(ids) == len(jobs) == sum(received.values()) and not twice
           and all(value <= CAP_PER_PROXY for value in overlap.values()))
     print("OK" if ok else "NOT OK: see above", flush=True)
     return 0 if ok else 1
