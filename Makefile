@@ -12,9 +12,9 @@ TOX := $(VENV)/bin/tox
 # one. The later tiers' budgets (fault matrix 8, Ceph + object storage 10, genuine OpenStack 12, charms 2) join
 # these as they land: 27.5 + 32 = 59.5 minutes in all (unit gets 4 of the 5 it may have, so that the two catalog
 # tiers fit).
-TIERS ?= pep8:0.5 py3:4 functional:15 functional-postgresql:1.5 functional-mariadb:1.5 browser:5
+TIERS ?= pep8:0.5 py3:4 functional:15 functional-postgresql:1.5 functional-mariadb:1.5 faults:8 browser:5
 
-.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb browser lint messages \
+.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb faults browser lint messages reliability \
 	policy-files clean-demo bench
 
 bootstrap:
@@ -26,8 +26,13 @@ demo: bootstrap
 test: bootstrap
 	@$(VENV)/bin/python tools/run_tiers.py $(TIERS)
 
-pep8 py3 functional functional-postgresql functional-mariadb browser: bootstrap
+pep8 py3 functional functional-postgresql functional-mariadb faults browser: bootstrap
 	$(TOX) -e $@
+
+# The fault matrix, then the README's Reliability table from its results (tools/reliability_table.py).
+reliability: bootstrap
+	$(TOX) -e faults
+	$(VENV)/bin/python tools/reliability_table.py test-artifacts/reliability.json --readme README.md
 
 # The data-path benchmark against borg and restic (installed here for the comparison); figures in bench/RESULTS.md.
 bench:

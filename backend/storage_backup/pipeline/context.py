@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, fields
 
 from storage_backup.cloud import Cloud
@@ -42,6 +43,24 @@ class Timeouts:
         return cls(**values)
 
 
+def drill_pauses(environ: dict | None = None) -> dict[str, float]:
+    """``STORAGE_BACKUP_DRILL_PAUSE="read=5,commit=5"``: seconds a worker holds at the start of those steps.
+
+    For fault drills (the fault-matrix tier, an operator rehearsing a restore after a crash): a worker killed or a
+    Redis restarted "while reading" needs the job to be reading for long enough, whatever the volume's size. Unset in
+    production. A malformed value is refused at start, not ignored.
+    """
+    raw = (os.environ if environ is None else environ).get("STORAGE_BACKUP_DRILL_PAUSE", "").strip()
+    pauses: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        step, _, seconds = item.partition("=")
+        try:
+            pauses[step.strip()] = float(seconds)
+        except ValueError:
+            raise ValueError(f"STORAGE_BACKUP_DRILL_PAUSE: {item!r} is not step=seconds") from None
+    return pauses
+
+
 @dataclass
 class JobContext:
     job_id: str
@@ -52,6 +71,7 @@ class JobContext:
     cancel: CancelToken
     timeouts: Timeouts = field(default_factory=Timeouts)
     proxy_name: str = ""
+    pauses: dict[str, float] = field(default_factory=drill_pauses)
 
     @property
     def on_proxy(self) -> str:
@@ -62,3 +82,11 @@ class JobContext:
         self.cancel.check(f"before {name}")
         self.log.add(name, message)
         self.progress.step(name, message)
+        if self.pauses.get(name):
+            self._hold(name, self.pauses[name])
+
+    def _hold(self, name: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:  # a cancel still ends the held job within a moment
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            self.cancel.check(f"during {name}")
