@@ -231,6 +231,7 @@ MESSAGES = {
     "Path": "Pfad",
     "Policies": "Richtlinien",
     "Policy": "Richtlinie",
+    "Policy %(name)s of project %(project)s is not scheduled (since %(when)s): %(error)s": "Richtlinie %(name)s des Projekts %(project)s wird nicht geplant (seit %(when)s): %(error)s",
     "Policy: %(policy)s": "Richtlinie: %(policy)s",
     "Post-Snapshot Command": "Befehl nach der Schattenkopie",
     "Pre-Snapshot Command": "Befehl vor der Schattenkopie",
@@ -409,5 +410,6 @@ MESSAGES = {
     "never": "nie",
     "no": "nein",
     "root disk": "Root-Platte",
+    "shared": "gemeinsam",
     "yes": "ja",
 }
