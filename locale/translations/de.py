@@ -106,6 +106,7 @@ MESSAGES = {
     "Before Snapshot": "Vor der Schattenkopie",
     "Boots From": "Startet von",
     "Cancelled": "Abgebrochen",
+    "Cannot run: %(error)s": "Kann nicht laufen: %(error)s",
     "Check what will be restored, then press Restore. The job's progress opens next.": "Prüfen Sie, was wiederhergestellt wird, und klicken Sie dann auf Wiederherstellen. Danach öffnet sich der Fortschritt des Auftrags.",
     "Choose at least one volume, or restore the whole instance.": "Wählen Sie mindestens einen Datenträger oder stellen Sie die ganze Instanz wieder her.",
     "Commands": "Befehle",
