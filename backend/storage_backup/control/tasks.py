@@ -47,8 +47,10 @@ def tick() -> dict:
 
 @app.task(name="control.sync_jobs")
 def sync_jobs() -> dict:
-    changed = tracking.sync_active()
-    return {"changed": changed, "submitted": dispatch.dispatch_ready()}
+    report: dict = {"errors": {}}
+    report["changed"] = _stage(report, "track", tracking.sync_active)
+    report["submitted"] = _stage(report, "dispatch", dispatch.dispatch_ready)
+    return report
 
 
 @app.task(name=DISPATCH_TASK)
