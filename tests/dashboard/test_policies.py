@@ -193,6 +193,18 @@ class PolicyWorkflowTests(backup_helpers.TestCase):
 class PolicyDetailTests(backup_helpers.TestCase):
 
     @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
+    def test_detail_says_why_a_schedule_cannot_run(self):
+        self.mock_policy_get.return_value = backup_helpers.policy(
+            schedule="0 0 30 2 *", next_run_at=None,
+            schedule_error="'0 0 30 2 *' names a date that never comes; it would never run")
+        self.mock_policy_instances.return_value = []
+
+        response = self.client.get(reverse("horizon:project:backup_policies:detail", args=["pol-1"]))
+
+        self.assertContains(response, "Cannot run: &#x27;0 0 30 2 *&#x27; names a date that never comes")
+        self.mock_schedule_preview.assert_not_called()  # the service would refuse it: nothing to preview
+
+    @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
     def test_detail_shows_next_runs_in_the_policy_time_zone(self):
         self.mock_policy_get.return_value = backup_helpers.policy(timezone="Europe/Warsaw")
         self.mock_schedule_preview.return_value = [dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)]
