@@ -154,6 +154,9 @@ CONTROL = {
     # A running job whose proxy stopped refreshing its liveness key (docs/TASKS.md) for this long died with its
     # worker: it fails and the sweeper cleans up after it. More than the proxies' STORAGE_BACKUP_JOB_ALIVE_SECONDS.
     "job_alive_grace": float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_GRACE", "120")),
+    # The croniter steps one schedule computation (a policy's next run, a preview, the scheduler's due fire) may
+    # take; the searches need a step or two a day, so this caps a pathological schedule well under a second.
+    "schedule_max_steps": int(os.environ.get("STORAGE_BACKUP_SCHEDULE_MAX_STEPS", "1000")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
 }
 

@@ -106,6 +106,7 @@ MESSAGES = {
     "Before Snapshot": "Vor der Schattenkopie",
     "Boots From": "Startet von",
     "Cancelled": "Abgebrochen",
+    "Cannot run: %(error)s": "Kann nicht laufen: %(error)s",
     "Check what will be restored, then press Restore. The job's progress opens next.": "Prüfen Sie, was wiederhergestellt wird, und klicken Sie dann auf Wiederherstellen. Danach öffnet sich der Fortschritt des Auftrags.",
     "Choose at least one volume, or restore the whole instance.": "Wählen Sie mindestens einen Datenträger oder stellen Sie die ganze Instanz wieder her.",
     "Commands": "Befehle",
@@ -231,6 +232,7 @@ MESSAGES = {
     "Path": "Pfad",
     "Policies": "Richtlinien",
     "Policy": "Richtlinie",
+    "Policy %(name)s of project %(project)s is not scheduled (since %(when)s): %(error)s": "Richtlinie %(name)s des Projekts %(project)s wird nicht geplant (seit %(when)s): %(error)s",
     "Policy: %(policy)s": "Richtlinie: %(policy)s",
     "Post-Snapshot Command": "Befehl nach der Schattenkopie",
     "Pre-Snapshot Command": "Befehl vor der Schattenkopie",
@@ -409,5 +411,6 @@ MESSAGES = {
     "never": "nie",
     "no": "nein",
     "root disk": "Root-Platte",
+    "shared": "gemeinsam",
     "yes": "ja",
 }

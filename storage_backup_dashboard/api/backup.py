@@ -140,6 +140,11 @@ class Policy(Wrapper):
     def scope(self) -> str:
         return "shared" if self.shared else "project"
 
+    @property
+    def schedule_error(self) -> str:
+        """Why the schedule cannot run, or "" (a service older than the field says nothing)."""
+        return self._apidict.get("schedule_error") or ""
+
 
 class RestorePoint(Wrapper):
     _times = ("created_at", "retention_lock_until")

@@ -30,7 +30,11 @@ OVERVIEW = {
          "error": "Volume v is in error; ask the cloud operators to check Cinder.",
          "finished_at": "2026-11-22T03:00:00Z"}],
         "waiting_jobs": [], "proxies_down": [{"hostname": "proxy-az2@host", "availability_zone": "az2",
-                                              "last_heartbeat": "2026-11-24T10:00:00Z"}]},
+                                              "last_heartbeat": "2026-11-24T10:00:00Z"}],
+        "failing_policies_count": 1, "failing_policies": [
+            {"id": "pol-1", "name": "nightly", "project_id": "2", "shared": False,
+             "error": "'0 0 30 2 *' names a date that never comes; it would never run",
+             "since": "2026-11-24T09:00:00Z"}]},
 }
 
 
@@ -54,6 +58,8 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "3.20\u00d7")
         self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
         self.assertContains(response, "ask the cloud operators to check Cinder")
+        self.assertContains(response, "Policy nightly of project alt is not scheduled")
+        self.assertContains(response, "names a date that never comes")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})

@@ -50,6 +50,19 @@ class PolicyIndexTests(backup_helpers.TestCase):
             helpers.IsHttpRequest(), search_opts={}, page_number=1, all_projects=False)
 
     @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu"]})
+    def test_a_schedule_that_cannot_run_is_marked_not_hidden(self):
+        broken = backup_helpers.policy(id="pol-x", name="broken", schedule="0 0 30 2 *", next_run_at=None,
+                                       schedule_error="'0 0 30 2 *' names a date that never comes; it would "
+                                                      "never run")
+        self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [broken, backup_helpers.policy()])
+
+        response = self.client.get(INDEX_URL)
+
+        self.assertContains(response, "storage-backup-schedule-error", count=1)
+        self.assertContains(response, "Cannot run: &#x27;0 0 30 2 *&#x27; names a date that never comes")
+
+    @helpers.create_mocks({api.backup: ["policy_list_paged_with_page_menu"]})
     def test_the_filter_goes_to_the_service(self):
         self.mock_policy_list_paged_with_page_menu.return_value = backup_helpers.page([])
         response = self.client.post(INDEX_URL, {"policies__filter__q": "night",
@@ -178,6 +191,18 @@ class PolicyWorkflowTests(backup_helpers.TestCase):
 
 
 class PolicyDetailTests(backup_helpers.TestCase):
+
+    @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
+    def test_detail_says_why_a_schedule_cannot_run(self):
+        self.mock_policy_get.return_value = backup_helpers.policy(
+            schedule="0 0 30 2 *", next_run_at=None,
+            schedule_error="'0 0 30 2 *' names a date that never comes; it would never run")
+        self.mock_policy_instances.return_value = []
+
+        response = self.client.get(reverse("horizon:project:backup_policies:detail", args=["pol-1"]))
+
+        self.assertContains(response, "Cannot run: &#x27;0 0 30 2 *&#x27; names a date that never comes")
+        self.mock_schedule_preview.assert_not_called()  # the service would refuse it: nothing to preview
 
     @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
     def test_detail_shows_next_runs_in_the_policy_time_zone(self):

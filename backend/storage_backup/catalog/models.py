@@ -77,6 +77,10 @@ class Policy(models.Model):
     auto_assign_metadata_key = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_value = models.CharField(max_length=255, blank=True, default="")
     last_scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Why the scheduler could not run this policy at its last try, and since when ("" and None once it runs again):
+    # shown with the policy and on the administrators' overview.
+    schedule_error = models.TextField(blank=True, default="")
+    schedule_failed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from storage_backup.control import heartbeat, retention, scheduler, sweeper
 from storage_backup.control.worker import CONTROL, app
@@ -14,25 +16,41 @@ from storage_backup.services.errors import ServiceError
 LOG = logging.getLogger(__name__)
 
 
+def _stage(report: dict, name: str, run: Callable[[], Any]) -> Any:
+    """Run one stage of the tick on its own: its failure is logged and reported, and the next stages still run
+    (a cloud away, or one stage's bug, must not stop the recording and dispatch of every project's jobs)."""
+    try:
+        return run()
+    except Exception as error:
+        message = error.message if isinstance(error, ServiceError) else f"{type(error).__name__}: {error}"
+        LOG.warning("tick: stage %s failed: %s", name, message, exc_info=not isinstance(error, ServiceError))
+        report["errors"][name] = message
+        return None
+
+
 @app.task(name="control.tick")
 def tick() -> dict:
-    """Every few seconds: auto-assign tagged instances, queue due policies, send what can go, record results."""
-    report = {}
-    try:
-        report["auto_assigned"] = [a.instance_id for a in assignments.auto_assign()]
-    except ServiceError as error:  # the cloud being away must not stop tracking of running jobs
-        LOG.warning("auto-assignment skipped: %s", error)
-        report["auto_assigned"] = []
-    report["scheduled"] = [job.id for job in scheduler.run_due_policies()]
-    report["changed"] = tracking.sync_active()
-    report["submitted"] = dispatch.dispatch_ready()
+    """Every few seconds: auto-assign tagged instances, queue due policies, record results, send what can go.
+
+    The report holds each stage's outcome (None where it failed), ``errors`` (stage → why) and ``failed_policies``
+    (policy ID → why the scheduler skipped it)."""
+    report: dict = {"errors": {}, "failed_policies": {}}
+    assigned = _stage(report, "auto_assign", assignments.auto_assign)
+    report["auto_assigned"] = [a.instance_id for a in assigned or []]
+    run = _stage(report, "schedule", scheduler.run_due_policies)
+    report["scheduled"] = [job.id for job in run.jobs] if run else []
+    report["failed_policies"] = dict(run.failed) if run else {}
+    report["changed"] = _stage(report, "track", tracking.sync_active)
+    report["submitted"] = _stage(report, "dispatch", dispatch.dispatch_ready)
     return report
 
 
 @app.task(name="control.sync_jobs")
 def sync_jobs() -> dict:
-    changed = tracking.sync_active()
-    return {"changed": changed, "submitted": dispatch.dispatch_ready()}
+    report: dict = {"errors": {}}
+    report["changed"] = _stage(report, "track", tracking.sync_active)
+    report["submitted"] = _stage(report, "dispatch", dispatch.dispatch_ready)
+    return report
 
 
 @app.task(name=DISPATCH_TASK)

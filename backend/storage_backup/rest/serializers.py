@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from storage_backup.consistency import Consistency
-from storage_backup.services import policies, proxies, restore_points, schedule
+from storage_backup.services import policies, proxies, restore_points
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
 
@@ -110,6 +110,8 @@ class PolicySerializer(serializers.Serializer):
     auto_assign_metadata_value = serializers.CharField(allow_blank=True)
     last_scheduled_at = serializers.DateTimeField(allow_null=True)
     next_run_at = serializers.SerializerMethodField()
+    schedule_error = serializers.SerializerMethodField()
+    schedule_failed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -119,12 +121,18 @@ class PolicySerializer(serializers.Serializer):
     def get_post_command(self, policy) -> GuestCommandSerializer(allow_null=True):  # type: ignore[valid-type]
         return policies.shown_command(policy, "post_command")
 
+    def _schedule_status(self, policy) -> tuple:
+        if not hasattr(policy, "_schedule_status"):  # computed once for both fields
+            policy._schedule_status = policies.schedule_status(policy, timezone.now())
+        return policy._schedule_status
+
     def get_next_run_at(self, policy) -> serializers.DateTimeField(allow_null=True):  # type: ignore[valid-type]
-        if not policy.enabled or not policy.schedule:
-            return None
-        moment = schedule.next_fire(policy.schedule, policy.timezone, timezone.now(), policy.window_start,
-                                    policy.window_end)
+        moment = self._schedule_status(policy)[0]
         return moment.isoformat() if moment else None
+
+    def get_schedule_error(self, policy) -> str:
+        """Why this schedule cannot run (stored before the API refused it, or failing in the scheduler), or ""."""
+        return self._schedule_status(policy)[1]
 
 
 class ProtectSerializer(StrictSerializer):

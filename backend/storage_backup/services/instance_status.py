@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState, ProtectedInstance, RestorePoint
 from storage_backup.policies import protected_instances as rules
-from storage_backup.services import schedule
+from storage_backup.services import policies
 from storage_backup.services.context import Caller, authorize, scope_queryset
 from storage_backup.services.errors import ValidationFailed
 
@@ -22,9 +22,7 @@ ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 
 
 def _next_run(policy, now):
-    if not policy.enabled or not policy.schedule:
-        return None
-    return schedule.next_fire(policy.schedule, policy.timezone, now, policy.window_start, policy.window_end)
+    return policies.schedule_status(policy, now)[0]  # a schedule that cannot run shows no next run, never a 500
 
 
 def _job(job: Job | None) -> dict | None:

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Policy, Strategy
@@ -16,10 +18,12 @@ from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 
+LOG = logging.getLogger(__name__)
 EDITABLE = ("name", "description", "enabled", "schedule", "timezone", "window_start", "window_end", "strategy",
             "full_every", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "min_age_days",
             "retention_lock_days", "priority", "pre_command", "post_command", "auto_assign_tag",
             "auto_assign_metadata_key", "auto_assign_metadata_value")
+SCHEDULE_FIELDS = {"schedule", "timezone", "window_start", "window_end"}
 ON_FAILURE = ("abort", "continue")
 HOST_KEY_POLICIES = ("reject", "accept-new")
 SECRET_MASK = "********"
@@ -96,13 +100,17 @@ def _validate_command(field: str, command: dict | None, existing: dict | None) -
 def _validate(policy: Policy, data: dict) -> None:
     if "name" in data and not str(data["name"]).strip():
         raise ValidationFailed("name", "must not be empty")
-    if data.get("schedule") and not schedule.valid_cron(data["schedule"]):
-        raise ValidationFailed("schedule", f"{data['schedule']!r} is not a five-field cron expression "
-                                           "(minute hour day-of-month month day-of-week)")
-    if "timezone" in data and not schedule.valid_timezone(data["timezone"]):
-        raise ValidationFailed("timezone", f"{data['timezone']!r} is not an IANA time zone such as Europe/Paris")
     start = data.get("window_start", policy.window_start)
     end = data.get("window_end", policy.window_end)
+    if SCHEDULE_FIELDS & set(data) or policy._state.adding:
+        expression = data.get("schedule", policy.schedule)
+        zone = data.get("timezone", policy.timezone)
+        if expression:
+            # A schedule that never runs, or a window that holds none of its fires, is refused here: stored, it
+            # would only ever fail (and once, every tick failed with it).
+            schedule.check(expression, zone, start, end, timezone.now())
+        elif "timezone" in data and not schedule.valid_timezone(zone):
+            raise ValidationFailed("timezone", f"{zone!r} is not an IANA time zone such as Europe/Paris")
     if (start is None) != (end is None):
         raise ValidationFailed("window_end" if end is None else "window_start",
                                "a time window needs both window_start and window_end")
@@ -132,6 +140,8 @@ def _apply(caller: Caller, policy: Policy, data: dict) -> None:
     for name in EDITABLE:
         if name in data:
             setattr(policy, name, data[name])
+    if SCHEDULE_FIELDS & set(data):
+        policy.schedule_error, policy.schedule_failed_at = "", None  # the scheduler tells again if it still fails
 
 
 def create_policy(caller: Caller, data: dict) -> Policy:
@@ -188,6 +198,25 @@ def shown_command(policy: Policy, name: str) -> dict | None:
     """``pre_command`` or ``post_command`` as the API shows it, read without decrypting the key: a listing never
     needs the catalog key."""
     return public_command(secrets.stored(policy, name))
+
+
+def schedule_status(policy: Policy, now: dt.datetime) -> tuple[dt.datetime | None, str]:
+    """The policy's next run (None when disabled, on demand or unable to run) and what is wrong with its schedule
+    (``""`` when nothing is). A schedule stored before the API refused it is shown with its error, never raised:
+    one policy must not break a listing."""
+    error = policy.schedule_error
+    if not policy.schedule:
+        return None, error
+    try:
+        error = schedule.problem(policy.schedule, policy.timezone, policy.window_start, policy.window_end,
+                                 now) or error
+        if error or not policy.enabled:
+            return None, error
+        return schedule.next_fire(policy.schedule, policy.timezone, now, policy.window_start,
+                                  policy.window_end), error
+    except Exception as failure:  # whatever it is, the listing goes on and shows it
+        LOG.warning("next run of policy %s could not be computed: %s", policy.id, failure)
+        return None, getattr(failure, "message", None) or f"{type(failure).__name__}: {failure}"
 
 
 def lock_until(policy: Policy | None, created_at: dt.datetime) -> dt.datetime | None:

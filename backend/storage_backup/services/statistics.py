@@ -17,7 +17,16 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, Quota, RestorePoint
+from storage_backup.catalog.models import (
+    Destination,
+    Job,
+    JobState,
+    Policy,
+    ProtectedInstance,
+    Proxy,
+    Quota,
+    RestorePoint,
+)
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
 from storage_backup.services import inventory, proxies, quotas
@@ -128,6 +137,8 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
     failed = Job.objects.filter(state=JobState.FAILED, finished_at__gte=since).order_by("-finished_at")
     waiting = Job.objects.filter(state=JobState.QUEUED).exclude(waiting_reason="").order_by("created_at")
     down = [proxy for proxy in Proxy.objects.all() if not proxies.is_up(proxy, now)]
+    # Policies the scheduler skips (each on its own, the others run): their backups do not happen until mended.
+    failing = Policy.objects.filter(enabled=True).exclude(schedule_error="").order_by("schedule_failed_at", "id")
     return {
         "failed_jobs_count": failed.count(),
         "failed_jobs": [{"id": job.id, "type": job.type, "project_id": job.project_id,
@@ -138,6 +149,10 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
                           "created_at": job.created_at} for job in waiting[:ATTENTION_ROWS]],
         "proxies_down": [{"hostname": proxy.hostname, "availability_zone": proxy.availability_zone,
                           "last_heartbeat": proxy.last_heartbeat} for proxy in down],
+        "failing_policies_count": failing.count(),
+        "failing_policies": [{"id": policy.id, "name": policy.name, "project_id": policy.project_id,
+                              "shared": policy.shared, "error": policy.schedule_error,
+                              "since": policy.schedule_failed_at} for policy in failing[:ATTENTION_ROWS]],
     }
 
 

@@ -94,5 +94,10 @@ class IndexView(views.HorizonTemplateView):
             job["when"] = formatting.when(api.backup.as_datetime(job.get("finished_at") or job.get("created_at")))
         for proxy in attention["proxies_down"]:
             proxy["when"] = formatting.when(api.backup.as_datetime(proxy.get("last_heartbeat")))
+        attention.setdefault("failing_policies", [])  # a service older than the report of failing policies
+        for policy in attention["failing_policies"]:
+            policy["project"] = (_("shared") if policy.get("shared")
+                                 else names.get(policy["project_id"], policy["project_id"]))
+            policy["when"] = formatting.when(api.backup.as_datetime(policy.get("since")))
         context["attention"] = attention
         return context

@@ -35,6 +35,14 @@ def _schedule(policy):
                        policy.timezone, window)
 
 
+def _next_run(policy):
+    # A schedule that cannot run (stored before the service refused it) is shown, so the tenant can mend it.
+    if policy.schedule_error:
+        return format_html("<span class=\"text-danger storage-backup-schedule-error\">{}</span>",
+                           _("Cannot run: %(error)s") % {"error": policy.schedule_error})
+    return formatting.when(policy.next_run_at)
+
+
 def _lock(policy):
     if not policy.retention_lock_days:
         return "-"
@@ -99,7 +107,7 @@ class PoliciesTable(backup_tables.PageMenuTable):
     name = tables.WrappingColumn("name", link=_detail_url, verbose_name=_("Name"))
     scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
     schedule = tables.Column(_schedule, verbose_name=_("Schedule"))
-    next_run = tables.Column(lambda policy: formatting.when(policy.next_run_at), verbose_name=_("Next Run"))
+    next_run = tables.Column(_next_run, verbose_name=_("Next Run"))
     strategy = tables.Column("strategy", verbose_name=_("Strategy"), display_choices=choices.STRATEGY_DISPLAY)
     retention = tables.Column(retention_summary, verbose_name=_("Retention"))
     lock = tables.Column(_lock, verbose_name=_("Retention Lock"))

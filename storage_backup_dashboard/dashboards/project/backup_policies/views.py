@@ -57,7 +57,7 @@ class DetailView(views.HorizonTemplateView):
         try:
             context["next_runs"] = [formatting.run_time(run, policy.timezone) for run in api.backup.schedule_preview(
                 self.request, policy.schedule, policy.timezone, policy.window_start, policy.window_end)] \
-                if policy.schedule else []
+                if policy.schedule and not policy.schedule_error else []
         except Exception:
             context["next_runs"] = []
         try:
