@@ -305,7 +305,10 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
         "readonly": False, "metadata": {str(k): str(v) for k, v in (metadata or {}).items()},
         "image_metadata": _image_metadata_for(state, image, source, snapshot), "attachments": [],
         "group_id": group_id, "created_at": timestamp, "updated_at": None, "host": host_for(zone),
-        "migration_status": None, "replication_status": None, "multiattach": False, "encrypted": False,
+        "migration_status": None, "replication_status": None, "multiattach": False,
+        # A type with an encryption spec: a new key per volume (Cinder clones the source's key for a copy).
+        "encrypted": bool(vtype.get("encryption")),
+        "encryption_key_id": new_id() if vtype.get("encryption") else None,
         "consumes_quota": True, "provider_id": None, "service_uuid": _service_uuid(zone), "shared_targets": False,
         "fault": "error" if mode == "error" else None,
     }
