@@ -46,8 +46,9 @@ def _server(stack, name: str, flavor_id: str = "1", volume_type: str | None = No
 
 
 def _policy(stack, destination_id: str | None = None) -> dict:
-    fields = {"destination_id": destination_id} if destination_id else {}
-    return stack.policy(**fields)
+    if destination_id is None:
+        return stack.policy()
+    return stack.client().policy_create(name=f"encrypted-{uuid.uuid4().hex[:6]}", destination_id=destination_id)
 
 
 def _protect_and_back_up(stack, server, policy: dict) -> dict:
