@@ -519,7 +519,7 @@ def connection_info(record: dict, attachment: dict) -> dict:
             "data": {"name": f"volumes/volume-{record['id']}", "hosts": ["127.0.0.1"], "ports": ["6789"],
                      "cluster_name": "ceph", "auth_enabled": False, "auth_username": None, "secret_type": "ceph",
                      "secret_uuid": None, "volume_id": record["id"], "discard": True, "qos_specs": None,
-                     "access_mode": attachment.get("attach_mode", "rw"), "encrypted": False,
+                     "access_mode": attachment.get("attach_mode", "rw"), "encrypted": bool(record.get("encrypted")),
                      "attachment_id": attachment["id"], "keyring": None, "cacheable": False}}
 
 

@@ -289,6 +289,12 @@ def test_volume_type_encryption_and_encrypted_volumes(sandbox, microversion):
         assert volume["encryption_key_id"]
     plain = api.call("POST", "/volumes", schemas.create_volume, json={"volume": {"size": 1}})["volume"]
     assert api.wait_volume(plain["id"])["encrypted"] is False
+    # os-volume-encryption-metadata: what Nova's encryptor needs to open the volume (the key id and the spec)
+    headers = {"OpenStack-API-Version": f"volume {microversion}"}
+    metadata = api.session.get(f"{api.base}/volumes/{volume['id']}/encryption", headers=headers).json()
+    assert metadata["provider"] == "luks" and metadata["key_size"] == 512 and metadata["encryption_key_id"]
+    assert api.session.get(f"{api.base}/volumes/{plain['id']}/encryption", headers=headers).json() == {
+        "encryption_key_id": None}
     refused = api.session.delete(f"{api.base}/types/{vtype['id']}/encryption/{created['encryption_id']}",
                                  raise_exc=False, headers={"OpenStack-API-Version": f"volume {microversion}"})
     assert refused.status_code == 400 and "in use" in refused.text
