@@ -177,6 +177,9 @@ def test_an_encrypted_volume_goes_to_an_encrypted_destination_and_comes_back_enc
     error = expect_api_error(400, stack.client().restore, point_id,
                              volume_types={STATE["secret_volume"]: "standard"})
     assert error.field == "volume_types" and "encrypt" in str(error)
+    error = expect_api_error(400, stack.client().restore, point_id, volume_id=STATE["secret_volume"],
+                             volume_type="standard")
+    assert error.field == "volume_type" and "'standard' is not encrypted" in str(error)
 
     job = stack.run_restore(point_id, name="secret-1-back")
     new_volume = stack.service.block_storage.get_volume(job["result"]["volume_ids"][STATE["secret_volume"]])
