@@ -58,6 +58,13 @@ CONTEXTS = {
 }
 
 MESSAGES = {
+    "Floating IPs": "Floating-IPs",
+    "Not backed up: %(disks)s": "Nicht gesichert: %(disks)s",
+    "Not protected by this restore point:": "Von diesem Wiederherstellungspunkt nicht geschützt:",
+    "Server Group": "Servergruppe",
+    "The flavor's ephemeral disk and swap live on the hypervisor, not in Cinder: an agentless backup cannot read them, so they are not in the restore point. A restored instance gets them new and empty.": "Die kurzlebige Platte und der Auslagerungsspeicher der Variante liegen auf dem Hypervisor, nicht in Cinder: Eine agentenlose Sicherung kann sie nicht lesen, daher sind sie nicht im Wiederherstellungspunkt. Eine wiederhergestellte Instanz erhält sie neu und leer.",
+    "ephemeral disk": "kurzlebige Platte",
+    "swap": "Auslagerungsspeicher",
     "%(count)d instance(s) now protected by the policy.": "%(count)d Instanz(en) jetzt durch die Richtlinie geschützt.",
     "%(eta)s left": "noch %(eta)s",
     "%(free)s free": "%(free)s frei",

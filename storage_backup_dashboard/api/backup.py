@@ -358,6 +358,8 @@ class ProtectedInstance:
         self.next_run_at = as_datetime(status.get("next_run_at"))
         point = status.get("last_restore_point")
         self.last_restore_point = RestorePoint(point) if point else None
+        # Disks its last restore point does not hold (the flavor's ephemeral disk and swap).
+        self.unprotected_disks = list(status.get("unprotected_disks") or [])
         job = status.get("last_job")
         self.last_job = Job(job) if job else None
         job = status.get("active_job")

@@ -187,6 +187,20 @@ def _protected(server, **status) -> ProtectedInstance:
 class ProtectionActionTests(backup_helpers.TestCase):
 
     @helpers.create_mocks({api.backup: ["protected_instance_list"]})
+    def test_an_instance_whose_flavor_disks_are_not_backed_up_is_badged(self):
+        point = {"id": "rp-1", "created_at": "2026-11-24T02:00:00Z", "strategy": "full"}
+        eph = _protected(self.servers.first(), last_restore_point=point,
+                         unprotected_disks=[{"kind": "ephemeral", "size_mb": 1024}, {"kind": "swap", "size_mb": 512}])
+        plain = _protected(self.servers.list()[1], last_restore_point=point, unprotected_disks=[])
+        self.mock_protected_instance_list.return_value = ([eph, plain], False, False)
+
+        response = self.client.get(INDEX_URL)
+
+        self.assertContains(response, "label label-warning unprotected-disks", count=1)
+        self.assertContains(response, "Not backed up: 1 GiB ephemeral disk, 512 MiB swap")
+        self.assertContains(response, "not in the restore point")  # why, in the badge's title
+
+    @helpers.create_mocks({api.backup: ["protected_instance_list"]})
     def test_a_protected_row_links_its_policy_and_offers_backup_now(self):
         server = self.servers.first()
         running = _protected(self.servers.list()[1], active_job={"id": "job-9", "type": "backup", "state": "running"},

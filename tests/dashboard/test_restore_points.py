@@ -83,6 +83,39 @@ class RestorePointIndexTests(backup_helpers.TestCase):
         self.assertContains(response, "demo-net")
 
 
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_detail_warns_of_disks_the_restore_point_does_not_hold(self):
+        point = backup_helpers.restore_point(unprotected_disks=[{"kind": "ephemeral", "size_mb": 2048},
+                                                                {"kind": "swap", "size_mb": 512}])
+        point.instance_document = {**backup_helpers.INSTANCE_DOCUMENT, "floating_ips": [
+            {"id": "fip-1", "floating_ip_address": "172.24.4.9", "fixed_ip_address": "10.0.10.3"}],
+            "server_groups": [{"id": "sg-1", "name": "web-tier", "policy": "anti-affinity"}]}
+        self.mock_restore_point_get.return_value = point
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["rp-1"]))
+        self.assertContains(response, "alert alert-warning unprotected-disks")
+        self.assertContains(response, "2 GiB ephemeral disk")
+        self.assertContains(response, "512 MiB swap")
+        self.assertContains(response, "172.24.4.9")
+        self.assertContains(response, "web-tier (anti-affinity)")
+
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_detail_of_a_fully_protected_instance_has_no_warning(self):
+        point = backup_helpers.restore_point(unprotected_disks=[])
+        point.instance_document = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_point_get.return_value = point
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["rp-1"]))
+        self.assertNotContains(response, "unprotected-disks")
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu"]})
+    def test_the_list_badges_restore_points_that_leave_disks_out(self):
+        points = [backup_helpers.restore_point(id="rp-eph", unprotected_disks=[{"kind": "swap", "size_mb": 1024}]),
+                  backup_helpers.restore_point(id="rp-all", unprotected_disks=[])]
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(points)
+        response = self.client.get(INDEX_URL)
+        self.assertContains(response, "label label-warning unprotected-disks", count=1)
+        self.assertContains(response, "Not backed up: 1 GiB swap")
+
+
 class RestoreWizardTests(backup_helpers.TestCase):
     URL = reverse("horizon:project:restore_points:restore", args=["rp-1"])
 

@@ -305,7 +305,10 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
         "readonly": False, "metadata": {str(k): str(v) for k, v in (metadata or {}).items()},
         "image_metadata": _image_metadata_for(state, image, source, snapshot), "attachments": [],
         "group_id": group_id, "created_at": timestamp, "updated_at": None, "host": host_for(zone),
-        "migration_status": None, "replication_status": None, "multiattach": False, "encrypted": False,
+        "migration_status": None, "replication_status": None, "multiattach": False,
+        # A type with an encryption spec: a new key per volume (Cinder clones the source's key for a copy).
+        "encrypted": bool(vtype.get("encryption")),
+        "encryption_key_id": new_id() if vtype.get("encryption") else None,
         "consumes_quota": True, "provider_id": None, "service_uuid": _service_uuid(zone), "shared_targets": False,
         "fault": "error" if mode == "error" else None,
     }
@@ -516,7 +519,7 @@ def connection_info(record: dict, attachment: dict) -> dict:
             "data": {"name": f"volumes/volume-{record['id']}", "hosts": ["127.0.0.1"], "ports": ["6789"],
                      "cluster_name": "ceph", "auth_enabled": False, "auth_username": None, "secret_type": "ceph",
                      "secret_uuid": None, "volume_id": record["id"], "discard": True, "qos_specs": None,
-                     "access_mode": attachment.get("attach_mode", "rw"), "encrypted": False,
+                     "access_mode": attachment.get("attach_mode", "rw"), "encrypted": bool(record.get("encrypted")),
                      "attachment_id": attachment["id"], "keyring": None, "cacheable": False}}
 
 

@@ -200,10 +200,99 @@ def type_action(call: Call, type_id: str, project_id: str | None = None):
     return json_response(202, None)
 
 
+# Volume type encryption (Cinder's ``types/{id}/encryption``): a type with a spec makes every volume of it encrypted
+# (``encrypted: true`` and an ``encryption_key_id``, the Barbican secret a real Cinder would create). The spec can
+# change only while no volume uses the type, as in Cinder.
+ENCRYPTION_KEYS = ("provider", "control_location", "cipher", "key_size")
+CONTROL_LOCATIONS = ("front-end", "back-end")
+
+
+def _encryption_view(record: dict) -> dict:
+    spec = record["encryption"]
+    return {"volume_type_id": record["id"], "encryption_id": spec["encryption_id"], "provider": spec["provider"],
+            "control_location": spec["control_location"], "cipher": spec["cipher"], "key_size": spec["key_size"],
+            "created_at": spec["created_at"], "updated_at": spec.get("updated_at"), "deleted": False,
+            "deleted_at": None}
+
+
+def _encryption_fields(spec: dict, creating: bool) -> dict:
+    unknown = set(spec) - set(ENCRYPTION_KEYS)
+    if unknown:
+        raise bad_request(f"Invalid input for field/attribute encryption. Additional properties are not allowed "
+                          f"({', '.join(sorted(repr(k) for k in unknown))} were unexpected)")
+    if creating and not spec.get("provider"):
+        raise bad_request("Invalid input for field/attribute encryption. 'provider' is a required property")
+    if "control_location" in spec and spec["control_location"] not in CONTROL_LOCATIONS:
+        raise bad_request(f"Invalid input for field/attribute control_location. Value: {spec['control_location']}. "
+                          f"{spec['control_location']!r} is not one of {list(CONTROL_LOCATIONS)}")
+    if spec.get("key_size") is not None:
+        spec = dict(spec, key_size=parse_int(spec["key_size"], "key_size"))
+    return spec
+
+
+def _refuse_in_use(call: Call, record: dict, what: str) -> None:
+    if any(v["volume_type_id"] == record["id"] and v["status"] != "deleting"
+           for v in call.state.table("volumes").values()):
+        raise bad_request(f"Invalid volume type: Cannot {what} encryption specs. Volume type in use.")
+
+
 @v3("/types/<type_id>/encryption")
 def show_type_encryption(call: Call, type_id: str, project_id: str | None = None):
-    _type_for(call, type_id)
-    return 200, {}  # Cinder answers an empty object for a type without encryption
+    record = _type_for(call, type_id)
+    if not record.get("encryption"):
+        return 200, {}  # Cinder answers an empty object for a type without encryption
+    return 200, _encryption_view(record)
+
+
+@v3("/types/<type_id>/encryption/<spec_key>")
+def show_type_encryption_spec(call: Call, type_id: str, spec_key: str, project_id: str | None = None):
+    record = _type_for(call, type_id)
+    view = _encryption_view(record) if record.get("encryption") else {}
+    if spec_key not in view:
+        raise ApiError(404, f"Volume type encryption for type {type_id} does not exist.")
+    return 200, {spec_key: view[spec_key]}
+
+
+@v3("/types/<type_id>/encryption", methods="POST")
+def create_type_encryption(call: Call, type_id: str, project_id: str | None = None):
+    require_admin(call, "volume_extension:volume_type_encryption:create")
+    record = _type_for(call, type_id)
+    if record.get("encryption"):
+        raise ApiError(409, f"Volume type encryption for type {type_id} already exists.")
+    _refuse_in_use(call, record, "create")
+    spec = _encryption_fields(body_of(call, "encryption"), creating=True)
+    record["encryption"] = {"encryption_id": new_id(), "provider": spec["provider"],
+                            "control_location": spec.get("control_location") or "front-end",
+                            "cipher": spec.get("cipher"), "key_size": spec.get("key_size"),
+                            "created_at": cinder.now(), "updated_at": None}
+    call.state.touch()
+    view = _encryption_view(record)
+    return 200, {"encryption": {k: view[k] for k in ("volume_type_id", "encryption_id", *ENCRYPTION_KEYS)}}
+
+
+@v3("/types/<type_id>/encryption/<encryption_id>", methods="PUT")
+def update_type_encryption(call: Call, type_id: str, encryption_id: str, project_id: str | None = None):
+    require_admin(call, "volume_extension:volume_type_encryption:update")
+    record = _type_for(call, type_id)
+    if not record.get("encryption") or record["encryption"]["encryption_id"] != encryption_id:
+        raise ApiError(404, f"Volume type encryption for type {type_id} does not exist.")
+    _refuse_in_use(call, record, "update")
+    spec = _encryption_fields(body_of(call, "encryption"), creating=False)
+    record["encryption"].update(spec, updated_at=cinder.now())
+    call.state.touch()
+    return 200, {"encryption": spec}
+
+
+@v3("/types/<type_id>/encryption/<encryption_id>", methods="DELETE")
+def delete_type_encryption(call: Call, type_id: str, encryption_id: str, project_id: str | None = None):
+    require_admin(call, "volume_extension:volume_type_encryption:delete")
+    record = _type_for(call, type_id)
+    if not record.get("encryption") or record["encryption"]["encryption_id"] != encryption_id:
+        raise ApiError(404, f"Volume type encryption for type {type_id} does not exist.")
+    _refuse_in_use(call, record, "delete")
+    record["encryption"] = None
+    call.state.touch()
+    return json_response(202, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

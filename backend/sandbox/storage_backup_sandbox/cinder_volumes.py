@@ -137,6 +137,30 @@ def show_volume(call: Call, volume_id: str, project_id: str | None = None):
     return 200, {"volume": views.volume_detail(call, volume_for(call, volume_id))}
 
 
+def _encryption_metadata(call: Call, record: dict) -> dict:
+    """Cinder's ``os-volume-encryption-metadata``: the volume's key id and its type's encryption spec (what Nova's
+    encryptor needs to open it); just a null key id for a volume Cinder does not encrypt."""
+    metadata = {"encryption_key_id": record.get("encryption_key_id")}
+    vtype = call.state.get("volume_types", record.get("volume_type_id") or "") or {}
+    spec = vtype.get("encryption") if record.get("encrypted") else None
+    if spec:
+        metadata.update({key: spec[key] for key in ("provider", "control_location", "cipher", "key_size")})
+    return metadata
+
+
+@v3("/volumes/<volume_id>/encryption")
+def show_encryption_metadata(call: Call, volume_id: str, project_id: str | None = None):
+    return 200, _encryption_metadata(call, volume_for(call, volume_id))
+
+
+@v3("/volumes/<volume_id>/encryption/<key>")
+def show_encryption_metadata_item(call: Call, volume_id: str, key: str, project_id: str | None = None):
+    metadata = _encryption_metadata(call, volume_for(call, volume_id))
+    if key not in metadata:
+        raise ApiError(404, f"Volume {volume_id} has no encryption metadata with key {key}.")
+    return 200, {key: metadata[key]}
+
+
 @v3("/volumes", methods="POST")
 def create_volume(call: Call, project_id: str | None = None):
     ctx_project = require_project(call)

@@ -818,8 +818,10 @@ def post_server(call: Call):
         raise ApiError(403, "Policy doesn't allow os_compute_api:servers:create to be performed.")
     payload = call.json()
     body = call.body_object("server")
-    if "os:scheduler_hints" in payload:
-        body = dict(body, **{"os:scheduler_hints": payload["os:scheduler_hints"]})
+    # Nova takes the hints beside "server", under either name (openstacksdk sends OS-SCH-HNT:scheduler_hints).
+    for key in ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"):
+        if key in payload:
+            body = dict(body, **{"os:scheduler_hints": payload[key]})
     servers = create_server(call, body)
     if body.get("return_reservation_id"):
         return 202, {"reservation_id": servers[0]["reservation_id"]}

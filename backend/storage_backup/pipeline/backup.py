@@ -74,6 +74,21 @@ def plan_disks(metadata: dict) -> list[Disk]:
     return disks
 
 
+def refuse_clear_copy_of_encrypted(metadata: dict, destination) -> None:
+    """A volume Cinder encrypts reaches the proxy decrypted (Nova's encryptor sits below the guest), so its backup
+    must only go to an encrypted repository: otherwise the data Cinder keeps encrypted would rest in clear."""
+    if destination.encrypted:
+        return
+    encrypted = [v for v in metadata.get("block_device_mapping") or [] if v.get("encrypted")]
+    if encrypted:
+        names = ", ".join(f"{v['volume_id']} ({v.get('name') or 'unnamed'}, type {v.get('volume_type')})"
+                          for v in encrypted)
+        raise InvalidJobRequest(
+            f"instance {metadata.get('name') or metadata.get('id')} has Cinder-encrypted volume(s) {names}; "
+            f"destination {destination.id} is not encrypted, so their data would be stored in clear. Protect the "
+            "instance with a policy whose destination is encrypted.")
+
+
 def choose_consistency(ctx: JobContext, metadata: dict, disks: list[Disk]) -> tuple[Consistency, str | None]:
     """``(GROUP, group id)`` when one consistent group snapshot covers every disk, else ``(PER_VOLUME, None)`` for
     several disks snapshotted back to back, or ``(CRASH, None)`` for a single disk."""
@@ -162,6 +177,7 @@ class InstanceBackup:
         self.metadata = gather_instance_metadata(ctx.cloud, self.server, notes)
         for note in notes:
             ctx.log.warning("inspect", note)
+        refuse_clear_copy_of_encrypted(self.metadata, request.destination)
         self.disks = plan_disks(self.metadata)
         if not self.disks:
             raise InvalidJobRequest(f"instance {self.instance_id} has no disk this service can back up (no volume, "

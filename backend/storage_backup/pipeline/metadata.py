@@ -18,7 +18,18 @@ The document (``instance_metadata`` of the restore point, ``schema_version`` 1):
      "block_device_mapping": [{"volume_id", "name", "description", "size", "volume_type", "availability_zone",
                                "bootable", "boot_index", "device", "delete_on_termination", "tag", "metadata",
                                "image_id", "image_metadata", "group_id", "multiattach", "encrypted"}],
-     "root_disk": {"key": "root-disk", "device", "size"} | null}
+     "root_disk": {"key": "root-disk", "device", "size"} | null,
+     "floating_ips": [{"id", "floating_ip_address", "floating_network_id", "port_id", "fixed_ip_address"}],
+     "server_groups": [{"id", "name", "policy"}],
+     "unprotected_disks": [{"kind": "ephemeral" | "swap", "size_mb"}]}
+
+``floating_ips`` are the floating IPs associated with the server's ports (``port_id`` and the fixed IP each was
+associated with), re-associated at restore when still free; ``server_groups`` the Nova server groups the server is a
+member of (2.71+), which a restored server joins again when the group still exists. ``unprotected_disks`` are the
+flavor's ephemeral disk and swap: they live on the hypervisor, not in Cinder, so an agentless backup cannot read
+them and the restore point does not hold them (a restored server gets them new and empty). Documents written before
+these keys read as empty lists, except ``unprotected_disks``, which ``storage_backup.unprotected_disks`` derives from
+the flavor.
 
 ``image`` is the image an image-booted server was booted from (or, for a volume-booted one, the image its boot
 volume was made from, as Cinder remembers it). Nova does not publish boot indexes: the volume whose device is the
@@ -29,6 +40,7 @@ from __future__ import annotations
 import logging
 
 from storage_backup.cloud import Cloud, CloudError, ResourceNotFound, get_or_none
+from storage_backup.unprotected_disks import describe_unprotected, unprotected_disks
 
 LOG = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
@@ -160,6 +172,37 @@ def volumes_of(cloud: Cloud, server) -> list[dict]:
     return entries
 
 
+def floating_ips_of(cloud: Cloud, nics: list[dict]) -> list[dict]:
+    """The floating IPs associated with the server's ports, and the fixed IP each one points at."""
+    found = []
+    for nic in nics:
+        try:
+            ips = list(cloud.network.ips(port_id=nic["port_id"]))
+        except CloudError as error:
+            LOG.warning("cannot list the floating IPs of port %s: %s", nic["port_id"], error)
+            continue
+        for ip in sorted(ips, key=lambda i: i.floating_ip_address or ""):
+            found.append({"id": ip.id, "floating_ip_address": ip.floating_ip_address,
+                          "floating_network_id": ip.floating_network_id, "port_id": nic["port_id"],
+                          "fixed_ip_address": ip.fixed_ip_address})
+    return found
+
+
+def server_groups_of(cloud: Cloud, server, notes: list[str]) -> list[dict]:
+    """The server groups the server is a member of (Nova lists them on the server from 2.71)."""
+    groups = []
+    for group_id in getattr(server, "server_groups", None) or []:
+        group = get_or_none(cloud.compute.get_server_group, group_id)
+        if group is None:
+            notes.append(f"server group {group_id} of the server could not be read; its membership is recorded "
+                         "without a name")
+            groups.append({"id": group_id, "name": None, "policy": None})
+            continue
+        policy = group.policy or next(iter(group.policies or []), None)
+        groups.append({"id": group.id, "name": group.name, "policy": policy})
+    return groups
+
+
 def gather_instance_metadata(cloud: Cloud, server, notes: list[str] | None = None) -> dict:
     """The restore point's description of ``server`` (openstacksdk's ``Server`` at Nova 2.89, read with the admin
     account). openstacksdk names some fields differently from Nova's JSON (``project_id`` for ``tenant_id``,
@@ -184,6 +227,9 @@ def gather_instance_metadata(cloud: Cloud, server, notes: list[str] | None = Non
                          "image_id", "image_name", "checksum", "size", "min_disk", "min_ram", "disk_format",
                          "container_format")}}
     flavor = flavor_of(cloud, server)
+    unprotected = unprotected_disks({"flavor": flavor})
+    if unprotected:
+        notes.append(describe_unprotected(unprotected, flavor.get("name")))
     root_disk = None
     if image_id:
         root_disk = {"key": ROOT_DISK_KEY, "device": server.root_device_name or "/dev/vda",
@@ -196,5 +242,7 @@ def gather_instance_metadata(cloud: Cloud, server, notes: list[str] | None = Non
         "key_pair": key_pair_of(cloud, server, notes), "security_groups": security_groups, "nics": nics,
         "metadata": dict(server.metadata or {}), "tags": list(server.tags or []),
         "root_device_name": server.root_device_name, "image": image,
-        "block_device_mapping": volumes, "root_disk": root_disk, "notes": list(notes),
+        "block_device_mapping": volumes, "root_disk": root_disk,
+        "floating_ips": floating_ips_of(cloud, nics), "server_groups": server_groups_of(cloud, server, notes),
+        "unprotected_disks": unprotected, "notes": list(notes),
     }

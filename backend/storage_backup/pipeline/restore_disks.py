@@ -79,21 +79,39 @@ def plan_volume(restore_point: RestorePoint, key: str, availability_zone: str, v
         image_metadata={k: v for k, v in (record.get("image_metadata") or {}).items() if k not in CINDER_IMAGE_KEYS})
 
 
+def type_is_encrypted(cloud: Cloud, volume_type) -> bool:
+    """True when Cinder encrypts the volumes of ``volume_type`` (openstacksdk's ``Type``): it has an encryption
+    spec (``types/{id}/encryption``, read with the admin account: Cinder shows it to admins only)."""
+    spec = cloud.block_storage.get_type_encryption(volume_type.id)
+    return bool(getattr(spec, "encryption_id", None) or getattr(spec, "provider", None))
+
+
 def check_volume_type(ctx: JobContext, tenant: Cloud, wanted: str | None, original: str | None,
-                      what: str) -> str | None:
+                      what: str, encrypted: bool = False, field_name: str = "volume_types") -> str | None:
     """The volume type to create with: the one asked for (must exist), else the original if it still exists, else
-    the cloud's default (logged)."""
+    the cloud's default (logged). A disk Cinder encrypted (``encrypted``) only goes into a type Cinder encrypts:
+    the one asked for must be one, and the original must still exist — never the default in its place."""
     types = list(tenant.block_storage.types())
-    known = {t.name for t in types} | {t.id for t in types}
+    by_key = {t.name: t for t in types} | {t.id: t for t in types}
     if wanted:
-        if wanted not in known:
+        if wanted not in by_key:
             raise InvalidJobRequest(f"volume type {wanted!r} asked for {what} does not exist; choose one of "
                                     f"{', '.join(sorted(t.name for t in types))}")
+        if encrypted and not type_is_encrypted(ctx.cloud, by_key[wanted]):
+            raise InvalidJobRequest(f"{field_name}: {what} was encrypted by Cinder; volume type {wanted!r} is not "
+                                    "encrypted. Choose a volume type with encryption.")
         return wanted
-    if original and original not in known:
+    if original and original not in by_key:
+        if encrypted:
+            raise InvalidJobRequest(f"{field_name}: the original volume type {original!r} of {what} no longer "
+                                    "exists and the volume was encrypted by Cinder; choose a volume type with "
+                                    "encryption")
         ctx.log.warning("prepare", f"the original volume type {original!r} of {what} no longer exists; using the "
                                    "default type")
         return None
+    if encrypted and (not original or not type_is_encrypted(ctx.cloud, by_key[original])):
+        raise InvalidJobRequest(f"{field_name}: {what} was encrypted by Cinder, but its original volume type "
+                                f"{original!r} no longer encrypts; choose a volume type with encryption")
     return original
 
 

@@ -147,7 +147,9 @@ class InstanceRestore:
         for plan in self.plans:
             prepare_for_boot(ctx, tenant, plan)
         self._import_key_pair(tenant, metadata)
-        self._create_server(tenant, name, flavor, zone, networks, security_groups, metadata)
+        group_id = self._server_group(project_id, metadata)
+        self._create_server(tenant, name, flavor, zone, networks, security_groups, metadata, group_id)
+        self._floating_ips(tenant, project_id, networks, metadata)
 
         # -- keep ------------------------------------------------------------------------------------------------------
         ctx.step("finalize", "Naming the restored volumes and removing the job tags")
@@ -206,7 +208,8 @@ class InstanceRestore:
                 else:
                     continue
             volume_type = check_volume_type(self.ctx, tenant, types.get(key), record.get("volume_type"),
-                                            f"volume {record.get('name') or key}")
+                                            f"volume {record.get('name') or key}",
+                                            encrypted=bool(record.get("encrypted")))
             self.plans.append(plan_volume(restore_point, key, zone, volume_type))
         if metadata.get("boot_source") != "image" and not any(plan.boot_index == 0 for plan in self.plans):
             raise InvalidJobRequest(f"restore point {restore_point.id} has no boot volume for a volume-booted server")
@@ -301,8 +304,65 @@ class InstanceRestore:
         self.resources.keypairs.append(name)  # deleted once the server is built: Nova keeps its copy of the key
         self.key_name = name
 
+    def _server_group(self, project_id: str, metadata: dict) -> str | None:
+        """The server group the original was a member of, when it still exists in the project (Nova takes one
+        group per server: the scheduler hint ``group``)."""
+        for group in metadata.get("server_groups") or []:
+            found = get_or_none(self.ctx.cloud.compute.get_server_group, group["id"])
+            if found is not None and found.project_id == project_id:
+                self.ctx.log.add("prepare", f"the restored server joins server group {group.get('name')!r} "
+                                            f"({group['id']})")
+                return found.id
+            self.ctx.log.warning("prepare", f"server group {group.get('name')!r} ({group['id']}) of the original no "
+                                            "longer exists in the project; the restored server is in no server group")
+        return None
+
+    def _floating_ips(self, tenant: Cloud, project_id: str, networks, metadata: dict) -> None:
+        """Re-associate each floating IP the original had with the restored server's port on the same network,
+        when the address is still the project's and associated with nothing; otherwise a warning (a floating IP is
+        never taken from another port)."""
+        records = metadata.get("floating_ips") or []
+        if not records:
+            return
+        self.ctx.step("floating_ips", "Re-associating the floating IPs of the original")
+        nics = metadata.get("nics") or []
+        new_ports = list(self.ctx.cloud.network.ports(device_id=self.server_id))
+        for record in records:
+            address = record.get("floating_ip_address")
+            index = next((i for i, nic in enumerate(nics) if nic.get("port_id") == record.get("port_id")), None)
+            network_id = networks[index]["uuid"] if index is not None and isinstance(networks, list) else None
+            candidates = [p for p in new_ports if p.network_id == network_id]
+            port = next((p for p in candidates if any(f.get("ip_address") == record.get("fixed_ip_address")
+                                                      for f in p.fixed_ips or [])), None) or \
+                next(iter(candidates), None)
+            found = get_or_none(self.ctx.cloud.network.get_ip, record["id"]) if record.get("id") else None
+            if found is None or found.floating_ip_address != address:
+                found = next(iter(self.ctx.cloud.network.ips(floating_ip_address=address)), None)
+            reason = None
+            if port is None:
+                reason = "the restored server has no port on its network"
+            elif found is None:
+                reason = "it no longer exists"
+            elif found.project_id != project_id:
+                reason = "it now belongs to another project"
+            elif found.port_id:
+                reason = f"it is associated with port {found.port_id}"
+            if reason:
+                self.ctx.log.warning("floating_ips", f"floating IP {address} of the original is not re-associated: "
+                                                     f"{reason}")
+                continue
+            fixed = next((f.get("ip_address") for f in port.fixed_ips or []
+                          if ipaddress.ip_address(f.get("ip_address")).version == 4), None)
+            try:
+                tenant.network.update_ip(found.id, port_id=port.id, fixed_ip_address=fixed)
+            except CloudError as error:
+                self.ctx.log.warning("floating_ips", f"floating IP {address} of the original is not "
+                                                     f"re-associated: {error}")
+                continue
+            self.ctx.log.add("floating_ips", f"floating IP {address} re-associated with {fixed} (port {port.id})")
+
     def _create_server(self, tenant: Cloud, name: str, flavor, zone: str, networks, security_groups,
-                       metadata: dict) -> None:
+                       metadata: dict, group_id: str | None = None) -> None:
         ctx = self.ctx
         ctx.step("server", f"Creating server {name!r}")
         block_devices = []
@@ -331,6 +391,8 @@ class InstanceRestore:
             server["security_groups"] = security_groups
         if self.key_name:
             server["key_name"] = self.key_name
+        if group_id:
+            server["scheduler_hints"] = {"group": group_id}
         created = tenant.compute.create_server(**server)
         self.server_id = created.id
         self.resources.servers.append(self.server_id)

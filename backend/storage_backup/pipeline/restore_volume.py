@@ -74,7 +74,8 @@ def _restore(ctx: JobContext, request: RestoreVolumeRequest, resources: Temporar
 
     label = record.get("name") or (f"{metadata.get('name')}-root" if key == ROOT_DISK_KEY else key)
     volume_type = check_volume_type(ctx, tenant, request.volume_type, record.get("volume_type"),
-                                    f"volume {label}")
+                                    f"volume {label}", encrypted=bool(record.get("encrypted")),
+                                    field_name="volume_type")
     plan = plan_volume(restore_point, key, zone, volume_type, name=request.name or f"{label}-restored")
     ctx.progress.set_total(plan.entry.size)
     create_volumes(ctx, tenant, resources, [plan])

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from storage_backup.consistency import Consistency
 from storage_backup.services import policies, proxies, restore_points
+from storage_backup.unprotected_disks import KINDS, unprotected_disks
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
 
@@ -171,6 +173,9 @@ class LogEntrySerializer(serializers.Serializer):
     at = serializers.CharField(default="")
     step = serializers.CharField(default="")
     message = serializers.CharField(allow_blank=True, default="")
+    # "warning" / "error" where the proxy marked the entry so (what a backup leaves out, what a restore could not
+    # bring back); null for an ordinary step.
+    level = serializers.ChoiceField(choices=("warning", "error"), allow_null=True, default=None)
 
 
 class JobSerializer(serializers.Serializer):
@@ -198,6 +203,11 @@ class JobSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
+class UnprotectedDiskSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=KINDS, help_text="The flavor's ephemeral disk, or its swap.")
+    size_mb = serializers.IntegerField()
+
+
 class RestorePointSerializer(serializers.Serializer):
     id = serializers.CharField()
     project_id = serializers.CharField()
@@ -216,9 +226,16 @@ class RestorePointSerializer(serializers.Serializer):
     volumes = serializers.JSONField()
     retention_lock_until = serializers.DateTimeField(allow_null=True)
     locked = serializers.SerializerMethodField()
+    unprotected_disks = serializers.SerializerMethodField(help_text=(
+        "Disks of the instance this restore point does NOT hold: the flavor's ephemeral disk and swap, local to the "
+        "hypervisor, which an agentless backup cannot read. A restore gives them new and empty."))
 
     def get_locked(self, point) -> bool:
         return restore_points.is_locked(point)
+
+    @extend_schema_field(UnprotectedDiskSerializer(many=True))
+    def get_unprotected_disks(self, point) -> list[dict]:
+        return unprotected_disks(point.metadata or {})
 
 
 class RestorePointLockSerializer(StrictSerializer):

@@ -17,6 +17,7 @@ from storage_backup.rest import serializers as s
 from storage_backup.rest.views import READ_ERRORS, WRITE_ERRORS, ServiceView, _errors
 from storage_backup.services import destination_admin, instance_status, restore_points, schedule_preview, statistics
 from storage_backup.services.errors import ValidationFailed
+from storage_backup.unprotected_disks import unprotected_disks
 
 
 class JobBriefSerializer(serializers.Serializer):
@@ -43,6 +44,9 @@ class InstanceStatusSerializer(serializers.Serializer):
     source = serializers.CharField(allow_blank=True)
     next_run_at = serializers.DateTimeField(allow_null=True)
     last_restore_point = RestorePointBriefSerializer(allow_null=True)
+    unprotected_disks = s.UnprotectedDiskSerializer(many=True, help_text=(
+        "Disks of the instance its last restore point does not hold (the flavor's ephemeral disk and swap: local to "
+        "the hypervisor, beyond an agentless backup); empty when all its disks are protected."))
     last_job = JobBriefSerializer(allow_null=True)
     last_backup_result = JobBriefSerializer(allow_null=True)
     active_job = JobBriefSerializer(allow_null=True)
@@ -100,7 +104,10 @@ class RestorePointInstance(ServiceView):
                                "a restore wizard maps onto the target.")
     def get(self, request: Request, restore_point_id: str) -> Response:
         point = restore_points.get_restore_point(self.caller, restore_point_id)
-        return Response(point.metadata or {})
+        document = dict(point.metadata or {})
+        if document.get("flavor"):  # documents written before the key: derived from the flavor
+            document["unprotected_disks"] = unprotected_disks(document)
+        return Response(document)
 
 
 class OverviewView(ServiceView):

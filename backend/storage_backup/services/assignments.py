@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from storage_backup.catalog.models import Policy, ProtectedInstance
 from storage_backup.policies import protected_instances as rules
-from storage_backup.services import inventory, quotas
+from storage_backup.services import encrypted_volumes, inventory, quotas
 from storage_backup.services.audit import audited
 from storage_backup.services.context import SYSTEM, Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -59,6 +59,7 @@ def protect(caller: Caller, instance_id: str, policy_id: str) -> ProtectedInstan
         target.project_id = instance.project_id
         authorize(caller, rules.CREATE, {"project_id": instance.project_id})
         policy = _usable_policy(caller, policy_id, instance.project_id)
+        encrypted_volumes.refuse_unencrypted_destination(instance, policy.destination, "policy_id")
         with transaction.atomic():
             existing = ProtectedInstance.objects.select_for_update().filter(instance_id=instance_id).first()
             if existing is not None:

@@ -16,6 +16,7 @@ from storage_backup.policies import protected_instances as rules
 from storage_backup.services import policies
 from storage_backup.services.context import Caller, authorize, scope_queryset
 from storage_backup.services.errors import ValidationFailed
+from storage_backup.unprotected_disks import unprotected_disks
 
 MAX_INSTANCES = 200
 ACTIVE = (JobState.QUEUED, JobState.RUNNING)
@@ -53,7 +54,7 @@ def summaries(caller: Caller, instance_ids: list[str]) -> list[dict]:
     assignments = {a.instance_id: a for a in scope_queryset(
         caller, ProtectedInstance.objects.select_related("policy")).filter(instance_id__in=ids)}
     points = scope_queryset(caller, RestorePoint.objects.all()).filter(instance_id__in=ids)
-    last_points = _latest_per_instance(points.only("id", "instance_id", "created_at", "strategy"))
+    last_points = _latest_per_instance(points.only("id", "instance_id", "created_at", "strategy", "metadata"))
     jobs = scope_queryset(caller, Job.objects.all()).filter(instance_id__in=ids)
     last_jobs = _latest_per_instance(jobs)
     finished = _latest_per_instance(jobs.exclude(state__in=ACTIVE).filter(type="backup"))
@@ -72,6 +73,8 @@ def summaries(caller: Caller, instance_ids: list[str]) -> list[dict]:
             "next_run_at": _next_run(assignment.policy, now) if assignment else None,
             "last_restore_point": {"id": point.id, "created_at": point.created_at, "strategy": point.strategy}
             if point else None,
+            # What the last restore point could not hold (the flavor's ephemeral disk and swap): said loudly.
+            "unprotected_disks": unprotected_disks(point.metadata or {}) if point else [],
             "last_job": _job(last),
             "last_backup_result": _job(finished.get(instance_id)),
             "active_job": _job(last) if last is not None and last.state in ACTIVE else None,

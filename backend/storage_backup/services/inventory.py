@@ -37,6 +37,7 @@ class Instance:
     metadata: dict = field(default_factory=dict)
     tags: list = field(default_factory=list)
     addresses: dict = field(default_factory=dict)
+    volume_ids: list = field(default_factory=list)
 
 
 def connect() -> Cloud:
@@ -86,7 +87,8 @@ def _instance(server) -> Instance:
     return Instance(id=server.id, name=server.name or "", project_id=server.project_id or "",
                     availability_zone=server.availability_zone or "", status=server.status or "",
                     metadata=dict(server.metadata or {}), tags=list(server.tags or []),
-                    addresses=dict(server.addresses or {}))
+                    addresses=dict(server.addresses or {}),
+                    volume_ids=[v.get("id") for v in server.attached_volumes or [] if v.get("id")])
 
 
 def get_instance(instance_id: str) -> Instance | None:
@@ -120,3 +122,27 @@ def find_project_id(name_or_id: str) -> str | None:
         project = next(iter(identity.projects(name=name_or_id)), None) or get_or_none(identity.get_project,
                                                                                       name_or_id)
         return project.id if project is not None else None
+
+
+def encrypted_volumes(volume_ids: list[str]) -> list[dict]:
+    """``[{"id", "name", "volume_type"}]`` of the volumes among ``volume_ids`` that Cinder encrypts."""
+    found = []
+    with unavailable_on_error("the instance's volumes"):
+        cloud = service_cloud()
+        for volume_id in volume_ids:
+            volume = get_or_none(cloud.block_storage.get_volume, volume_id)
+            if volume is not None and volume.is_encrypted:
+                found.append({"id": volume.id, "name": volume.name or "", "volume_type": volume.volume_type})
+    return found
+
+
+def volume_type_encrypted(name_or_id: str) -> bool | None:
+    """Whether Cinder encrypts volumes of this type (its encryption spec, an admin's read); None: no such type."""
+    with unavailable_on_error(f"volume type {name_or_id}"):
+        cloud = service_cloud()
+        vtype = next((t for t in cloud.block_storage.types(is_public="None")
+                      if name_or_id in (t.id, t.name)), None)
+        if vtype is None:
+            return None
+        spec = cloud.block_storage.get_type_encryption(vtype.id)
+        return bool(getattr(spec, "encryption_id", None) or getattr(spec, "provider", None))

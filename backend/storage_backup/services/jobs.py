@@ -30,7 +30,7 @@ from storage_backup.policies import backups as backup_rules
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import assignments, bus, data_plane, inventory, quotas, restore_points
+from storage_backup.services import assignments, bus, data_plane, encrypted_volumes, inventory, quotas, restore_points
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -98,6 +98,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
             raise ValidationFailed("instance_id", f"instance {instance_id} no longer exists in the cloud")
         quotas.check_backup(assignment.project_id)
         policy = assignment.policy
+        encrypted_volumes.refuse_unencrypted_destination(instance, policy.destination, "instance_id")
         now = timezone.now()
         lock = lock_until(policy, now)
         job = Job(type=JobType.BACKUP, project_id=assignment.project_id, instance_id=instance_id,
@@ -147,6 +148,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         single = options.get("volume_id")
         if single and volume_ids and single not in volume_ids:
             raise ValidationFailed("volume_id", f"volume {single} is not in restore point {point.id}")
+        encrypted_volumes.check_restore_types(point, options)
         zone = options.get("availability_zone") or point.availability_zone
         zones = inventory.availability_zones()
         if options.get("availability_zone") and zones and zone not in zones:

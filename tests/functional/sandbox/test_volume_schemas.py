@@ -22,6 +22,7 @@ import uuid
 import pytest
 from tempest.lib.api_schema.response.compute.v2_1 import parameter_types
 from tempest.lib.api_schema.response.volume import (
+    encryption_types,
     extensions,
     group_snapshots,
     group_types,
@@ -260,6 +261,50 @@ def test_volume_type_management_by_admin(sandbox, microversion):
              json={"extra_specs": {"k": "v"}})
     api.call("GET", f"/types/{created['id']}/extra_specs/k", volume_types.show_volume_types_extra_specs)
     api.call("DELETE", f"/types/{created['id']}", volume_types.delete_volume_type)
+
+
+def test_volume_type_encryption_and_encrypted_volumes(sandbox, microversion):
+    """An admin gives a type an encryption spec (tempest's encryption_types schemas); a volume of that type is
+    ``encrypted`` with its own ``encryption_key_id`` (from 3.64); the spec cannot change while the type is in use."""
+    api = VolumeApi(sandbox, "admin", microversion)
+    vtype = api.call("POST", "/types", volume_types.create_volume_type,
+                     json={"volume_type": {"name": f"luks-{uuid.uuid4().hex[:6]}"}})["volume_type"]
+    assert api.call("GET", f"/types/{vtype['id']}/encryption", encryption_types.show_encryption_type) == {}
+    spec = {"provider": "luks", "control_location": "front-end", "cipher": "aes-xts-plain64", "key_size": 256}
+    created = api.call("POST", f"/types/{vtype['id']}/encryption", encryption_types.create_encryption_type,
+                       json={"encryption": spec})["encryption"]
+    assert created["volume_type_id"] == vtype["id"] and created["provider"] == "luks"
+    shown = api.call("GET", f"/types/{vtype['id']}/encryption", encryption_types.show_encryption_type)
+    assert shown["encryption_id"] == created["encryption_id"] and shown["key_size"] == 256
+    api.call("GET", f"/types/{vtype['id']}/encryption/provider", encryption_types.show_encryption_specs_item)
+    api.call("PUT", f"/types/{vtype['id']}/encryption/{created['encryption_id']}",
+             encryption_types.update_encryption_type, json={"encryption": {"key_size": 512}})
+
+    schemas = volume_module(microversion)
+    volume = api.call("POST", "/volumes", schemas.create_volume,
+                      json={"volume": {"size": 1, "volume_type": vtype["name"]}})["volume"]
+    volume = api.wait_volume(volume["id"])
+    assert volume["encrypted"] is True
+    if version_tuple(microversion) >= (3, 64):
+        assert volume["encryption_key_id"]
+    plain = api.call("POST", "/volumes", schemas.create_volume, json={"volume": {"size": 1}})["volume"]
+    assert api.wait_volume(plain["id"])["encrypted"] is False
+    # os-volume-encryption-metadata: what Nova's encryptor needs to open the volume (the key id and the spec)
+    headers = {"OpenStack-API-Version": f"volume {microversion}"}
+    metadata = api.session.get(f"{api.base}/volumes/{volume['id']}/encryption", headers=headers).json()
+    assert metadata["provider"] == "luks" and metadata["key_size"] == 512 and metadata["encryption_key_id"]
+    assert api.session.get(f"{api.base}/volumes/{plain['id']}/encryption", headers=headers).json() == {
+        "encryption_key_id": None}
+    refused = api.session.delete(f"{api.base}/types/{vtype['id']}/encryption/{created['encryption_id']}",
+                                 raise_exc=False, headers={"OpenStack-API-Version": f"volume {microversion}"})
+    assert refused.status_code == 400 and "in use" in refused.text
+    for volume_id in (volume["id"], plain["id"]):
+        api.call("DELETE", f"/volumes/{volume_id}", volumes.delete_volume)
+        wait_for(lambda v=volume_id: _status_or_gone(api, f"/volumes/{v}"), "gone")
+    api.call("DELETE", f"/types/{vtype['id']}/encryption/{created['encryption_id']}",
+             encryption_types.delete_encryption_type)
+    assert api.call("GET", f"/types/{vtype['id']}/encryption", encryption_types.show_encryption_type) == {}
+    api.call("DELETE", f"/types/{vtype['id']}", volume_types.delete_volume_type)
 
 
 def test_groups_and_group_snapshots(sandbox, microversion):

@@ -11,7 +11,7 @@ from horizon import tables
 from openstack_dashboard.dashboards.project.instances.tables import STATUS_DISPLAY_CHOICES
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import choices, formatting
+from storage_backup_dashboard.common import choices, formatting, unprotected
 
 PROTECTION_DISPLAY_CHOICES = choices.PROTECTION_DISPLAY
 POLICY = "storage_backup"
@@ -46,9 +46,11 @@ def _last_restore_point(instance):
     point = getattr(instance, "last_restore_point", None)
     if point is None:
         return "-"
-    return format_html('<a href="{}">{}</a><br><small class="text-muted">{}</small>',
+    return format_html('<a href="{}">{}</a><br><small class="text-muted">{}</small>{}',
                        reverse("horizon:project:restore_points:detail", args=[point.id]),
-                       formatting.when(point.created_at), choices.display(choices.STRATEGY_DISPLAY, point.strategy))
+                       formatting.when(point.created_at), choices.display(choices.STRATEGY_DISPLAY, point.strategy),
+                       format_html("<br>{}", unprotected.badge(instance.unprotected_disks))
+                       if getattr(instance, "unprotected_disks", None) else "")
 
 
 def _last_job(instance):

@@ -7,7 +7,7 @@ from django.utils.translation import ngettext_lazy
 from horizon import tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import actions, choices, formatting
+from storage_backup_dashboard.common import actions, choices, formatting, unprotected
 from storage_backup_dashboard.common import tables as backup_tables
 
 POLICY = "storage_backup"
@@ -18,7 +18,9 @@ def _detail_url(point) -> str:
 
 
 def _instance(point):
-    return point.instance_name or point.instance_id
+    name = point.instance_name or point.instance_id
+    disks = getattr(point, "unprotected_disks", None)
+    return format_html("{} {}", name, unprotected.badge(disks)) if disks else name
 
 
 def _lock_until(point):

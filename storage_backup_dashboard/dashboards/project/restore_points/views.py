@@ -8,7 +8,7 @@ from horizon.utils import memoized
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
-from storage_backup_dashboard.common import errors
+from storage_backup_dashboard.common import errors, unprotected
 from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
@@ -108,6 +108,7 @@ class DetailView(tables.DataTableView):
         point = self.get_point()
         context["point"] = point
         context["document"] = point.instance_document or {}
+        context["unprotected_alert"] = unprotected.alert(getattr(point, "unprotected_disks", None))
         context["url"] = reverse(self.index_url)
         table = restore_tables.RestorePointsTable(self.request)
         context["actions"] = table.render_row_actions(point)
