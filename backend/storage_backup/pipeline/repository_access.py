@@ -21,6 +21,16 @@ def location(destination: Destination, root: str = "/") -> str:
     return destination.location(root)
 
 
+def dedup_domain(destination: Destination, project_id: str) -> str | None:
+    """The deduplication domain of a backup of ``project_id`` (docs/REPOSITORY_FORMAT.md): per project unless the
+    destination was opened to cloud-wide deduplication (None: the repository's own key)."""
+    if destination.dedup_scope == "cloud":
+        return None
+    if not project_id:
+        raise InvalidJobRequest("a backup to a destination deduplicated per project needs the project's id")
+    return f"project:{project_id}"
+
+
 def open_for_backup(destination: Destination, secret: str | None, root: str = "/") -> Repository:
     """The repository at the destination; a new one is created when the directory is there but empty of one
     (the first backup to a destination). A missing directory is an unmounted share, never created here."""
