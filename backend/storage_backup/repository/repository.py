@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from ..consistency import Consistency
 from .check import CheckReport, run_check
 from .config import RepositoryConfig
+from .dependencies import objects_of
 from .destinations import Destination
 from .errors import InvalidRequest, RetentionLocked
 from .prune import PruneReport, run_prune
@@ -154,6 +155,14 @@ class Repository:
         restore_point.lock_until = until
         self._store.put_restore_point(restore_point)
         return restore_point
+
+    def objects_of(self, restore_point: str | RestorePoint) -> list[str]:
+        """The names of every object the restore point needs (document, packs, index objects), for a hardened
+        destination to make immutable while it is locked."""
+        document = self._document(restore_point)
+        with self._store.lock(False, "objects"):
+            self._store.refresh_index()
+            return objects_of(self._store, document)
 
     # -- volumes of a restore point -----------------------------------------------------------------------------
 
