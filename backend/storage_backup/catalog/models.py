@@ -200,6 +200,8 @@ class RestorePoint(models.Model):
     volumes = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     retention_lock_until = models.DateTimeField(null=True, blank=True)
+    # When a retention or verify pass found the document gone from the repository (a locked one: WORM broken).
+    missing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "id")

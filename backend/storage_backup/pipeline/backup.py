@@ -24,6 +24,7 @@ from storage_backup.repository import BackupCancelled, Consistency, RestorePoint
 from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, JobCancelled, WrongProxy, add_cleanup_report
+from .hardening import harden
 from .metadata import ROOT_DISK_KEY, gather_instance_metadata
 from .proxy_disks import attach_to_proxy
 from .repository_access import dedup_domain, open_for_backup
@@ -193,6 +194,7 @@ class InstanceBackup:
         restore_point_id = self.writer.commit()
         self.writer = None
         ctx.log.add("commit", f"Restore point {restore_point_id} written ({self.consistency})")
+        harden(ctx, repository, restore_point_id, request.retention_lock_until or None)
         return restore_point_id
 
     # -- steps --------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, Quota, RestorePoint
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
-from storage_backup.services import inventory, proxies, quotas
+from storage_backup.services import inventory, proxies, quotas, vanished
 from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
@@ -138,6 +138,8 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
                           "created_at": job.created_at} for job in waiting[:ATTENTION_ROWS]],
         "proxies_down": [{"hostname": proxy.hostname, "availability_zone": proxy.availability_zone,
                           "last_heartbeat": proxy.last_heartbeat} for proxy in down],
+        # Locked restore points whose documents were removed on the storage (services/vanished.py).
+        "vanished_restore_points": vanished.attention(),
     }
 
 

@@ -1,7 +1,8 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Destinations: ``dedup_scope`` (per project by default; cloud-wide when an administrator opts in) and
-``hardened`` (filesystem WORM through the immutable attribute). Existing destinations become per-project: their
+``hardened`` (filesystem WORM through the immutable attribute); restore points: ``missing_since``, when a pass
+found the document gone from the repository. Existing destinations become per-project: their
 next backups start a new deduplication domain per project (a full backup each), their restore points stay
 readable as they are."""
 from django.db import migrations, models
@@ -24,5 +25,10 @@ class Migration(migrations.Migration):
             model_name='destination',
             name='hardened',
             field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
+            model_name='restorepoint',
+            name='missing_since',
+            field=models.DateTimeField(blank=True, null=True),
         ),
     ]
