@@ -30,7 +30,10 @@ OVERVIEW = {
          "error": "Volume v is in error; ask the cloud operators to check Cinder.",
          "finished_at": "2026-11-22T03:00:00Z"}],
         "waiting_jobs": [], "proxies_down": [{"hostname": "proxy-az2@host", "availability_zone": "az2",
-                                              "last_heartbeat": "2026-11-24T10:00:00Z"}]},
+                                              "last_heartbeat": "2026-11-24T10:00:00Z"}],
+        "vanished_restore_points": [{"id": "rp-gone", "project_id": "1", "instance_name": "db-1",
+                                     "destination_id": "d-1", "retention_lock_until": "2027-01-01T00:00:00Z",
+                                     "missing_since": "2026-11-24T11:00:00Z"}]},
 }
 
 
@@ -54,6 +57,8 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "3.20\u00d7")
         self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
         self.assertContains(response, "ask the cloud operators to check Cinder")
+        self.assertContains(response, "storage-backup-vanished", count=1)
+        self.assertContains(response, "Restore point rp-gone of demo / db-1 is locked until")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})
