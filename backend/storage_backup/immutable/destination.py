@@ -13,8 +13,7 @@ from __future__ import annotations
 import errno
 import os
 
-from storage_backup.repository import FilesystemDestination, RetentionLocked
-from storage_backup.repository.format import RESTORE_POINTS_PREFIX
+from storage_backup.repository import RESTORE_POINTS_PREFIX, FilesystemDestination, RetentionLocked
 
 from .client import ImmutableClient
 from .flags import is_immutable
