@@ -57,7 +57,8 @@ from .volume_io import SOURCE_KINDS, TARGET_KINDS, BlockSource, BlockTarget, ope
 from .writer import RestorePointWriter
 
 __all__ = [
-    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SOURCE_KINDS", "TARGET_KINDS", "BackupCancelled", "BlockSource",
+    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SOURCE_KINDS", "TARGET_KINDS",
+    "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
     "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
