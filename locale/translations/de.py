@@ -273,6 +273,7 @@ MESSAGES = {
     "Restore Volume": "Datenträger wiederherstellen",
     "Restore a Volume": "Einen Datenträger wiederherstellen",
     "Restore of %s started; its progress is shown below.": "Wiederherstellung von %s gestartet; der Fortschritt wird unten angezeigt.",
+    "Restore point %(id)s of %(project)s / %(instance)s is locked until %(until)s but has vanished from its repository: its document was removed on the storage.": "Wiederherstellungspunkt %(id)s von %(project)s / %(instance)s ist bis %(until)s gesperrt, fehlt aber in seinem Repository: sein Dokument wurde auf dem Speicher entfernt.",
     "Restore points of instance %(name)s.": "Wiederherstellungspunkte der Instanz %(name)s.",
     "Restored Instance": "Wiederhergestellte Instanz",
     "Restored Volume": "Wiederhergestellter Datenträger",

@@ -34,7 +34,10 @@ OVERVIEW = {
         "failing_policies_count": 1, "failing_policies": [
             {"id": "pol-1", "name": "nightly", "project_id": "2", "shared": False,
              "error": "'0 0 30 2 *' names a date that never comes; it would never run",
-             "since": "2026-11-24T09:00:00Z"}]},
+             "since": "2026-11-24T09:00:00Z"}],
+        "vanished_restore_points": [{"id": "rp-gone", "project_id": "1", "instance_name": "db-1",
+                                     "destination_id": "d-1", "retention_lock_until": "2027-01-01T00:00:00Z",
+                                     "missing_since": "2026-11-24T11:00:00Z"}]},
 }
 
 
@@ -60,6 +63,8 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "ask the cloud operators to check Cinder")
         self.assertContains(response, "Policy nightly of project alt is not scheduled")
         self.assertContains(response, "names a date that never comes")
+        self.assertContains(response, "storage-backup-vanished", count=1)
+        self.assertContains(response, "Restore point rp-gone of demo / db-1 is locked until")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})

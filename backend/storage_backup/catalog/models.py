@@ -41,6 +41,12 @@ class Destination(models.Model):
     project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     # Immutability: every restore point written here is locked (WORM) at least this many days.
     retention_lock_min_days = models.PositiveIntegerField(default=0)
+    # Deduplication: per project (the default: one project's backups never share a chunk with another's, so
+    # nothing one project stores tells it what another backed up) or cloud-wide (less space, that side channel).
+    DEDUP_SCOPES = (("project", "project"), ("cloud", "cloud"))
+    dedup_scope = models.CharField(max_length=16, choices=DEDUP_SCOPES, default="project")
+    # Filesystem WORM: locked objects get the immutable attribute through storage-backup-immutable (README).
+    hardened = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -198,6 +204,8 @@ class RestorePoint(models.Model):
     volumes = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     retention_lock_until = models.DateTimeField(null=True, blank=True)
+    # When a retention or verify pass found the document gone from the repository (a locked one: WORM broken).
+    missing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "id")

@@ -70,6 +70,8 @@ class PruneRequest(Message):
     job_id: str
     destination: Destination
     repository_secret: str | None = None
+    #: Restore points the catalog holds as locked here: one missing from the repository stops the prune.
+    locked_restore_point_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ class PruneResult(Message):
     temporary_files: int = 0
     stale_locks: int = 0
     duration: float = 0.0
+    #: Of ``locked_restore_point_ids``, those whose document is not in the repository (nothing was pruned).
+    missing_locked: list[str] = field(default_factory=list)
+    #: Objects a hardened destination kept because the immutable helper still locks them.
+    kept_locked: int = 0
     log: list[LogEntry] = field(default_factory=list)
 
 

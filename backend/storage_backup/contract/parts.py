@@ -10,6 +10,7 @@ from typing import Literal
 from .message import Record
 
 DestinationType = Literal["filesystem", "nfs"]
+DedupScope = Literal["project", "cloud"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class Destination(Record):
     path: str
     type: DestinationType = "filesystem"
     encrypted: bool = False
+    #: ``project``: chunk ids keyed per project (no deduplication across projects); ``cloud``: one key for all.
+    dedup_scope: DedupScope = "project"
+    #: Locked objects get the immutable attribute, through the storage-backup-immutable helper of the worker.
+    hardened: bool = False
 
     def location(self, root: str = "/") -> str:
         """The repository's directory on a worker whose repository root is ``root``."""

@@ -24,9 +24,10 @@ from storage_backup.repository import BackupCancelled, Consistency, RestorePoint
 from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, JobCancelled, WrongProxy, add_cleanup_report
+from .hardening import harden
 from .metadata import ROOT_DISK_KEY, gather_instance_metadata
 from .proxy_disks import attach_to_proxy
-from .repository_access import open_for_backup
+from .repository_access import dedup_domain, open_for_backup
 
 GIB = 1024 ** 3
 STRATEGIES = ("full", "incremental")
@@ -197,8 +198,10 @@ class InstanceBackup:
                        "job_id": ctx.job_id, "name": str(self.server.name or "")})
         self.metadata["consistency"] = {"level": self.consistency, "group_snapshot": self.group_snapshot_id,
                                         "pre_command": self.pre_command_result}
-        self.writer = repository.start_restore_point(labels, self.metadata, consistency=self.consistency,
-                                                     lock_until=request.retention_lock_until or None)
+        # The instance's own project (checked against the request's above) keys its chunk ids.
+        self.writer = repository.start_restore_point(
+            labels, self.metadata, consistency=self.consistency, lock_until=request.retention_lock_until or None,
+            dedup_domain=dedup_domain(request.destination, str(self.server.project_id)))
         self.writer_created = self.writer.created
         ctx.progress.set_total(sum(disk.size_gib * GIB for disk in self.disks))
         for disk in self.disks:
@@ -207,6 +210,7 @@ class InstanceBackup:
         restore_point_id = self.writer.commit()
         self.writer = None
         ctx.log.add("commit", f"Restore point {restore_point_id} written ({self.consistency})")
+        harden(ctx, repository, restore_point_id, request.retention_lock_until or None)
         return restore_point_id
 
     # -- steps --------------------------------------------------------------------------------------------------------

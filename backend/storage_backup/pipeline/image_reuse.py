@@ -52,7 +52,7 @@ def disk_matches_image(repository: Repository, restore_point: RestorePoint, entr
             continue
         piece = image.take(record.length)
         # Past the image's end the disk must be zeros: a shorter piece compares as if padded with them.
-        if repository.chunk_id(piece.ljust(record.length, b"\0")) != record.chunk_id:
+        if repository.chunk_id(piece.ljust(record.length, b"\0"), restore_point) != record.chunk_id:
             return False
     return image.rest_is_zero()  # an image longer than the disk can only match if the excess is zeros
 

@@ -5,6 +5,7 @@ lock, list the restore point documents a catalog rebuild is made from. They run 
 destinations, so the control plane never opens a repository; each uses ``Repository``'s public methods only."""
 from __future__ import annotations
 
+import logging
 import time
 
 from storage_backup.contract import (
@@ -25,6 +26,7 @@ from storage_backup.repository import RestorePointNotFound, RetentionLocked
 
 from .context import JobContext
 from .errors import RepositoryUnavailable
+from .hardening import harden
 from .repository_access import location, open_existing
 
 # What a prune reports, as the engine's report names it (``PruneResult`` has the same fields).
@@ -68,13 +70,29 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
     if repository is None:
         ctx.log.add("prune", "Nothing was ever written to this destination: nothing to prune")
         return PruneResult(repository_found=False, log=ctx.log.as_list())
+    present = set(repository.restore_point_ids())
+    missing = sorted(set(request.locked_restore_point_ids) - present)
+    if missing:
+        # Pruning now would delete the very data a put-back document needs: stop, and say it loudly.
+        for point_id in missing:
+            ctx.log.add("check", f"Restore point {point_id} is locked in the catalog but its document has VANISHED "
+                                 "from the repository", logging.ERROR)
+        ctx.log.add("prune", "Nothing pruned: the data of the vanished locked restore point(s) is kept",
+                    logging.ERROR)
+        return PruneResult(restore_points=len(present), missing_locked=missing,
+                           duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
     ctx.step("prune", f"Pruning destination {request.destination.id}: removing the data no restore point references "
                       "any more")
     report = repository.prune(progress=lambda message: ctx.log.add("prune", message))
     figures = {name: int(getattr(report, name, 0) or 0) for name in PRUNE_FIGURES}
     ctx.log.add("prune", f"Freed {figures['bytes_freed']} bytes: {figures['packs_deleted']} pack(s) deleted, "
                          f"{figures['packs_repacked']} repacked")
-    return PruneResult(**figures, duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
+    kept = len(getattr(repository.destination, "kept_locked", ()))
+    if kept:
+        ctx.log.add("prune", f"{kept} object(s) kept: the immutable helper still locks them (a prune after their "
+                             "lock date removes them)")
+    return PruneResult(**figures, kept_locked=kept, duration=round(time.monotonic() - started, 3),
+                       log=ctx.log.as_list())
 
 
 def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
@@ -86,11 +104,21 @@ def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
         if repository is None:
             raise RestorePointNotFound(f"nothing was ever written to destination {request.destination.id}")
         point = repository.set_retention_lock(point_id, request.retention_lock_until)
+    except PermissionError:
+        # A hardened destination's document is immutable while locked: the helper's record carries the extension
+        # (the files stay immutable until the new date), the document keeps the date it was written with.
+        if not harden(ctx, repository, point_id, request.retention_lock_until, "lock"):
+            raise
+        ctx.log.add("lock", f"Restore point {point_id} is immutable until {request.retention_lock_until}; its "
+                            "document keeps its earlier date (it cannot be rewritten while immutable)")
+        return LockResult(restore_point_id=point_id, locked=True, retention_lock_until=request.retention_lock_until,
+                          log=ctx.log.as_list())
     except RestorePointNotFound as error:
         ctx.log.warning("lock", f"Restore point {point_id} is not in the repository ({error}); its lock is kept in "
                                 "the catalog only")
         return LockResult(restore_point_id=point_id, locked=False, log=ctx.log.as_list())
     ctx.log.add("lock", f"Restore point {point_id} is locked in the repository until {point.lock_until}")
+    harden(ctx, repository, point_id, point.lock_until, "lock")
     return LockResult(restore_point_id=point_id, locked=True, retention_lock_until=point.lock_until,
                       log=ctx.log.as_list())
 

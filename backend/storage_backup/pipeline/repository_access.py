@@ -10,6 +10,7 @@ from storage_backup.contract import Destination
 from storage_backup.repository import Repository, RepositoryExists, RepositoryNotFound, RestorePoint
 
 from .errors import InvalidJobRequest, RepositoryUnavailable
+from .hardening import repository_target
 
 SUPPORTED_TYPES = ("filesystem", "nfs")
 
@@ -21,12 +22,22 @@ def location(destination: Destination, root: str = "/") -> str:
     return destination.location(root)
 
 
+def dedup_domain(destination: Destination, project_id: str) -> str | None:
+    """The deduplication domain of a backup of ``project_id`` (docs/REPOSITORY_FORMAT.md): per project unless the
+    destination was opened to cloud-wide deduplication (None: the repository's own key)."""
+    if destination.dedup_scope == "cloud":
+        return None
+    if not project_id:
+        raise InvalidJobRequest("a backup to a destination deduplicated per project needs the project's id")
+    return f"project:{project_id}"
+
+
 def open_for_backup(destination: Destination, secret: str | None, root: str = "/") -> Repository:
     """The repository at the destination; a new one is created when the directory is there but empty of one
     (the first backup to a destination). A missing directory is an unmounted share, never created here."""
     path = location(destination, root)
     try:
-        return Repository.open(path, password=secret or None)
+        return Repository.open(repository_target(destination, path), password=secret or None)
     except RepositoryNotFound:
         if not os.path.isdir(path):
             raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "
@@ -35,10 +46,10 @@ def open_for_backup(destination: Destination, secret: str | None, root: str = "/
         raise InvalidJobRequest(f"destination {destination.id} is encrypted but the task carries no repository "
                                 "secret")
     try:
-        return Repository.init(path, password=secret if destination.encrypted else None,
-                               encryption=destination.encrypted)
+        return Repository.init(repository_target(destination, path),
+                               password=secret if destination.encrypted else None, encryption=destination.encrypted)
     except RepositoryExists:  # another proxy created it a moment ago
-        return Repository.open(path, password=secret or None)
+        return Repository.open(repository_target(destination, path), password=secret or None)
 
 
 def open_existing(destination: Destination, secret: str | None, root: str = "/") -> Repository | None:
@@ -46,7 +57,7 @@ def open_existing(destination: Destination, secret: str | None, root: str = "/")
     A missing directory fails (``RepositoryUnavailable``): an unmounted share must never look empty."""
     path = location(destination, root)
     try:
-        return Repository.open(path, password=secret or None)
+        return Repository.open(repository_target(destination, path), password=secret or None)
     except RepositoryNotFound:
         if not os.path.isdir(path):
             raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "

@@ -14,6 +14,8 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
 * ``repository.verify_volume(restore_point, volume_key)``: every chunk read and checked, nothing written
 * ``repository.volume_records(restore_point, volume_key)``: ``Record(offset, length, chunk_id | None)`` in order;
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
+* ``repository.objects_of(restore_point)``: the objects a restore point needs (what a hardened destination makes
+  immutable); ``RESTORE_POINTS_PREFIX``: where restore-point documents are named
 * ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
   ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
   ``prune`` -> ``PruneReport``
@@ -44,7 +46,7 @@ from .errors import (
     VolumeNotFound,
     WrongPassword,
 )
-from .format import FORMAT_VERSION
+from .format import FORMAT_VERSION, RESTORE_POINTS_PREFIX
 from .keys import read_password_file
 from .prune import PruneReport
 from .records import Record
@@ -55,7 +57,8 @@ from .volume_io import SOURCE_KINDS, TARGET_KINDS, BlockSource, BlockTarget, ope
 from .writer import RestorePointWriter
 
 __all__ = [
-    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "SOURCE_KINDS", "TARGET_KINDS", "BackupCancelled", "BlockSource",
+    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SOURCE_KINDS", "TARGET_KINDS",
+    "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
     "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",

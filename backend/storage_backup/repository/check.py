@@ -167,6 +167,7 @@ def read_pack(store: RepositoryStore, pack_id: str, report: CheckReport, damaged
         return
     index = store.index
     view = memoryview(data)
+    hasher = None  # a pack's chunks come from one writer, so one domain: the key that matched is tried first
     for entry in entries:
         location = index.get(entry.chunk_id)
         if location is not None and location[0] == pack_id and location[1:] != (entry.offset, entry.length):
@@ -175,8 +176,10 @@ def read_pack(store: RepositoryStore, pack_id: str, report: CheckReport, damaged
         try:
             plain = store.codec.decode(view[entry.offset:entry.offset + entry.length], entry.chunk_id,
                                        max_size=max(entry.raw_length, 1))
-            if store.hasher.chunk_id(plain) != entry.chunk_id:
-                raise CorruptObject("does not match its keyed hash")
+            matched = store.matches_a_domain(plain, entry.chunk_id, hasher)
+            if matched is None:
+                raise CorruptObject("does not match its keyed hash (in any deduplication domain of the repository)")
+            hasher = matched
         except CorruptObject as error:
             damaged[entry.chunk_id] = f"{error} (pack {name})"
         report.chunks_read += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+from .chunk_id import ChunkHasher
 from .errors import RepositoryError
 from .format import CHUNK_META, index_name
 from .index import ChunkIndex, PackEntry
@@ -24,9 +25,11 @@ INDEX_FLUSH_ENTRIES = 16384
 class ChunkWriter:
     """Thread-safe: the workers of several volume backups store through one at once."""
 
-    def __init__(self, store: RepositoryStore, writer_id: str) -> None:
+    def __init__(self, store: RepositoryStore, writer_id: str, hasher: ChunkHasher | None = None) -> None:
         self.store = store
         self.writer_id = writer_id
+        #: The restore point's deduplication domain: every id this writer computes (data and maps) is keyed by it.
+        self.hasher = hasher or store.hasher
         self._state = threading.Lock()
         self._local_index = ChunkIndex()  # chunks in this writer's committed packs (for dedup within the writer)
         self._reserved: set[bytes] = set()  # chunks being written by this writer, not yet in a committed pack
@@ -56,7 +59,7 @@ class ChunkWriter:
 
     def store_meta(self, data: bytes) -> tuple[bytes, int]:
         """Store a metadata chunk (map segment or root) unless it exists; returns ``(id, stored bytes)``."""
-        chunk_id = self.store.hasher.chunk_id(data)
+        chunk_id = self.hasher.chunk_id(data)
         stored = self.store_chunk(chunk_id, CHUNK_META, data) if self.reserve(chunk_id) else 0
         return chunk_id, stored
 

@@ -12,10 +12,11 @@ import struct
 
 from .errors import CorruptObject, UnsupportedFormat
 
-#: The version this code writes.
-FORMAT_VERSION = 1
+#: The version this code writes. 2: restore points name their deduplication domain (``chunk_id.py``), whose key
+#: their chunk ids are computed with; a reader of version 1 would check them with the wrong key, so it must refuse.
+FORMAT_VERSION = 2
 #: Versions this code can read (a reader per version lives next to each decoder: ``_DECODERS[version]``).
-READABLE_VERSIONS = frozenset({1})
+READABLE_VERSIONS = frozenset({1, 2})
 
 CONFIG_NAME = "config"
 CONFIG_KIND = "storage-backup-repository"

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from ..consistency import Consistency
 from .check import CheckReport, run_check
 from .config import RepositoryConfig
+from .dependencies import objects_of
 from .destinations import Destination
 from .errors import InvalidRequest, RetentionLocked
 from .prune import PruneReport, run_prune
@@ -75,20 +76,26 @@ class Repository:
         """Where the repository is, for messages."""
         return self._store.destination.location
 
-    def chunk_id(self, data) -> bytes:
-        """The id these bytes have in this repository (keyed BLAKE3): equal to a record's ``chunk_id`` exactly
-        when a block holds these bytes."""
-        return self._store.hasher.chunk_id(data)
+    def chunk_id(self, data, restore_point: str | RestorePoint | None = None) -> bytes:
+        """The id these bytes have in this repository (keyed BLAKE3), in ``restore_point``'s deduplication domain
+        (default: the repository-wide one): equal to a record's ``chunk_id`` exactly when a block holds these
+        bytes."""
+        domain = self._document(restore_point).dedup_domain if restore_point is not None else None
+        return self._store.hasher_for(domain).chunk_id(data)
 
     # -- restore points -----------------------------------------------------------------------------------------
 
     def start_restore_point(self, labels: dict | None = None, instance_metadata: dict | None = None, *,
                             consistency: Consistency | str = Consistency.CRASH,
-                            lock_until: datetime | str | None = None) -> RestorePointWriter:
+                            lock_until: datetime | str | None = None,
+                            dedup_domain: str | None = None) -> RestorePointWriter:
         """Begin a restore point. ``labels``: small searchable strings (instance id, project id, policy, name);
         ``instance_metadata``: an opaque JSON-able dict (flavor, NICs, BDMs, ...); ``consistency``: how the
         volumes were captured (a ``Consistency``); ``lock_until``: a retention lock - the restore point cannot
-        be deleted before then. Holds a shared repository lock until ``commit()`` or ``abort()``."""
+        be deleted before then; ``dedup_domain``: the deduplication domain (``project:<id>``) whose key the
+        chunk ids are computed with, so restore points of other domains never share a chunk with this one (None:
+        deduplicate across the whole repository). Holds a shared repository lock until ``commit()`` or
+        ``abort()``."""
         try:
             consistency = Consistency.parse(consistency)
         except ValueError as error:
@@ -97,7 +104,10 @@ class Repository:
         lock = self._store.lock(False, "backup")
         try:
             self._store.refresh_index()
-            return RestorePointWriter(self._store, lock, labels or {}, instance_metadata or {}, consistency, until)
+            if dedup_domain is not None and (not isinstance(dedup_domain, str) or not dedup_domain.strip()):
+                raise InvalidRequest("a deduplication domain needs a name (or None for the whole repository)")
+            return RestorePointWriter(self._store, lock, labels or {}, instance_metadata or {}, consistency, until,
+                                      dedup_domain)
         except BaseException:
             lock.release()
             raise
@@ -145,6 +155,14 @@ class Repository:
         restore_point.lock_until = until
         self._store.put_restore_point(restore_point)
         return restore_point
+
+    def objects_of(self, restore_point: str | RestorePoint) -> list[str]:
+        """The names of every object the restore point needs (document, packs, index objects), for a hardened
+        destination to make immutable while it is locked."""
+        document = self._document(restore_point)
+        with self._store.lock(False, "objects"):
+            self._store.refresh_index()
+            return objects_of(self._store, document)
 
     # -- volumes of a restore point -----------------------------------------------------------------------------
 

@@ -49,6 +49,9 @@ class RestorePoint:
     format_version: int = FORMAT_VERSION
     completed: str | None = None
     lock_until: str | None = None
+    #: The deduplication domain whose key computed every chunk id of this restore point (``chunk_id.py``); None:
+    #: the repository's id key (every version-1 restore point, and cloud-wide deduplication).
+    dedup_domain: str | None = None
 
     def volume(self, key: str | None = None) -> VolumeEntry:
         """The volume called ``key``; with ``None``, the only one (an image backup has exactly one)."""
@@ -95,7 +98,15 @@ def _decode_v1(data: dict) -> RestorePoint:
     return RestorePoint(volumes=volumes, **data)
 
 
-_DECODERS = {1: _decode_v1}
+def _decode_v2(data: dict) -> RestorePoint:
+    """Version 2 added ``dedup_domain`` and nothing else."""
+    domain = data.get("dedup_domain")
+    if domain is not None and (not isinstance(domain, str) or not domain):
+        raise ValueError(f"dedup_domain {domain!r} is not a name")
+    return _decode_v1(data)
+
+
+_DECODERS = {1: _decode_v1, 2: _decode_v2}
 
 
 def decode_restore_point(codec: BlobCodec, name: str, raw: bytes) -> RestorePoint:

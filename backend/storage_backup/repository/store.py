@@ -62,7 +62,8 @@ class RepositoryStore:
         self.config = config
         self.keys = keys
         self.codec = BlobCodec(keys.data_key)
-        self.hasher = ChunkHasher(keys.id_key)
+        self.hasher = ChunkHasher(keys.id_key)  # the repository-wide domain (None)
+        self._hashers: dict[str | None, ChunkHasher] = {None: self.hasher}
         self.index = ChunkIndex()
         self._loaded_indexes: set[str] = set()
         self._index_lock = threading.RLock()
@@ -170,11 +171,35 @@ class RepositoryStore:
     def index_names(self) -> list[str]:
         return sorted(info.name for info in self.destination.list(INDEX_PREFIX))
 
+    # -- chunk ids ----------------------------------------------------------------------------------------------
+
+    def hasher_for(self, domain: str | None) -> ChunkHasher:
+        """The chunk hasher of a deduplication domain (``chunk_id.py``); the ones used are remembered."""
+        hasher = self._hashers.get(domain)
+        if hasher is None:
+            hasher = self._hashers.setdefault(domain, ChunkHasher(self.keys.id_key, domain))
+        return hasher
+
+    def matches_a_domain(self, data, chunk_id: bytes, hint: ChunkHasher | None = None) -> ChunkHasher | None:
+        """The hasher, among the domains this store has met (every restore point's, once they were read), under
+        which ``data`` has id ``chunk_id``; None when none does (altered data). For a reader that does not know
+        which restore point a chunk belongs to (``check`` reading whole packs); ``hint`` is tried first."""
+        candidates = list(self._hashers.values())
+        if hint is not None:
+            candidates.remove(hint)
+            candidates.insert(0, hint)
+        for hasher in candidates:
+            if hasher.chunk_id(data) == chunk_id:
+                return hasher
+        return None
+
     # -- chunks -------------------------------------------------------------------------------------------------
 
     def read_chunk(self, chunk_id: bytes, *, volume: str | None = None, offset: int | None = None,
-                   restore_point: str | None = None, verify: bool = True) -> bytes:
-        """One chunk's plaintext, verified against its keyed hash; errors name the chunk, pack and user."""
+                   restore_point: str | None = None, verify: bool = True,
+                   hasher: ChunkHasher | None = None) -> bytes:
+        """One chunk's plaintext, verified against its keyed hash (``hasher``: the restore point's domain; default
+        the repository-wide one); errors name the chunk, pack and user."""
         where = {"volume": volume, "offset": offset, "restore_point": restore_point}
         if self._index_stale:
             self.refresh_index()
@@ -193,7 +218,7 @@ class RepositoryStore:
             data = self.codec.decode(blob, chunk_id, max_size=max(64 * 1024 * 1024, self.config.block_size))
         except CorruptObject as error:
             raise ChunkCorrupt(f"is damaged ({error})", chunk_id, pack=name, **where) from None
-        if verify and self.hasher.chunk_id(data) != chunk_id:
+        if verify and (hasher or self.hasher).chunk_id(data) != chunk_id:
             raise ChunkCorrupt("does not match its keyed hash (altered data)", chunk_id, pack=name, **where)
         return bytes(data)
 
@@ -201,9 +226,11 @@ class RepositoryStore:
         return lambda chunk_id: self.read_chunk(chunk_id, **where)
 
     def volume_maps(self, restore_point: RestorePoint, volume: VolumeEntry) -> VolumeMaps:
-        """The block maps of one volume of a restore point; chunk errors name the volume and the restore point."""
-        return VolumeMaps(self.chunk_reader(volume=volume.key, restore_point=restore_point.id), restore_point.id,
-                          volume)
+        """The block maps of one volume of a restore point, verified with its domain's key; chunk errors name the
+        volume and the restore point."""
+        return VolumeMaps(self.chunk_reader(volume=volume.key, restore_point=restore_point.id,
+                                            hasher=self.hasher_for(restore_point.dedup_domain)),
+                          restore_point.id, volume)
 
     # -- restore-point documents --------------------------------------------------------------------------------
 

@@ -171,6 +171,13 @@ class VolumeBackup:
             if self.strategy == "incremental":
                 self.notes.append("no previous restore point: full backup")
             return None, None
+        if previous.dedup_domain != self.chunks.hasher.domain:
+            # Its ids are keyed for another domain: carried over, they would neither verify nor deduplicate here.
+            # Read everything (changed extents too: they only say what differs from blocks we cannot reuse).
+            self.notes.append(f"restore point {previous.id} is in another deduplication domain "
+                              f"({previous.dedup_domain or 'the whole repository'}): full backup")
+            self.changed_extents = None
+            return None, None
         try:
             entry = previous.volume(self.key)
         except VolumeNotFound:
@@ -437,7 +444,7 @@ class VolumeBackup:
         zero_block = self._zero_block
         zero_digests = self._zero_digests
         chunks = self.chunks
-        chunk_id = self.store.hasher.chunk_id
+        chunk_id = chunks.hasher.chunk_id
         previous_count = len(previous_sums) // 16
         new_sums = []
         ids = []

@@ -154,7 +154,7 @@ class VolumeRestore:
                                **self._where(first_item[3][0])) from None
         view = memoryview(data)
         codec = self.store.codec
-        chunk_id = self.store.hasher.chunk_id
+        chunk_id = self.store.hasher_for(self.restore_point.dedup_domain).chunk_id
         block_size = self.entry.block_size
         size = self.entry.size
         written = 0

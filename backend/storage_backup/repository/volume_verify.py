@@ -28,12 +28,13 @@ def verify_volume(store: RepositoryStore, restore_point: RestorePoint, entry: Vo
             first_use[record.chunk_id] = record.offset
     index = store.index
     ordered = sorted(first_use, key=lambda chunk_id: index.get(chunk_id) or ("", 0, 0))
+    hasher = store.hasher_for(restore_point.dedup_domain)
     verified = 0
     for done, chunk_id in enumerate(ordered, 1):
         if cancel is not None and cancel.is_set():
             raise BackupCancelled(f"verification of volume {entry.key} cancelled after {done - 1} chunk(s)")
         data = store.read_chunk(chunk_id, volume=entry.key, offset=first_use[chunk_id],
-                                restore_point=restore_point.id, verify=True)
+                                restore_point=restore_point.id, verify=True, hasher=hasher)
         verified += len(data)
         if progress is not None:
             progress(min(entry.size, entry.size * done // len(ordered)), verified, entry.size)

@@ -35,7 +35,7 @@ class RestorePointWriter:
     """
 
     def __init__(self, store: RepositoryStore, lock: RepositoryLock, labels: dict, instance_metadata: dict,
-                 consistency: Consistency, lock_until: str | None) -> None:
+                 consistency: Consistency, lock_until: str | None, dedup_domain: str | None = None) -> None:
         self.store = store
         self.id = uuid.uuid4().hex
         self.labels = dict(labels)
@@ -45,7 +45,8 @@ class RestorePointWriter:
         self.created = now_iso()
         self._lock = lock
         self._state = threading.Lock()
-        self.chunks = ChunkWriter(store, self.id)
+        self.dedup_domain = dedup_domain
+        self.chunks = ChunkWriter(store, self.id, store.hasher_for(dedup_domain))
         self.volumes: list[VolumeEntry] = []
         self._volume_keys: set[str] = set()
         self._finished = False
@@ -117,7 +118,7 @@ class RestorePointWriter:
             self.store.put_restore_point(RestorePoint(
                 id=self.id, created=self.created, labels=self.labels, instance_metadata=self.instance_metadata,
                 consistency=self.consistency, volumes=list(self.volumes), completed=now_iso(),
-                lock_until=self.lock_until))
+                lock_until=self.lock_until, dedup_domain=self.dedup_domain))
         except BaseException:
             self.abort()
             raise

@@ -266,6 +266,13 @@ class DestinationWriteSerializer(StrictSerializer):
     retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500,
                                                        help_text="Immutability: every restore point written here "
                                                                  "is locked at least this many days.")
+    dedup_scope = serializers.ChoiceField(
+        choices=("project", "cloud"), default="project",
+        help_text="project (default): no deduplication across projects, so no project learns what another backed "
+                  "up; cloud: deduplication across every project of the destination (less space, that side "
+                  "channel).")
+    hardened = serializers.BooleanField(
+        default=False, help_text="Filesystem WORM: locked objects get the immutable attribute (not on NFS).")
 
 
 class RebuildSerializer(StrictSerializer):
@@ -282,6 +289,8 @@ class DestinationSerializer(serializers.Serializer):
     encrypted = serializers.BooleanField()
     project_id = serializers.CharField(allow_blank=True)
     retention_lock_min_days = serializers.IntegerField()
+    dedup_scope = serializers.CharField()
+    hardened = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
 

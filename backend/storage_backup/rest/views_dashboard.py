@@ -148,13 +148,16 @@ class DestinationUsageList(ServiceView):
 class DestinationUpdateSerializer(s.StrictSerializer):
     name = serializers.CharField(required=False, max_length=255)
     retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
+    dedup_scope = serializers.ChoiceField(required=False, choices=("project", "cloud"))
+    hardened = serializers.BooleanField(required=False)
 
 
 class DestinationUpdate(ServiceView):
     """``PATCH /v1/destinations/{id}``: mixed into the destination's detail view (``urls``)."""
 
     @extend_schema(request=DestinationUpdateSerializer, responses={200: s.DestinationSerializer, **WRITE_ERRORS},
-                   description="Administrators: rename a destination or change its minimum retention lock.")
+                   description="Administrators: rename a destination, change its minimum retention lock, its "
+                               "deduplication scope (project or cloud) or its hardened mode.")
     def patch(self, request: Request, destination_id: str) -> Response:
         data = self.parse(DestinationUpdateSerializer, partial=True)
         destination = destination_admin.update_destination(self.caller, destination_id, data)

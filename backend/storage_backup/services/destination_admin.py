@@ -12,10 +12,10 @@ from storage_backup.catalog.models import Destination
 from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
-from storage_backup.services.destinations import get_destination, policy_target
+from storage_backup.services.destinations import DEDUP_SCOPES, check_hardened, get_destination, policy_target
 from storage_backup.services.errors import ValidationFailed
 
-EDITABLE = ("name", "retention_lock_min_days")
+EDITABLE = ("name", "retention_lock_min_days", "dedup_scope", "hardened")
 
 
 def update_destination(caller: Caller, destination_id: str, data: dict) -> Destination:
@@ -37,5 +37,17 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
                 raise ValidationFailed("retention_lock_min_days", "must be a whole number of days from 0 to 36500")
             target.detail = f"minimum lock {destination.retention_lock_min_days} -> {days} days"
             destination.retention_lock_min_days = days
+        if "dedup_scope" in data:
+            # Takes effect at the next backups: each starts its domain with a full backup; what is stored stays.
+            if data["dedup_scope"] not in DEDUP_SCOPES:
+                raise ValidationFailed("dedup_scope", f"must be one of: {', '.join(DEDUP_SCOPES)}")
+            target.detail = f"deduplication {destination.dedup_scope} -> {data['dedup_scope']}"
+            destination.dedup_scope = data["dedup_scope"]
+        if "hardened" in data:
+            if data["hardened"]:
+                check_hardened(destination.type)
+            # Turning it off locks nothing new; what the helper locked stays locked until its date.
+            target.detail = f"hardened {destination.hardened} -> {bool(data['hardened'])}"
+            destination.hardened = bool(data["hardened"])
         destination.save()
         return destination

@@ -14,6 +14,17 @@ from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import NotFound, ValidationFailed
 
 TYPES = ("filesystem", "nfs")
+#: ``project`` (default): no deduplication across projects, which would tell a project what another backed up;
+#: ``cloud``: deduplication across every project of the destination, an administrator's informed choice (README).
+DEDUP_SCOPES = ("project", "cloud")
+
+
+def check_hardened(destination_type: str) -> None:
+    """Hardened mode needs the immutable attribute, which NFS does not have: refuse it there, plainly."""
+    if destination_type == "nfs":
+        raise ValidationFailed("hardened", "NFS has no immutable attribute (chattr +i is refused over NFS): a "
+                                           "hardened destination must be a local filesystem of the workers "
+                                           "(ext4, XFS, Btrfs); for WORM on NFS, lock on the NFS server itself")
 
 
 def visible(caller: Caller):
@@ -51,11 +62,18 @@ def create_destination(caller: Caller, data: dict) -> Destination:
             raise ValidationFailed("path", "must be an absolute path on the proxies (a local or NFS directory)")
         if data.get("encrypted") and not data.get("repository_secret"):
             raise ValidationFailed("repository_secret", "is required for an encrypted destination")
+        dedup_scope = data.get("dedup_scope") or "project"
+        if dedup_scope not in DEDUP_SCOPES:
+            raise ValidationFailed("dedup_scope", f"must be one of: {', '.join(DEDUP_SCOPES)}")
+        hardened = bool(data.get("hardened"))
+        if hardened:
+            check_hardened(data.get("type", "filesystem"))
         destination = Destination.objects.create(
             name=data["name"], type=data.get("type", "filesystem"), path=os.path.normpath(path),
             encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
             project_id=data.get("project_id") or "",
-            retention_lock_min_days=data.get("retention_lock_min_days") or 0)
+            retention_lock_min_days=data.get("retention_lock_min_days") or 0, dedup_scope=dedup_scope,
+            hardened=hardened)
         target.id = destination.id
         target.project_id = destination.project_id
         return destination
@@ -64,4 +82,5 @@ def create_destination(caller: Caller, data: dict) -> Destination:
 def task_view(destination: Destination) -> dict:
     """The destination as a task message carries it (docs/TASKS.md)."""
     return {"id": destination.id, "type": destination.type, "path": destination.path,
-            "encrypted": destination.encrypted}
+            "encrypted": destination.encrypted, "dedup_scope": destination.dedup_scope,
+            "hardened": destination.hardened}

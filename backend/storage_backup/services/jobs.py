@@ -30,7 +30,16 @@ from storage_backup.policies import backups as backup_rules
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import assignments, bus, data_plane, encrypted_volumes, inventory, quotas, restore_points
+from storage_backup.services import (
+    assignments,
+    bus,
+    data_plane,
+    encrypted_volumes,
+    inventory,
+    quotas,
+    restore_points,
+    vanished,
+)
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -259,7 +268,9 @@ def create_prune(caller: Caller, destination: Destination, reason: str = "") -> 
                                                       state__in=ACTIVE_JOB_STATES).first()
         if busy is not None:
             raise Conflict(f"Destination {destination.name} already has a prune job {busy.id} ({busy.state}).")
-        job = _data_job(caller, JobType.PRUNE, contract.PRUNE_DESTINATION, destination, {},
+        # The locked ones: a prune that finds one missing stops and says so (services/vanished.py).
+        job = _data_job(caller, JobType.PRUNE, contract.PRUNE_DESTINATION, destination,
+                        {"locked_restore_point_ids": vanished.locked_ids(destination)},
                         reason or f"Prune of destination {destination.name} requested by {_by(caller)}",
                         project_id=destination.project_id, priority=10, scheduled=caller.system)
     data_plane.prune_taken(destination.id)

@@ -29,7 +29,7 @@ from storage_backup.catalog.models import (
 )
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
-from storage_backup.services import inventory, proxies, quotas
+from storage_backup.services import inventory, proxies, quotas, vanished
 from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
@@ -153,6 +153,8 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
         "failing_policies": [{"id": policy.id, "name": policy.name, "project_id": policy.project_id,
                               "shared": policy.shared, "error": policy.schedule_error,
                               "since": policy.schedule_failed_at} for policy in failing[:ATTENTION_ROWS]],
+        # Locked restore points whose documents were removed on the storage (services/vanished.py).
+        "vanished_restore_points": vanished.attention(),
     }
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
-from storage_backup.services import audit, bus, catalog_rebuild, data_plane, restore_points
+from storage_backup.services import audit, bus, catalog_rebuild, data_plane, restore_points, vanished
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
@@ -106,6 +106,11 @@ def _failed(job: Job, failure: TaskFailure, now: dt.datetime) -> None:
         return
     _finish(job, JobState.FAILED, failure.message or failure.code)
     job.log = [*job.log, log_entry("failed", f"{failure.code}: {failure.message}")]
+    if job.type == JobType.VERIFY:
+        loud = vanished.verify_failed(job, str(failure.code))
+        if loud:
+            job.error = loud
+            job.log = [*job.log, log_entry("vanished", loud)]
     if job.type == JobType.PRUNE and job.destination_id:
         data_plane.mark_for_prune(job.destination_id)  # the next retention run tries again
 
@@ -215,6 +220,8 @@ def _delete_done(job: Job, result: contract.DeleteResult) -> str:
 
 
 def _prune_done(job: Job, result: contract.PruneResult) -> str:
+    if result.missing_locked:
+        return vanished.report(job, result.missing_locked, "retention prune")
     destination = job.destination
     if destination is not None:
         audit.record(SYSTEM, "destination.prune", "destination", destination.id, "success",

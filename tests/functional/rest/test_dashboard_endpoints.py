@@ -301,3 +301,30 @@ def test_the_openapi_document_describes_the_counted_figures(control_plane):
     assert "availability zone" in proxy["queue_depth"]["description"]
     assert set(schemas["Usage"]["properties"]) == {"project_id", "protected_instances", "restore_points",
                                                    "stored_bytes", "quota"}
+
+
+def test_destination_dedup_scope_and_hardened_mode(control_plane, tmp_path):
+    """Per-project deduplication unless an administrator opens a destination to cloud-wide deduplication (issue 10,
+    item 6); hardened mode is refused on NFS, which has no immutable attribute (item 11)."""
+    from storage_backup.services.destinations import task_view
+
+    admin = control_plane.client("admin")
+    default = admin.destination_create(name=f"dedup-{uuid.uuid4().hex[:6]}", path=str(tmp_path / "a"))
+    assert (default["dedup_scope"], default["hardened"]) == ("project", False)
+    assert task_view(Destination.objects.get(pk=default["id"]))["dedup_scope"] == "project"
+    cloud = admin.destination_create(name=f"dedup-{uuid.uuid4().hex[:6]}", path=str(tmp_path / "b"),
+                                     dedup_scope="cloud", hardened=True)
+    assert (cloud["dedup_scope"], cloud["hardened"]) == ("cloud", True)
+    view = task_view(Destination.objects.get(pk=cloud["id"]))
+    assert (view["dedup_scope"], view["hardened"]) == ("cloud", True)
+    updated = admin.destination_update(default["id"], dedup_scope="cloud")
+    assert updated["dedup_scope"] == "cloud"
+    _expect_400(lambda: admin.destination_update(default["id"], dedup_scope="everyone"), "dedup_scope")
+    _expect_400(lambda: admin.destination_create(name="nfs-worm", type="nfs", path=str(tmp_path / "c"),
+                                                 hardened=True), "hardened")
+    nfs = admin.destination_create(name=f"nfs-{uuid.uuid4().hex[:6]}", type="nfs", path=str(tmp_path / "d"))
+    _expect_400(lambda: admin.destination_update(nfs["id"], hardened=True), "hardened")
+    members = control_plane.client("demo-member")
+    with pytest.raises(BackupApiError) as raised:
+        members.destination_update(default["id"], dedup_scope="project")
+    assert raised.value.status in (403, 404)

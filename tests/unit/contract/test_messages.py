@@ -24,7 +24,9 @@ LEGACY_BACKUP = {
 def test_a_message_from_before_the_contract_reads_as_version_1_and_writes_back_the_same():
     request = contract.BackupRequest.from_message(LEGACY_BACKUP)
     assert request.version == 1 and request.destination.path == "/srv/backup/repo"
-    assert request.to_message() == {**LEGACY_BACKUP, "version": 1}
+    # Written back with the defaults of the destination's later fields: per-project deduplication, not hardened.
+    destination = {**LEGACY_BACKUP["destination"], "dedup_scope": "project", "hardened": False}
+    assert request.to_message() == {**LEGACY_BACKUP, "version": 1, "destination": destination}
 
 
 def test_defaults_and_unknown_keys():

@@ -19,7 +19,8 @@ def test_repository_of_a_newer_format_is_refused(tmp_path):
     config = json.loads((root / "config").read_text())
     config["version"] = FORMAT_VERSION + 1
     (root / "config").write_text(json.dumps(config))
-    with pytest.raises(UnsupportedFormat, match=r"format version 2, newer than this storage-backup understands"):
+    newer = rf"format version {FORMAT_VERSION + 1}, newer than this storage-backup understands"
+    with pytest.raises(UnsupportedFormat, match=newer):
         Repository.open(str(root))
 
 

@@ -23,6 +23,7 @@ LAYERS = [
     "block_map", "restore_point", "records", "volume_io", "workers",
     "store",
     "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "stats",
+    "dependencies",
     "repository",
     "__init__",
 ]

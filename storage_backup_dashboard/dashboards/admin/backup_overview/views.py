@@ -92,6 +92,9 @@ class IndexView(views.HorizonTemplateView):
         for job in attention["failed_jobs"] + attention["waiting_jobs"]:
             job["project"] = names.get(job["project_id"], job["project_id"])
             job["when"] = formatting.when(api.backup.as_datetime(job.get("finished_at") or job.get("created_at")))
+        for point in attention.get("vanished_restore_points", []):  # .get: a service of before has none
+            point["project"] = names.get(point["project_id"], point["project_id"])
+            point["until"] = formatting.when(api.backup.as_datetime(point.get("retention_lock_until")))
         for proxy in attention["proxies_down"]:
             proxy["when"] = formatting.when(api.backup.as_datetime(proxy.get("last_heartbeat")))
         attention.setdefault("failing_policies", [])  # a service older than the report of failing policies
