@@ -55,6 +55,19 @@ from .proxy_tasks import (
     RestoreVolumeRequest,
     RestoreVolumeResult,
 )
+from .sealing import (
+    NoRecipients,
+    NotARecipient,
+    Sealed,
+    SealingError,
+    SecretInClear,
+    key_id,
+    open_sealed,
+    parse_public_key,
+    public_key_text,
+    seal,
+    secret_paths,
+)
 from .tasks import (
     BACKUP_INSTANCE,
     DATA_PING,
@@ -77,8 +90,10 @@ __all__ = [
     "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE", "SET_RETENTION_LOCK",
     "TASKS", "VERIFY_RESTORE_POINT", "BackedUpVolume", "BackupRequest", "BackupResult", "ContractError",
     "DataPingResult", "DeleteRequest", "DeleteResult", "Destination", "DocumentVolume", "FailureCode", "GuestCommand",
-    "LockRequest", "LockResult", "LogEntry", "Message", "NotDeleted", "PingResult", "Progress", "PruneRequest",
-    "PruneResult", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
-    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "TaskFailed", "TaskFailure", "TaskSpec",
-    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "cancel_key", "log_key", "proxy_queue", "spec_of",
+    "LockRequest", "LockResult", "LogEntry", "Message", "NoRecipients", "NotARecipient", "NotDeleted", "PingResult",
+    "Progress", "PruneRequest", "PruneResult", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest",
+    "RestoreInstanceResult", "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "Sealed",
+    "SealingError", "SecretInClear", "TaskFailed", "TaskFailure", "TaskSpec", "VerifiedVolume", "VerifyRequest",
+    "VerifyResult", "alive_key", "cancel_key", "key_id", "log_key", "open_sealed", "parse_public_key", "proxy_queue",
+    "public_key_text", "seal", "secret_paths", "spec_of"
 ]

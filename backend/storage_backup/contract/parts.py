@@ -53,3 +53,4 @@ class Progress(Record):
     eta: float | None = None
     step: str = ""
     message: str = ""
+    worker: str = ""

@@ -26,6 +26,7 @@ from storage_backup.contract import (
     TaskFailure,
     alive_key,
     log_key,
+    open_sealed,
     spec_of,
 )
 from storage_backup.pipeline.cancellation import CancelToken
@@ -33,6 +34,7 @@ from storage_backup.pipeline.context import JobContext, Timeouts
 from storage_backup.pipeline.errors import JobTimeLimitExceeded
 from storage_backup.pipeline.joblog import JobLog
 from storage_backup.pipeline.progress import ProgressReporter
+from storage_backup.proxy import worker_key
 from storage_backup.proxy.failures import failure_of
 from storage_backup.proxy.identity import ProxyIdentity
 
@@ -113,7 +115,9 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
     spec = spec_of(task.name)
     job_id = str(message.get("job_id") or task.request.id) if isinstance(message, dict) else str(task.request.id)
     with _failures(job_id):
-        request = spec.request.from_message(message, f"{spec.name} request")
+        # Secrets arrive sealed to this worker's enrolled key (docs/TASKS.md "Sealed secrets"); opened in memory only.
+        opened = open_sealed(message, spec.request, worker_key.load_keys())
+        request = spec.request.from_message(opened, f"{spec.name} request")
         ctx = _context(task, job_id, cloud)
         with Liveness(job_id):
             identity = ctx.proxy
@@ -131,6 +135,8 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
 
 def _context(task, job_id: str, cloud: bool) -> JobContext:
     def report(meta: dict) -> None:
+        # Results keep no task arguments nor the worker's name (result_extended is off): the progress says who runs it.
+        meta = {**meta, "worker": task.request.hostname or ""}
         task.update_state(state="PROGRESS", meta=Progress.from_message(meta).to_message())
 
     log = JobLog(job_id, sink=lambda entry: publish_log_entry(job_id, entry))

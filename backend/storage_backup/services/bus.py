@@ -42,7 +42,7 @@ def celery_app() -> Celery:
     """A Celery client bound to the broker and result backend in the settings (sends and reads only)."""
     app = Celery("storage-backup-control-client", broker=settings.BROKER_URL, backend=settings.RESULT_URL)
     app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
-                    result_extended=True, broker_connection_retry_on_startup=True,
+                    result_extended=False, broker_connection_retry_on_startup=True,
                     broker_transport_options={"visibility_timeout": 43200})
     return app
 
@@ -87,14 +87,19 @@ def status(task_id: str) -> TaskStatus:
     if state == "FAILURE":
         return TaskStatus(state, None, failure_of(result.result), _worker(result))
     info = result.info if isinstance(result.info, dict) else None
-    return TaskStatus(state, info, worker=_worker(result))
+    return TaskStatus(state, info, worker=_worker(result, info))
 
 
-def _worker(result: AsyncResult) -> str:
+def _worker(result: AsyncResult, info: dict | None = None) -> str:
+    """Who runs the task: Celery's STARTED meta says (``hostname``), a PROGRESS meta too (``worker``); results keep
+    no extended fields (they would keep the task's arguments)."""
     try:
-        return result.worker or ""
+        extended = result.worker or ""
     except AttributeError:
-        return ""
+        extended = ""
+    if extended or not info:
+        return extended
+    return str(info.get("worker") or info.get("hostname") or "")
 
 
 def forget(task_id: str) -> None:
