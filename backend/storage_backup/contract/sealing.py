@@ -248,6 +248,9 @@ def open_sealed(message: Any, record_type: type[Record], private_keys: Sequence[
     with neither secrets nor envelope is returned as it is; what is not an object is left to the contract."""
     if not isinstance(message, dict):
         return message
+    version = message.get("version", 1)
+    if isinstance(version, int) and version > getattr(record_type, "VERSION", 1):
+        return message  # a newer contract: the reader refuses it as such (unsupported_version), unopened
     where = record_type.__name__
     opened = _copy(message)
     for path in secret_paths(record_type):

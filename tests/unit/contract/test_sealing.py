@@ -176,3 +176,11 @@ def test_a_malformed_key_file_names_its_line(tmp_path):
     path.write_text("# comment\nnot-a-key\n")
     with pytest.raises(worker_key.WorkerKeyError, match="line 2"):
         worker_key.load_keys(str(path))
+
+
+def test_a_newer_message_is_left_to_the_contract_to_refuse():
+    newer = {**backup_request(), "version": contract.BackupRequest.VERSION + 1, "sealed": {"scheme": "future"}}
+    assert contract.open_sealed(newer, contract.BackupRequest, []) == newer
+    with pytest.raises(contract.ContractError) as refused:
+        contract.BackupRequest.from_message(newer)
+    assert refused.value.newer
