@@ -49,8 +49,10 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _read(request_type: type[contract.Message], message: dict, task_name: str):
+def _read(request_type: type[contract.Message], message: dict, task_name: str, task=None):
     store.rpush("fake-proxy:payloads", json.dumps(message))  # as received: its secrets sealed
+    if task is not None:  # which worker took it, as the real proxy says (docs/TASKS.md)
+        store.set(contract.runner_key(task.request.id), task.request.hostname or "", ex=3600)
     try:
         # Opened with this worker's enrolled key, as the real proxy does (docs/TASKS.md "Sealed secrets").
         opened = contract.open_sealed(message, request_type, worker_key.load_keys())
@@ -64,7 +66,7 @@ def _read(request_type: type[contract.Message], message: dict, task_name: str):
 
 @app.task(name=contract.BACKUP_INSTANCE, bind=True)
 def backup_instance(self, message: dict) -> dict:
-    request = _read(contract.BackupRequest, message, contract.BACKUP_INSTANCE)
+    request = _read(contract.BackupRequest, message, contract.BACKUP_INSTANCE, self)
     behaviour = json.loads(store.get(f"fake-proxy:mode:{request.instance_id}") or b'{"mode": "succeed"}')
     mode, seconds = behaviour.get("mode", "succeed"), float(behaviour.get("seconds", 0.5))
     attempts = store.incr(f"fake-proxy:attempts:{request.job_id}")

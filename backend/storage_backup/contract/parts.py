@@ -53,4 +53,3 @@ class Progress(Record):
     eta: float | None = None
     step: str = ""
     message: str = ""
-    worker: str = ""

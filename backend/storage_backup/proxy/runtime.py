@@ -27,6 +27,7 @@ from storage_backup.contract import (
     alive_key,
     log_key,
     open_sealed,
+    runner_key,
     spec_of,
 )
 from storage_backup.pipeline.cancellation import CancelToken
@@ -74,6 +75,14 @@ def publish_log_entry(job_id: str, entry: dict) -> None:
     pipe.execute()
 
 
+def record_runner(task_id: str, worker: str) -> None:
+    """Say which worker took the task (``storage-backup:runner:<task_id>``): results keep no extended fields."""
+    try:
+        redis_client().set(runner_key(task_id), worker, ex=LOG_TTL_SECONDS)
+    except Exception as error:  # Redis away for a moment: the job then shows no worker name, nothing worse
+        LOG.warning("cannot record the worker of task %s: %s", task_id, error)
+
+
 class Liveness:
     """Keeps ``storage-backup:alive:<job id>`` alive while the task runs (a thread refreshes it at a third of its
     lifetime). It is left to expire, never deleted: a finished task's result is in the backend long before. When the
@@ -115,6 +124,7 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
     spec = spec_of(task.name)
     job_id = str(message.get("job_id") or task.request.id) if isinstance(message, dict) else str(task.request.id)
     with _failures(job_id):
+        record_runner(str(task.request.id), task.request.hostname or "")
         # Secrets arrive sealed to this worker's enrolled key (docs/TASKS.md "Sealed secrets"); opened in memory only.
         opened = open_sealed(message, spec.request, worker_key.load_keys())
         request = spec.request.from_message(opened, f"{spec.name} request")
@@ -135,8 +145,6 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
 
 def _context(task, job_id: str, cloud: bool) -> JobContext:
     def report(meta: dict) -> None:
-        # Results keep no task arguments nor the worker's name (result_extended is off): the progress says who runs it.
-        meta = {**meta, "worker": task.request.hostname or ""}
         task.update_state(state="PROGRESS", meta=Progress.from_message(meta).to_message())
 
     log = JobLog(job_id, sink=lambda entry: publish_log_entry(job_id, entry))

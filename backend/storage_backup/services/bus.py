@@ -28,6 +28,7 @@ from storage_backup.contract import (
     cancel_key,
     log_key,
     proxy_queue,
+    runner_key,
 )
 
 LOG = logging.getLogger(__name__)
@@ -85,21 +86,21 @@ def status(task_id: str) -> TaskStatus:
     result = AsyncResult(task_id, app=celery_app())
     state = result.state
     if state == "FAILURE":
-        return TaskStatus(state, None, failure_of(result.result), _worker(result))
+        return TaskStatus(state, None, failure_of(result.result), _worker(task_id, state))
     info = result.info if isinstance(result.info, dict) else None
-    return TaskStatus(state, info, worker=_worker(result, info))
+    return TaskStatus(state, info, worker=_worker(task_id, state))
 
 
-def _worker(result: AsyncResult, info: dict | None = None) -> str:
-    """Who runs the task: Celery's STARTED meta says (``hostname``), a PROGRESS meta too (``worker``); results keep
-    no extended fields (they would keep the task's arguments)."""
+def _worker(task_id: str, state: str) -> str:
+    """Who took the task (docs/TASKS.md ``storage-backup:runner:<task_id>``); results keep no extended fields,
+    which would keep the task's arguments."""
+    if state == "PENDING":
+        return ""
     try:
-        extended = result.worker or ""
-    except AttributeError:
-        extended = ""
-    if extended or not info:
-        return extended
-    return str(info.get("worker") or info.get("hostname") or "")
+        value = redis_client().get(runner_key(task_id))
+    except Exception:  # Redis away: the name comes at the next look
+        return ""
+    return value.decode("utf-8", "replace") if value else ""
 
 
 def forget(task_id: str) -> None:
