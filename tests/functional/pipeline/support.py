@@ -124,7 +124,7 @@ class PipelineCloud:
         start_together(*self.workers.values(), self.data_worker)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
-                                result_accept_content=["json"], result_extended=True)
+                                result_accept_content=["json"], result_extended=False)
         return self
 
     def connect(self, cloud: str) -> Cloud:
