@@ -43,6 +43,7 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     SandboxProcess,
     WorkerProcess,
     control_env,
+    enrol_worker_keys,
     start_together,
     stop_together,
 )
@@ -323,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"Proxy worker     {zone:<6} queue proxy.{zone:<6} answers: {json.dumps(answer, sort_keys=True)}")
 
+        # The workers' keys, enrolled as a deployment would: task secrets are sealed to them (docs/TASKS.md).
+        enrol_worker_keys(env, [*workers, data_worker])
+        print(f"Worker keys      enrolled: {', '.join(worker.key_name for worker in [*workers, data_worker])} "
+              f"(key files in {os.path.join(log_dir, 'keys')})")
         register_backup_api(sandbox, api.url + "/v1")
         print(f"Backup REST API  {api.url}/v1/  (catalog type {BACKUP_SERVICE_TYPE}; "
               f"OpenAPI {api.url}/v1/openapi.json)")

@@ -17,6 +17,9 @@ needs a broker):
   pick up, or a test disturb, whatever Redis happens to listen on the standard port.
 - ``STORAGE_BACKUP_RESULT_BACKEND``: where results and progress go (default: the broker).
 - ``STORAGE_BACKUP_REPOSITORY_ROOT``: where this worker mounts the destinations (default ``/``).
+- ``STORAGE_BACKUP_PROXY_KEY_FILE``: this worker's private keys (default ``/var/lib/storage-backup/proxy.key``, made
+  0600 on the first start); an administrator enrols the public key (``storage-backup proxy-key show``) before the
+  worker gets tasks whose secrets are sealed (docs/TASKS.md "Sealed secrets").
 
 The control plane sends tasks by name to the queue of an AZ (``proxy.<az>``) or to ``data``; see docs/TASKS.md.
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from storage_backup.contract import CONTROL_QUEUE
 
@@ -64,7 +67,8 @@ def _settings() -> dict:
         "worker_prefetch_multiplier": 1,
         "task_default_queue": CONTROL_QUEUE,
         "result_expires": 7 * 24 * 3600,
-        "result_extended": True,
+        # Never: an extended result keeps the task's arguments in Redis for result_expires (docs/TASKS.md).
+        "result_extended": False,
         "timezone": "UTC",
         "enable_utc": True,
     }
@@ -73,3 +77,11 @@ def _settings() -> dict:
 app = Celery("storage_backup", include=["storage_backup.proxy.tasks", "storage_backup.proxy.backup_tasks",
                                          "storage_backup.proxy.restore_tasks", "storage_backup.proxy.data_tasks"])
 app.add_defaults(_settings)
+
+
+@signals.worker_init.connect
+def _ensure_worker_key(**_) -> None:
+    """A worker makes its key pair on its first start (``STORAGE_BACKUP_PROXY_KEY_FILE``) and logs what to enrol."""
+    from storage_backup.proxy import worker_key
+
+    worker_key.ensure_on_start()

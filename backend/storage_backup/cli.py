@@ -6,6 +6,7 @@
     storage-backup image backup --repo DIR --name NAME PATH
     storage-backup image restore --repo DIR ID TARGET
     storage-backup repo list|stats|check [--read-data]|prune|delete ID --repo DIR
+    storage-backup proxy-key create|show|rotate|retire [--key-file F]     (a worker's own key, on its host)
 
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
 A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage.
@@ -346,10 +347,50 @@ def add_image_commands(subparsers, common) -> None:
     restore.set_defaults(handler=cmd_image_restore)
 
 
+def cmd_proxy_key(args) -> int:
+    """The worker's key pair (``storage_backup.proxy.worker_key``): never the private key, only what to enrol."""
+    from storage_backup.contract import key_id
+    from storage_backup.proxy import worker_key
+
+    path = args.key_file or worker_key.key_file()
+    if args.command == "create":
+        key, created = worker_key.create(path)
+        print(f"{'created' if created else 'already there'}: {path}", file=sys.stderr)
+    elif args.command == "rotate":
+        worker_key.rotate(path)
+        print(f"new key added in front of {path}; enrol it, then revoke the old one and run retire", file=sys.stderr)
+    elif args.command == "retire":
+        removed = worker_key.retire(path)
+        print(f"removed {', '.join(removed) or 'nothing'} from {path}", file=sys.stderr)
+    keys = worker_key.public_keys(path)
+    if not keys:
+        raise UserError(f"no key in {path}: run storage-backup proxy-key create")
+    if args.json:
+        _print_json([{"key_id": key_id(key), "public_key": key} for key in keys])
+    else:
+        for key in keys:
+            print(f"{key}  {key_id(key)}")
+    return EXIT_OK
+
+
+def add_proxy_key_commands(subparsers, common) -> None:
+    helps = {"create": "make this worker's key pair (0600) unless it has one; print its public key",
+             "show": "print the public keys an administrator enrols (newest first)",
+             "rotate": "add a new key in front (both open tasks until the old one is retired)",
+             "retire": "keep only the newest key (after the old one was revoked)"}
+    for name, help_text in helps.items():
+        command = subparsers.add_parser(name, parents=[common], help=help_text)
+        command.add_argument("--key-file", metavar="FILE",
+                             help="the worker's key file (default: $STORAGE_BACKUP_PROXY_KEY_FILE or "
+                                  "/var/lib/storage-backup/proxy.key)")
+        command.set_defaults(handler=cmd_proxy_key)
+
+
 #: The command groups: ``(name, help, add_commands)``; a new group is one more entry.
 COMMAND_GROUPS: list[tuple[str, str, Callable]] = [
     ("repo", "create, inspect, verify and prune repositories", add_repo_commands),
     ("image", "back up and restore image files and block devices", add_image_commands),
+    ("proxy-key", "this worker's key pair, which opens the secrets of its tasks", add_proxy_key_commands),
 ]
 
 

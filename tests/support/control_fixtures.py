@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from storage_backup.proxy import worker_key
 from storage_backup_sandbox.launch import (
     ControlApiProcess,
     ControlBeatProcess,
@@ -124,7 +125,10 @@ class FakeProxyProcess(ManagedProcess):
 
     def __init__(self, env: dict, log_dir: str, availability_zone: str = "nova"):
         self.queue = f"proxy.{availability_zone}"
-        worker_env = dict(env, STORAGE_BACKUP_PROXY_AZ=availability_zone)
+        self.key_name = f"fake-proxy-{availability_zone}"
+        self.key_file = os.path.join(log_dir, "keys", f"{self.key_name}.key")
+        worker_key.create(self.key_file)
+        worker_env = dict(env, STORAGE_BACKUP_PROXY_AZ=availability_zone, STORAGE_BACKUP_PROXY_KEY_FILE=self.key_file)
         argv = [sys.executable, "-m", "celery", "-A", "tests.support.fake_proxy", "worker", "-Q", self.queue,
                 "-n", f"fake-proxy-{availability_zone}-{uuid.uuid4().hex[:6]}@%h", "--concurrency", "2",
                 "--loglevel", "INFO"]
@@ -136,6 +140,18 @@ class FakeProxyProcess(ManagedProcess):
     def describe(self) -> str:
         return f"fake proxy on {self.queue}"
 
+    @property
+    def public_key(self) -> str:
+        return worker_key.public_keys(self.key_file)[0]
+
+
+def enrol(worker) -> None:
+    """Enrol the worker's key for its queue as an administrator would (this process holds the catalog)."""
+    from storage_backup.services import proxy_keys
+    from storage_backup.services.context import SYSTEM
+
+    proxy_keys.enrol(SYSTEM, worker.key_name, worker.queue, worker.public_key)
+
 
 @pytest.fixture(scope="session")
 def fake_proxy(control_plane):
@@ -143,6 +159,7 @@ def fake_proxy(control_plane):
     from storage_backup.control import heartbeat
 
     with FakeProxyProcess(control_plane.env, control_plane.log_dir, "nova").start() as worker:
+        enrol(worker)
         answered = heartbeat.beat(wait=15, zones=["nova"])
         assert answered["nova"], "the fake proxy did not answer proxy.ping"
         yield worker
@@ -152,6 +169,7 @@ def fake_proxy(control_plane):
 def data_worker(control_plane):
     """The real data worker (queue ``data``), on the session's Redis; destinations are the tests' own directories."""
     with DataWorkerProcess(control_plane.redis_url, control_plane.log_dir).start() as worker:
+        enrol(worker)
         keep_data_worker_up()
         yield worker
 

@@ -7,8 +7,9 @@ and result, PROGRESS meta, coded failures, cancel key, liveness key, log list, `
 is tested against a real Celery worker process over a real Redis; only the data movement is missing. What each
 backup does is set by the test in Redis: ``fake-proxy:mode:<instance_id>`` = JSON
 ``{"mode": "succeed" | "fail" | "transient" | "slow", "seconds": 2}``. Every payload received is appended to the
-Redis list ``fake-proxy:payloads`` so tests can check what the control plane sent. (The data tasks need no cloud:
-the tests run the real data worker for them.)
+Redis list ``fake-proxy:payloads`` (as received, its secrets sealed) so tests can check what the control plane
+sent; secrets are opened with the key in ``STORAGE_BACKUP_PROXY_KEY_FILE``, which the fixture enrols. (The data
+tasks need no cloud: the tests run the real data worker for them.)
 
 Start: ``celery -A tests.support.fake_proxy worker -Q proxy.<az>`` with STORAGE_BACKUP_BROKER_URL set.
 """
@@ -25,12 +26,13 @@ import redis
 from celery import Celery
 from storage_backup import contract
 from storage_backup.contract import FailureCode, TaskFailed, TaskFailure, alive_key, cancel_key, log_key
+from storage_backup.proxy import worker_key
 
 BROKER = os.environ["STORAGE_BACKUP_BROKER_URL"]
 AZ = os.environ.get("STORAGE_BACKUP_PROXY_AZ", "nova")
 app = Celery("fake_proxy", broker=BROKER, backend=BROKER)
 app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"], task_track_started=True,
-                worker_prefetch_multiplier=1, result_extended=True, broker_connection_retry_on_startup=True)
+                worker_prefetch_multiplier=1, result_extended=False, broker_connection_retry_on_startup=True)
 store = redis.Redis.from_url(BROKER)
 
 
@@ -47,10 +49,16 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _read(request_type: type[contract.Message], message: dict, task_name: str):
-    store.rpush("fake-proxy:payloads", json.dumps(message))
+def _read(request_type: type[contract.Message], message: dict, task_name: str, task=None):
+    store.rpush("fake-proxy:payloads", json.dumps(message))  # as received: its secrets sealed
+    if task is not None:  # which worker took it, as the real proxy says (docs/TASKS.md)
+        store.set(contract.runner_key(task.request.id), task.request.hostname or "", ex=3600)
     try:
-        return request_type.from_message(message, f"{task_name} request")
+        # Opened with this worker's enrolled key, as the real proxy does (docs/TASKS.md "Sealed secrets").
+        opened = contract.open_sealed(message, request_type, worker_key.load_keys())
+        return request_type.from_message(opened, f"{task_name} request")
+    except contract.NotARecipient as error:
+        raise _failed(FailureCode.NOT_ENROLLED, str(error)) from None
     except contract.ContractError as error:
         raise _failed(FailureCode.UNSUPPORTED_VERSION if error.newer else FailureCode.INVALID_REQUEST,
                       str(error)) from None
@@ -58,7 +66,7 @@ def _read(request_type: type[contract.Message], message: dict, task_name: str):
 
 @app.task(name=contract.BACKUP_INSTANCE, bind=True)
 def backup_instance(self, message: dict) -> dict:
-    request = _read(contract.BackupRequest, message, contract.BACKUP_INSTANCE)
+    request = _read(contract.BackupRequest, message, contract.BACKUP_INSTANCE, self)
     behaviour = json.loads(store.get(f"fake-proxy:mode:{request.instance_id}") or b'{"mode": "succeed"}')
     mode, seconds = behaviour.get("mode", "succeed"), float(behaviour.get("seconds", 0.5))
     attempts = store.incr(f"fake-proxy:attempts:{request.job_id}")

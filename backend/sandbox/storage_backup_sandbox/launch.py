@@ -278,9 +278,15 @@ class WorkerProcess(ManagedProcess):
         if clouds_yaml:
             env["OS_CLIENT_CONFIG_FILE"] = clouds_yaml
         env.update(extra_env or {})
+        self.key_name = f"proxy-{availability_zone}"
+        self.key_file = _worker_key(env, log_dir, self.key_name)
         argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.celery_app", "worker", "-Q", self.queue,
                 "-n", f"proxy-{availability_zone}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"worker-{availability_zone}.log"), env=env)
+
+    @property
+    def public_key(self) -> str:
+        return worker_public_key(self.key_file)
 
     # Celery prints "<node name> ready." once its consumer is connected and the pool started.
     ready_marker = b" ready."
@@ -288,6 +294,38 @@ class WorkerProcess(ManagedProcess):
 
     def describe(self) -> str:
         return f"celery worker for {self.queue}"
+
+
+def _worker_key(env: dict, log_dir: str, name: str) -> str:
+    """The worker's key file (docs/TASKS.md "Sealed secrets"): ``STORAGE_BACKUP_PROXY_KEY_FILE`` when the caller set
+    it, else ``<log dir>/keys/<name>.key``; made now (0600), as a deployment makes a proxy's key before enrolling it,
+    so its public key is known before the worker starts."""
+    from storage_backup.proxy import worker_key
+
+    path = env.get(worker_key.KEY_FILE_ENV) or os.path.join(os.path.abspath(log_dir), "keys", f"{name}.key")
+    env[worker_key.KEY_FILE_ENV] = path
+    worker_key.create(path)
+    return path
+
+
+def worker_public_key(key_file: str) -> str:
+    """The public key to enrol for the worker whose key file this is (its newest key)."""
+    from storage_backup.proxy import worker_key
+
+    return worker_key.public_keys(key_file)[0]
+
+
+def enrol_worker_keys(env: dict, workers: Sequence[ManagedProcess], python: str | None = None) -> None:
+    """Enrol the workers' public keys in the catalog as a deployment tool does, with the administrator's command on
+    the control host (``python -m django proxy_keys enrol``): the only way a key is trusted, never over Redis. Run
+    after the catalog's migrations (the API process applies them). Enrolling a key twice is harmless."""
+    for worker in workers:
+        argv = [python or sys.executable, "-m", "django", "proxy_keys", "enrol", worker.key_name,
+                "--queue", worker.queue, "--public-key", worker.public_key]
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"enrolling the key of {worker.key_name} failed ({done.returncode}): "
+                               f"{done.stderr[-2000:]}")
 
 
 class DataWorkerProcess(ManagedProcess):
@@ -309,9 +347,15 @@ class DataWorkerProcess(ManagedProcess):
         if repository_root:
             env["STORAGE_BACKUP_REPOSITORY_ROOT"] = os.path.abspath(repository_root)
         env.update(extra_env or {})
+        self.key_name = node
+        self.key_file = _worker_key(env, log_dir, node)
         argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.celery_app", "worker", "-Q", self.queue,
                 "-n", f"{node}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"{node}-worker.log"), env=env)
+
+    @property
+    def public_key(self) -> str:
+        return worker_public_key(self.key_file)
 
     ready_marker = b" ready."
     ready_interval = 0.2

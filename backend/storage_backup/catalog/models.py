@@ -227,6 +227,25 @@ class Proxy(models.Model):
         ordering = ("availability_zone", "hostname")
 
 
+class ProxyKey(models.Model):
+    """A worker's public key that an administrator enrolled (API, ``proxy_keys`` command or the deployment): task
+    secrets for ``queue`` are sealed to every key of that queue not revoked (docs/TASKS.md "Sealed secrets"). Never
+    made from anything a worker sends over Redis. A revoked key stays, for the audit trail."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    proxy_name = models.CharField(max_length=255, db_index=True)  # the name the administrator gave the worker
+    queue = models.CharField(max_length=255, db_index=True)  # proxy.<az> or data
+    public_key = models.CharField(max_length=128)  # x25519:<base64>
+    key_id = models.CharField(max_length=16, unique=True)  # the key's fingerprint (storage_backup.contract.key_id)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=255, blank=True, default="")
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_by = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ("queue", "proxy_name", "created_at")
+
+
 class Quota(models.Model):
     """Per project limits; the row with an empty project holds the defaults. ``None`` means unlimited."""
 

@@ -26,9 +26,9 @@ on first access, not when rows load: listing destinations and policies (the API 
 saving rows whose secrets were never read keep working, unchanged, even with the wrong key. ``QuerySet.values()``
 and raw SQL see the stored form; filtering on these fields cannot match (every encryption has a fresh nonce).
 
-The plaintext still leaves the catalog in one place by design: ``storage_backup.services.dispatch.payload`` puts the
-repository secret and the private keys in the Celery task message (docs/TASKS.md), because the proxy needs them,
-so they travel over the Redis broker, which must be private to the control plane and the proxies.
+The plaintext leaves the catalog in one place by design: ``storage_backup.services.dispatch.payload`` puts the
+repository secret and the private keys in the task's request, because the worker needs them; ``dispatch`` seals them
+to the workers' enrolled keys before the message reaches Redis (docs/TASKS.md "Sealed secrets").
 """
 from __future__ import annotations
 

@@ -37,10 +37,12 @@ from .keys import (
     LOG_KEY,
     LOG_TTL_SECONDS,
     PROXY_QUEUE_PREFIX,
+    RUNNER_KEY,
     alive_key,
     cancel_key,
     log_key,
     proxy_queue,
+    runner_key,
 )
 from .message import ContractError, Message, Record
 from .parts import Destination, LogEntry, Progress
@@ -54,6 +56,19 @@ from .proxy_tasks import (
     RestoreInstanceResult,
     RestoreVolumeRequest,
     RestoreVolumeResult,
+)
+from .sealing import (
+    NoRecipients,
+    NotARecipient,
+    Sealed,
+    SealingError,
+    SecretInClear,
+    key_id,
+    open_sealed,
+    parse_public_key,
+    public_key_text,
+    seal,
+    secret_paths,
 )
 from .tasks import (
     BACKUP_INSTANCE,
@@ -74,11 +89,13 @@ from .tasks import (
 __all__ = [
     "ALIVE_KEY", "ALIVE_SECONDS", "BACKUP_INSTANCE", "CANCEL_KEY", "CANCEL_TTL_SECONDS", "CONTROL_QUEUE", "DATA_PING",
     "DATA_QUEUE", "DELETE_RESTORE_POINTS", "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "PING",
-    "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE", "SET_RETENTION_LOCK",
-    "TASKS", "VERIFY_RESTORE_POINT", "BackedUpVolume", "BackupRequest", "BackupResult", "ContractError",
-    "DataPingResult", "DeleteRequest", "DeleteResult", "Destination", "DocumentVolume", "FailureCode", "GuestCommand",
-    "LockRequest", "LockResult", "LogEntry", "Message", "NotDeleted", "PingResult", "Progress", "PruneRequest",
-    "PruneResult", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
-    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "TaskFailed", "TaskFailure", "TaskSpec",
-    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "cancel_key", "log_key", "proxy_queue", "spec_of",
+    "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE", "RUNNER_KEY",
+    "SET_RETENTION_LOCK", "TASKS", "VERIFY_RESTORE_POINT", "BackedUpVolume", "BackupRequest", "BackupResult",
+    "ContractError", "DataPingResult", "DeleteRequest", "DeleteResult", "Destination", "DocumentVolume", "FailureCode",
+    "GuestCommand", "LockRequest", "LockResult", "LogEntry", "Message", "NoRecipients", "NotARecipient", "NotDeleted",
+    "PingResult", "Progress", "PruneRequest", "PruneResult", "RebuildRequest", "RebuildResult", "Record",
+    "RestoreInstanceRequest", "RestoreInstanceResult", "RestorePointDocument", "RestoreVolumeRequest",
+    "RestoreVolumeResult", "Sealed", "SealingError", "SecretInClear", "TaskFailed", "TaskFailure", "TaskSpec",
+    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "cancel_key", "key_id", "log_key", "open_sealed",
+    "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

@@ -6,19 +6,22 @@ that only the data worker(s) mount the destinations and the control plane opens 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .message import Message, Record
 from .parts import Destination, LogEntry
+from .sealing import SEALED_VERSION, SECRET
 
 
 @dataclass(frozen=True)
 class VerifyRequest(Message):
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     project_id: str
     restore_point_id: str
     destination: Destination
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,12 @@ class VerifyResult(Message):
 class DeleteRequest(Message):
     """Remove restore point documents; the data only they referenced goes at the destination's next prune."""
 
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     destination: Destination
     restore_point_ids: list[str]
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,11 @@ class DeleteResult(Message):
 
 @dataclass(frozen=True)
 class PruneRequest(Message):
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     destination: Destination
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
     #: Restore points the catalog holds as locked here: one missing from the repository stops the prune.
     locked_restore_point_ids: list[str] = field(default_factory=list)
 
@@ -103,11 +110,13 @@ class PruneResult(Message):
 class LockRequest(Message):
     """Record a restore point's retention lock in the repository too, so it holds without the catalog."""
 
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     destination: Destination
     restore_point_id: str
     retention_lock_until: str
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
 
 
 @dataclass(frozen=True)
@@ -123,9 +132,11 @@ class LockResult(Message):
 class RebuildRequest(Message):
     """List every restore point document of the repository, for the control plane to rebuild its catalog from."""
 
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     destination: Destination
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
     dry_run: bool = False
     remove_missing: bool = True
 

@@ -27,6 +27,7 @@ class FailureCode(StrEnum):
     INVALID_REQUEST = "invalid_request"  # the message is malformed or asks for something impossible
     UNSUPPORTED_VERSION = "unsupported_version"  # the message is of a newer contract than the reader's
     WRONG_PROXY = "wrong_proxy"  # the task reached the proxy of another availability zone
+    NOT_ENROLLED = "not_enrolled"  # the task's secrets are sealed to keys this worker does not hold (docs/TASKS.md)
     RESOURCE_FAILED = "resource_failed"  # a snapshot, volume, image or server went to an error status
     RESOURCE_TIMEOUT = "resource_timeout"  # a resource stayed in a status longer than its timeout
     DEVICE_NOT_FOUND = "device_not_found"  # an attached volume did not appear on the proxy
@@ -42,7 +43,10 @@ class FailureCode(StrEnum):
     FAILED = "failed"  # anything else; the message says what
 
 
-RETRYABLE = frozenset({FailureCode.CLOUD_UNAVAILABLE, FailureCode.REPOSITORY_BUSY, FailureCode.WORKER_LOST})
+# not_enrolled: another worker of the queue, whose key is enrolled, may take the next attempt, which is sealed to the
+# keys enrolled by then.
+RETRYABLE = frozenset({FailureCode.CLOUD_UNAVAILABLE, FailureCode.REPOSITORY_BUSY, FailureCode.WORKER_LOST,
+                       FailureCode.NOT_ENROLLED})
 
 
 @dataclass(frozen=True)

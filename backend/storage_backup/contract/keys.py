@@ -25,6 +25,10 @@ LOG_TTL_SECONDS = 7 * 86400
 ALIVE_KEY = "storage-backup:alive:{job_id}"
 ALIVE_SECONDS = 60.0
 
+# Which worker (Celery node name) took a task, written when it starts: results keep no extended fields (they would
+# keep the task's arguments), so this says who ran it, whatever way it ended. Same lifetime as the log.
+RUNNER_KEY = "storage-backup:runner:{task_id}"
+
 
 def proxy_queue(availability_zone: str) -> str:
     """The queue the proxy worker(s) of one availability zone consume."""
@@ -41,3 +45,7 @@ def log_key(job_id: str) -> str:
 
 def alive_key(job_id: str) -> str:
     return ALIVE_KEY.format(job_id=job_id)
+
+
+def runner_key(task_id: str) -> str:
+    return RUNNER_KEY.format(task_id=task_id)

@@ -5,10 +5,11 @@ proxy VM of the instance's (or the target's) availability zone, and ``proxy.ping
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .message import Message, Record
 from .parts import Destination, LogEntry
+from .sealing import SEALED_VERSION, SECRET
 
 Strategy = Literal["full", "incremental"]
 Consistency = Literal["group", "per-volume", "crash"]
@@ -20,7 +21,7 @@ class GuestCommand(Record):
 
     command: str
     user: str
-    private_key: str
+    private_key: str = field(metadata=SECRET)
     port: int = 22
     timeout: float = 60.0
     on_failure: Literal["abort", "continue"] = "abort"
@@ -30,12 +31,14 @@ class GuestCommand(Record):
 
 @dataclass(frozen=True)
 class BackupRequest(Message):
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     project_id: str
     instance_id: str
     destination: Destination
     strategy: Strategy = "incremental"
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
     labels: dict[str, str] = field(default_factory=dict)
     retention_lock_until: str | None = None
     pre_command: GuestCommand | None = None
@@ -82,11 +85,13 @@ class BackupResult(Message):
 
 @dataclass(frozen=True)
 class RestoreInstanceRequest(Message):
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     project_id: str
     restore_point_id: str
     destination: Destination
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
     name: str | None = None
     availability_zone: str | None = None
     flavor_id: str | None = None
@@ -115,12 +120,14 @@ class RestoreInstanceResult(Message):
 
 @dataclass(frozen=True)
 class RestoreVolumeRequest(Message):
+    VERSION: ClassVar[int] = SEALED_VERSION
+
     job_id: str
     project_id: str
     restore_point_id: str
     volume_id: str
     destination: Destination
-    repository_secret: str | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
     name: str | None = None
     availability_zone: str | None = None
     volume_type: str | None = None

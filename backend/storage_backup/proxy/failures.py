@@ -4,7 +4,7 @@
 pipeline's, the cloud layer's and the repository engine's exceptions, so the control plane needs none of them."""
 from __future__ import annotations
 
-from storage_backup.contract import ContractError, FailureCode, TaskFailed, TaskFailure
+from storage_backup.contract import ContractError, FailureCode, NotARecipient, TaskFailed, TaskFailure
 
 Code = FailureCode
 
@@ -70,6 +70,8 @@ def failure_of(error: BaseException) -> TaskFailure:
     if isinstance(error, TaskFailed):
         return error.failure
     message = str(error) or type(error).__name__
+    if isinstance(error, NotARecipient):
+        return TaskFailure.of(Code.NOT_ENROLLED, message)
     if isinstance(error, ContractError):
         return TaskFailure.of(Code.UNSUPPORTED_VERSION if error.newer else Code.INVALID_REQUEST, message)
     for classes, code in _kinds():

@@ -26,6 +26,8 @@ from storage_backup.contract import (
     TaskFailure,
     alive_key,
     log_key,
+    open_sealed,
+    runner_key,
     spec_of,
 )
 from storage_backup.pipeline.cancellation import CancelToken
@@ -33,6 +35,7 @@ from storage_backup.pipeline.context import JobContext, Timeouts
 from storage_backup.pipeline.errors import JobTimeLimitExceeded
 from storage_backup.pipeline.joblog import JobLog
 from storage_backup.pipeline.progress import ProgressReporter
+from storage_backup.proxy import worker_key
 from storage_backup.proxy.failures import failure_of
 from storage_backup.proxy.identity import ProxyIdentity
 
@@ -70,6 +73,14 @@ def publish_log_entry(job_id: str, entry: dict) -> None:
     pipe.rpush(key, json.dumps(entry))
     pipe.expire(key, LOG_TTL_SECONDS)
     pipe.execute()
+
+
+def record_runner(task_id: str, worker: str) -> None:
+    """Say which worker took the task (``storage-backup:runner:<task_id>``): results keep no extended fields."""
+    try:
+        redis_client().set(runner_key(task_id), worker, ex=LOG_TTL_SECONDS)
+    except Exception as error:  # Redis away for a moment: the job then shows no worker name, nothing worse
+        LOG.warning("cannot record the worker of task %s: %s", task_id, error)
 
 
 class Liveness:
@@ -113,7 +124,10 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
     spec = spec_of(task.name)
     job_id = str(message.get("job_id") or task.request.id) if isinstance(message, dict) else str(task.request.id)
     with _failures(job_id):
-        request = spec.request.from_message(message, f"{spec.name} request")
+        record_runner(str(task.request.id), task.request.hostname or "")
+        # Secrets arrive sealed to this worker's enrolled key (docs/TASKS.md "Sealed secrets"); opened in memory only.
+        opened = open_sealed(message, spec.request, worker_key.load_keys())
+        request = spec.request.from_message(opened, f"{spec.name} request")
         ctx = _context(task, job_id, cloud)
         with Liveness(job_id):
             identity = ctx.proxy

@@ -7,7 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from storage_backup.rest import views, views_dashboard
+from storage_backup.rest import views, views_dashboard, views_proxy_keys
 
 
 class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
@@ -42,6 +42,10 @@ urlpatterns = [
          name="destination-rebuild"),
     path("v1/destination-usage", views_dashboard.DestinationUsageList.as_view(), name="destination-usage"),
     path("v1/proxies", views.ProxyList.as_view(), name="proxies"),
+    # enrolled worker keys, which task secrets are sealed to (backend/storage_backup/rest/views_proxy_keys.py)
+    path("v1/proxy-keys", views_proxy_keys.ProxyKeyList.as_view(), name="proxy-keys"),
+    path("v1/proxies/<str:name>/keys", views_proxy_keys.ProxyKeysOfProxy.as_view(), name="proxy-keys-of-proxy"),
+    path("v1/proxies/<str:name>/keys/<str:key_id>", views_proxy_keys.ProxyKeyDetail.as_view(), name="proxy-key"),
     path("v1/usage", views.UsageList.as_view(), name="usage"),
     path("v1/quotas/<str:project_id>", views.QuotaDetail.as_view(), name="quota"),
     path("v1/audit-events", views.AuditEventList.as_view(), name="audit-events"),

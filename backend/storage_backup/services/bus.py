@@ -28,6 +28,7 @@ from storage_backup.contract import (
     cancel_key,
     log_key,
     proxy_queue,
+    runner_key,
 )
 
 LOG = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def celery_app() -> Celery:
     """A Celery client bound to the broker and result backend in the settings (sends and reads only)."""
     app = Celery("storage-backup-control-client", broker=settings.BROKER_URL, backend=settings.RESULT_URL)
     app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
-                    result_extended=True, broker_connection_retry_on_startup=True,
+                    result_extended=False, broker_connection_retry_on_startup=True,
                     broker_transport_options={"visibility_timeout": 43200})
     return app
 
@@ -85,16 +86,21 @@ def status(task_id: str) -> TaskStatus:
     result = AsyncResult(task_id, app=celery_app())
     state = result.state
     if state == "FAILURE":
-        return TaskStatus(state, None, failure_of(result.result), _worker(result))
+        return TaskStatus(state, None, failure_of(result.result), _worker(task_id, state))
     info = result.info if isinstance(result.info, dict) else None
-    return TaskStatus(state, info, worker=_worker(result))
+    return TaskStatus(state, info, worker=_worker(task_id, state))
 
 
-def _worker(result: AsyncResult) -> str:
-    try:
-        return result.worker or ""
-    except AttributeError:
+def _worker(task_id: str, state: str) -> str:
+    """Who took the task (docs/TASKS.md ``storage-backup:runner:<task_id>``); results keep no extended fields,
+    which would keep the task's arguments."""
+    if state == "PENDING":
         return ""
+    try:
+        value = redis_client().get(runner_key(task_id))
+    except Exception:  # Redis away: the name comes at the next look
+        return ""
+    return value.decode("utf-8", "replace") if value else ""
 
 
 def forget(task_id: str) -> None:

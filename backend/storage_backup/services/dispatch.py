@@ -18,8 +18,8 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import Job, JobState, JobType, Policy
 from storage_backup.catalog.secrets import SecretUnreadable
-from storage_backup.contract import ContractError, Message
-from storage_backup.services import bus, data_plane, proxies
+from storage_backup.contract import ContractError, Message, NoRecipients
+from storage_backup.services import bus, data_plane, proxies, proxy_keys
 from storage_backup.services.destinations import task_view
 from storage_backup.services.jobs import log_entry
 
@@ -44,6 +44,21 @@ def payload(job: Job) -> Message:
     return contract.spec_of(job.task_name).request.from_message(message, f"{job.task_name} request")
 
 
+def sealed_payload(job: Job, message: Message) -> dict:
+    """The message as it goes to Redis: its secrets sealed to every key enrolled for the job's queue
+    (docs/TASKS.md "Sealed secrets"); ``NoRecipients`` when it has secrets and no key is enrolled."""
+    request_type = contract.spec_of(job.task_name).request
+    return contract.seal(message.to_message(), request_type, proxy_keys.recipients(job.queue))
+
+
+def _no_key_reason(job: Job) -> str:
+    who = "data worker" if job.queue == contract.DATA_QUEUE else f"proxy of {job.availability_zone}"
+    return (f"Waiting for an enrolled key: the job carries secrets (a repository password or an SSH key), which "
+            f"travel sealed to the keys enrolled for queue {job.queue}, and none is. Enrol the {who}'s public key "
+            f"(storage-backup proxy-key show on its host): POST /v1/proxies/<name>/keys with "
+            f'{{"queue": "{job.queue}", "public_key": …}} or python -m django proxy_keys enrol.')
+
+
 def task_id_for(job: Job) -> str:
     return job.id if job.attempts <= 1 else f"{job.id}.{job.attempts}"
 
@@ -63,6 +78,12 @@ def _submit(job: Job) -> bool:
         job.save()
         LOG.error("job %s not sent: %s", job.id, reason)
         return False
+    try:
+        sealed = sealed_payload(job, message)
+    except NoRecipients:
+        # Not a failure of the job: it goes as soon as an administrator enrols a key (never one from Redis).
+        _set_waiting(job, _no_key_reason(job))
+        return False
     job.attempts += 1
     job.celery_task_id = task_id_for(job)
     job.submitted_at = timezone.now()
@@ -71,7 +92,7 @@ def _submit(job: Job) -> bool:
     job.save()
     # Sent inside the claiming transaction's lifetime but after the row is written: a crash between the two
     # leaves a job that tracking finds PENDING and reports as lost, never a task the catalog does not know.
-    bus.send(job.task_name, message.to_message(), job.queue, job.celery_task_id)
+    bus.send(job.task_name, sealed, job.queue, job.celery_task_id)
     return True
 
 

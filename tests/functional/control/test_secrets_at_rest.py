@@ -20,6 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Destination, Job, Policy
+from storage_backup.proxy import worker_key
 from storage_backup.services import dispatch, jobs, policies
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.errors import Unavailable
@@ -90,7 +91,7 @@ def test_the_data_worker_opens_the_encrypted_repository_with_the_decrypted_secre
     assert job.result["created"] == [] and sealed["secret"] not in json.dumps(job.request)
 
 
-def test_the_proxy_gets_the_plaintext_in_its_task(control_plane, sealed, fake_proxy, control_worker):
+def test_the_proxy_gets_the_secrets_sealed_to_its_key_in_its_task(control_plane, sealed, fake_proxy, control_worker):
     raise_volume_quota(control_plane.sandbox.session("admin"), control_plane.project_id("demo-member"))
     member = control_plane.client("demo-member")
     server = create_instance(control_plane.sandbox.session("demo-member"))
@@ -100,8 +101,12 @@ def test_the_proxy_gets_the_plaintext_in_its_task(control_plane, sealed, fake_pr
     store = redis.Redis.from_url(control_plane.redis_url)
     sent = wait_until(lambda: next((p for p in map(json.loads, store.lrange("fake-proxy:payloads", 0, -1))
                                     if p["job_id"] == job["id"]), None), timeout=60, what="the task message")
-    assert sent["repository_secret"] == sealed["secret"]
-    assert sent["pre_command"]["private_key"] == PRIVATE_KEY and sent["post_command"]["private_key"] == PRIVATE_KEY
+    # In Redis the secrets are sealed (docs/TASKS.md "Sealed secrets"); the proxy's enrolled key opens them.
+    assert sealed["secret"] not in json.dumps(sent) and PRIVATE_KEY not in json.dumps(sent)
+    assert "repository_secret" not in sent and "private_key" not in sent["pre_command"]
+    opened = contract.open_sealed(sent, contract.BackupRequest, worker_key.load_keys(fake_proxy.key_file))
+    assert opened["repository_secret"] == sealed["secret"]
+    assert opened["pre_command"]["private_key"] == PRIVATE_KEY and opened["post_command"]["private_key"] == PRIVATE_KEY
     done = wait_until(lambda: (j := member.job_get(job["id"]))["state"] in ("succeeded", "failed") and j,
                       timeout=60, what="the backup to end")
     assert done["state"] == "succeeded", done

@@ -26,6 +26,7 @@ from storage_backup_sandbox.launch import (
     ControlBeatProcess,
     ControlWorkerProcess,
     control_env,
+    enrol_worker_keys,
     start_together,
 )
 
@@ -81,6 +82,8 @@ class Stack(PipelineCloud):
                           extra=self.settings)
         self.control_env = env
         self.api = ControlApiProcess(env, self.control_dir).start()  # first: it applies the catalog's migrations
+        # The workers' keys, enrolled as a deployment does (task secrets are sealed to them; docs/TASKS.md).
+        enrol_worker_keys(env, [*self.workers.values(), self.data_worker])
         self.control_processes = [self.api, *start_together(ControlWorkerProcess(env, self.control_dir),
                                                             ControlBeatProcess(env, self.control_dir))]
         self.wait_for_proxies()

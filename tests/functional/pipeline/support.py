@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from celery import Celery
+from storage_backup import contract
 from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
 from storage_backup.contract import DATA_QUEUE, TaskFailure
 from storage_backup_sandbox.launch import (
@@ -123,7 +124,7 @@ class PipelineCloud:
         start_together(*self.workers.values(), self.data_worker)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)
         self.celery.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
-                                result_accept_content=["json"], result_extended=True)
+                                result_accept_content=["json"], result_extended=False)
         return self
 
     def connect(self, cloud: str) -> Cloud:
@@ -265,7 +266,11 @@ class PipelineCloud:
         request = dict(request)
         request.setdefault("job_id", str(uuid.uuid4()))
         queue = DATA_QUEUE if zone == DATA_QUEUE else f"proxy.{zone}"
-        return self.celery.send_task(task, args=[request], queue=queue, task_id=request["job_id"])
+        # Its secrets sealed to the key of the worker serving the queue, as the control plane seals them.
+        worker = self.data_worker if queue == DATA_QUEUE else self.workers.get(zone)
+        recipients = [worker.public_key] if worker is not None else []
+        message = contract.seal(request, contract.spec_of(task).request, recipients) if recipients else request
+        return self.celery.send_task(task, args=[message], queue=queue, task_id=request["job_id"])
 
     def wait(self, async_result, timeout: float = 240, on_progress=None) -> JobOutcome:
         """Follow a task to its end, collecting every distinct PROGRESS report seen on the way."""

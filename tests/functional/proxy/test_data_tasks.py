@@ -157,5 +157,6 @@ def test_a_proxy_refuses_a_malformed_backup_before_touching_the_cloud(plane):
     _, failure = run(plane, contract.BACKUP_INSTANCE, {"job_id": "j", "project_id": "p", "instance_id": "i"},
                      queue="proxy.nova")
     assert failure.code == "invalid_request" and "'destination' is missing" in failure.message
-    _, failure = run(plane, contract.BACKUP_INSTANCE, {"version": 2, "job_id": "j"}, queue="proxy.nova")
+    newer = contract.BackupRequest.VERSION + 1
+    _, failure = run(plane, contract.BACKUP_INSTANCE, {"version": newer, "job_id": "j"}, queue="proxy.nova")
     assert failure.code == "unsupported_version" and "upgrade this side" in failure.message

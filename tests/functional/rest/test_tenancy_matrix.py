@@ -12,9 +12,13 @@ import uuid
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.utils import timezone
+from storage_backup import contract
 from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
 from storage_backup.rest import urls
+from storage_backup.services import proxy_keys
+from storage_backup.services.context import SYSTEM
 
 from tests.support.instances import create_instance, raise_volume_quota
 
@@ -70,6 +74,11 @@ EXPECTED = {
     ("destinations", "POST"): codes(403, 403, 403, 201),
     ("destination", "GET"): READ_OWN,
     ("proxies", "GET"): codes(403, 403, 403, 200),
+    # enrolled worker keys: the administrators' alone (task secrets are sealed to them)
+    ("proxy-keys", "GET"): codes(403, 403, 403, 200),
+    ("proxy-keys-of-proxy", "GET"): codes(403, 403, 403, 200),
+    ("proxy-keys-of-proxy", "POST"): codes(403, 403, 403, 201),
+    ("proxy-key", "DELETE"): codes(403, 403, 403, 204),
     ("usage", "GET"): LIST,
     ("quota", "GET"): READ_OWN,
     ("quota", "PUT"): codes(403, 403, 403, 200),
@@ -111,6 +120,10 @@ class World:
         self.job = Job.objects.create(type="backup", project_id=self.demo_project, instance_id=str(uuid.uuid4()),
                                       availability_zone="az2", queue="proxy.az2", task_name="proxy.backup_instance",
                                       destination=shared, policy=self.policy)
+
+    @staticmethod
+    def new_public_key() -> str:
+        return contract.public_key_text(X25519PrivateKey.generate())
 
     def protected_instance(self, real: bool = False) -> str:
         """Reading or removing a protection needs no instance in Nova; a backup looks it up there."""
@@ -172,6 +185,13 @@ class World:
             return "/v1/schedule-preview?schedule=0+2+*+*+*&timezone=Europe/Warsaw&count=3", None
         if route == "overview":
             return "/v1/overview?days=7", None
+        if route == "proxy-keys":
+            return "/v1/proxy-keys", None
+        if route == "proxy-keys-of-proxy":
+            return "/v1/proxies/matrix-proxy/keys", {"queue": "proxy.matrix-zone", "public_key": self.new_public_key()}
+        if route == "proxy-key":
+            key = proxy_keys.enrol(SYSTEM, "matrix-proxy", "proxy.matrix-zone", self.new_public_key())
+            return f"/v1/proxies/matrix-proxy/keys/{key.key_id}", None
         if route in ("proxies", "usage", "audit-events"):
             return f"/v1/{route}", None
         if route == "quota":

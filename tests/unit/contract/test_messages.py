@@ -24,9 +24,11 @@ LEGACY_BACKUP = {
 def test_a_message_from_before_the_contract_reads_as_version_1_and_writes_back_the_same():
     request = contract.BackupRequest.from_message(LEGACY_BACKUP)
     assert request.version == 1 and request.destination.path == "/srv/backup/repo"
-    # Written back with the defaults of the destination's later fields: per-project deduplication, not hardened.
+    # Written back in the current version (2: its secrets travel sealed, docs/TASKS.md), with the defaults of the
+    # destination's later fields: per-project deduplication, not hardened.
     destination = {**LEGACY_BACKUP["destination"], "dedup_scope": "project", "hardened": False}
-    assert request.to_message() == {**LEGACY_BACKUP, "version": 1, "destination": destination}
+    assert request.to_message() == {**LEGACY_BACKUP, "version": contract.BackupRequest.VERSION,
+                                    "destination": destination}
 
 
 def test_defaults_and_unknown_keys():
@@ -55,8 +57,10 @@ def test_a_malformed_message_is_refused_naming_the_field(message, error):
 
 
 def test_a_newer_message_is_refused_as_newer():
-    with pytest.raises(ContractError, match="version 2 of the task contract, newer than this side's") as refused:
-        contract.BackupRequest.from_message({**LEGACY_BACKUP, "version": 2})
+    newer = contract.BackupRequest.VERSION + 1
+    with pytest.raises(ContractError, match=f"version {newer} of the task contract, newer than this side's") \
+            as refused:
+        contract.BackupRequest.from_message({**LEGACY_BACKUP, "version": newer})
     assert refused.value.newer
 
 
@@ -102,4 +106,5 @@ def test_what_a_worker_could_not_say():
 
 def test_every_retryable_code_is_a_code():
     assert contract.RETRYABLE <= set(FailureCode)
-    assert {str(code) for code in contract.RETRYABLE} == {"cloud_unavailable", "repository_busy", "worker_lost"}
+    assert {str(code) for code in contract.RETRYABLE} == {"cloud_unavailable", "repository_busy", "worker_lost",
+                                                                "not_enrolled"}

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("catalog", "0009_destination_dedup_scope_hardened"),
+        ("catalog", "0011_proxy_keys"),
     ]
 
     operations = [
