@@ -120,7 +120,12 @@ def cmd_repo_init(args) -> int:
 def cmd_repo_list(args) -> int:
     repository = open_repository(args)
     labels = {"name": args.name} if args.name else None
-    points = repository.list_restore_points(labels)
+    unreadable: list[tuple[str, str]] = []
+    points = repository.list_restore_points(labels, unreadable=unreadable)
+    # One document that cannot be read is named (on stderr, so --json stays a list) and the others still listed.
+    for restore_point_id, reason in unreadable:
+        print(f"warning: restore point {restore_point_id} cannot be read and is not listed: {reason}; run "
+              f"'storage-backup repo check'", file=sys.stderr)
     if args.json:
         _print_json([point.to_dict() for point in points])
         return EXIT_OK
@@ -195,6 +200,8 @@ def cmd_repo_prune(args) -> int:
           f"{report.chunks_removed} chunks, deleted {report.packs_deleted} packs ({report.orphan_packs} left by "
           f"interrupted backups), repacked {report.packs_repacked}, freed {human_bytes(report.bytes_freed)}; "
           f"{report.temporary_files} temporary files and {report.stale_locks} stale locks removed")
+    for unreadable in report.unreadable_restore_points:
+        print(f"warning: restore point {unreadable}; no data was deleted while it cannot be read")
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ this module knows about those operations.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from .errors import (
     InvalidRequest,
     ObjectNotFound,
     PasswordRequired,
+    RepositoryError,
     RepositoryExists,
     RepositoryNotFound,
     RestorePointNotFound,
@@ -46,6 +48,7 @@ from .restore_point import RestorePoint, VolumeEntry, decode_restore_point, enco
 from .transforms import BlobCodec
 
 MAX_INDEX_OBJECT = 1 << 31
+LOG = logging.getLogger(__name__)
 
 
 def password_bytes(password: str | bytes | None) -> bytes | None:
@@ -234,14 +237,19 @@ class RepositoryStore:
             raise RestorePointNotFound(f"restore point {full_id} was just deleted") from None
         return decode_restore_point(self.codec, name, raw)
 
-    def read_restore_points(self) -> Iterator[RestorePoint]:
-        """Every restore point document, in id order; one deleted while listing is left out."""
+    def read_restore_points(self, unreadable: list[tuple[str, str]] | None = None) -> Iterator[RestorePoint]:
+        """Every restore point document, in id order; one deleted while listing is left out. One that cannot be
+        read is skipped, logged, and added to ``unreadable`` as ``(id, reason)``: it must not hide the others."""
         for restore_point_id in self.restore_point_ids():
             name = restore_point_name(restore_point_id)
             try:
                 yield decode_restore_point(self.codec, name, self.destination.get(name))
             except ObjectNotFound:
                 continue
+            except RepositoryError as error:
+                LOG.warning("%s: restore point %s skipped: %s", self.destination.location, restore_point_id, error)
+                if unreadable is not None:
+                    unreadable.append((restore_point_id, str(error)))
 
     def put_restore_point(self, restore_point: RestorePoint) -> None:
         name = restore_point_name(restore_point.id)
