@@ -26,6 +26,12 @@ class Strategy(models.TextChoices):
     AUTO = "auto"
 
 
+#: A destination's ``max_lock_days`` unless its administrator sets another: 100 years.
+DEFAULT_MAX_LOCK_DAYS = 36525
+#: The most an administrator may allow: 1000 years (far from the calendar's end, so date arithmetic never overflows).
+MAX_LOCK_DAYS_LIMIT = 365250
+
+
 class Destination(models.Model):
     """Where restore points are written (a repository). Shared destinations have no project."""
 
@@ -41,6 +47,9 @@ class Destination(models.Model):
     project_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     # Immutability: every restore point written here is locked (WORM) at least this many days.
     retention_lock_min_days = models.PositiveIntegerField(default=0)
+    # The furthest a retention lock of a restore point here may reach, in days from now: a lock is a promise
+    # nobody can take back, so a member's typo (year 9999) must not pin the data for ever.
+    max_lock_days = models.PositiveIntegerField(default=DEFAULT_MAX_LOCK_DAYS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

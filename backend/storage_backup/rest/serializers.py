@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.consistency import Consistency
 from storage_backup.services import policies, proxies, restore_points, schedule
 
@@ -241,6 +242,9 @@ class DestinationWriteSerializer(StrictSerializer):
     retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500,
                                                        help_text="Immutability: every restore point written here "
                                                                  "is locked at least this many days.")
+    max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT,
+                                             help_text="How far ahead a retention lock of a restore point here may "
+                                                       "reach, in days (default 36525, 100 years).")
 
 
 class RebuildSerializer(StrictSerializer):
@@ -257,6 +261,7 @@ class DestinationSerializer(serializers.Serializer):
     encrypted = serializers.BooleanField()
     project_id = serializers.CharField(allow_blank=True)
     retention_lock_min_days = serializers.IntegerField()
+    max_lock_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
 
