@@ -16,7 +16,7 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
 * ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
   ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
-  ``prune`` -> ``PruneReport``
+  ``prune`` -> ``PruneReport``, ``repair(sources)`` -> ``RepairReport``, ``damaged_chunks``
 * volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
   ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
 """
@@ -48,6 +48,7 @@ from .format import FORMAT_VERSION
 from .keys import read_password_file
 from .prune import PruneReport
 from .records import Record
+from .repair import RepairReport
 from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
 from .stats import RepositoryStats
@@ -58,7 +59,7 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "SOURCE_KINDS", "TARGET_KINDS", "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
-    "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
+    "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
     "open_source", "open_target", "read_password_file",

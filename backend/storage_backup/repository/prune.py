@@ -45,6 +45,7 @@ class PruneReport:
     index_objects_after: int = 0
     temporary_files: int = 0
     stale_locks: int = 0
+    damage_records_cleared: int = 0  # damaged chunks whose bad copy is gone (stored again, or unused)
     #: ``"id: reason"`` of each restore point document that cannot be read. Its chunks cannot be known, so while
     #: one is listed no pack is deleted or repacked (only leftovers go); the other restore points are unaffected.
     unreadable_restore_points: list[str] = field(default_factory=list)
@@ -97,8 +98,21 @@ def run_prune(store: RepositoryStore, repack_threshold: float = 0.25,
         return report
     plan = plan_packs(store, used, repack_threshold, report)
     carry_out(store, plan, report)
+    forget_removed_damage(store, report)
     say(f"deleted {report.packs_deleted} packs, freed {report.bytes_freed} bytes")
     return report
+
+
+def forget_removed_damage(store: RepositoryStore, report: PruneReport) -> None:
+    """Damage records (``damaged.py``) whose damaged copy no index names any more: the new index objects name one
+    copy per chunk, so a chunk stored again is served from its good copy by every reader from now on (and one no
+    restore point used is gone). A record of a chunk in no index stays until the chunk is stored again."""
+    store.refresh_index(force=True)
+    for chunk_id, record in list(store.damage.items()):
+        location = store.index.get(chunk_id)
+        if (location is not None) if record.location is None else (location != record.location):
+            store.clear_damage(chunk_id)
+            report.damage_records_cleared += 1
 
 
 # -- 1. mark -------------------------------------------------------------------------------------------------------

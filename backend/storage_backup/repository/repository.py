@@ -27,6 +27,7 @@ from .destinations import Destination
 from .errors import InvalidRequest, RetentionLocked
 from .prune import PruneReport, run_prune
 from .records import Record
+from .repair import RepairReport, run_repair
 from .restore_point import RestorePoint
 from .stats import RepositoryStats, repository_stats
 from .store import RepositoryStore
@@ -200,6 +201,22 @@ class Repository:
         with self._store.lock(False, "check"):
             self._store.refresh_index(force=True)
             return run_check(self._store, read_data=read_data, progress=progress)
+
+    def repair(self, sources: list[str] | tuple[str, ...] = (),
+               progress: Callable[[str], None] | None = None) -> RepairReport:
+        """Store again the missing or damaged chunks that ``sources`` (image files or block devices holding the data
+        of a backed-up volume) supply, and mark in their documents the restore points whose data is still lost.
+        Finds what ``check`` with ``read_data`` recorded, and what any verify or restore found; returns a
+        ``RepairReport``."""
+        with self._store.lock(False, "repair"):
+            self._store.refresh_index(force=True)
+            return run_repair(self._store, list(sources), progress=progress)
+
+    def damaged_chunks(self) -> dict[str, dict]:
+        """The chunks recorded damaged whose damaged copy the index still uses: hex id -> the record."""
+        self._store.refresh_index()
+        return {chunk_id.hex(): record.__dict__.copy() for chunk_id, record in self._store.damage.items()
+                if self._store.is_damaged(chunk_id)}
 
     def stats(self) -> RepositoryStats:
         """Figures about the whole repository."""

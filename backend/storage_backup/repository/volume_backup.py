@@ -193,7 +193,7 @@ class VolumeBackup:
         elif entry.size > size:
             self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over its new size")
-        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.index)
+        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.usable_chunks)
 
     # -- the pipeline -------------------------------------------------------------------------------------------
 
