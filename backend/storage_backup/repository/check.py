@@ -242,7 +242,7 @@ def report_damage(store: RepositoryStore, restore_points: list[RestorePoint], da
         needed_by = users.get(chunk_id, {})
         for restore_point_id in needed_by:
             report.affects(restore_point_id, chunk_id)
-        used_by = (f"{len(needed_by)} restore point(s): " + "; ".join(f"{point} ({where})" for point, where in
-                                                                     needed_by.items())
-                   if needed_by else "no restore point (prune removes it)")
+        used_by = ("; ".join(f"restore point {point} ({where})" for point, where in needed_by.items())
+                   + f" ({len(needed_by)} restore point(s) in all)" if needed_by
+                   else "no restore point (prune removes it)")
         report.error(f"chunk {chunk_id.hex()} is damaged: {problem}; used by {used_by}")
