@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from django.utils import timezone
-from storage_backup.catalog.models import Destination, RestorePoint
+from storage_backup.catalog.models import Destination, Job, RestorePoint
 
 from storage_backup_dashboard.client import BackupApiError
 
@@ -34,7 +34,11 @@ def _refused(call, field: str = FIELD) -> BackupApiError:
 
 @pytest.fixture
 def destination(control_plane):
-    return Destination.objects.create(name=f"locks-{uuid.uuid4().hex[:8]}", path="/srv/locks")
+    destination = Destination.objects.create(name=f"locks-{uuid.uuid4().hex[:8]}", path="/srv/locks")
+    yield destination
+    # The lock and delete jobs these tests queue have no repository to go to: they must not take the data
+    # workers' slots from the tests that run after (they would wait for them for ever).
+    Job.objects.filter(destination=destination).delete()
 
 
 def test_lock_dates_out_of_bounds_are_400_and_leave_the_point_usable(control_plane, destination):
