@@ -104,3 +104,13 @@ def test_a_corrupt_document_stops_neither_check_nor_prune_nor_the_deletion_of_ot
     assert bad_id in capsys.readouterr().out
     repo.destination.delete(restore_point_name(bad_id))
     assert repo.prune().packs_deleted >= 1 and repo.check(read_data=True).ok
+
+
+def test_a_backup_whose_previous_document_cannot_be_read_is_a_full_one(three, tmp_path):
+    repo, ids = three
+    repo.destination.put(restore_point_name(ids[-1]), b"SBKO\x01\x00\x01\x00" + os.urandom(200))
+    image = tmp_path / "disk.img"
+    point, entry = backup(repo, image, previous=ids[-1])
+    assert entry.strategy == "full" and any("cannot be read" in note for note in entry.notes)
+    repo.restore_volume(point, "disk", str(tmp_path / "out.img"))
+    assert (tmp_path / "out.img").read_bytes() == image.read_bytes()
