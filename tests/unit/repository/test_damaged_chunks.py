@@ -128,3 +128,14 @@ def test_a_restore_records_the_damage_and_a_structure_check_then_knows_it(series
     report = repo.check()  # no --read-data: the recorded damage is enough
     assert not report.ok and set(report.affected_restore_points) == set(points)
     assert shared.hex() in repo.damaged_chunks()
+
+
+def test_a_changed_extents_backup_reads_a_block_whose_chunk_is_damaged(series, tmp_path):
+    """With changed extents (an RBD diff) unchanged blocks are carried over unread, except one whose chunk is
+    damaged: it is read and stored again."""
+    repo, image, points, versions, _shared = series
+    repo.check(read_data=True)
+    point, entry = backup(repo, image, previous=points[-1], changed_extents=[])
+    assert entry.stats["bytes_new"] >= BLOCK and entry.stats["bytes_read"] == BLOCK, entry.stats
+    repo.restore_volume(point, "disk", str(tmp_path / "new.img"))
+    assert read(tmp_path / "new.img") == versions[-1]
