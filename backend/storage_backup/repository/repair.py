@@ -49,7 +49,8 @@ class RepairReport:
 class _Walk:
     points: list[RestorePoint] = field(default_factory=list)
     bad: dict[bytes, str] = field(default_factory=dict)  # chunk id -> problem
-    block_sizes: set[int] = field(default_factory=set)
+    #: How the affected volumes were cut and keyed: ``(block size, hasher)``, one pair per kind met.
+    cuts: dict[tuple[int, str | None], tuple[int, object]] = field(default_factory=dict)
     unreadable_maps: dict[tuple[str, str], str] = field(default_factory=dict)  # (point, volume) -> why
 
 
@@ -80,7 +81,7 @@ def find_bad_chunks(store: RepositoryStore, report: RepairReport) -> _Walk:
                     chunk_id = record.chunk_id
                     if chunk_id is None or chunk_id in walk.bad:
                         if chunk_id is not None:
-                            walk.block_sizes.add(volume.block_size)
+                            _note_cut(store, walk, point, volume.block_size)
                         continue
                     location = index.get(chunk_id)
                     if location is None:
@@ -92,12 +93,23 @@ def find_bad_chunks(store: RepositoryStore, report: RepairReport) -> _Walk:
                     else:
                         continue
                     walk.bad[chunk_id] = problem
-                    walk.block_sizes.add(volume.block_size)
+                    _note_cut(store, walk, point, volume.block_size)
             except (ChunkError, CorruptObject) as error:
                 walk.unreadable_maps[(point.id, volume.key)] = str(error)
     for chunk_id, problem in walk.bad.items():
         store.record_damage(chunk_id, problem, "repair")
     return walk
+
+
+def _note_cut(store: RepositoryStore, walk: _Walk, point: RestorePoint, block_size: int) -> None:
+    """Remember how ``point``'s volume was cut and keyed. Where the store keys chunk ids per deduplication domain
+    (a restore point's ``dedup_domain``, ``chunk_id.py``), the ids of a source's blocks must be computed in that
+    domain; a store without domains has the one repository-wide hasher."""
+    domain = getattr(point, "dedup_domain", None)
+    key = (block_size, domain)
+    if key not in walk.cuts:
+        hasher_for = getattr(store, "hasher_for", None)
+        walk.cuts[key] = (block_size, hasher_for(domain) if hasher_for is not None else store.hasher)
 
 
 def store_from_sources(store: RepositoryStore, sources: list[str], walk: _Walk, report: RepairReport,
@@ -109,10 +121,10 @@ def store_from_sources(store: RepositoryStore, sources: list[str], walk: _Walk, 
             supplied = 0
             read = 0
             with open_source(path, detect_holes=False) as source:
-                for block_size in sorted(walk.block_sizes):
+                for block_size, hasher in walk.cuts.values():
                     if not wanted:
                         break
-                    found, bytes_read = _store_matching_blocks(store, chunks, source, block_size, wanted)
+                    found, bytes_read = _store_matching_blocks(chunks, source, block_size, hasher, wanted)
                     supplied += len(found)
                     read += bytes_read
                     wanted -= found
@@ -128,10 +140,10 @@ def store_from_sources(store: RepositoryStore, sources: list[str], walk: _Walk, 
     store.refresh_index()
 
 
-def _store_matching_blocks(store: RepositoryStore, chunks: ChunkWriter, source, block_size: int,
+def _store_matching_blocks(chunks: ChunkWriter, source, block_size: int, hasher,
                            wanted: set[bytes]) -> tuple[set[bytes], int]:
     """Cut ``source`` as a backup does (``block_size`` blocks from offset 0, the last one short) and store each
-    block whose keyed hash is in ``wanted``; returns the ids stored and the bytes read."""
+    block whose keyed hash (``hasher``) is in ``wanted``; returns the ids stored and the bytes read."""
     found: set[bytes] = set()
     batch = max(block_size, READ_BATCH - READ_BATCH % block_size)
     buffer = bytearray(batch)
@@ -144,7 +156,7 @@ def _store_matching_blocks(store: RepositoryStore, chunks: ChunkWriter, source, 
             block = view[start:start + block_size]
             if not any(block):
                 continue  # zero blocks are never stored
-            chunk_id = store.hasher.chunk_id(block)
+            chunk_id = hasher.chunk_id(block)
             if chunk_id in wanted and chunk_id not in found:
                 chunks.store_chunk(chunk_id, CHUNK_DATA, bytes(block))
                 found.add(chunk_id)
