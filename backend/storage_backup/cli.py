@@ -7,9 +7,11 @@
     storage-backup image restore --repo DIR ID TARGET
     storage-backup repo list|stats|check [--read-data]|prune|delete ID --repo DIR
     storage-backup proxy-key create|show|rotate|retire [--key-file F]     (a worker's own key, on its host)
+    storage-backup repo repair [--source IMAGE_OR_DEVICE ...] --repo DIR
 
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
-A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage.
+A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage,
+``repo repair`` when data stays lost.
 
 Each group of commands (``repo``, ``image``) is one ``(name, help, add_commands)`` in ``COMMAND_GROUPS``, where
 ``add_commands(subparsers, common)`` adds its subcommands, each with ``set_defaults(handler=function)``.
@@ -121,7 +123,12 @@ def cmd_repo_init(args) -> int:
 def cmd_repo_list(args) -> int:
     repository = open_repository(args)
     labels = {"name": args.name} if args.name else None
-    points = repository.list_restore_points(labels)
+    unreadable: list[tuple[str, str]] = []
+    points = repository.list_restore_points(labels, unreadable=unreadable)
+    # One document that cannot be read is named (on stderr, so --json stays a list) and the others still listed.
+    for restore_point_id, reason in unreadable:
+        print(f"warning: restore point {restore_point_id} cannot be read and is not listed: {reason}; run "
+              f"'storage-backup repo check'", file=sys.stderr)
     if args.json:
         _print_json([point.to_dict() for point in points])
         return EXIT_OK
@@ -176,6 +183,13 @@ def cmd_repo_check(args) -> int:
         print(f"error: {error}")
     if report.suppressed_errors:
         print(f"... and {report.suppressed_errors} more errors")
+    if report.affected_restore_points:
+        # Every one, however many errors were cut above: each is a backup that will not restore whole.
+        print(f"{len(report.affected_restore_points)} restore point(s) cannot be fully restored:")
+        for restore_point_id, chunks in sorted(report.affected_restore_points.items()):
+            print(f"  {restore_point_id}  ({len(chunks)} missing or damaged chunk(s))")
+        print("the next backup of the same data stores those chunks again; 'storage-backup repo repair --source "
+              "IMAGE' stores them again from an image or device holding that data")
     what = "structure and data" if args.read_data else "structure (add --read-data to verify every chunk)"
     if report.ok:
         print(f"no errors found: {what} of {report.restore_points} restore points, {report.chunks} chunks, "
@@ -196,7 +210,39 @@ def cmd_repo_prune(args) -> int:
           f"{report.chunks_removed} chunks, deleted {report.packs_deleted} packs ({report.orphan_packs} left by "
           f"interrupted backups), repacked {report.packs_repacked}, freed {human_bytes(report.bytes_freed)}; "
           f"{report.temporary_files} temporary files and {report.stale_locks} stale locks removed")
+    for unreadable in report.unreadable_restore_points:
+        print(f"warning: restore point {unreadable}; no data was deleted while it cannot be read")
     return EXIT_OK
+
+
+def cmd_repo_repair(args) -> int:
+    for source in args.source or []:
+        if not os.path.exists(source):
+            raise UserError(f"--source {source} does not exist: give an image file or block device")
+    repository = open_repository(args)
+    report = repository.repair(args.source or [], progress=None if args.json else (lambda m: print(f"  {m}")))
+    if args.json:
+        data = dict(report.__dict__)
+        data["ok"] = report.ok
+        _print_json(data)
+        return EXIT_OK if report.ok else EXIT_DAMAGE
+    for unreadable in report.unreadable_restore_points:
+        print(f"warning: restore point {unreadable}")
+    if not report.bad_chunks and not report.lost_restore_points:
+        print("nothing to repair: no restore point needs a missing or damaged chunk (run 'storage-backup repo check "
+              "--read-data' first to find damage)")
+        return EXIT_OK if report.ok else EXIT_DAMAGE
+    print(f"repair: {report.bad_chunks} missing or damaged chunk(s); {len(report.restored_chunks)} stored again, "
+          f"{len(report.lost_chunks)} lost")
+    for source in report.sources:
+        print(f"  {source['source']}: read {human_bytes(source['bytes_read'])}, supplied {source['chunks_supplied']} "
+              f"chunk(s)")
+    for restore_point_id, what in sorted(report.lost_restore_points.items()):
+        print(f"lost: restore point {restore_point_id}: {'; '.join(what)}")
+    if report.ok:
+        print("every restore point is whole again")
+        return EXIT_OK
+    return EXIT_DAMAGE
 
 
 def cmd_repo_delete(args) -> int:
@@ -320,6 +366,12 @@ def add_repo_commands(subparsers, common) -> None:
     prune = _with_repo(subparsers.add_parser("prune", parents=[common],
                                              help="remove data no restore point uses (exclusive lock)"))
     prune.set_defaults(handler=cmd_repo_prune)
+
+    repair = _with_repo(subparsers.add_parser(
+        "repair", parents=[common], help="store again damaged chunks a source supplies; mark what is lost"))
+    repair.add_argument("--source", action="append", metavar="IMAGE_OR_DEVICE",
+                        help="an image file or block device holding data that was backed up (repeatable)")
+    repair.set_defaults(handler=cmd_repo_repair)
 
     delete = _with_repo(subparsers.add_parser("delete", parents=[common], help="delete restore points"))
     delete.add_argument("ids", nargs="+", metavar="ID")

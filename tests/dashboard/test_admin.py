@@ -152,6 +152,19 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.mock_destination_update.assert_called_once_with(helpers.IsHttpRequest(), "d1", name="worm",
                                                              retention_lock_min_days=30)
 
+    @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
+    def test_edit_destination_maximum_lock(self):
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d1", "name": "worm", "path": "/srv/worm", "retention_lock_min_days": 7, "max_lock_days": 36525})
+        self.mock_destination_update.return_value = api.backup.Destination({"id": "d1", "name": "worm"})
+        url = reverse("horizon:admin:backup_destinations:update", args=["d1"])
+        self.assertContains(self.client.get(url), "36525")
+        response = self.client.post(url, {"destination_id": "d1", "name": "worm", "retention_lock_min_days": "7",
+                                          "max_lock_days": "3650"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_update.assert_called_once_with(helpers.IsHttpRequest(), "d1", name="worm",
+                                                             retention_lock_min_days=7, max_lock_days=3650)
+
     @helpers.create_mocks({api.backup: ["usage_list_paged_with_page_menu", "usage_list"]})
     def test_usage_a_page_at_a_time_and_its_csv(self):
         rows = [api.backup.Usage({"project_id": "p-demo", "protected_instances": 2, "restore_points": 10,

@@ -26,6 +26,12 @@ class Strategy(models.TextChoices):
     AUTO = "auto"
 
 
+#: A destination's ``max_lock_days`` unless its administrator sets another: 100 years.
+DEFAULT_MAX_LOCK_DAYS = 36525
+#: The most an administrator may allow: 1000 years (far from the calendar's end, so date arithmetic never overflows).
+MAX_LOCK_DAYS_LIMIT = 365250
+
+
 class Destination(models.Model):
     """Where restore points are written (a repository). Shared destinations have no project."""
 
@@ -47,6 +53,9 @@ class Destination(models.Model):
     dedup_scope = models.CharField(max_length=16, choices=DEDUP_SCOPES, default="project")
     # Filesystem WORM: locked objects get the immutable attribute through storage-backup-immutable (README).
     hardened = models.BooleanField(default=False)
+    # The furthest a retention lock of a restore point here may reach, in days from now: a lock is a promise
+    # nobody can take back, so a member's typo (year 9999) must not pin the data for ever.
+    max_lock_days = models.PositiveIntegerField(default=DEFAULT_MAX_LOCK_DAYS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

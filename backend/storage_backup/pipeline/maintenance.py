@@ -22,7 +22,7 @@ from storage_backup.contract import (
     RebuildResult,
     RestorePointDocument,
 )
-from storage_backup.repository import RestorePointNotFound, RetentionLocked
+from storage_backup.repository import RepositoryError, RestorePointNotFound, RetentionLocked
 
 from .context import JobContext
 from .errors import RepositoryUnavailable
@@ -56,6 +56,10 @@ def delete_restore_points(ctx: JobContext, request: DeleteRequest) -> DeleteResu
         except RetentionLocked as error:
             refused.append(NotDeleted(point_id, str(FailureCode.RETENTION_LOCKED), str(error)))
             ctx.log.warning("delete", f"Restore point {point_id} not deleted: {error}")
+        except RepositoryError as error:
+            # An unreadable document (its lock cannot be known) is reported and kept; the others go on.
+            refused.append(NotDeleted(point_id, str(FailureCode.DATA_DAMAGED), str(error)))
+            ctx.log.warning("delete", f"Restore point {point_id} not deleted, its document cannot be read: {error}")
         else:
             deleted.append(point_id)
             ctx.log.add("deleted", f"Deleted restore point {point_id} from the repository")
@@ -85,6 +89,8 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
                       "any more")
     report = repository.prune(progress=lambda message: ctx.log.add("prune", message))
     figures = {name: int(getattr(report, name, 0) or 0) for name in PRUNE_FIGURES}
+    for unreadable in report.unreadable_restore_points:
+        ctx.log.warning("prune", f"Restore point {unreadable}; no data was deleted while it cannot be read")
     ctx.log.add("prune", f"Freed {figures['bytes_freed']} bytes: {figures['packs_deleted']} pack(s) deleted, "
                          f"{figures['packs_repacked']} repacked")
     kept = len(getattr(repository.destination, "kept_locked", ()))
@@ -132,12 +138,15 @@ def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResu
         raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); is the "
                                     "destination mounted on the data worker? Nothing in the catalog was changed.")
     ctx.step("list", f"Reading the restore points of destination {request.destination.id}")
+    unreadable: list[tuple[str, str]] = []
     documents = [RestorePointDocument(
         id=point.id, created=point.created, labels=dict(point.labels or {}),
         instance_metadata=dict(point.instance_metadata or {}), consistency=point.consistency or "",
         lock_until=point.lock_until,
         volumes=[DocumentVolume(key=volume.key, size=volume.size, strategy=volume.strategy or "",
                                 parent=volume.parent, stats=dict(volume.stats or {})) for volume in point.volumes])
-        for point in repository.list_restore_points()]
+        for point in repository.list_restore_points(unreadable=unreadable)]
+    for point_id, reason in unreadable:
+        ctx.log.warning("list", f"Restore point {point_id} skipped, its document cannot be read: {reason}")
     ctx.log.add("list", f"{len(documents)} restore point(s) in the repository")
     return RebuildResult(restore_points=documents, log=ctx.log.as_list())

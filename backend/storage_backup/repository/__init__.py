@@ -18,7 +18,7 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   immutable); ``RESTORE_POINTS_PREFIX``: where restore-point documents are named
 * ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
   ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
-  ``prune`` -> ``PruneReport``
+  ``prune`` -> ``PruneReport``, ``repair(sources)`` -> ``RepairReport``, ``damaged_chunks``
 * volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
   ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
 """
@@ -50,6 +50,7 @@ from .format import FORMAT_VERSION, RESTORE_POINTS_PREFIX
 from .keys import read_password_file
 from .prune import PruneReport
 from .records import Record
+from .repair import RepairReport
 from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
 from .stats import RepositoryStats
@@ -61,7 +62,7 @@ __all__ = [
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
-    "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
+    "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
     "open_source", "open_target", "read_password_file",

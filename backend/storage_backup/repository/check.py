@@ -9,7 +9,10 @@ Four phases, each a function of its own:
    the index and in a pack that exists.
 3. ``read_packs`` (``read_data`` only): every pack read whole, its header checked against the index, and every chunk
    decrypted, decompressed and verified against its keyed hash.
-4. ``report_damage``: each damaged chunk reported with the restore points, volumes and offsets that need it.
+4. ``report_damage``: each damaged chunk reported with every restore point that needs it (a volume and offset each).
+
+Every chunk found missing or damaged is recorded (``damaged.py``) so the next backup stores it again; a chunk
+recorded damaged earlier (by a verify or a restore) is reported by phase 2 without ``read_data``.
 """
 from __future__ import annotations
 
@@ -23,8 +26,6 @@ from .restore_point import RestorePoint, VolumeEntry
 from .store import RepositoryStore
 
 MAX_REPORTED = 50
-#: Users named per damaged chunk.
-MAX_USERS = 5
 
 
 @dataclass
@@ -39,10 +40,18 @@ class CheckReport:
     bytes_read: int = 0
     suppressed_errors: int = 0
     damaged_chunks: dict = field(default_factory=dict)  # chunk id hex -> "problem (pack)"
+    #: Every restore point that cannot be fully restored -> the damaged or missing chunks (hex) it needs. Never
+    #: capped: the operator must learn every restore point a damaged chunk takes with it.
+    affected_restore_points: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def affects(self, restore_point_id: str, chunk_id: bytes) -> None:
+        chunks = self.affected_restore_points.setdefault(restore_point_id, [])
+        if chunk_id.hex() not in chunks:
+            chunks.append(chunk_id.hex())
 
     def error(self, message: str) -> None:
         if len(self.errors) < MAX_REPORTED:
@@ -133,12 +142,22 @@ def check_volume(store: RepositoryStore, restore_point: RestorePoint, volume: Vo
                 continue
             location = index.get(record.chunk_id)
             if location is None:
-                report.error(f"{where} offset {record.offset}: chunk {record.chunk_id.hex()} is not in the index")
+                problem = "is not in the index"
             elif location[0] in missing_packs:
-                report.error(f"{where} offset {record.offset}: chunk {record.chunk_id.hex()} is in missing pack "
-                             f"{pack_name(location[0])}")
+                problem = f"is in missing pack {pack_name(location[0])}"
+            elif store.is_damaged(record.chunk_id):
+                problem = f"was found damaged ({store.damage[record.chunk_id].problem})"
+            else:
+                continue
+            report.error(f"{where} offset {record.offset}: chunk {record.chunk_id.hex()} {problem}")
+            report.affects(restore_point.id, record.chunk_id)
+            store.record_damage(record.chunk_id, problem, "check")
+    except ChunkError as error:
+        report.error(f"{where}: {error}")
+        report.affects(restore_point.id, error.chunk_id)
     except RepositoryError as error:
         report.error(f"{where}: {error}")
+        report.affected_restore_points.setdefault(restore_point.id, [])
 
 
 # -- 3. every byte ---------------------------------------------------------------------------------------------------
@@ -181,7 +200,14 @@ def read_pack(store: RepositoryStore, pack_id: str, report: CheckReport, damaged
                 raise CorruptObject("does not match its keyed hash (in any deduplication domain of the repository)")
             hasher = matched
         except CorruptObject as error:
-            damaged[entry.chunk_id] = f"{error} (pack {name})"
+            if location is not None and location != (pack_id, entry.offset, entry.length):
+                # A superseded copy: the index uses another one (stored again since); prune removes this one.
+                report.warnings.append(f"pack {name}: an unused copy of chunk {entry.chunk_id.hex()} is damaged "
+                                       f"({error}); 'storage-backup repo prune' removes it")
+            else:
+                damaged[entry.chunk_id] = f"{error} (pack {name})"
+                store.record_damage(entry.chunk_id, str(error), "check --read-data",
+                                    (pack_id, entry.offset, entry.length))
         report.chunks_read += 1
 
 
@@ -201,19 +227,25 @@ def _chunks_indexed_in(store: RepositoryStore, pack_id: str):
 
 def report_damage(store: RepositoryStore, restore_points: list[RestorePoint], damaged: dict[bytes, str],
                   report: CheckReport) -> None:
+    """Each damaged chunk with every restore point that needs it (a volume and its first offset each)."""
     if not damaged:
         return
-    users: dict[bytes, list[str]] = {}
+    users: dict[bytes, dict[str, str]] = {}  # chunk -> restore point id -> "volume 'v' offset n"
     for restore_point in restore_points:
         for volume in restore_point.volumes:
             try:
                 for record in store.volume_maps(restore_point, volume).records():
-                    if record.chunk_id in damaged and len(users.setdefault(record.chunk_id, [])) < MAX_USERS:
-                        users[record.chunk_id].append(f"restore point {restore_point.id} volume {volume.key!r} "
-                                                      f"offset {record.offset}")
+                    if record.chunk_id in damaged:
+                        users.setdefault(record.chunk_id, {}).setdefault(
+                            restore_point.id, f"volume {volume.key!r} offset {record.offset}")
             except (ChunkError, CorruptObject):
                 pass  # phase 2 has reported this volume
     for chunk_id, problem in damaged.items():
         report.damaged_chunks[chunk_id.hex()] = problem
-        used_by = "; ".join(users.get(chunk_id, [])) or "no restore point (prune removes it)"
+        needed_by = users.get(chunk_id, {})
+        for restore_point_id in needed_by:
+            report.affects(restore_point_id, chunk_id)
+        used_by = ("; ".join(f"restore point {point} ({where})" for point, where in needed_by.items())
+                   + f" ({len(needed_by)} restore point(s) in all)" if needed_by
+                   else "no restore point (prune removes it)")
         report.error(f"chunk {chunk_id.hex()} is damaged: {problem}; used by {used_by}")

@@ -42,14 +42,15 @@ class ChunkWriter:
     def reserve(self, chunk_id: bytes) -> bool:
         """True if the caller must store this chunk (nobody has it); False if it exists or is being written."""
         with self._state:
-            if chunk_id in self._reserved or chunk_id in self._local_index or chunk_id in self.store.index:
+            # ``usable``, not the bare index: a chunk recorded damaged is stored again (damaged.py).
+            if chunk_id in self._reserved or chunk_id in self._local_index or self.store.usable(chunk_id):
                 return False
             self._reserved.add(chunk_id)
             return True
 
     def known(self, chunk_id: bytes) -> bool:
         with self._state:
-            return chunk_id in self._reserved or chunk_id in self._local_index or chunk_id in self.store.index
+            return chunk_id in self._reserved or chunk_id in self._local_index or self.store.usable(chunk_id)
 
     def store_chunk(self, chunk_id: bytes, kind: int, data, compress: bool = True) -> int:
         """Encode and append a reserved chunk to the current pack; returns the stored size."""

@@ -134,6 +134,17 @@ class ChunkIndex:
         self.stored_bytes += stored
         self.raw_bytes += raw
 
+    def relocate(self, chunk_id: bytes, pack_id: str, offset: int, length: int) -> bool:
+        """Point a known chunk at another copy (the first one is recorded damaged); False if the id is unknown."""
+        bucket, key = self._split(chunk_id)
+        slot = self._find(self._keys[bucket], key)
+        if slot == -1:
+            return False
+        start = slot * VALUE.size
+        # One slice assignment of the same length: a concurrent reader sees the old value or the new one.
+        self._values[bucket][start:start + VALUE.size] = VALUE.pack(self.pack_number(pack_id), offset, length)
+        return True
+
     def get(self, chunk_id: bytes) -> tuple[str, int, int] | None:
         """``(pack id, offset, length)`` or None."""
         bucket, key = self._split(chunk_id)

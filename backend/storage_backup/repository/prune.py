@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import ChunkError, CorruptObject, RepositoryError
+from .errors import ChunkError, CorruptObject, RepositoryError, RestorePointNotFound
 from .format import DATA_PREFIX, index_name, pack_id_from_name, pack_name
 from .index import ChunkIndex, PackEntry
 from .locks import list_locks
@@ -45,6 +45,10 @@ class PruneReport:
     index_objects_after: int = 0
     temporary_files: int = 0
     stale_locks: int = 0
+    damage_records_cleared: int = 0  # damaged chunks whose bad copy is gone (stored again, or unused)
+    #: ``"id: reason"`` of each restore point document that cannot be read. Its chunks cannot be known, so while
+    #: one is listed no pack is deleted or repacked (only leftovers go); the other restore points are unaffected.
+    unreadable_restore_points: list[str] = field(default_factory=list)
 
 
 class UsedChunks:
@@ -86,10 +90,29 @@ def run_prune(store: RepositoryStore, repack_threshold: float = 0.25,
     report = PruneReport()
     used = mark_used_chunks(store, report)
     say(f"{report.chunks_used} chunks used by {report.restore_points} restore points")
+    if report.unreadable_restore_points:
+        say(f"{len(report.unreadable_restore_points)} restore point(s) cannot be read, so what they use is unknown: "
+            f"no data deleted ({CHECK_HINT}; delete or restore those documents): "
+            + "; ".join(report.unreadable_restore_points))
+        remove_leftovers(store, report)
+        return report
     plan = plan_packs(store, used, repack_threshold, report)
     carry_out(store, plan, report)
+    forget_removed_damage(store, report)
     say(f"deleted {report.packs_deleted} packs, freed {report.bytes_freed} bytes")
     return report
+
+
+def forget_removed_damage(store: RepositoryStore, report: PruneReport) -> None:
+    """Damage records (``damaged.py``) whose damaged copy no index names any more: the new index objects name one
+    copy per chunk, so a chunk stored again is served from its good copy by every reader from now on (and one no
+    restore point used is gone). A record of a chunk in no index stays until the chunk is stored again."""
+    store.refresh_index(force=True)
+    for chunk_id, record in list(store.damage.items()):
+        location = store.index.get(chunk_id)
+        if (location is not None) if record.location is None else (location != record.location):
+            store.clear_damage(chunk_id)
+            report.damage_records_cleared += 1
 
 
 # -- 1. mark -------------------------------------------------------------------------------------------------------
@@ -100,9 +123,10 @@ def mark_used_chunks(store: RepositoryStore, report: PruneReport) -> UsedChunks:
     for restore_point_id in store.restore_point_ids():
         try:
             restore_points.append(store.get_restore_point(restore_point_id))
+        except RestorePointNotFound:
+            continue  # deleted since it was listed
         except RepositoryError as error:
-            raise RepositoryError(f"prune stopped, nothing deleted: restore point {restore_point_id} cannot be read "
-                                  f"({error}); {CHECK_HINT}") from None
+            report.unreadable_restore_points.append(f"{restore_point_id}: {error}")
     report.restore_points = len(restore_points)
     for restore_point in restore_points:
         for volume in restore_point.volumes:

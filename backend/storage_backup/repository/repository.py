@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..consistency import Consistency
 from .check import CheckReport, run_check
@@ -28,9 +28,11 @@ from .destinations import Destination
 from .errors import InvalidRequest, RetentionLocked
 from .prune import PruneReport, run_prune
 from .records import Record
-from .restore_point import RestorePoint, parse_time
+from .repair import RepairReport, run_repair
+from .restore_point import RestorePoint
 from .stats import RepositoryStats, repository_stats
 from .store import RepositoryStore
+from .times import format_time, parse_time
 from .volume_restore import VolumeRestore
 from .volume_verify import verify_volume
 from .writer import RestorePointWriter
@@ -120,10 +122,13 @@ class Repository:
         """The document of one restore point (its full id, or a unique prefix of at least 4 characters)."""
         return self._store.get_restore_point(restore_point_id)
 
-    def list_restore_points(self, labels: dict | None = None, volume_key: str | None = None) -> list[RestorePoint]:
-        """Restore points, oldest first, whose labels include all of ``labels`` (and that hold ``volume_key``)."""
+    def list_restore_points(self, labels: dict | None = None, volume_key: str | None = None, *,
+                            unreadable: list[tuple[str, str]] | None = None) -> list[RestorePoint]:
+        """Restore points, oldest first, whose labels include all of ``labels`` (and that hold ``volume_key``).
+        A document that cannot be read is left out (and logged): one bad object never hides the others; pass a list
+        as ``unreadable`` to get ``(id, reason)`` of each."""
         found = []
-        for restore_point in self._store.read_restore_points():
+        for restore_point in self._store.read_restore_points(unreadable):
             if labels and any(restore_point.labels.get(k) != v for k, v in labels.items()):
                 continue
             if volume_key is not None and all(volume.key != volume_key for volume in restore_point.volumes):
@@ -149,7 +154,11 @@ class Repository:
         """Lock a restore point against deletion until ``until``; a lock can be extended, never shortened."""
         restore_point = self.get_restore_point(restore_point_id)
         until = _iso(until)
-        if restore_point.lock_until and parse_time(restore_point.lock_until) > parse_time(until):
+        try:
+            current = parse_time(restore_point.lock_until) if restore_point.lock_until else None
+        except ValueError:
+            current = None  # unreadable: counted as locked until a readable date replaces it
+        if current is not None and current > parse_time(until):
             raise RetentionLocked(f"restore point {restore_point.id} is locked until {restore_point.lock_until}; "
                                   f"a retention lock can be extended but not shortened")
         restore_point.lock_until = until
@@ -211,6 +220,22 @@ class Repository:
             self._store.refresh_index(force=True)
             return run_check(self._store, read_data=read_data, progress=progress)
 
+    def repair(self, sources: list[str] | tuple[str, ...] = (),
+               progress: Callable[[str], None] | None = None) -> RepairReport:
+        """Store again the missing or damaged chunks that ``sources`` (image files or block devices holding the data
+        of a backed-up volume) supply, and mark in their documents the restore points whose data is still lost.
+        Finds what ``check`` with ``read_data`` recorded, and what any verify or restore found; returns a
+        ``RepairReport``."""
+        with self._store.lock(False, "repair"):
+            self._store.refresh_index(force=True)
+            return run_repair(self._store, list(sources), progress=progress)
+
+    def damaged_chunks(self) -> dict[str, dict]:
+        """The chunks recorded damaged whose damaged copy the index still uses: hex id -> the record."""
+        self._store.refresh_index()
+        return {chunk_id.hex(): record.__dict__.copy() for chunk_id, record in self._store.damage.items()
+                if self._store.is_damaged(chunk_id)}
+
     def stats(self) -> RepositoryStats:
         """Figures about the whole repository."""
         self._store.refresh_index()
@@ -228,9 +253,8 @@ class Repository:
 
 
 def _iso(value: datetime | str) -> str:
-    if isinstance(value, str):
-        parse_time(value)  # validates
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Any time a caller gives, in the one form the repository holds (``times.format_time``)."""
+    try:
+        return format_time(parse_time(value) if isinstance(value, str) else value)
+    except (ValueError, OverflowError) as error:
+        raise InvalidRequest(f"{value!r} is not a time the repository can hold: {error}") from None

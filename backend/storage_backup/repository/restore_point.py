@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from ..consistency import Consistency
 from .errors import CorruptObject, VolumeNotFound
 from .format import FORMAT_VERSION, KIND_RESTORE_POINT, check_version, envelope_header, split_envelope
+from .times import format_time, parse_time
 from .transforms import BlobCodec
 
 MAX_DOCUMENT_SIZE = 256 * 1024 * 1024
@@ -71,15 +72,17 @@ class RestorePoint:
         return parse_time(self.created)
 
     def locked(self, now: datetime | None = None) -> bool:
-        return bool(self.lock_until) and parse_time(self.lock_until) > (now or datetime.now(UTC))
+        """Under a retention lock now. A lock date no reader can make sense of counts as locked: a WORM lock
+        errs on the side of keeping the data (the lock can be rewritten with ``set_retention_lock``)."""
+        if not self.lock_until:
+            return False
+        try:
+            return parse_time(self.lock_until) > (now or datetime.now(UTC))
+        except (ValueError, TypeError):
+            return True
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _context(name: str, header: bytes) -> bytes:
@@ -92,9 +95,23 @@ def encode_restore_point(codec: BlobCodec, name: str, restore_point: RestorePoin
     return header + codec.encode(body, _context(name, header))
 
 
+def canonical_time(value: str | None) -> str | None:
+    """``value`` in the canonical form when it can be read (an older writer left year 1 as ``1-01-01...``), else as
+    it is: every reader (the catalog rebuild, the CLI) then meets one form only."""
+    if not value:
+        return value
+    try:
+        return format_time(parse_time(value))
+    except (ValueError, TypeError, OverflowError):
+        return value
+
+
 def _decode_v1(data: dict) -> RestorePoint:
     volumes = [VolumeEntry(**volume) for volume in data.pop("volumes")]
     data["consistency"] = Consistency.read(data.get("consistency")) or Consistency.UNKNOWN
+    for name in ("created", "completed", "lock_until"):
+        if isinstance(data.get(name), str):
+            data[name] = canonical_time(data[name])
     return RestorePoint(volumes=volumes, **data)
 
 
@@ -120,5 +137,5 @@ def decode_restore_point(codec: BlobCodec, name: str, raw: bytes) -> RestorePoin
         data = json.loads(plain)
         check_version(int(data.get("format_version", version)), what)
         return _DECODERS[version](data)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise CorruptObject(f"{what} is malformed: {error}") from None

@@ -10,20 +10,24 @@ this module knows about those operations.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 
 from .chunk_id import ChunkHasher
 from .config import ENCRYPTION_AES_GCM, ENCRYPTION_NONE, RepositoryConfig
+from .damaged import DamagedChunk, delete_record, read_records, write_record
 from .destinations import Destination, open_destination
 from .errors import (
     ChunkCorrupt,
+    ChunkError,
     ChunkMissing,
     CorruptObject,
     InvalidRequest,
     ObjectNotFound,
     PasswordRequired,
+    RepositoryError,
     RepositoryExists,
     RepositoryNotFound,
     RestorePointNotFound,
@@ -46,12 +50,23 @@ from .restore_point import RestorePoint, VolumeEntry, decode_restore_point, enco
 from .transforms import BlobCodec
 
 MAX_INDEX_OBJECT = 1 << 31
+LOG = logging.getLogger(__name__)
 
 
 def password_bytes(password: str | bytes | None) -> bytes | None:
     if password is None:
         return None
     return password.encode() if isinstance(password, str) else bytes(password)
+
+
+class UsableChunks:
+    """``chunk_id in view``: the store's ``usable`` as a container (what the incremental's previous maps ask)."""
+
+    def __init__(self, store: RepositoryStore) -> None:
+        self._store = store
+
+    def __contains__(self, chunk_id: bytes) -> bool:
+        return self._store.usable(chunk_id)
 
 
 class RepositoryStore:
@@ -68,6 +83,7 @@ class RepositoryStore:
         self._loaded_indexes: set[str] = set()
         self._index_lock = threading.RLock()
         self._index_stale = True
+        self.damage: dict[bytes, DamagedChunk] = {}  # recorded damaged chunks (damaged.py)
 
     # -- creating and opening -----------------------------------------------------------------------------------
 
@@ -140,10 +156,14 @@ class RepositoryStore:
     def refresh_index(self, force: bool = False) -> ChunkIndex:
         """Load index objects written since the last call (all of them again if prune removed some)."""
         with self._index_lock:
+            damage = read_records(self.destination)
             names = {info.name for info in self.destination.list(INDEX_PREFIX)}
-            if force or self._loaded_indexes - names:
+            # A new damage record: load everything again, so a good copy loaded earlier is found for it.
+            if force or self._loaded_indexes - names or set(damage) - set(self.damage):
                 self.index = ChunkIndex()
                 self._loaded_indexes = set()
+            self.damage = damage
+            copies: dict[bytes, list[tuple[str, int, int]]] = {}
             for name in sorted(names - self._loaded_indexes):
                 try:
                     packs = list(self.read_index_object(name))
@@ -151,9 +171,63 @@ class RepositoryStore:
                     continue  # removed by a prune between list and get: the next refresh starts over
                 for pack_id, entries in packs:
                     self.index.add_pack(pack_id, entries)
+                    if damage:
+                        for entry in entries:
+                            if entry.chunk_id in damage:
+                                copies.setdefault(entry.chunk_id, []).append((pack_id, entry.offset, entry.length))
                 self._loaded_indexes.add(name)
+            self._prefer_good_copies(copies)
             self._index_stale = False
             return self.index
+
+    def _prefer_good_copies(self, copies: dict[bytes, list[tuple[str, int, int]]]) -> None:
+        """Index objects load in name order and the first copy of a chunk wins; where that copy is recorded
+        damaged and another copy was stored since (a later backup, a repair), point the index at the other one."""
+        for chunk_id, locations in copies.items():
+            bad = self.damage[chunk_id].location
+            if bad is None or self.index.get(chunk_id) != bad:
+                continue
+            for location in locations:
+                if location != bad:
+                    self.index.relocate(chunk_id, *location)
+                    break
+
+    # -- damaged chunks (damaged.py) ----------------------------------------------------------------------------
+
+    def is_damaged(self, chunk_id: bytes) -> bool:
+        """Recorded damaged, and the index still points at the damaged copy (or at none)."""
+        record = self.damage.get(chunk_id)
+        if record is None:
+            return False
+        location = self.index.get(chunk_id)
+        if record.location is None:
+            return location is None  # it was in no index: stored again since, it is whole
+        return location is None or location == record.location
+
+    def usable(self, chunk_id: bytes) -> bool:
+        """May a writer reference this chunk instead of storing it? In the index and not recorded damaged."""
+        return chunk_id in self.index and not (self.damage and self.is_damaged(chunk_id))
+
+    @property
+    def usable_chunks(self) -> UsableChunks:
+        return UsableChunks(self)
+
+    def record_damage(self, chunk_id: bytes, problem: str, found_by: str,
+                      location: tuple[str, int, int] | None = None) -> None:
+        """Write ``damaged/<id>`` for the copy the index points at (or ``location``). Best effort: a repository that
+        cannot be written (read-only mount) still gets the read error itself, which is what matters to the caller."""
+        location = location or self.index.get(chunk_id)
+        known = self.damage.get(chunk_id)
+        if known is not None and known.location == location:
+            return
+        try:
+            self.damage[chunk_id] = write_record(self.destination, chunk_id, location, problem, found_by)
+        except (OSError, RepositoryError) as error:
+            LOG.warning("%s: could not record damaged chunk %s: %s", self.destination.location, chunk_id.hex(), error)
+
+    def clear_damage(self, chunk_id: bytes) -> None:
+        delete_record(self.destination, chunk_id)
+        self.damage.pop(chunk_id, None)
 
     def read_index_object(self, name: str) -> Iterator[tuple[str, list[PackEntry]]]:
         raw = self.destination.get(name)
@@ -199,7 +273,18 @@ class RepositoryStore:
                    restore_point: str | None = None, verify: bool = True,
                    hasher: ChunkHasher | None = None) -> bytes:
         """One chunk's plaintext, verified against its keyed hash (``hasher``: the restore point's domain; default
-        the repository-wide one); errors name the chunk, pack and user."""
+        the repository-wide one); errors name the chunk, pack and user. A chunk found missing or damaged is
+        recorded (``damaged.py``) so no later backup references it again."""
+        try:
+            return self._read_chunk(chunk_id, volume=volume, offset=offset, restore_point=restore_point,
+                                    verify=verify, hasher=hasher)
+        except ChunkError as error:
+            self.record_damage(chunk_id, error.problem, f"read for restore point {restore_point}"
+                               if restore_point else "read")
+            raise
+
+    def _read_chunk(self, chunk_id: bytes, *, volume: str | None, offset: int | None, restore_point: str | None,
+                    verify: bool, hasher: ChunkHasher | None = None) -> bytes:
         where = {"volume": volume, "offset": offset, "restore_point": restore_point}
         if self._index_stale:
             self.refresh_index()
@@ -261,14 +346,19 @@ class RepositoryStore:
             raise RestorePointNotFound(f"restore point {full_id} was just deleted") from None
         return decode_restore_point(self.codec, name, raw)
 
-    def read_restore_points(self) -> Iterator[RestorePoint]:
-        """Every restore point document, in id order; one deleted while listing is left out."""
+    def read_restore_points(self, unreadable: list[tuple[str, str]] | None = None) -> Iterator[RestorePoint]:
+        """Every restore point document, in id order; one deleted while listing is left out. One that cannot be
+        read is skipped, logged, and added to ``unreadable`` as ``(id, reason)``: it must not hide the others."""
         for restore_point_id in self.restore_point_ids():
             name = restore_point_name(restore_point_id)
             try:
                 yield decode_restore_point(self.codec, name, self.destination.get(name))
             except ObjectNotFound:
                 continue
+            except RepositoryError as error:
+                LOG.warning("%s: restore point %s skipped: %s", self.destination.location, restore_point_id, error)
+                if unreadable is not None:
+                    unreadable.append((restore_point_id, str(error)))
 
     def put_restore_point(self, restore_point: RestorePoint) -> None:
         name = restore_point_name(restore_point.id)

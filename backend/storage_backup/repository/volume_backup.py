@@ -200,7 +200,7 @@ class VolumeBackup:
         elif entry.size > size:
             self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over its new size")
-        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.index)
+        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.usable_chunks)
 
     # -- the pipeline -------------------------------------------------------------------------------------------
 
@@ -370,9 +370,24 @@ class VolumeBackup:
                     self._extent_index += 1
                 touches = self._extent_index < len(extents) and extents[self._extent_index][0] < end
                 needed.append(touches or block >= self._previous_blocks)
+            self._read_damaged_blocks(first, count, needed)
             if not any(needed):
                 return offset, length, needed, False
         return offset, length, needed, self._source.is_hole(offset, length)
+
+    def _read_damaged_blocks(self, first: int, count: int, needed: list[bool]) -> None:
+        """Outside the changed extents a block is carried over unread, unless its previous chunk is missing or
+        recorded damaged (damaged.py): that block is read, so its chunk is stored again."""
+        if self._previous is None or all(needed):
+            return
+        _sums, ids, indexed = self._previous.records(first, count)
+        if indexed:
+            return
+        usable = self.store.usable
+        for i in range(min(count, len(ids) // 32)):
+            chunk_id = ids[i * 32:i * 32 + 32]
+            if not needed[i] and chunk_id != ZERO_ID and not usable(chunk_id):
+                needed[i] = True
 
     def _read(self, view: memoryview, offset: int, length: int, needed) -> int:
         """Fill the batch's buffer: all of it, or each run of needed blocks with one call."""

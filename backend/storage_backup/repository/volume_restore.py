@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 
-from .errors import BackupCancelled, ChunkCorrupt, ChunkMissing, CorruptObject, ObjectNotFound
+from .errors import BackupCancelled, ChunkCorrupt, ChunkError, ChunkMissing, CorruptObject, ObjectNotFound
 from .format import pack_name
 from .records import Record
 from .restore_point import RestorePoint, VolumeEntry
@@ -72,6 +72,10 @@ class VolumeRestore:
             if self._error is not None:
                 raise self._error
             target.finish()
+        except ChunkError as error:
+            # Recorded, so the next backup of the same data stores the chunk again (damaged.py).
+            self.store.record_damage(error.chunk_id, error.problem, f"restore of restore point {self.restore_point.id}")
+            raise
         finally:
             if target is not self.target_spec:  # opened here; a BlockTarget given stays the caller's
                 target.close()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from ..consistency import Consistency
 from .chunk_writer import ChunkWriter
-from .errors import InvalidRequest, RestorePointNotFound
+from .errors import CorruptObject, InvalidRequest, RestorePointNotFound
 from .keys import now_iso
 from .locks import RepositoryLock
 from .restore_point import RestorePoint, VolumeEntry
@@ -92,6 +92,10 @@ class RestorePointWriter:
                     # Deleted by retention since the caller looked: back up in full rather than fail.
                     previous_point = None
                     notes.append(f"previous restore point {previous} no longer exists")
+                except CorruptObject as error:
+                    # Its document cannot be read: a full backup still protects the volume.
+                    previous_point = None
+                    notes.append(f"previous restore point {previous} cannot be read ({error}): full backup")
             job = VolumeBackup(self.chunks, volume_key, source, size=size, strategy=strategy,
                                previous=previous_point, changed_extents=changed_extents, progress=progress,
                                cancel=cancel, block_size=block_size or self.store.config.block_size,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.consistency import Consistency
 from storage_backup.services import policies, proxies, restore_points
 from storage_backup.unprotected_disks import KINDS, unprotected_disks
@@ -273,6 +274,9 @@ class DestinationWriteSerializer(StrictSerializer):
                   "channel).")
     hardened = serializers.BooleanField(
         default=False, help_text="Filesystem WORM: locked objects get the immutable attribute (not on NFS).")
+    max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT,
+                                             help_text="How far ahead a retention lock of a restore point here may "
+                                                       "reach, in days (default 36525, 100 years).")
 
 
 class RebuildSerializer(StrictSerializer):
@@ -291,6 +295,7 @@ class DestinationSerializer(serializers.Serializer):
     retention_lock_min_days = serializers.IntegerField()
     dedup_scope = serializers.CharField()
     hardened = serializers.BooleanField()
+    max_lock_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
 

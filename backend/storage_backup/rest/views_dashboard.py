@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.rest import serializers as s
 from storage_backup.rest.views import READ_ERRORS, WRITE_ERRORS, ServiceView, _errors
 from storage_backup.services import destination_admin, instance_status, restore_points, schedule_preview, statistics
@@ -150,14 +151,15 @@ class DestinationUpdateSerializer(s.StrictSerializer):
     retention_lock_min_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
     dedup_scope = serializers.ChoiceField(required=False, choices=("project", "cloud"))
     hardened = serializers.BooleanField(required=False)
+    max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT)
 
 
 class DestinationUpdate(ServiceView):
     """``PATCH /v1/destinations/{id}``: mixed into the destination's detail view (``urls``)."""
 
     @extend_schema(request=DestinationUpdateSerializer, responses={200: s.DestinationSerializer, **WRITE_ERRORS},
-                   description="Administrators: rename a destination, change its minimum retention lock, its "
-                               "deduplication scope (project or cloud) or its hardened mode.")
+                   description="Administrators: rename a destination, change its minimum or maximum retention lock, "
+                               "its deduplication scope (project or cloud) or its hardened mode.")
     def patch(self, request: Request, destination_id: str) -> Response:
         data = self.parse(DestinationUpdateSerializer, partial=True)
         destination = destination_admin.update_destination(self.caller, destination_id, data)

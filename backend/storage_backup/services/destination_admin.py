@@ -1,10 +1,11 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Editing a destination (administrators): its name and its immutability, the minimum retention lock.
+"""Editing a destination (administrators): its name and its immutability, the minimum and maximum retention lock.
 
 The minimum lock is the destination's WORM floor: every restore point written there is locked at least that many
 days, whatever its policy asks (``policies.lock_until``). Like a retention lock it can be raised at will; lowering it
-only affects restore points made afterwards (those already locked keep their lock).
+only affects restore points made afterwards (those already locked keep their lock). The maximum
+(``max_lock_days``, default 100 years) bounds how far ahead anyone may lock a restore point there.
 """
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from storage_backup.catalog.models import Destination
 from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
-from storage_backup.services.destinations import DEDUP_SCOPES, check_hardened, get_destination, policy_target
+from storage_backup.services.destinations import (
+    DEDUP_SCOPES,
+    check_hardened,
+    check_max_lock_days,
+    get_destination,
+    policy_target,
+)
 from storage_backup.services.errors import ValidationFailed
 
-EDITABLE = ("name", "retention_lock_min_days", "dedup_scope", "hardened")
+EDITABLE = ("name", "retention_lock_min_days", "max_lock_days", "dedup_scope", "hardened")
 
 
 def update_destination(caller: Caller, destination_id: str, data: dict) -> Destination:
@@ -49,5 +56,14 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
             # Turning it off locks nothing new; what the helper locked stays locked until its date.
             target.detail = f"hardened {destination.hardened} -> {bool(data['hardened'])}"
             destination.hardened = bool(data["hardened"])
+        if "max_lock_days" in data:
+            days = check_max_lock_days(data["max_lock_days"])
+            target.detail = ((target.detail + "; ") if target.detail else "") + \
+                f"maximum lock {destination.max_lock_days} -> {days} days"
+            destination.max_lock_days = days
+        if destination.retention_lock_min_days > destination.max_lock_days:
+            raise ValidationFailed("retention_lock_min_days" if "retention_lock_min_days" in data else "max_lock_days",
+                                   f"the minimum lock ({destination.retention_lock_min_days} days) cannot exceed the "
+                                   f"maximum ({destination.max_lock_days} days)")
         destination.save()
         return destination

@@ -7,7 +7,7 @@ import os
 
 from django.db.models import Q
 
-from storage_backup.catalog.models import Destination
+from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, MAX_LOCK_DAYS_LIMIT, Destination
 from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, listing
@@ -52,6 +52,13 @@ def get_destination(caller: Caller, destination_id: str) -> Destination:
     return destination
 
 
+def check_max_lock_days(days) -> int:
+    """A valid ``max_lock_days`` (1 day to 1000 years), or 400 naming the field."""
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_LOCK_DAYS_LIMIT:
+        raise ValidationFailed("max_lock_days", f"must be a whole number of days from 1 to {MAX_LOCK_DAYS_LIMIT}")
+    return days
+
+
 def create_destination(caller: Caller, data: dict) -> Destination:
     with audited(caller, "destination.create", "destination") as target:
         authorize(caller, rules.CREATE, {"project_id": data.get("project_id") or caller.project_id})
@@ -68,12 +75,17 @@ def create_destination(caller: Caller, data: dict) -> Destination:
         hardened = bool(data.get("hardened"))
         if hardened:
             check_hardened(data.get("type", "filesystem"))
+        max_lock_days = DEFAULT_MAX_LOCK_DAYS
+        if data.get("max_lock_days") is not None:
+            max_lock_days = check_max_lock_days(data["max_lock_days"])
+        if (data.get("retention_lock_min_days") or 0) > max_lock_days:
+            raise ValidationFailed("retention_lock_min_days", f"cannot exceed max_lock_days ({max_lock_days})")
         destination = Destination.objects.create(
             name=data["name"], type=data.get("type", "filesystem"), path=os.path.normpath(path),
             encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
             project_id=data.get("project_id") or "",
             retention_lock_min_days=data.get("retention_lock_min_days") or 0, dedup_scope=dedup_scope,
-            hardened=hardened)
+            hardened=hardened, max_lock_days=max_lock_days)
         target.id = destination.id
         target.project_id = destination.project_id
         return destination

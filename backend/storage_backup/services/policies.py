@@ -227,4 +227,6 @@ def lock_until(policy: Policy | None, created_at: dt.datetime) -> dt.datetime | 
     days = max(policy.retention_lock_days, policy.destination.retention_lock_min_days if policy.destination_id else 0)
     if not days:
         return None
+    if policy.destination_id:
+        days = min(days, policy.destination.max_lock_days)  # never beyond what the destination allows
     return created_at + dt.timedelta(days=days)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import Job, RestorePoint
+from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, RestorePoint
 from storage_backup.contract import BackupResult
 from storage_backup.policies import restore_points as rules
 from storage_backup.services import jobs
@@ -50,6 +50,30 @@ def refuse_if_locked(point: RestorePoint) -> None:
                        "before then.")
 
 
+def check_lock_date(destination: Destination | None, until: dt.datetime,
+                    now: dt.datetime | None = None) -> dt.datetime:
+    """``until`` in UTC if a retention lock may end then: in the future, and at most the destination's
+    ``max_lock_days`` ahead (a lock cannot be taken back, so a typo must not pin data for ever); else 400."""
+    field = "retention_lock_until"
+    if until.tzinfo is None:
+        raise ValidationFailed(field, "must carry a time zone (e.g. 2030-01-01T00:00:00Z)")
+    now = now or timezone.now()
+    max_days = destination.max_lock_days if destination is not None else DEFAULT_MAX_LOCK_DAYS
+    latest = now + dt.timedelta(days=max_days)
+    try:
+        until = until.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed(field, "is out of range; give a date in the future") from None
+    if until <= now:
+        raise ValidationFailed(field, f"must be in the future (it is {until.isoformat()}; now is "
+                                      f"{now.replace(microsecond=0).isoformat()})")
+    if until > latest:
+        raise ValidationFailed(field, f"may be at most {max_days} days ahead on this destination (until "
+                                      f"{latest.replace(microsecond=0).isoformat()}); an administrator sets that "
+                                      "limit as the destination's max_lock_days")
+    return until
+
+
 def delete_restore_point(caller: Caller, restore_point_id: str) -> Job:
     """Remove it from the catalog now and from the repository by a ``delete`` job; a WORM lock refuses it (409)
     for everyone."""
@@ -77,8 +101,8 @@ def extend_lock(caller: Caller, restore_point_id: str, until: dt.datetime | None
             point = get_restore_point(caller, restore_point_id)
             target.project_id = point.project_id
             authorize(caller, rules.LOCK, {"project_id": point.project_id})
-            if until is not None and until.tzinfo is None:
-                raise ValidationFailed("retention_lock_until", "must carry a time zone (e.g. 2030-01-01T00:00:00Z)")
+            if until is not None:
+                until = check_lock_date(point.destination, until)
             if is_locked(point) and (until is None or until < point.retention_lock_until):
                 raise Conflict(f"Restore point {point.id} is locked until {point.retention_lock_until.isoformat()}; "
                                "a retention lock can be extended but never shortened or removed.")

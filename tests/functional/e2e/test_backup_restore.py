@@ -193,3 +193,5 @@ def test_verify_names_a_damaged_chunk(stack):
     assert job["state"] == "failed", job
     assert "chunk" in job["error"] and "volume" in job["error"], job["error"]
     assert job["attempts"] == 1
+    # The data worker recorded what it found (issue 10 item 7): the next backup stores that chunk again.
+    assert os.listdir(os.path.join(stack.repository, "damaged"))

@@ -160,3 +160,58 @@ def test_a_proxy_refuses_a_malformed_backup_before_touching_the_cloud(plane):
     newer = contract.BackupRequest.VERSION + 1
     _, failure = run(plane, contract.BACKUP_INSTANCE, {"version": newer, "job_id": "j"}, queue="proxy.nova")
     assert failure.code == "unsupported_version" and "upgrade this side" in failure.message
+
+
+def _plant_unreadable_document(real_path: str) -> str:
+    """A restore-point document nobody can read (random bytes after a valid envelope header)."""
+    bad_id = "0" * 31 + "f"
+    with open(os.path.join(real_path, "restore-points", bad_id), "wb") as handle:
+        handle.write(b"SBKO\x01\x00\x01\x00" + os.urandom(200))
+    return bad_id
+
+
+def test_one_unreadable_document_is_reported_and_the_others_still_served(plane, repository):
+    """Issue 10 item 2: listing (catalog rebuild), deletion (retention) and prune go on past a document that cannot
+    be read, and name it; a lock year written unpadded by an older release is read."""
+    where = destination(repository["path"])
+    store = Repository.open(repository["real"])._store
+    legacy = store.get_restore_point(repository["ids"][1])
+    legacy.lock_until = "1-01-01T00:00:00.000000Z"  # what '%Y' wrote for year 1
+    store.put_restore_point(legacy)
+    bad_id = _plant_unreadable_document(repository["real"])
+    listed, failure = run(plane, contract.LIST_RESTORE_POINTS, {"job_id": str(uuid.uuid4()), "destination": where})
+    assert failure is None, failure
+    listed = contract.RebuildResult.from_message(listed)
+    assert [document.id for document in listed.restore_points] == repository["ids"]
+    assert listed.restore_points[1].lock_until == "0001-01-01T00:00:00.000000Z"
+    assert any(bad_id in entry.message and entry.level == "warning" for entry in listed.log)
+    deleted, failure = run(plane, contract.DELETE_RESTORE_POINTS, {
+        "job_id": str(uuid.uuid4()), "destination": where, "restore_point_ids": [bad_id, *repository["ids"][:2]]})
+    assert failure is None, failure
+    deleted = contract.DeleteResult.from_message(deleted)
+    assert deleted.deleted == repository["ids"][:2]
+    assert [(item.restore_point_id, item.code) for item in deleted.not_deleted] == [(bad_id, "data_damaged")]
+    pruned, failure = run(plane, contract.PRUNE_DESTINATION, {"job_id": str(uuid.uuid4()), "destination": where})
+    assert failure is None, failure
+    assert any(bad_id in entry.message for entry in contract.PruneResult.from_message(pruned).log)
+
+
+def test_a_verify_that_meets_a_damaged_chunk_records_it(plane, repository):
+    """Issue 10 item 7: the data plane's verify records the damaged chunk in the repository, so the next backup
+    stores it again."""
+    where = destination(repository["path"])
+    repo = Repository.open(repository["real"])
+    chunk_id = next(record.chunk_id for record in repo.volume_records(repository["ids"][0], "vol-a")
+                    if record.chunk_id is not None)
+    pack_id, offset, length = repo._store.index.get(chunk_id)
+    with open(os.path.join(repository["real"], "data", pack_id[:2], pack_id), "r+b") as handle:
+        handle.seek(offset + length // 2)
+        byte = handle.read(1)
+        handle.seek(offset + length // 2)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    _result, failure = run(plane, contract.VERIFY_RESTORE_POINT, {
+        "job_id": str(uuid.uuid4()), "project_id": "p-1", "restore_point_id": repository["ids"][0],
+        "destination": where})
+    assert failure is not None and failure.code == "data_damaged" and chunk_id.hex() in failure.message
+    assert os.path.exists(os.path.join(repository["real"], "damaged", chunk_id.hex()))
+    assert chunk_id.hex() in Repository.open(repository["real"]).damaged_chunks()

@@ -19,11 +19,11 @@ PACKAGE = "storage_backup.repository"
 #: The engine's modules, lowest first: each may import only modules before it. ``destinations`` and
 #: ``volume_io`` are subpackages (their own order is below).
 LAYERS = [
-    "errors", "format", "chunk_id", "config", "transforms", "destinations", "index", "keys", "locks", "packs",
-    "block_map", "restore_point", "records", "volume_io", "workers",
+    "errors", "times", "format", "chunk_id", "config", "transforms", "destinations", "damaged", "index", "keys",
+    "locks", "packs", "block_map", "restore_point", "records", "volume_io", "workers",
     "store",
-    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "stats",
-    "dependencies",
+    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "repair",
+    "stats", "dependencies",
     "repository",
     "__init__",
 ]

@@ -112,7 +112,9 @@ def test_read_packs_finds_a_flipped_byte_and_report_damage_names_its_user(repo, 
     damaged = check_phases.read_packs(store, packs, report)
     assert set(damaged) == {record.chunk_id} and report.chunks_read == len(store.index)
     check_phases.report_damage(store, [repo.get_restore_point(restore_point)], damaged, report)
-    assert f"restore point {restore_point} volume 'disk' offset {2 * MiB}" in report.errors[-1]
+    assert f"used by restore point {restore_point} (volume 'disk' offset {2 * MiB}) (1 restore point(s) in all)" \
+        in report.errors[-1]
+    assert report.affected_restore_points == {restore_point: [record.chunk_id.hex()]}
 
 
 def test_prune_phases_one_by_one(repo, tmp_path):

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0007_restore_point_consistency'),
+        ("catalog", "0008_destination_max_lock_days"),
     ]
 
     operations = [

@@ -13,6 +13,8 @@ TYPE_CHOICES = (
 )
 LOCK_HELP = _("Immutability (WORM): every restore point written here is locked at least this many days, whatever "
               "its policy says; nobody, administrators included, can delete it earlier. 0: no minimum.")
+MAX_LOCK_HELP = _("The furthest a retention lock of a restore point here may reach, in days from now (default 36525, "
+                  "100 years). A lock cannot be taken back: this stops a mistyped date from keeping data for ever.")
 
 
 class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
@@ -28,6 +30,8 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
     project_id = forms.ThemableChoiceField(label=_("Available To"), required=False)
     retention_lock_min_days = forms.IntegerField(label=_("Minimum Retention Lock (days)"), min_value=0,
                                                  max_value=36500, initial=0, help_text=LOCK_HELP)
+    max_lock_days = forms.IntegerField(label=_("Maximum Retention Lock (days)"), min_value=1, max_value=365250,
+                                       required=False, help_text=MAX_LOCK_HELP)
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -66,13 +70,18 @@ class UpdateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                                        "destination instead."))
     retention_lock_min_days = forms.IntegerField(label=_("Minimum Retention Lock (days)"), min_value=0,
                                                  max_value=36500, help_text=LOCK_HELP)
+    max_lock_days = forms.IntegerField(label=_("Maximum Retention Lock (days)"), min_value=1, max_value=365250,
+                                       required=False, help_text=MAX_LOCK_HELP)
 
     def handle(self, request, data):
+        fields = {"name": data["name"], "retention_lock_min_days": data["retention_lock_min_days"]}
+        if data.get("max_lock_days") is not None:
+            fields["max_lock_days"] = data["max_lock_days"]
         try:
-            destination = api.backup.destination_update(request, data["destination_id"], name=data["name"],
-                                                        retention_lock_min_days=data["retention_lock_min_days"])
+            destination = api.backup.destination_update(request, data["destination_id"], **fields)
         except Exception as error:
-            if self.show_service_error(error, {"name": "name", "retention_lock_min_days": "retention_lock_min_days"}):
+            if self.show_service_error(error, {"name": "name", "retention_lock_min_days": "retention_lock_min_days",
+                                               "max_lock_days": "max_lock_days"}):
                 return False
             errors.handle(request, _("Unable to save the destination."))
             return False
