@@ -17,7 +17,16 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from storage_backup.catalog.models import Destination, Job, JobState, ProtectedInstance, Proxy, Quota, RestorePoint
+from storage_backup.catalog.models import (
+    Destination,
+    Job,
+    JobState,
+    ProtectedInstance,
+    Proxy,
+    Quota,
+    RestorePoint,
+    UnresolvedLeftover,
+)
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
 from storage_backup.services import inventory, proxies, quotas
@@ -138,6 +147,11 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
                           "created_at": job.created_at} for job in waiting[:ATTENTION_ROWS]],
         "proxies_down": [{"hostname": proxy.hostname, "availability_zone": proxy.availability_zone,
                           "last_heartbeat": proxy.last_heartbeat} for proxy in down],
+        # Temporary resources of dead jobs the sweeper could not remove (it says why): an operator's to finish.
+        "unresolved_leftovers": [{"resource_type": row.resource_type, "resource_id": row.resource_id,
+                                  "status": row.status, "job_id": row.job_id, "project_id": row.project_id,
+                                  "reason": row.reason, "since": row.first_seen}
+                                 for row in UnresolvedLeftover.objects.all()[:ATTENTION_ROWS]],
     }
 
 

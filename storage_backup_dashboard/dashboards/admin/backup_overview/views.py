@@ -92,6 +92,8 @@ class IndexView(views.HorizonTemplateView):
         for job in attention["failed_jobs"] + attention["waiting_jobs"]:
             job["project"] = names.get(job["project_id"], job["project_id"])
             job["when"] = formatting.when(api.backup.as_datetime(job.get("finished_at") or job.get("created_at")))
+        for leftover in attention.get("unresolved_leftovers", []):
+            leftover["project"] = names.get(leftover["project_id"], leftover["project_id"])
         for proxy in attention["proxies_down"]:
             proxy["when"] = formatting.when(api.backup.as_datetime(proxy.get("last_heartbeat")))
         context["attention"] = attention
