@@ -162,7 +162,8 @@ def test_volumes_stuck_deleting_or_creating_are_force_deleted(cloud):
     arm(cloud, "volume.create", "hang")
     job_id = str(uuid.uuid4())
     creating = service.post("/volumes", endpoint_filter=VOLUME, json={"volume": {
-        "size": 1, "name": f"storage-backup-{job_id}-vol", "metadata": {"storage_backup_job": job_id}}}).json()["volume"]
+        "size": 1, "name": f"storage-backup-{job_id}-vol",
+        "metadata": {"storage_backup_job": job_id}}}).json()["volume"]
     assert volume_of(service, creating["id"])["status"] == "creating"
 
     report = sweep()
