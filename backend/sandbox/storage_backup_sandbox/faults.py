@@ -18,7 +18,8 @@ volume.detach          ``hang`` (stays ``detaching`` forever), ``error``
 snapshot.create        ``error`` (ends in status ``error``), ``quota``, ``hang`` (stays ``creating`` forever)
 snapshot.delete        ``error`` (ends in ``error_deleting``), ``hang`` (stays ``deleting`` forever)
 server.create          ``error`` (ends in ``ERROR``)
-image.create           ``error`` (createImage's image ends ``killed``)
+image.create           ``error`` (createImage's image ends ``killed``), ``hang`` (an image-booted server's image
+                       stays ``saving``: nova-compute died mid-upload)
 any operation          ``http500`` (the API answers 500 at once)
 =====================  ==========================================================================
 """
@@ -36,7 +37,7 @@ OPERATIONS = {
     "snapshot.create": {"error", "quota", "hang", "http500"},
     "snapshot.delete": {"error", "hang", "http500"},
     "server.create": {"error", "http500"},
-    "image.create": {"error", "http500"},
+    "image.create": {"error", "hang", "http500"},
 }
 
 control = Service("sandbox", "/_sandbox")

@@ -16,6 +16,7 @@ from tests.support.instances import COMPUTE, MICROVERSION, VOLUME, create_instan
 from tests.support.instances import wait_for_state as wait
 
 ATTACHMENTS = {"OpenStack-API-Version": "volume 3.44"}
+IMAGE = {"service_type": "image", "interface": "public"}
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +240,35 @@ def test_what_cannot_be_resolved_is_reported_and_shown_to_admins(cloud):
     assert snapshot["id"] in report["snapshots"], report
     overview = cloud["plane"].client("admin").session.get(cloud["plane"].url + "/v1/overview").json()
     assert not [r for r in overview["attention"]["unresolved_leftovers"] if r["resource_id"] == snapshot["id"]]
+
+
+def test_an_image_left_saving_by_create_image_is_swept(cloud):
+    """The product's createImage path (an image-booted server): nova-compute dies mid-upload, the image stays
+    ``saving`` for ever; once stuck, the sweeper deletes it (Glance deletes an image in any status)."""
+    service = cloud["service"]
+    base = service.post("/v2/images", endpoint_filter=IMAGE, json={
+        "name": f"base-{uuid.uuid4().hex[:6]}", "disk_format": "raw", "container_format": "bare"}).json()
+    service.put(f"/v2/images/{base['id']}/file", endpoint_filter=IMAGE, data=b"\0" * 1024 * 1024,
+                headers={"Content-Type": "application/octet-stream"})
+    flavor = service.get("/flavors/detail", endpoint_filter=COMPUTE).json()["flavors"]
+    flavor = min((f for f in flavor if f["disk"] >= 1), key=lambda f: (f["ram"], f["disk"]))
+    server = service.post("/servers", endpoint_filter=COMPUTE, headers=MICROVERSION, json={"server": {
+        "name": f"image-booted-{uuid.uuid4().hex[:6]}", "imageRef": base["id"], "flavorRef": flavor["id"],
+        "networks": "none"}}).json()["server"]
+    wait(lambda: service.get(f"/servers/{server['id']}", endpoint_filter=COMPUTE,
+                             headers=MICROVERSION).json()["server"], lambda s: s["status"] == "ACTIVE", "server")
+    job_id = str(uuid.uuid4())
+    arm(cloud, "image.create", "hang")
+    response = service.post(f"/servers/{server['id']}/action", endpoint_filter=COMPUTE,
+                            headers={"OpenStack-API-Version": "compute 2.45"}, json={"createImage": {
+                                "name": f"storage-backup-{job_id}-root", "metadata": {"storage_backup_job": job_id}}})
+    image_id = response.json()["image_id"]
+    assert service.get(f"/v2/images/{image_id}", endpoint_filter=IMAGE).json()["status"] == "saving"
+
+    report = sweep(stuck_seconds=3600)  # not stuck yet: left for the next sweep
+    assert image_id not in report["images"] and any(image_id in s for s in report["skipped"]), report
+    report = sweep()
+
+    assert image_id in report["images"], report
+    assert service.get(f"/v2/images/{image_id}", endpoint_filter=IMAGE, raise_exc=False).status_code == 404
+    service.delete(f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION)
