@@ -30,7 +30,10 @@ OVERVIEW = {
          "error": "Volume v is in error; ask the cloud operators to check Cinder.",
          "finished_at": "2026-11-22T03:00:00Z"}],
         "waiting_jobs": [], "proxies_down": [{"hostname": "proxy-az2@host", "availability_zone": "az2",
-                                              "last_heartbeat": "2026-11-24T10:00:00Z"}]},
+                                              "last_heartbeat": "2026-11-24T10:00:00Z"}],
+        "unresolved_leftovers": [{"resource_type": "snapshot", "resource_id": "snap-9", "status": "available",
+                                  "job_id": "job-d", "project_id": "1", "since": "2026-11-24T09:00:00Z",
+                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}]},
 }
 
 
@@ -54,6 +57,9 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "3.20\u00d7")
         self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
         self.assertContains(response, "ask the cloud operators to check Cinder")
+        # What the sweeper could not remove, with its reason and the project's name
+        self.assertContains(response, "The sweeper cannot remove snapshot snap-9 (available) of project demo: "
+                                      "Snapshot snap-9 has dependent volumes")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})
