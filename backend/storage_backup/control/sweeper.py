@@ -134,8 +134,8 @@ class Sweep:
         return self.report
 
     def _stuck(self, resource) -> bool:
-        since = _stuck_since(resource)
-        return since is None or self.now - since >= self.stuck_after
+        since = _stuck_since(resource)  # now, not the sweep's start: a resource read again may be younger than that
+        return since is None or timezone.now() - since >= self.stuck_after
 
     def _unresolved(self, kind: str, resource, reason: str) -> None:
         self.report.unresolved.append({
