@@ -175,6 +175,11 @@ class Sweep:
         for step in release.forced:
             self.report.forced.append(f"volume {volume_id}: {step}")
             _audit("force", volume, step)
+        if release.forced:  # the forced steps detached it: one detach event says so, after them
+            held_by = [s for s in dict.fromkeys(servers) if s not in release.detached] or ["(no server)"]
+            self.report.detached.extend(f"{volume_id}@{server_id}" for server_id in held_by)
+            _audit("detach", volume, f"from server {', '.join(held_by)} by force "
+                                     f"({', '.join(step.split(':')[0] for step in release.forced)})")
         return True
 
     def _remove(self, kind: str, resource, remove, removed: list, force=None) -> None:
