@@ -174,7 +174,7 @@ def test_volumes_stuck_deleting_or_creating_are_force_deleted(cloud):
         assert volume["id"] in report["volumes"], report
 
 
-def test_a_snapshot_stuck_in_error_deleting_is_swept(cloud):
+def test_snapshots_stuck_in_error_deleting_or_creating_are_swept(cloud):
     service = cloud["service"]
     job_id = str(uuid.uuid4())
     source = create_volume(cloud["demo"], f"data-{uuid.uuid4().hex[:6]}")
@@ -187,10 +187,18 @@ def test_a_snapshot_stuck_in_error_deleting_is_swept(cloud):
     service.delete(f"/snapshots/{snapshot['id']}", endpoint_filter=VOLUME)
     wait(lambda: snapshot_of(service, snapshot["id"]), lambda s: s["status"] == "error_deleting", "error_deleting")
 
+    arm(cloud, "snapshot.create", "hang")  # and one whose cinder-volume died while making it: 'creating' for good
+    creating = service.post("/snapshots", endpoint_filter=VOLUME, json={"snapshot": {
+        "volume_id": source["id"], "name": f"storage-backup-{job_id}-snap2", "force": True,
+        "metadata": {"storage_backup_job": job_id}}}).json()["snapshot"]
+    assert snapshot_of(service, creating["id"])["status"] == "creating"
+
     report = sweep()
 
-    assert snapshot["id"] in report["snapshots"], report
-    wait(lambda: snapshot_of(service, snapshot["id"]), lambda s: s is None, "snapshot gone", timeout=30)
+    for stuck in (snapshot, creating):
+        assert stuck["id"] in report["snapshots"], report
+        wait(lambda s=stuck: snapshot_of(service, s["id"]), lambda s: s is None, "snapshot gone", timeout=30)
+    assert any(creating["id"] in entry and "os-force_delete" in entry for entry in report["forced"]), report
     assert volume_of(cloud["demo"], source["id"])["status"] == "available"
 
 
