@@ -22,6 +22,9 @@ each tried only while the volume is still held, because each later one knows les
 4. **``os-reset_status``** (admin) to ``available``/``detached``, the last resort: Cinder forgets its attachment
    records. Nova may still map the volume on the server, and the server may still see a device: the step says so.
 
+A volume still ``in-use`` after Nova's detach (Nova refused it or rolled it back) is not forced: the next sweep asks
+Nova again. Only a volume left held (``detaching``…), or attached to a server Nova no longer has, goes on to 2-4.
+
 Then it is deleted. A volume or snapshot stuck in a status that no longer ends on its own (``creating``,
 ``deleting``, ``error_deleting``…) is force-deleted (``os-force_delete``, admin), and where Cinder refuses even that,
 reset to ``error`` (admin) and deleted.
@@ -159,12 +162,21 @@ class Remover:
             return result
         servers = list(dict.fromkeys([*servers, *(a["server_id"] for a in volume.attachments or []
                                                    if a.get("server_id"))]))
+        nova_lost = False  # a server Nova no longer has (or no longer maps the volume on)
         for server_id in servers:
             try:
                 if self._nova_detach(volume_id, server_id):
                     result.detached.append(server_id)
+            except ResourceNotFound as error:
+                nova_lost = True
+                result.refused.append(f"Nova detach from server {server_id}: {error}")
             except CloudError as error:
                 result.refused.append(f"Nova detach from server {server_id}: {error}")
+        volume = get_or_none(self.cloud.block_storage.get_volume, volume_id)
+        if volume is not None and volume.status == "in-use" and not nova_lost:
+            # Attached and not stuck: Nova refused or rolled the detach back. Forcing Cinder would leave the device
+            # on a server Nova still runs; the next sweep asks Nova again.
+            raise CloudError(f"Volume {volume_id} is still in use: {'; '.join(result.refused) or 'Nova kept it'}")
         for label, step in (("attachment delete", self._delete_attachments), ("os-force_detach", self._force_detach),
                             ("os-reset_status", lambda v: self._reset(v, servers))):
             volume = get_or_none(self.cloud.block_storage.get_volume, volume_id)

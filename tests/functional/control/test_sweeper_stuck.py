@@ -125,6 +125,24 @@ def test_a_volume_whose_detach_hung_once_goes_through_nova(cloud):
     assert not [f for f in report["forced"] if volume["id"] in f and "os-reset_status" in f], report
 
 
+def test_an_attached_volume_whose_detach_nova_rolls_back_is_not_forced(cloud):
+    """Still ``in-use`` after Nova's detach failed: Cinder is not forced behind a running server's back; the next
+    sweep asks Nova again."""
+    service, proxy = cloud["service"], cloud["proxy"]
+    volume = temporary_volume(cloud, str(uuid.uuid4()))
+    nova_attach(service, proxy, volume["id"])
+    wait(lambda: volume_of(service, volume["id"]), lambda v: v["status"] == "in-use", "attach")
+    arm(cloud, "volume.detach", "error")
+
+    report = sweep()
+
+    assert volume_of(service, volume["id"])["status"] == "in-use", report
+    assert not [f for f in report["forced"] if volume["id"] in f], report
+    assert [u for u in report["unresolved"] if u["id"] == volume["id"]], report
+    report = sweep()
+    assert gone(service, volume["id"]) and f"{volume['id']}@{proxy}" in report["detached"], report
+
+
 def test_an_attach_that_never_completed_is_undone_and_swept(cloud):
     service, proxy = cloud["service"], cloud["proxy"]
     volume = temporary_volume(cloud, str(uuid.uuid4()))
