@@ -8,12 +8,43 @@ session starts its own and stops it at the end.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 
 import pytest
+from storage_backup_sandbox import loopback_guard
 from storage_backup_sandbox.launch import RedisProcess, SandboxProcess
 
 pytest_plugins = ["tests.support.tier_guards"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Nothing leaves 127.0.0.0/8: the loopback guard in this process, and on (``PYTHONPATH``, the flag, one
+    violations file) for every process the tests start."""
+    loopback_guard.install()
+    if not os.environ.get(loopback_guard.VIOLATIONS):
+        handle, path = tempfile.mkstemp(prefix="loopback-violations-", suffix=".log")
+        os.close(handle)
+        config._loopback_violations = path  # this session made it: it removes it
+    os.environ.update(loopback_guard.child_environment(os.environ, os.environ.get(loopback_guard.VIOLATIONS)
+                                                       or config._loopback_violations))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A connection off the loopback range in any process of the session fails the session, loudly."""
+    path = os.environ.get(loopback_guard.VIOLATIONS, "")
+    if not path or not os.path.exists(path):
+        return
+    with open(path) as handle:
+        violations = handle.read()
+    if getattr(session.config, "_loopback_violations", None) == path:
+        os.unlink(path)
+    if violations.strip():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "connections outside 127.0.0.0/8", red=True)
+            reporter.write_line(violations)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

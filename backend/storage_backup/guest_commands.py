@@ -3,7 +3,8 @@
 """Pre/post snapshot commands over SSH on the instance (application consistency without an agent).
 
 The proxy worker calls ``run_hook`` before and after the Cinder snapshots with the policy's command spec
-(docs/TASKS.md ``pre_command`` / ``post_command``) and the instance's addresses from Nova::
+(docs/TASKS.md ``pre_command`` / ``post_command``) and the instance's SSH addresses from Nova (its access address
+when it has one; ``addresses_from_server`` gives the rule)::
 
     result = run_hook("pre", request["pre_command"], addresses_from_server(server), log=job_log.append)
 
@@ -19,6 +20,7 @@ import datetime as dt
 import io
 import ipaddress
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,10 +58,30 @@ class GuestCommandResult:
         return f"{self.phase} command failed{where}: {self.error}"
 
 
-def addresses_from_server(server: dict) -> list[str]:
-    """A Nova server's addresses, fixed before floating and IPv4 before IPv6: the order to try them."""
+SSH_NETWORK_VARIABLE = "STORAGE_BACKUP_GUEST_SSH_NETWORK"
+
+
+def addresses_from_server(server: dict, network: str | None = None) -> list[str]:
+    """Where to reach a Nova server over SSH, in the order to try them. The rule, as clouds use it:
+
+    1. the server's **access address** (``accessIPv4``, then ``accessIPv6``) when it has one: the address its
+       owner published for reaching it (a NAT, a bastion, a management network) -- that one alone;
+    2. else its addresses on the network ``network`` names (default: the proxy's
+       ``STORAGE_BACKUP_GUEST_SSH_NETWORK``), when it has any there;
+    3. else all its addresses, fixed before floating, IPv4 before IPv6.
+
+    ``server`` is Nova's JSON (``accessIPv4``) or openstacksdk's ``Server`` (``access_ipv4``)."""
+    access = [server.get(key) or server.get(alias)
+              for key, alias in (("accessIPv4", "access_ipv4"), ("accessIPv6", "access_ipv6"))]
+    access = [address for address in access if address]
+    if access:
+        return access[:1]
+    network = network if network is not None else os.environ.get(SSH_NETWORK_VARIABLE, "")
+    networks = server.get("addresses") or {}
+    if network and networks.get(network):
+        networks = {network: networks[network]}
     found = []
-    for entries in (server.get("addresses") or {}).values():
+    for entries in networks.values():
         for entry in entries:
             address = entry.get("addr")
             if address:

@@ -142,6 +142,11 @@ CONTROL = {
     "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
+    # A dead job's resource whose status (creating, detaching, deleting, saving…) has not changed for this long is
+    # stuck: the sweeper resolves it with the admin actions (force-detach, reset-status, force-delete).
+    "sweeper_stuck_after": float(os.environ.get("STORAGE_BACKUP_SWEEPER_STUCK_AFTER", "1800")),
+    # How long the sweeper waits for one detach or deletion before it escalates or reports.
+    "sweeper_wait": float(os.environ.get("STORAGE_BACKUP_SWEEPER_WAIT", "120")),
     "proxy_max_jobs": int(os.environ.get("STORAGE_BACKUP_PROXY_MAX_JOBS", "2")),
     # Data jobs (verify, delete, prune, lock, rebuild) sent at once per data worker that answers its heartbeat.
     "data_max_jobs": int(os.environ.get("STORAGE_BACKUP_DATA_MAX_JOBS", "2")),

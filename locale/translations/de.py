@@ -341,6 +341,7 @@ MESSAGES = {
     "The repositories your project may use: shared ones published by the administrators and your project's own.": "Die Repositorys, die Ihr Projekt nutzen darf: gemeinsame, von den Administratoren veröffentlichte, und die eigenen Ihres Projekts.",
     "The restore point's data is removed from the destination; this cannot be undone.": "Die Daten des Wiederherstellungspunkts werden aus dem Ziel entfernt; das lässt sich nicht rückgängig machen.",
     "The restored instance is a new one; the original is left as it is.": "Die wiederhergestellte Instanz ist eine neue; das Original bleibt, wie es ist.",
+    "The sweeper cannot remove %(kind)s %(id)s (%(status)s) of project %(project)s: %(reason)s": "Der Aufräumer kann %(kind)s %(id)s (%(status)s) des Projekts %(project)s nicht entfernen: %(reason)s",
     "The volume is restored as a new volume; the original is left as it is.": "Der Datenträger wird als neuer Datenträger wiederhergestellt; das Original bleibt, wie es ist.",
     "The whole instance: every volume": "Die ganze Instanz: alle Datenträger",
     "The window must end at another time than it starts.": "Das Fenster muss zu einer anderen Zeit enden, als es beginnt.",

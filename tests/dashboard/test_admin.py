@@ -37,7 +37,10 @@ OVERVIEW = {
              "since": "2026-11-24T09:00:00Z"}],
         "vanished_restore_points": [{"id": "rp-gone", "project_id": "1", "instance_name": "db-1",
                                      "destination_id": "d-1", "retention_lock_until": "2027-01-01T00:00:00Z",
-                                     "missing_since": "2026-11-24T11:00:00Z"}]},
+                                     "missing_since": "2026-11-24T11:00:00Z"}],
+        "unresolved_leftovers": [{"resource_type": "snapshot", "resource_id": "snap-9", "status": "available",
+                                  "job_id": "job-d", "project_id": "1", "since": "2026-11-24T09:00:00Z",
+                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}]},
 }
 
 
@@ -65,6 +68,9 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "names a date that never comes")
         self.assertContains(response, "storage-backup-vanished", count=1)
         self.assertContains(response, "Restore point rp-gone of demo / db-1 is locked until")
+        # What the sweeper could not remove, with its reason and the project's name
+        self.assertContains(response, "The sweeper cannot remove snapshot snap-9 (available) of project demo: "
+                                      "Snapshot snap-9 has dependent volumes")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})

@@ -197,6 +197,7 @@ def configure() -> dict:
         "STORAGE_BACKUP_TICK_SECONDS": "1",
         "STORAGE_BACKUP_HEARTBEAT_SECONDS": "1",
         "STORAGE_BACKUP_SWEEPER_GRACE": "0",
+        "STORAGE_BACKUP_SWEEPER_WAIT": "5",
         "STORAGE_BACKUP_TOKEN_CACHE_SECONDS": "5",
     }
     database = selected_database()

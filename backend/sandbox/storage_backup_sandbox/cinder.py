@@ -313,7 +313,8 @@ def create_volume(state: State, *, project_id: str, user_id: str, size: int | No
         "fault": "error" if mode == "error" else None,
     }
     state.put("volumes", record)
-    state.later("cinder.volume_create", volume_id=record["id"])
+    if mode != "hang":  # a hang: the cinder-volume that took it died; only a force-delete ends it
+        state.later("cinder.volume_create", volume_id=record["id"])
     return record
 
 
@@ -399,21 +400,29 @@ def delete_volume(state: State, volume_id: str, force: bool = False) -> None:
 
     Refused (ApiError 400, Cinder's message) while attached, in a transitional status, with snapshots, or while a
     clone of it is still being made. ``force`` (admin's ``os-force_delete``) skips the status check but not the
-    attachment and snapshot checks. Fault ``volume.delete``: ``error`` ends in ``error_deleting``.
+    attachment and snapshot checks: as in Cinder, only an *attached* volume is refused then (``attach_status``
+    ``attached``; this cloud's ``detaching`` is Cinder's ``attached`` too), so a volume stuck ``attaching`` or
+    ``reserved`` can be force-deleted. Fault ``volume.delete``: ``error`` ends in ``error_deleting``, ``hang`` stays
+    ``deleting``.
     """
     record = get_volume(state, volume_id)
     has_snapshots = any(s["volume_id"] == volume_id for s in state.table("snapshots").values())
     cloning = any(v["source_volid"] == volume_id and v["status"] == "creating"
                   for v in state.table("volumes").values())
     status_ok = force or record["status"] in DELETABLE_STATUSES
-    if not status_ok or record["attachments"] or has_snapshots or cloning or record.get("group_id"):
+    attached = (record.get("attach_status") in ("attached", "detaching")
+                or any(a["attach_status"] in ("attached", "detaching") for a in record["attachments"]))
+    if not force:
+        attached = attached or bool(record["attachments"])
+    if not status_ok or attached or has_snapshots or cloning or record.get("group_id"):
         statuses = " or ".join(DELETABLE_STATUSES)
         raise bad_request(f"Invalid volume: Volume status must be {statuses} and must not be migrating, attached, "
                           "belong to a group, have snapshots, awaiting a transfer, or be disassociated from "
                           "snapshots after volume transfer.")
     mode = faults.take(state, "volume.delete")
     _set_status(state, record, "deleting")
-    state.later("cinder.volume_delete", volume_id=volume_id, outcome="error" if mode == "error" else "ok")
+    if mode != "hang":
+        state.later("cinder.volume_delete", volume_id=volume_id, outcome="error" if mode == "error" else "ok")
 
 
 def create_snapshot(state: State, *, project_id: str, user_id: str, volume_id: str, name: str | None = None,
@@ -449,7 +458,7 @@ def create_snapshot(state: State, *, project_id: str, user_id: str, volume_id: s
         "consumes_quota": True, "fault": "error" if mode == "error" else None,
     }
     state.put("snapshots", snapshot)
-    if group_snapshot_id is None:  # a group snapshot copies all its members in one transition
+    if group_snapshot_id is None and mode != "hang":  # a group snapshot copies all its members in one transition
         state.later("cinder.snapshot_create", snapshot_id=snapshot["id"])
     return snapshot
 
@@ -475,7 +484,8 @@ def delete_snapshot(state: State, snapshot_id: str, force: bool = False) -> None
                           f"({', '.join(sorted(dependants))}); delete them first.")
     mode = faults.take(state, "snapshot.delete")
     _set_status(state, snapshot, "deleting")
-    state.later("cinder.snapshot_delete", snapshot_id=snapshot_id, outcome="error" if mode == "error" else "ok")
+    if mode != "hang":
+        state.later("cinder.snapshot_delete", snapshot_id=snapshot_id, outcome="error" if mode == "error" else "ok")
 
 
 def extend_volume(state: State, volume_id: str, new_size: int, allow_in_use: bool) -> None:
@@ -530,6 +540,57 @@ def _find_attachment(record: dict, attachment_id: str | None = None, server_id: 
         if not attachment_id and server_id and attachment["server_id"] == server_id:
             return attachment
     return None
+
+
+def check_detach_allowed(state: State, record: dict, attachment: dict | None) -> None:
+    """Cinder's ``attachment_deletion_allowed`` (bug #2004555, in 2024.1): a user's call that would drop an
+    attachment Nova still uses (``DELETE /attachments``, ``os-detach``, ``os-terminate_connection``,
+    ``os-force_detach``) is refused with 409, whatever the caller's role; only Nova (a service token) may. ``None``
+    stands for "the volume's attachment": fine with none, the one when there is one, refused when there are several.
+
+    Nova uses it when the attachment is connected (it has a connector, or Nova made it and gave it a device) to a
+    server Nova still has, and that server's block device mapping of the volume names this very attachment."""
+    if attachment is None:
+        if not record["attachments"]:
+            return
+        if len(record["attachments"]) > 1:
+            raise ApiError(409, "Detach volume from instance  using the Compute API")
+        attachment = record["attachments"][0]
+    server_id = attachment.get("server_id")
+    if not server_id or not (attachment.get("connector") or attachment.get("device")):
+        return
+    server = state.get("servers", server_id)
+    if server is None or server.get("deleted"):
+        return  # Nova no longer knows the server: Cinder lets the attachment go (and logs the leftover risk)
+    bdm = next((b for b in server.get("bdms", []) if b.get("volume_id") == record["id"]), None)
+    if bdm is None or bdm.get("attachment_id") != attachment["id"]:
+        return
+    raise ApiError(409, f"Detach volume from instance {server_id} using the Compute API")
+
+
+def detach_attachment(state: State, record: dict, attachment: dict) -> None:
+    """Cinder's ``volume_detached``: the attachment goes and the volume's statuses follow what remains (the
+    connection is terminated on the backend, so the device goes from the server's view)."""
+    if attachment.get("server_id") and attachment.get("device"):
+        state.blocks.detach(attachment["server_id"], record["id"], attachment.get("device"))
+    record["attachments"].remove(attachment)
+    record.pop("reserved_for", None)
+    settle_attach_status(state, record)
+
+
+def settle_attach_status(state: State, record: dict) -> None:
+    """The volume's status and attach status from its attachments (Cinder's ``_get_statuses_from_attachments``):
+    ``in-use`` while one is attached, else that of a pending one, else ``available``; a deletion keeps its status."""
+    if record["status"] in ("deleting", "error_deleting"):
+        state.touch()
+        return
+    statuses = [a["attach_status"] for a in record["attachments"]]
+    for status, volume_status in (("attached", "in-use"), ("detaching", "detaching"), ("attaching", "attaching"),
+                                  ("reserved", "reserved")):
+        if status in statuses:
+            _set_status(state, record, volume_status, attach_status=status)
+            return
+    _set_status(state, record, "available", attach_status="detached")
 
 
 def find_attachment(state: State, attachment_id: str) -> tuple[dict, dict] | None:

@@ -139,13 +139,6 @@ def delete_attachment(call: Call, attachment_id: str, project_id: str | None = N
     _require_new_attach(call)
     require_writer(call, "volume:attachment_delete")
     record, attachment = _attachment_for(call, attachment_id)
-    if attachment.get("server_id"):
-        call.state.blocks.detach(attachment["server_id"], record["id"], attachment.get("device"))
-    record["attachments"].remove(attachment)
-    record.pop("reserved_for", None)
-    remaining = [a for a in record["attachments"] if a["attach_status"] == "attached"]
-    if remaining:
-        cinder._set_status(call.state, record, "in-use", attach_status="attached")
-    elif record["status"] not in ("error_deleting", "deleting"):
-        cinder._set_status(call.state, record, "available", attach_status="detached")
+    cinder.check_detach_allowed(call.state, record, attachment)  # 409 while Nova still uses it
+    cinder.detach_attachment(call.state, record, attachment)
     return 200, {"attachments": [views.attachment_summary(a) for a in record["attachments"]]}

@@ -384,21 +384,60 @@ def _reset_status(call: Call, record: dict, args: dict):
     status = args.get("status")
     if status is not None and status not in statuses:
         raise bad_request(f"Invalid input for field/attribute status. Value: {status}.")
+    if args.get("attach_status") and args["attach_status"] not in ("attached", "detached"):
+        raise bad_request("Invalid input received: Must specify a valid attach status")
+    # Cinder 2024.1 refuses these two (its tuple also means to refuse 'detaching' and 'error_deleting', but a
+    # missing comma glues them into one string, so those two are accepted: as here).
+    if status == "deleting":
+        raise bad_request("Cannot reset-state to deleting")
+    if status == "in-use" and not record["attachments"]:
+        raise bad_request("Cannot reset-state to in-use because volume does not have any attachments.")
     if status:
         record["status"] = status
     if args.get("attach_status"):
-        if args["attach_status"] not in ("attached", "detached"):
-            raise bad_request("Invalid input received: Must specify a valid attach status")
         record["attach_status"] = args["attach_status"]
         if args["attach_status"] == "detached":
-            for attachment in record["attachments"]:
-                if attachment.get("server_id"):
-                    call.state.blocks.detach(attachment["server_id"], record["id"], attachment.get("device"))
-            record["attachments"] = []
+            # Cinder's ``_clean_volume_attachment``: every attachment record goes (``volume_detached``), and the
+            # volume's status follows from what is left (nothing: ``available``, whatever status was asked).
+            for attachment in list(record["attachments"]):
+                cinder.detach_attachment(call.state, record, attachment)
+            record["attach_status"] = "detached"
     if "migration_status" in args:
         record["migration_status"] = args["migration_status"]
     cinder._touch(record)
     call.state.touch()
+    return json_response(202, None)
+
+
+@action("os-force_detach", admin=True)
+def _force_detach(call: Call, record: dict, args: dict):
+    """Cinder's admin force-detach: terminate the connection, then detach (the attachment named, or the volume's
+    only one). Refused with 409 while Nova still uses the attachment (``check_detach_allowed``), as every
+    non-service caller is since 2023; 400 for an unknown attachment or several without one named."""
+    unexpected = set(args) - {"connector", "attachment_id"}
+    if unexpected:
+        raise bad_request("Invalid input for field/attribute os-force_detach. Additional properties are not allowed "
+                          f"('{sorted(unexpected)[0]}' was unexpected)")
+    attachment_id = args.get("attachment_id")
+    cinder.check_detach_allowed(call.state, record, None)  # terminate_connection: the volume's attachment
+    attachment = None
+    if attachment_id:
+        attachment = next((a for a in record["attachments"] if a["id"] == attachment_id), None)
+        if attachment is None:
+            raise bad_request("Error force detaching volume - VolumeAttachmentNotFound: Volume attachment could not "
+                              f"be found with filter: attachment_id = {attachment_id}.")
+        cinder.check_detach_allowed(call.state, record, attachment)
+    if record["status"] == "maintenance":
+        raise bad_request("Invalid volume: The volume cannot be detached in maintenance mode.")
+    if attachment is None:
+        if len(record["attachments"]) > 1:
+            raise bad_request("Error force detaching volume - InvalidVolume: Invalid volume: Detach volume failed: "
+                              "More than one attachment, but no attachment_id provided.")
+        if not record["attachments"]:
+            cinder._set_status(call.state, record, "available", attach_status="detached")
+            return json_response(202, None)
+        attachment = record["attachments"][0]
+    cinder.detach_attachment(call.state, record, attachment)
     return json_response(202, None)
 
 
@@ -513,6 +552,7 @@ def _detach(call: Call, record: dict, args: dict):
     if attachment is None:
         raise bad_request("Error detaching volume - VolumeAttachmentNotFound: Volume attachment could not be found "
                           f"with filter: attachment_id = {attachment_id}.")
+    cinder.check_detach_allowed(call.state, record, attachment)
     cinder.detach(call.state, record["id"], attachment["server_id"])
     return json_response(202, None)
 
@@ -534,6 +574,7 @@ def _terminate_connection(call: Call, record: dict, args: dict):
     if not isinstance(args.get("connector"), dict):
         raise bad_request("Invalid input for field/attribute os-terminate_connection. 'connector' is a required "
                           "property")
+    cinder.check_detach_allowed(call.state, record, None)
     return json_response(202, None)
 
 

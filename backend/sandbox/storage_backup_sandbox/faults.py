@@ -10,14 +10,16 @@ Operations and the modes a test can ask for:
 =====================  ==========================================================================
 operation              modes
 =====================  ==========================================================================
-volume.create          ``quota`` (413 overLimit at once), ``error`` (ends in status ``error``)
-volume.delete          ``error`` (ends in ``error_deleting``)
+volume.create          ``quota`` (413 overLimit at once), ``error`` (ends in status ``error``), ``hang`` (stays
+                       ``creating`` forever: a cinder-volume that died mid-create)
+volume.delete          ``error`` (ends in ``error_deleting``), ``hang`` (stays ``deleting`` forever)
 volume.attach          ``hang`` (stays ``attaching`` forever), ``error`` (back to ``available``)
 volume.detach          ``hang`` (stays ``detaching`` forever), ``error``
-snapshot.create        ``error`` (ends in status ``error``), ``quota``
-snapshot.delete        ``error`` (ends in ``error_deleting``)
+snapshot.create        ``error`` (ends in status ``error``), ``quota``, ``hang`` (stays ``creating`` forever)
+snapshot.delete        ``error`` (ends in ``error_deleting``), ``hang`` (stays ``deleting`` forever)
 server.create          ``error`` (ends in ``ERROR``)
-image.create           ``error`` (createImage's image ends ``killed``)
+image.create           ``error`` (createImage's image ends ``killed``), ``hang`` (an image-booted server's image
+                       stays ``saving``: nova-compute died mid-upload)
 any operation          ``http500`` (the API answers 500 at once)
 =====================  ==========================================================================
 """
@@ -28,14 +30,14 @@ from storage_backup_sandbox.keystone import require_admin
 from storage_backup_sandbox.state import State
 
 OPERATIONS = {
-    "volume.create": {"quota", "error", "http500"},
-    "volume.delete": {"error", "http500"},
+    "volume.create": {"quota", "error", "hang", "http500"},
+    "volume.delete": {"error", "hang", "http500"},
     "volume.attach": {"hang", "error", "http500"},
     "volume.detach": {"hang", "error", "http500"},
-    "snapshot.create": {"error", "quota", "http500"},
-    "snapshot.delete": {"error", "http500"},
+    "snapshot.create": {"error", "quota", "hang", "http500"},
+    "snapshot.delete": {"error", "hang", "http500"},
     "server.create": {"error", "http500"},
-    "image.create": {"error", "http500"},
+    "image.create": {"error", "hang", "http500"},
 }
 
 control = Service("sandbox", "/_sandbox")

@@ -20,6 +20,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
+from storage_backup_sandbox import loopback_guard
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 # How often the product's waits look at a resource here (STORAGE_BACKUP_POLL_INTERVAL): the embedded cloud moves a
 # resource on within a tenth of a second, where a real cloud takes seconds (the product's default is 2 s).
@@ -99,8 +101,12 @@ class ManagedProcess:
         self._prepare()
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
+        # Every Python process started here runs with the loopback guard (a violation is logged beside its log).
+        env = loopback_guard.child_environment(
+            self.env if self.env is not None else os.environ,
+            os.path.join(os.path.dirname(os.path.abspath(self.log_path)), "loopback-violations.log"))
         self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=self.env, cwd=self.cwd, start_new_session=True)
+                                        env=env, cwd=self.cwd, start_new_session=True)
         log.close()
         return self
 

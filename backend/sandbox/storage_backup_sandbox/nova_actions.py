@@ -112,6 +112,11 @@ def create_image(call: Call, server: dict, name: str, metadata: dict, image_type
     server["task_state"] = "image_snapshot"
     server["updated_ts"] = time.time()
     action = record_action(call, server, "createImage", event="compute_snapshot_instance")
+    if mode == "hang":  # nova-compute died mid-upload: the image stays 'saving' for good
+        image["status"] = "saving"
+        server["task_state"] = None
+        state.touch()
+        return image
     state.later("nova.snapshot_upload", server_id=server["id"], image_id=image["id"], action_id=action["id"],
                 fail=mode == "error")
     state.touch()

@@ -278,3 +278,20 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ("-at", "-id")
+
+
+class UnresolvedLeftover(models.Model):
+    """A temporary resource of a dead job that the last sweep could not remove (``storage_backup.control.sweeper``):
+    each sweep replaces these rows, and the admin overview lists them under what needs attention."""
+
+    resource_id = models.CharField(primary_key=True, max_length=64)
+    resource_type = models.CharField(max_length=32)  # volume | snapshot | group snapshot | image | server
+    status = models.CharField(max_length=32, blank=True, default="")
+    job_id = models.CharField(max_length=64, blank=True, default="")
+    project_id = models.CharField(max_length=64, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("first_seen", "resource_id")

@@ -73,5 +73,5 @@ def enforce_retention() -> dict:
 
 
 @app.task(name="control.sweep")
-def sweep(grace_seconds: float | None = None) -> dict:
-    return sweeper.sweep(grace_seconds).as_dict()
+def sweep(grace_seconds: float | None = None, stuck_seconds: float | None = None) -> dict:
+    return sweeper.sweep(grace_seconds, stuck_seconds).as_dict()

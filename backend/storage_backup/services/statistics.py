@@ -26,6 +26,7 @@ from storage_backup.catalog.models import (
     Proxy,
     Quota,
     RestorePoint,
+    UnresolvedLeftover,
 )
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
@@ -155,6 +156,11 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
                               "since": policy.schedule_failed_at} for policy in failing[:ATTENTION_ROWS]],
         # Locked restore points whose documents were removed on the storage (services/vanished.py).
         "vanished_restore_points": vanished.attention(),
+        # Temporary resources of dead jobs the sweeper could not remove (it says why): an operator's to finish.
+        "unresolved_leftovers": [{"resource_type": row.resource_type, "resource_id": row.resource_id,
+                                  "status": row.status, "job_id": row.job_id, "project_id": row.project_id,
+                                  "reason": row.reason, "since": row.first_seen}
+                                 for row in UnresolvedLeftover.objects.all()[:ATTENTION_ROWS]],
     }
 
 

@@ -1,9 +1,11 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Pre/post snapshot commands over real SSH: a Debian ``sshd`` started here on a free loopback port (own host key,
-own authorized_keys, in a temp dir), reached at the address the sandbox instance's NIC has."""
+own authorized_keys, in a temp dir), reached at the instance's access address, which the embedded cloud publishes on
+the loopback range (its NIC's fixed IP is an ordinary 10.x one that leads nowhere from here)."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 
@@ -14,13 +16,10 @@ from storage_backup.guest_commands import GuestCommandFailed, HostKeyMismatch, a
 from tests.support.instances import COMPUTE, MICROVERSION, create_instance, raise_volume_quota
 from tests.support.sshd import SSHD, SshdProcess, keygen, login_user
 
-ADDRESS = "127.77.0.10"  # the instance's fixed IP; Linux answers on all of 127/8
-NETWORK = {"service_type": "network", "interface": "public"}
-
 
 @pytest.fixture(scope="module")
 def guest(control_plane, tmp_path_factory):
-    """An sshd, and a sandbox instance whose NIC carries the address it listens on."""
+    """A sandbox instance on the project's ordinary network, and an sshd at its access address."""
     if not os.path.exists(SSHD):
         pytest.fail("sshd is missing: apt-get install openssh-server (tools/bootstrap.sh installs it)")
     work = str(tmp_path_factory.mktemp("sshd"))
@@ -28,32 +27,22 @@ def guest(control_plane, tmp_path_factory):
     client_public = keygen(client_key)
     session = control_plane.sandbox.session("demo-member")
     raise_volume_quota(control_plane.sandbox.session("admin"), control_plane.project_id("demo-member"))
-    network = session.post("/v2.0/networks", endpoint_filter=NETWORK,
-                           json={"network": {"name": "guest-ssh"}}).json()["network"]
-    session.post("/v2.0/subnets", endpoint_filter=NETWORK, json={"subnet": {
-        "network_id": network["id"], "cidr": "127.77.0.0/24", "ip_version": 4, "gateway_ip": None}})
-    port = session.post("/v2.0/ports", endpoint_filter=NETWORK, json={"port": {
-        "network_id": network["id"], "fixed_ips": [{"ip_address": ADDRESS}]}}).json()["port"]
-    server = create_instance(session, networks=[{"port": port["id"]}])
+    server = create_instance(session, networks="auto")  # a NIC on the project's network: a 10.x fixed IP
     # The control plane (service account) sees the instance's addresses as the proxy will.
     seen = control_plane.sandbox.session("backup-service").get(
         f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION).json()["server"]
     with open(client_key) as handle:
         private_key = handle.read()
     try:
-        with SshdProcess(work, ADDRESS, client_public).start() as sshd:
+        with SshdProcess(work, seen["accessIPv4"], client_public).start() as sshd:
             yield {"addresses": addresses_from_server(seen), "sshd": sshd, "private_key": private_key,
-                   "user": login_user()}
+                   "user": login_user(), "server": seen, "address": seen["accessIPv4"]}
     finally:
-        # The sandbox is shared by the whole session: a second network in demo would make every later server
-        # create without an explicit network ambiguous (409 "Multiple possible networks found"), as in Nova.
         session.delete(f"/servers/{server['id']}", endpoint_filter=COMPUTE, headers=MICROVERSION)
         deadline = time.time() + 30
         while time.time() < deadline and session.get(f"/servers/{server['id']}", endpoint_filter=COMPUTE,
                                                      raise_exc=False).status_code != 404:
             time.sleep(0.2)
-        session.delete(f"/v2.0/ports/{port['id']}", endpoint_filter=NETWORK, raise_exc=False)
-        session.delete(f"/v2.0/networks/{network['id']}", endpoint_filter=NETWORK)
 
 
 def spec(guest, command: str, **overrides) -> dict:
@@ -64,14 +53,19 @@ def spec(guest, command: str, **overrides) -> dict:
     return base
 
 
-def test_instance_address_comes_from_its_nic(guest):
-    assert guest["addresses"] == [ADDRESS]
+def test_the_ssh_address_is_the_instance_s_loopback_access_address(guest):
+    """Nothing leaves 127.0.0.0/8: the product reaches a guest at its access address (the rule real clouds use
+    too), which the embedded cloud puts on the loopback range, never at its 10.x fixed IP."""
+    fixed = [entry["addr"] for entries in guest["server"]["addresses"].values() for entry in entries]
+    assert fixed and not any(ipaddress.ip_address(address).is_loopback for address in fixed)
+    assert guest["addresses"] == [guest["server"]["accessIPv4"]]
+    assert ipaddress.ip_address(guest["address"]).is_loopback
 
 
 def test_success_output_goes_to_the_job_log(guest):
     log: list[dict] = []
     result = guest_commands.run_hook("pre", spec(guest, "echo frozen; echo note >&2"), guest["addresses"], log.append)
-    assert result.ok and result.exit_status == 0 and result.address == ADDRESS
+    assert result.ok and result.exit_status == 0 and result.address == guest["address"]
     messages = [entry["message"] for entry in log]
     assert "stdout: frozen" in messages and "stderr: note" in messages
     assert all(entry["step"] == "pre_command" and entry["at"] for entry in log)

@@ -1,8 +1,8 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Pre/post snapshot commands over real SSH, end to end: a policy's commands, a backup through the REST API, the
-proxy worker connecting to a real ``sshd`` (Debian's, on a free port of a loopback address) at the address the
-instance's NIC has in the sandbox — a port on a network whose subnet is a 127.x range.
+proxy worker connecting to a real ``sshd`` (Debian's, on a free port of a loopback address) at the instance's access
+address, which the embedded cloud publishes on the loopback range (its fixed IP is an ordinary 10.x one).
 
 "The instance" runs its commands on this machine, so they can write into the instance's disk as a guest would:
 the pre-command writes a marker the snapshot must hold, the post-command one it must not — proof, read back from a
@@ -19,7 +19,6 @@ from tests.functional.e2e.support import expect_api_error
 from tests.support.instances import create_instance
 from tests.support.sshd import SshdProcess, keygen, login_user
 
-ADDRESS = "127.78.0.10"
 MIB = 1024 * 1024
 PRE_OFFSET, POST_OFFSET = 1 * MIB, 2 * MIB
 pytestmark = pytest.mark.timeout(300)
@@ -27,23 +26,20 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def guest(stack, tmp_path_factory):
-    """``db-ssh`` in ``demo`` with its only NIC on ``guest-ssh`` (127.78.0.0/24), an sshd there, and a policy."""
+    """``db-ssh`` in ``demo`` on the project's network, an sshd at its access address, and a policy."""
     work = str(tmp_path_factory.mktemp("sshd"))
     client_key = os.path.join(work, "client_key")
     client_public = keygen(client_key)
-    demo = stack.demo
-    network = demo.network.create_network(name="guest-ssh")
-    demo.network.create_subnet(network_id=network.id, cidr="127.78.0.0/24", ip_version=4, gateway_ip=None)
-    port = demo.network.create_port(network_id=network.id, fixed_ips=[{"ip_address": ADDRESS}])
-    server = create_instance(stack.handle.session("demo-member"), name="db-ssh", networks=[{"port": port.id}])
+    server = create_instance(stack.handle.session("demo-member"), name="db-ssh", networks="auto")
     assert server["status"] == "ACTIVE", server
     volume_id = next(stack.service.compute.volume_attachments(server["id"])).volume_id
     with open(client_key) as handle:
         private_key = handle.read()
-    with SshdProcess(work, ADDRESS, client_public).start() as sshd:
+    address = stack.service.compute.get_server(server["id"]).access_ipv4
+    with SshdProcess(work, address, client_public).start() as sshd:
         policy = stack.policy(name="app-consistent", strategy="full")
         stack.client().protect(server["id"], policy["id"])
-        yield {"server": server, "volume_id": volume_id, "sshd": sshd, "private_key": private_key,
+        yield {"server": server, "volume_id": volume_id, "sshd": sshd, "private_key": private_key, "address": address,
                "policy": policy, "device": stack.guest_device(server["id"], volume_id)}
 
 
@@ -87,7 +83,7 @@ def test_pre_and_post_commands_run_in_order_around_the_snapshots(stack, guest):
     thawed = index_of(log, "post_command", "stdout: thawed")
     assert frozen < taken < thawed, log
     assert ("pre_command", "stderr: note") in log
-    assert any(step == "pre_command" and f"succeeded on {ADDRESS}" in message for step, message in log)
+    assert any(step == "pre_command" and f"succeeded on {guest['address']}" in message for step, message in log)
 
     # The snapshot holds what the pre-command wrote and not what the post-command wrote; the guest has both.
     live = guest["device"]

@@ -56,7 +56,7 @@ def test_faults_are_admin_only(cloud):
                                                  json={"operation": "volume.create", "mode": "error"})
     assert response.status_code == 403
     bad = cloud.session("admin").post(cloud.url + "/_sandbox/faults", raise_exc=False,
-                                      json={"operation": "volume.create", "mode": "hang"})
+                                      json={"operation": "server.create", "mode": "hang"})
     assert bad.status_code == 400
 
 

@@ -95,6 +95,8 @@ class IndexView(views.HorizonTemplateView):
         for point in attention.get("vanished_restore_points", []):  # .get: a service of before has none
             point["project"] = names.get(point["project_id"], point["project_id"])
             point["until"] = formatting.when(api.backup.as_datetime(point.get("retention_lock_until")))
+        for leftover in attention.get("unresolved_leftovers", []):
+            leftover["project"] = names.get(leftover["project_id"], leftover["project_id"])
         for proxy in attention["proxies_down"]:
             proxy["when"] = formatting.when(api.backup.as_datetime(proxy.get("last_heartbeat")))
         attention.setdefault("failing_policies", [])  # a service older than the report of failing policies
