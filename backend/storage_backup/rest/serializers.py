@@ -10,6 +10,10 @@ from storage_backup.consistency import Consistency
 from storage_backup.services import policies, proxies, restore_points, schedule
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
+# What the catalog's integer columns hold on every database it runs on: a number beyond is a 400 naming the field,
+# never the database's overflow (a 500). Every IntegerField a request carries is bounded (a test checks it).
+POSITIVE_INT_MAX = 2**31 - 1  # PositiveIntegerField
+BIG_INT_MAX = 2**63 - 1  # BigIntegerField
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -278,9 +282,11 @@ class ProxySerializer(serializers.Serializer):
 
 
 class QuotaSerializer(StrictSerializer):
-    protected_instances = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    restore_points = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    stored_bytes = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    protected_instances = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX, allow_null=True,
+                                                   required=False)
+    restore_points = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX, allow_null=True,
+                                              required=False)
+    stored_bytes = serializers.IntegerField(min_value=0, max_value=BIG_INT_MAX, allow_null=True, required=False)
 
 
 class UsageSerializer(serializers.Serializer):

@@ -33,6 +33,7 @@ from storage_backup.services import (
     tracking,
 )
 from storage_backup.services.context import Caller
+from storage_backup.services.errors import ValidationFailed
 
 LOG = logging.getLogger(__name__)
 
@@ -73,6 +74,15 @@ def _flag(value: str | None) -> bool:
 
 # Base of every authenticated view: the caller (``self.caller``), honouring ``?all_projects=1`` for admins.
 class ServiceView(generics.GenericAPIView):
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated first: no token is a 401 whatever the URL holds
+        # A NUL character fits no ID, filter or name, and PostgreSQL refuses it in a query: 400 naming it.
+        named = [*kwargs.items(), *((key, value) for key in request.query_params
+                                     for value in [key, *request.query_params.getlist(key)])]
+        for name, value in named:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed(str(name).replace("\x00", ""), "must not contain NUL characters")
 
     @property
     def caller(self) -> Caller:
