@@ -30,7 +30,7 @@ from storage_backup.policies import backups as backup_rules
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import assignments, bus, data_plane, inventory, quotas, restore_points
+from storage_backup.services import assignments, bus, data_plane, inventory, quotas, restore_points, restore_targets
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -152,6 +152,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         if options.get("availability_zone") and zones and zone not in zones:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")
+        restore_targets.check(point, options)  # what could only fail on the proxy is refused now
         if single:
             job_type, task = JobType.RESTORE_VOLUME, contract.RESTORE_VOLUME
             request = {"volume_id": single, "name": options.get("name"), "availability_zone": zone,
