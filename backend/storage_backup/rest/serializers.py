@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from storage_backup.consistency import Consistency
-from storage_backup.services import policies, proxies, restore_points, schedule
+from storage_backup.services import locations, policies, proxies, restore_points, schedule
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
 # What the catalog's integer columns hold on every database it runs on: a number beyond is a 400 naming the field,
@@ -16,10 +16,16 @@ POSITIVE_INT_MAX = 2**31 - 1  # PositiveIntegerField
 BIG_INT_MAX = 2**63 - 1  # BigIntegerField
 
 
+def redactor_of(serializer: serializers.Serializer) -> locations.Redactor:
+    """The view's (``ServiceView.get_serializer_context``); without one, destinations' locations are hidden."""
+    return serializer.context.get("redactor") or locations.Redactor()
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
+    request_id = serializers.CharField(required=False, help_text="With a 500: quote it to the administrator.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -193,6 +199,15 @@ class JobSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
+    def to_representation(self, job) -> dict:
+        data = super().to_representation(job)
+        redactor = redactor_of(self)
+        for name in ("error", "waiting_reason"):
+            data[name] = redactor.text(data[name])
+        data["log"] = redactor.value(data["log"])
+        data["result"] = redactor.value(data["result"])
+        return data
+
 
 class RestorePointSerializer(serializers.Serializer):
     id = serializers.CharField()
@@ -257,11 +272,18 @@ class DestinationSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     type = serializers.CharField()
-    path = serializers.CharField()
+    path = serializers.CharField(required=False, help_text="Administrators only (rule "
+                                                           "storage_backup:destination:show_location).")
     encrypted = serializers.BooleanField()
     project_id = serializers.CharField(allow_blank=True)
     retention_lock_min_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, destination) -> dict:
+        data = super().to_representation(destination)
+        if not self.context.get("show_location"):
+            data.pop("path", None)
+        return data
 
 
 class ProxySerializer(serializers.Serializer):
@@ -310,6 +332,11 @@ class AuditEventSerializer(serializers.Serializer):
     target_id = serializers.CharField(allow_blank=True)
     result = serializers.CharField()
     detail = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, event) -> dict:
+        data = super().to_representation(event)
+        data["detail"] = redactor_of(self).text(data["detail"])
+        return data
 
 
 class VersionSerializer(serializers.Serializer):
