@@ -20,7 +20,7 @@ from storage_backup.services.context import Caller, allowed
 
 # A location ends where a path does: a following name character means another, longer path (``/srv/a`` is not in
 # ``/srv/ab``); what follows after a slash (packs, indexes) goes with it.
-_TAIL = r"(?:/[^\s'\",;)\]}]*)?(?![\w.-])"
+_TAIL = r"(?:/[^\s'\",;:)\]}]*)?(?![\w.-])"
 
 
 def sees_locations(caller: Caller) -> bool:

@@ -56,3 +56,19 @@ def test_a_failed_job_shows_tenants_no_location_admins_see_it(control_plane, dat
     status = member.instance_status([instance])
     for answer in (seen, listed, status):
         assert location not in json.dumps(answer), answer
+
+
+def test_a_location_is_redacted_with_what_follows_it_and_no_other_path():
+    from storage_backup.catalog.models import Destination
+    from storage_backup.services.locations import Redactor
+
+    suffix = uuid.uuid4().hex[:6]
+    Destination.objects.create(name=f"near-{suffix}", path=f"/srv/near-{suffix}/")
+    Destination.objects.create(name=f"nested-{suffix}", path=f"/srv/near-{suffix}/inner")
+    text = (f"cannot write /srv/near-{suffix}/packs/ab/1.pack: ENOSPC; /srv/near-{suffix}x is another; "
+            f"'/srv/near-{suffix}/inner/config' and /srv/near-{suffix}")
+    assert Redactor().text(text) == (f"cannot write <destination near-{suffix}>: ENOSPC; /srv/near-{suffix}x is "
+                                     f"another; '<destination nested-{suffix}>' and <destination near-{suffix}>")
+    assert Redactor(active=False).text(text) == text
+    assert Redactor().value({"log": [{"message": f"/srv/near-{suffix}"}], "n": 1}) == {
+        "log": [{"message": f"<destination near-{suffix}>"}], "n": 1}
