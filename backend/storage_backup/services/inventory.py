@@ -184,9 +184,10 @@ def find_flavor_by_name(name: str) -> FlavorInfo | None:
 
 
 def volume_types() -> dict[str, str]:
-    """Every volume type the cloud has, by name and by ID (the value: its name)."""
+    """Every volume type the cloud has, private ones included, by name and by ID (the value: its name)."""
     with unavailable_on_error("volume types"):
         found: dict[str, str] = {}
-        for volume_type in service_cloud().block_storage.types():
+        # An admin's plain list is the public types only; "None" asks for every one.
+        for volume_type in service_cloud().block_storage.types(is_public="None"):
             found[volume_type.id] = found[volume_type.name] = volume_type.name
         return found

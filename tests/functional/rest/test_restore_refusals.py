@@ -14,7 +14,7 @@ from django.utils import timezone
 from storage_backup.catalog.models import Destination, Policy, RestorePoint
 
 from storage_backup_dashboard.client import BackupApiError
-from tests.support.instances import COMPUTE, MICROVERSION, NETWORK
+from tests.support.instances import COMPUTE, MICROVERSION, NETWORK, VOLUME
 
 pytestmark = pytest.mark.catalog
 
@@ -34,8 +34,11 @@ def cloud(control_plane):
         "name": flavor_id, "id": flavor_id, "ram": 1024, "vcpus": 1, "disk": 2, "os-flavor-access:is_public": False}})
     admin.post(f"/flavors/{flavor_id}/action", endpoint_filter=COMPUTE, headers=MICROVERSION,
                json={"addTenantAccess": {"tenant": demo_project}})
+    private_type = f"private-{uuid.uuid4().hex[:6]}"
+    admin.post("/types", endpoint_filter=VOLUME, json={"volume_type": {
+        "name": private_type, "os-volume-type-access:is_public": False}})
     return {"demo": network_id(admin, "demo-net"), "alt": network_id(admin, "alt-net"),
-            "public": network_id(admin, "public"), "granted_flavor": flavor_id}
+            "public": network_id(admin, "public"), "granted_flavor": flavor_id, "private_type": private_type}
 
 
 def make_point(control_plane, cloud, *, flavor: dict | None = None, networks=("demo",), boot_source="volume",
@@ -114,4 +117,5 @@ def test_zones_and_volume_types_that_do_not_exist_are_refused(control_plane, clo
     field, message = refused(member, point, volume_types={volume: "no-such-type"})
     assert field == "volume_types" and "no-such-type" in message
     assert refused(member, point, volume_id=volume, volume_type="no-such-type")[0] == "volume_type"
+    accepted(member, point, volume_types={volume: cloud["private_type"]})  # private types exist too
     accepted(member, point, availability_zone="az2")
