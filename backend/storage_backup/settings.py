@@ -93,11 +93,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "storage_backup.rest.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["storage_backup.rest.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": None,
     # No OPTIONS self-description (it would run queries outside the service layer): 405, the document is OpenAPI.
     "DEFAULT_METADATA_CLASS": None,
 }
+# Request bodies nested deeper than this are refused (400) before any serializer walks them; none needs more than 3.
+API_MAX_JSON_DEPTH = int(os.environ.get("STORAGE_BACKUP_API_MAX_JSON_DEPTH", "16"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storage Backup API",
     "DESCRIPTION": "Agentless backup and restore of OpenStack instances. Authenticate with a Keystone token in "

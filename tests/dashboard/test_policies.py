@@ -131,6 +131,18 @@ class PolicyWorkflowTests(backup_helpers.TestCase):
         self.assertIsNone(fields["pre_command"])
 
     @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview"]})
+    def test_the_destination_step_shows_names_never_locations(self):
+        """An administrator's token gets each destination's path from the service; a project page still shows only
+        the name (tenants' answers carry no path at all)."""
+        destinations = self._destinations()
+        destinations[0].path = "/srv/secret-share"
+        self.mock_destination_list.return_value = destinations
+        self.mock_schedule_preview.return_value = self.runs
+        response = self.client.get(CREATE_URL)
+        self.assertContains(response, "shared-fs (Shared)")
+        self.assertNotContains(response, "/srv/secret-share")
+
+    @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview"]})
     def test_the_form_says_what_is_wrong(self):
         self.mock_destination_list.return_value = self._destinations()
         self.mock_schedule_preview.return_value = self.runs

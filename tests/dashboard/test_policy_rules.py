@@ -36,7 +36,8 @@ API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point
 ADMIN_ONLY = {"storage_backup:admin:overview", "storage_backup:proxy:list", "storage_backup:destination:list",
               "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update",
               "storage_backup:destination:prune", "storage_backup:destination:rebuild",
-              "storage_backup:proxy_key:list", "storage_backup:proxy_key:create", "storage_backup:proxy_key:delete"}
+              "storage_backup:proxy_key:list", "storage_backup:proxy_key:create", "storage_backup:proxy_key:delete",
+              "storage_backup:destination:show_location"}
 
 
 def _default_rules() -> list[str]:

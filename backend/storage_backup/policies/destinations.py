@@ -17,6 +17,7 @@ CREATE = "storage_backup:destination:create"
 UPDATE = "storage_backup:destination:update"
 PRUNE = "storage_backup:destination:prune"
 REBUILD = "storage_backup:destination:rebuild"
+SHOW_LOCATION = "storage_backup:destination:show_location"
 
 rules = [
     policy.DocumentedRuleDefault(
@@ -57,6 +58,14 @@ rules = [
         description="Rebuild the catalog's restore points of a destination from its repository (a rebuild job on a "
                     "data worker), e.g. after the catalog database was lost.",
         operations=[{"method": "POST", "path": "/v1/destinations/{destination_id}/rebuild"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=SHOW_LOCATION, check_str=base.ADMIN,
+        description="See where a destination is (its path or export) in destinations, and unredacted in job "
+                    "errors, logs and results; everyone else sees the destination's name in its place.",
+        operations=[{"method": "GET", "path": "/v1/destinations"},
+                    {"method": "GET", "path": "/v1/destinations/{destination_id}"},
+                    {"method": "GET", "path": "/v1/jobs/{job_id}"}],
         scope_types=base.PROJECT_SCOPE),
 ]
 

@@ -9,16 +9,26 @@ from rest_framework import serializers
 
 from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.consistency import Consistency
-from storage_backup.services import policies, proxies, restore_points
+from storage_backup.services import locations, policies, proxies, restore_points
 from storage_backup.unprotected_disks import KINDS, unprotected_disks
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
+# What the catalog's integer columns hold on every database it runs on: a number beyond is a 400 naming the field,
+# never the database's overflow (a 500). Every IntegerField a request carries is bounded (a test checks it).
+POSITIVE_INT_MAX = 2**31 - 1  # PositiveIntegerField
+BIG_INT_MAX = 2**63 - 1  # BigIntegerField
+
+
+def redactor_of(serializer: serializers.Serializer) -> locations.Redactor:
+    """The view's (``ServiceView.get_serializer_context``); without one, destinations' locations are hidden."""
+    return serializer.context.get("redactor") or locations.Redactor()
 
 
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     field = serializers.CharField(allow_null=True)
+    request_id = serializers.CharField(required=False, help_text="With a 500: quote it to the administrator.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -203,6 +213,15 @@ class JobSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
+    def to_representation(self, job) -> dict:
+        data = super().to_representation(job)
+        redactor = redactor_of(self)
+        for name in ("error", "waiting_reason"):
+            data[name] = redactor.text(data[name])
+        data["log"] = redactor.value(data["log"])
+        data["result"] = redactor.value(data["result"])
+        return data
+
 
 class UnprotectedDiskSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=KINDS, help_text="The flavor's ephemeral disk, or its swap.")
@@ -289,7 +308,8 @@ class DestinationSerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     type = serializers.CharField()
-    path = serializers.CharField()
+    path = serializers.CharField(required=False, help_text="Administrators only (rule "
+                                                           "storage_backup:destination:show_location).")
     encrypted = serializers.BooleanField()
     project_id = serializers.CharField(allow_blank=True)
     retention_lock_min_days = serializers.IntegerField()
@@ -297,6 +317,12 @@ class DestinationSerializer(serializers.Serializer):
     hardened = serializers.BooleanField()
     max_lock_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, destination) -> dict:
+        data = super().to_representation(destination)
+        if not self.context.get("show_location"):
+            data.pop("path", None)
+        return data
 
 
 class ProxySerializer(serializers.Serializer):
@@ -317,9 +343,11 @@ class ProxySerializer(serializers.Serializer):
 
 
 class QuotaSerializer(StrictSerializer):
-    protected_instances = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    restore_points = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    stored_bytes = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    protected_instances = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX, allow_null=True,
+                                                   required=False)
+    restore_points = serializers.IntegerField(min_value=0, max_value=POSITIVE_INT_MAX, allow_null=True,
+                                              required=False)
+    stored_bytes = serializers.IntegerField(min_value=0, max_value=BIG_INT_MAX, allow_null=True, required=False)
 
 
 class UsageSerializer(serializers.Serializer):
@@ -343,6 +371,11 @@ class AuditEventSerializer(serializers.Serializer):
     target_id = serializers.CharField(allow_blank=True)
     result = serializers.CharField()
     detail = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, event) -> dict:
+        data = super().to_representation(event)
+        data["detail"] = redactor_of(self).text(data["detail"])
+        return data
 
 
 class VersionSerializer(serializers.Serializer):

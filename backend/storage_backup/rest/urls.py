@@ -56,3 +56,9 @@ urlpatterns = [
     path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
     path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
 ]
+
+# Errors outside the views' own handling answer in the API's JSON error shape too (``errors``), never HTML.
+handler400 = "storage_backup.rest.errors.bad_request"
+handler403 = "storage_backup.rest.errors.forbidden"
+handler404 = "storage_backup.rest.errors.not_found"
+handler500 = "storage_backup.rest.errors.server_error"

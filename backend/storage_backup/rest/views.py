@@ -25,6 +25,7 @@ from storage_backup.services import (
     destinations,
     jobs,
     list_filters,
+    locations,
     policies,
     proxies,
     quotas,
@@ -33,6 +34,7 @@ from storage_backup.services import (
     tracking,
 )
 from storage_backup.services.context import Caller
+from storage_backup.services.errors import ValidationFailed
 
 LOG = logging.getLogger(__name__)
 
@@ -73,6 +75,26 @@ def _flag(value: str | None) -> bool:
 
 # Base of every authenticated view: the caller (``self.caller``), honouring ``?all_projects=1`` for admins.
 class ServiceView(generics.GenericAPIView):
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated first: no token is a 401 whatever the URL holds
+        # A NUL character fits no ID, filter or name, and PostgreSQL refuses it in a query: 400 naming it.
+        named = [*kwargs.items(), *((key, value) for key in request.query_params
+                                     for value in [key, *request.query_params.getlist(key)])]
+        for name, value in named:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed(str(name).replace("\x00", ""), "must not contain NUL characters")
+
+    def get_serializer_context(self) -> dict:
+        """Who reads decides what is shown: a destination's location only to those who may see it."""
+        context = super().get_serializer_context()
+        caller = getattr(getattr(self.request, "user", None), "caller", None)
+        context["redactor"] = locations.redactor_for(caller)
+        context["show_location"] = not context["redactor"].active
+        return context
+
+    def shown(self, serializer_class, instance) -> dict:
+        return serializer_class(instance, context=self.get_serializer_context()).data
 
     @property
     def caller(self) -> Caller:
@@ -184,7 +206,7 @@ class BackupCreate(ServiceView):
         data = self.parse(s.BackupSerializer)
         job = jobs.create_backup(self.caller, data["instance_id"], data.get("strategy"))
         self.wake_dispatcher()
-        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 
 
 class RestorePointList(ServiceView, generics.ListAPIView):
@@ -235,7 +257,7 @@ class RestorePointRestore(ServiceView):
     def post(self, request: Request, restore_point_id: str) -> Response:
         job = jobs.create_restore(self.caller, restore_point_id, self.parse(s.RestoreSerializer))
         self.wake_dispatcher()
-        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 
 
 class RestorePointVerify(ServiceView):
@@ -246,7 +268,7 @@ class RestorePointVerify(ServiceView):
     def post(self, request: Request, restore_point_id: str) -> Response:
         job = jobs.create_verify(self.caller, restore_point_id)
         self.wake_dispatcher()
-        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 
 
 class JobList(ServiceView, generics.ListAPIView):
@@ -276,7 +298,7 @@ class JobDetail(ServiceView):
             job = tracking.refresh(job)  # fresh progress for a polling panel, between the worker's ticks
         except Exception as error:
             LOG.warning("could not refresh job %s: %s", job_id, error)
-        return Response(s.JobSerializer(job).data)
+        return Response(self.shown(s.JobSerializer, job))
 
 
 class JobCancel(ServiceView):
@@ -284,7 +306,7 @@ class JobCancel(ServiceView):
 
     @extend_schema(request=None, responses={202: s.JobSerializer, **WRITE_ERRORS})
     def post(self, request: Request, job_id: str) -> Response:
-        return Response(s.JobSerializer(jobs.cancel(self.caller, job_id)).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, jobs.cancel(self.caller, job_id)), status=status.HTTP_202_ACCEPTED)
 
 
 class DestinationList(ServiceView, generics.ListAPIView):
@@ -301,7 +323,7 @@ class DestinationList(ServiceView, generics.ListAPIView):
     @extend_schema(request=s.DestinationWriteSerializer, responses={201: s.DestinationSerializer, **WRITE_ERRORS})
     def post(self, request: Request) -> Response:
         destination = destinations.create_destination(self.caller, self.parse(s.DestinationWriteSerializer))
-        return Response(s.DestinationSerializer(destination).data, status=status.HTTP_201_CREATED)
+        return Response(self.shown(s.DestinationSerializer, destination), status=status.HTTP_201_CREATED)
 
 
 class DestinationDetail(ServiceView):
@@ -309,7 +331,7 @@ class DestinationDetail(ServiceView):
 
     @extend_schema(responses={200: s.DestinationSerializer, **READ_ERRORS})
     def get(self, request: Request, destination_id: str) -> Response:
-        return Response(s.DestinationSerializer(destinations.get_destination(self.caller, destination_id)).data)
+        return Response(self.shown(s.DestinationSerializer, destinations.get_destination(self.caller, destination_id)))
 
 
 class DestinationPrune(ServiceView):
@@ -322,7 +344,7 @@ class DestinationPrune(ServiceView):
         destination = destinations.get_destination(self.caller, destination_id)
         job = jobs.create_prune(self.caller, destination)
         self.wake_dispatcher()
-        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 
 
 class DestinationRebuild(ServiceView):
@@ -337,7 +359,7 @@ class DestinationRebuild(ServiceView):
         job = jobs.create_rebuild(self.caller, destination, dry_run=options["dry_run"],
                                   remove_missing=options["remove_missing"])
         self.wake_dispatcher()
-        return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 
 
 class ProxyList(ServiceView, generics.ListAPIView):

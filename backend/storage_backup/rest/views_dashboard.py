@@ -30,6 +30,11 @@ class JobBriefSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
     percent = serializers.FloatField(allow_null=True)
 
+    def to_representation(self, job) -> dict:
+        data = super().to_representation(job)
+        data["error"] = s.redactor_of(self).text(data["error"])
+        return data
+
 
 class RestorePointBriefSerializer(serializers.Serializer):
     id = serializers.CharField()
@@ -65,7 +70,7 @@ class InstanceStatusList(ServiceView):
     def get(self, request: Request) -> Response:
         ids = [value for item in request.query_params.getlist("instance_id") for value in item.split(",")]
         found = instance_status.summaries(self.request.user.caller, ids)
-        return Response(InstanceStatusSerializer(found, many=True).data)
+        return Response(InstanceStatusSerializer(found, many=True, context=self.get_serializer_context()).data)
 
 
 class SchedulePreviewSerializer(serializers.Serializer):
@@ -163,4 +168,4 @@ class DestinationUpdate(ServiceView):
     def patch(self, request: Request, destination_id: str) -> Response:
         data = self.parse(DestinationUpdateSerializer, partial=True)
         destination = destination_admin.update_destination(self.caller, destination_id, data)
-        return Response(s.DestinationSerializer(destination).data)
+        return Response(self.shown(s.DestinationSerializer, destination))

@@ -146,3 +146,74 @@ def volume_type_encrypted(name_or_id: str) -> bool | None:
             return None
         spec = cloud.block_storage.get_type_encryption(vtype.id)
         return bool(getattr(spec, "encryption_id", None) or getattr(spec, "provider", None))
+
+
+# -- what a restore may use in a project (``restore_targets``) ---------------------------------------------------------
+
+@dataclass
+class NetworkInfo:
+    id: str
+    name: str
+    project_id: str
+    shared: bool
+    external: bool
+
+
+@dataclass
+class FlavorInfo:
+    id: str
+    name: str
+    ram: int
+    disk: int
+    public: bool
+    projects: list[str] = field(default_factory=list)  # the access list of a private flavor
+
+
+def _plain_id(ident: str) -> bool:
+    """An ID that can go into a URL path as it is (a slash or a dot segment would address something else)."""
+    return bool(ident) and "/" not in ident and ident not in (".", "..")
+
+
+def get_network(network_id: str) -> NetworkInfo | None:
+    if not _plain_id(network_id):
+        return None
+    with unavailable_on_error(f"network {network_id}"):
+        network = get_or_none(service_cloud().network.get_network, network_id)
+        if network is None:
+            return None
+        return NetworkInfo(id=network.id, name=network.name or "", project_id=network.project_id or "",
+                           shared=bool(network.is_shared), external=bool(network.is_router_external))
+
+
+def _flavor_info(flavor) -> FlavorInfo:
+    info = FlavorInfo(id=flavor.id, name=flavor.name or "", ram=int(flavor.ram or 0), disk=int(flavor.disk or 0),
+                      public=flavor.is_public is not False)
+    if not info.public:
+        info.projects = [entry["tenant_id"] for entry in service_cloud().compute.get_flavor_access(flavor)]
+    return info
+
+
+def get_flavor(flavor_id: str) -> FlavorInfo | None:
+    """A flavor by ID (private ones with their access list), or None."""
+    if not _plain_id(flavor_id):
+        return None
+    with unavailable_on_error(f"flavor {flavor_id}"):
+        flavor = get_or_none(service_cloud().compute.get_flavor, flavor_id)
+        return _flavor_info(flavor) if flavor is not None else None
+
+
+def find_flavor_by_name(name: str) -> FlavorInfo | None:
+    with unavailable_on_error(f"flavor {name}"):
+        flavor = next((f for f in service_cloud().compute.flavors(details=True, is_public="None") if f.name == name),
+                      None)
+        return _flavor_info(flavor) if flavor is not None else None
+
+
+def volume_types() -> dict[str, str]:
+    """Every volume type the cloud has, private ones included, by name and by ID (the value: its name)."""
+    with unavailable_on_error("volume types"):
+        found: dict[str, str] = {}
+        # An admin's plain list is the public types only; "None" asks for every one.
+        for volume_type in service_cloud().block_storage.types(is_public="None"):
+            found[volume_type.id] = found[volume_type.name] = volume_type.name
+        return found

@@ -38,6 +38,7 @@ from storage_backup.services import (
     inventory,
     quotas,
     restore_points,
+    restore_targets,
     vanished,
 )
 from storage_backup.services.audit import audited
@@ -163,6 +164,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         if options.get("availability_zone") and zones and zone not in zones:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")
+        restore_targets.check(point, options)  # what could only fail on the proxy is refused now
         if single:
             job_type, task = JobType.RESTORE_VOLUME, contract.RESTORE_VOLUME
             request = {"volume_id": single, "name": options.get("name"), "availability_zone": zone,

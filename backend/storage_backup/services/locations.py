@@ -1,0 +1,69 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Where destinations are is the administrators' to know: tenants see a destination's name, never its location.
+
+A shared destination serves every project, so its path (or NFS export) tells a tenant about the cloud's storage and
+what else lives there. The destinations API leaves the location out for callers without
+``storage_backup:destination:show_location``, and the texts that can carry it — job errors, job logs (a proxy's or a
+data worker's words, recorded as they came), job results, audit details — have every destination's location, with
+whatever follows it on the path, replaced by ``<destination NAME>`` when such a caller reads them. Redacting when
+shown rather than when recorded keeps the whole text for administrators and catches what was recorded before.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from storage_backup.catalog.models import Destination
+from storage_backup.policies import destinations as rules
+from storage_backup.services.context import Caller, allowed
+
+# A location ends where a path does: a following name character means another, longer path (``/srv/a`` is not in
+# ``/srv/ab``); what follows after a slash (packs, indexes) goes with it.
+_TAIL = r"(?:/[^\s'\",;:)\]}]*)?(?![\w.-])"
+
+
+def sees_locations(caller: Caller) -> bool:
+    return allowed(caller, rules.SHOW_LOCATION)
+
+
+class Redactor:
+    """Replaces destinations' locations in texts (loaded once, at first use: a page of jobs costs one query)."""
+
+    def __init__(self, active: bool = True) -> None:
+        self.active = active
+        self._patterns: list[tuple[re.Pattern, str]] | None = None
+
+    def _load(self) -> list[tuple[re.Pattern, str]]:
+        if self._patterns is None:
+            found = []
+            for name, path in Destination.objects.values_list("name", "path"):
+                path = (path or "").rstrip("/")
+                if len(path) > 1:  # "/" alone is everywhere and says nothing
+                    found.append((path, name))
+            found.sort(key=lambda item: -len(item[0]))  # the longest first: a nested location wins
+            self._patterns = [(re.compile(re.escape(path) + _TAIL), f"<destination {name}>") for path, name in found]
+        return self._patterns
+
+    def text(self, value: str) -> str:
+        if not self.active or not value or "/" not in value:
+            return value
+        for pattern, replacement in self._load():
+            value = pattern.sub(replacement, value)
+        return value
+
+    def value(self, value: Any) -> Any:
+        """A JSON value with every string in it redacted."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {key: self.value(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        return value
+
+
+def redactor_for(caller: Caller | None) -> Redactor:
+    """What ``caller`` reads: everything for those who may see locations; redacted for anyone else (and for no
+    caller at all: when nobody said who reads, nothing is disclosed)."""
+    return Redactor(active=caller is None or not sees_locations(caller))
