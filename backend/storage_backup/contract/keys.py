@@ -25,6 +25,14 @@ LOG_TTL_SECONDS = 7 * 86400
 ALIVE_KEY = "storage-backup:alive:{job_id}"
 ALIVE_SECONDS = 60.0
 
+# Which attempt of a job may run: the control plane sets it to the task id it sends, and to anything else once the
+# job ended or waits for its next attempt. A worker runs a task only when the key is absent (a Redis that lost its
+# data lost the old messages with it) or names that very task, so a stale or redelivered message never runs a job
+# twice (docs/TASKS.md "Which attempt runs").
+ATTEMPT_KEY = "storage-backup:attempt:{job_id}"
+ATTEMPT_TTL_SECONDS = 7 * 86400
+NO_ATTEMPT = "none"
+
 
 def proxy_queue(availability_zone: str) -> str:
     """The queue the proxy worker(s) of one availability zone consume."""
@@ -41,3 +49,7 @@ def log_key(job_id: str) -> str:
 
 def alive_key(job_id: str) -> str:
     return ALIVE_KEY.format(job_id=job_id)
+
+
+def attempt_key(job_id: str) -> str:
+    return ATTEMPT_KEY.format(job_id=job_id)
