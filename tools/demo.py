@@ -15,8 +15,10 @@ servers
    and celery beat, with a policy that backs up the ``demo`` project's instances every few minutes;
 5. Horizon with the plugin, logging in through the embedded cloud's Keystone.
 
-Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. Ctrl-C (or
-SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start from scratch.
+Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. A process
+that exits is restarted with backoff (``storage_backup_sandbox.launch.Supervisor``, as systemd's ``Restart=`` does in
+production), Redis included. Ctrl-C (or SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start
+from scratch.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     ManagedProcess,
     RedisProcess,
     SandboxProcess,
+    Supervisor,
     WorkerProcess,
     control_env,
     start_together,
@@ -85,9 +88,14 @@ class AdoptedRedis(RedisProcess):
         self.pid = pid
 
     def start(self, timeout: float = 20) -> AdoptedRedis:
+        if self.pid is None or not self.alive():  # it went away: the supervisor starts our own on its port
+            self.pid = None
+            super().start(timeout)
         return self
 
     def alive(self) -> bool:
+        if self.pid is None:
+            return super().alive()
         try:
             os.kill(self.pid, 0)
         except OSError:
@@ -95,6 +103,9 @@ class AdoptedRedis(RedisProcess):
         return True
 
     def stop(self, timeout: float = 10) -> None:
+        if self.pid is None:
+            super().stop(timeout)
+            return
         if not self.alive():
             return
         os.kill(self.pid, signal.SIGTERM)
@@ -376,15 +387,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  endpoints:      {endpoints_path}")
         print(f"  logs:           {log_dir}/, {sandbox.log_path}, {horizon.log_path}")
         print()
-        print("Ctrl-C stops everything.", flush=True)
+        print("Ctrl-C stops everything; a process that exits is restarted (with backoff), as systemd would.",
+              flush=True)
 
+        supervisor = Supervisor(running)
         while True:
-            for process in running:
-                if not process.alive():
-                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
-                    status = 1
-                    raise Stop()
-            time.sleep(1)
+            if supervisor.check():
+                record_processes(record_path, running)
+            time.sleep(0.5)
     except Stop:
         pass
     except Exception as error:  # a start failed: say why, then stop what did start
