@@ -290,6 +290,14 @@ RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.P
            JobType.REBUILD: _rebuild_done}
 
 
+def jobs_holding_resources(job_ids: set[str]) -> set[str]:
+    """Which of ``job_ids`` may still hold temporary resources a worker uses: those with a task sent or running. A job
+    that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its earlier attempt left
+    is the sweeper's; a task sent from now on makes its own resources, which a listing made before does not have."""
+    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES).exclude(celery_task_id="")
+               .values_list("id", flat=True))
+
+
 def sync_active() -> int:
     """Refresh every submitted job that has not ended; returns how many changed state."""
     changed = 0
