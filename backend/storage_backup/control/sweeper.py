@@ -6,10 +6,9 @@ remove them in order: a half-restored server → detach → delete volume → de
 
 A job is dead unless it has a task sent or running (``tracking.jobs_holding_resources``: a job whose worker was
 killed, or whose task Redis lost, is found lost by ``storage_backup.services.tracking`` within its grace). Resources
-younger than the grace period
-are left alone, so a job that the catalog has not recorded yet is never swept from under a proxy. Each removal is
-``storage_backup.cloud.removal.Remover``'s, the one a job's own cleanup uses (waits, force-delete, reset of an attach
-that never completed), and each is recorded in the audit log.
+younger than the grace period are left alone, so a job that the catalog has not recorded yet is never swept from
+under a proxy. Each removal is ``storage_backup.cloud.removal.Remover``'s, the one a job's own cleanup uses (waits,
+force-delete, reset of an attach that never completed), and each is recorded in the audit log.
 """
 from __future__ import annotations
 
