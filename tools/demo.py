@@ -394,6 +394,11 @@ def main(argv: list[str] | None = None) -> int:
         while True:
             if supervisor.check():
                 record_processes(record_path, running)
+                # Scripts find the restarted workers' new pids where they found the old ones.
+                for worker in workers:
+                    endpoints["workers"][worker.availability_zone]["pid"] = worker.process.pid
+                endpoints["data_worker"]["pid"] = data_worker.process.pid
+                write_endpoints(endpoints_path, endpoints)
             time.sleep(0.5)
     except Stop:
         pass
