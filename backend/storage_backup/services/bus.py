@@ -151,13 +151,13 @@ def message_whereabouts(queue: str, task_id: str) -> str:
     return ""
 
 
-MISSING_KEY = "storage-backup:missing:{job_id}"
+MISSING_KEY = "storage-backup:missing:{task_id}"
 
 
-def missing_since(job_id: str, now: dt.datetime) -> dt.datetime:
-    """When the control plane first found the job's task nowhere (kept in Redis: a Redis that lost its data starts
-    the count again, which only delays the verdict by one grace)."""
-    key = MISSING_KEY.format(job_id=job_id)
+def missing_since(task_id: str, now: dt.datetime) -> dt.datetime:
+    """When the control plane first found the task nowhere (kept in Redis: a Redis that lost its data starts the
+    count again, which only delays the verdict by one grace). Per task, so a job's next attempt starts afresh."""
+    key = MISSING_KEY.format(task_id=task_id)
     redis_client().set(key, now.isoformat(), nx=True, ex=7 * 86400)
     raw = redis_client().get(key)
     try:
@@ -166,8 +166,8 @@ def missing_since(job_id: str, now: dt.datetime) -> dt.datetime:
         return now
 
 
-def clear_missing(job_id: str) -> None:
-    redis_client().delete(MISSING_KEY.format(job_id=job_id))
+def clear_missing(task_id: str) -> None:
+    redis_client().delete(MISSING_KEY.format(task_id=task_id))
 
 
 def _message_id(raw: bytes) -> str:

@@ -84,13 +84,13 @@ def _pending(job: Job, now: dt.datetime) -> None:
     or reserved and never started for ``job_unacked_after``, is lost (docs/TASKS.md "Lost tasks")."""
     control = settings.CONTROL
     if bus.job_alive(job.id):
-        bus.clear_missing(job.id)
+        bus.clear_missing(job.celery_task_id)
         return
     where = bus.message_whereabouts(job.queue, job.celery_task_id)
     if where == "" and bus.status(job.celery_task_id).state != "PENDING":
         return  # it started between the two looks: the next refresh reads its state
     if where:
-        bus.clear_missing(job.id)
+        bus.clear_missing(job.celery_task_id)
     submitted = job.submitted_at or now
     if where == "queued":
         if now - submitted > dt.timedelta(seconds=control["job_lost_after"]):
@@ -103,9 +103,9 @@ def _pending(job: Job, now: dt.datetime) -> None:
             _lost_message(job, now, f"{_worker_of(job).capitalize()} took the task but never started it in "
                                     f"{int(control['job_unacked_after'])} s (its worker stopped or hangs)")
         return
-    missing_since = bus.missing_since(job.id, now)
+    missing_since = bus.missing_since(job.celery_task_id, now)
     if now - missing_since >= dt.timedelta(seconds=control["job_missing_grace"]):
-        bus.clear_missing(job.id)
+        bus.clear_missing(job.celery_task_id)
         if job.state == JobState.RUNNING:
             _fail_lost(job)  # it ran, and neither its worker nor Redis know of it any more
         else:
