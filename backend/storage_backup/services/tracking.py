@@ -291,11 +291,12 @@ RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.P
 
 
 def jobs_holding_resources(job_ids: set[str]) -> set[str]:
-    """Which of ``job_ids`` may still hold temporary resources a worker uses: those with a task sent or running. A job
-    that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its earlier attempt left
-    is the sweeper's; a task sent from now on makes its own resources, which a listing made before does not have."""
-    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES).exclude(celery_task_id="")
-               .values_list("id", flat=True))
+    """Which of ``job_ids`` may still hold temporary resources a worker uses: the running ones and those with a task
+    sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its
+    earlier attempt left is the sweeper's; a task sent from now on makes its own resources, which a listing made
+    before does not have."""
+    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES)
+               .exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
 
 
 def sync_active() -> int:
