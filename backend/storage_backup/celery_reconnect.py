@@ -17,4 +17,6 @@ RECONNECTING = {
     "redis_retry_on_timeout": True,
     "redis_socket_keepalive": True,
     "redis_backend_health_check_interval": 10,
+    # Idle when the connection drops: a clean process instead of an in-place reconnect (storage_backup.worker_consumer).
+    "worker_consumer": "storage_backup.worker_consumer:Consumer",
 }

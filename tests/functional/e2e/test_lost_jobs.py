@@ -42,9 +42,11 @@ def web(stack):
 
 @pytest.fixture
 def supervisor(stack):
-    """The launcher's supervisor over the stack's Redis and workers, stopped before the stack stops them."""
-    supervisor = Supervisor([stack.redis, *stack.workers.values(), stack.data_worker], base_delay=0.5, max_delay=4,
-                            stable_after=5)
+    """The launcher's supervisor over every process of the stack but the cloud (as the demo's, and systemd in
+    production), stopped before the stack stops them. A Celery consumer that holds unacknowledged messages when Redis
+    goes away can die of it (kombu restoring them over the dead connection): it is restarted like any other."""
+    supervisor = Supervisor([stack.redis, *stack.workers.values(), stack.data_worker, *stack.control_processes],
+                            base_delay=0.5, max_delay=4, stable_after=5)
     supervisor.start(interval=0.2)
     yield supervisor
     supervisor.stop()
