@@ -51,6 +51,9 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
 )
 
 BACKUP_SERVICE_TYPE = "data-protection"
+# The demo supervises its processes: an idle worker that loses Redis exits and is restarted clean
+# (storage_backup.worker_consumer), as under the systemd units.
+SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 # The demo's policy: often enough that restore points appear within minutes of `make demo`.
 DEMO_SCHEDULE = "*/3 * * * *"
 
@@ -311,11 +314,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  warning: the embedded cloud names no proxy server for AZ {zone}; its worker runs without one")
             device_root = os.path.join(cloud_dir, "servers", server_id or f"no-proxy-server-{zone}")
             workers.append(WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
-                                         clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service"))
-        data_worker = DataWorkerProcess(redis.url, log_dir)
+                                         clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service",
+                                         extra_env=SUPERVISED))
+        data_worker = DataWorkerProcess(redis.url, log_dir, extra_env=SUPERVISED)
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
-                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
+                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15", **SUPERVISED})
         api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
                                  port=previous_port(previous, "horizon"),

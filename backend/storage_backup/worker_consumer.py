@@ -9,7 +9,10 @@ that never answered ``proxy.ping`` again) or that died of kombu restoring unackn
 connection ("Unrecoverable error: AttributeError ... 'hostname'"). A fresh process has no such state, and with no
 task running nothing is lost by it. A worker that runs tasks when the connection drops reconnects in place, so its
 tasks go on (``worker_cancel_long_running_tasks_on_connection_loss`` is off; the control plane finds any task it
-loses after all, docs/TASKS.md "Lost tasks"). ``STORAGE_BACKUP_EXIT_ON_BROKER_LOSS=0`` keeps Celery's behaviour.
+loses after all, docs/TASKS.md "Lost tasks").
+
+Only where a supervisor restarts the worker: ``STORAGE_BACKUP_EXIT_ON_BROKER_LOSS=1``, which the systemd units of
+``etc/systemd`` and the demo set; without it the worker keeps Celery's in-place reconnect.
 """
 from __future__ import annotations
 
@@ -21,11 +24,12 @@ from celery.worker.consumer import Consumer as CeleryConsumer
 
 LOG = logging.getLogger(__name__)
 EXIT_CODE = 75  # EX_TEMPFAIL: try again (systemd restarts it: Restart=on-failure)
+EXIT_ENV = "STORAGE_BACKUP_EXIT_ON_BROKER_LOSS"
 
 
 class Consumer(CeleryConsumer):
     def on_connection_error_after_connected(self, exc: Exception) -> None:
-        if os.environ.get("STORAGE_BACKUP_EXIT_ON_BROKER_LOSS", "1") != "0" and not len(state.active_requests):
+        if os.environ.get(EXIT_ENV, "0") == "1" and not len(state.active_requests):
             LOG.error("Connection to the broker lost (%r) with no task running: exiting so that the supervisor starts "
                       "a clean worker", exc)
             _exit()

@@ -23,11 +23,15 @@ from storage_backup_sandbox.launch import Supervisor
 
 from tests.functional.e2e.support import wait_until
 
+# Supervised as under systemd and in the demo: an idle worker that loses Redis exits and is restarted clean.
+SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 STACK_SETTINGS = {
     "STORAGE_BACKUP_SWEEPER_SECONDS": "2",
     "STORAGE_BACKUP_JOB_MISSING_GRACE": "4",
     "STORAGE_BACKUP_JOB_UNACKED_AFTER": "20",
+    **SUPERVISED,
 }
+WORKER_SETTINGS = SUPERVISED
 STATE: dict = {}
 pytestmark = pytest.mark.timeout(300)
 

@@ -85,6 +85,8 @@ def test_exec_start_runs_what_the_distribution_provides(name):
     assert named == module and importlib.util.find_spec(module) is not None
     if program == "celery":
         assert argv[argv.index("-A") + 2] in ("worker", "beat")
+        if argv[argv.index("-A") + 2] == "worker":  # supervised: an idle worker that loses Redis restarts clean
+            assert "STORAGE_BACKUP_EXIT_ON_BROKER_LOSS=1" in unit["Service"]["Environment"]
         # %h is systemd's home directory specifier: a node name takes systemd's host name, %H.
         assert "%h" not in command, command
 
