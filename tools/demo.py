@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  endpoints:      {endpoints_path}")
         print(f"  logs:           {log_dir}/, {sandbox.log_path}, {horizon.log_path}")
         print()
-        print("Ctrl-C stops everything; a process that exits is restarted (with backoff), as systemd would.",
+        print("A process that exits is restarted (with backoff), as systemd would. Ctrl-C stops everything.",
               flush=True)
 
         supervisor = Supervisor(running)
