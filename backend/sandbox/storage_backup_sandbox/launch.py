@@ -533,8 +533,8 @@ class Supervisor:
                 continue
             self._started_at[key] = time.time()
             self.restarts[key] = self.restarts.get(key, 0) + 1
-            self.log(f"supervisor: {process.describe()} restarted (pid {process.process.pid}, restart "
-                     f"{self.restarts[key]})")
+            pid = process.process.pid if process.process is not None else "?"
+            self.log(f"supervisor: {process.describe()} restarted (pid {pid}, restart {self.restarts[key]})")
             restarted.append(process)
         return restarted
 

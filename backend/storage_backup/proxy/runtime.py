@@ -121,6 +121,7 @@ def claim(job_id: str, task_id: str) -> None:
         if holder and holder != task_id and not holder.startswith(DONE_PREFIX):
             raise TaskFailed(TaskFailure.of(FailureCode.SUPERSEDED, f"Job {job_id} is already running as task "
                                                                     f"{holder}; task {task_id} was dropped"))
+        store.set(key, task_id, px=int(alive_seconds() * 1000))  # an ended attempt's key: this task's from now
 
 
 class Liveness:
