@@ -142,6 +142,8 @@ CONTROL = {
     "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
+    # How long the sweeper waits for one detach or delete before it reports it and goes on (the next sweep retries).
+    "sweeper_wait": float(os.environ.get("STORAGE_BACKUP_SWEEPER_WAIT", "120")),
     "proxy_max_jobs": int(os.environ.get("STORAGE_BACKUP_PROXY_MAX_JOBS", "2")),
     # Data jobs (verify, delete, prune, lock, rebuild) sent at once per data worker that answers its heartbeat.
     "data_max_jobs": int(os.environ.get("STORAGE_BACKUP_DATA_MAX_JOBS", "2")),

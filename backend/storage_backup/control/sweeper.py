@@ -27,7 +27,8 @@ from storage_backup.services import audit, inventory, tracking
 from storage_backup.services.context import SYSTEM
 
 LOG = logging.getLogger(__name__)
-WAIT_SECONDS = 120
+# How long a detach or a delete may take before the sweeper reports it and moves on (STORAGE_BACKUP_SWEEPER_WAIT).
+WAIT_SECONDS = settings.CONTROL.get("sweeper_wait", 120)
 # Statuses that end on their own: the next sweep finds the resource settled. A pending attach of a dead job
 # (``attaching``, ``reserved``) never ends on its own, so it is not one of them.
 TRANSITIONAL = {"creating", "detaching", "deleting", "backing-up", "restoring-backup", "downloading", "uploading",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
-from storage_backup.services import audit, bus, catalog_rebuild, data_plane, restore_points
+from storage_backup.services import audit, bus, catalog_rebuild, data_plane, proxies, restore_points
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
@@ -93,6 +93,8 @@ def _pending(job: Job, now: dt.datetime) -> None:
         bus.clear_missing(job.celery_task_id)
     submitted = job.submitted_at or now
     if where == "queued":
+        if job.queue != contract.DATA_QUEUE:  # sent, and its proxy went down since: the job says why it waits
+            job.waiting_reason = proxies.waiting_reason(job.availability_zone)
         if now - submitted > dt.timedelta(seconds=control["job_lost_after"]):
             _finish(job, JobState.FAILED, f"{_worker_of(job).capitalize()} never picked the job up; check that its "
                                           f"worker consumes {job.queue}, then run the job again.")
