@@ -15,8 +15,10 @@ servers
    and celery beat, with a policy that backs up the ``demo`` project's instances every few minutes;
 5. Horizon with the plugin, logging in through the embedded cloud's Keystone.
 
-Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. Ctrl-C (or
-SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start from scratch.
+Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. A process
+that exits is restarted with backoff (``storage_backup_sandbox.launch.Supervisor``, as systemd's ``Restart=`` does in
+production), Redis included. Ctrl-C (or SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start
+from scratch.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     ManagedProcess,
     RedisProcess,
     SandboxProcess,
+    Supervisor,
     WorkerProcess,
     control_env,
     enrol_worker_keys,
@@ -49,6 +52,9 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
 )
 
 BACKUP_SERVICE_TYPE = "data-protection"
+# The demo supervises its processes: an idle worker that loses Redis exits and is restarted clean
+# (storage_backup.worker_consumer), as under the systemd units.
+SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 # The demo's policy: often enough that restore points appear within minutes of `make demo`.
 DEMO_SCHEDULE = "*/3 * * * *"
 
@@ -86,9 +92,14 @@ class AdoptedRedis(RedisProcess):
         self.pid = pid
 
     def start(self, timeout: float = 20) -> AdoptedRedis:
+        if self.pid is None or not self.alive():  # it went away: the supervisor starts our own on its port
+            self.pid = None
+            super().start(timeout)
         return self
 
     def alive(self) -> bool:
+        if self.pid is None:
+            return super().alive()
         try:
             os.kill(self.pid, 0)
         except OSError:
@@ -96,6 +107,9 @@ class AdoptedRedis(RedisProcess):
         return True
 
     def stop(self, timeout: float = 10) -> None:
+        if self.pid is None:
+            super().stop(timeout)
+            return
         if not self.alive():
             return
         os.kill(self.pid, signal.SIGTERM)
@@ -301,11 +315,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  warning: the embedded cloud names no proxy server for AZ {zone}; its worker runs without one")
             device_root = os.path.join(cloud_dir, "servers", server_id or f"no-proxy-server-{zone}")
             workers.append(WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
-                                         clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service"))
-        data_worker = DataWorkerProcess(redis.url, log_dir)
+                                         clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service",
+                                         extra_env=SUPERVISED))
+        data_worker = DataWorkerProcess(redis.url, log_dir, extra_env=SUPERVISED)
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
-                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15"})
+                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15", **SUPERVISED})
         api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
                                  port=previous_port(previous, "horizon"),
@@ -381,15 +396,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  endpoints:      {endpoints_path}")
         print(f"  logs:           {log_dir}/, {sandbox.log_path}, {horizon.log_path}")
         print()
-        print("Ctrl-C stops everything.", flush=True)
+        print("A process that exits is restarted (with backoff), as systemd would. Ctrl-C stops everything.",
+              flush=True)
 
+        supervisor = Supervisor(running)
         while True:
-            for process in running:
-                if not process.alive():
-                    print(f"{process.name} stopped unexpectedly; see {process.log_path}", file=sys.stderr)
-                    status = 1
-                    raise Stop()
-            time.sleep(1)
+            if supervisor.check():
+                record_processes(record_path, running)
+                # Scripts find the restarted workers' new pids where they found the old ones.
+                for worker in workers:
+                    endpoints["workers"][worker.availability_zone]["pid"] = worker.process.pid
+                endpoints["data_worker"]["pid"] = data_worker.process.pid
+                write_endpoints(endpoints_path, endpoints)
+            time.sleep(0.5)
     except Stop:
         pass
     except Exception as error:  # a start failed: say why, then stop what did start

@@ -29,6 +29,7 @@ import os
 
 from celery import Celery, signals
 
+from storage_backup.celery_reconnect import RECONNECTING
 from storage_backup.contract import CONTROL_QUEUE
 
 BROKER_URL_ENV = "STORAGE_BACKUP_BROKER_URL"
@@ -53,7 +54,7 @@ def _settings() -> dict:
     return {
         "broker_url": url,
         "result_backend": os.environ.get(RESULT_BACKEND_ENV) or url,
-        "broker_connection_retry_on_startup": True,
+        **RECONNECTING,
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],

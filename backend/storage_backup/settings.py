@@ -156,8 +156,15 @@ CONTROL = {
     "rebuild_wait": float(os.environ.get("STORAGE_BACKUP_REBUILD_WAIT", "600")),
     "job_max_attempts": int(os.environ.get("STORAGE_BACKUP_JOB_MAX_ATTEMPTS", "3")),
     "retry_backoff": float(os.environ.get("STORAGE_BACKUP_RETRY_BACKOFF", "30")),
-    # A job whose proxy never picks it up stays queued with its reason; one whose task vanished fails after this.
+    # A job whose message waits in its queue this long (no worker consumes the queue) fails saying so.
     "job_lost_after": float(os.environ.get("STORAGE_BACKUP_JOB_LOST_AFTER", "86400")),
+    # A sent task that is nowhere (not in its queue, not reserved by a worker, not started, no liveness key) for this
+    # long was lost with Redis's data: sent again (or failed once its attempts are spent). More than a third of the
+    # workers' STORAGE_BACKUP_JOB_ALIVE_SECONDS, so a running task whose state Redis lost can say it is alive first.
+    "job_missing_grace": float(os.environ.get("STORAGE_BACKUP_JOB_MISSING_GRACE", "120")),
+    # A task a worker took from its queue but has not started after this long: its worker stopped or hangs; sent
+    # again (its stale message can no longer run). More than a reserved task may wait for a free worker process.
+    "job_unacked_after": float(os.environ.get("STORAGE_BACKUP_JOB_UNACKED_AFTER", "900")),
     # A running job whose proxy stopped refreshing its liveness key (docs/TASKS.md) for this long died with its
     # worker: it fails and the sweeper cleans up after it. More than the proxies' STORAGE_BACKUP_JOB_ALIVE_SECONDS.
     "job_alive_grace": float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_GRACE", "120")),

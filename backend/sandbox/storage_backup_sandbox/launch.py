@@ -498,3 +498,121 @@ def _logged(path: str, offset: int, marker: bytes) -> bool:
             return marker in handle.read()
     except OSError:
         return False
+
+
+class Supervisor:
+    """Keeps processes running the way systemd keeps a service (``Restart=on-failure`` with a growing
+    ``RestartSec``): a process that exits is logged, what is left of its process group is killed (systemd's
+    ``KillMode=control-group``: a Celery pool child orphaned by its killed main process must not run on unseen), and
+    it is started again after a backoff that doubles per quick failure up to ``max_delay`` and resets once the
+    process has run for ``stable_after`` seconds.
+
+    ``check()`` does one round (the demo calls it from its loop); ``start()`` runs rounds in a thread (the tests).
+    Redis is supervised like the rest: it comes back on the same port, empty, and the workers and the control plane
+    reconnect on their own; what was queued in it is found lost and sent again by the control plane.
+    """
+
+    def __init__(self, processes: Sequence[ManagedProcess] = (), *, base_delay: float = 0.5, max_delay: float = 30.0,
+                 stable_after: float = 30.0, log=None) -> None:
+        import threading
+
+        self.processes: list[ManagedProcess] = list(processes)
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.stable_after = stable_after
+        self.log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+        self.restarts: dict[int, int] = {}  # id(process) -> restarts so far
+        self._failures: dict[int, int] = {}
+        self._started_at: dict[int, float] = {id(p): time.time() for p in self.processes}
+        self._due: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, *processes: ManagedProcess) -> None:
+        with self._lock:
+            for process in processes:
+                if process not in self.processes:
+                    self.processes.append(process)
+                    self._started_at[id(process)] = time.time()
+
+    def forget(self, process: ManagedProcess) -> None:
+        """Stop watching ``process`` (a test that stops one on purpose)."""
+        with self._lock:
+            if process in self.processes:
+                self.processes.remove(process)
+            self._due.pop(id(process), None)
+
+    def restart_count(self, process: ManagedProcess) -> int:
+        return self.restarts.get(id(process), 0)
+
+    def delay(self, failures: int) -> float:
+        """The wait before restart number ``failures`` of a process that keeps failing (1, 2, …)."""
+        return min(self.max_delay, self.base_delay * 2 ** max(failures - 1, 0))
+
+    def check(self) -> list[ManagedProcess]:
+        """One round: note the processes that exited, restart those whose backoff is over. Returns those restarted."""
+        restarted = []
+        now = time.time()
+        with self._lock:
+            processes = list(self.processes)
+        for process in processes:
+            key = id(process)
+            if process.alive():
+                if now - self._started_at.get(key, now) >= self.stable_after:
+                    self._failures[key] = 0
+                continue
+            if key not in self._due:
+                code = process.process.returncode if process.process is not None else None
+                self._kill_group(process)
+                failures = self._failures.get(key, 0) + 1
+                self._failures[key] = failures
+                wait = self.delay(failures)
+                self._due[key] = now + wait
+                self.log(f"supervisor: {process.describe()} exited (code {code}); restarting in {wait:.1f} s "
+                         f"(see {process.log_path})")
+                continue
+            if now < self._due[key]:
+                continue
+            del self._due[key]
+            try:
+                process.start()
+            except Exception as error:  # it failed to come up: the next round counts another failure
+                self.log(f"supervisor: {process.describe()} did not come back: {error}")
+                self._kill_group(process)
+                continue
+            self._started_at[key] = time.time()
+            self.restarts[key] = self.restarts.get(key, 0) + 1
+            pid = process.process.pid if process.process is not None else "?"
+            self.log(f"supervisor: {process.describe()} restarted (pid {pid}, restart {self.restarts[key]})")
+            restarted.append(process)
+        return restarted
+
+    @staticmethod
+    def _kill_group(process: ManagedProcess) -> None:
+        if process.process is None:
+            return
+        try:
+            os.killpg(process.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def start(self, interval: float = 0.2) -> Supervisor:
+        import threading
+
+        def run() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.check()
+                except Exception as error:  # the supervisor itself must keep going
+                    self.log(f"supervisor: {error}")
+
+        self._thread = threading.Thread(target=run, name="supervisor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop supervising (the processes keep running; stop them as usual)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

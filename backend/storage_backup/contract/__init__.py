@@ -30,15 +30,19 @@ from .failures import RETRYABLE, FailureCode, TaskFailed, TaskFailure
 from .keys import (
     ALIVE_KEY,
     ALIVE_SECONDS,
+    ATTEMPT_KEY,
+    ATTEMPT_TTL_SECONDS,
     CANCEL_KEY,
     CANCEL_TTL_SECONDS,
     CONTROL_QUEUE,
     DATA_QUEUE,
     LOG_KEY,
     LOG_TTL_SECONDS,
+    NO_ATTEMPT,
     PROXY_QUEUE_PREFIX,
     RUNNER_KEY,
     alive_key,
+    attempt_key,
     cancel_key,
     log_key,
     proxy_queue,
@@ -87,15 +91,16 @@ from .tasks import (
 )
 
 __all__ = [
-    "ALIVE_KEY", "ALIVE_SECONDS", "BACKUP_INSTANCE", "CANCEL_KEY", "CANCEL_TTL_SECONDS", "CONTROL_QUEUE", "DATA_PING",
-    "DATA_QUEUE", "DELETE_RESTORE_POINTS", "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "PING",
-    "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE", "RUNNER_KEY",
-    "SET_RETENTION_LOCK", "TASKS", "VERIFY_RESTORE_POINT", "BackedUpVolume", "BackupRequest", "BackupResult",
-    "ContractError", "DataPingResult", "DeleteRequest", "DeleteResult", "Destination", "DocumentVolume", "FailureCode",
-    "GuestCommand", "LockRequest", "LockResult", "LogEntry", "Message", "NoRecipients", "NotARecipient", "NotDeleted",
-    "PingResult", "Progress", "PruneRequest", "PruneResult", "RebuildRequest", "RebuildResult", "Record",
-    "RestoreInstanceRequest", "RestoreInstanceResult", "RestorePointDocument", "RestoreVolumeRequest",
-    "RestoreVolumeResult", "Sealed", "SealingError", "SecretInClear", "TaskFailed", "TaskFailure", "TaskSpec",
-    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "cancel_key", "key_id", "log_key", "open_sealed",
-    "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
+    "ALIVE_KEY", "ALIVE_SECONDS", "ATTEMPT_KEY", "ATTEMPT_TTL_SECONDS", "BACKUP_INSTANCE", "CANCEL_KEY",
+    "CANCEL_TTL_SECONDS", "CONTROL_QUEUE", "DATA_PING", "DATA_QUEUE", "DELETE_RESTORE_POINTS", "LIST_RESTORE_POINTS",
+    "LOG_KEY", "LOG_TTL_SECONDS", "NO_ATTEMPT", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE",
+    "RESTORE_VOLUME", "RETRYABLE", "RUNNER_KEY", "SET_RETENTION_LOCK", "TASKS", "VERIFY_RESTORE_POINT",
+    "BackedUpVolume", "BackupRequest", "BackupResult", "ContractError", "DataPingResult", "DeleteRequest",
+    "DeleteResult", "Destination", "DocumentVolume", "FailureCode", "GuestCommand", "LockRequest", "LockResult",
+    "LogEntry", "Message", "NoRecipients", "NotARecipient", "NotDeleted", "PingResult", "Progress", "PruneRequest",
+    "PruneResult", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
+    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "Sealed", "SealingError", "SecretInClear",
+    "TaskFailed", "TaskFailure", "TaskSpec", "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key",
+    "attempt_key", "cancel_key", "key_id", "log_key", "open_sealed", "parse_public_key", "proxy_queue",
+    "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

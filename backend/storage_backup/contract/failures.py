@@ -40,6 +40,7 @@ class FailureCode(StrEnum):
     DATA_DAMAGED = "data_damaged"  # a chunk or object of the repository is missing or corrupt
     NOT_FOUND = "not_found"  # the restore point or volume is not in the repository
     RETENTION_LOCKED = "retention_locked"  # the repository refuses: a retention lock holds
+    SUPERSEDED = "superseded"  # a stale message: the job ended, or another attempt of it was sent or runs
     FAILED = "failed"  # anything else; the message says what
 
 

@@ -28,6 +28,13 @@ ALIVE_SECONDS = 60.0
 # Which worker (Celery node name) took a task, written when it starts: results keep no extended fields (they would
 # keep the task's arguments), so this says who ran it, whatever way it ended. Same lifetime as the log.
 RUNNER_KEY = "storage-backup:runner:{task_id}"
+# Which attempt of a job may run: the control plane sets it to the task id it sends, and to anything else once the
+# job ended or waits for its next attempt. A worker runs a task only when the key is absent (a Redis that lost its
+# data lost the old messages with it) or names that very task, so a stale or redelivered message never runs a job
+# twice (docs/TASKS.md "Which attempt runs").
+ATTEMPT_KEY = "storage-backup:attempt:{job_id}"
+ATTEMPT_TTL_SECONDS = 7 * 86400
+NO_ATTEMPT = "none"
 
 
 def proxy_queue(availability_zone: str) -> str:
@@ -49,3 +56,5 @@ def alive_key(job_id: str) -> str:
 
 def runner_key(task_id: str) -> str:
     return RUNNER_KEY.format(task_id=task_id)
+def attempt_key(job_id: str) -> str:
+    return ATTEMPT_KEY.format(job_id=job_id)

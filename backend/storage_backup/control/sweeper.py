@@ -14,11 +14,11 @@ resort), then deleted; a volume or snapshot in a status that no longer ends on i
 the log, and the admin overview (``attention.unresolved_leftovers``, kept in ``UnresolvedLeftover``) until a
 sweep removes it.
 
-A job is dead when the catalog does not list it as queued or running (a job whose proxy worker was killed is
-failed by ``storage_backup.services.tracking`` once its liveness key expires). Resources younger than the grace period
-are left alone, so a job that the catalog has not recorded yet is never swept from under a proxy. Each removal is
-``storage_backup.cloud.removal.Remover``'s, the one a job's own cleanup uses (waits, force-delete, reset of an attach
-that never completed), and each is recorded in the audit log.
+A job is dead unless it has a task sent or running (``tracking.jobs_holding_resources``: a job whose worker was
+killed, or whose task Redis lost, is found lost by ``storage_backup.services.tracking`` within its grace). Resources
+younger than the grace period are left alone, so a job that the catalog has not recorded yet is never swept from
+under a proxy. Each removal is ``storage_backup.cloud.removal.Remover``'s, the one a job's own cleanup uses (waits,
+force-delete, reset of an attach that never completed), and each is recorded in the audit log.
 """
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, Proxy, UnresolvedLeftover
+from storage_backup.catalog.models import Proxy, UnresolvedLeftover
 from storage_backup.cloud import job_of
 from storage_backup.cloud.removal import ATTACHING, HELD, Remover
-from storage_backup.services import audit, inventory
+from storage_backup.services import audit, inventory, tracking
 from storage_backup.services.context import SYSTEM
 
 LOG = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class Sweep:
             images = list(self.cloud.image.images())
             servers = [s for s in self.cloud.compute.servers(details=True, all_projects=True) if job_of(s)]
         tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images + servers} - {None}
-        self.alive = set(Job.objects.filter(id__in=tagged, state__in=ACTIVE_JOB_STATES).values_list("id", flat=True))
+        self.alive = tracking.jobs_holding_resources(tagged)
         # A half-restored server first: its volumes are attached to it (its boot volume cannot be detached).
         for server in filter(self._leaked, servers):
             self._remove("server", server, self.remover.delete_server, self.report.servers)

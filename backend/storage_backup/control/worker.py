@@ -18,13 +18,15 @@ django.setup()
 
 from django.conf import settings  # noqa: E402  (after django.setup)
 
+from storage_backup.celery_reconnect import RECONNECTING  # noqa: E402
+
 CONTROL = settings.CONTROL
 
 app = Celery("storage_backup_control", include=["storage_backup.control.tasks"])
 app.conf.update(
     broker_url=settings.BROKER_URL,
     result_backend=settings.RESULT_URL,
-    broker_connection_retry_on_startup=True,
+    **RECONNECTING,  # the control worker and beat ride out a Redis restart as the workers do
     task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
     task_default_queue="control",
     task_routes={"control.*": {"queue": "control"}},

@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a task of a proxy or data worker runs with: its request read by the contract, the service account's cloud
 (proxy tasks), this worker's identity, progress into the Celery task state, the job log and a liveness key in Redis
-(docs/TASKS.md), cancellation through Redis, and every failure turned into a coded ``TaskFailed``."""
+(docs/TASKS.md), cancellation through Redis, and every failure turned into a coded ``TaskFailed``.
+
+A task checks at its start that it may run (``claim``): the job was not cancelled, its message is the job's current
+attempt (``storage-backup:attempt:<job id>``) and no other process runs the job (the liveness key holds the running
+task's id). A stale message — redelivered after its worker died, or sent before a retry — thus never runs a job a
+second time nor beside its newer attempt."""
 from __future__ import annotations
 
 import contextlib
@@ -18,6 +23,7 @@ from storage_backup.cloud import Cloud
 from storage_backup.contract import (
     ALIVE_SECONDS,
     LOG_TTL_SECONDS,
+    NO_ATTEMPT,
     ContractError,
     FailureCode,
     Message,
@@ -25,6 +31,8 @@ from storage_backup.contract import (
     TaskFailed,
     TaskFailure,
     alive_key,
+    attempt_key,
+    cancel_key,
     log_key,
     open_sealed,
     runner_key,
@@ -62,8 +70,21 @@ def redis_client():
 
             from storage_backup.celery_app import app
 
-            _redis = redis.Redis.from_url(app.conf.broker_url, socket_timeout=5, socket_connect_timeout=5)
+            _redis = redis.Redis.from_url(app.conf.broker_url, socket_timeout=5, socket_connect_timeout=5,
+                                          **reconnecting())
         return _redis
+
+
+def reconnecting() -> dict:
+    """redis-py options that ride out a Redis restart: a call that meets a dropped connection reconnects and tries
+    again with backoff (some 15 s in all) instead of failing the job at once."""
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    return {"retry": Retry(ExponentialBackoff(cap=4, base=0.25), 6),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError], "health_check_interval": 15}
 
 
 def publish_log_entry(job_id: str, entry: dict) -> None:
@@ -83,20 +104,53 @@ def record_runner(task_id: str, worker: str) -> None:
         LOG.warning("cannot record the worker of task %s: %s", task_id, error)
 
 
-class Liveness:
-    """Keeps ``storage-backup:alive:<job id>`` alive while the task runs (a thread refreshes it at a third of its
-    lifetime). It is left to expire, never deleted: a finished task's result is in the backend long before. When the
-    worker is killed, the key expires and the control plane knows the job died with it."""
+# The liveness key of a task that ended names it so: kept until it expires (the control plane reads the task's result
+# by then), it no longer stands for a running task, so the job's next attempt may claim it at once.
+DONE_PREFIX = "done:"
 
-    def __init__(self, job_id: str, seconds: float | None = None) -> None:
+
+def alive_seconds() -> float:
+    return max(1.0, float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_SECONDS") or ALIVE_SECONDS))
+
+
+def claim(job_id: str, task_id: str) -> None:
+    """May this task run the job? ``TaskFailed`` (``cancelled`` or ``superseded``, nothing done) when not; else the
+    job's liveness key names this task from now on."""
+    store = redis_client()
+    if store.exists(cancel_key(job_id)):
+        raise TaskFailed(TaskFailure.of(FailureCode.CANCELLED, f"Job {job_id} was cancelled before it started; "
+                                                               "nothing was done"))
+    current = store.get(attempt_key(job_id))
+    if current is not None and current.decode() != task_id:
+        why = "has ended or waits for its next attempt" if current.decode() == NO_ATTEMPT else \
+            f"runs as task {current.decode()} now"
+        raise TaskFailed(TaskFailure.of(FailureCode.SUPERSEDED, f"Task {task_id} of job {job_id} is stale (the job "
+                                                                f"{why}); it was dropped without doing anything"))
+    key = alive_key(job_id)
+    if not store.set(key, task_id, nx=True, px=int(alive_seconds() * 1000)):
+        holder = (store.get(key) or b"").decode()
+        if holder and holder != task_id and not holder.startswith(DONE_PREFIX):
+            raise TaskFailed(TaskFailure.of(FailureCode.SUPERSEDED, f"Job {job_id} is already running as task "
+                                                                    f"{holder}; task {task_id} was dropped"))
+        store.set(key, task_id, px=int(alive_seconds() * 1000))  # an ended attempt's key: this task's from now
+
+
+class Liveness:
+    """Keeps ``storage-backup:alive:<job id>`` (value: the running task's id) alive while the task runs (a thread
+    refreshes it at a third of its lifetime). It is left to expire, never deleted: a finished task's result is in the
+    backend long before. When the worker is killed, the key expires and the control plane knows the job died with
+    it."""
+
+    def __init__(self, job_id: str, seconds: float | None = None, task_id: str = "1") -> None:
         self.key = alive_key(job_id)
-        self.seconds = max(1.0, seconds or float(os.environ.get("STORAGE_BACKUP_JOB_ALIVE_SECONDS") or ALIVE_SECONDS))
+        self.value = task_id
+        self.seconds = max(1.0, seconds or alive_seconds())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"alive-{job_id}", daemon=True)
 
     def _touch(self) -> None:
         try:
-            redis_client().set(self.key, "1", px=int(self.seconds * 1000))
+            redis_client().set(self.key, self.value, px=int(self.seconds * 1000))
         except Exception as error:  # Redis away for a moment: the next refresh tries again
             LOG.warning("cannot refresh %s: %s", self.key, error)
 
@@ -112,6 +166,10 @@ class Liveness:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        try:
+            redis_client().set(self.key, DONE_PREFIX + self.value, px=int(self.seconds * 1000))
+        except Exception as error:  # it expires on its own
+            LOG.warning("cannot mark %s done: %s", self.key, error)
 
 
 def run_task(task, message: object, work: Callable[[JobContext, Message], dict | Message], *,
@@ -128,8 +186,10 @@ def run_task(task, message: object, work: Callable[[JobContext, Message], dict |
         # Secrets arrive sealed to this worker's enrolled key (docs/TASKS.md "Sealed secrets"); opened in memory only.
         opened = open_sealed(message, spec.request, worker_key.load_keys())
         request = spec.request.from_message(opened, f"{spec.name} request")
+        task_id = str(task.request.id)
+        claim(job_id, task_id)
         ctx = _context(task, job_id, cloud)
-        with Liveness(job_id):
+        with Liveness(job_id, task_id=task_id):
             identity = ctx.proxy
             where = f"availability zone {identity.availability_zone}" if cloud else "data worker"
             ctx.log.add("start", f"{task.name} on {task.request.hostname or 'this worker'} ({where})")

@@ -8,6 +8,7 @@ The control plane never imports the workers' code: a task is a name, a queue and
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -20,11 +21,14 @@ from celery.result import AsyncResult
 from django.conf import settings
 
 from storage_backup.contract import (
+    ATTEMPT_TTL_SECONDS,
     CANCEL_TTL_SECONDS,
     CONTROL_QUEUE,
+    NO_ATTEMPT,
     FailureCode,
     TaskFailure,
     alive_key,
+    attempt_key,
     cancel_key,
     log_key,
     proxy_queue,
@@ -33,8 +37,9 @@ from storage_backup.contract import (
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["TaskStatus", "cancel_requested", "celery_app", "forget", "job_alive", "proxy_log", "proxy_queue",
-           "redis_client", "request_cancel", "send", "status", "wake_dispatcher"]
+__all__ = ["TaskStatus", "cancel_requested", "celery_app", "end_attempt", "forget", "job_alive", "message_whereabouts",
+           "proxy_log", "proxy_queue", "redis_client", "request_cancel", "send", "set_attempt", "status",
+           "wake_dispatcher"]
 DISPATCH_TASK = "control.dispatch"
 
 
@@ -44,7 +49,10 @@ def celery_app() -> Celery:
     app = Celery("storage-backup-control-client", broker=settings.BROKER_URL, backend=settings.RESULT_URL)
     app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"],
                     result_extended=False, broker_connection_retry_on_startup=True,
-                    broker_transport_options={"visibility_timeout": 43200})
+                    broker_transport_options={"visibility_timeout": 43200},
+                    # Redis restarting under the control plane: reads and sends wait for it instead of failing.
+                    result_backend_always_retry=True, result_backend_max_retries=10,
+                    redis_retry_on_timeout=True, redis_socket_keepalive=True)
     return app
 
 
@@ -109,7 +117,71 @@ def forget(task_id: str) -> None:
 
 @functools.cache
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.BROKER_URL, socket_timeout=10)
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    # A Redis restart costs a reconnect and a retry, not an error in the control worker's tick.
+    return redis.Redis.from_url(settings.BROKER_URL, socket_timeout=10, socket_connect_timeout=5,
+                                retry=Retry(ExponentialBackoff(cap=2, base=0.2), 4),
+                                retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+                                health_check_interval=15)
+
+
+def set_attempt(job_id: str, task_id: str) -> None:
+    """The task a worker may run for the job from now on (docs/TASKS.md "Which attempt runs")."""
+    redis_client().set(attempt_key(job_id), task_id, ex=ATTEMPT_TTL_SECONDS)
+
+
+def end_attempt(job_id: str) -> None:
+    """No task may run the job any more (it ended, or waits for its next attempt): a stale message is dropped."""
+    set_attempt(job_id, NO_ATTEMPT)
+
+
+def message_whereabouts(queue: str, task_id: str) -> str:
+    """Where the broker holds the task's message: ``queued`` (waiting in ``queue``), ``reserved`` (a worker took it
+    and has not acknowledged it: it has not started), or ``""`` (the broker has it no more: started, or lost with
+    Redis's data). Reads kombu's Redis layout: a list per queue (and per priority step) and the ``unacked`` hash."""
+    store = redis_client()
+    lists = [queue, *(key.decode() for key in store.scan_iter(match=f"{queue}\x06\x16*", count=100))]
+    for name in lists:
+        for raw in store.lrange(name, 0, -1):
+            if _message_id(raw) == task_id:
+                return "queued"
+    for raw in store.hvals("unacked"):
+        try:
+            message = json.loads(raw)[0]
+        except (ValueError, IndexError, TypeError):
+            continue
+        if isinstance(message, dict) and (message.get("headers") or {}).get("id") == task_id:
+            return "reserved"
+    return ""
+
+
+MISSING_KEY = "storage-backup:missing:{task_id}"
+
+
+def missing_since(task_id: str, now: dt.datetime) -> dt.datetime:
+    """When the control plane first found the task nowhere (kept in Redis: a Redis that lost its data starts the
+    count again, which only delays the verdict by one grace). Per task, so a job's next attempt starts afresh."""
+    key = MISSING_KEY.format(task_id=task_id)
+    redis_client().set(key, now.isoformat(), nx=True, ex=7 * 86400)
+    raw = redis_client().get(key)
+    try:
+        return dt.datetime.fromisoformat(raw.decode()) if raw else now
+    except ValueError:
+        return now
+
+
+def clear_missing(task_id: str) -> None:
+    redis_client().delete(MISSING_KEY.format(task_id=task_id))
+
+
+def _message_id(raw: bytes) -> str:
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return ""
+    return (message.get("headers") or {}).get("id", "") if isinstance(message, dict) else ""
 
 
 def request_cancel(job_id: str) -> None:

@@ -92,6 +92,7 @@ def _submit(job: Job) -> bool:
     job.save()
     # Sent inside the claiming transaction's lifetime but after the row is written: a crash between the two
     # leaves a job that tracking finds PENDING and reports as lost, never a task the catalog does not know.
+    bus.set_attempt(job.id, job.celery_task_id)  # first: the worker checks it when the task starts
     bus.send(job.task_name, sealed, job.queue, job.celery_task_id)
     return True
 

@@ -304,8 +304,16 @@ def create_rebuild(caller: Caller, destination: Destination, dry_run: bool = Fal
         return job
 
 
+def _not_started(job: Job) -> bool:
+    """A sent job whose task has not started (its message waits, is reserved, or was lost). Asked after the cancel
+    key is set: a task that starts from now on sees the key and ends without doing anything (docs/TASKS.md)."""
+    return job.state == JobState.QUEUED and bus.status(job.celery_task_id).state == "PENDING" \
+        and not bus.job_alive(job.id)
+
+
 def cancel(caller: Caller, job_id: str) -> Job:
-    """Queued jobs end at once; running ones are asked to stop (they clean up, then end ``cancelled``)."""
+    """Queued jobs end at once (sent or not: a task that starts later sees the cancel key and does nothing); running
+    ones are asked to stop (they clean up, then end ``cancelled``)."""
     with audited(caller, "job.cancel", "job", job_id) as target:
         with transaction.atomic():
             job = get_job(caller, job_id)
@@ -316,10 +324,12 @@ def cancel(caller: Caller, job_id: str) -> Job:
                 raise Conflict(f"Job {job_id} has already ended ({job.state}).")
             bus.request_cancel(job.id)
             who = caller.user_name or caller.user_id
-            if not job.celery_task_id:
+            if not job.celery_task_id or _not_started(job):
                 job.state = JobState.CANCELLED
                 job.finished_at = timezone.now()
                 job.waiting_reason = ""
+                job.cancel_requested = bool(job.celery_task_id)
+                bus.end_attempt(job.id)
                 job.log = [*job.log, log_entry("cancelled", f"Cancelled by {who} before it started")]
             else:
                 job.cancel_requested = True

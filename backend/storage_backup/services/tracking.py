@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
-from storage_backup.services import audit, bus, catalog_rebuild, data_plane, restore_points, vanished
+from storage_backup.services import audit, bus, catalog_rebuild, data_plane, proxies, restore_points, vanished
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
@@ -50,12 +50,7 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
     if status.worker and not job.proxy_hostname:
         job.proxy_hostname = status.worker
     if status.state == "PENDING":
-        lost_after = dt.timedelta(seconds=settings.CONTROL["job_lost_after"])
-        if job.submitted_at and now - job.submitted_at > lost_after:
-            _finish(job, JobState.FAILED, f"{_worker_of(job).capitalize()} never picked the job up; check that its "
-                                          f"worker consumes {job.queue}, then run the job again.")
-        elif job.cancel_requested and job.state == JobState.QUEUED:
-            pass  # the proxy sees the cancel key as soon as it starts the task
+        _pending(job, now)
         return
     if status.state in ("STARTED", "PROGRESS", "RETRY"):
         if job.state != JobState.RUNNING:
@@ -82,6 +77,55 @@ def _apply(job: Job, status: bus.TaskStatus) -> None:
         _failed(job, status.failure or TaskFailure.from_exception(None), now)
 
 
+def _pending(job: Job, now: dt.datetime) -> None:
+    """The result backend knows nothing of the task: it waits in its queue, a worker reserved it, it runs but Redis
+    lost its state (a flush or restart; the worker reports again within seconds), or its message is gone. Which one
+    is asked of the broker and of the job's liveness key; a task that is nowhere for ``job_missing_grace`` seconds,
+    or reserved and never started for ``job_unacked_after``, is lost (docs/TASKS.md "Lost tasks")."""
+    control = settings.CONTROL
+    if bus.job_alive(job.id):
+        bus.clear_missing(job.celery_task_id)
+        return
+    where = bus.message_whereabouts(job.queue, job.celery_task_id)
+    if where == "" and bus.status(job.celery_task_id).state != "PENDING":
+        return  # it started between the two looks: the next refresh reads its state
+    if where:
+        bus.clear_missing(job.celery_task_id)
+    submitted = job.submitted_at or now
+    if where == "queued":
+        if job.queue != contract.DATA_QUEUE:  # sent, and its proxy went down since: the job says why it waits
+            job.waiting_reason = proxies.waiting_reason(job.availability_zone)
+        if now - submitted > dt.timedelta(seconds=control["job_lost_after"]):
+            _finish(job, JobState.FAILED, f"{_worker_of(job).capitalize()} never picked the job up; check that its "
+                                          f"worker consumes {job.queue}, then run the job again.")
+            job.log = [*job.log, log_entry("failed", job.error)]
+        return
+    if where == "reserved":
+        if now - submitted > dt.timedelta(seconds=control["job_unacked_after"]):
+            _lost_message(job, now, f"{_worker_of(job).capitalize()} took the task but never started it in "
+                                    f"{int(control['job_unacked_after'])} s (its worker stopped or hangs)")
+        return
+    missing_since = bus.missing_since(job.celery_task_id, now)
+    if now - missing_since >= dt.timedelta(seconds=control["job_missing_grace"]):
+        bus.clear_missing(job.celery_task_id)
+        if job.state == JobState.RUNNING:
+            _fail_lost(job)  # it ran, and neither its worker nor Redis know of it any more
+        else:
+            _lost_message(job, now, "The task's message was lost before a worker started it (Redis lost its data: "
+                                    "flushed or restarted)")
+
+
+def _lost_message(job: Job, now: dt.datetime, why: str) -> None:
+    """A task that never started is safe to send again: retried as the ``worker_lost`` failure it is, and failed
+    with what to check once its attempts are spent. The stale message can no longer run (``bus.end_attempt``)."""
+    bus.end_attempt(job.id)
+    job.log = [*job.log, log_entry("lost", f"{why}.")]
+    failure = TaskFailure.of(FailureCode.WORKER_LOST, f"{why}; check that Redis keeps its data and that "
+                                                      f"{_worker_of(job)} runs (queue {job.queue}), then run the job "
+                                                      "again.")
+    _failed(job, failure, now)
+
+
 def _cancelled(job: Job, message: str) -> None:
     _finish(job, JobState.CANCELLED, "")
     job.log = [*job.log, log_entry("cancelled", message)]
@@ -97,6 +141,7 @@ def _failed(job: Job, failure: TaskFailure, now: dt.datetime) -> None:
         job.log = [*job.log, log_entry("retry", f"Attempt {job.attempts} failed ({failure.code}: {failure.message}); "
                                                 f"retrying in {int(delay.total_seconds())} s")]
         job.celery_task_id = ""
+        bus.end_attempt(job.id)  # until the next attempt is sent, no message of this job may run
         job.not_before = now + delay
         job.state = JobState.QUEUED
         job.progress = {}
@@ -154,6 +199,10 @@ def _fail_lost(job: Job) -> None:
 
 
 def _finish(job: Job, state: str, error: str) -> None:
+    try:
+        bus.end_attempt(job.id)  # a stale copy of its message must not run the ended job again
+    except Exception as error_:  # Redis away: its data (and so the message) went with it, or the key expires
+        LOG.warning("job %s: cannot mark its attempts ended: %s", job.id, error_)
     job.state = state
     job.error = error
     job.finished_at = timezone.now()
@@ -248,6 +297,15 @@ def _rebuild_done(job: Job, result: contract.RebuildResult) -> str:
 
 RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.PRUNE: _prune_done,
            JobType.REBUILD: _rebuild_done}
+
+
+def jobs_holding_resources(job_ids: set[str]) -> set[str]:
+    """Which of ``job_ids`` may still hold temporary resources a worker uses: the running ones and those with a task
+    sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its
+    earlier attempt left is the sweeper's; a task sent from now on makes its own resources, which a listing made
+    before does not have."""
+    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES)
+               .exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
 
 
 def sync_active() -> int:

@@ -62,6 +62,11 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+def _endpoints(state_dir: str) -> dict:
+    with open(os.path.join(state_dir, "endpoints.json")) as handle:
+        return json.load(handle)
+
+
 def _token(endpoints: dict, user: dict) -> dict:
     body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": user["name"], "password": user["password"], "domain": {"name": "Default"}}}},
@@ -130,6 +135,25 @@ def test_demo_comes_up_answers_stops_and_resumes(tmp_path):
         assert found, "no restore point within 4 minutes of the demo coming up"
         assert {point["instance_name"] for point in found} <= {"web-1", "app-1"}
         assert not _restore_points(endpoints, _token(endpoints, users["alt-member"]))
+        # A proxy worker's main process killed: the demo restarts it (with backoff) and it answers again.
+        killed = endpoints["workers"]["nova"]["pid"]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.time() + 60
+        while time.time() < deadline and _endpoints(state_dir)["workers"]["nova"]["pid"] == killed:
+            time.sleep(0.5)
+        endpoints = _endpoints(state_dir)
+        assert endpoints["workers"]["nova"]["pid"] != killed, open(log_path).read()[-2000:]
+        assert "supervisor: celery worker for proxy.nova restarted" in open(log_path).read()
+        control = Celery("test-demo", broker=endpoints["redis"], backend=endpoints["redis"])
+        control.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+        reply = None
+        try:
+            reply = control.send_task("proxy.ping", queue="proxy.nova")
+            assert reply.get(timeout=60)["az"] == "nova"
+        finally:
+            del reply
+            gc.collect()
+            control.close()
         pids = [worker["pid"] for worker in endpoints["workers"].values()] + [endpoints["data_worker"]["pid"]]
     finally:
         status = _stop(demo)

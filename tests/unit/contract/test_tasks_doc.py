@@ -135,5 +135,5 @@ def test_every_job_type_runs_a_documented_task(doc_tables):
 
 def test_the_redis_keys_are_documented():
     text = _doc()
-    for key in (contract.CANCEL_KEY, contract.LOG_KEY, contract.ALIVE_KEY, contract.RUNNER_KEY):
+    for key in (contract.CANCEL_KEY, contract.LOG_KEY, contract.ALIVE_KEY, contract.RUNNER_KEY, contract.ATTEMPT_KEY):
         assert key.replace("{job_id}", "<job_id>").replace("{task_id}", "<task_id>") in text, key
