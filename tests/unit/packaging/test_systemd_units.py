@@ -64,7 +64,12 @@ def test_unit_restarts_on_failure_and_is_hardened(name):
     assert service.get("KillMode", ["control-group"]) == ["control-group"]  # orphaned pool processes go too
     for key, value in HARDENING.items():
         assert service.get(key) == [value], (name, key)
-    assert service["User"] == ["storage-backup"]
+    # Only the immutable helper is root (it sets the flag), bounded to the capabilities that takes.
+    if name == "storage-backup-immutable.service":
+        assert service["User"] == ["root"] and "CAP_LINUX_IMMUTABLE" in service["CapabilityBoundingSet"][0]
+        assert service["PrivateNetwork"] == ["yes"]
+    else:
+        assert service["User"] == ["storage-backup"]
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]
 
 
