@@ -9,12 +9,18 @@ minutes. Each drill uses instances of its own, so one drill's failure cannot blo
 from __future__ import annotations
 
 import pytest
+from storage_backup_sandbox.launch import Supervisor
 
 from tests.faults.matrix import Drill, write_results
 from tests.functional.e2e.support import Stack
 
+# Supervised, as under systemd and in the demo: a worker that loses Redis while idle exits and is started clean.
+SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 # The control plane's bounds, in seconds (production defaults in backend/storage_backup/settings.py).
 MATRIX_SETTINGS = {
+    **SUPERVISED,
+    "STORAGE_BACKUP_JOB_MISSING_GRACE": "3",
+    "STORAGE_BACKUP_JOB_UNACKED_AFTER": "10",
     "STORAGE_BACKUP_SWEEPER_SECONDS": "1",
     "STORAGE_BACKUP_SWEEPER_GRACE": "0",
     "STORAGE_BACKUP_PROXY_DOWN_AFTER": "6",
@@ -23,6 +29,7 @@ MATRIX_SETTINGS = {
 }
 # The proxy workers': liveness refreshed every second; waits that a fault makes endless end in seconds.
 MATRIX_WORKER_SETTINGS = {
+    **SUPERVISED,
     "STORAGE_BACKUP_JOB_ALIVE_SECONDS": "1",
     "STORAGE_BACKUP_TIMEOUT_ATTACH": "6",
     "STORAGE_BACKUP_TIMEOUT_DETACH": "6",
@@ -35,8 +42,15 @@ def stack(tmp_path_factory):
     stack = Stack(str(tmp_path_factory.mktemp("faults")), settings=MATRIX_SETTINGS,
                   worker_settings=MATRIX_WORKER_SETTINGS)
     try:
-        yield room_for_drills(stack.start())
+        stack.start()
+        # What restarts a process that exits, as systemd would (a drill that replaces a worker tells it).
+        stack.supervisor = Supervisor([stack.redis, *stack.workers.values(), stack.data_worker,
+                                       *stack.control_processes], base_delay=0.5, max_delay=4, stable_after=5)
+        stack.supervisor.start(interval=0.2)
+        yield room_for_drills(stack)
     finally:
+        if getattr(stack, "supervisor", None) is not None:
+            stack.supervisor.stop()
         stack.stop()
 
 

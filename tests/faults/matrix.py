@@ -158,15 +158,22 @@ def wait_step(stack: Stack, job_id: str, step: str, user: str = "demo-member", t
 
 def pausing_worker(stack: Stack, zone: str, pauses: str) -> None:
     """Restart ``zone``'s proxy worker holding each job at the start of the steps ``pauses`` names ("read=30")."""
-    stack.workers[zone].stop()
-    stack.start_worker(zone, env={"STORAGE_BACKUP_DRILL_PAUSE": pauses})
-    stack.wait_for_proxies()
+    _replace_worker(stack, zone, {"STORAGE_BACKUP_DRILL_PAUSE": pauses})
 
 
 def plain_worker(stack: Stack, zone: str) -> None:
-    """(Re)start ``zone``'s proxy worker as production runs it (no drill pause), as its supervisor would."""
+    """(Re)start ``zone``'s proxy worker as production runs it (no drill pause)."""
+    _replace_worker(stack, zone, None)
+
+
+def _replace_worker(stack: Stack, zone: str, env: dict | None) -> None:
+    supervisor = getattr(stack, "supervisor", None)
     worker = stack.workers.get(zone)
-    if worker is not None and worker.alive():
+    if worker is not None:
+        if supervisor is not None:
+            supervisor.forget(worker)
         worker.stop()
-    stack.start_worker(zone)
+    new = stack.start_worker(zone, env=env)
+    if supervisor is not None:
+        supervisor.watch(new)
     stack.wait_for_proxies()
