@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from ..errors import CorruptObject, ObjectNotFound
+from ..errors import CorruptObject, ObjectNotFound, RepositoryNotFound
 from .base import Destination, ObjectInfo, ObjectWriter
 
 TMP_PREFIX = ".tmp-"
@@ -252,6 +252,9 @@ class FilesystemDestination(Destination):
         self.direct_io = direct_io
         self._known_dirs: set[str] = set()
         self._staging = _StagingPool()
+        # A root seen once is never made again: if it vanishes (an NFS export unmounted, the directory removed), a
+        # write must fail, not fill the empty mount point on the local disk with half a repository.
+        self._root_seen = os.path.isdir(self.root)
 
     def _path(self, name: str) -> str:
         if name.startswith("/") or ".." in name.split("/"):
@@ -266,12 +269,17 @@ class FilesystemDestination(Destination):
         while not os.path.isdir(probe):
             missing.append(probe)
             probe = os.path.dirname(probe)
+        if self._root_seen and any(path == self.root or not path.startswith(self.root + os.sep)
+                                   for path in missing):
+            raise RepositoryNotFound(f"the destination {self.root} is gone (unmounted or removed?): nothing is "
+                                     "written until it is back")
         for path in reversed(missing):
             try:
                 os.mkdir(path, 0o750)
             except FileExistsError:
                 pass
             _fsync_dir(os.path.dirname(path))
+        self._root_seen = True
         self._known_dirs.add(directory)
 
     def put(self, name: str, data: bytes, exclusive: bool = False) -> None:
