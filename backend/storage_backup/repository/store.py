@@ -84,6 +84,7 @@ class RepositoryStore:
         self._index_lock = threading.RLock()
         self._index_stale = True
         self.damage: dict[bytes, DamagedChunk] = {}  # recorded damaged chunks (damaged.py)
+        self._missing_packs: set[str] = set()  # packs found missing, their chunks recorded (record_missing_pack)
 
     # -- creating and opening -----------------------------------------------------------------------------------
 
@@ -225,6 +226,26 @@ class RepositoryStore:
         except (OSError, RepositoryError) as error:
             LOG.warning("%s: could not record damaged chunk %s: %s", self.destination.location, chunk_id.hex(), error)
 
+    def record_missing_pack(self, pack_id: str, found_by: str) -> None:
+        """A pack is gone: every chunk the index places in it is damaged, not only the one being read, so that no
+        later backup deduplicates against any of them (its maps' segments included). Rare, so the index objects are
+        read again to find the pack's entries rather than keeping a reverse index in memory."""
+        if pack_id in self._missing_packs:
+            return
+        self._missing_packs.add(pack_id)
+        try:
+            for name in self.index_names():
+                for indexed_pack, entries in self.read_index_object(name):
+                    if indexed_pack != pack_id:
+                        continue
+                    for entry in entries:
+                        if self.index.get(entry.chunk_id) == (pack_id, entry.offset, entry.length):
+                            self.record_damage(entry.chunk_id, "is in a pack that is missing", found_by,
+                                               (pack_id, entry.offset, entry.length))
+        except (OSError, RepositoryError) as error:  # best effort, as record_damage
+            LOG.warning("%s: could not record the chunks of missing pack %s: %s", self.destination.location,
+                        pack_id, error)
+
     def clear_damage(self, chunk_id: bytes) -> None:
         delete_record(self.destination, chunk_id)
         self.damage.pop(chunk_id, None)
@@ -296,6 +317,7 @@ class RepositoryStore:
         try:
             blob = self.destination.get_range(name, start, length)
         except ObjectNotFound:
+            self.record_missing_pack(pack_id, f"pack {name} found missing reading chunk {chunk_id.hex()}")
             raise ChunkMissing("is in a pack that is missing", chunk_id, pack=name, **where) from None
         except CorruptObject as error:
             raise ChunkCorrupt(f"cannot be read ({error})", chunk_id, pack=name, **where) from None

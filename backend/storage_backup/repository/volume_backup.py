@@ -25,7 +25,7 @@ import xxhash
 from .block_map import CHECKSUM_MAP, MANIFEST, BlockMapReader, encode_root
 from .chunk_id import ZERO_ID
 from .chunk_writer import ChunkWriter
-from .errors import BackupCancelled, CorruptObject, InvalidRequest, VolumeNotFound
+from .errors import BackupCancelled, ChunkError, CorruptObject, InvalidRequest, VolumeNotFound
 from .format import CHUNK_DATA
 from .restore_point import RestorePoint, VolumeEntry
 from .volume_io import BlockSource, open_source
@@ -41,6 +41,10 @@ BATCH_SIZE = 1024 * 1024
 #: are skipped as finely as before.
 FULL_BATCH_SIZE = 4 * 1024 * 1024
 PROGRESS_INTERVAL = 0.25
+#: What a segment of the previous maps that cannot be read stands for: checksums no block has and ids no chunk has,
+#: so every block of it is read and stored again (a damaged map never turns into carried-over zeros).
+UNREADABLE_SUM = b"\xff" * 16
+UNREADABLE_ID = b"\xff" * 32
 #: Decoded segments of the previous maps kept at once (the workers straddle at most two).
 PREVIOUS_SEGMENTS_CACHED = 3
 STAT_KEYS = ("bytes_read", "bytes_zero", "bytes_unchanged", "bytes_new", "bytes_deduplicated", "bytes_stored",
@@ -78,13 +82,18 @@ class _PreviousMaps:
         self._index = index
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[bytes, bytes, bool]] = {}
+        self.unreadable_segments: set[int] = set()  # damaged or missing: their blocks are read again
 
     def _segment(self, number: int) -> tuple[bytes, bytes, bool]:
         with self._lock:
             cached = self._cache.get(number)
             if cached is None:
-                ids = self._manifest.segment(number)
-                sums = self._checksums.segment(number)
+                try:
+                    ids = self._manifest.segment(number)
+                    sums = self._checksums.segment(number)
+                except ChunkError:  # recorded damaged by the read; this backup stores the blocks again
+                    self.unreadable_segments.add(number)
+                    ids, sums = UNREADABLE_ID * self.segment_blocks, UNREADABLE_SUM * self.segment_blocks
                 index = self._index
                 indexed = all(ids[at:at + 32] == ZERO_ID or ids[at:at + 32] in index for at in range(0, len(ids), 32))
                 if len(self._cache) >= PREVIOUS_SEGMENTS_CACHED:
@@ -193,14 +202,20 @@ class VolumeBackup:
             self.notes.append(f"block size changed from {entry.block_size} to {self.block_size} since restore point "
                               f"{previous.id}: full backup")
             return None, None
-        maps = self.store.volume_maps(previous, entry)
+        try:
+            maps = self.store.volume_maps(previous, entry)
+            checksums = maps.checksums
+        except (ChunkError, CorruptObject) as error:  # the maps are damaged (and recorded so): start afresh
+            self.changed_extents = None  # extents relative to maps nobody can read are of no use: read it all
+            self.notes.append(f"the maps of restore point {previous.id} cannot be read ({error}): full backup")
+            return None, None
         if entry.size < size:
             self.notes.append(f"volume {self.key} grew from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over the first {entry.size} bytes, full over the rest")
         elif entry.size > size:
             self.notes.append(f"volume {self.key} shrank from {entry.size} to {size} bytes since restore point "
                               f"{previous.id}: incremental over its new size")
-        return entry, _PreviousMaps(maps.manifest, maps.checksums, self.store.usable_chunks)
+        return entry, _PreviousMaps(maps.manifest, checksums, self.store.usable_chunks)
 
     # -- the pipeline -------------------------------------------------------------------------------------------
 
@@ -214,6 +229,9 @@ class VolumeBackup:
                                      f"for")
             previous_entry, previous = self._previous_maps(size)
             self._scan(source, size, previous)
+            if previous is not None and previous.unreadable_segments:
+                self.notes.append(f"{len(previous.unreadable_segments)} segment(s) of the maps of restore point "
+                                  f"{self.previous.id} cannot be read: their blocks were read and stored again")
         finally:
             if source is not self.source_spec:  # opened here; a BlockSource given stays the caller's
                 source.close()
