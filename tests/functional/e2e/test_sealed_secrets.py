@@ -33,7 +33,6 @@ from tests.functional.e2e.support import expect_api_error, wait_until
 from tests.support.instances import create_instance
 from tests.support.sshd import SshdProcess, keygen, login_user
 
-ADDRESS = "127.78.0.21"
 PASSWORD = "e2e-passphrase-" + uuid.uuid4().hex
 ZONE = "nova"
 QUEUE = f"proxy.{ZONE}"
@@ -45,22 +44,21 @@ BASE64 = re.compile(r"\A[A-Za-z0-9+/=_-]{12,}\Z")
 
 @pytest.fixture(scope="module")
 def guest(stack, tmp_path_factory):
-    """An instance with its NIC at an sshd on a loopback address, and a policy backing it up into an encrypted
-    destination with a pre- and a post-command that log in with an SSH private key."""
+    """An instance with an sshd at its access address (the loopback address the embedded cloud publishes), and a
+    policy backing it up into an encrypted destination with a pre- and a post-command that log in with an SSH
+    private key."""
     work = str(tmp_path_factory.mktemp("sshd"))
     client_key = os.path.join(work, "client_key")
     client_public = keygen(client_key)
     with open(client_key) as handle:
         private_key = handle.read()
-    network = stack.demo.network.create_network(name="sealed-ssh")
-    stack.demo.network.create_subnet(network_id=network.id, cidr="127.78.0.0/24", ip_version=4, gateway_ip=None)
-    port = stack.demo.network.create_port(network_id=network.id, fixed_ips=[{"ip_address": ADDRESS}])
-    server = create_instance(stack.handle.session("demo-member"), name="sealed-db", networks=[{"port": port.id}],
+    server = create_instance(stack.handle.session("demo-member"), name="sealed-db", networks="auto",
                              availability_zone=ZONE)
+    address = stack.service.compute.get_server(server["id"]).access_ipv4
     path, _ = stack.new_repository("encrypted")
     destination = stack.client("admin").destination_create(name="encrypted", path=path, encrypted=True,
                                                            repository_secret=PASSWORD)
-    with SshdProcess(work, ADDRESS, client_public).start() as sshd:
+    with SshdProcess(work, address, client_public).start() as sshd:
         def command(text: str) -> dict:
             return {"command": text, "user": login_user(), "private_key": private_key, "port": sshd.port,
                     "timeout": 20, "host_key_policy": "reject", "known_hosts": sshd.host_public_key}
