@@ -1,0 +1,17 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""``nova-compute`` with this folder's driver loadable as ``compute_driver = storage_backup_genuine.DeviceViewDriver``.
+
+Nova loads a driver only as ``nova.virt.<compute_driver>``; this registers ``storage_backup_genuine_virt`` under that
+name, then runs nova-compute's own entry point (same arguments).
+"""
+import sys
+
+from nova.cmd import compute  # first: nova.cmd monkey-patches eventlet before anything else is imported
+
+import storage_backup_genuine_virt
+
+sys.modules["nova.virt.storage_backup_genuine"] = storage_backup_genuine_virt
+
+if __name__ == "__main__":
+    sys.exit(compute.main())
