@@ -17,6 +17,8 @@ Nothing here touches a service already on the machine: every port is a free one,
 """
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 from storage_backup_sandbox.launch import REPO_ROOT, ManagedProcess, free_port, http_ok, wait_for
 
@@ -52,6 +55,15 @@ def install() -> str:
     if result.returncode != 0:
         raise RuntimeError(f"tools/genuine/install.sh failed:\n{result.stderr[-4000:]}")
     return result.stdout.strip().splitlines()[-1]
+
+
+def _virt_module():
+    """The device-view driver's rbd-fuse helpers (the module itself needs Nova; its helpers do not)."""
+    path = os.path.join(VIRT_DIR, "rbd_fuse.py")
+    spec = importlib.util.spec_from_file_location("storage_backup_genuine_rbd_fuse", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_range(count: int) -> int:
@@ -147,9 +159,19 @@ class GenuineCloud:
     def device_root(self, server_id: str) -> str:
         return os.path.join(self.servers_dir, server_id)
 
-    def volume_file(self, volume_id: str) -> str:
-        """The RBD image of a Cinder volume, as a file (rbd-fuse)."""
-        return os.path.join(self.rbd_mount, "volumes", f"volume-{volume_id}")
+    @contextlib.contextmanager
+    def volume_file(self, volume_id: str) -> Iterator[str]:
+        """The RBD image of a Cinder volume as a file, for as long as the ``with`` lasts (an ``rbd-fuse`` mount of
+        that image alone: while it is mounted the image has a watcher, and Cinder cannot delete it)."""
+        directory = os.path.join(self.rbd_mount, "tests", f"{volume_id}-{time.monotonic_ns()}")
+        image = f"volume-{volume_id}"
+        virt = _virt_module()
+        virt.mount_image("volumes", image, directory, os.path.join(self.base, "ceph", "ceph.conf"))
+        try:
+            yield os.path.join(directory, image)
+        finally:
+            virt.unmount_image(directory)
+            os.rmdir(directory)
 
     def root_disk(self, server_id: str) -> str:
         return os.path.join(self.device_root(server_id), "disk.img")
@@ -307,7 +329,8 @@ class GenuineCloud:
                     env={"PYTHONPATH": os.path.join(self.base, "ceph", "pylib"),
                          "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf")})
         driver_env = {"PYTHONPATH": VIRT_DIR, "STORAGE_BACKUP_GENUINE_SERVERS": self.servers_dir,
-                      "STORAGE_BACKUP_GENUINE_RBD_MOUNT": self.rbd_mount}
+                      "STORAGE_BACKUP_GENUINE_RBD_MOUNT": self.rbd_mount,
+                      "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf")}
         for zone in ZONES:
             host = f"compute-{zone}"
             path = os.path.join(self.base, "etc", "nova", f"{host}.conf")
@@ -376,13 +399,7 @@ disk_free_limit.absolute = 50MB
                "CEPHX_RGW_PORT": str(self.ports["ceph_bind_min"] + 59)}
         try:
             self._run("ceph-start", ["bash", CEPH_START], env=env, timeout=START_TIMEOUT)
-            # Every image of the pool as a file: what the device-view driver links attached volumes to.
-            mount = os.path.join(self.rbd_mount, "volumes")
-            os.makedirs(mount, exist_ok=True)
-            self._spawn("rbd-fuse", ["rbd-fuse", "-f", "-c", os.path.join(self.base, "ceph", "ceph.conf"),
-                                     "-p", "volumes", mount])
-            wait_for(lambda: os.path.ismount(mount), 60, "rbd-fuse mount", interval=0.2)
-        except BaseException as error:  # noqa: BLE001 - reported by the thread that waits for this one
+        except BaseException as error:
             self.meta["ceph_error"] = str(error)
 
     def _write_configs(self) -> None:
@@ -460,6 +477,21 @@ disk_free_limit.absolute = 50MB
 
         neutron.start(self)
 
+    def _unmount_all(self) -> None:
+        """Every rbd-fuse mount below the tier's folder (the driver's and the tests'), and their daemons, by pid."""
+        with open("/proc/mounts") as handle:
+            mounts = [line.split()[1] for line in handle if line.split()[1].startswith(self.rbd_mount + "/")]
+        for mount in mounts:
+            subprocess.run(["fusermount3", "-u", "-z", mount], capture_output=True)
+        for folder, _dirs, files in os.walk(self.rbd_mount):
+            for name in files:
+                if name.endswith(".pid"):
+                    try:
+                        with open(os.path.join(folder, name)) as handle:
+                            os.kill(int(handle.read()), signal.SIGTERM)
+                    except (OSError, ValueError):
+                        pass
+
     # -- stop ------------------------------------------------------------------------------------------------------
 
     def stop(self) -> None:
@@ -477,11 +509,7 @@ disk_free_limit.absolute = 50MB
                 pass
         for name in services:
             stop_pid(self.pids.pop(name), timeout=15)
-        mount = os.path.join(self.rbd_mount, "volumes")
-        if os.path.ismount(mount):
-            subprocess.run(["fusermount3", "-u", "-z", mount], capture_output=True)
-        if "rbd-fuse" in self.pids:
-            stop_pid(self.pids.pop("rbd-fuse"), timeout=10)
+        self._unmount_all()
         if os.path.isdir(os.path.join(self.base, "ceph")):
             subprocess.run(["bash", CEPH_STOP], env=dict(os.environ, CEPHX_DIR=os.path.join(self.base, "ceph"),
                                                          CEPHX_FAST="1"), capture_output=True)

@@ -185,6 +185,7 @@ def nova_compute(base: str, host: str) -> str:
     """The second config file of one compute service: its host name (one compute per availability zone)."""
     return f"""[DEFAULT]
 host = {host}
+log_file = {base}/logs/nova-{host}.log
 state_path = {base}/data/nova-{host}
 instances_path = {base}/data/nova-{host}/instances
 """

@@ -112,7 +112,7 @@ def _until(what: str, check, timeout: float, interval: float = 1.0):
             last = check()
             if last:
                 return last
-        except Exception as error:  # noqa: BLE001 - a service still starting answers with errors
+        except Exception as error:
             last = error
         time.sleep(interval)
     raise TimeoutError(f"{what} after {timeout:.0f} s: {last!r}")

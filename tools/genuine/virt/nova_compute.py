@@ -5,13 +5,11 @@
 Nova loads a driver only as ``nova.virt.<compute_driver>``; this registers ``storage_backup_genuine_virt`` under that
 name, then runs nova-compute's own entry point (same arguments).
 """
+import importlib
 import sys
 
-from nova.cmd import compute  # first: nova.cmd monkey-patches eventlet before anything else is imported
-
-import storage_backup_genuine_virt
-
-sys.modules["nova.virt.storage_backup_genuine"] = storage_backup_genuine_virt
+from nova.cmd import compute  # first: nova.cmd monkey-patches eventlet before the driver imports Nova's modules
 
 if __name__ == "__main__":
+    sys.modules["nova.virt.storage_backup_genuine"] = importlib.import_module("storage_backup_genuine_virt")
     sys.exit(compute.main())

@@ -5,9 +5,11 @@
 With the fake driver no guest exists, so a volume Nova attaches shows up nowhere. A hypervisor would give the guest a
 virtio disk whose serial is the volume id, and udev would link it at ``/dev/disk/by-id/virtio-<volume id[:20]>``.
 This driver does the same for every instance, below ``$STORAGE_BACKUP_GENUINE_SERVERS/<instance uuid>/`` (the
-instance's "/"): attaching an RBD volume links ``dev/disk/by-id/virtio-<id[:20]>`` to the image's file in the pool's
-``rbd-fuse`` mount (``$STORAGE_BACKUP_GENUINE_RBD_MOUNT/<pool>/<image>``); detaching removes the link. A proxy worker
-whose device root is its proxy server's folder finds the volume exactly where it looks on a real proxy VM.
+instance's "/"): attaching an RBD volume mounts that one image with ``rbd-fuse -r`` (below
+``$STORAGE_BACKUP_GENUINE_RBD_MOUNT/<instance>/<volume id>/``) and links ``dev/disk/by-id/virtio-<id[:20]>`` to its
+file; detaching removes the link and unmounts, which closes the image. (One mount per attachment, never one for the
+whole pool: rbd-fuse keeps every image it has opened open, and Cinder cannot delete an image that has a watcher.)
+A proxy worker whose device root is its proxy server's folder finds the volume exactly where it looks on a proxy VM.
 
 An image-booted instance gets a root disk, ``disk.img`` (the Glance image's bytes, as libvirt's file backend would
 copy them), and ``snapshot`` uploads it to Glance, which the fake driver never does (its snapshots stay queued).
@@ -19,10 +21,10 @@ from __future__ import annotations
 
 import os
 
-from oslo_log import log as logging
-
 from nova.image import glance
 from nova.virt import fake
+from oslo_log import log as logging
+from rbd_fuse import mount_image, unmount_image
 
 LOG = logging.getLogger(__name__)
 
@@ -56,15 +58,17 @@ class DeviceViewDriver(fake.FakeDriver):
         data = connection_info.get("data") or {}
         return connection_info.get("serial") or data.get("volume_id") or ""
 
-    def _rbd_file(self, connection_info: dict) -> str:
-        if connection_info.get("driver_volume_type") != "rbd":
-            raise NotImplementedError(f"{connection_info.get('driver_volume_type')} volumes have no device view here")
-        pool, image = connection_info["data"]["name"].split("/", 1)
-        return os.path.join(_rbd_mount(), pool, image)
+    def _mount_dir(self, instance, volume_id: str) -> str:
+        return os.path.join(_rbd_mount(), instance.uuid, volume_id)
 
     def _link(self, instance, connection_info: dict) -> None:
+        if connection_info.get("driver_volume_type") != "rbd":
+            raise NotImplementedError(f"{connection_info.get('driver_volume_type')} volumes have no device view here")
         volume_id = self._volume_id(connection_info)
-        target, link = self._rbd_file(connection_info), self._by_id(instance, volume_id)
+        pool, image = connection_info["data"]["name"].split("/", 1)
+        directory = mount_image(pool, image, self._mount_dir(instance, volume_id), os.environ["CEPH_CONF"])
+        target = os.path.join(directory, image)
+        link = self._by_id(instance, volume_id)
         os.makedirs(os.path.dirname(link), exist_ok=True)
         if os.path.lexists(link):
             os.unlink(link)
@@ -72,9 +76,11 @@ class DeviceViewDriver(fake.FakeDriver):
         LOG.info("volume %s of instance %s is at %s (%s)", volume_id, instance.uuid, link, target)
 
     def _unlink(self, instance, connection_info: dict) -> None:
-        link = self._by_id(instance, self._volume_id(connection_info))
+        volume_id = self._volume_id(connection_info)
+        link = self._by_id(instance, volume_id)
         if os.path.lexists(link):
             os.unlink(link)
+        unmount_image(self._mount_dir(instance, volume_id))
 
     def attach_volume(self, context, connection_info, instance, mountpoint, disk_bus=None, device_type=None,
                       encryption=None):
@@ -103,7 +109,8 @@ class DeviceViewDriver(fake.FakeDriver):
             connection_info = bdm.get("connection_info") or {}
             if connection_info.get("driver_volume_type") == "rbd":
                 self._link(instance, connection_info)
-        image_id = getattr(image_meta, "id", None) if image_meta is not None else None
+        # a volume-booted server's image_meta comes from the volume and may have no id at all
+        image_id = image_meta.id if image_meta is not None and image_meta.obj_attr_is_set("id") else None
         if image_id and not self._boots_from_volume(block_device_info):
             self._image_api.download(context, image_id, dest_path=self.root_disk(instance))
 
@@ -127,9 +134,16 @@ class DeviceViewDriver(fake.FakeDriver):
     def destroy(self, context, instance, network_info, block_device_info=None, destroy_disks=True,
                 destroy_secrets=True):
         super().destroy(context, instance, network_info, block_device_info, destroy_disks, destroy_secrets)
+        # Nova detaches a deleted server's volumes through Cinder alone: close their images here, or they stay
+        # watched and Cinder cannot delete them.
         by_id = os.path.join(self.instance_dir(instance), "dev", "disk", "by-id")
         if os.path.isdir(by_id):
             for name in os.listdir(by_id):
                 os.unlink(os.path.join(by_id, name))
+        mounts = os.path.join(_rbd_mount(), instance.uuid)
+        if os.path.isdir(mounts):
+            for name in os.listdir(mounts):
+                if not name.endswith(".pid"):
+                    unmount_image(os.path.join(mounts, name))
         if destroy_disks and os.path.exists(self.root_disk(instance)):
             os.unlink(self.root_disk(instance))

@@ -1,0 +1,36 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tenant servers on the genuine cloud, made as the tenant would (openstacksdk, in this process)."""
+from __future__ import annotations
+
+from storage_backup.cloud import Cloud
+from storage_backup.cloud.waiting import wait_server, wait_volume, wait_volume_attached
+
+TIMEOUT = 180
+
+
+def boot_from_volume(stack, tenant: Cloud, name: str, zone: str = "nova", data_gib: int = 1) -> tuple:
+    """``(server, root volume id, data volume id)``: a server booted from a 1 GiB bootable RBD volume, with a second
+    volume, in ``zone``; both volumes attached (so the guest sees them under its /dev/disk/by-id)."""
+    service = stack.service
+    root = tenant.block_storage.create_volume(size=1, name=f"{name}-root", availability_zone=zone)
+    data = tenant.block_storage.create_volume(size=data_gib, name=f"{name}-data", availability_zone=zone)
+    for volume in (root, data):
+        wait_volume(service, volume.id, "available", timeout=TIMEOUT)
+    tenant.block_storage.set_volume_bootable_status(root, True)
+    created = tenant.compute.create_server(
+        name=name, flavor_id="1", availability_zone=zone, networks="none",
+        block_device_mapping=[
+            {"uuid": root.id, "source_type": "volume", "destination_type": "volume", "boot_index": 0},
+            {"uuid": data.id, "source_type": "volume", "destination_type": "volume", "boot_index": -1}])
+    server = wait_server(service, created.id, timeout=TIMEOUT)
+    for volume in (root, data):
+        wait_volume_attached(service, volume.id, server.id, timeout=TIMEOUT)
+    return server, root.id, data.id
+
+
+def boot_from_image(stack, tenant: Cloud, name: str, zone: str = "nova") -> object:
+    """A server booted from the tier's Glance image (its root disk is the device-view driver's ``disk.img``)."""
+    created = tenant.compute.create_server(name=name, flavor_id="1", availability_zone=zone, networks="none",
+                                           image_id=stack.cloud.meta["image_id"])
+    return wait_server(stack.service, created.id, timeout=TIMEOUT)
