@@ -74,7 +74,9 @@ image_cache_dir = {base}/data/glance/cache
 
 
 def cinder(base: str, venv: str, db: str, ports: dict, transport: str, zones: tuple[str, ...]) -> str:
-    # One RBD backend per availability zone, on the same pool: a volume service per AZ, as clouds with
+    # No rbd_user: the tier's Ceph runs without cephx, and with a user os-brick insists on reading
+    # /etc/ceph/ceph.client.<user>.keyring when Cinder attaches a volume to itself (upload to image), a file the
+    # tier must not write. One RBD backend per availability zone, on the same pool: a volume service per AZ, as clouds with
     # AZ-local storage run it (backend_availability_zone), so volumes are created in either zone.
     backends = "\n".join(f"""[ceph-{zone}]
 volume_driver = cinder.volume.drivers.rbd.RBDDriver
@@ -82,7 +84,6 @@ volume_backend_name = ceph-{zone}
 backend_availability_zone = {zone}
 rbd_pool = volumes
 rbd_ceph_conf = {base}/ceph/ceph.conf
-rbd_user = admin
 rbd_secret_uuid = 5f3a5a2c-6b5e-4f55-9a8e-1d0b6c1e2a11
 rbd_flatten_volume_from_snapshot = false
 report_discard_supported = true
@@ -117,6 +118,12 @@ lock_path = {base}/data/cinder/locks
 heartbeat_timeout_threshold = 0
 [coordination]
 backend_url = file://{base}/data/cinder/coordination
+# Privileged helpers: the tier runs as root, so privsep's daemon starts directly (its default, "sudo cinder-rootwrap
+# ... privsep-helper", finds neither the virtualenv's rootwrap through sudo's secure_path nor a config under /etc).
+[cinder_sys_admin]
+helper_command = {venv}/bin/privsep-helper --config-file {base}/etc/cinder/cinder.conf
+[privsep_osbrick]
+helper_command = {venv}/bin/privsep-helper --config-file {base}/etc/cinder/cinder.conf
 {POLICY}
 {backends}"""
 

@@ -33,8 +33,9 @@ def genuine_cloud(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stack(genuine_cloud, tmp_path_factory):
-    stack = GenuineStack(genuine_cloud, str(tmp_path_factory.mktemp("genuine-stack")))
+def stack(request, genuine_cloud, tmp_path_factory):
+    stack = GenuineStack(genuine_cloud, str(tmp_path_factory.mktemp("genuine-stack")),
+                         settings=getattr(request.module, "STACK_SETTINGS", None))
     try:
         yield stack.start()
     finally:

@@ -34,3 +34,22 @@ def boot_from_image(stack, tenant: Cloud, name: str, zone: str = "nova") -> obje
     created = tenant.compute.create_server(name=name, flavor_id="1", availability_zone=zone, networks="none",
                                            image_id=stack.cloud.meta["image_id"])
     return wait_server(stack.service, created.id, timeout=TIMEOUT)
+
+
+def grouped_server(stack, tenant: Cloud, name: str, zone: str = "nova") -> tuple:
+    """``(server, root volume id, data volume id)``: a volume-booted server whose two volumes are in one Cinder
+    group of the type ``consistent_snapshots`` (so a backup takes one group snapshot)."""
+    from storage_backup.cloud.waiting import wait_for
+
+    service = stack.service
+    group_type = next(service.block_storage.group_types(name="consistent_snapshots"))
+    volume_type = next(service.block_storage.types(name="__DEFAULT__"))
+    group = tenant.block_storage.create_group(name=name, group_type=group_type.id, volume_types=[volume_type.id],
+                                              availability_zone=zone)
+    wait_for(lambda: tenant.block_storage.get_group(group.id), done=lambda g: g.status == "available",
+             status_of=lambda g: g.status, what=f"Group {group.id}", timeout=TIMEOUT, interval=0.5)
+    server, root, data = boot_from_volume(stack, tenant, name, zone=zone)
+    tenant.block_storage.update_group(group.id, add_volumes=f"{root},{data}")
+    wait_for(lambda: tenant.block_storage.get_group(group.id), done=lambda g: g.status == "available",
+             status_of=lambda g: g.status, what=f"Group {group.id}", timeout=TIMEOUT, interval=0.5)
+    return server, root, data

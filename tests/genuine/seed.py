@@ -136,6 +136,9 @@ def services(cloud) -> None:
     for zone in ZONES:
         aggregate = conn.compute.create_aggregate(name=f"zone-{zone}", availability_zone=zone)
         conn.compute.add_host_to_aggregate(aggregate, f"compute-{zone}")
+    # A group type whose groups take consistent group snapshots, as the embedded cloud's ``consistent_snapshots``.
+    conn.block_storage.create_group_type(name="consistent_snapshots",
+                                         group_specs={"consistent_group_snapshot_enabled": "<is> True"})
     for flavor_id, name, vcpus, ram, disk in FLAVORS:
         conn.compute.create_flavor(id=flavor_id, name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
     image = conn.image.create_image(name=IMAGE_NAME, disk_format="raw", container_format="bare",

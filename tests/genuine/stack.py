@@ -13,6 +13,7 @@ against the genuine Keystone.
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
@@ -80,13 +81,7 @@ class GenuineStack:
         os.makedirs(self.on_data_plane(self.repository_path), exist_ok=True)
         self.redis.start()
         logs = os.path.join(self.base_dir, "logs")
-        worker_env = {**WORKER_SETTINGS, "STORAGE_BACKUP_REPOSITORY_ROOT": self.repository_root}
-        proxies = self.cloud.meta["proxy_servers"]
-        self.workers = {zone: WorkerProcess(zone, self.redis.url, logs, proxy_server_id=proxies[zone],
-                                            device_root=self.cloud.device_root(proxies[zone]),
-                                            clouds_yaml=self.cloud.clouds_yaml, cloud=cloud_name("backup-service"),
-                                            concurrency=2, extra_env=worker_env)
-                        for zone in ZONES}
+        self.workers = {zone: self._worker(zone) for zone in ZONES}
         data = DataWorkerProcess(self.redis.url, logs, repository_root=self.repository_root)
         env = control_env(os.path.join(self.base_dir, "control", "data"), self.redis.url, self.cloud.clouds_yaml,
                           cloud=cloud_name("backup-service"), extra=self.settings)
@@ -97,14 +92,34 @@ class GenuineStack:
         start_together(*self.processes, timeout=180)
         self.processes += start_together(ControlWorkerProcess(env, control_dir), ControlBeatProcess(env, control_dir),
                                          timeout=180)
+        self.processes = [process for process in self.processes if process not in self.workers.values()]
         self.service = self.connect("backup-service")
         self.admin = self.service
         self.wait_for_proxies()
         return self
 
     def stop(self) -> None:
-        stop_together(*self.processes)
+        stop_together(*self.processes, *self.workers.values())
         self.redis.stop()
+
+    def _worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
+        proxy = self.cloud.meta["proxy_servers"][zone]
+        worker_env = {**WORKER_SETTINGS, "STORAGE_BACKUP_REPOSITORY_ROOT": self.repository_root, **(env or {})}
+        return WorkerProcess(zone, self.redis.url, os.path.join(self.base_dir, "logs"), proxy_server_id=proxy,
+                             device_root=device_root or self.cloud.device_root(proxy),
+                             clouds_yaml=self.cloud.clouds_yaml, cloud=cloud_name("backup-service"), concurrency=2,
+                             extra_env=worker_env)
+
+    def start_worker(self, zone: str, device_root: str | None = None, env: dict | None = None) -> WorkerProcess:
+        """(Re)start the proxy worker of ``zone`` (``device_root``: one where attached volumes never show up)."""
+        self.workers[zone] = self._worker(zone, device_root, env).start(timeout=180)
+        return self.workers[zone]
+
+    def kill_worker(self, zone: str) -> None:
+        """SIGKILL the zone's worker and its pool: no ``finally`` runs, nothing is cleaned up."""
+        worker = self.workers[zone]
+        os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=30)
 
     # -- the cloud, as the tests see it ----------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install what the genuine-OpenStack tier needs, without asking anything (Debian 12, root or password-less sudo):
 #
-#   1. Debian packages: Ceph (mon, osd, mgr, rbd-fuse, python3-rbd/rados), RabbitMQ, MariaDB, fuse3 -- only the missing
+#   1. Debian packages: Ceph (mon, osd, mgr, rbd-fuse, python3-rbd/rados), RabbitMQ, MariaDB, fuse3, qemu-utils (Cinder
+#      converts Glance images into volumes with qemu-img) -- only the missing
 #      ones, with policy-rc.d keeping their system services from starting (the tier starts private ones);
 #   2. a virtualenv of the genuine OpenStack 2024.1 (Caracal) services, pinned by 2024.1's upper-constraints
 #      (uc-2024.1.txt beside this script), CACHED in ~/.cache/storage-backup/genuine-<hash>/venv, the hash covering the
@@ -18,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 log() { printf '[genuine-install] %s\n' "$*" >&2; }
 
 PACKAGES=(ceph-mon ceph-osd ceph-mgr ceph-common python3-rbd python3-rados rbd-fuse fuse3 rabbitmq-server
-          mariadb-server-core mariadb-client-core python3-venv uuid-runtime curl)
+          mariadb-server-core mariadb-client-core python3-venv uuid-runtime curl qemu-utils)
 # The services and their 2024.1 releases; neutron is installed apart (the tier runs without it if it fails).
 SERVICES=('keystone==25.0.0' 'glance==28.2.0' 'cinder==24.5.0' 'nova==29.4.0' 'openstack-placement==11.0.1'
           gunicorn PyMySQL python-memcached)
