@@ -76,8 +76,8 @@ image_cache_dir = {base}/data/glance/cache
 def cinder(base: str, venv: str, db: str, ports: dict, transport: str, zones: tuple[str, ...]) -> str:
     # No rbd_user: the tier's Ceph runs without cephx, and with a user os-brick insists on reading
     # /etc/ceph/ceph.client.<user>.keyring when Cinder attaches a volume to itself (upload to image), a file the
-    # tier must not write. One RBD backend per availability zone, on the same pool: a volume service per AZ, as clouds with
-    # AZ-local storage run it (backend_availability_zone), so volumes are created in either zone.
+    # tier must not write. One RBD backend per availability zone, on the same pool: a volume service per AZ, as
+    # clouds with AZ-local storage run it (backend_availability_zone), so volumes are created in either zone.
     backends = "\n".join(f"""[ceph-{zone}]
 volume_driver = cinder.volume.drivers.rbd.RBDDriver
 volume_backend_name = ceph-{zone}
