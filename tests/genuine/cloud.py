@@ -315,7 +315,6 @@ class GenuineCloud:
         self._gunicorn("cinder-api", "cinder_app", self.ports["cinder"])
         self._gunicorn("placement", "placement_app", self.ports["placement"])
         self._gunicorn("nova-api", "nova_app", self.ports["nova"], threads=1)
-        self._start_neutron()
         cinder_conf = ["--config-file", os.path.join(self.base, "etc", "cinder", "cinder.conf")]
         self._spawn("cinder-scheduler", [self.bin("cinder-scheduler"), *cinder_conf])
         nova_conf = ["--config-file", os.path.join(self.base, "etc", "nova", "nova.conf")]
@@ -339,6 +338,7 @@ class GenuineCloud:
             os.makedirs(os.path.join(self.base, "data", f"nova-{host}", "instances"), exist_ok=True)
             self._spawn(f"nova-{host}", [self.bin("python"), os.path.join(VIRT_DIR, "nova_compute.py"), *nova_conf,
                                          "--config-file", path], env=driver_env)
+        self._start_neutron()
         started = time.monotonic()
         for name, port in (("glance", "glance"), ("cinder-api", "cinder"), ("placement", "placement"),
                            ("nova-api", "nova")):
@@ -461,6 +461,9 @@ disk_free_limit.absolute = 50MB
                 f"{nova} api_db sync", f"{nova} cell_v2 map_cell0 --database_connection '{self.db_url('nova_cell0')}'",
                 f"{nova} db sync", f"{nova} cell_v2 create_cell --name cell1"]),
         }
+        from tests.genuine import neutron
+
+        self._neutron_upgrade = neutron.prepare(self)
         processes = {}
         for name, script in scripts.items():
             out = open(os.path.join(self.base, "logs", f"{name}.log"), "ab")
@@ -487,7 +490,8 @@ disk_free_limit.absolute = 50MB
         """Neutron: see tools/genuine/README.md for what was tried; the tier runs the stand-in named there."""
         from tests.genuine import neutron
 
-        neutron.start(self)
+        neutron.start(self, getattr(self, "_neutron_upgrade", None), START_TIMEOUT)
+        self.save()
 
     def _unmount_all(self) -> None:
         """Every rbd-fuse mount below the tier's folder (the driver's and the tests'), and their daemons, by pid."""

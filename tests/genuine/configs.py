@@ -198,21 +198,22 @@ instances_path = {base}/data/nova-{host}/instances
 """
 
 
-def neutron(base: str, db: str, ports: dict, transport: str) -> str:
+def neutron(base: str, venv: str, db: str, ports: dict, transport: str) -> str:
     return f"""[DEFAULT]
 log_file = {base}/logs/neutron-server.log
+api_paste_config = {venv}/etc/neutron/api-paste.ini
 bind_host = 127.0.0.1
 bind_port = {ports['neutron']}
 core_plugin = ml2
 service_plugins = router
 auth_strategy = keystone
 transport_url = {transport}
+# no agents and no Nova notifications: ports stay as the mechanism driver binds them
 notify_nova_on_port_status_changes = false
 notify_nova_on_port_data_changes = false
-api_workers = 0
+api_workers = 1
 rpc_workers = 0
 rpc_state_report_workers = 0
-allow_overlapping_ips = true
 dhcp_agent_notification = false
 [database]
 connection = {db}
@@ -220,15 +221,19 @@ connection = {db}
 {_auth(ports, 'neutron')}[nova]
 {_auth(ports, 'nova', authtoken=False)}[oslo_concurrency]
 lock_path = {base}/data/neutron/locks
-[agent]
-root_helper = sudo
+[oslo_messaging_rabbit]
+heartbeat_timeout_threshold = 0
 [ml2]
-type_drivers = flat,vxlan,local
-tenant_network_types = local
+type_drivers = flat,vxlan
+tenant_network_types = vxlan
 mechanism_drivers = genuine_bind
 extension_drivers = port_security
+[ml2_type_flat]
+flat_networks = physnet1
+[ml2_type_vxlan]
+vni_ranges = 1:1000
 [securitygroup]
-firewall_driver = noop
+enable_security_group = true
 {POLICY}"""
 
 

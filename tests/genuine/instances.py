@@ -9,6 +9,12 @@ from storage_backup.cloud.waiting import wait_server, wait_volume, wait_volume_a
 TIMEOUT = 180
 
 
+def networks(stack) -> list[dict] | str:
+    """The demo project's network when the genuine Neutron runs (servers get a port on it), else none."""
+    net = stack.cloud.meta.get("networks", {}).get("demo-net")
+    return [{"uuid": net}] if net else "none"
+
+
 def boot_from_volume(stack, tenant: Cloud, name: str, zone: str = "nova", data_gib: int = 1) -> tuple:
     """``(server, root volume id, data volume id)``: a server booted from a 1 GiB bootable RBD volume, with a second
     volume, in ``zone``; both volumes attached (so the guest sees them under its /dev/disk/by-id)."""
@@ -19,7 +25,7 @@ def boot_from_volume(stack, tenant: Cloud, name: str, zone: str = "nova", data_g
         wait_volume(service, volume.id, "available", timeout=TIMEOUT)
     tenant.block_storage.set_volume_bootable_status(root, True)
     created = tenant.compute.create_server(
-        name=name, flavor_id="1", availability_zone=zone, networks="none",
+        name=name, flavor_id="1", availability_zone=zone, networks=networks(stack),
         block_device_mapping=[
             {"uuid": root.id, "source_type": "volume", "destination_type": "volume", "boot_index": 0},
             {"uuid": data.id, "source_type": "volume", "destination_type": "volume", "boot_index": -1}])
@@ -31,8 +37,8 @@ def boot_from_volume(stack, tenant: Cloud, name: str, zone: str = "nova", data_g
 
 def boot_from_image(stack, tenant: Cloud, name: str, zone: str = "nova") -> object:
     """A server booted from the tier's Glance image (its root disk is the device-view driver's ``disk.img``)."""
-    created = tenant.compute.create_server(name=name, flavor_id="1", availability_zone=zone, networks="none",
-                                           image_id=stack.cloud.meta["image_id"])
+    created = tenant.compute.create_server(name=name, flavor_id="1", availability_zone=zone,
+                                           networks=networks(stack), image_id=stack.cloud.meta["image_id"])
     return wait_server(stack.service, created.id, timeout=TIMEOUT)
 
 

@@ -145,6 +145,10 @@ def services(cloud) -> None:
                                     visibility="public", data=image_bytes())
     _until("image active", lambda: conn.image.get_image(image.id).status == "active", 120, 0.5)
     cloud.meta["image_id"] = image.id
+    from tests.genuine import neutron
+
+    if neutron.real(cloud):
+        neutron.seed(cloud, conn, connect(cloud, "demo-member"))
     service = connect(cloud, "backup-service")
     proxies = {}
     for zone in ZONES:

@@ -90,6 +90,12 @@ def test_the_server_is_restored_whole_into_the_other_zone(stack):
     for original, new in restored.items():
         assert stack.service.block_storage.get_volume(new).availability_zone == "az2"
         assert volume_digest(stack.guest_device(server.id, new)) == STATE["digests_2"][original]
+    if stack.cloud.meta.get("networks"):  # the genuine Neutron: the copy has a port on the same network
+        ports = list(stack.service.network.ports(device_id=server.id))
+        originals = list(stack.service.network.ports(device_id=STATE["server"].id))
+        assert [p.network_id for p in ports] == [p.network_id for p in originals] == \
+            [stack.cloud.meta["networks"]["demo-net"]]
+        assert ports[0].fixed_ips and ports[0].mac_address and ports[0].id != originals[0].id
     assert stack.leftovers() == {}
 
 
