@@ -3,7 +3,7 @@
 """An image-booted server with a data volume on the genuine services: its root disk goes through Nova's createImage
 (the device-view driver uploads the disk to Glance, as libvirt would) and a Cinder volume made from that image;
 backed up full, then incremental after the guest wrote to both disks; restored whole into the other zone, where
-the root disk and the volume hold, byte for byte, what they held at the second backup.
+the root disk and the volume hold, byte for byte, what they held at the second backup, and the volume alone.
 """
 from __future__ import annotations
 
@@ -73,4 +73,14 @@ def test_restored_whole_into_the_other_zone(stack):
     assert volume_digest(stack.cloud.root_disk(server.id))[1] == STATE["digests_2"]["root"]
     data = job["result"]["volume_ids"][STATE["data"]]
     assert volume_digest(stack.guest_device(server.id, data)) == STATE["digests_2"]["data"]
+    assert stack.leftovers() == {}
+
+
+def test_its_data_volume_restored_alone(stack):
+    job = stack.run_restore(STATE["rp_2"]["id"], volume_id=STATE["data"], name="app-1-data-copy",
+                            availability_zone="az2")
+    volume = stack.service.block_storage.get_volume(job["result"]["volume_id"])
+    assert (volume.name, volume.status, volume.availability_zone) == ("app-1-data-copy", "available", "az2")
+    with stack.cloud.volume_file(volume.id) as path:
+        assert volume_digest(path) == STATE["digests_2"]["data"]
     assert stack.leftovers() == {}

@@ -8,7 +8,7 @@
 #      ones, with policy-rc.d keeping their system services from starting (the tier starts private ones);
 #   2. a virtualenv of the genuine OpenStack 2024.1 (Caracal) services, pinned by 2024.1's upper-constraints
 #      (uc-2024.1.txt beside this script), CACHED in ~/.cache/storage-backup/genuine-<hash>/venv, the hash covering the
-#      constraints file, this script and the interpreter; only a fresh machine (or a changed pin) pays the pip install.
+#      constraints file, the service pins below and the interpreter; only a fresh machine (or a changed pin) pays pip.
 #
 # Prints the venv's path on its last line. GENUINE_CACHE overrides the cache folder; GENUINE_FORCE=1 reinstalls.
 set -euo pipefail
