@@ -106,6 +106,11 @@ rootwrap_config = {base}/etc/cinder/rootwrap.conf
 report_interval = 5
 periodic_interval = 10
 service_down_time = 60
+# the tier's modules share the demo project: room beyond Cinder's default 10 volumes
+quota_volumes = 200
+quota_snapshots = 200
+quota_gigabytes = 2000
+quota_groups = 50
 [database]
 connection = {db}
 [keystone_authtoken]
@@ -185,6 +190,10 @@ lock_path = {base}/data/nova/locks
 heartbeat_timeout_threshold = 0
 [vnc]
 enabled = false
+[quota]
+instances = 100
+cores = 200
+ram = 512000
 {POLICY}"""
 
 
