@@ -35,10 +35,10 @@ def boot_from_volume(stack, tenant: Cloud, name: str, zone: str = "nova", data_g
     return server, root.id, data.id
 
 
-def boot_from_image(stack, tenant: Cloud, name: str, zone: str = "nova") -> object:
+def boot_from_image(stack, tenant: Cloud, name: str, zone: str = "nova", **extra) -> object:
     """A server booted from the tier's Glance image (its root disk is the device-view driver's ``disk.img``)."""
     created = tenant.compute.create_server(name=name, flavor_id="1", availability_zone=zone,
-                                           networks=networks(stack), image_id=stack.cloud.meta["image_id"])
+                                           networks=networks(stack), image_id=stack.cloud.meta["image_id"], **extra)
     return wait_server(stack.service, created.id, timeout=TIMEOUT)
 
 
