@@ -691,6 +691,10 @@ def create_server(call: Call, body: dict) -> list[dict]:
             image_ref = ""  # booted from the volumes the snapshot image describes, as Nova does
     boot = [b for b in bdms if b.get("boot_index") == 0]
     image_booted = bool(image_ref) and not any(b["destination_type"] == "volume" for b in boot)
+    # Nova: block_device_mapping_v2 entries replace the image's implied root mapping, so with imageRef they must
+    # hold it (source image, destination local, boot index 0) or another boot index 0.
+    if image_booted and body.get("block_device_mapping_v2") and not boot:
+        image_booted = False
     if not image_booted and not [b for b in boot if b["destination_type"] == "volume"]:
         raise ApiError(400, "Block Device Mapping is Invalid: Boot sequence for the instance and image/block device "
                             "mapping combination is not valid.")

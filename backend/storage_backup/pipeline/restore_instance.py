@@ -379,10 +379,16 @@ class InstanceRestore:
         server = {"name": name, "flavor_id": flavor.id, "availability_zone": zone, "networks": networks,
                   "metadata": {**{str(k): str(v) for k, v in (metadata.get("metadata") or {}).items()},
                                **temporary_metadata(ctx.job_id)}}
-        if block_devices:
-            server["block_device_mapping"] = block_devices
         if self.boot_image is not None:
             server["image_id"] = self.boot_image.id
+            if block_devices:
+                # Nova takes v2 mappings in place of the image's implied root disk: name it, at boot index 0
+                # (without it genuine Nova refuses the boot sequence; the openstack CLI adds the same entry).
+                block_devices.insert(0, {"uuid": self.boot_image.id, "source_type": "image",
+                                         "destination_type": "local", "boot_index": 0,
+                                         "delete_on_termination": True})
+        if block_devices:
+            server["block_device_mapping"] = block_devices
         if metadata.get("tags"):
             server["tags"] = list(metadata["tags"])
         if metadata.get("description"):

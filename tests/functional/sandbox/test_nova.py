@@ -247,6 +247,32 @@ def test_boot_from_volume_with_two_volumes(sandbox, member, image):
         volumes.delete(data["id"])
 
 
+def test_an_image_with_v2_mappings_needs_the_image_mapping_at_boot_index_0(sandbox, member, image):
+    """As genuine Nova 29 (found by the genuine tier): imageRef plus block_device_mapping_v2 entries, none of them at
+    boot index 0, is an invalid boot sequence; the image's own mapping (source image, destination local, boot index
+    0) in the list makes it a valid image-booted server with a volume."""
+    volumes = VolumeApi(sandbox)
+    data = volumes.create(1, name="image-plus-volume")
+    volume_bdm = {"boot_index": -1, "uuid": data["id"], "source_type": "volume", "destination_type": "volume",
+                  "delete_on_termination": False}
+    refused = member.request("POST", "/servers", json={"server": {
+        "name": "no-boot-index-0", "flavorRef": "1", "networks": "none", "imageRef": image,
+        "block_device_mapping_v2": [volume_bdm]}})
+    assert refused.status_code == 400 and "Boot sequence" in refused.text, refused.text
+    created = member.create_server(f"image-plus-volume-{uuid.uuid4().hex[:6]}", image=image, networks="none",
+                                   block_device_mapping_v2=[
+                                       {"boot_index": 0, "uuid": image, "source_type": "image",
+                                        "destination_type": "local", "delete_on_termination": True}, volume_bdm])
+    try:
+        server = member.wait_server(created["id"])
+        assert [a["id"] for a in server["os-extended-volumes:volumes_attached"]] == [data["id"]]
+        assert os.path.exists(os.path.join(sandbox.state_dir, "servers", created["id"], "disk.img"))
+    finally:
+        member.delete_server(created["id"])
+        volumes.wait(data["id"], "available")
+        volumes.delete(data["id"])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # createImage
 

@@ -1,0 +1,185 @@
+#!/bin/bash
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+# The project's one-node Ceph for tests (used by the genuine-OpenStack tier, tools/genuine/; reusable by any tier).
+# Start a throw-away single-node Ceph (pacific 16.2.x, Debian packages) by hand:
+# 1 mon + 1 osd (memstore or bluestore-on-a-file) [+ optional mgr], no systemd, auth none.
+# (adds a [client.rgw.x] section
+#  for radosgw; radosgw itself is started by start-rgw.sh)
+#
+# Env knobs:
+#   CEPHX_DIR      base dir                       (default ${TMPDIR:-/tmp}/storage-backup-ceph)
+#   CEPHX_STORE    memstore | bluestore           (default memstore)
+#   CEPHX_SIZE     OSD capacity in bytes          (default 4 GiB)
+#   CEPHX_MON_PORT / CEPHX_MON_PORT_V1   mon msgr2 / msgr1 ports (default 3310 / 6790)
+#   CEPHX_OSD_PORT_MIN / _MAX            OSD/mgr bind range (default 7310-7399; OSD takes 8)
+#   CEPHX_RGW_PORT beast (S3) port written to [client.rgw.x] (default 7480, 127.0.0.1 only)
+#   CEPHX_MGR      1 to also start ceph-mgr       (default 0; rbd does not need it)
+#   CEPHX_POOL     pools to create + rbd-init, comma-separated (default none; rgw makes its own)
+#
+# After it returns:  source $CEPHX_DIR/env.sh   (sets CEPH_CONF and PYTHONPATH for rbd/rados)
+# Works as root or as any user that can write CEPHX_DIR. Stop with stop.sh.
+set -euo pipefail
+
+DIR=${CEPHX_DIR:-${TMPDIR:-/tmp}/storage-backup-ceph}
+STORE=${CEPHX_STORE:-memstore}
+SIZE=${CEPHX_SIZE:-$((4*1024*1024*1024))}
+MON_PORT=${CEPHX_MON_PORT:-3310}
+MON_PORT_V1=${CEPHX_MON_PORT_V1:-6790}
+OSD_PORT_MIN=${CEPHX_OSD_PORT_MIN:-7310}
+OSD_PORT_MAX=${CEPHX_OSD_PORT_MAX:-7399}
+RGW_PORT=${CEPHX_RGW_PORT:-7480}
+START_MGR=${CEPHX_MGR:-0}
+POOL=${CEPHX_POOL-}
+
+t0=$(date +%s.%N)
+if [ -e "$DIR/mon.pid" ] && kill -0 "$(cat "$DIR/mon.pid")" 2>/dev/null; then
+    echo "cluster in $DIR already running (mon pid $(cat "$DIR/mon.pid"))" >&2; exit 1
+fi
+rm -rf "$DIR"
+mkdir -p "$DIR"/{mon.a,osd.0,mgr.x,rgw.x,run,log}
+FSID=$(uuidgen 2>/dev/null || python3 -c 'import uuid;print(uuid.uuid4())')
+CONF=$DIR/ceph.conf
+export CEPH_CONF=$CONF
+
+cat > "$CONF" <<EOF
+[global]
+fsid = $FSID
+mon host = [v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_PORT_V1]
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+ms bind port min = $OSD_PORT_MIN
+ms bind port max = $OSD_PORT_MAX
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth supported = none
+run dir = $DIR/run
+admin socket = $DIR/run/\$cluster-\$name.asok
+log file = $DIR/log/\$cluster-\$name.log
+pid file = $DIR/\$type.pid
+crash dir = $DIR/crash
+keyring = $DIR/keyring
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg autoscale mode = off
+osd pool default pg num = 8
+osd pool default pgp num = 8
+mon allow pool size one = true
+mon allow pool delete = true
+osd crush chooseleaf type = 0
+mon warn on pool no redundancy = false
+mon warn on insecure global id reclaim allowed = false
+auth allow insecure global id reclaim = true
+rbd default features = layering, exclusive-lock, object-map, fast-diff, deep-flatten
+debug ms = 0
+mgr initial modules = iostat
+debug osd = 0
+debug mon = 0
+
+[mon]
+mon data = $DIR/mon.\$id
+mon cluster log file = $DIR/log/cluster.log
+mon data avail warn = 1
+mon data avail crit = 0
+# propose mon changes (pool create, app enable) after 50 ms instead of 1 s;
+# radosgw creates 7 pools (+ app enable etc., ~20 mon commands) on first start: 8.6 s -> 0.6 s
+paxos propose interval = 0.05
+
+[osd]
+osd data = $DIR/osd.\$id
+osd objectstore = $STORE
+osd max object name len = 460
+osd max object namespace len = 64
+osd class load list = *
+osd class default list = *
+osd memory target = 939524096
+memstore device bytes = $SIZE
+bluestore block path = $DIR/osd.\$id.block
+bluestore block create = true
+bluestore block size = $SIZE
+bluestore block db path =
+bluestore block db create = false
+bluestore block wal path =
+bluestore block wal create = false
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false
+bluestore fsck on umount = false
+bluestore cache size = 134217728
+osd op num shards = 1
+osd op num threads per shard = 2
+
+[client]
+# no per-client admin sockets (avoids "File exists" warnings with concurrent clients)
+admin socket =
+log file = $DIR/log/client.log
+
+[mgr]
+mgr data = $DIR/mgr.\$id
+
+[client.rgw.x]
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw data = $DIR/rgw.x
+admin socket = $DIR/run/ceph-client.rgw.x.asok
+log file = $DIR/log/rgw.x.log
+pid file = $DIR/rgw.pid
+rgw thread pool size = 64
+# radosgw is a "daemon" client: it defaults to ms_mon_client_mode=secure, which auth=none
+# cannot provide (-> get_initial_auth_request returned -13, hangs 300 s). Allow crc.
+ms mon client mode = crc secure
+debug rgw = 1
+EOF
+
+# --- mon -------------------------------------------------------------------
+ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+ceph-authtool "$DIR/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
+monmaptool --create --clobber --fsid "$FSID" \
+    --addv a "[v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_PORT_V1]" "$DIR/monmap" >/dev/null
+ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring"
+ceph-mon -i a          # daemonizes, writes $DIR/mon.pid
+
+for i in $(seq 1 100); do
+    ceph --connect-timeout 5 mon stat >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+# --- osd -------------------------------------------------------------------
+OSD_UUID=$(uuidgen 2>/dev/null || python3 -c 'import uuid;print(uuid.uuid4())')
+OSD_ID=$(ceph osd new "$OSD_UUID")
+ceph-osd -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >"$DIR/log/osd-mkfs.log" 2>&1
+ceph-osd -i "$OSD_ID" 2>>"$DIR/log/osd-stderr.log"  # daemonizes, writes $DIR/osd.pid
+
+# --- mgr (optional: only needed for `ceph -s` pg stats, dashboards, rbd perf/task) ---
+if [ "$START_MGR" = 1 ]; then
+    ceph-mgr -i x
+fi
+
+for i in $(seq 1 300); do
+    [ "$(ceph osd stat -f json 2>/dev/null | python3 -c 'import sys,json;print(json.load(sys.stdin)["num_up_osds"])' 2>/dev/null)" = 1 ] && break
+    sleep 0.2
+done
+
+for pool in ${POOL//,/ }; do
+    ceph osd pool create "$pool" 8 8 >/dev/null 2>&1
+    rbd pool init "$pool"
+done
+# Cinder's RBD driver reads its capacity from `ceph df`, which lists pools only once ceph-mgr has reported them.
+if [ "$START_MGR" = 1 ] && [ -n "$POOL" ]; then
+    first=${POOL%%,*}
+    for i in $(seq 1 600); do
+        ceph df -f json 2>/dev/null | grep -q "\"name\":\"$first\"" && break
+        sleep 0.2
+    done
+fi
+# Debian's rbd/rados python modules are built for CPython 3.11; expose only them
+# (not all of /usr/lib/python3/dist-packages) to another 3.11 interpreter, e.g. pyenv.
+mkdir -p "$DIR/pylib"
+for m in rbd rados; do
+    ln -sf /usr/lib/python3/dist-packages/$m.cpython-311-x86_64-linux-gnu.so "$DIR/pylib/"
+done
+cat > "$DIR/env.sh" <<EOF2
+export CEPH_CONF=$CONF
+export PYTHONPATH=$DIR/pylib\${PYTHONPATH:+:\$PYTHONPATH}
+EOF2
+t1=$(date +%s.%N)
+echo "ceph up in $(python3 -c "print(round($t1-$t0,1))")s; source $DIR/env.sh"
