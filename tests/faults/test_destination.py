@@ -34,7 +34,7 @@ def test_destination_full(stack, drill):
         before = points_of(stack, server["id"])
         drill.restart_clock()
         job = stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
-        assert job["state"] == "failed" and "space" in job["error"].lower(), job
+        assert job["state"] == "failed" and "destination is full" in job["error"], job
         assert not [name for _, _, files in os.walk(real) for name in files if name.startswith(".tmp-")]
         subprocess.run(["mount", "-o", "remount,size=256m", real], check=True)  # the operator makes room
         recover(stack, drill, server["id"], job, before, repository=real)

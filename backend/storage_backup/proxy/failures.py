@@ -4,6 +4,8 @@
 pipeline's, the cloud layer's and the repository engine's exceptions, so the control plane needs none of them."""
 from __future__ import annotations
 
+import errno
+
 from storage_backup.contract import ContractError, FailureCode, NotARecipient, TaskFailed, TaskFailure
 
 Code = FailureCode
@@ -77,6 +79,11 @@ def failure_of(error: BaseException) -> TaskFailure:
     for classes, code in _kinds():
         if isinstance(error, classes):
             return TaskFailure.of(code, message)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        # The writer removed what it had half-written; another attempt would only fill the disk again.
+        return TaskFailure.of(Code.REPOSITORY_UNAVAILABLE, f"The destination is full ({message}): free space on it, "
+                              "or prune old restore points, then back up again; nothing was half-written.",
+                              retryable=False)
     code = _openstacksdk(error)
     if code is not None:
         return TaskFailure.of(code, message)

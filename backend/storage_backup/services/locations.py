@@ -21,6 +21,9 @@ from storage_backup.services.context import Caller, allowed
 # A location ends where a path does: a following name character means another, longer path (``/srv/a`` is not in
 # ``/srv/ab``); what follows after a slash (packs, indexes) goes with it.
 _TAIL = r"(?:/[^\s'\",;:)\]}]*)?(?![\w.-])"
+# A worker names a destination below its own mount root (``STORAGE_BACKUP_REPOSITORY_ROOT``): the path in front,
+# joined to the location with no space, goes too, so the worker's layout is not disclosed either.
+_HEAD = r"(?:(?<![\w.-])/[^\s'\",;:()\[\]{}<>]*)?"
 
 
 def sees_locations(caller: Caller) -> bool:
@@ -42,7 +45,7 @@ class Redactor:
                 if len(path) > 1:  # "/" alone is everywhere and says nothing
                     found.append((path, name))
             found.sort(key=lambda item: -len(item[0]))  # the longest first: a nested location wins
-            self._patterns = [(re.compile(re.escape(path) + _TAIL), f"<destination {name}>") for path, name in found]
+            self._patterns = [(re.compile(_HEAD + re.escape(path) + _TAIL), f"<destination {name}>") for path, name in found]
         return self._patterns
 
     def text(self, value: str) -> str:

@@ -70,5 +70,8 @@ def test_a_location_is_redacted_with_what_follows_it_and_no_other_path():
     assert Redactor().text(text) == (f"cannot write <destination near-{suffix}>: ENOSPC; /srv/near-{suffix}x is "
                                      f"another; '<destination nested-{suffix}>' and <destination near-{suffix}>")
     assert Redactor(active=False).text(text) == text
+    # A worker's words name the location below its own mount root: the root goes with it.
+    assert Redactor().text(f"the destination /mnt/workers/root/srv/near-{suffix} is gone") == \
+        f"the destination <destination near-{suffix}> is gone"
     assert Redactor().value({"log": [{"message": f"/srv/near-{suffix}"}], "n": 1}) == {
         "log": [{"message": f"<destination near-{suffix}>"}], "n": 1}

@@ -108,3 +108,13 @@ def test_every_retryable_code_is_a_code():
     assert contract.RETRYABLE <= set(FailureCode)
     assert {str(code) for code in contract.RETRYABLE} == {"cloud_unavailable", "repository_busy", "worker_lost",
                                                                 "not_enrolled"}
+
+
+def test_a_full_destination_is_said_in_words_and_not_retried():
+    import errno
+
+    from storage_backup.proxy.failures import failure_of
+
+    failure = failure_of(OSError(errno.ENOSPC, "No space left on device"))
+    assert failure.code == "repository_unavailable" and not failure.retryable
+    assert failure.message.startswith("The destination is full (") and "free space" in failure.message
