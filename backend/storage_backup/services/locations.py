@@ -45,7 +45,8 @@ class Redactor:
                 if len(path) > 1:  # "/" alone is everywhere and says nothing
                     found.append((path, name))
             found.sort(key=lambda item: -len(item[0]))  # the longest first: a nested location wins
-            self._patterns = [(re.compile(_HEAD + re.escape(path) + _TAIL), f"<destination {name}>") for path, name in found]
+            self._patterns = [(re.compile(_HEAD + re.escape(path) + _TAIL), f"<destination {name}>")
+                              for path, name in found]
         return self._patterns
 
     def text(self, value: str) -> str:
