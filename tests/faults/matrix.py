@@ -156,6 +156,25 @@ def wait_step(stack: Stack, job_id: str, step: str, user: str = "demo-member", t
                       timeout=timeout, interval=0.1, what=f"job {job_id} to reach step {step}")
 
 
+def backup_under_fault(stack: Stack, drill: Drill, server: dict, operation: str, mode: str) -> dict:
+    """Arm the cloud's next ``operation`` to ``mode`` (``faults.py``), back ``server`` up, and return the ended job."""
+    stack.arm_fault(operation, mode)
+    drill.restart_clock()
+    return stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
+
+
+def kill_worker_at(stack: Stack, drill: Drill, start_job, step: str, zone: str = "nova") -> dict:
+    """Hold ``zone``'s jobs at ``step``, start one (``start_job()`` returns it), SIGKILL the worker there, start a
+    plain one as its supervisor would, and return the job once it ended."""
+    pausing_worker(stack, zone, f"{step}=60")
+    job = start_job()
+    wait_step(stack, job["id"], step)
+    drill.restart_clock()
+    stack.kill_worker(zone)
+    plain_worker(stack, zone)
+    return stack.wait_job(job["id"], timeout=90)
+
+
 def pausing_worker(stack: Stack, zone: str, pauses: str) -> None:
     """Restart ``zone``'s proxy worker holding each job at the start of the steps ``pauses`` names ("read=30")."""
     _replace_worker(stack, zone, {"STORAGE_BACKUP_DRILL_PAUSE": pauses})

@@ -8,6 +8,7 @@ import pytest
 from storage_backup.cloud.waiting import wait_server_deleted, wait_volume, wait_volume_attached
 
 from tests.faults.matrix import (
+    backup_under_fault,
     pausing_worker,
     plain_worker,
     points_of,
@@ -37,9 +38,7 @@ def test_snapshot_error_on_one_of_two_volumes(stack, policy, drill):
     server = protected_instance(stack, policy, "snap-error")
     _with_data_volume(stack, server)
     before = points_of(stack, server["id"])
-    stack.arm_fault("snapshot.create", "error")
-    drill.restart_clock()
-    job = stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
+    job = backup_under_fault(stack, drill, server, "snapshot.create", "error")
     assert job["state"] == "failed" and "Snapshot " in job["error"], job
     recover(stack, drill, server["id"], job, before)
 
@@ -48,9 +47,7 @@ def test_snapshot_error_on_one_of_two_volumes(stack, policy, drill):
 def test_attach_never_completes(stack, policy, drill):
     server = protected_instance(stack, policy, "attach-hang")
     before = points_of(stack, server["id"])
-    stack.arm_fault("volume.attach", "hang")
-    drill.restart_clock()
-    job = stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
+    job = backup_under_fault(stack, drill, server, "volume.attach", "hang")
     assert job["state"] == "failed" and "attach" in job["error"].lower(), job
     recover(stack, drill, server["id"], job, before)
 
@@ -60,9 +57,7 @@ def test_attach_never_completes(stack, policy, drill):
 def test_detach_never_completes(stack, policy, drill):
     server = protected_instance(stack, policy, "detach-hang")
     before = points_of(stack, server["id"])
-    stack.arm_fault("volume.detach", "hang")
-    drill.restart_clock()
-    job = stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
+    job = backup_under_fault(stack, drill, server, "volume.detach", "hang")
     # The data was read before the release: the restore point may stand; the stuck copy is the sweeper's.
     recover(stack, drill, server["id"], job, before)
 
@@ -71,9 +66,7 @@ def test_detach_never_completes(stack, policy, drill):
 def test_quota_for_the_temporary_volume(stack, policy, drill):
     server = protected_instance(stack, policy, "temp-quota")
     before = points_of(stack, server["id"])
-    stack.arm_fault("volume.create", "quota")
-    drill.restart_clock()
-    job = stack.wait_job(stack.client().backup_create(server["id"])["id"], timeout=90)
+    job = backup_under_fault(stack, drill, server, "volume.create", "quota")
     assert job["state"] == "failed" and "quota" in job["error"].lower(), job
     recover(stack, drill, server["id"], job, before)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.matrix import pausing_worker, plain_worker, points_of, protected_instance, recover, wait_step
+from tests.faults.matrix import kill_worker_at, points_of, protected_instance, recover
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +19,8 @@ def policy(stack):
 def test_killed_while_reading(stack, policy, drill):
     server = protected_instance(stack, policy, "killed-reading")
     before = points_of(stack, server["id"])
-    pausing_worker(stack, "nova", "read=60")
-    job = stack.client().backup_create(server["id"])
-    wait_step(stack, job["id"], "read")
-    drill.restart_clock()
-    stack.kill_worker("nova")
-    plain_worker(stack, "nova")
-    recover(stack, drill, server["id"], stack.wait_job(job["id"], timeout=90), before)
+    job = kill_worker_at(stack, drill, lambda: stack.client().backup_create(server["id"]), "read")
+    recover(stack, drill, server["id"], job, before)
 
 
 @pytest.mark.fault("proxy worker SIGKILLed while committing the restore point",
@@ -33,13 +28,8 @@ def test_killed_while_reading(stack, policy, drill):
 def test_killed_while_committing(stack, policy, drill):
     server = protected_instance(stack, policy, "killed-commit")
     before = points_of(stack, server["id"])
-    pausing_worker(stack, "nova", "commit=60")
-    job = stack.client().backup_create(server["id"])
-    wait_step(stack, job["id"], "commit")
-    drill.restart_clock()
-    stack.kill_worker("nova")
-    plain_worker(stack, "nova")
-    recover(stack, drill, server["id"], stack.wait_job(job["id"], timeout=90), before)
+    job = kill_worker_at(stack, drill, lambda: stack.client().backup_create(server["id"]), "commit")
+    recover(stack, drill, server["id"], job, before)
 
 
 @pytest.mark.fault("proxy worker SIGKILLed while writing a restore",
@@ -48,13 +38,7 @@ def test_killed_during_restore(stack, policy, drill):
     server = protected_instance(stack, policy, "killed-restore")
     point_id = stack.run_backup(server["id"])["restore_point_id"]
     before = points_of(stack, server["id"])
-    pausing_worker(stack, "nova", "write=60")
-    job = stack.client().restore(point_id)
-    wait_step(stack, job["id"], "write")
-    drill.restart_clock()
-    stack.kill_worker("nova")
-    plain_worker(stack, "nova")
-    ended = stack.wait_job(job["id"], timeout=90)
+    ended = kill_worker_at(stack, drill, lambda: stack.client().restore(point_id), "write")
     recover(stack, drill, server["id"], ended, before)
     if ended["state"] != "succeeded":
         stack.run_restore(point_id)  # the restore point is whole: a second restore succeeds
