@@ -253,7 +253,26 @@ class SandboxProcess(ManagedProcess):
         return self
 
 
-class WorkerProcess(ManagedProcess):
+class CeleryWorkerProcess(ManagedProcess):
+    """What a proxy worker and a data worker share: a queue, a key file whose public key a deployment enrols, and
+    readiness as Celery reports it."""
+
+    queue: str
+    key_file: str
+
+    @property
+    def public_key(self) -> str:
+        return worker_public_key(self.key_file)
+
+    # Celery prints "<node name> ready." once its consumer is connected and the pool started.
+    ready_marker = b" ready."
+    ready_interval = 0.2
+
+    def describe(self) -> str:
+        return f"celery worker for {self.queue}"
+
+
+class WorkerProcess(CeleryWorkerProcess):
     """A proxy worker: ``celery -A storage_backup.celery_app worker`` consuming the queue ``proxy.<az>`` of one AZ.
 
     In a real cloud it runs inside the proxy VM of that AZ and ``device_root`` is ``/``; here it is the sandbox's
@@ -290,16 +309,6 @@ class WorkerProcess(ManagedProcess):
                 "-n", f"proxy-{availability_zone}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"worker-{availability_zone}.log"), env=env)
 
-    @property
-    def public_key(self) -> str:
-        return worker_public_key(self.key_file)
-
-    # Celery prints "<node name> ready." once its consumer is connected and the pool started.
-    ready_marker = b" ready."
-    ready_interval = 0.2
-
-    def describe(self) -> str:
-        return f"celery worker for {self.queue}"
 
 
 def _worker_key(env: dict, log_dir: str, name: str) -> str:
@@ -334,7 +343,7 @@ def enrol_worker_keys(env: dict, workers: Sequence[ManagedProcess], python: str 
                                f"{done.stderr[-2000:]}")
 
 
-class DataWorkerProcess(ManagedProcess):
+class DataWorkerProcess(CeleryWorkerProcess):
     """A data worker: ``celery -A storage_backup.celery_app worker -Q data`` (verify, delete, prune, retention locks,
     listing for a catalog rebuild). It mounts every destination, below ``repository_root`` (``/`` in a real
     deployment; here the directory the test or the demo keeps repositories in), and needs neither a cloud account
@@ -359,15 +368,6 @@ class DataWorkerProcess(ManagedProcess):
                 "-n", f"{node}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO"]
         super().__init__(argv, os.path.join(log_dir, f"{node}-worker.log"), env=env)
 
-    @property
-    def public_key(self) -> str:
-        return worker_public_key(self.key_file)
-
-    ready_marker = b" ready."
-    ready_interval = 0.2
-
-    def describe(self) -> str:
-        return f"celery worker for {self.queue}"
 
 
 class HorizonProcess(ManagedProcess):
