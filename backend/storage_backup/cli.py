@@ -166,6 +166,12 @@ def cmd_repo_stats(args) -> int:
     return EXIT_OK
 
 
+def _print_verdict_json(report) -> int:
+    """A check's or a repair's report as JSON with its ``ok``; the exit status says whether damage remains."""
+    _print_json({**report.__dict__, "ok": report.ok})
+    return EXIT_OK if report.ok else EXIT_DAMAGE
+
+
 def cmd_repo_check(args) -> int:
     repository = open_repository(args)
     started = time.monotonic()
@@ -173,10 +179,7 @@ def cmd_repo_check(args) -> int:
                               progress=None if args.json else (lambda message: print(f"  {message}")))
     elapsed = time.monotonic() - started
     if args.json:
-        data = dict(report.__dict__)
-        data["ok"] = report.ok
-        _print_json(data)
-        return EXIT_OK if report.ok else EXIT_DAMAGE
+        return _print_verdict_json(report)
     for warning in report.warnings:
         print(f"warning: {warning}")
     for error in report.errors:
@@ -222,10 +225,7 @@ def cmd_repo_repair(args) -> int:
     repository = open_repository(args)
     report = repository.repair(args.source or [], progress=None if args.json else (lambda m: print(f"  {m}")))
     if args.json:
-        data = dict(report.__dict__)
-        data["ok"] = report.ok
-        _print_json(data)
-        return EXIT_OK if report.ok else EXIT_DAMAGE
+        return _print_verdict_json(report)
     for unreadable in report.unreadable_restore_points:
         print(f"warning: restore point {unreadable}")
     if not report.bad_chunks and not report.lost_restore_points:
