@@ -48,7 +48,7 @@ def drill_pauses(environ: dict | None = None) -> dict[str, float]:
 
     For fault drills (the fault-matrix tier, an operator rehearsing a restore after a crash): a worker killed or a
     Redis restarted "while reading" needs the job to be reading for long enough, whatever the volume's size. Unset in
-    production. A malformed value is refused at start, not ignored.
+    production. A malformed value fails each job that meets it, naming the setting, rather than being ignored.
     """
     raw = (os.environ if environ is None else environ).get("STORAGE_BACKUP_DRILL_PAUSE", "").strip()
     pauses: dict[str, float] = {}
