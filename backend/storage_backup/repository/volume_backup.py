@@ -17,6 +17,8 @@ the block maps, in order.
 """
 from __future__ import annotations
 
+import bisect
+import random
 import threading
 import time
 
@@ -47,6 +49,10 @@ UNREADABLE_SUM = b"\xff" * 16
 UNREADABLE_ID = b"\xff" * 32
 #: Decoded segments of the previous maps kept at once (the workers straddle at most two).
 PREVIOUS_SEGMENTS_CACHED = 3
+#: Blocks outside the changed extents re-read and compared with the previous checksum map on every changed-extents
+#: backup: a diff that misses a change (whole-object diffs have had Ceph bugs) is caught, and the backup becomes a
+#: full checksum pass instead of carrying a stale block forward.
+SAMPLE_UNCHANGED = 32
 STAT_KEYS = ("bytes_read", "bytes_zero", "bytes_unchanged", "bytes_new", "bytes_deduplicated", "bytes_stored",
              "blocks_new")
 
@@ -141,7 +147,8 @@ class VolumeBackup:
 
     def __init__(self, chunks: ChunkWriter, key: str, source, *, size: int | None, strategy: str,
                  previous: RestorePoint | None, changed_extents, progress, cancel, block_size: int,
-                 detect_holes: bool = True, workers: int | None = None) -> None:
+                 detect_holes: bool = True, workers: int | None = None,
+                 sample_unchanged: int = SAMPLE_UNCHANGED) -> None:
         self.chunks = chunks
         self.store = chunks.store
         self.key = key
@@ -155,6 +162,7 @@ class VolumeBackup:
         self.block_size = block_size
         self.detect_holes = detect_holes
         self.workers = workers  # None: workers_for(the source), once it is open
+        self.sample_unchanged = max(0, int(sample_unchanged))
         self.segment_blocks = self.store.config.segment_blocks
         if block_size <= 0 or block_size % 4096 or block_size > 16 * 1024 * 1024:
             raise InvalidRequest(f"block size {block_size} must be a multiple of 4096 up to 16 MiB")
@@ -167,7 +175,8 @@ class VolumeBackup:
         self._manifest_segments: list[bytes] = []
         self._checksum_segments: list[bytes] = []
         self.stats = {"bytes_total": 0, "bytes_read": 0, "bytes_zero": 0, "bytes_unchanged": 0, "bytes_new": 0,
-                      "bytes_deduplicated": 0, "bytes_stored": 0, "blocks_total": 0, "blocks_new": 0}
+                      "bytes_deduplicated": 0, "bytes_stored": 0, "blocks_total": 0, "blocks_new": 0,
+                      "sampled_blocks": 0, "sample_mismatches": 0}
 
     # -- setup --------------------------------------------------------------------------------------------------
 
@@ -228,6 +237,8 @@ class VolumeBackup:
                 raise InvalidRequest(f"{source.name} holds {source.size} bytes, fewer than the {size} bytes asked "
                                      f"for")
             previous_entry, previous = self._previous_maps(size)
+            if previous is not None and self.changed_extents is not None and self.sample_unchanged:
+                self._check_unchanged_sample(source, size, previous)
             self._scan(source, size, previous)
             if previous is not None and previous.unreadable_segments:
                 self.notes.append(f"{len(previous.unreadable_segments)} segment(s) of the maps of restore point "
@@ -251,6 +262,51 @@ class VolumeBackup:
                            checksum_map=checksum_root.hex(), strategy=strategy,
                            parent=self.previous.id if previous_entry is not None else None,
                            stats=dict(self.stats), notes=list(self.notes))
+
+    def _check_unchanged_sample(self, source: BlockSource, size: int, previous: _PreviousMaps) -> None:
+        """Re-read a random sample of the blocks the changed extents call unchanged and compare each with the
+        previous checksum map; one that differs means the extents missed a change, so this backup drops them and
+        reads every block (a checksum pass), and says so in its notes."""
+        block_size = self.block_size
+        extents = _merge_extents(self.changed_extents, size)
+        starts = [start for start, _ in extents]
+        whole_blocks = min(previous.blocks, size // block_size)
+
+        def untouched(block: int) -> bool:
+            start, end = block * block_size, (block + 1) * block_size
+            at = bisect.bisect_right(starts, start) - 1  # the last extent starting at or before the block
+            if at >= 0 and extents[at][1] > start:
+                return False
+            return at + 1 >= len(extents) or extents[at + 1][0] >= end
+
+        picked: set[int] = set()
+        if self.sample_unchanged >= whole_blocks:  # a small volume: every unchanged block
+            picked = {block for block in range(whole_blocks) if untouched(block)}
+        chooser = random.SystemRandom()
+        for _ in range(self.sample_unchanged * 8):  # rejection sampling: cheap whatever the volume's size
+            if len(picked) >= min(self.sample_unchanged, whole_blocks):
+                break
+            block = chooser.randrange(whole_blocks)
+            if untouched(block):
+                picked.add(block)
+        buffer = bytearray(block_size)
+        mismatches = []
+        for block in sorted(picked):
+            expected = previous.records(block, 1)[0]
+            if expected == UNREADABLE_SUM:
+                continue
+            source.read_into(memoryview(buffer), block * block_size)
+            self.stats["bytes_read"] += block_size
+            self.stats["sampled_blocks"] += 1
+            if xxhash.xxh3_128_digest(buffer) != expected:
+                mismatches.append(block)
+        self.stats["sample_mismatches"] = len(mismatches)
+        if mismatches:
+            self.notes.append(
+                f"{len(mismatches)} of {self.stats['sampled_blocks']} sampled blocks outside the changed extents "
+                f"differ from restore point {self.previous.id} (first at byte {mismatches[0] * block_size}): the "
+                "extents missed changes, so every block was read and compared by checksum")
+            self.changed_extents = None
 
     def _scan(self, source: BlockSource, size: int, previous: _PreviousMaps | None) -> None:
         block_size = self.block_size

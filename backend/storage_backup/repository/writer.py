@@ -19,7 +19,7 @@ from .keys import now_iso
 from .locks import RepositoryLock
 from .restore_point import RestorePoint, VolumeEntry
 from .store import RepositoryStore
-from .volume_backup import VolumeBackup
+from .volume_backup import SAMPLE_UNCHANGED, VolumeBackup
 
 STRATEGIES = ("full", "incremental")
 
@@ -56,7 +56,7 @@ class RestorePointWriter:
                       changed_extents: Iterable[tuple[int, int]] | None = None,
                       progress: Progress | None = None, cancel: threading.Event | None = None,
                       metadata: dict | None = None, block_size: int | None = None,
-                      detect_holes: bool = True) -> VolumeEntry:
+                      detect_holes: bool = True, sample_unchanged: int = SAMPLE_UNCHANGED) -> VolumeEntry:
         """Back up one volume into this restore point and return its entry.
 
         ``source``: a path (block device or image file), an open binary file with ``fileno()``, or a
@@ -69,7 +69,9 @@ class RestorePointWriter:
         same key and block size, incremental falls back to full (said in ``entry.notes``).
         ``previous``: restore point id (or object) holding the same ``volume_key``.
         ``changed_extents``: ``[(offset, length), ...]`` known to have changed since ``previous`` (e.g. from a
-        Ceph RBD diff): only blocks touching them are read; all other blocks are taken from ``previous``'s maps.
+        Ceph RBD diff): only blocks touching them are read; all other blocks are taken from ``previous``'s maps,
+        after ``sample_unchanged`` of them, picked at random, are re-read and found as ``previous`` has them (one
+        that differs turns this backup into a checksum pass over every block: ``stats["sample_mismatches"]``).
         ``progress(bytes_processed, bytes_stored, bytes_total)``: called a few times a second from this thread.
         ``cancel``: set it to stop; the call raises ``BackupCancelled`` and the writer should be aborted.
         ``metadata``: opaque dict kept in the volume entry (Cinder volume type, bootable, device, ...).
@@ -99,7 +101,7 @@ class RestorePointWriter:
             job = VolumeBackup(self.chunks, volume_key, source, size=size, strategy=strategy,
                                previous=previous_point, changed_extents=changed_extents, progress=progress,
                                cancel=cancel, block_size=block_size or self.store.config.block_size,
-                               detect_holes=detect_holes)
+                               detect_holes=detect_holes, sample_unchanged=sample_unchanged)
             entry = job.run()
             entry.notes[:0] = notes
         except BaseException:

@@ -138,13 +138,41 @@ def test_changed_extents_reads_only_those_blocks(repo, tmp_path):
     overwrite(image, 3 * MiB + 100, b"x" * 5000)
     overwrite(image, 7 * MiB, b"y" * BLOCK)
     second, entry = backup(repo, image, previous=first,
-                           changed_extents=[(3 * MiB + 100, 5000), (7 * MiB, BLOCK)])
+                           changed_extents=[(3 * MiB + 100, 5000), (7 * MiB, BLOCK)], sample_unchanged=0)
     assert entry.strategy == "changed-extents"
     assert entry.stats["bytes_read"] == 2 * BLOCK
     repo.restore_volume(second, "disk", str(tmp_path / "out.img"))
     assert read(tmp_path / "out.img") == read(image)
     with pytest.raises(InvalidRequest):
         backup(repo, image, key="other", changed_extents=[(0, 10)])
+
+
+def test_changed_extents_sample_unchanged_blocks_and_agree(repo, tmp_path):
+    image = tmp_path / "rbd.img"
+    write_image(image, 8 * MiB, pattern="rt")
+    first, _ = backup(repo, image)
+    overwrite(image, 2 * MiB, b"c" * 300)
+    _, entry = backup(repo, image, previous=first, changed_extents=[(2 * MiB, 300)], sample_unchanged=16)
+    assert entry.strategy == "changed-extents"
+    assert entry.stats["sampled_blocks"] == 16 and entry.stats["sample_mismatches"] == 0
+    assert entry.stats["bytes_read"] == 17 * BLOCK  # the changed block and the sample, nothing else
+
+
+def test_changed_extents_that_miss_a_change_turn_into_a_checksum_pass(repo, tmp_path):
+    """A diff that forgot a change (whole-object diffs have had Ceph bugs) must not carry a stale block forward:
+    with every unchanged block sampled, the sample finds it, and the backup reads and compares every block."""
+    image = tmp_path / "rbd.img"
+    write_image(image, 4 * MiB, pattern="rt")
+    first, _ = backup(repo, image)
+    overwrite(image, 1 * MiB, b"reported" * 10)
+    overwrite(image, 3 * MiB + 5, b"missed" * 10)  # not in the extents below
+    second, entry = backup(repo, image, previous=first, changed_extents=[(1 * MiB, 80)],
+                           sample_unchanged=4 * MiB // BLOCK)
+    assert entry.strategy == "incremental"
+    assert entry.stats["sample_mismatches"] == 1
+    assert any("missed changes" in note for note in entry.notes)
+    repo.restore_volume(second, "disk", str(tmp_path / "out.img"))
+    assert read(tmp_path / "out.img") == read(image)
 
 
 def test_restore_over_existing_file_and_open_file(repo, tmp_path):
