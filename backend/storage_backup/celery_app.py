@@ -76,7 +76,8 @@ def _settings() -> dict:
 
 
 app = Celery("storage_backup", include=["storage_backup.proxy.tasks", "storage_backup.proxy.backup_tasks",
-                                         "storage_backup.proxy.restore_tasks", "storage_backup.proxy.data_tasks"])
+                                         "storage_backup.proxy.restore_tasks", "storage_backup.proxy.data_tasks",
+                                         "storage_backup.ceph.tasks"])
 app.add_defaults(_settings)
 
 

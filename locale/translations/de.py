@@ -30,6 +30,7 @@ PLURALS = {
 
 CONTEXTS = {
     ("Backup strategy", "Automatic"): "Automatisch",
+    ("Backup strategy", "Changed blocks (Ceph)"): "Geänderte Blöcke (Ceph)",
     ("Backup strategy", "Full"): "Voll",
     ("Backup strategy", "Incremental"): "Inkrementell",
     ("Consistency of a restore point", "Crash-consistent"): "Absturzkonsistent",
@@ -58,6 +59,7 @@ CONTEXTS = {
 }
 
 MESSAGES = {
+    "Why": "Warum",
     "Floating IPs": "Floating-IPs",
     "Not backed up: %(disks)s": "Nicht gesichert: %(disks)s",
     "Not protected by this restore point:": "Von diesem Wiederherstellungspunkt nicht geschützt:",

@@ -29,6 +29,7 @@ JOB_TYPE_DISPLAY = (
 STRATEGY_DISPLAY = (
     ("full", pgettext_lazy("Backup strategy", "Full")),
     ("incremental", pgettext_lazy("Backup strategy", "Incremental")),
+    ("changed-extents", pgettext_lazy("Backup strategy", "Changed blocks (Ceph)")),
     ("auto", pgettext_lazy("Backup strategy", "Automatic")),
 )
 CONSISTENCY_DISPLAY = (

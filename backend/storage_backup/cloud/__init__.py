@@ -32,11 +32,22 @@ from .errors import (
     ResourceTimeout,
     ServiceUnavailable,
 )
-from .naming import TEMPORARY_PREFIX, TEMPORARY_TAG, job_of, temporary_metadata, temporary_name
+from .naming import (
+    BASE_GROUP_TAG,
+    BASE_INSTANCE_TAG,
+    BASE_TAG,
+    TEMPORARY_PREFIX,
+    TEMPORARY_TAG,
+    base_name,
+    base_of,
+    job_of,
+    temporary_metadata,
+    temporary_name,
+)
 
 __all__ = [
-    "CINDER_MICROVERSION", "NOVA_MICROVERSION", "TEMPORARY_PREFIX", "TEMPORARY_TAG", "AccessDenied", "BadRequest",
-    "Cloud", "CloudError", "ConfigurationError", "OverQuota", "ResourceConflict", "ResourceFailed", "ResourceNotFound",
-    "ResourceTimeout", "ServiceUnavailable", "get_or_none", "job_of", "temporary_metadata", "temporary_name",
-    "without_none",
+    "AccessDenied", "BASE_GROUP_TAG", "BASE_INSTANCE_TAG", "BASE_TAG", "BadRequest", "CINDER_MICROVERSION", "Cloud",
+    "CloudError", "ConfigurationError", "NOVA_MICROVERSION", "OverQuota", "ResourceConflict", "ResourceFailed",
+    "ResourceNotFound", "ResourceTimeout", "ServiceUnavailable", "TEMPORARY_PREFIX", "TEMPORARY_TAG", "base_name",
+    "base_of", "get_or_none", "job_of", "temporary_metadata", "temporary_name", "without_none"
 ]

@@ -9,6 +9,7 @@ only (no Django, no Celery, no cloud); ``tests/unit/contract`` checks docs/TASKS
 """
 from __future__ import annotations
 
+from .ceph_tasks import DiffRequest, DiffResult
 from .data_tasks import (
     DataPingResult,
     DeleteRequest,
@@ -34,6 +35,7 @@ from .keys import (
     ATTEMPT_TTL_SECONDS,
     CANCEL_KEY,
     CANCEL_TTL_SECONDS,
+    CEPH_QUEUE,
     CONTROL_QUEUE,
     DATA_QUEUE,
     LOG_KEY,
@@ -76,6 +78,7 @@ from .sealing import (
 )
 from .tasks import (
     BACKUP_INSTANCE,
+    CEPH_DIFF,
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
@@ -91,16 +94,16 @@ from .tasks import (
 )
 
 __all__ = [
-    "ALIVE_KEY", "ALIVE_SECONDS", "ATTEMPT_KEY", "ATTEMPT_TTL_SECONDS", "BACKUP_INSTANCE", "CANCEL_KEY",
-    "CANCEL_TTL_SECONDS", "CONTROL_QUEUE", "DATA_PING", "DATA_QUEUE", "DELETE_RESTORE_POINTS", "LIST_RESTORE_POINTS",
-    "LOG_KEY", "LOG_TTL_SECONDS", "NO_ATTEMPT", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION", "RESTORE_INSTANCE",
-    "RESTORE_VOLUME", "RETRYABLE", "RUNNER_KEY", "SET_RETENTION_LOCK", "TASKS", "VERIFY_RESTORE_POINT",
-    "BackedUpVolume", "BackupRequest", "BackupResult", "ContractError", "DataPingResult", "DeleteRequest",
-    "DeleteResult", "Destination", "DocumentVolume", "FailureCode", "GuestCommand", "LockRequest", "LockResult",
-    "LogEntry", "Message", "NoRecipients", "NotARecipient", "NotDeleted", "PingResult", "Progress", "PruneRequest",
-    "PruneResult", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
-    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "Sealed", "SealingError", "SecretInClear",
-    "TaskFailed", "TaskFailure", "TaskSpec", "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key",
-    "attempt_key", "cancel_key", "key_id", "log_key", "open_sealed", "parse_public_key", "proxy_queue",
-    "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
+    "ALIVE_KEY", "ALIVE_SECONDS", "ATTEMPT_KEY", "ATTEMPT_TTL_SECONDS", "BACKUP_INSTANCE", "BackedUpVolume",
+    "BackupRequest", "BackupResult", "CANCEL_KEY", "CANCEL_TTL_SECONDS", "CEPH_DIFF", "CEPH_QUEUE", "CONTROL_QUEUE",
+    "ContractError", "DATA_PING", "DATA_QUEUE", "DELETE_RESTORE_POINTS", "DataPingResult", "DeleteRequest",
+    "DeleteResult", "Destination", "DiffRequest", "DiffResult", "DocumentVolume", "FailureCode", "GuestCommand",
+    "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "LockRequest", "LockResult", "LogEntry", "Message",
+    "NO_ATTEMPT", "NoRecipients", "NotARecipient", "NotDeleted", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION",
+    "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
+    "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
+    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
+    "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VERIFY_RESTORE_POINT",
+    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
+    "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

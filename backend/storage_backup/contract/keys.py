@@ -10,6 +10,9 @@ CONTROL_QUEUE = "control"
 # by every availability zone is served here once.
 DATA_QUEUE = "data"
 PROXY_QUEUE_PREFIX = "proxy."
+# Changed-extent questions for Ceph, answered by the diff worker beside Ceph (the only holder of a Ceph key): the
+# proxies ask, and wait for the answer, while they back up RBD volumes.
+CEPH_QUEUE = "ceph"
 
 # Cooperative cancellation: the control plane sets the key, the pipeline checks it between blocks and steps.
 CANCEL_KEY = "storage-backup:cancel:{job_id}"

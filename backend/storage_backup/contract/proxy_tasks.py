@@ -12,6 +12,8 @@ from .parts import Destination, LogEntry
 from .sealing import SEALED_VERSION, SECRET
 
 Strategy = Literal["full", "incremental"]
+#: What a backup did with one disk: read it all, compared every block's checksum, or read only Ceph's changed extents.
+VolumeStrategy = Literal["full", "incremental", "changed-extents"]
 Consistency = Literal["group", "per-volume", "crash"]
 
 
@@ -51,7 +53,7 @@ class BackedUpVolume(Record):
 
     volume_id: str
     size: int
-    strategy: Strategy
+    strategy: VolumeStrategy
     size_gib: int = 0
     parent: str | None = None
     bytes_read: int = 0
@@ -65,6 +67,9 @@ class BackedUpVolume(Record):
     blocks_total: int = 0
     duration: float = 0.0
     notes: list[str] = field(default_factory=list)
+    strategy_reason: str = ""
+    sampled_blocks: int = 0
+    sample_mismatches: int = 0
 
 
 @dataclass(frozen=True)

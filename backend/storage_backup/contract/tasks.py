@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import ceph_tasks as ceph
 from . import data_tasks as data
 from . import proxy_tasks as proxy
-from .keys import DATA_QUEUE, PROXY_QUEUE_PREFIX
+from .keys import CEPH_QUEUE, DATA_QUEUE, PROXY_QUEUE_PREFIX
 from .message import Message
 
 BACKUP_INSTANCE = "proxy.backup_instance"
@@ -20,12 +21,13 @@ PRUNE_DESTINATION = "data.prune_destination"
 SET_RETENTION_LOCK = "data.set_retention_lock"
 LIST_RESTORE_POINTS = "data.list_restore_points"
 DATA_PING = "data.ping"
+CEPH_DIFF = "ceph.diff"
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     name: str
-    queue: str  # "proxy.<az>" (the availability zone's proxies) or "data"
+    queue: str  # "proxy.<az>" (the availability zone's proxies), "data" or "ceph"
     request: type[Message] | None  # None: the task takes no argument
     result: type[Message]
 
@@ -41,6 +43,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(SET_RETENTION_LOCK, DATA_QUEUE, data.LockRequest, data.LockResult),
     TaskSpec(LIST_RESTORE_POINTS, DATA_QUEUE, data.RebuildRequest, data.RebuildResult),
     TaskSpec(DATA_PING, DATA_QUEUE, None, data.DataPingResult),
+    TaskSpec(CEPH_DIFF, CEPH_QUEUE, ceph.DiffRequest, ceph.DiffResult),
 )}
 
 

@@ -14,6 +14,12 @@ resort), then deleted; a volume or snapshot in a status that no longer ends on i
 the log, and the admin overview (``attention.unresolved_leftovers``, kept in ``UnresolvedLeftover``) until a
 sweep removes it.
 
+Kept Ceph base snapshots (``storage_backup.pipeline.changed_blocks``; tagged ``storage_backup_base``, no job tag)
+are never leftovers of a job. A base is removed only once it is orphaned: its volume is gone or no longer attached to
+the instance it was kept for, that instance is no longer protected, or a newer base of the same volume exists; and
+never while a backup of that instance is queued or running (it may be about to diff against it, or to replace it).
+A base that belongs to a kept group snapshot goes with its group snapshot.
+
 A job is dead unless it has a task sent or running (``tracking.jobs_holding_resources``: a job whose worker was
 killed, or whose task Redis lost, is found lost by ``storage_backup.services.tracking`` within its grace). Resources
 younger than the grace period are left alone, so a job that the catalog has not recorded yet is never swept from
@@ -30,8 +36,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import Proxy, UnresolvedLeftover
-from storage_backup.cloud import job_of
+from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobType, ProtectedInstance, Proxy, UnresolvedLeftover
+from storage_backup.cloud import BASE_GROUP_TAG, BASE_INSTANCE_TAG, base_of, job_of
 from storage_backup.cloud.removal import ATTACHING, HELD, Remover
 from storage_backup.services import audit, inventory, tracking
 from storage_backup.services.context import SYSTEM
@@ -55,6 +61,7 @@ class SweepReport:
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)  # "<kind> <id>: <admin action>: <detail>"
+    bases: list[str] = field(default_factory=list)  # orphaned Ceph base snapshots (or their group snapshots) removed
     unresolved: list[dict] = field(default_factory=list)  # kind, id, status, job_id, project_id, reason
 
     def as_dict(self) -> dict:
@@ -123,15 +130,60 @@ class Sweep:
             if self._leaked(snapshot) and not snapshot.group_snapshot_id:  # members go with their group
                 self._remove("snapshot", snapshot, self.remover.delete_snapshot, self.report.snapshots,
                              force=self.remover.force_delete_snapshot)
-        for group_snapshot in filter(self._leaked, group_snapshots):
+        # A group snapshot kept as a Ceph base keeps its job's name (Cinder cannot rename one); its members say it.
+        base_groups = {(s.metadata or {}).get(BASE_GROUP_TAG) for s in snapshots if base_of(s)}
+        for group_snapshot in (g for g in group_snapshots if g.id not in base_groups and self._leaked(g)):
             self._remove("group snapshot", group_snapshot, self.remover.delete_group_snapshot,
                          self.report.group_snapshots)
         for image in filter(self._leaked, images):
             # Glance deletes an image in any status: one stuck ``saving`` goes like any other once it is stuck.
             self._remove("image", image, self.remover.delete_image, self.report.images,
                          force=self.remover.delete_image)
+        self._sweep_bases(volumes, snapshots, group_snapshots)
         _record_unresolved(self.report.unresolved)
         return self.report
+
+    def _sweep_bases(self, volumes, snapshots, group_snapshots) -> None:
+        bases = [s for s in snapshots if base_of(s)]
+        if not bases:
+            return
+        by_id = {volume.id: volume for volume in volumes}
+        instances = {(s.metadata or {}).get(BASE_INSTANCE_TAG, "") for s in bases}
+        protected = set(ProtectedInstance.objects.filter(instance_id__in=instances)
+                        .values_list("instance_id", flat=True))
+        busy = set(Job.objects.filter(instance_id__in=instances, type=JobType.BACKUP, state__in=ACTIVE_JOB_STATES)
+                   .values_list("instance_id", flat=True))
+        newest: dict[str, str] = {}
+        for snapshot in sorted(bases, key=lambda s: s.created_at or ""):
+            newest[base_of(snapshot)] = snapshot.id
+        groups = {g.id: g for g in group_snapshots}
+        done: set[str] = set()
+        for snapshot in bases:
+            volume_id, instance_id = base_of(snapshot), (snapshot.metadata or {}).get(BASE_INSTANCE_TAG, "")
+            if instance_id in busy:
+                continue
+            volume = by_id.get(volume_id)
+            if volume is None:
+                why = f"volume {volume_id} is gone"
+            elif instance_id not in protected:
+                why = f"instance {instance_id} is no longer protected"
+            elif not any(a.get("server_id") == instance_id for a in volume.attachments or []):
+                why = f"volume {volume_id} is no longer attached to instance {instance_id}"
+            elif newest[volume_id] != snapshot.id:
+                why = f"snapshot {newest[volume_id]} is the newer base of volume {volume_id}"
+            else:
+                continue
+            group_id = (snapshot.metadata or {}).get(BASE_GROUP_TAG) or snapshot.group_snapshot_id
+            target = groups.get(group_id) if group_id else snapshot
+            if target is None or target.id in done:
+                continue
+            done.add(target.id)
+            kind = "group snapshot" if group_id else "snapshot"
+            remove = self.remover.delete_group_snapshot if group_id else self.remover.delete_snapshot
+            before = len(self.report.bases)
+            self._remove(f"base {kind}", target, remove, self.report.bases)
+            if len(self.report.bases) > before:
+                LOG.info("sweeper removed Ceph base %s %s: %s", kind, target.id, why)
 
     def _stuck(self, resource) -> bool:
         since = _stuck_since(resource)  # now, not the sweep's start: a resource read again may be younger than that

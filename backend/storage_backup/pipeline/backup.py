@@ -21,6 +21,7 @@ from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_s
 from storage_backup.contract import BackupRequest, GuestCommand
 from storage_backup.repository import BackupCancelled, Consistency, RestorePoint, VolumeEntry
 
+from . import changed_blocks
 from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, JobCancelled, WrongProxy, add_cleanup_report
@@ -32,7 +33,8 @@ from .repository_access import dedup_domain, open_for_backup
 GIB = 1024 ** 3
 STRATEGIES = ("full", "incremental")
 CONSISTENT_GROUP_SPEC = "consistent_group_snapshot_enabled"
-VOLUME_FIGURES = ("bytes_read", "bytes_stored", "blocks_new", "blocks_total", "bytes_zero", "bytes_unchanged")
+VOLUME_FIGURES = ("bytes_read", "bytes_stored", "blocks_new", "blocks_total", "bytes_zero", "bytes_unchanged",
+                  "sampled_blocks", "sample_mismatches")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Disk:
     entry: VolumeEntry | None = None
     previous: RestorePoint | None = None
     notes: list[str] = field(default_factory=list)
+    plan: changed_blocks.Plan | None = None  # Ceph changed blocks: what to read, and whether to keep the snapshot
 
 
 def _gib(size_bytes: int | None) -> int:
@@ -191,6 +194,7 @@ class InstanceBackup:
         self.consistency, group_id = choose_consistency(ctx, self.metadata, self.disks)
 
         self._take_snapshots(group_id)
+        self._plan_changed_blocks()
         self._make_volumes()
 
         labels = dict(request.labels)
@@ -211,6 +215,7 @@ class InstanceBackup:
         self.writer = None
         ctx.log.add("commit", f"Restore point {restore_point_id} written ({self.consistency})")
         harden(ctx, repository, restore_point_id, request.retention_lock_until or None)
+        changed_blocks.promote_bases(ctx, self.resources, self.instance_id, self.disks, self.group_snapshot_id)
         return restore_point_id
 
     # -- steps --------------------------------------------------------------------------------------------------------
@@ -314,6 +319,22 @@ class InstanceBackup:
                 raise
             self.ctx.log.warning("post_command", str(error))
 
+    def _plan_changed_blocks(self) -> None:
+        """With Ceph changed blocks on (``STORAGE_BACKUP_CHANGED_BLOCKS=ceph``): per volume, the extents the diff
+        worker names since the base the last restore point recorded, or why every block is read instead."""
+        ctx = self.ctx
+        if not changed_blocks.enabled():
+            return
+        for disk in self.disks:
+            if not disk.volume_id or not disk.snapshot_id:
+                continue
+            ctx.cancel.check("before asking Ceph for changed blocks")
+            disk.plan = changed_blocks.plan_disk(ctx, disk, self.instance_id, self.strategy == "incremental",
+                                                 ctx.timeouts.diff, group_snapshot_id=self.group_snapshot_id)
+            log = ctx.log.add if disk.plan.extents is not None or not disk.plan.reason.startswith("checksum") \
+                else ctx.log.warning
+            log("snapshot", f"{disk.label}: {disk.plan.reason}")
+
     def _make_volumes(self) -> None:
         ctx, job_id = self.ctx, self.ctx.job_id
         ctx.step("prepare", "Making volumes from the snapshots")
@@ -334,12 +355,17 @@ class InstanceBackup:
         ctx = self.ctx
         ctx.step("attach", f"Attaching the copy of {disk.label} to this proxy")
         device = attach_to_proxy(ctx, self.resources, disk.temp_volume_id, f"copy of {disk.label}")
-        mode = self.strategy if disk.previous is not None else "full"
+        plan = disk.plan or changed_blocks.Plan()
+        mode = ("changed blocks" if plan.extents is not None else self.strategy) if disk.previous is not None \
+            else "full"
         ctx.step("read", f"Reading {disk.label} ({disk.size_gib} GiB, {mode})")
+        metadata = {**disk.metadata, "size_gib": disk.size_gib}
+        if plan.keep_base:
+            metadata[changed_blocks.RECORD_KEY] = plan.record
         entry = self.writer.backup_volume(
             disk.key, device, size=disk.size_gib * GIB, strategy=self.strategy, previous=disk.previous,
-            progress=ctx.progress.volume_callback(), cancel=ctx.cancel,
-            metadata={**disk.metadata, "size_gib": disk.size_gib})
+            changed_extents=plan.extents, sample_unchanged=changed_blocks.sample_size(),
+            progress=ctx.progress.volume_callback(), cancel=ctx.cancel, metadata=metadata)
         disk.entry = entry
         stats = entry.stats
         ctx.progress.finish_volume(entry.size, int(stats.get("bytes_stored", 0)))
@@ -348,8 +374,14 @@ class InstanceBackup:
         ctx.log.add("read", f"{disk.label}: {entry.strategy}, read {stats.get('bytes_read', 0)} bytes, "
                             f"{stats.get('blocks_new', 0)} new blocks, stored {stats.get('bytes_stored', 0)} bytes "
                             f"in {stats.get('duration', 0)} s")
+        if entry.stats.get("sample_mismatches"):
+            plan.reason = (f"checksum: {entry.stats['sample_mismatches']} of {entry.stats['sampled_blocks']} sampled "
+                           "blocks outside Ceph's changed extents differed from the previous restore point, so "
+                           "every block was read and compared")
+            ctx.log.warning("read", f"{disk.label}: {plan.reason}")
         ctx.step("release", f"Detaching and deleting the copy of {disk.label}")
-        self.resources.release_disk(disk.temp_volume_id, disk.snapshot_id)
+        # A snapshot kept as the next backup's base stays (temporary until the restore point is committed).
+        self.resources.release_disk(disk.temp_volume_id, None if plan.keep_base else disk.snapshot_id)
         if disk.image_id and disk.image_id in self.resources.images:
             try:
                 self.resources.delete_image(disk.image_id)
@@ -367,6 +399,7 @@ class InstanceBackup:
             volumes.append({**dict.fromkeys(VOLUME_FIGURES, 0), **stats, "volume_id": disk.key,
                             "size": entry.size if entry else disk.size_gib * GIB, "size_gib": disk.size_gib,
                             "strategy": entry.strategy if entry else self.strategy,
+                            "strategy_reason": disk.plan.reason if disk.plan else "",
                             "parent": entry.parent if entry else None, "notes": list(entry.notes if entry else [])})
         created = self.writer_created or ""
         return {

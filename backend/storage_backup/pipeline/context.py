@@ -31,6 +31,7 @@ class Timeouts:
     delete: float = 600.0  # volumes, snapshots, servers to be gone
     image: float = 3600.0  # createImage / upload-to-image to 'active'
     server: float = 1800.0  # a restored server to 'ACTIVE'
+    diff: float = 120.0  # the Ceph diff worker's answer (then: a checksum backup, not a failed one)
 
     @classmethod
     def from_environment(cls, environ: dict | None = None) -> Timeouts:

@@ -54,11 +54,12 @@ from .repair import RepairReport
 from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
 from .stats import RepositoryStats
+from .volume_backup import SAMPLE_UNCHANGED
 from .volume_io import SOURCE_KINDS, TARGET_KINDS, BlockSource, BlockTarget, open_source, open_target
 from .writer import RestorePointWriter
 
 __all__ = [
-    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SOURCE_KINDS", "TARGET_KINDS",
+    "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",

@@ -129,7 +129,7 @@ def backup_strategy(result: dict, requested: str) -> str:
     strategies = {volume.get("strategy") for volume in result.get("volumes") or []}
     if not strategies or None in strategies:
         return requested
-    return "incremental" if "incremental" in strategies else "full"
+    return "incremental" if strategies & {"incremental", "changed-extents"} else "full"
 
 
 def record_backup_result(job: Job, result: BackupResult) -> RestorePoint:

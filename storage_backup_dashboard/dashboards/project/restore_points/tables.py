@@ -111,6 +111,8 @@ class RestorePointVolumesTable(tables.DataTable):
     device = tables.Column("device", verbose_name=_("Device"))
     size = tables.Column(lambda volume: formatting.size(volume.size), verbose_name=_("Size"))
     strategy = tables.Column("strategy", verbose_name=_("Type"), display_choices=choices.STRATEGY_DISPLAY)
+    # Why it was read so: the Ceph base it was diffed against, or why it fell back to checksums.
+    strategy_reason = tables.Column(lambda volume: volume.strategy_reason or "-", verbose_name=_("Why"))
     read = tables.Column(lambda volume: formatting.size(volume.bytes_read), verbose_name=_("Read"))
     stored = tables.Column(lambda volume: formatting.size(volume.bytes_stored), verbose_name=_("Stored"))
 

@@ -78,6 +78,7 @@ class VolumeRow:
         self.device = recorded.get("device") or "-"
         self.size = figures.get("size")
         self.strategy = figures.get("strategy")
+        self.strategy_reason = figures.get("strategy_reason") or ""
         self.bytes_read = figures.get("bytes_read")
         self.bytes_stored = figures.get("bytes_stored")
 
