@@ -343,6 +343,36 @@ def enrol_worker_keys(env: dict, workers: Sequence[ManagedProcess], python: str 
                                f"{done.stderr[-2000:]}")
 
 
+class CephDiffWorkerProcess(CeleryWorkerProcess):
+    """The diff worker beside Ceph: ``celery -A storage_backup.celery_app worker -Q ceph``, answering the proxies'
+    changed-extent questions (``ceph.diff``) with its read-only cephx user. It needs Debian's ``rbd``/``rados``
+    modules (``ceph_pythonpath``: the folder tools/ceph/start.sh links them into) and no cloud, catalog or
+    repository."""
+
+    name = "ceph-diff-worker"
+
+    def __init__(self, broker_url: str, log_dir: str, ceph_conf: str, pools: Sequence[str], client: str = "admin",
+                 keyring: str = "", ceph_pythonpath: str = "", timeout: float = 10.0, python: str | None = None,
+                 extra_env: dict | None = None, node: str = "ceph"):
+        self.queue = "ceph"
+        self.node_name = f"{node}@{socket.gethostname()}"
+        env = dict(os.environ)
+        for name in ("DJANGO_SETTINGS_MODULE", "OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "STORAGE_BACKUP_CLOUD"):
+            env.pop(name, None)
+        env.update({"STORAGE_BACKUP_BROKER_URL": broker_url, "PYTHONUNBUFFERED": "1",
+                    "STORAGE_BACKUP_CEPH_CONF": ceph_conf, "STORAGE_BACKUP_CEPH_POOLS": ",".join(pools),
+                    "STORAGE_BACKUP_CEPH_CLIENT": client, "STORAGE_BACKUP_CEPH_KEYRING": keyring,
+                    "STORAGE_BACKUP_CEPH_TIMEOUT": str(timeout)})
+        if ceph_pythonpath:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [ceph_pythonpath, env.get("PYTHONPATH", "")]))
+        env.update(extra_env or {})
+        self.key_name = node
+        self.key_file = _worker_key(env, log_dir, node)
+        argv = [python or sys.executable, "-m", "celery", "-A", "storage_backup.celery_app", "worker", "-Q", self.queue,
+                "-n", f"{node}@%h", "--concurrency", "2", "--loglevel", "INFO"]
+        super().__init__(argv, os.path.join(log_dir, f"{node}-worker.log"), env=env)
+
+
 class DataWorkerProcess(CeleryWorkerProcess):
     """A data worker: ``celery -A storage_backup.celery_app worker -Q data`` (verify, delete, prune, retention locks,
     listing for a catalog rebuild). It mounts every destination, below ``repository_root`` (``/`` in a real
