@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from celery import Celery
 from storage_backup import contract
-from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
+from storage_backup.cloud import BASE_GROUP_TAG, TEMPORARY_PREFIX, Cloud, base_of, job_of
 from storage_backup.contract import DATA_QUEUE, TaskFailure
 from storage_backup_sandbox.launch import (
     SANDBOX_POLL_INTERVAL,
@@ -238,10 +238,14 @@ class PipelineCloud:
                   if (v.name or "").startswith(TEMPORARY_PREFIX) or job_of(v)]
         if tagged:
             found["volumes"] = tagged
+        # A Ceph base snapshot kept for the next changed-block backup (tagged ``storage_backup_base``, and a group
+        # snapshot its members name) is not temporary; every other snapshot is.
         snapshots = list(cloud.block_storage.snapshots(all_projects=True))
-        if snapshots:
-            found["snapshots"] = [f"{s.id} {s.name} {s.status}" for s in snapshots]
-        group_snapshots = list(cloud.block_storage.group_snapshots(all_projects=True))
+        kept_groups = {(s.metadata or {}).get(BASE_GROUP_TAG) for s in snapshots if base_of(s)}
+        temporary = [s for s in snapshots if not base_of(s)]
+        if temporary:
+            found["snapshots"] = [f"{s.id} {s.name} {s.status}" for s in temporary]
+        group_snapshots = [g for g in cloud.block_storage.group_snapshots(all_projects=True) if g.id not in kept_groups]
         if group_snapshots:
             found["group_snapshots"] = [g.id for g in group_snapshots]
         images = [f"{i.id} {i.name} {i.status}" for i in cloud.image.images()
