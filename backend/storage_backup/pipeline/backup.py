@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from storage_backup.cloud import CloudError, ResourceNotFound, temporary_metadata, temporary_name, without_none
 from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
 from storage_backup.contract import BackupRequest, GuestCommand
-from storage_backup.repository import BackupCancelled, Consistency, RestorePoint, VolumeEntry
+from storage_backup.repository import (
+    BackupCancelled,
+    Consistency,
+    KnownZerosSource,
+    RestorePoint,
+    VolumeEntry,
+    open_source,
+)
 
 from . import changed_blocks
 from .cleanup import TemporaryResources
@@ -362,10 +369,16 @@ class InstanceBackup:
         metadata = {**disk.metadata, "size_gib": disk.size_gib}
         if plan.keep_base:
             metadata[changed_blocks.RECORD_KEY] = plan.record
-        entry = self.writer.backup_volume(
-            disk.key, device, size=disk.size_gib * GIB, strategy=self.strategy, previous=disk.previous,
-            changed_extents=plan.extents, sample_unchanged=changed_blocks.sample_size(),
-            progress=ctx.progress.volume_callback(), cancel=ctx.cancel, metadata=metadata)
+        source = open_source(device)
+        if plan.zero_ranges:  # Ceph's discarded extents read as zeros: recorded so, unread
+            source = KnownZerosSource(source, plan.zero_ranges)
+        try:
+            entry = self.writer.backup_volume(
+                disk.key, source, size=disk.size_gib * GIB, strategy=self.strategy, previous=disk.previous,
+                changed_extents=plan.extents, sample_unchanged=changed_blocks.sample_size(),
+                progress=ctx.progress.volume_callback(), cancel=ctx.cancel, metadata=metadata)
+        finally:
+            source.close()
         disk.entry = entry
         stats = entry.stats
         ctx.progress.finish_volume(entry.size, int(stats.get("bytes_stored", 0)))

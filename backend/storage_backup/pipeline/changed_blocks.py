@@ -90,6 +90,7 @@ class Plan:
     becomes the volume's base (recorded in the restore point as ``record``)."""
 
     extents: list[tuple[int, int]] | None = None
+    zero_ranges: list[tuple[int, int]] | None = None  # discarded since the base: zeros, not read
     reason: str = ""
     keep_base: bool = False
     record: dict | None = None
@@ -160,7 +161,8 @@ def plan_disk(ctx: JobContext, disk, instance_id: str, incremental: bool, timeou
                     reason=f"checksum: the RBD image was resized from {answer.base_size} to {answer.size} bytes "
                            "since the base")
     extents = [(offset, length) for offset, length, _exists in answer.extents]
-    return Plan(extents=extents, keep_base=True, record=record, changed_bytes=answer.changed_bytes,
+    zeros = [(offset, length) for offset, length, exists in answer.extents if not exists]
+    return Plan(extents=extents, zero_ranges=zeros, keep_base=True, record=record, changed_bytes=answer.changed_bytes,
                 reason=f"changed blocks from Ceph: {len(extents)} extent(s), {answer.changed_bytes} bytes changed "
                        f"since base snapshot {base['snapshot_id']} (restore point {disk.previous.id}; diff "
                        f"{answer.duration:g} s)")

@@ -55,14 +55,23 @@ from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
 from .stats import RepositoryStats
 from .volume_backup import SAMPLE_UNCHANGED
-from .volume_io import SOURCE_KINDS, TARGET_KINDS, BlockSource, BlockTarget, open_source, open_target
+from .volume_io import (
+    SOURCE_KINDS,
+    TARGET_KINDS,
+    BlockSource,
+    BlockTarget,
+    KnownZerosSource,
+    open_source,
+    open_target,
+)
 from .writer import RestorePointWriter
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
-    "Destination", "FilesystemDestination", "InvalidRequest", "PasswordRequired", "PruneReport", "Record",
+    "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "PasswordRequired", "PruneReport",
+    "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",

@@ -240,3 +240,29 @@ def test_list_and_latest_by_labels(repo, tmp_path):
     assert repo.get_restore_point(b[:8]).id == b
     reopened = Repository.open(repo.destination.root)
     assert [p.id for p in reopened.list_restore_points({"name": "a"})] == [a, c]
+
+
+def test_known_zero_ranges_are_recorded_as_zeros_without_reading_them(repo, tmp_path):
+    """Ceph's discarded extents: a batch wholly inside them is zeros, unread (the device reads zeros there)."""
+    from storage_backup.repository import KnownZerosSource, open_source
+
+    image = tmp_path / "rbd.img"
+    write_image(image, 4 * MiB, pattern="rr")
+    first, _ = backup(repo, image)
+    with open(image, "r+b") as handle:  # discard the second MiB, write a little in the fourth
+        handle.seek(1 * MiB)
+        handle.write(bytes(MiB))
+    overwrite(image, 3 * MiB, b"new" * 100)
+    source = KnownZerosSource(open_source(str(image), detect_holes=False), [(1 * MiB, 1 * MiB)])
+    try:
+        with repo.start_restore_point({"name": "test"}) as writer:
+            entry = writer.backup_volume("disk", source, previous=first, sample_unchanged=0,
+                                         changed_extents=[(1 * MiB, 1 * MiB), (3 * MiB, 300)])
+            second = writer.commit()
+    finally:
+        source.close()
+    assert entry.strategy == "changed-extents"
+    assert entry.stats["bytes_read"] == BLOCK  # the written block only; the discarded MiB is not read
+    assert entry.stats["bytes_zero"] >= 1 * MiB
+    repo.restore_volume(second, "disk", str(tmp_path / "out.img"))
+    assert read(tmp_path / "out.img") == read(image)

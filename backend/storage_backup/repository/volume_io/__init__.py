@@ -8,6 +8,8 @@ from .base import BlockSource, BlockTarget
 from .block_device import BlockDeviceSource, BlockDeviceTarget
 from .factory import SOURCE_KINDS, TARGET_KINDS, open_source, open_target
 from .image_file import ImageFileSource, ImageFileTarget
+from .known_zeros import KnownZerosSource
 
 __all__ = ["SOURCE_KINDS", "TARGET_KINDS", "BlockDeviceSource", "BlockDeviceTarget", "BlockSource", "BlockTarget",
-           "ImageFileSource", "ImageFileTarget", "open_source", "open_target"]
+           "ImageFileSource", "ImageFileTarget", "KnownZerosSource", "open_source",
+           "open_target"]
