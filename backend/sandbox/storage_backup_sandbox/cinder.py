@@ -771,12 +771,18 @@ def _end_deleting(state: State, kind: str, ident: str, outcome: str) -> bool:
 def _volume_delete(state: State, volume_id: str, outcome: str = "ok") -> None:
     with state.lock:
         record = state.get("volumes", volume_id)
-        data_id = name_id(record) if record else volume_id
+        if record is None or record["status"] != "deleting":
+            return
+        if outcome == "error":
+            _end_deleting(state, "volumes", volume_id, outcome)
+            return
+        data_id = name_id(record)
+    state.blocks.delete_volume(data_id)  # the driver first, then the record (as the volume manager does)
+    with state.lock:
         if not _end_deleting(state, "volumes", volume_id, outcome):
             return
         for transfer_id in [t["id"] for t in state.table("transfers").values() if t["volume_id"] == volume_id]:
             state.delete("transfers", transfer_id)
-    state.blocks.delete_volume(data_id)
 
 
 @transition("cinder.volume_extend")

@@ -419,14 +419,15 @@ def _group_snapshot_delete(state: State, group_snapshot_id: str) -> None:
         members = [dict(s) for s in state.table("snapshots").values()
                    if s.get("group_snapshot_id") == group_snapshot_id]
         owners = {s["id"]: cinder.snapshot_data_owner(state, s) for s in members}
+    for snapshot in members:  # the driver first, then the records (as the volume manager does)
+        try:
+            state.blocks.delete_snapshot(snapshot["id"], owners[snapshot["id"]])
+        except SnapshotBusy:  # Cinder's generic group path: that member goes back to available, the rest goes
+            cinder.LOG.error("the data of snapshot %s stays: it is busy", snapshot["id"])
+    with state.lock:
         for snapshot in members:
             state.delete("snapshots", snapshot["id"])
         state.delete("group_snapshots", group_snapshot_id)
-    for snapshot in members:
-        try:
-            state.blocks.delete_snapshot(snapshot["id"], owners[snapshot["id"]])
-        except SnapshotBusy:  # the group snapshot is gone already; its member's data stays until its clones go
-            cinder.LOG.error("the data of snapshot %s stays: it is busy", snapshot["id"])
 
 
 @v3("/group_snapshots/<group_snapshot_id>/action", methods="POST")

@@ -352,7 +352,7 @@ class RbdBlockStore(BlockStore):
                 ports.append(port)
         cephx = self.cluster.conf_get("auth_client_required") != "none"
         return {"name": f"{self.settings.pool}/{image_name(name_id)}", "hosts": hosts, "ports": ports,
-                "cluster_name": self.cluster.conf_get("cluster"), "auth_enabled": cephx,
+                "cluster_name": "ceph", "auth_enabled": cephx,  # rbd_cluster_name
                 "auth_username": self.settings.client_id if cephx else None, "secret_type": "ceph",
                 "secret_uuid": SECRET_UUID if cephx else None, "keyring": None}
 
