@@ -19,12 +19,16 @@
 #   CEPHX_AUTH     none | cephx                   (default none; cephx: required by every daemon and client, the
 #                  mon./client.admin keys in $DIR/keyring (named by ceph.conf), osd/mgr keys in their data dirs.
 #                  radosgw (start-rgw.sh) is only known to work with none)
+#   CEPHX_KEEP     1: keep a cluster this script made in $DIR before (its data, keys and ports): start its
+#                  daemons again, or leave them be when they run (default 0: a new, empty cluster every time;
+#                  memstore keeps nothing across a stop: use bluestore)
 #   CEPHX_READONLY_USER  NAME: also create client.NAME with caps mon 'profile rbd' osd 'profile rbd-read-only'
 #                  (reads images and snapshots, `rbd diff`; every write refused with EPERM under cephx), its keyring
 #                  in $DIR/ceph.client.NAME.keyring; env.sh then sets CEPH_READONLY_ID / CEPH_READONLY_KEYRING
 #
 # After it returns:  source $CEPHX_DIR/env.sh   (sets CEPH_CONF and PYTHONPATH for rbd/rados; with cephx also
-# CEPH_KEYRING, the admin keyring, and CEPH_AUTH=cephx)
+# CEPH_ADMIN_KEYRING, the admin keyring, and CEPH_AUTH=cephx; not CEPH_KEYRING, which every Ceph program reads as
+# its keyring: a daemon started with it would offer the admin's key as its own)
 # Works as root or as any user that can write CEPHX_DIR. Stop with stop.sh.
 set -euo pipefail
 
@@ -43,8 +47,34 @@ READONLY_USER=${CEPHX_READONLY_USER-}
 case "$AUTH" in none|cephx) ;; *) echo "CEPHX_AUTH must be none or cephx, not '$AUTH'" >&2; exit 2;; esac
 
 t0=$(date +%s.%N)
+wait_mon() {
+    for i in $(seq 1 100); do
+        ceph --connect-timeout 5 mon stat >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+wait_osd_up() {
+    for i in $(seq 1 300); do
+        [ "$(ceph osd stat -f json 2>/dev/null | python3 -c 'import sys,json;print(json.load(sys.stdin)["num_up_osds"])' 2>/dev/null)" = 1 ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
 if [ -e "$DIR/mon.pid" ] && kill -0 "$(cat "$DIR/mon.pid")" 2>/dev/null; then
+    if [ "${CEPHX_KEEP:-0}" = 1 ]; then echo "ceph in $DIR already running; source $DIR/env.sh"; exit 0; fi
     echo "cluster in $DIR already running (mon pid $(cat "$DIR/mon.pid"))" >&2; exit 1
+fi
+if [ "${CEPHX_KEEP:-0}" = 1 ] && [ -s "$DIR/env.sh" ] && [ -d "$DIR/mon.a" ] && [ -s "$DIR/osd.0/whoami" ]; then
+    # the same cluster again: its ceph.conf names its ports, data dirs and keyrings
+    export CEPH_CONF=$DIR/ceph.conf
+    ceph-mon -i a
+    wait_mon || { echo "the mon of $DIR did not answer again" >&2; exit 1; }
+    ceph-osd -i 0 2>>"$DIR/log/osd-stderr.log"
+    if [ -d "$DIR/mgr.x" ] && [ -s "$DIR/mgr.x/keyring" ]; then ceph-mgr -i x; fi
+    wait_osd_up || { echo "the OSD of $DIR did not come up again" >&2; exit 1; }
+    echo "ceph in $DIR started again in $(python3 -c "print(round($(date +%s.%N)-$t0,1))")s; source $DIR/env.sh"
+    exit 0
 fi
 rm -rf "$DIR"
 mkdir -p "$DIR"/{mon.a,osd.0,mgr.x,rgw.x,run,log}
@@ -149,11 +179,7 @@ monmaptool --create --clobber --fsid "$FSID" \
     --addv a "[v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_PORT_V1]" "$DIR/monmap" >/dev/null
 ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/keyring"
 ceph-mon -i a          # daemonizes, writes $DIR/mon.pid
-
-for i in $(seq 1 100); do
-    ceph --connect-timeout 5 mon stat >/dev/null 2>&1 && break
-    sleep 0.2
-done
+wait_mon || true
 
 # --- osd -------------------------------------------------------------------
 OSD_UUID=$(uuidgen 2>/dev/null || python3 -c 'import uuid;print(uuid.uuid4())')
@@ -171,10 +197,7 @@ if [ "$START_MGR" = 1 ]; then
     ceph-mgr -i x
 fi
 
-for i in $(seq 1 300); do
-    [ "$(ceph osd stat -f json 2>/dev/null | python3 -c 'import sys,json;print(json.load(sys.stdin)["num_up_osds"])' 2>/dev/null)" = 1 ] && break
-    sleep 0.2
-done
+wait_osd_up || true
 
 for pool in ${POOL//,/ }; do
     ceph osd pool create "$pool" 8 8 >/dev/null 2>&1
@@ -208,7 +231,7 @@ export PYTHONPATH=$DIR/pylib\${PYTHONPATH:+:\$PYTHONPATH}
 export CEPH_AUTH=$AUTH
 EOF2
 if [ "$AUTH" = cephx ]; then
-    echo "export CEPH_KEYRING=$DIR/keyring" >> "$DIR/env.sh"
+    echo "export CEPH_ADMIN_KEYRING=$DIR/keyring" >> "$DIR/env.sh"
 fi
 if [ -n "$READONLY_USER" ]; then
     cat >> "$DIR/env.sh" <<EOF3
