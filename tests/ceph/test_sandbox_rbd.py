@@ -252,3 +252,36 @@ def test_revert_to_snapshot_rolls_the_image_back(ceph, member):
     client.volume_snapshots.delete(snapshot.id)
     wait_gone(lambda: client.volume_snapshots.get(snapshot.id))
     delete_volume(client, volume.id)
+
+
+def test_demo_seed_on_rbd_and_its_device_views_across_a_restart(ceph, tmp_path):
+    """The demo's cloud (what ``Stack(rbd=...)`` and ``make demo VOLUMES=rbd`` run): web-1's volumes are ext4 in RBD
+    images, seen through web-1's device view; a stop unmounts every view and a start mounts them again."""
+    import json
+
+    from storage_backup_sandbox.launch import SandboxProcess
+
+    state_dir = str(tmp_path / "demo-cloud")
+
+    def web_1() -> tuple[str, str]:
+        with open(os.path.join(state_dir, "state.json")) as handle:
+            state = json.load(handle)
+        server = next(s for s in state["servers"].values() if s["name"] == "web-1")
+        data = next(v for v in state["volumes"].values() if v["name"] == "web-1-data")
+        return server["id"], data["id"]
+
+    def ext4_magic(path: str) -> bytes:
+        with open(path, "rb") as handle:
+            handle.seek(1080)
+            return handle.read(2)
+
+    store = BlockStore(state_dir)
+    with SandboxProcess(state_dir, seed="demo", rbd=ceph.rbd_settings()).start(timeout=300):
+        server_id, volume_id = web_1()
+        assert read(ceph, f"volume-{volume_id}", 1080, 2) == b"\x53\xef"
+        assert ext4_magic(store.by_id_path(server_id, volume_id)) == b"\x53\xef"
+    assert not [m for m in rbd_fuse_mounts() if m.startswith(state_dir + os.sep)]
+    with SandboxProcess(state_dir, seed="demo", rbd=ceph.rbd_settings()).start(timeout=300):
+        assert ext4_magic(store.by_id_path(server_id, volume_id)) == b"\x53\xef"
+        assert os.path.join(store.server_dir(server_id), "rbd", volume_id) in rbd_fuse_mounts()
+    assert not [m for m in rbd_fuse_mounts() if m.startswith(state_dir + os.sep)]
