@@ -285,3 +285,65 @@ def test_demo_seed_on_rbd_and_its_device_views_across_a_restart(ceph, tmp_path):
         assert ext4_magic(store.by_id_path(server_id, volume_id)) == b"\x53\xef"
         assert os.path.join(store.server_dir(server_id), "rbd", volume_id) in rbd_fuse_mounts()
     assert not [m for m in rbd_fuse_mounts() if m.startswith(state_dir + os.sep)]
+
+
+def test_nova_attach_shows_the_image_and_deleting_the_server_unmounts_it(rbd_sandbox, ceph):
+    """Through Nova, as the proxy attaches volumes: the guest writes its device, the bytes are in the image; deleting
+    the server (volume still attached) lets go of the image: no mount, no watcher."""
+    from tests.functional.sandbox.nova_helpers import ComputeApi, VolumeApi, make_ext4_image, upload_image
+
+    compute, volumes = ComputeApi(rbd_sandbox, "demo-member"), VolumeApi(rbd_sandbox)
+    image_id = upload_image(rbd_sandbox, make_ext4_image(8, {"/etc/hostname": "rbd-guest\n"}))
+    server = compute.create_server(f"rbd-guest-{uuid.uuid4().hex[:6]}", image=image_id)
+    compute.wait_server(server["id"])
+    volume = volumes.create(1, name="rbd-attached")
+    volumes.wait(volume["id"], "available")
+    compute.body("POST", f"/servers/{server['id']}/os-volume_attachments",
+                 json={"volumeAttachment": {"volumeId": volume["id"]}}, expect=200)
+    volumes.wait(volume["id"], "in-use")
+    store = BlockStore(rbd_sandbox.state_dir)
+    with open(store.by_id_path(server["id"], volume["id"]), "r+b") as device:
+        device.seek(MIB)
+        device.write(b"written by the guest")
+        device.flush()
+        os.fsync(device.fileno())
+    assert read(ceph, f"volume-{volume['id']}", MIB, 20) == b"written by the guest"
+    mount = os.path.join(store.server_dir(server["id"]), "rbd", volume["id"])
+    assert mount in rbd_fuse_mounts()
+    compute.delete_server(server["id"])
+    volumes.wait(volume["id"], "available")
+    assert mount not in rbd_fuse_mounts()
+    with ceph.open_pool() as (rbd, ioctx), rbd.Image(ioctx, f"volume-{volume['id']}", read_only=True) as handle:
+        assert list(handle.watchers_list()) == []
+    assert read(ceph, f"volume-{volume['id']}", MIB, 20) == b"written by the guest"
+    volumes.delete(volume["id"])
+
+
+
+def test_a_snapshot_whose_clone_cannot_let_go_stays_busy(rbd_sandbox, ceph, member):
+    """Cinder's SnapshotIsBusy: the delete is accepted, the driver cannot free the snapshot, and the volume manager
+    puts it back to ``available`` with the user message "Snapshot is busy.". Here the clone lacks deep-flatten (as
+    images made before it was a default do) and has a snapshot of its own, which keeps needing the parent after the
+    clone itself is flattened."""
+    source = new_volume(member, 1)
+    snapshot = new_snapshot(member, source.id)
+    clone = new_volume(member, 1, snapshot_id=snapshot.id)
+    with ceph.open_pool() as (rbd, ioctx), rbd.Image(ioctx, f"volume-{clone.id}") as handle:
+        handle.update_features(rbd.RBD_FEATURE_DEEP_FLATTEN, False)
+    clone_snapshot = new_snapshot(member, clone.id)
+    member.volume_snapshots.delete(snapshot.id)
+    wait_for(lambda: member.volume_snapshots.get(snapshot.id), "available", timeout=60)
+    project = rbd_sandbox.session("demo-member").get_project_id()
+    messages = rbd_sandbox.session("demo-member").get(
+        f"{rbd_sandbox.url}/volume/v3/{project}/messages",
+        headers={"OpenStack-API-Version": "volume 3.5"}).json()["messages"]
+    assert any(m["resource_uuid"] == snapshot.id and m["user_message"] == "delete snapshot:Snapshot is busy."
+               for m in messages)
+    assert snapshots(ceph, f"volume-{source.id}") == {f"snapshot-{snapshot.id}": True}
+    # once the clone's snapshot is gone, the same delete goes through
+    member.volume_snapshots.delete(clone_snapshot.id)
+    wait_gone(lambda: member.volume_snapshots.get(clone_snapshot.id))
+    member.volume_snapshots.delete(snapshot.id)
+    wait_gone(lambda: member.volume_snapshots.get(snapshot.id), timeout=60)
+    for volume_id in (clone.id, source.id):
+        delete_volume(member, volume_id)
