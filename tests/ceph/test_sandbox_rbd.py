@@ -158,6 +158,15 @@ def test_volume_from_image_holds_the_image_bytes(rbd_sandbox, ceph, member):
     volume = new_volume(member, 1, imageRef=image.id)
     assert volume.bootable == "true"
     assert read(ceph, f"volume-{volume.id}", 0, len(payload)) == payload
+    # and back: the volume uploaded to Glance is the image's bytes, grown to the volume's size
+    write(ceph, f"volume-{volume.id}", GIB - 4, b"last")
+    _, answer = member.volumes.upload_to_image(volume, False, "from-rbd", "bare", "raw", "private", False)
+    uploaded = answer["os-volume_upload_image"]["image_id"]
+    wait_for(lambda: images_client.images.get(uploaded), "active", timeout=60)
+    wait_for(lambda: member.volumes.get(volume.id), "available")
+    data = b"".join(images_client.images.data(uploaded))
+    assert len(data) == GIB and data[:len(payload)] == payload and data[-4:] == b"last"
+    images_client.images.delete(uploaded)
     delete_volume(member, volume.id)
 
 
