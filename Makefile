@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #
-#   make demo    bootstrap, then run the demo (Redis, embedded cloud, proxy workers, Horizon) until Ctrl-C
+#   make demo    bootstrap, then run the demo (Redis, embedded cloud, proxy workers, Horizon) until Ctrl-C;
+#                `make demo VOLUMES=rbd` keeps the cloud's volumes in a local Ceph instead of sparse files
 #   make test    bootstrap, then every test tier through tox, each one's time printed beside its budget
 #
 # tools/bootstrap.sh installs the missing Debian packages (apt-get) and .venv/ (pip); it is quick when done.
@@ -9,19 +10,23 @@ VENV := .venv
 TOX := $(VENV)/bin/tox
 # The tiers `make test` runs, in order, each a tox environment with its budget in minutes (tox.ini says what each
 # holds). A tier taking more than half again its budget fails (tools/run_tiers.py); `make test TIERS=py3:4` runs
-# one. The later tiers' budgets (Ceph + object storage 10, charms 2) join these as they land: 47.5 + 12 = 59.5
+# one. ceph:10 is the Ceph tier (tests/ceph, RBD; object storage joins it); charms' 2 joins as it lands: 57.5 + 2 = 59.5
 # minutes in all (unit gets 4 of the 5 it may have, so that the two catalog tiers fit).
-TIERS ?= pep8:0.5 py3:4 functional:15 functional-postgresql:1.5 functional-mariadb:1.5 faults:8 genuine:12 browser:5
+TIERS ?= pep8:0.5 py3:4 functional:15 functional-postgresql:1.5 functional-mariadb:1.5 faults:8 genuine:12 ceph:10 \
+	browser:5
 
-.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb faults browser genuine lint messages \
+.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb faults browser genuine ceph lint \
+	messages \
 	reliability \
 	policy-files clean-demo bench
 
 bootstrap:
 	@bash tools/bootstrap.sh
 
+# VOLUMES=rbd: the cloud's volumes in a local Ceph (tools/ceph/start.sh, bluestore on a sparse file in .demo/ceph).
+VOLUMES ?= file
 demo: bootstrap
-	$(VENV)/bin/python tools/demo.py
+	$(VENV)/bin/python tools/demo.py --volumes $(VOLUMES)
 
 test: bootstrap
 	@$(VENV)/bin/python tools/run_tiers.py $(TIERS)
@@ -33,6 +38,10 @@ pep8 py3 functional functional-postgresql functional-mariadb faults browser: boo
 # installs Ceph, RabbitMQ and a cached virtualenv of the services (tools/genuine/install.sh, about 2-6 minutes).
 genuine: bootstrap
 	$(TOX) -e genuine
+
+# tests/ceph: one Ceph with cephx per run (tools/ceph/start.sh; tools/ceph/install.sh installs its packages first).
+ceph: bootstrap
+	$(TOX) -e ceph
 
 # The fault matrix, then the README's Reliability table from its results (tools/reliability_table.py).
 reliability: bootstrap

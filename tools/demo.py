@@ -15,6 +15,11 @@ servers
    and celery beat, with a policy that backs up the ``demo`` project's instances every few minutes;
 5. Horizon with the plugin, logging in through the embedded cloud's Keystone.
 
+``--volumes rbd`` (``make demo VOLUMES=rbd``) keeps the cloud's volumes and snapshots in a real Ceph instead of
+sparse files: ``tools/ceph/start.sh`` (installed by ``tools/ceph/install.sh`` when missing) starts one mon and one
+OSD with cephx, bluestore on a sparse 20 GiB file under ``.demo/ceph``, the pool ``volumes`` and the read-only user
+``client.storage-backup-diff``; the cluster is kept across demo runs (``CEPHX_KEEP``) and stopped with the demo.
+
 Prints the URLs and every user's credentials and writes them to ``.demo/endpoints.json`` for scripts. A process
 that exits is restarted with backoff (``storage_backup_sandbox.launch.Supervisor``, as systemd's ``Restart=`` does in
 production), Redis included. Ctrl-C (or SIGTERM) stops everything. ``make clean-demo`` removes ``.demo/`` to start
@@ -27,6 +32,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -47,9 +53,12 @@ from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup
     WorkerProcess,
     control_env,
     enrol_worker_keys,
+    free_port,
+    free_range,
     start_together,
     stop_together,
 )
+from storage_backup_sandbox.rbd_store import RbdSettings  # noqa: E402
 
 BACKUP_SERVICE_TYPE = "data-protection"
 # The demo supervises its processes: an idle worker that loses Redis exits and is restarted clean
@@ -57,6 +66,12 @@ BACKUP_SERVICE_TYPE = "data-protection"
 SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 # The demo's policy: often enough that restore points appear within minutes of `make demo`.
 DEMO_SCHEDULE = "*/3 * * * *"
+
+
+CEPH_TOOLS = os.path.join(REPO_ROOT, "tools", "ceph")
+CEPH_POOL = "volumes"
+CEPH_READONLY_USER = "storage-backup-diff"
+CEPH_OSD_BYTES = 20 * 1024 ** 3  # sparse: takes what the volumes hold, plus ~1 GiB of BlueStore's own
 
 
 class Stop(Exception):
@@ -258,6 +273,37 @@ def protect_demo_project(env: dict, repository: str, log_dir: str, schedule: str
     return result.stdout.strip()
 
 
+def start_ceph(ceph_dir: str) -> RbdSettings:
+    """The demo's Ceph (see the module's docstring), the one of a previous run again when there is one."""
+    subprocess.run(["bash", os.path.join(CEPH_TOOLS, "install.sh")], check=True)
+    bind = free_range(40)
+    env = dict(os.environ, CEPHX_DIR=ceph_dir, CEPHX_AUTH="cephx", CEPHX_STORE="bluestore",
+               CEPHX_SIZE=str(CEPH_OSD_BYTES), CEPHX_POOL=CEPH_POOL, CEPHX_READONLY_USER=CEPH_READONLY_USER,
+               CEPHX_KEEP="1", CEPHX_MON_PORT=str(free_port()), CEPHX_MON_PORT_V1=str(free_port()),
+               CEPHX_OSD_PORT_MIN=str(bind), CEPHX_OSD_PORT_MAX=str(bind + 38), CEPHX_RGW_PORT=str(bind + 39))
+    result = subprocess.run(["bash", os.path.join(CEPH_TOOLS, "start.sh")], env=env, capture_output=True, text=True,
+                            timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"tools/ceph/start.sh failed: {result.stderr.strip()[-2000:]}")
+    return RbdSettings(pool=CEPH_POOL, ceph_conf=os.path.join(ceph_dir, "ceph.conf"), client_id="admin",
+                       keyring=os.path.join(ceph_dir, "keyring"), python_path=os.path.join(ceph_dir, "pylib"))
+
+
+def stop_ceph(ceph_dir: str) -> None:
+    subprocess.run(["bash", os.path.join(CEPH_TOOLS, "stop.sh")], env=dict(os.environ, CEPHX_DIR=ceph_dir),
+                   capture_output=True, timeout=120)
+
+
+def cloud_volume_backend(cloud_dir: str) -> str | None:
+    """The volume backend the demo's cloud was made on (None: no cloud yet)."""
+    try:
+        with open(os.path.join(cloud_dir, "state.json")) as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return state.get("meta", {}).get("volume_backend", "file" if state.get("volumes") else None)
+
+
 def write_endpoints(path: str, endpoints: dict) -> None:
     with open(path + ".tmp", "w") as handle:
         json.dump(endpoints, handle, indent=2)
@@ -275,13 +321,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="how often the control plane looks for due policies and sends queued jobs (seconds)")
     parser.add_argument("--schedule", default=DEMO_SCHEDULE,
                         help=f"cron schedule of the demo project's backup policy (default: {DEMO_SCHEDULE!r})")
+    parser.add_argument("--volumes", choices=("file", "rbd"), default="file",
+                        help="where the cloud keeps volumes: sparse files (default) or RBD images in a local Ceph")
     args = parser.parse_args(argv)
     state_dir = os.path.abspath(args.state_dir)
     cloud_dir = os.path.join(state_dir, "cloud")
     log_dir = os.path.join(state_dir, "logs")
     endpoints_path = os.path.join(state_dir, "endpoints.json")
     record_path = os.path.join(state_dir, "processes.json")
+    ceph_dir = os.path.join(state_dir, "ceph")
     os.makedirs(log_dir, exist_ok=True)
+    made_on = cloud_volume_backend(cloud_dir)
+    if made_on not in (None, args.volumes):
+        print(f"demo: the cloud in {cloud_dir} keeps its volumes on {made_on}, not {args.volumes}: run `make demo "
+              f"VOLUMES={made_on}`, or `make clean-demo` first", file=sys.stderr)
+        return 1
     stop_leftovers(record_path)
     try:
         with open(endpoints_path) as handle:
@@ -293,14 +347,23 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     running: list[ManagedProcess] = []
     status = 0
+    ceph_started = False
     try:
         started = time.time()
+        rbd = None
+        if args.volumes == "rbd":
+            print("Ceph             starting (tools/ceph/start.sh; the first run may install its packages) ...",
+                  flush=True)
+            ceph_started = True
+            rbd = start_ceph(ceph_dir)
+            print(f"Ceph             {rbd.ceph_conf}  pool {rbd.pool}, read-only user client.{CEPH_READONLY_USER} "
+                  f"({os.path.join(ceph_dir, f'ceph.client.{CEPH_READONLY_USER}.keyring')})")
         redis = start_redis(os.path.join(state_dir, "redis"), previous)
         running.append(redis)
         print(f"Redis            {redis.url}")
 
         sandbox = SandboxProcess(cloud_dir, port=previous_port(previous, "sandbox"), seed="demo",
-                                 transition_delay=args.transition_delay)
+                                 transition_delay=args.transition_delay, rbd=rbd)
         print("Embedded cloud   starting (the first start builds the demo's ext4 volumes and images) ...", flush=True)
         running.append(sandbox)
         sandbox.start(timeout=600)
@@ -379,7 +442,13 @@ def main(argv: list[str] | None = None) -> int:
                      "control_beat": beat.log_path},
             "ports": {"redis": redis.port, "sandbox": sandbox.port, "horizon": horizon.port,
                       "backup_api": api.port},
+            "volumes": args.volumes,
         }
+        if rbd is not None:
+            readonly_keyring = os.path.join(ceph_dir, f"ceph.client.{CEPH_READONLY_USER}.keyring")
+            endpoints["ceph"] = {"conf": rbd.ceph_conf, "pool": rbd.pool, "admin_keyring": rbd.keyring,
+                                 "python_path": rbd.python_path, "readonly_id": CEPH_READONLY_USER,
+                                 "readonly_keyring": readonly_keyring}
         write_endpoints(endpoints_path, endpoints)
 
         print()
@@ -425,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_together(*[process for process in reversed(running) if process not in last])
         for process in reversed(last):
             process.stop()
+        if ceph_started:  # after the cloud, which unmounts its volumes' rbd-fuse views when it stops
+            stop_ceph(ceph_dir)
         if os.path.exists(record_path):
             os.unlink(record_path)
     return status

@@ -18,7 +18,6 @@ Nothing here touches a service already on the machine: every port is a free one,
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -30,7 +29,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-from storage_backup_sandbox.launch import REPO_ROOT, ManagedProcess, free_port, http_ok, wait_for
+from storage_backup_sandbox import rbd_fuse
+from storage_backup_sandbox.launch import REPO_ROOT, ManagedProcess, free_port, free_range, http_ok, wait_for
 
 from tests.genuine import configs
 from tests.support.plane import MariaDBProcess
@@ -40,6 +40,7 @@ INSTALL = os.path.join(REPO_ROOT, "tools", "genuine", "install.sh")
 CEPH_START = os.path.join(REPO_ROOT, "tools", "ceph", "start.sh")
 CEPH_STOP = os.path.join(REPO_ROOT, "tools", "ceph", "stop.sh")
 VIRT_DIR = os.path.join(REPO_ROOT, "tools", "genuine", "virt")
+SANDBOX_DIR = os.path.join(REPO_ROOT, "backend", "sandbox")
 DATABASES = ("keystone", "glance", "cinder", "nova", "nova_api", "nova_cell0", "placement", "neutron")
 # Generous: other work shares these two cores, and a cold start of every service imports a lot.
 START_TIMEOUT = float(os.environ.get("STORAGE_BACKUP_GENUINE_START_TIMEOUT", "300"))
@@ -55,31 +56,6 @@ def install() -> str:
     if result.returncode != 0:
         raise RuntimeError(f"tools/genuine/install.sh failed:\n{result.stderr[-4000:]}")
     return result.stdout.strip().splitlines()[-1]
-
-
-def _virt_module():
-    """The device-view driver's rbd-fuse helpers (the module itself needs Nova; its helpers do not)."""
-    path = os.path.join(VIRT_DIR, "rbd_fuse.py")
-    spec = importlib.util.spec_from_file_location("storage_backup_genuine_rbd_fuse", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def free_range(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports (Ceph's daemons bind within a range)."""
-    for _ in range(200):
-        first = free_port()
-        if first + count > 65000:
-            continue
-        try:
-            for port in range(first, first + count):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def amqp_ready(port: int) -> bool:
@@ -165,12 +141,11 @@ class GenuineCloud:
         that image alone: while it is mounted the image has a watcher, and Cinder cannot delete it)."""
         directory = os.path.join(self.rbd_mount, "tests", f"{volume_id}-{time.monotonic_ns()}")
         image = f"volume-{volume_id}"
-        virt = _virt_module()
-        virt.mount_image("volumes", image, directory, os.path.join(self.base, "ceph", "ceph.conf"))
+        rbd_fuse.mount_image("volumes", image, directory, os.path.join(self.base, "ceph", "ceph.conf"))
         try:
             yield os.path.join(directory, image)
         finally:
-            virt.unmount_image(directory)
+            rbd_fuse.unmount_image(directory)
             os.rmdir(directory)
 
     def root_disk(self, server_id: str) -> str:
@@ -327,7 +302,9 @@ class GenuineCloud:
         self._spawn("cinder-volume", [self.bin("cinder-volume"), *cinder_conf],
                     env={"PYTHONPATH": os.path.join(self.base, "ceph", "pylib"),
                          "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf"), "PATH": self._root_path()})
-        driver_env = {"PYTHONPATH": VIRT_DIR, "STORAGE_BACKUP_GENUINE_SERVERS": self.servers_dir,
+        # backend/sandbox for storage_backup_sandbox.rbd_fuse alone (stdlib only): the driver mounts images with it
+        driver_env = {"PYTHONPATH": os.pathsep.join((VIRT_DIR, SANDBOX_DIR)),
+                      "STORAGE_BACKUP_GENUINE_SERVERS": self.servers_dir,
                       "STORAGE_BACKUP_GENUINE_RBD_MOUNT": self.rbd_mount,
                       "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf")}
         for zone in ZONES:

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install what the genuine-OpenStack tier needs, without asking anything (Debian 12, root or password-less sudo):
 #
-#   1. Debian packages: Ceph (mon, osd, mgr, rbd-fuse, python3-rbd/rados), RabbitMQ, MariaDB, fuse3, qemu-utils (Cinder
+#   1. Debian packages: Ceph (tools/ceph/install.sh: mon, osd, mgr, rbd-fuse, python3-rbd/rados), RabbitMQ, MariaDB, fuse3, qemu-utils (Cinder
 #      converts Glance images into volumes with qemu-img) -- only the missing
 #      ones, with policy-rc.d keeping their system services from starting (the tier starts private ones);
 #   2. a virtualenv of the genuine OpenStack 2024.1 (Caracal) services, pinned by 2024.1's upper-constraints
@@ -18,29 +18,15 @@ PYTHON=${GENUINE_PYTHON:-/usr/bin/python3}
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 log() { printf '[genuine-install] %s\n' "$*" >&2; }
 
-PACKAGES=(ceph-mon ceph-osd ceph-mgr ceph-common python3-rbd python3-rados rbd-fuse fuse3 rabbitmq-server
-          mariadb-server-core mariadb-client-core python3-venv uuid-runtime curl qemu-utils)
+# Ceph's packages are tools/ceph/install.sh's; these go in the same apt-get run.
+PACKAGES=(rabbitmq-server mariadb-server-core mariadb-client-core python3-venv curl qemu-utils)
 # The services and their 2024.1 releases; neutron is installed apart (the tier runs without it if it fails).
 SERVICES=('keystone==25.0.0' 'glance==28.2.0' 'cinder==24.5.0' 'nova==29.4.0' 'openstack-placement==11.0.1'
           gunicorn PyMySQL python-memcached)
 NEUTRON=('neutron==24.*')
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-
 started=$(date +%s)
-missing=()
-for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    policy=/usr/sbin/policy-rc.d added=0
-    if [ ! -e $policy ]; then as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"; added=1; fi
-    status=0
-    as_root apt-get update -qq && as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
-    [ $added = 1 ] && as_root rm -f $policy
-    [ $status = 0 ] || { log "apt-get failed"; exit $status; }
-    log "Debian packages in $(( $(date +%s) - started )) s"
-fi
+bash "$HERE/../ceph/install.sh" "${PACKAGES[@]}"
 
 HASH=$( { cat "$HERE/uc-2024.1.txt"; printf '%s\n' "${SERVICES[@]}" "${NEUTRON[@]}"; "$PYTHON" -c 'import sys; print(sys.version)'; } \
         | sha256sum | cut -c1-16)

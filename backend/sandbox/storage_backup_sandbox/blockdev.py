@@ -14,19 +14,35 @@ Layout under the state dir::
 
 The device links are what a proxy VM's worker opens: attaching volume V to server S creates them, detaching
 removes them. Copies skip holes (SEEK_DATA/SEEK_HOLE + copy_file_range), so a 10 GiB empty volume costs nothing.
+
+Cinder's model (``cinder.py``) speaks to the store in volumes and snapshots ("Cinder's side" below), never in paths,
+so that ``rbd_store.RbdBlockStore`` can keep volumes and snapshots in a real Ceph pool instead; images and root disks
+are files in both. ``open_block_store`` picks the store a sandbox runs on (``SANDBOX_VOLUME_BACKEND``).
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+from collections.abc import Iterator
 
 GIB = 1024 ** 3
 DEVICE_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
+class SnapshotBusy(Exception):
+    """A snapshot's data cannot go yet: volumes made from it still need it (Cinder's ``SnapshotIsBusy``)."""
+
+
 class BlockStore:
-    """Where every byte of the embedded cloud lives."""
+    """Where every byte of the embedded cloud lives: volumes and snapshots as sparse files."""
+
+    backend = "file"
+    # Cinder's API accepts deleting a snapshot that volumes were made from; this store refuses it up front, as the
+    # snapshot-with-clones case of an RBD backend once did (the RBD store does what cinder 2024.1 does instead).
+    snapshot_delete_checks_dependants = True
+    errors: tuple[type[Exception], ...] = ()  # what else than OSError a failed data operation raises
 
     def __init__(self, state_dir: str):
         self.root = os.path.abspath(state_dir)
@@ -89,10 +105,70 @@ class BlockStore:
     def remove_server(self, server_id: str) -> None:
         shutil.rmtree(self.server_dir(server_id), ignore_errors=True)
 
+    # --- Cinder's side: volumes and snapshots by id -----------------------------------------------------------------
+    # ``name_id`` is the id a volume's data is named after (Cinder's ``_name_id``, the volume id unless migrated).
+    def create_volume(self, name_id: str, size_bytes: int) -> None:
+        self.create_blank(self.volume_path(name_id), size_bytes)
+
+    def volume_from_snapshot(self, name_id: str, snapshot_id: str, source_name_id: str, size_bytes: int) -> None:
+        """A new volume holding exactly the snapshot's bytes (``source_name_id``: the snapshot's volume)."""
+        self.clone(self.snapshot_path(snapshot_id), self.volume_path(name_id), size_bytes)
+
+    def volume_from_volume(self, name_id: str, source_name_id: str, size_bytes: int) -> None:
+        self.clone(self.volume_path(source_name_id), self.volume_path(name_id), size_bytes)
+
+    def volume_from_file(self, name_id: str, source_path: str, size_bytes: int) -> None:
+        """A volume holding a raw file's bytes (an image's data), cut or grown to ``size_bytes``."""
+        target = self.volume_path(name_id)
+        self.clone(source_path, target, size_bytes)
+        if os.path.getsize(target) > size_bytes:
+            os.truncate(target, size_bytes)
+
+    def volume_from_qcow2(self, name_id: str, source_path: str, size_bytes: int) -> None:
+        from storage_backup_sandbox import cinder_qcow2
+
+        cinder_qcow2.convert_to_raw(source_path, self.volume_path(name_id), size_bytes)
+
+    def delete_volume(self, name_id: str) -> None:
+        self.remove(self.volume_path(name_id))
+
+    def extend_volume(self, name_id: str, size_bytes: int) -> None:
+        self.extend(self.volume_path(name_id), size_bytes)
+
+    def snapshot_volume(self, snapshot_id: str, name_id: str) -> None:
+        """Freeze the volume's bytes now as the snapshot's."""
+        self.clone(self.volume_path(name_id), self.snapshot_path(snapshot_id))
+
+    def delete_snapshot(self, snapshot_id: str, name_id: str) -> None:
+        self.remove(self.snapshot_path(snapshot_id))
+
+    def revert_volume(self, name_id: str, snapshot_id: str, size_bytes: int) -> None:
+        self.clone(self.snapshot_path(snapshot_id), self.volume_path(name_id), size_bytes)
+
+    @contextlib.contextmanager
+    def volume_file(self, name_id: str) -> Iterator[str]:
+        """The volume's bytes as a file for the ``with``: read them, or write them (what is written stays)."""
+        yield self.volume_path(name_id)
+
+    def connection_data(self, name_id: str) -> dict:
+        """The ``data`` of an RBD connection (``os-initialize_connection``) to the volume: this store imitates an RBD
+        backend without cephx, on a pool named ``volumes``."""
+        return {"name": f"volumes/volume-{name_id}", "hosts": ["127.0.0.1"], "ports": ["6789"],
+                "cluster_name": "ceph", "auth_enabled": False, "auth_username": None, "secret_type": "ceph",
+                "secret_uuid": None, "keyring": None}
+
+    def reattach(self, attachments: list[tuple[str, str, str, str]]) -> None:
+        """At start: (server id, volume id, name id, device) of every attachment the state holds. Files need
+        nothing: their links survive a restart."""
+
+    def close(self) -> None:
+        """At stop: let go of what the store holds open (nothing for files)."""
+
     # --- device views ----------------------------------------------------------------------------------------------
-    def attach(self, server_id: str, volume_id: str, device: str, target: str | None = None) -> None:
+    def attach(self, server_id: str, volume_id: str, device: str, target: str | None = None,
+               name_id: str | None = None) -> None:
         """Make ``target`` (default: the volume's file) appear in the server's /dev, by name and by id."""
-        target = target or self.volume_path(volume_id)
+        target = target or self.volume_path(name_id or volume_id)
         for link in (self.by_id_path(server_id, volume_id), self.device_path(server_id, device)):
             os.makedirs(os.path.dirname(link), exist_ok=True)
             self.remove(link)
@@ -117,6 +193,19 @@ class BlockStore:
             if f"vd{letter}" not in used:
                 return f"/dev/vd{letter}"
         raise RuntimeError(f"server {server_id} has no free device name")
+
+
+def open_block_store(state_dir: str, environ: dict | None = None) -> BlockStore:
+    """The store a sandbox runs on: ``SANDBOX_VOLUME_BACKEND`` ``file`` (default) or ``rbd`` (see ``rbd_store``)."""
+    environ = os.environ if environ is None else environ
+    backend = environ.get("SANDBOX_VOLUME_BACKEND", "file")
+    if backend == "file":
+        return BlockStore(state_dir)
+    if backend == "rbd":
+        from storage_backup_sandbox import rbd_store
+
+        return rbd_store.RbdBlockStore(state_dir, rbd_store.RbdSettings.from_environ(environ))
+    raise ValueError(f"SANDBOX_VOLUME_BACKEND must be file or rbd, not {backend!r}")
 
 
 def sparse_copy(source: str, target: str) -> None:

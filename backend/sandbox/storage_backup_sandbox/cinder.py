@@ -10,20 +10,21 @@ The functions in the "contract" section are what the compute side (``nova.py``) 
 ``create_volume``, ``reserve_attach``, ``attach``, ``begin_detach``, ``detach``, ``delete_volume``,
 ``create_snapshot``. They raise ``ApiError`` exactly as the REST API would answer, so Nova can pass the error on.
 
-Data is real: a volume is a sparse file (``state.blocks.volume_path``); a snapshot is a sparse copy taken when the
+Data is real and lives in ``state.blocks``, asked for by volume and snapshot id: with the file store
+(``blockdev.BlockStore``, the default) a volume is a sparse file; a snapshot is a sparse copy taken when the
 snapshot's ``creating`` transition runs (as a real backend takes it when its driver runs, not when the API call
-returns); a volume made from a snapshot, a volume or an image is a sparse copy of that source. Copies happen in
-transitions, without the state lock held, so a big copy never stops the cloud.
+returns); a volume made from a snapshot, a volume or an image is a sparse copy of that source. With the RBD store
+(``rbd_store.RbdBlockStore``) they are RBD images, snapshots and clones named as Cinder's RBD driver names them.
+Copies happen in transitions, without the state lock held, so a big copy never stops the cloud.
 """
 from __future__ import annotations
 
 import copy
 import logging
-import os
 import time
 
 from storage_backup_sandbox import cinder_qcow2, faults
-from storage_backup_sandbox.blockdev import GIB
+from storage_backup_sandbox.blockdev import GIB, SnapshotBusy
 from storage_backup_sandbox.http import ApiError, Microversions, Service, bad_request, not_found
 from storage_backup_sandbox.state import State, new_id, transition, utcnow_iso
 
@@ -74,6 +75,11 @@ def now() -> str:
 def host_for(availability_zone: str) -> str:
     """``os-vol-host-attr:host`` of a volume: one cinder-volume service per AZ, one RBD pool behind it."""
     return f"cinder-volume-{availability_zone}@{BACKEND_NAME}#{BACKEND_NAME}"
+
+
+def name_id(record: dict) -> str:
+    """The id a volume's data is named after (Cinder's ``_name_id``): its own id unless a migration changed it."""
+    return record.get("name_id") or record["id"]
 
 
 def get_volume(state: State, volume_id: str) -> dict:
@@ -479,7 +485,7 @@ def delete_snapshot(state: State, snapshot_id: str, force: bool = False) -> None
         raise bad_request("Invalid snapshot: Snapshot status must be available or error and must not be part of "
                           "a group.")
     dependants = [v["id"] for v in state.table("volumes").values() if v.get("snapshot_id") == snapshot_id]
-    if dependants:
+    if dependants and state.blocks.snapshot_delete_checks_dependants:
         raise bad_request(f"Invalid snapshot: Snapshot {snapshot_id} has dependent volumes "
                           f"({', '.join(sorted(dependants))}); delete them first.")
     mode = faults.take(state, "snapshot.delete")
@@ -523,14 +529,14 @@ def new_attachment(record: dict, server_id: str | None, host_name: str | None = 
     return attachment
 
 
-def connection_info(record: dict, attachment: dict) -> dict:
-    """What an RBD backend gives Nova to connect a volume (``os-initialize_connection``, attachment update)."""
-    return {"driver_volume_type": "rbd",
-            "data": {"name": f"volumes/volume-{record['id']}", "hosts": ["127.0.0.1"], "ports": ["6789"],
-                     "cluster_name": "ceph", "auth_enabled": False, "auth_username": None, "secret_type": "ceph",
-                     "secret_uuid": None, "volume_id": record["id"], "discard": True, "qos_specs": None,
-                     "access_mode": attachment.get("attach_mode", "rw"), "encrypted": bool(record.get("encrypted")),
-                     "attachment_id": attachment["id"], "keyring": None, "cacheable": False}}
+def connection_info(state: State, record: dict, attachment: dict) -> dict:
+    """What an RBD backend gives Nova to connect a volume (``os-initialize_connection``, attachment update): the
+    driver's data (image, monitors, cephx user: the block store's) and what the volume manager adds."""
+    data = state.blocks.connection_data(name_id(record))
+    data.update({"volume_id": record["id"], "discard": True, "qos_specs": None,
+                 "access_mode": attachment.get("attach_mode", "rw"), "encrypted": bool(record.get("encrypted")),
+                 "attachment_id": attachment["id"], "cacheable": False})
+    return {"driver_volume_type": "rbd", "data": data}
 
 
 def _find_attachment(record: dict, attachment_id: str | None = None, server_id: str | None = None) -> dict | None:
@@ -644,7 +650,7 @@ def _volume_create(state: State, volume_id: str) -> None:
         record = state.get("volumes", volume_id)
         if record is None or record["status"] != "creating":
             return
-        target = state.blocks.volume_path(volume_id)
+        data_id = name_id(record)
         size_bytes = record["size"] * GIB
         if record.get("fault") == "error":
             record["fault"] = None
@@ -653,11 +659,14 @@ def _volume_create(state: State, volume_id: str) -> None:
                          "schedule allocate volume:Could not find any available weighted backend.",
                          "001")
             return
-        source_path, convert = None, False
+        source_path, convert, snapshot, source = None, False, None, None
         if record.get("snapshot_id"):
-            source_path = state.blocks.snapshot_path(record["snapshot_id"])
+            snapshot = state.get("snapshots", record["snapshot_id"])
+            origin = state.get("volumes", snapshot["volume_id"]) if snapshot else None
+            snapshot_origin = name_id(origin) if origin else (snapshot or {}).get("volume_id")
         elif record.get("source_volid"):
-            source_path = state.blocks.volume_path(record["source_volid"])
+            source = state.get("volumes", record["source_volid"])
+            source_data_id = name_id(source) if source else record["source_volid"]
         elif record.get("image_id"):
             source_path = state.blocks.image_path(record["image_id"])
             image = state.get("images", record["image_id"]) or {}
@@ -670,14 +679,16 @@ def _volume_create(state: State, volume_id: str) -> None:
                 raise cinder_qcow2.UnsupportedImage(
                     f"Image {record['image_id']} is unacceptable: Image virtual size is {wanted}GB and doesn't fit "
                     f"in a volume of size {size_bytes // GIB}GB.")
-            cinder_qcow2.convert_to_raw(source_path, target, size_bytes)
-        elif source_path:
-            state.blocks.clone(source_path, target, size_bytes)
-            if os.path.getsize(target) > size_bytes:  # an image bigger than its volume cannot happen: refused above
-                os.truncate(target, size_bytes)
+            state.blocks.volume_from_qcow2(data_id, source_path, size_bytes)
+        elif source_path:  # an image bigger than its volume cannot happen: refused above
+            state.blocks.volume_from_file(data_id, source_path, size_bytes)
+        elif record.get("snapshot_id"):
+            state.blocks.volume_from_snapshot(data_id, record["snapshot_id"], snapshot_origin, size_bytes)
+        elif record.get("source_volid"):
+            state.blocks.volume_from_volume(data_id, source_data_id, size_bytes)
         else:
-            state.blocks.create_blank(target, size_bytes)
-    except (OSError, cinder_qcow2.UnsupportedImage) as exc:
+            state.blocks.create_volume(data_id, size_bytes)
+    except (OSError, cinder_qcow2.UnsupportedImage, *state.blocks.errors) as exc:
         LOG.exception("creating the data of volume %s failed", volume_id)
         with state.lock:
             record = state.get("volumes", volume_id)
@@ -690,7 +701,7 @@ def _volume_create(state: State, volume_id: str) -> None:
     with state.lock:
         record = state.get("volumes", volume_id)
         if record is None:  # deleted meanwhile (force delete): drop the data we just made
-            state.blocks.remove(target)
+            state.blocks.delete_volume(data_id)
             return
         if record["status"] == "creating":
             _set_status(state, record, "available")
@@ -713,7 +724,7 @@ def _volume_attach(state: State, volume_id: str, attachment_id: str, outcome: st
                          "attach volume:Connection to the volume failed.", "002")
             return
         if attachment.get("server_id") and attachment.get("device"):
-            state.blocks.attach(attachment["server_id"], volume_id, attachment["device"])
+            state.blocks.attach(attachment["server_id"], volume_id, attachment["device"], name_id=name_id(record))
         attachment.update({"attach_status": "attached", "attached_at": now(), "updated_at": now()})
         record.pop("reserved_for", None)
         _set_status(state, record, "in-use", attach_status="attached")
@@ -759,11 +770,19 @@ def _end_deleting(state: State, kind: str, ident: str, outcome: str) -> bool:
 @transition("cinder.volume_delete")
 def _volume_delete(state: State, volume_id: str, outcome: str = "ok") -> None:
     with state.lock:
+        record = state.get("volumes", volume_id)
+        if record is None or record["status"] != "deleting":
+            return
+        if outcome == "error":
+            _end_deleting(state, "volumes", volume_id, outcome)
+            return
+        data_id = name_id(record)
+    state.blocks.delete_volume(data_id)  # the driver first, then the record (as the volume manager does)
+    with state.lock:
         if not _end_deleting(state, "volumes", volume_id, outcome):
             return
         for transfer_id in [t["id"] for t in state.table("transfers").values() if t["volume_id"] == volume_id]:
             state.delete("transfers", transfer_id)
-    state.blocks.remove(state.blocks.volume_path(volume_id))
 
 
 @transition("cinder.volume_extend")
@@ -774,8 +793,8 @@ def _volume_extend(state: State, volume_id: str) -> None:
             return
         new_size = record.pop("extend_to")
         previous = record.pop("status_before_extend", "available")
-        path = state.blocks.volume_path(volume_id)
-    state.blocks.extend(path, new_size * GIB)
+        data_id = name_id(record)
+    state.blocks.extend_volume(data_id, new_size * GIB)
     with state.lock:
         record = state.get("volumes", volume_id)
         if record is not None:
@@ -784,14 +803,14 @@ def _volume_extend(state: State, volume_id: str) -> None:
 
 
 def freeze_snapshot(state: State, snapshot_id: str) -> None:
-    """Copy the snapshot's volume to the snapshot's file (sparse): the moment the snapshot's content is fixed."""
+    """Take the snapshot's data from its volume (a sparse copy, an RBD snapshot): the moment its content is fixed."""
     with state.lock:
         snapshot = state.get("snapshots", snapshot_id)
         if snapshot is None:
             return
-        source = state.blocks.volume_path(snapshot["volume_id"])
-        target = state.blocks.snapshot_path(snapshot_id)
-    state.blocks.clone(source, target)
+        volume_record = state.get("volumes", snapshot["volume_id"])
+        data_id = name_id(volume_record) if volume_record else snapshot["volume_id"]
+    state.blocks.snapshot_volume(snapshot_id, data_id)
 
 
 def _finish_snapshot(state: State, snapshot_id: str, failed: bool) -> None:
@@ -821,18 +840,45 @@ def _snapshot_create(state: State, snapshot_id: str) -> None:
     if not failed:
         try:
             freeze_snapshot(state, snapshot_id)
-        except OSError:
+        except (OSError, *state.blocks.errors):
             LOG.exception("snapshot %s failed", snapshot_id)
             failed = True
     _finish_snapshot(state, snapshot_id, failed)
 
 
+def snapshot_data_owner(state: State, snapshot: dict) -> str:
+    """The name id of the volume whose data holds the snapshot's (an RBD snapshot lives on its volume's image)."""
+    volume_record = state.get("volumes", snapshot["volume_id"])
+    return name_id(volume_record) if volume_record else snapshot["volume_id"]
+
+
+def delete_snapshot_data(state: State, snapshot: dict) -> bool:
+    """Remove a snapshot's data (lock not held). False when the store finds it busy: the volume manager then puts
+    the snapshot back to ``available`` and leaves the user message "Snapshot is busy." (``SnapshotIsBusy``)."""
+    try:
+        state.blocks.delete_snapshot(snapshot["id"], snapshot_data_owner(state, snapshot))
+    except SnapshotBusy:
+        LOG.error("Delete snapshot %s failed, due to snapshot busy.", snapshot["id"])
+        with state.lock:
+            _set_status(state, snapshot, "available")
+            user_message(state, snapshot["project_id"], "VOLUME_SNAPSHOT", snapshot["id"],
+                         "VOLUME_VOLUME_SNAPSHOT_010_015", "delete snapshot:Snapshot is busy.", "010")
+        return False
+    return True
+
+
 @transition("cinder.snapshot_delete")
 def _snapshot_delete(state: State, snapshot_id: str, outcome: str = "ok") -> None:
     with state.lock:
-        if not _end_deleting(state, "snapshots", snapshot_id, outcome):
+        snapshot = state.get("snapshots", snapshot_id)
+        if snapshot is None or snapshot["status"] != "deleting":
             return
-    state.blocks.remove(state.blocks.snapshot_path(snapshot_id))
+        if outcome == "error":
+            _end_deleting(state, "snapshots", snapshot_id, outcome)
+            return
+    if delete_snapshot_data(state, snapshot):
+        with state.lock:
+            _end_deleting(state, "snapshots", snapshot_id, outcome)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from storage_backup_sandbox import cinder
 from storage_backup_sandbox import cinder_views as views
 from storage_backup_sandbox.cinder_api import body_of, page, require_project, require_writer, v3, visible, volume_for
 from storage_backup_sandbox.http import ApiError, Call, bad_request, json_response
+from storage_backup_sandbox.state import State
 
 
 def _require_new_attach(call: Call, minimum: tuple[int, int] = (3, 27)) -> None:
@@ -56,21 +57,21 @@ def list_attachments_detail(call: Call, project_id: str | None = None):
     result = []
     for attachment in items:
         record = call.state.get("volumes", attachment["volume_id"])
-        result.append(views.attachment_detail(attachment, _connection(record, attachment)))
+        result.append(views.attachment_detail(attachment, _connection(call.state, record, attachment)))
     return 200, {"attachments": result}
 
 
-def _connection(record: dict, attachment: dict) -> dict | None:
+def _connection(state: State, record: dict, attachment: dict) -> dict | None:
     if not attachment.get("connector"):
         return None
-    return cinder.connection_info(record, attachment)
+    return cinder.connection_info(state, record, attachment)
 
 
 @v3("/attachments/<attachment_id>")
 def show_attachment(call: Call, attachment_id: str, project_id: str | None = None):
     _require_new_attach(call)
     record, attachment = _attachment_for(call, attachment_id)
-    return 200, {"attachment": views.attachment_detail(attachment, _connection(record, attachment))}
+    return 200, {"attachment": views.attachment_detail(attachment, _connection(call.state, record, attachment))}
 
 
 @v3("/attachments", methods="POST")
@@ -94,7 +95,7 @@ def create_attachment(call: Call, project_id: str | None = None):
         _connect(call, record, attachment, connector)
     else:
         cinder._set_status(call.state, record, "reserved", attach_status="reserved")
-    return 200, {"attachment": views.attachment_detail(attachment, _connection(record, attachment))}
+    return 200, {"attachment": views.attachment_detail(attachment, _connection(call.state, record, attachment))}
 
 
 def _connect(call: Call, record: dict, attachment: dict, connector: dict) -> None:
@@ -117,7 +118,7 @@ def update_attachment(call: Call, attachment_id: str, project_id: str | None = N
         raise bad_request(f"Invalid volume: Volume attachments can not be updated if the volume is in an error "
                           f"state. The Volume {record['id']} currently has a status of: {record['status']} ")
     _connect(call, record, attachment, spec["connector"])
-    return 200, {"attachment": views.attachment_detail(attachment, _connection(record, attachment))}
+    return 200, {"attachment": views.attachment_detail(attachment, _connection(call.state, record, attachment))}
 
 
 @v3("/attachments/<attachment_id>/action", methods="POST")

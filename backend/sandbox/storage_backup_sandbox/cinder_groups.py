@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from storage_backup_sandbox import cinder
 from storage_backup_sandbox import cinder_views as views
+from storage_backup_sandbox.blockdev import SnapshotBusy
 from storage_backup_sandbox.cinder_api import (
     body_of,
     page,
@@ -381,7 +382,7 @@ def _group_snapshot_create(state: State, group_snapshot_id: str) -> None:
         try:
             for snapshot_id in snapshot_ids:  # back to back: the group's volumes are frozen together
                 cinder.freeze_snapshot(state, snapshot_id)
-        except OSError:
+        except (OSError, *state.blocks.errors):
             cinder.LOG.exception("group snapshot %s failed", group_snapshot_id)
             failed = True
     for snapshot_id in snapshot_ids:
@@ -415,13 +416,18 @@ def delete_group_snapshot(call: Call, group_snapshot_id: str, project_id: str | 
 @transition("cinder.group_snapshot_delete")
 def _group_snapshot_delete(state: State, group_snapshot_id: str) -> None:
     with state.lock:
-        snapshot_ids = [s["id"] for s in state.table("snapshots").values()
-                        if s.get("group_snapshot_id") == group_snapshot_id]
-        for snapshot_id in snapshot_ids:
-            state.delete("snapshots", snapshot_id)
+        members = [dict(s) for s in state.table("snapshots").values()
+                   if s.get("group_snapshot_id") == group_snapshot_id]
+        owners = {s["id"]: cinder.snapshot_data_owner(state, s) for s in members}
+    for snapshot in members:  # the driver first, then the records (as the volume manager does)
+        try:
+            state.blocks.delete_snapshot(snapshot["id"], owners[snapshot["id"]])
+        except SnapshotBusy:  # Cinder's generic group path: that member goes back to available, the rest goes
+            cinder.LOG.error("the data of snapshot %s stays: it is busy", snapshot["id"])
+    with state.lock:
+        for snapshot in members:
+            state.delete("snapshots", snapshot["id"])
         state.delete("group_snapshots", group_snapshot_id)
-    for snapshot_id in snapshot_ids:
-        state.blocks.remove(state.blocks.snapshot_path(snapshot_id))
 
 
 @v3("/group_snapshots/<group_snapshot_id>/action", methods="POST")

@@ -278,8 +278,8 @@ def delete_volume(call: Call, volume_id: str, project_id: str | None = None):
                 raise bad_request("Invalid volume: Snapshot of volume must be available or error to cascade "
                                   "delete.")
         for snapshot in [s for s in call.state.table("snapshots").values() if s["volume_id"] == volume_id]:
+            call.state.blocks.delete_snapshot(snapshot["id"], cinder.name_id(record))
             call.state.delete("snapshots", snapshot["id"])
-            call.state.blocks.remove(call.state.blocks.snapshot_path(snapshot["id"]))
     cinder.delete_volume(call.state, volume_id, force=force)
     return json_response(202, None)
 
@@ -564,7 +564,7 @@ def _initialize_connection(call: Call, record: dict, args: dict):
         raise bad_request("Invalid input for field/attribute os-initialize_connection. 'connector' is a required "
                           "property")
     attachment = next(iter(record["attachments"]), None) or {"id": None, "attach_mode": "rw"}
-    info = cinder.connection_info(record, attachment)
+    info = cinder.connection_info(call.state, record, attachment)
     info["enforce_multipath"] = connector.get("enforce_multipath", False)
     return 200, {"connection_info": info}
 
@@ -633,7 +633,8 @@ def _volume_revert(state: State, volume_id: str, snapshot_id: str) -> None:
         if record is None or snapshot is None:
             return
         size_bytes = record["size"] * cinder.GIB
-    state.blocks.clone(state.blocks.snapshot_path(snapshot_id), state.blocks.volume_path(volume_id), size_bytes)
+        data_id = cinder.name_id(record)
+    state.blocks.revert_volume(data_id, snapshot_id, size_bytes)
     with state.lock:
         for kind, ident in (("volumes", volume_id), ("snapshots", snapshot_id)):
             item = state.get(kind, ident)
@@ -692,10 +693,11 @@ def _volume_upload_image(state: State, volume_id: str, image_id: str) -> None:
         record = state.get("volumes", volume_id)
         if record is None:
             return
-        source = state.blocks.volume_path(volume_id)
+        data_id = cinder.name_id(record)
     try:
-        glance.store_image_data(state, image_id, source)
-    except (OSError, ApiError):
+        with state.blocks.volume_file(data_id) as source:
+            glance.store_image_data(state, image_id, source)
+    except (OSError, ApiError, *state.blocks.errors):
         cinder.LOG.exception("uploading volume %s to image %s failed", volume_id, image_id)
     with state.lock:
         record = state.get("volumes", volume_id)

@@ -145,7 +145,8 @@ def seed(state: State) -> None:
         state.run_pending_now()
         app_tree = os.path.join(work, "appdata")
         _app_tree(app_tree)
-        make_ext4(state.blocks.volume_path(data["id"]), app_tree, "web-data")
+        with state.blocks.volume_file(data["id"]) as data_file:
+            make_ext4(data_file, app_tree, "web-data")
 
         with state.lock:
             proxies = {}

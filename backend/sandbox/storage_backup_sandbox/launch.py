@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Sequence
 
 from storage_backup_sandbox import loopback_guard
+from storage_backup_sandbox.rbd_store import RbdSettings
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 # How often the product's waits look at a resource here (STORAGE_BACKUP_POLL_INTERVAL): the embedded cloud moves a
@@ -32,6 +33,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_range(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports (Ceph's daemons bind within a range)."""
+    for _ in range(200):
+        first = free_port()
+        if first + count > 65000:
+            continue
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.1, process: subprocess.Popen | None = None,
@@ -210,12 +227,20 @@ class SandboxProcess(ManagedProcess):
     name = "sandbox"
 
     def __init__(self, state_dir: str, port: int | None = None, seed: str = "base", transition_delay: float = 0.1,
-                 python: str | None = None):
+                 python: str | None = None, rbd: RbdSettings | None = None):
+        """``rbd``: keep volumes and snapshots as RBD images in that Ceph pool (``rbd_store``) instead of files."""
         self.state_dir = os.path.abspath(state_dir)
         self.port = port or free_port()
+        self.rbd = rbd
         argv = [python or sys.executable, "-m", "storage_backup_sandbox", "--port", str(self.port),
                 "--state-dir", self.state_dir, "--seed", seed, "--transition-delay", str(transition_delay)]
-        super().__init__(argv, os.path.join(self.state_dir, "sandbox.log"))
+        env = rbd.process_environ(os.environ) if rbd is not None else None  # None: this process's environment
+        super().__init__(argv, os.path.join(self.state_dir, "sandbox.log"), env=env)
+
+    @property
+    def volume_backend(self) -> str:
+        """``rbd`` or ``file`` (what ``SANDBOX_VOLUME_BACKEND`` says when no ``rbd`` settings were given)."""
+        return "rbd" if self.rbd is not None else os.environ.get("SANDBOX_VOLUME_BACKEND", "file")
 
     @property
     def url(self) -> str:

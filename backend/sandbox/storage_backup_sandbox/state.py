@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from storage_backup_sandbox.blockdev import BlockStore
+from storage_backup_sandbox.blockdev import BlockStore, open_block_store
 
 LOG = logging.getLogger(__name__)
 
@@ -77,11 +77,11 @@ def utcnow_iso(ts: float | None = None, micro: bool = True) -> str:
 class State:
     """All resources of the cloud, a lock, persistence and the deferred-transition scheduler."""
 
-    def __init__(self, state_dir: str, transition_delay: float = 0.3):
+    def __init__(self, state_dir: str, transition_delay: float = 0.3, blocks: BlockStore | None = None):
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
         self.lock = threading.RLock()
-        self.blocks = BlockStore(self.state_dir)
+        self.blocks = blocks or open_block_store(self.state_dir)
         self.transition_delay = transition_delay
         self.dirty = False
         self.data: dict[str, Any] = {"format_version": FORMAT_VERSION, "pending": [], "meta": {}}
@@ -96,6 +96,11 @@ class State:
         self._generation = 0  # so a slow writer of an older snapshot never overwrites a newer one
         self._written_generation = 0
         self._load()
+        # Volumes live where the state was made: a state dir made on RBD restarted on files would find no data.
+        recorded = self.meta.setdefault("volume_backend", "file" if self.data["volumes"] else self.blocks.backend)
+        if recorded != self.blocks.backend:
+            raise RuntimeError(f"{self.state_dir} holds volumes of the {recorded} backend; start it with "
+                               f"SANDBOX_VOLUME_BACKEND={recorded}")
 
     # --- tables -------------------------------------------------------------------------------------------
     def table(self, kind: str) -> dict[str, dict]:
@@ -179,6 +184,12 @@ class State:
             self._wake.notify()
 
     def start(self) -> None:
+        with self.lock:
+            attached = [(a["server_id"], volume["id"], volume.get("name_id") or volume["id"], a["device"])
+                        for volume in self.table("volumes").values() for a in volume.get("attachments", [])
+                        if a.get("attach_status") in ("attached", "detaching") and a.get("server_id")
+                        and a.get("device")]
+        self.blocks.reattach(attached)
         self._thread = threading.Thread(target=self._run, name="sandbox-transitions", daemon=True)
         self._thread.start()
 
@@ -189,6 +200,7 @@ class State:
         if self._thread:
             self._thread.join(timeout=5)
         self.save(force=True)
+        self.blocks.close()
 
     def _run(self) -> None:
         # Transitions copy volume data (seconds for big volumes), so they run on a small pool without the

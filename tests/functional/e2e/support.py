@@ -29,6 +29,7 @@ from storage_backup_sandbox.launch import (
     enrol_worker_keys,
     start_together,
 )
+from storage_backup_sandbox.rbd_store import RbdSettings
 
 from storage_backup_dashboard.client import BackupApiError, BackupClient
 from tests.conftest import SandboxHandle
@@ -63,9 +64,10 @@ __all__ = ["Stack", "expect_api_error", "wait_until"]
 
 
 class Stack(PipelineCloud):
-    def __init__(self, base_dir: str, settings: dict | None = None, worker_settings: dict | None = None) -> None:
+    def __init__(self, base_dir: str, settings: dict | None = None, worker_settings: dict | None = None,
+                 rbd: RbdSettings | None = None) -> None:
         super().__init__(base_dir, worker_env={**WORKER_SETTINGS, **(worker_settings or {})}, worker_concurrency=2,
-                         repository_root=os.path.join(base_dir, "data-plane"))
+                         repository_root=os.path.join(base_dir, "data-plane"), rbd=rbd)
         # The stack's repository: its path as the API knows it, and where it really is (for the tests to look at).
         self.repository_path = f"{DESTINATIONS}/repository"
         self.repository = self.on_data_plane(self.repository_path)

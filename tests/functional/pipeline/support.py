@@ -33,6 +33,7 @@ from storage_backup_sandbox.launch import (
     start_together,
     stop_together,
 )
+from storage_backup_sandbox.rbd_store import RbdSettings
 
 ZONES = ("nova", "az2")
 HASH_BLOCK = 1024 * 1024
@@ -91,17 +92,18 @@ class JobOutcome:
 
 class PipelineCloud:
     """The embedded cloud (demo seed), Redis, and a real proxy worker per zone. ``worker_env`` adds to (or overrides)
-    the workers' environment (``WORKER_TIMEOUTS``); ``worker_concurrency`` is each worker's process count."""
+    the workers' environment (``WORKER_TIMEOUTS``); ``worker_concurrency`` is each worker's process count; ``rbd``
+    puts the cloud's volumes in that Ceph pool (``SandboxProcess(rbd=...)``; tests/ceph/conftest.py has one)."""
 
     def __init__(self, base_dir: str, worker_env: dict | None = None, worker_concurrency: int = 1,
-                 repository_root: str = "") -> None:
+                 repository_root: str = "", rbd: RbdSettings | None = None) -> None:
         self.base_dir = base_dir
         # Where the workers (proxy and data) mount the destinations; "" is "/": a destination's path is the real one.
         self.repository_root = repository_root
         root_env = {"STORAGE_BACKUP_REPOSITORY_ROOT": repository_root} if repository_root else {}
         self.worker_env = {**WORKER_TIMEOUTS, **root_env, **(worker_env or {})}
         self.worker_concurrency = worker_concurrency
-        self.sandbox = SandboxProcess(os.path.join(base_dir, "sandbox"), seed="demo")
+        self.sandbox = SandboxProcess(os.path.join(base_dir, "sandbox"), seed="demo", rbd=rbd)
         self.redis = RedisProcess(os.path.join(base_dir, "redis"))
         self.workers: dict[str, WorkerProcess] = {}
         self.data_worker: DataWorkerProcess | None = None

@@ -25,7 +25,7 @@ from nova import exception
 from nova.image import glance
 from nova.virt import fake
 from oslo_log import log as logging
-from rbd_fuse import mount_image, unmount_image
+from storage_backup_sandbox.rbd_fuse import mount_image, unmount_image
 
 LOG = logging.getLogger(__name__)
 

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """One RBD image as a file through ``rbd-fuse -r``: mounted for as long as it is needed, then unmounted.
 
-Used by the device-view driver (an attachment) and by the genuine tier's tests (playing the guest). A mount of the
+Used by the embedded cloud on RBD (``rbd_store.py``: an attachment), by the genuine tier's device-view driver
+(``tools/genuine/virt``, which puts ``backend/sandbox`` on its path for this module alone) and by the genuine tier's
+tests (playing the guest). A mount of the
 whole pool would not do: rbd-fuse keeps every image it has opened open, with a watcher, and Cinder refuses to delete
 an image that has one (``ImageBusy``).
 """
@@ -11,15 +13,19 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 
 
-def mount_image(pool: str, image: str, directory: str, ceph_conf: str, timeout: float = 60) -> str:
+def mount_image(pool: str, image: str, directory: str, ceph_conf: str, timeout: float = 60,
+                client_args: Sequence[str] = ()) -> str:
     """Mount one RBD image with ``rbd-fuse -r`` at ``directory`` (its file is ``directory/<image>``); the daemon's pid
-    goes to ``directory.pid`` so that the tier's stop can end it by pid."""
+    goes to ``directory.pid`` so that the tier's stop can end it by pid. ``client_args``: Ceph's own options for a
+    user other than the ceph.conf's default (``--id NAME --keyring PATH``)."""
     os.makedirs(directory, exist_ok=True)
     if os.path.ismount(directory):
         return directory
-    process = subprocess.Popen(["rbd-fuse", "-f", "-c", ceph_conf, "-p", pool, "-r", image, directory],
+    process = subprocess.Popen(["rbd-fuse", "-f", "-c", ceph_conf, *client_args, "-p", pool, "-r", image,
+                                directory],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     with open(directory + ".pid", "w") as handle:
