@@ -32,7 +32,6 @@ import contextlib
 import cProfile
 import io
 import json
-import math
 import os
 import platform
 import pstats
@@ -83,6 +82,7 @@ class Measure:
     engine_read: int | None = None  # what the reader itself says it read (engine or Benji stats)
     stored: int | None = None
     note: str = ""
+    attach: float = 0.0  # seconds to clone the snapshot and mount it (not in ``seconds``: the proxy attaches anyway)
 
 
 @dataclass
@@ -145,6 +145,23 @@ def drop_caches() -> None:
         pass  # not root: the OSD reads with O_DIRECT anyway; only the FUSE side stays warm
 
 
+def human(size: int) -> str:
+    return f"{size // MiB} MiB" if size % MiB == 0 else f"{size // KiB} KiB"
+
+
+def check_disk(workdir: str, ceph_dir: str, size: int, benjis: int) -> None:
+    """Refuse to start without room: the bluestore file grows to ~1.15x the volume, each repository to ~0.8x."""
+    need_work = int(size * 0.85 * (1 + benjis)) + GiB
+    need_ceph = int(size * 1.2) + GiB
+    parent = os.path.dirname(ceph_dir.rstrip("/")) or "/"
+    same = os.stat(workdir).st_dev == os.stat(parent).st_dev
+    checks = [(workdir, need_work + need_ceph)] if same else [(workdir, need_work), (parent, need_ceph)]
+    for path, need in checks:
+        free = shutil.disk_usage(path).free
+        if free < need:
+            raise SystemExit(f"{path} has {free / GiB:.1f} GiB free; this run needs about {need / GiB:.1f} GiB")
+
+
 def allocated(path: str) -> int:
     try:
         return os.stat(path).st_blocks * 512
@@ -171,6 +188,7 @@ class Ceph:
             self.env.setdefault(key, value)
         self.env.update(CEPHX_STORE="bluestore", CEPHX_SIZE=str(capacity), CEPHX_POOL=POOL)
         self.dir = self.env["CEPHX_DIR"]
+        self.capacity = capacity
         self.conf = os.path.join(self.dir, "ceph.conf")
         self.block = os.path.join(self.dir, "osd.0.block")
         self.cluster = None
@@ -333,16 +351,20 @@ class Profiled:
 
 
 def product_backup(ceph: Ceph, repo: Repository, snapshot: str, workdir: str, *, previous: str | None,
-                   strategy: str, since: str | None = None, profile: bool = False) -> tuple[Measure, str, dict]:
-    """One restore point of the volume through the engine; returns (measure, restore point id, volume entry)."""
+                   strategy: str, since: str | None = None, whole_object: bool = True,
+                   profile: bool = False) -> tuple[Measure, str, dict]:
+    """One restore point of the volume through the engine; returns (measure, restore point id, volume entry).
+    With ``since``, a changed-block incremental: the extents of the RBD diff from that snapshot, in the time."""
     drop_caches()
+    attach_started = time.perf_counter()
     with attached(ceph, snapshot, workdir) as path:
+        attach = time.perf_counter() - attach_started
         before = ceph.bytes_out()
         started = time.perf_counter()
         with Profiled(profile) as profiler:
             extents = None
             if since is not None:
-                extents = diff_extents(ceph.ioctx, snapshot, since, os.path.getsize(path), whole_object=True)
+                extents = diff_extents(ceph.ioctx, snapshot, since, os.path.getsize(path), whole_object)
             writer = repo.start_restore_point({"name": "rbd-bench", "snapshot": snapshot})
             with writer:
                 entry = writer.backup_volume("vda", path, strategy=strategy, previous=previous,
@@ -351,7 +373,7 @@ def product_backup(ceph: Ceph, repo: Repository, snapshot: str, workdir: str, *,
         seconds = time.perf_counter() - started
         read = ceph.bytes_out() - before
     ceph.note_allocation()
-    measure = Measure(seconds, read, entry.stats["bytes_read"], entry.stats["bytes_stored"])
+    measure = Measure(seconds, read, entry.stats["bytes_read"], entry.stats["bytes_stored"], attach=attach)
     if profiler.profiles:
         measure.note = profiler.text()
     return measure, point, {"manifest": entry.manifest, "strategy": entry.strategy, "notes": entry.notes}
@@ -378,10 +400,11 @@ class Benji:
     def __init__(self, executable: str, ceph: Ceph, workdir: str, block_size: int) -> None:
         self.executable = executable
         self.ceph = ceph
-        self.dir = os.path.join(workdir, "benji")
+        self.dir = os.path.join(workdir, f"benji-{block_size // KiB}k")
         self.storage = os.path.join(self.dir, "storage")
         os.makedirs(self.storage)
         self.block_size = block_size
+        self.name = f"Benji {human(block_size)}"
         self.config = os.path.join(self.dir, "benji.yaml")
         with open(self.config, "w") as handle:
             handle.write(f"""configurationVersion: '1'
@@ -463,8 +486,11 @@ def main() -> int:
     parser.add_argument("--fractions", default="0.001,0.01,0.1", help="parts of the volume rewritten, in turn")
     parser.add_argument("--workdir", default="/var/tmp", help="where the repositories go (default /var/tmp)")
     parser.add_argument("--no-benji", action="store_true", help="leave Benji out")
-    parser.add_argument("--benji-block-size", type=int, default=None,
-                        help="Benji's block size in bytes (default: the product's repository block size)")
+    parser.add_argument("--benji-block-sizes", default="product,4194304",
+                        help="Benji's block sizes in bytes, one Benji run each; 'product' is the product's "
+                             "repository block size (default: product,4194304 - Benji's own default)")
+    parser.add_argument("--no-exact", action="store_true",
+                        help="leave out the changed-block incremental from the exact (not whole-object) diff")
     parser.add_argument("--profile", action="store_true", help="cProfile every changed-block incremental")
     parser.add_argument("--keep", action="store_true", help="leave Ceph running (and its folder) at the end")
     parser.add_argument("--results", default=None, help="write the Markdown results here (e.g. bench/RBD_RESULTS.md)")
@@ -477,6 +503,8 @@ def main() -> int:
     benji_executable = None if args.no_benji else ensure_benji()
     # Bluestore capacity: the image, the old objects the snapshots keep, and room to spare (the file is sparse).
     ceph = Ceph(capacity=int(size * (1.5 + sum(fractions))) + 4 * GiB)
+    benji_sizes = [] if args.no_benji else args.benji_block_sizes.split(",")
+    check_disk(args.workdir, ceph.dir, size, len(benji_sizes))
     workdir = tempfile.mkdtemp(prefix="storage-backup-rbd-bench-", dir=args.workdir)
     repo_dir = os.path.join(workdir, "repository")
     rounds: list[Round] = []
@@ -503,13 +531,15 @@ def main() -> int:
         log(f"  product full: {full.seconds:.1f} s, {full.read / MiB:.0f} MiB read")
         full_physical = physical_read(ceph, "s0", workdir)
         log(f"  physical read: {full_physical.seconds:.1f} s")
-        benji = benji_full = None
+        benjis: list[Benji] = []
+        benji_full: dict[str, Measure] = {}
         benji_startup = 0.0
-        if benji_executable:
-            benji = Benji(benji_executable, ceph, workdir, args.benji_block_size or block_size)
+        for value in benji_sizes:
+            benji = Benji(benji_executable, ceph, workdir, block_size if value == "product" else int(value))
+            benjis.append(benji)
             benji_startup = benji.startup_seconds()
-            benji_full = benji.backup("s0", None)
-            log(f"  benji full: {benji_full.seconds:.1f} s, {benji_full.read / MiB:.0f} MiB read")
+            benji_full[benji.name] = measure = benji.backup("s0", None)
+            log(f"  {benji.name} full: {measure.seconds:.1f} s, {measure.read / MiB:.0f} MiB read")
         ceph.note_allocation()
         previous_snapshot = "s0"
         for number, fraction in enumerate(fractions, 1):
@@ -533,8 +563,21 @@ def main() -> int:
             this.results["checksum"] = checksum
             log(f"  checksum incremental: {checksum.seconds:.1f} s, {checksum.read / MiB:.0f} MiB read")
             # Out again before (a): (a) must store its new blocks itself, not find them stored by (b).
+            prune_started = time.perf_counter()
             repo.delete_restore_point(checksum_point)
             repo.prune()
+            log(f"  (deleted and pruned in {time.perf_counter() - prune_started:.1f} s)")
+            if not args.no_exact:
+                exact, exact_point, exact_entry = product_backup(
+                    ceph, repo, snapshot, workdir, previous=base, strategy="incremental", since=previous_snapshot,
+                    whole_object=False)
+                this.results["exact"] = exact
+                log(f"  changed-block incremental, exact diff: {exact.seconds:.1f} s, {exact.read / MiB:.0f} MiB "
+                    f"read")
+                if exact_entry["manifest"] != checksum_entry["manifest"]:
+                    raise RuntimeError(f"{snapshot}: the exact-diff and the checksum incremental hold different data")
+                repo.delete_restore_point(exact_point)
+                repo.prune()
             changed, base, changed_entry = product_backup(ceph, repo, snapshot, workdir, previous=base,
                                                           strategy="incremental", since=previous_snapshot,
                                                           profile=args.profile)
@@ -547,14 +590,13 @@ def main() -> int:
                 raise RuntimeError(f"{snapshot}: the changed-block and the checksum incremental hold different data")
             this.results["physical"] = physical_read(ceph, snapshot, workdir)
             log(f"  physical read: {this.results['physical'].seconds:.1f} s")
-            if benji is not None:
-                this.results["benji"] = benji.backup(snapshot, previous_snapshot)
-                log(f"  benji incremental: {this.results['benji'].seconds:.1f} s, "
-                    f"{this.results['benji'].read / MiB:.0f} MiB read")
+            for benji in benjis:
+                this.results[benji.name] = measure = benji.backup(snapshot, previous_snapshot)
+                log(f"  {benji.name} incremental: {measure.seconds:.1f} s, {measure.read / MiB:.0f} MiB read")
             ceph.note_allocation()
             previous_snapshot = snapshot
         repository_bytes = tree_allocated(repo_dir)
-        benji_bytes = tree_allocated(benji.dir) if benji is not None else 0
+        benji_bytes = {benji.name: tree_allocated(benji.dir) for benji in benjis}
     finally:
         for directory in os.listdir(workdir) if os.path.isdir(workdir) else []:
             if directory.startswith("fuse-"):
@@ -563,8 +605,8 @@ def main() -> int:
         if not args.keep:
             ceph.stop(wipe=True)
     report = render(args, size, counts, fill_seconds, full, full_physical, benji_full, benji_startup, rounds,
-                    block_size, benji.block_size if benji is not None else None, ceph.peak_block, repository_bytes,
-                    benji_bytes, (load_before, os.getloadavg()), time.time() - started_run)
+                    block_size, ceph.peak_block, ceph.capacity, repository_bytes, benji_bytes,
+                    (load_before, os.getloadavg()), time.time() - started_run)
     print(report)
     if args.results:
         with open(args.results, "w") as handle:
@@ -577,63 +619,98 @@ def seconds_ratio(measure: Measure, reference: Measure) -> str:
     return f"{measure.seconds / reference.seconds:.3f}" if reference.seconds else "-"
 
 
+def rate(measure: Measure) -> str:
+    return f"{measure.read / measure.seconds / 1e6:.0f} MB/s" if measure.seconds else "-"
+
+
 def render(args, size, counts, fill_seconds, full, full_physical, benji_full, benji_startup, rounds, block_size,
-           benji_block_size, peak_block, repository_bytes, benji_bytes, loads, total_seconds) -> str:
+           peak_block, capacity, repository_bytes, benji_bytes, loads, total_seconds) -> str:
     cpu = "?"
     with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as handle:
         cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     command = f"bench/rbd_changed_blocks.py --size-gib {args.size_gib:g}" + (
         f" --fractions {args.fractions}" if args.fractions != "0.001,0.01,0.1" else "")
+    benji_names = list(benji_full)
     out = ["# Ceph changed-block incrementals: benchmark results\n"]
     out.append(f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
-               f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, Ceph "
-               f"{ceph_version()}, one OSD on bluestore on a sparse file; load average {loads[0][0]:.2f} before and "
+               f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, Ceph {ceph_version()}, one OSD "
+               f"on bluestore on a sparse file, auth none; load average {loads[0][0]:.2f} before and "
                f"{loads[1][0]:.2f} after (a shared machine: times move by ±30 %). The whole run took "
                f"{total_seconds / 60:.0f} min.\n")
+    attach = [m.attach for m in [full] + [r.results[k] for r in rounds for k in ("changed", "exact", "checksum")
+                                           if k in r.results]]
     out.append(f"Volume: {size / GiB:.2f} GiB RBD image (4 MiB objects) = {counts['random'] / GiB:.2f} GiB random, "
-               f"{counts['zeros'] / GiB:.2f} GiB zeros (written), {counts['text'] / GiB:.2f} GiB text, written in "
-               f"{fill_seconds:.0f} s. Each step starts cold (page cache dropped, a fresh `rbd-fuse -r` of a clone "
-               f"of the snapshot, as the proxy reads an attached volume). **Read** is what the OSD sent out during "
-               f"the step (`op_out_bytes`), whoever asked. Product: its repository defaults ({block_size // KiB} KiB "
-               f"blocks, zstd 1, no encryption), in-process. Benji {BENJI_VERSION}: file storage, sqlite, "
-               + (f"{benji_block_size // KiB} KiB blocks, zstd level 1, its defaults otherwise (3 simultaneous "
-                  f"reads through librbd); its times include its process start ({benji_startup:.1f} s for "
-                  f"`benji ls`)." if benji_block_size else "not run.") + "\n")
-    out.append("| step | read | time | vs whole read |")
-    out.append("|---|---|---|---|")
-    out.append(f"| product full backup of s0 | {full.read / MiB:.0f} MiB | {full.seconds:.1f} s "
-               f"({size / full.seconds / 1e6:.0f} MB/s) | {seconds_ratio(full, full_physical)} |")
-    out.append(f"| physical read of s0 (16 MiB reads of the FUSE file) | {full_physical.read / MiB:.0f} MiB | "
-               f"{full_physical.seconds:.1f} s ({size / full_physical.seconds / 1e6:.0f} MB/s) | 1 |")
-    if benji_full is not None:
-        out.append(f"| Benji full backup of s0 (hints: `rbd diff --whole-object`) | {benji_full.read / MiB:.0f} MiB "
-                   f"| {benji_full.seconds:.1f} s ({size / benji_full.seconds / 1e6:.0f} MB/s) | "
-                   f"{seconds_ratio(benji_full, full_physical)} |")
+               f"{counts['zeros'] / GiB:.2f} GiB zeros (written, so allocated), {counts['text'] / GiB:.2f} GiB "
+               f"English-like text, in 32 MiB stripes (written in {fill_seconds:.0f} s). Each rewrite is random data "
+               f"in pieces of 4 KiB-1 MiB (log-uniform) at random 4 KiB-aligned offsets, then a snapshot.\n")
+    out.append("Each step starts cold: page cache dropped; the product reads a clone of the snapshot through a fresh "
+               "`rbd-fuse -r` (as the proxy reads an attached volume; cloning and mounting took "
+               f"{min(attach):.1f}-{max(attach):.1f} s, not in the times). **read** is what the OSD sent out during "
+               "the step (`op_out_bytes` of its perf counters), whoever asked. **diff names**: the extents "
+               "`Image.diff_iterate(whole_object=True)` gives between the two snapshots (RBD's fast-diff object "
+               "map: whole 4 MiB objects); **exact**: the same diff without `whole_object`. The product: its "
+               f"repository defaults ({human(block_size)} blocks, zstd 1, no encryption), called in-process "
+               "(`RestorePointWriter.backup_volume`); the checksum incremental is deleted and pruned before the "
+               "changed-block ones run, so that they store their new blocks themselves; all three produce the same "
+               "manifest (checked). "
+               + (f"Benji {BENJI_VERSION}: file storage, sqlite, zstd level 1, its defaults otherwise (3 "
+                  "simultaneous reads through librbd, BLAKE2b-256), once with the product's block size and once "
+                  "with its own default; its times include the `rbd diff --whole-object --format=json` for the "
+                  f"hints and its process start (`benji ls`: {benji_startup:.1f} s)." if benji_names else
+                  "Benji: not run.") + "\n")
+    out.append("| full backup of s0 | read | time | rate | vs whole read | stored |")
+    out.append("|---|---|---|---|---|---|")
+    out.append(f"| product, full | {full.read / MiB:.0f} MiB | {full.seconds:.1f} s | {rate(full)} | "
+               f"{seconds_ratio(full, full_physical)} | {full.stored / MiB:.0f} MiB |")
+    out.append(f"| physical read (16 MiB reads of the FUSE file) | {full_physical.read / MiB:.0f} MiB | "
+               f"{full_physical.seconds:.1f} s | {rate(full_physical)} | 1 | - |")
+    for name, measure in benji_full.items():
+        out.append(f"| {name} blocks, `backup --rbd-hints` (all allocated objects) | {measure.read / MiB:.0f} MiB | "
+                   f"{measure.seconds:.1f} s | {rate(measure)} | {seconds_ratio(measure, full_physical)} | "
+                   f"{measure.stored / MiB:.0f} MiB |")
     out.append("")
-    out.append("| changed | written | diff names (whole objects) | exact diff | step | read | time | read / whole "
-               "| time / whole read | stored |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
-    names = {"changed": "**changed-block incremental** (diff + backup)", "checksum": "checksum incremental",
-             "physical": "physical read of the volume", "benji": "Benji `backup --rbd-hints` (diff + backup)"}
+    out.append("| changed | diff names | step | read | time | read / whole | time / whole read | stored |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    names = {"changed": "**product, changed-block** (diff + backup)",
+             "exact": "product, changed-block from the exact diff",
+             "checksum": "product, checksum incremental", "physical": "physical read of the whole volume"}
+    names.update({name: f"{name} blocks, `backup --rbd-hints` (diff + backup)" for name in benji_names})
     for this in rounds:
         whole = this.results["physical"]
         first = True
-        for key in ("changed", "checksum", "physical", "benji"):
+        for key in ("changed", "exact", "checksum", "physical", *benji_names):
             if key not in this.results:
                 continue
             measure = this.results[key]
-            head = (f"| {this.fraction:.1%} | {this.written / MiB:.1f} MiB in {this.pieces} pieces | "
-                    f"{this.diff_extents} extents, {this.diff_bytes / MiB:.0f} MiB ({this.diff_seconds:.2f} s) | "
-                    f"{this.exact_bytes / MiB:.1f} MiB |") if first else "| | | | |"
+            head = (f"| {this.fraction:.1%}: {this.written / MiB:.1f} MiB in {this.pieces} pieces | "
+                    f"{this.diff_extents} extents, {this.diff_bytes / MiB:.0f} MiB (exact: "
+                    f"{this.exact_bytes / MiB:.1f} MiB); diff {this.diff_seconds:.2f} s |") if first else "| | |"
             first = False
             stored = f"{measure.stored / MiB:.1f} MiB" if measure.stored is not None else "-"
             out.append(f"{head} {names[key]} | {measure.read / MiB:.0f} MiB | {measure.seconds:.2f} s | "
                        f"{measure.read / whole.read:.3f} | {seconds_ratio(measure, whole)} | {stored} |")
     out.append("")
-    out.append(f"Disk: the bluestore file peaked at {peak_block / GiB:.1f} GiB allocated (sparse), the product's "
-               f"repository ended at {repository_bytes / GiB:.1f} GiB"
-               + (f", Benji's storage and database at {benji_bytes / GiB:.1f} GiB" if benji_bytes else "")
-               + f": {(peak_block + repository_bytes + benji_bytes) / GiB:.1f} GiB in all.\n")
+    out.append("Does the time follow the changed bytes? The changed-block incremental's time against the bytes it "
+               "had to read (what the diff named), and the rate of the full read:\n")
+    out.append("| changed | diff names | read | time | rate | time if read at the full backup's rate |")
+    out.append("|---|---|---|---|---|---|")
+    for this in rounds:
+        for key in ("changed", "exact"):
+            if key in this.results:
+                measure = this.results[key]
+                named = this.diff_bytes if key == "changed" else this.exact_bytes
+                expected = measure.read / (full.read / full.seconds) if full.read else 0
+                out.append(f"| {this.fraction:.1%}{'' if key == 'changed' else ' (exact diff)'} | "
+                           f"{named / MiB:.1f} MiB | {measure.read / MiB:.0f} MiB | {measure.seconds:.2f} s | "
+                           f"{rate(measure)} | {expected:.2f} s |")
+    out.append("")
+    total_benji = sum(benji_bytes.values())
+    out.append(f"Disk: the bluestore file peaked at {peak_block / GiB:.1f} GiB allocated (a sparse file of "
+               f"{capacity / GiB:.0f} GiB), the product's repository ended at "
+               f"{repository_bytes / GiB:.1f} GiB"
+               + "".join(f", {name}'s storage and database at {value / GiB:.1f} GiB"
+                         for name, value in benji_bytes.items())
+               + f": {(peak_block + repository_bytes + total_benji) / GiB:.1f} GiB at the peak.\n")
     profiles = [(this.fraction, this.results["changed"].note) for this in rounds if this.results["changed"].note]
     for fraction, text in profiles:
         out.append(f"### Profile of the changed-block incremental, {fraction:.1%} changed\n")
