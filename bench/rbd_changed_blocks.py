@@ -37,6 +37,7 @@ import platform
 import pstats
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ class Measure:
     stored: int | None = None
     note: str = ""
     attach: float = 0.0  # seconds to clone the snapshot and mount it (not in ``seconds``: the proxy attaches anyway)
+    busy: float = 0.0  # cores the whole machine kept busy during the step, on average (ours and everybody else's)
 
 
 @dataclass
@@ -133,6 +135,30 @@ def ensure_benji() -> str:
     subprocess.run(pip + BENJI_REQUIREMENTS, check=True)
     subprocess.run(pip + ["--no-deps", f"benji=={BENJI_VERSION}"], check=True)
     return benji
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all but idle and I/O wait), from /proc/stat."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(value) for value in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class Clock:
+    """Wall time of a step and how busy the (shared) machine was meanwhile: a slow step on a machine that other
+    work kept busy says little about the step."""
+
+    def __enter__(self) -> Clock:
+        self.busy_before = machine_busy()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self.busy = (machine_busy() - self.busy_before) / self.seconds if self.seconds else 0.0
 
 
 def drop_caches() -> None:
@@ -360,8 +386,7 @@ def product_backup(ceph: Ceph, repo: Repository, snapshot: str, workdir: str, *,
     with attached(ceph, snapshot, workdir) as path:
         attach = time.perf_counter() - attach_started
         before = ceph.bytes_out()
-        started = time.perf_counter()
-        with Profiled(profile) as profiler:
+        with Clock() as clock, Profiled(profile) as profiler:
             extents = None
             if since is not None:
                 extents = diff_extents(ceph.ioctx, snapshot, since, os.path.getsize(path), whole_object)
@@ -370,10 +395,10 @@ def product_backup(ceph: Ceph, repo: Repository, snapshot: str, workdir: str, *,
                 entry = writer.backup_volume("vda", path, strategy=strategy, previous=previous,
                                              changed_extents=extents)
                 point = writer.commit()
-        seconds = time.perf_counter() - started
         read = ceph.bytes_out() - before
     ceph.note_allocation()
-    measure = Measure(seconds, read, entry.stats["bytes_read"], entry.stats["bytes_stored"], attach=attach)
+    measure = Measure(clock.seconds, read, entry.stats["bytes_read"], entry.stats["bytes_stored"], attach=attach,
+                      busy=clock.busy)
     if profiler.profiles:
         measure.note = profiler.text()
     return measure, point, {"manifest": entry.manifest, "strategy": entry.strategy, "notes": entry.notes}
@@ -383,15 +408,13 @@ def physical_read(ceph: Ceph, snapshot: str, workdir: str) -> Measure:
     drop_caches()
     with attached(ceph, snapshot, workdir) as path:
         before = ceph.bytes_out()
-        started = time.perf_counter()
         total = 0
         buffer = bytearray(16 * MiB)
-        with open(path, "rb", buffering=0) as handle:
+        with Clock() as clock, open(path, "rb", buffering=0) as handle:
             while n := handle.readinto(buffer):
                 total += n
-        seconds = time.perf_counter() - started
         read = ceph.bytes_out() - before
-    return Measure(seconds, read, total)
+    return Measure(clock.seconds, read, total, busy=clock.busy)
 
 
 class Benji:
@@ -456,17 +479,16 @@ ios:
         hints = os.path.join(self.dir, f"hints-{snapshot}.json")
         before = self.ceph.bytes_out()
         before_storage = tree_allocated(self.storage)
-        started = time.perf_counter()
-        diff = ["rbd", "-c", self.ceph.conf, "diff", "--whole-object", "--format=json"]
-        if since is not None:
-            diff += ["--from-snap", since]
-        with open(hints, "w") as handle:
-            subprocess.run(diff + [f"{POOL}/{IMAGE}@{snapshot}"], stdout=handle, check=True)
-        arguments = ["backup", "--snapshot", snapshot, "--rbd-hints", hints]
-        if self.last_uid is not None:
-            arguments += ["--base-version", self.last_uid]
-        out = self.run(arguments + [f"rbd:{POOL}/{IMAGE}@{snapshot}", IMAGE])
-        seconds = time.perf_counter() - started
+        with Clock() as clock:
+            diff = ["rbd", "-c", self.ceph.conf, "diff", "--whole-object", "--format=json"]
+            if since is not None:
+                diff += ["--from-snap", since]
+            with open(hints, "w") as handle:
+                subprocess.run(diff + [f"{POOL}/{IMAGE}@{snapshot}"], stdout=handle, check=True)
+            arguments = ["backup", "--snapshot", snapshot, "--rbd-hints", hints]
+            if self.last_uid is not None:
+                arguments += ["--base-version", self.last_uid]
+            out = self.run(arguments + [f"rbd:{POOL}/{IMAGE}@{snapshot}", IMAGE])
         read = self.ceph.bytes_out() - before
         versions = json.loads(out)["versions"]
         version = versions[0]
@@ -475,7 +497,8 @@ ios:
         if engine_read is None:
             listing = json.loads(self.run(["ls", f"uid == '{self.last_uid}'"]))["versions"][0]
             engine_read = listing.get("bytes_read")
-        return Measure(seconds, read, engine_read, tree_allocated(self.storage) - before_storage)
+        return Measure(clock.seconds, read, engine_read, tree_allocated(self.storage) - before_storage,
+                       busy=clock.busy)
 
 
 # -- the run --------------------------------------------------------------------------------------------------------
@@ -495,6 +518,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave Ceph running (and its folder) at the end")
     parser.add_argument("--results", default=None, help="write the Markdown results here (e.g. bench/RBD_RESULTS.md)")
     args = parser.parse_args()
+    # A kill (timeout, CI) still unmounts, stops Ceph and removes the work folder: the ``finally`` below runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     size = int(args.size_gib * GiB) // (4 * MiB) * (4 * MiB)
     fractions = [float(value) for value in args.fractions.split(",")]
     if os.geteuid() != 0:
@@ -646,7 +671,9 @@ def render(args, size, counts, fill_seconds, full, full_physical, benji_full, be
     out.append("Each step starts cold: page cache dropped; the product reads a clone of the snapshot through a fresh "
                "`rbd-fuse -r` (as the proxy reads an attached volume; cloning and mounting took "
                f"{min(attach):.1f}-{max(attach):.1f} s, not in the times). **read** is what the OSD sent out during "
-               "the step (`op_out_bytes` of its perf counters), whoever asked. **diff names**: the extents "
+               "the step (`op_out_bytes` of its perf counters), whoever asked. **machine busy**: cores the whole "
+               f"machine (ours, the OSD, rbd-fuse and any other work on this shared host; {os.cpu_count()} in all) "
+               "kept busy during the step, from /proc/stat. **diff names**: the extents "
                "`Image.diff_iterate(whole_object=True)` gives between the two snapshots (RBD's fast-diff object "
                "map: whole 4 MiB objects); **exact**: the same diff without `whole_object`. The product: its "
                f"repository defaults ({human(block_size)} blocks, zstd 1, no encryption), called in-process "
@@ -658,19 +685,20 @@ def render(args, size, counts, fill_seconds, full, full_physical, benji_full, be
                   "with its own default; its times include the `rbd diff --whole-object --format=json` for the "
                   f"hints and its process start (`benji ls`: {benji_startup:.1f} s)." if benji_names else
                   "Benji: not run.") + "\n")
-    out.append("| full backup of s0 | read | time | rate | vs whole read | stored |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| full backup of s0 | read | time | rate | vs whole read | stored | machine busy |")
+    out.append("|---|---|---|---|---|---|---|")
     out.append(f"| product, full | {full.read / MiB:.0f} MiB | {full.seconds:.1f} s | {rate(full)} | "
-               f"{seconds_ratio(full, full_physical)} | {full.stored / MiB:.0f} MiB |")
+               f"{seconds_ratio(full, full_physical)} | {full.stored / MiB:.0f} MiB | {full.busy:.1f} cores |")
     out.append(f"| physical read (16 MiB reads of the FUSE file) | {full_physical.read / MiB:.0f} MiB | "
-               f"{full_physical.seconds:.1f} s | {rate(full_physical)} | 1 | - |")
+               f"{full_physical.seconds:.1f} s | {rate(full_physical)} | 1 | - | {full_physical.busy:.1f} cores |")
     for name, measure in benji_full.items():
         out.append(f"| {name} blocks, `backup --rbd-hints` (all allocated objects) | {measure.read / MiB:.0f} MiB | "
                    f"{measure.seconds:.1f} s | {rate(measure)} | {seconds_ratio(measure, full_physical)} | "
-                   f"{measure.stored / MiB:.0f} MiB |")
+                   f"{measure.stored / MiB:.0f} MiB | {measure.busy:.1f} cores |")
     out.append("")
-    out.append("| changed | diff names | step | read | time | read / whole | time / whole read | stored |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| changed | diff names | step | read | time | read / whole | time / whole read | stored | machine busy "
+               "|")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     names = {"changed": "**product, changed-block** (diff + backup)",
              "exact": "product, changed-block from the exact diff",
              "checksum": "product, checksum incremental", "physical": "physical read of the whole volume"}
@@ -688,7 +716,8 @@ def render(args, size, counts, fill_seconds, full, full_physical, benji_full, be
             first = False
             stored = f"{measure.stored / MiB:.1f} MiB" if measure.stored is not None else "-"
             out.append(f"{head} {names[key]} | {measure.read / MiB:.0f} MiB | {measure.seconds:.2f} s | "
-                       f"{measure.read / whole.read:.3f} | {seconds_ratio(measure, whole)} | {stored} |")
+                       f"{measure.read / whole.read:.3f} | {seconds_ratio(measure, whole)} | {stored} | "
+                       f"{measure.busy:.1f} cores |")
     out.append("")
     out.append("Does the time follow the changed bytes? The changed-block incremental's time against the bytes it "
                "had to read (what the diff named), and the rate of the full read:\n")
