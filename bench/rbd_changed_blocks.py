@@ -96,6 +96,7 @@ class Round:
     diff_bytes: int = 0
     exact_bytes: int = 0  # the same diff without whole_object
     diff_seconds: float = 0.0
+    exact_seconds: float = 0.0
     results: dict[str, Measure] = field(default_factory=dict)
 
 
@@ -579,8 +580,10 @@ def main() -> int:
             whole = diff_extents(ceph.ioctx, snapshot, previous_snapshot, size, whole_object=True)
             this.diff_seconds = time.perf_counter() - t0
             this.diff_extents, this.diff_bytes = len(whole), sum(length for _offset, length in whole)
-            this.exact_bytes = sum(length for _o, length in diff_extents(ceph.ioctx, snapshot, previous_snapshot,
-                                                                          size, whole_object=False))
+            t0 = time.perf_counter()
+            exact_extents = diff_extents(ceph.ioctx, snapshot, previous_snapshot, size, whole_object=False)
+            this.exact_seconds = time.perf_counter() - t0
+            this.exact_bytes = sum(length for _offset, length in exact_extents)
             log(f"{snapshot}: {fraction:.1%} rewritten ({written / MiB:.1f} MiB in {pieces} pieces); the diff names "
                 f"{this.diff_extents} extents, {this.diff_bytes / MiB:.0f} MiB")
             checksum, checksum_point, checksum_entry = product_backup(
@@ -712,7 +715,8 @@ def render(args, size, counts, fill_seconds, full, full_physical, benji_full, be
             measure = this.results[key]
             head = (f"| {this.fraction:.1%}: {this.written / MiB:.1f} MiB in {this.pieces} pieces | "
                     f"{this.diff_extents} extents, {this.diff_bytes / MiB:.0f} MiB (exact: "
-                    f"{this.exact_bytes / MiB:.1f} MiB); diff {this.diff_seconds:.2f} s |") if first else "| | |"
+                    f"{this.exact_bytes / MiB:.1f} MiB); diff {this.diff_seconds:.2f} s, exact "
+                    f"{this.exact_seconds:.2f} s |") if first else "| | |"
             first = False
             stored = f"{measure.stored / MiB:.1f} MiB" if measure.stored is not None else "-"
             out.append(f"{head} {names[key]} | {measure.read / MiB:.0f} MiB | {measure.seconds:.2f} s | "
