@@ -634,7 +634,10 @@ def main() -> int:
             if directory.startswith("fuse-"):
                 rbd_fuse.unmount_image(os.path.join(workdir, directory))
         shutil.rmtree(workdir, ignore_errors=True)
-        if not args.keep:
+        if args.keep:
+            log(f"Ceph left running: source {ceph.dir}/env.sh; stop it with CEPHX_DIR={ceph.dir} CEPHX_WIPE=1 "
+                f"bash tools/ceph/stop.sh")
+        else:
             ceph.stop(wipe=True)
     report = render(args, size, counts, fill_seconds, full, full_physical, benji_full, benji_startup, rounds,
                     block_size, ceph.peak_block, ceph.capacity, repository_bytes, benji_bytes,
