@@ -5,25 +5,27 @@
 
     .venv/bin/python bench/rbd_changed_blocks.py [--size-gib 10] [--keep] [--results bench/RBD_RESULTS.md]
 
-Needs root (it drops the page cache and mounts with FUSE) and about 2.3x the volume size of free disk in
-``--workdir`` and ``CEPHX_DIR`` (see the README's "Ceph changed-block incrementals"). It starts the project's
-one-node Ceph (``tools/ceph/start.sh``, bluestore on a sparse file), writes an image of realistic content (the
-stripes of ``bench/image.py``: random, zeros, random, text), snapshots it (``s0``) and backs it up in full, reading
-it as the product's proxy reads an attached volume: a clone of the snapshot exposed as a file by ``rbd-fuse -r``.
-Then, for each fraction (0.1 %, 1 %, 10 %), it rewrites that part of the image in scattered pieces of 4 KiB-1 MiB
-at random 4 KiB-aligned offsets, snapshots it (``sN``) and measures, each step from a cold state (page cache
-dropped, a fresh ``rbd-fuse``):
+Needs root (it drops the page cache and mounts with FUSE) and about 5x the volume size of free disk in ``--workdir`` and
+``CEPHX_DIR`` together (2.1x with ``--no-benji``; see the README's "Ceph changed-block incrementals"). It starts the
+project's one-node Ceph (``tools/ceph/start.sh``, bluestore on a sparse file), writes an image of realistic content (the
+stripes of ``bench/image.py``: random, zeros, random, text), snapshots it (``s0``) and backs it up in full, reading it
+as the product's proxy reads an attached volume: a clone of the snapshot exposed as a file by ``rbd-fuse -r``. Then, for
+each fraction (0.1 %, 1 %, 10 %), it rewrites that part of the image in scattered pieces of 4 KiB-1 MiB at random 4 KiB-
+aligned offsets, snapshots it (``sN``) and measures, each step from a cold state (page cache dropped, a fresh ``rbd-
+fuse``):
 
 (a) the changed-block incremental: extents from ``rbd.Image.diff_iterate(..., whole_object=True)`` between the two
-    snapshots, then ``backup_volume(changed_extents=...)`` (the time includes the diff);
+    snapshots, then ``backup_volume(changed_extents=...)`` (the time includes the diff); and again from the exact
+    diff (``whole_object=False``; ``--no-exact`` leaves it out);
 (b) the checksum incremental: ``backup_volume(strategy="incremental")`` without extents, which reads everything;
 (c) the physical read of the whole volume (16 MiB sequential reads of the FUSE file);
 (d) Benji 0.17: ``benji backup --rbd-hints`` with the hints of ``rbd diff --whole-object --format=json``, on the same
     snapshots (Benji reads through librbd itself).
 
 Bytes read are the OSD's own count (``op_out_bytes`` of ``perf dump``): what each step took out of Ceph, whoever read
-it. (b) and (a) back up the same snapshot against the same previous restore point; (b) is deleted and pruned before
-(a) runs, so (a) finds none of the new blocks already stored. Both results' manifests must be identical.
+it. (b) and both (a) back up the same snapshot against the same previous restore point; (b) and the exact-diff (a)
+are deleted and pruned before the next runs, so that none finds the new blocks already stored. Their manifests must
+be identical (checked). ``--profile`` adds a cProfile of every thread of each changed-block step to the results.
 """
 from __future__ import annotations
 
