@@ -5,14 +5,14 @@
 
     .venv/bin/python bench/rbd_changed_blocks.py [--size-gib 10] [--keep] [--results bench/RBD_RESULTS.md]
 
-Needs root (it drops the page cache and mounts with FUSE) and about 5x the volume size of free disk in ``--workdir`` and
-``CEPHX_DIR`` together (2.1x with ``--no-benji``; see the README's "Ceph changed-block incrementals"). It starts the
-project's one-node Ceph (``tools/ceph/start.sh``, bluestore on a sparse file), writes an image of realistic content (the
-stripes of ``bench/image.py``: random, zeros, random, text), snapshots it (``s0``) and backs it up in full, reading it
-as the product's proxy reads an attached volume: a clone of the snapshot exposed as a file by ``rbd-fuse -r``. Then, for
-each fraction (0.1 %, 1 %, 10 %), it rewrites that part of the image in scattered pieces of 4 KiB-1 MiB at random 4 KiB-
-aligned offsets, snapshots it (``sN``) and measures, each step from a cold state (page cache dropped, a fresh ``rbd-
-fuse``):
+Needs root (it drops the page cache and mounts with FUSE) and about 5x the volume size of free disk in ``--workdir``
+and ``CEPHX_DIR`` together (2.1x with ``--no-benji``; see the README's "Ceph changed-block incrementals"). It starts
+the project's one-node Ceph (``tools/ceph/start.sh``, bluestore on a sparse file), writes an image of realistic
+content (the stripes of ``bench/image.py``: random, zeros, random, text), snapshots it (``s0``) and backs it up in
+full, reading it as the product's proxy reads an attached volume: a clone of the snapshot exposed as a file by
+``rbd-fuse -r``. Then, for each fraction (0.1 %, 1 %, 10 %), it rewrites that part of the image in scattered pieces
+of 4 KiB-1 MiB at random 4 KiB-aligned offsets, snapshots it (``sN``) and measures, each step from a cold state
+(page cache dropped, a fresh ``rbd-fuse``):
 
 (a) the changed-block incremental: extents from ``rbd.Image.diff_iterate(..., whole_object=True)`` between the two
     snapshots, then ``backup_volume(changed_extents=...)`` (the time includes the diff); and again from the exact
