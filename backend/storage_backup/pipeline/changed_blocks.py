@@ -140,8 +140,10 @@ def plan_disk(ctx: JobContext, disk, instance_id: str, incremental: bool, timeou
     elif base is not None:
         problem = _base_problem(ctx, base, volume, disk.volume_id)
     use_base = base is not None and problem is None
+    # The exact diff, not whole objects: scattered writes widened to 4 MiB objects made 1 % written read as 19 %
+    # of the volume (bench/RBD_RESULTS.md), while the exact diff costs well under a second on 10 GiB.
     request = DiffRequest(image=image_name(name_id), snapshot=snapshot_name(disk.snapshot_id),
-                          base_snapshot=snapshot_name(base["snapshot_id"]) if use_base else None)
+                          base_snapshot=snapshot_name(base["snapshot_id"]) if use_base else None, whole_object=False)
     try:
         answer = ask(request, timeout)
     except DiffUnavailable as error:

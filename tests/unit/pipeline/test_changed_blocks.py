@@ -62,7 +62,7 @@ def test_the_diff_against_the_recorded_base_names_the_extents_and_keeps_the_new_
     diff = Diff()
     plan = plan_disk(context(), disk(), "i-1", True, 5, ask=diff)
     assert diff.asked == [DiffRequest(image=f"volume-{VOLUME}", snapshot="snapshot-new-snap",
-                                      base_snapshot="snapshot-base-snap")]
+                                      base_snapshot="snapshot-base-snap", whole_object=False)]
     assert plan.extents == [(0, 4 << 20), (8 << 20, 4 << 20)]  # a discarded range is read too: it reads as zeros
     assert plan.keep_base and plan.record["snapshot_id"] == "new-snap" and plan.record["name_id"] == VOLUME
     assert plan.reason.startswith("changed blocks from Ceph: 2 extent(s), 8388608 bytes")
