@@ -55,8 +55,11 @@ def start_diff_worker(stack: Stack, ceph) -> CephDiffWorkerProcess:
 
 
 def write_guest(stack: Stack, server_id: str, volume_id: str, offset: int, data: bytes) -> None:
-    """The guest writes ``data`` at ``offset`` of its disk (through its device: the RBD image, by rbd-fuse)."""
-    with open(stack.guest_device(server_id, volume_id), "r+b") as disk:
+    """The guest writes ``data`` at ``offset`` of its disk (through its device: the RBD image, by rbd-fuse). A new
+    server is ACTIVE a moment before its volume's attach completes (as in Nova): its device shows up then."""
+    device = stack.guest_device(server_id, volume_id)
+    wait_until(lambda: os.path.exists(device), timeout=30, what=f"the guest's device {device}")
+    with open(device, "r+b") as disk:
         disk.seek(offset)
         disk.write(data)
         disk.flush()
