@@ -41,6 +41,7 @@ sys.path.insert(0, REPO_ROOT)
 
 from storage_backup_sandbox import seed  # noqa: E402
 from storage_backup_sandbox.launch import (  # noqa: E402 - after the path setup: run as a script from anywhere
+    CephDiffWorkerProcess,
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
@@ -377,10 +378,19 @@ def main(argv: list[str] | None = None) -> int:
             if not server_id:
                 print(f"  warning: the embedded cloud names no proxy server for AZ {zone}; its worker runs without one")
             device_root = os.path.join(cloud_dir, "servers", server_id or f"no-proxy-server-{zone}")
+            # On Ceph, the proxies ask the diff worker for changed blocks (README "Ceph changed blocks").
+            changed = {"STORAGE_BACKUP_CHANGED_BLOCKS": "ceph"} if rbd is not None else {}
             workers.append(WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
                                          clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service",
-                                         extra_env=SUPERVISED))
+                                         extra_env={**SUPERVISED, **changed}))
         data_worker = DataWorkerProcess(redis.url, log_dir, extra_env=SUPERVISED)
+        diff_workers = []
+        if rbd is not None:  # beside Ceph, as its read-only user
+            ceph_dir = os.path.dirname(rbd.ceph_conf)
+            diff_workers.append(CephDiffWorkerProcess(
+                redis.url, log_dir, rbd.ceph_conf, [rbd.pool], client=CEPH_READONLY_USER,
+                keyring=os.path.join(ceph_dir, f"ceph.client.{CEPH_READONLY_USER}.keyring"),
+                ceph_pythonpath=rbd.python_path, extra_env=SUPERVISED))
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
                                  "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15", **SUPERVISED})
@@ -392,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         # Everything that needs only the cloud and Redis starts at once: their start-ups overlap.
         print("Workers, backup API and Horizon starting together (Horizon's first start collects and compresses "
               "its static files) ...", flush=True)
-        together = [*workers, data_worker, api, horizon]
+        together = [*workers, data_worker, *diff_workers, api, horizon]
         running.extend(together)
         start_together(*together)
         record_processes(record_path, running)
