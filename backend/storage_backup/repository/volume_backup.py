@@ -417,6 +417,15 @@ class VolumeBackup:
                 if not self._source.all_data(offset, min(count * self.block_size, self._size - offset)):
                     count = self._small_batch_blocks
             offset, length, needed, hole = self._plan(first, count)
+            if needed is not None and not any(needed):
+                # Outside every changed extent: carry as many unchanged blocks as the segment holds in one batch
+                # (their records are copied, nothing is read), so a volume where little changed is not walked 1 MiB
+                # at a time. A run with a block to read after all (a damaged chunk) stays a normal batch.
+                longer = self._carried_run(first, min(segment_blocks - slot, self._blocks - first))
+                if longer > count:
+                    plan = self._plan(first, longer)
+                    if not any(plan[2]):
+                        count, (offset, length, needed, hole) = longer, plan
             segment = self._segments.get(number)
             if segment is None:
                 segment = self._segments[number] = _Segment(min(segment_blocks, self._blocks - number * segment_blocks))
@@ -448,6 +457,15 @@ class VolumeBackup:
             if not any(needed):
                 return offset, length, needed, False
         return offset, length, needed, self._source.is_hole(offset, length)
+
+    def _carried_run(self, first: int, most: int) -> int:
+        """How many blocks from ``first`` (at most ``most``) lie before the next changed extent and within the
+        previous size: blocks carried over unread."""
+        extents, index, block_size = self._extents, self._extent_index, self.block_size
+        while index < len(extents) and extents[index][1] <= first * block_size:
+            index += 1
+        next_block = extents[index][0] // block_size if index < len(extents) else self._blocks
+        return max(0, min(most, next_block - first, self._previous_blocks - first))
 
     def _read_damaged_blocks(self, first: int, count: int, needed: list[bool]) -> None:
         """Outside the changed extents a block is carried over unread, unless its previous chunk is missing or
@@ -493,6 +511,13 @@ class VolumeBackup:
             stats["bytes_zero"] += length
             return (b"".join(zero_digests[min(block_size, length - start)] for start in range(0, length, block_size)),
                     ZERO_ID * count)
+        if needed is not None and not any(needed):  # carried over whole: the previous records, nothing read
+            previous_sums, previous_ids, _indexed = self._previous.records(first, count)
+            zero = sum(min(block_size, length - i * block_size) for i in range(count)
+                       if previous_ids[i * 32:i * 32 + 32] == ZERO_ID)
+            stats["bytes_zero"] += zero
+            stats["bytes_unchanged"] += length - zero
+            return previous_sums, previous_ids
         with memoryview(buffer) as whole:
             data = whole[:length]
             if needed is None or any(needed):

@@ -266,3 +266,27 @@ def test_known_zero_ranges_are_recorded_as_zeros_without_reading_them(repo, tmp_
     assert entry.stats["bytes_zero"] >= 1 * MiB
     repo.restore_volume(second, "disk", str(tmp_path / "out.img"))
     assert read(tmp_path / "out.img") == read(image)
+
+
+def test_changed_extents_scattered_over_a_volume_restore_byte_for_byte(repo, tmp_path):
+    """Runs of unchanged blocks between extents are carried over in whole-segment batches, unread; the blocks the
+    extents touch (and those past the previous size) are read: the result is the volume as it is now."""
+    image = tmp_path / "rbd.img"
+    write_image(image, 12 * MiB, pattern="rztr")
+    first, _ = backup(repo, image)
+    rng = random.Random(7)
+    extents = []
+    for _ in range(9):
+        offset = rng.randrange(0, 12 * MiB - 70_000)
+        data = rng.randbytes(rng.randrange(1, 70_000))
+        overwrite(image, offset, data)
+        extents.append((offset, len(data)))
+    with open(image, "ab") as handle:  # grown by 1 MiB: beyond the previous size everything is read
+        handle.write(rng.randbytes(MiB))
+    second, entry = backup(repo, image, previous=first, changed_extents=extents, sample_unchanged=0)
+    assert entry.strategy == "changed-extents"
+    touched = {block for offset, length in extents
+               for block in range(offset // BLOCK, (offset + length - 1) // BLOCK + 1)}
+    assert entry.stats["bytes_read"] == len(touched) * BLOCK + MiB
+    repo.restore_volume(second, "disk", str(tmp_path / "out.img"))
+    assert read(tmp_path / "out.img") == read(image)
