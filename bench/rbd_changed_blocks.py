@@ -50,11 +50,11 @@ from dataclasses import dataclass, field
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "backend"))
-sys.path.insert(0, os.path.join(ROOT, "tools", "genuine", "virt"))
+sys.path.insert(0, os.path.join(ROOT, "backend", "sandbox"))
 sys.path.insert(0, HERE)
 import image as image_module  # noqa: E402
-import rbd_fuse  # noqa: E402
 from storage_backup.repository import Repository  # noqa: E402
+from storage_backup_sandbox import rbd_fuse  # noqa: E402
 
 KiB = 1024
 MiB = 1024 * KiB
