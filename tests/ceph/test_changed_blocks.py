@@ -190,6 +190,20 @@ def test_a_resized_volume_is_read_whole_and_says_why(stack, ceph):
     assert volume_result(stack.run_backup(server_id), volume_id)["strategy"] == "changed-extents"
 
 
+def test_a_retyped_volume_is_read_whole_and_says_why(stack, ceph):
+    server_id, volume_id = STATE["server"]["id"], STATE["volume"]
+    before = stack.service.block_storage.get_volume(volume_id).volume_type
+    response = stack.handle.session("demo-member").post(
+        f"/volumes/{volume_id}/action", endpoint_filter={"service_type": "block-storage"},
+        json={"os-retype": {"new_type": "ssd", "migration_policy": "never"}}, raise_exc=False)
+    assert response.status_code == 202, response.text
+    job = stack.run_backup(server_id)
+    volume = volume_result(job, volume_id)
+    assert volume["strategy"] == "incremental"
+    assert f"retyped from {before} to ssd since the base" in volume["strategy_reason"]
+    assert volume_result(stack.run_backup(server_id), volume_id)["strategy"] == "changed-extents"
+
+
 def test_with_the_diff_worker_away_a_backup_compares_checksums_and_says_so(stack, ceph):
     server_id, volume_id = STATE["server"]["id"], STATE["volume"]
     stack.diff_worker.stop()
