@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages the project's one-node Ceph needs (start.sh: mon, osd, mgr, the rbd CLI, rbd-fuse for
 # device views, Debian's python3-rbd/rados; radosgw for start-rgw.sh, the S3 destination's tests), only the missing
-# ones, without asking anything (Debian 12, root or password-less sudo), with policy-rc.d keeping their system services from starting (the scripts start private ones).
+# ones, without asking anything (Debian 12, root or password-less sudo), with policy-rc.d keeping their system
+# services from starting (the scripts start private ones).
 #
 #   bash tools/ceph/install.sh [MORE PACKAGES...]     (tools/genuine/install.sh passes its own in the same apt run)
 set -euo pipefail
