@@ -22,12 +22,17 @@ from dataclasses import dataclass
 
 import pytest
 from botocore.exceptions import ClientError
-from storage_backup.repository import Repository
-from storage_backup.repository.destinations import open_destination
-from storage_backup.repository.destinations.s3 import S3Destination
-from storage_backup.repository.destinations.s3_recovery import S3VersionsView
-from storage_backup.repository.destinations.s3_settings import S3Credentials, S3Settings
-from storage_backup.repository.errors import CorruptObject, InvalidRequest, ObjectNotFound
+from storage_backup.repository import (
+    CorruptObject,
+    InvalidRequest,
+    ObjectNotFound,
+    Repository,
+    S3Credentials,
+    S3Destination,
+    S3Settings,
+    S3VersionsView,
+    open_destination,
+)
 from storage_backup_sandbox.launch import REPO_ROOT
 
 from tests.support.repository_images import BLOCK, MiB, backup, overwrite, read, write_image
@@ -106,6 +111,9 @@ def test_a_location_names_no_credentials_and_round_trips():
         with pytest.raises(InvalidRequest):
             S3Settings.from_location(bad)
     assert "SK" not in repr(S3Credentials("AK", "SK", "TOKEN")) and "TOKEN" not in repr(S3Credentials("AK", "SK"))
+    # No credentials at all: refused, not a hunt through boto3's chain (instance metadata, ~/.aws).
+    assert S3Credentials.from_environment({}) is None
+    assert S3Credentials.from_environment({"AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK"}).access_key == "AK"
 
 
 def _code(error: ClientError) -> tuple[str, int]:

@@ -15,8 +15,8 @@ def open_destination(location: str | dict | Destination, credentials=None) -> De
     ``type`` (``"s3"``: ``S3Settings`` fields; ``"filesystem"``: ``path``).
 
     ``credentials`` (an ``S3Credentials`` or a dict with ``access_key``/``secret_key``) are for S3 only and never
-    part of the location; without them boto3's own chain applies (environment, profile). Swift (``swift://``)
-    comes later.
+    part of the location; without them ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used, else it is an
+    ``InvalidRequest``. Swift (``swift://``) comes later.
     """
     from ..errors import InvalidRequest
 

@@ -77,13 +77,11 @@ def _md5(data) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
-def make_client(settings: S3Settings, credentials: S3Credentials | None = None):
-    """A boto3 S3 client for ``settings``; without credentials boto3's own chain (environment, profile) applies."""
-    session = boto3.session.Session(
-        aws_access_key_id=credentials.access_key if credentials else None,
-        aws_secret_access_key=credentials.secret_key if credentials else None,
-        aws_session_token=credentials.session_token if credentials else None,
-        region_name=settings.region)
+def make_client(settings: S3Settings, credentials: S3Credentials):
+    """A boto3 S3 client for ``settings`` that signs with ``credentials`` (and looks for no others)."""
+    session = boto3.session.Session(aws_access_key_id=credentials.access_key,
+                                    aws_secret_access_key=credentials.secret_key,
+                                    aws_session_token=credentials.session_token, region_name=settings.region)
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path" if settings.path_style else "auto"},
@@ -154,7 +152,13 @@ class S3Destination(Destination):
         self.bucket = settings.bucket
         self.prefix = settings.prefix
         self.location = settings.location
-        self._client = client or make_client(settings, S3Credentials.from_value(credentials))
+        if client is None:
+            credentials = S3Credentials.from_value(credentials) or S3Credentials.from_environment()
+            if credentials is None:
+                raise InvalidRequest(f"the S3 destination {settings.location} needs credentials (an access key and "
+                                     "its secret; AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for the CLI)")
+            client = make_client(settings, credentials)
+        self._client = client
         self._lock_checked = False
 
     @property

@@ -17,6 +17,7 @@ verification, or a CA bundle path).
 from __future__ import annotations
 
 import dataclasses
+import os
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -51,6 +52,17 @@ class S3Credentials:
                        session_token=value.get("session_token"))
         except (KeyError, TypeError):
             raise InvalidRequest("S3 credentials need access_key and secret_key") from None
+
+    @classmethod
+    def from_environment(cls, environ: dict | None = None) -> S3Credentials | None:
+        """``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (/ ``AWS_SESSION_TOKEN``), for the operator's CLI; None
+        when unset. Only these: boto3's own chain would also probe instance metadata (169.254.169.254) and read
+        ~/.aws, neither of which a backup worker should depend on."""
+        environ = os.environ if environ is None else environ
+        access_key, secret_key = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+        if not (access_key and secret_key):
+            return None
+        return cls(access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None)
 
 
 @dataclass(frozen=True)
