@@ -21,6 +21,9 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   ``prune`` -> ``PruneReport``, ``repair(sources)`` -> ``RepairReport``, ``damaged_chunks``
 * volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
   ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
+* destinations: ``open_destination(location, credentials=None)``; ``FilesystemDestination``; ``S3Destination``
+  (``S3Settings``, ``S3Credentials``) and ``S3VersionsView`` (reading back from an S3 bucket's versions), imported
+  on first use
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from .errors import (
     ChunkMissing,
     CorruptObject,
     InvalidRequest,
+    ObjectNotFound,
     PasswordRequired,
     RepositoryError,
     RepositoryExists,
@@ -70,10 +74,29 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
-    "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "PasswordRequired", "PruneReport",
+    "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "ObjectNotFound", "PasswordRequired",
+    "PruneReport",
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
     "open_source", "open_target", "read_password_file",
+    "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",
 ]
+
+#: The S3 destination's names and their modules in ``destinations/``, imported on first use: boto3 takes longer to
+#: import than the whole engine, and a filesystem-only host need not pay for it.
+_LAZY = {"S3Credentials": "s3_settings", "S3Settings": "s3_settings", "S3Destination": "s3",
+         "S3VersionsView": "s3_recovery"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.destinations.{_LAZY[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

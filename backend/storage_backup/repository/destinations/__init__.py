@@ -9,18 +9,35 @@ from .filesystem import FilesystemDestination
 __all__ = ["Destination", "FilesystemDestination", "ObjectInfo", "ObjectWriter", "open_destination"]
 
 
-def open_destination(location: str | Destination) -> Destination:
-    """A destination for ``location``: a ``Destination`` as is, a ``file://`` URL or a plain path.
+def open_destination(location: str | dict | Destination, credentials=None) -> Destination:
+    """A destination for ``location``: a ``Destination`` as is, a ``file://`` URL or a plain path, an
+    ``s3://bucket/prefix?endpoint=...`` location (``destinations/s3_settings.py``), or a config dict with a
+    ``type`` (``"s3"``: ``S3Settings`` fields; ``"filesystem"``: ``path``).
 
-    S3 (``s3://``) and Swift (``swift://``) come later; each is one more ``Destination`` subclass.
+    ``credentials`` (an ``S3Credentials`` or a dict with ``access_key``/``secret_key``) are for S3 only and never
+    part of the location; without them ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used, else it is an
+    ``InvalidRequest``. Swift (``swift://``) comes later.
     """
+    from ..errors import InvalidRequest
+
     if isinstance(location, Destination):
         return location
+    if isinstance(location, dict):
+        kind = location.get("type", "filesystem")
+        if kind == "s3":
+            from .s3 import S3Destination
+
+            return S3Destination(location, credentials)
+        if kind == "filesystem" and "path" in location:
+            return FilesystemDestination(location["path"])
+        raise InvalidRequest(f"unknown destination type {kind!r}")
     if location.startswith("file://"):
         return FilesystemDestination(location[len("file://"):])
+    if location.startswith("s3://"):
+        from .s3 import S3Destination
+
+        return S3Destination(location, credentials)
     if "://" in location:
         scheme = location.split("://", 1)[0]
-        from ..errors import InvalidRequest
-
-        raise InvalidRequest(f"destination scheme {scheme}:// is not supported yet; use a directory path")
+        raise InvalidRequest(f"destination scheme {scheme}:// is not supported yet; use a directory path or s3://")
     return FilesystemDestination(location)

@@ -1,0 +1,85 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Reading a repository back from an S3 bucket's versions, after a hostile mass delete or overwrite.
+
+With Object Lock an attacker holding the destination's own credentials can still hide every object behind a delete
+marker, or put garbage over it as a new version; the locked versions stay. ``S3VersionsView`` is a destination that
+shows, for each name, the newest version that is not a delete marker (optionally: written no later than ``as_of``,
+to skip versions an attacker put over the good ones), so ``Repository.open(S3VersionsView(destination))`` lists,
+restores and verifies as before the attack. It writes nothing but the repository's own lock objects (``locks/``,
+which restores take); everything else is refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from ..errors import ObjectNotFound
+from ..format import LOCKS_PREFIX
+from .base import Destination, ObjectInfo, ObjectWriter
+from .s3 import ObjectVersion, S3Destination
+
+
+class S3VersionsView(Destination):
+    """A read-only view of ``destination`` made of the newest surviving version of each object."""
+
+    def __init__(self, destination: S3Destination, as_of: dt.datetime | float | None = None) -> None:
+        self.destination = destination
+        self.location = f"{destination.location} (versions"\
+                        + (f" as of {as_of}" if as_of is not None else "") + ")"
+        cutoff = as_of.timestamp() if isinstance(as_of, dt.datetime) else as_of
+        chosen: dict[str, ObjectVersion] = {}
+        for version in destination.versions():
+            if version.delete_marker or version.name.startswith(LOCKS_PREFIX):
+                continue
+            if cutoff is not None and version.mtime > cutoff:
+                continue
+            best = chosen.get(version.name)
+            if best is None or version.mtime > best.mtime:
+                chosen[version.name] = version
+        self._chosen = chosen
+
+    def _version(self, name: str) -> ObjectVersion:
+        try:
+            return self._chosen[name]
+        except KeyError:
+            raise ObjectNotFound(name) from None
+
+    def _refuse(self, name: str) -> PermissionError:
+        return PermissionError(f"{self.location} is read-only (recovery): cannot write {name}")
+
+    def put(self, name: str, data: bytes, exclusive: bool = False) -> None:
+        if not name.startswith(LOCKS_PREFIX):
+            raise self._refuse(name)
+        self.destination.put(name, data, exclusive)
+
+    def open_writer(self, name: str, capacity: int | None = None) -> ObjectWriter:
+        raise self._refuse(name)
+
+    def get(self, name: str) -> bytes:
+        if name.startswith(LOCKS_PREFIX):
+            return self.destination.get(name)
+        return self.destination.get_version(name, self._version(name).version_id)
+
+    def get_range(self, name: str, offset: int, length: int) -> bytes:
+        return self.destination.get_version_range(name, self._version(name).version_id, offset, length)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        if prefix.startswith(LOCKS_PREFIX) or LOCKS_PREFIX.startswith(prefix):
+            yield from self.destination.list(LOCKS_PREFIX if LOCKS_PREFIX.startswith(prefix) else prefix)
+        for name, version in sorted(self._chosen.items()):
+            if name.startswith(prefix):
+                yield ObjectInfo(name, version.size, version.mtime)
+
+    def delete(self, name: str) -> None:
+        if not name.startswith(LOCKS_PREFIX):
+            raise self._refuse(name)
+        self.destination.delete(name)
+
+    def exists(self, name: str) -> bool:
+        if name.startswith(LOCKS_PREFIX):
+            return self.destination.exists(name)
+        return name in self._chosen
+
+    def size(self, name: str) -> int:
+        return self._version(name).size

@@ -1,0 +1,197 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""What an S3 destination is configured with, and the ``s3://`` location form.
+
+A location names where the repository lives and how to reach it, never who may: credentials are separate
+(``S3Credentials``), so a location can be logged, shown in the catalog and copied into a ticket, while the keys are
+sealed in the catalog (a later step) and handed to the destination's constructor.
+
+    s3://BUCKET[/PREFIX]?endpoint=http://127.0.0.1:7480&region=default&path_style=1&lock=COMPLIANCE&lock_days=30
+
+Query parameters (all optional): ``endpoint`` (an S3 endpoint URL; AWS's own when absent), ``region``,
+``path_style`` (1/true: ``http://host/bucket/key`` instead of ``http://bucket.host/key``; RGW without wildcard DNS
+needs it), ``lock`` (``COMPLIANCE`` or ``GOVERNANCE``: Object Lock retention on every immutable object),
+``lock_days`` (how long), ``multipart_threshold`` / ``part_size`` (bytes), ``verify`` (0 to skip TLS
+verification, or a CA bundle path).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import urllib.parse
+from dataclasses import dataclass, field
+
+from ..errors import InvalidRequest
+
+MiB = 1024 * 1024
+LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
+#: S3's smallest part (all but the last); RGW enforces it too (rgw_multipart_min_part_size).
+MIN_PART_SIZE = 5 * MiB
+#: S3's largest single PUT.
+MAX_PUT_SIZE = 5 * 1024 * MiB
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_CREDENTIAL_PARAMS = {"access_key", "secret_key", "aws_access_key_id", "aws_secret_access_key", "session_token",
+                      "secret", "key", "password", "token"}
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """An access key pair (and an optional session token). Never part of a location; ``repr`` hides the secrets."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_value(cls, value: S3Credentials | dict | None) -> S3Credentials | None:
+        if value is None or isinstance(value, S3Credentials):
+            return value
+        try:
+            return cls(access_key=value["access_key"], secret_key=value["secret_key"],
+                       session_token=value.get("session_token"))
+        except (KeyError, TypeError):
+            raise InvalidRequest("S3 credentials need access_key and secret_key") from None
+
+    @classmethod
+    def from_environment(cls, environ: dict | None = None) -> S3Credentials | None:
+        """``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (/ ``AWS_SESSION_TOKEN``), for the operator's CLI; None
+        when unset. Only these: boto3's own chain would also probe instance metadata (169.254.169.254) and read
+        ~/.aws, neither of which a backup worker should depend on."""
+        environ = os.environ if environ is None else environ
+        access_key, secret_key = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
+        if not (access_key and secret_key):
+            return None
+        return cls(access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where an S3 destination lives and how it writes; see the module's docstring for the location form."""
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    path_style: bool = False
+    #: None: no Object Lock. COMPLIANCE: nobody, not even the bucket's owner, can delete a locked version or
+    #: shorten its lock before it expires. GOVERNANCE: a user with s3:BypassGovernanceRetention can.
+    lock_mode: str | None = None
+    #: Retention of each immutable object from its write (the maintenance pass extends it for what is still used).
+    lock_days: float = 0.0
+    #: Objects at least this large go up as a multipart upload, in parts of ``part_size``.
+    multipart_threshold: int = 64 * MiB
+    part_size: int = 16 * MiB
+    verify: bool | str = True
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_attempts: int = 5
+    max_pool_connections: int = 32
+
+    def __post_init__(self) -> None:
+        if not self.bucket or "/" in self.bucket:
+            raise InvalidRequest(f"bad S3 bucket name {self.bucket!r}")
+        prefix = self.prefix.strip("/")
+        object.__setattr__(self, "prefix", f"{prefix}/" if prefix else "")
+        if self.lock_mode is not None:
+            mode = self.lock_mode.upper()
+            if mode not in LOCK_MODES:
+                raise InvalidRequest(f"the S3 lock mode must be one of {', '.join(LOCK_MODES)}, not {self.lock_mode!r}")
+            object.__setattr__(self, "lock_mode", mode)
+            if not self.lock_days > 0:
+                raise InvalidRequest("an S3 destination with Object Lock needs lock_days > 0")
+        if self.part_size < MIN_PART_SIZE:
+            raise InvalidRequest(f"the S3 part size must be at least {MIN_PART_SIZE} bytes")
+        if self.multipart_threshold < MIN_PART_SIZE or self.multipart_threshold > MAX_PUT_SIZE:
+            raise InvalidRequest(f"the S3 multipart threshold must be between {MIN_PART_SIZE} and {MAX_PUT_SIZE} "
+                                 "bytes")
+
+    @property
+    def location(self) -> str:
+        """The ``s3://`` form of these settings (no credentials: there are none here)."""
+        query = {}
+        if self.endpoint_url:
+            query["endpoint"] = self.endpoint_url
+        if self.region:
+            query["region"] = self.region
+        if self.path_style:
+            query["path_style"] = "1"
+        if self.lock_mode:
+            query["lock"] = self.lock_mode
+            query["lock_days"] = f"{self.lock_days:g}"
+        defaults = {item.name: item.default for item in dataclasses.fields(self)}
+        for name in ("multipart_threshold", "part_size"):
+            if getattr(self, name) != defaults[name]:
+                query[name] = str(getattr(self, name))
+        path = f"/{self.prefix.rstrip('/')}" if self.prefix else ""
+        suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
+        return f"s3://{self.bucket}{path}{suffix}"
+
+    @classmethod
+    def from_location(cls, location: str) -> S3Settings:
+        """Settings from ``s3://bucket/prefix?...``; refuses credentials in the location."""
+        parsed = urllib.parse.urlsplit(location)
+        if parsed.scheme != "s3":
+            raise InvalidRequest(f"not an s3:// location: {location!r}")
+        if parsed.username is not None or parsed.password is not None:
+            raise InvalidRequest("credentials do not belong in an S3 location; give them to the destination "
+                                 "separately")
+        params: dict[str, str] = {}
+        for key, value in urllib.parse.parse_qsl(parsed.query, keep_blank_values=True, strict_parsing=False):
+            if key.lower() in _CREDENTIAL_PARAMS:
+                raise InvalidRequest("credentials do not belong in an S3 location; give them to the destination "
+                                     "separately")
+            params[key] = value
+        return cls.from_dict({"bucket": parsed.hostname or parsed.netloc, "prefix": parsed.path, **params})
+
+    @classmethod
+    def from_dict(cls, config: dict) -> S3Settings:
+        """Settings from a config dict (the catalog's form). Keys: the field names, or the location's query names."""
+        aliases = {"endpoint": "endpoint_url", "lock": "lock_mode"}
+        known = {item.name: item for item in dataclasses.fields(cls)}
+        values: dict[str, object] = {}
+        for key, value in config.items():
+            if key in ("type", "scheme"):
+                continue
+            if key.lower() in _CREDENTIAL_PARAMS:
+                raise InvalidRequest(f"S3 settings take no credentials ({key}); give them to the destination "
+                                     "separately")
+            name = aliases.get(key, key)
+            if name not in known:
+                raise InvalidRequest(f"unknown S3 destination setting {key!r}")
+            values[name] = _convert(name, value)
+        if "bucket" not in values:
+            raise InvalidRequest("an S3 destination needs a bucket")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, value: object) -> object:
+    """A query-string value as the field's type (dict values may already be typed)."""
+    if not isinstance(value, str):
+        return value
+    if name == "path_style":
+        return _boolean(name, value)
+    if name == "verify":
+        return value if value.lower() not in _TRUE + _FALSE else _boolean(name, value)
+    if name in ("lock_days", "connect_timeout", "read_timeout"):
+        return _number(name, value, float)
+    if name in ("multipart_threshold", "part_size", "max_attempts", "max_pool_connections"):
+        return _number(name, value, int)
+    if name in ("lock_mode", "endpoint_url", "region"):
+        return value or None
+    return value
+
+
+def _boolean(name: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise InvalidRequest(f"S3 setting {name} must be true or false, not {value!r}")
+
+
+def _number(name: str, value: str, kind):
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidRequest(f"S3 setting {name} must be a number, not {value!r}") from None
