@@ -199,11 +199,15 @@ def test_the_next_backup_is_changed_blocks_again(stack):
 def test_every_restore_point_restores_what_the_volume_held(stack):
     data = STATE["data"]
     assert len({digests[data] for digests in STATE["digests"]}) == 4  # the data differed at every step
-    jobs = [stack.client().restore(point["id"], volume_id=data, name=f"cbt-1-data-{step}")["id"]
+    # Into either zone in turn: both zones' proxies restore at once (and a restore point of one zone's volume
+    # restores in the other).
+    zones = ("nova", "az2")
+    jobs = [stack.client().restore(point["id"], volume_id=data, name=f"cbt-1-data-{step}",
+                                   availability_zone=zones[step % 2])["id"]
             for step, point in enumerate(STATE["points"])]
     for step, job_id in enumerate(jobs):
         job = stack.wait_job(job_id)
-        assert job["state"] == "succeeded", job
+        assert job["state"] == "succeeded" and job["proxy"].startswith(f"proxy-{zones[step % 2]}@"), job
         with stack.cloud.volume_file(job["result"]["volume_id"]) as path:
             assert volume_digest(path) == STATE["digests"][step][data], f"restore point of step {step}"
     assert stack.leftovers() == {}
