@@ -9,8 +9,9 @@ data before each. The checksum step is forced as an operator would meet it: the 
 deleted through Cinder, so the plan says the base is gone (the root volume, whose base is still there, stays
 changed-block). After every backup each volume has exactly one base in Cinder (renamed, tagged, available; the one
 before it deleted); every restore point restores, byte for byte, what the volume held at its step. The sweeper leaves
-the live bases alone and removes them once the instance is no longer protected; then nothing holds the volumes and
-the tenant deletes them.
+the live bases alone; it removes a base once its volume is detached from the instance (until then Cinder refuses the
+tenant's delete of the volume: it has a snapshot) and the rest once the instance is no longer protected; then
+nothing holds the volumes and the tenant deletes them.
 
 The tests run in order and build on each other (``STATE``).
 """
@@ -20,7 +21,14 @@ import os
 import re
 
 import pytest
-from storage_backup.cloud import BASE_INSTANCE_TAG, BASE_TAG, TEMPORARY_TAG, ResourceNotFound, base_name
+from storage_backup.cloud import (
+    BASE_INSTANCE_TAG,
+    BASE_TAG,
+    TEMPORARY_TAG,
+    BadRequest,
+    ResourceNotFound,
+    base_name,
+)
 from storage_backup.repository import SAMPLE_UNCHANGED
 
 from tests.functional.e2e.support import wait_until
@@ -213,27 +221,41 @@ def test_every_restore_point_restores_what_the_volume_held(stack):
     assert stack.leftovers() == {}
 
 
-def test_the_sweeper_keeps_live_bases_and_removes_them_once_unprotected(stack):
+def test_the_sweeper_keeps_live_bases_and_removes_orphaned_ones(stack):
     server, live = STATE["server"], STATE["bases"][-1]
+    root, data = STATE["root"], STATE["data"]
     # Each module's stack has its catalog of its own: the bases of instances that other modules protected (in
     # their own catalogs) are orphans to this one and may go in the same sweep. This instance's stay.
     report = stack.sweep()
     assert set(report["bases"]).isdisjoint(live.values()) and not report["errors"], report
     assert {volume: [s.id for s in snapshots] for volume, snapshots in stack.bases(server.id).items()} == \
         {volume: [snapshot] for volume, snapshot in live.items()}
+
+    # Cinder's rule: a volume with a snapshot cannot be deleted, and the base is the backup service's snapshot.
+    # The tenant detaches the data volume: it is refused until the sweeper finds that base orphaned.
+    demo = stack.connect("demo-member")
+    demo.compute.delete_volume_attachment(server.id, data)
+    wait_until(lambda: _volume_status(stack, data) == "available", timeout=180, interval=1,
+               what="the data volume to be detached")
+    with pytest.raises(BadRequest, match="snapshots"):
+        demo.block_storage.delete_volume(data)
+    report = stack.sweep()
+    assert live[data] in report["bases"] and live[root] not in report["bases"] and not report["errors"], report
+    assert {volume: [s.id for s in snapshots] for volume, snapshots in stack.bases(server.id).items()} == \
+        {root: [live[root]]}
+    demo.block_storage.delete_volume(data)
+
     stack.client().unprotect(server.id)
     report = stack.sweep()
-    assert set(live.values()) <= set(report["bases"]) and not report["errors"], report
+    assert live[root] in report["bases"] and not report["errors"], report
     wait_until(lambda: stack.bases(server.id) == {}, timeout=120, interval=1, what="the bases to be deleted")
     # Nothing of the product's holds the volumes any more (no Cinder snapshot, no RBD snapshot or clone that
-    # Cinder's driver would refuse to delete the image for): the tenant deletes the server and then its volumes.
-    demo = stack.connect("demo-member")
+    # Cinder's driver would refuse to delete the image for): the tenant deletes the server and then its volume.
     demo.compute.delete_server(server.id)
-    wait_until(lambda: _volume_status(stack, STATE["data"]) == _volume_status(stack, STATE["root"]) == "available",
-               timeout=180, interval=1, what="the server's volumes to be detached")
-    for volume_id in (STATE["root"], STATE["data"]):
-        demo.block_storage.delete_volume(volume_id)
-    wait_until(lambda: {_volume_status(stack, v) for v in (STATE["root"], STATE["data"])} <= {None, "error_deleting"},
+    wait_until(lambda: _volume_status(stack, root) == "available", timeout=180, interval=1,
+               what="the root volume to be detached")
+    demo.block_storage.delete_volume(root)
+    wait_until(lambda: {_volume_status(stack, v) for v in (root, data)} <= {None, "error_deleting"},
                timeout=180, interval=1, what="Cinder to delete the volumes")
-    assert {_volume_status(stack, v) for v in (STATE["root"], STATE["data"])} == {None}
+    assert {_volume_status(stack, v) for v in (root, data)} == {None}
     print("changed-block chain (volume: strategy, bytes read):", STATE["figures"])
