@@ -4,8 +4,9 @@
 genuine cloud's ``clouds.yaml`` instead of the embedded cloud's.
 
 A private Redis, a real proxy worker per availability zone (its device root the device-view driver's folder of that
-zone's proxy server), a data worker, and the control plane (REST API on the port Keystone's catalog names for
-``data-protection``, control worker, beat). Tests act as the same users as on the embedded cloud
+zone's proxy server), a data worker, the Ceph diff worker beside the tier's Ceph (the proxies back up with Ceph
+changed blocks, ``STORAGE_BACKUP_CHANGED_BLOCKS=ceph``), and the control plane (REST API on the port Keystone's
+catalog names for ``data-protection``, control worker, beat). Tests act as the same users as on the embedded cloud
 (``demo-member``, ``alt-member``, ``admin``), logged in to the genuine Keystone, through
 ``storage_backup_dashboard.client.BackupClient``; the REST API validates their tokens with keystonemiddleware
 against the genuine Keystone.
@@ -16,8 +17,10 @@ import os
 import signal
 import time
 
-from storage_backup.cloud import TEMPORARY_PREFIX, Cloud, job_of
+from storage_backup.cloud import BASE_INSTANCE_TAG, TEMPORARY_PREFIX, Cloud, base_of, job_of
+from storage_backup.contract import CONTROL_QUEUE
 from storage_backup_sandbox.launch import (
+    CephDiffWorkerProcess,
     ControlApiProcess,
     ControlBeatProcess,
     ControlWorkerProcess,
@@ -44,7 +47,12 @@ WORKER_SETTINGS = {
     "STORAGE_BACKUP_TIMEOUT_SNAPSHOT": "180", "STORAGE_BACKUP_TIMEOUT_VOLUME": "180",
     "STORAGE_BACKUP_TIMEOUT_DETACH": "180", "STORAGE_BACKUP_TIMEOUT_DELETE": "180",
     "STORAGE_BACKUP_TIMEOUT_IMAGE": "180", "STORAGE_BACKUP_TIMEOUT_SERVER": "180",
+    # Ceph changed blocks on every proxy (issue 12): a volume with a kept base is read only where Ceph says it
+    # changed. A diff worker that does not answer within 20 s makes a checksum backup, never a hung one.
+    "STORAGE_BACKUP_CHANGED_BLOCKS": "ceph", "STORAGE_BACKUP_TIMEOUT_DIFF": "20",
 }
+# The pool of Cinder's RBD backends (both zones' backends share it: configs.cinder).
+CEPH_POOLS = ("volumes",)
 CONTROL_SETTINGS = {
     "STORAGE_BACKUP_POLL_INTERVAL": POLL,
     "STORAGE_BACKUP_TICK_SECONDS": "0.5",
@@ -83,12 +91,18 @@ class GenuineStack:
         logs = os.path.join(self.base_dir, "logs")
         self.workers = {zone: self._worker(zone) for zone in ZONES}
         data = DataWorkerProcess(self.redis.url, logs, repository_root=self.repository_root)
+        # client.admin and no keyring: the tier's Ceph runs with auth none (tools/ceph/start.sh), so no cephx user
+        # can be read-only here; the diff worker's read-only cephx user is proven in the separate ceph tier.
+        ceph = os.path.join(self.cloud.base, "ceph")
+        self.ceph_diff = CephDiffWorkerProcess(self.redis.url, logs, ceph_conf=os.path.join(ceph, "ceph.conf"),
+                                               pools=CEPH_POOLS, client="admin",
+                                               ceph_pythonpath=os.path.join(ceph, "pylib"), timeout=10)
         env = control_env(os.path.join(self.base_dir, "control", "data"), self.redis.url, self.cloud.clouds_yaml,
                           cloud=cloud_name("backup-service"), extra=self.settings)
         control_dir = os.path.join(self.base_dir, "control")
         self.api = ControlApiProcess(env, control_dir, port=self.cloud.ports["data_protection"])
         self.api.ready_timeout = 180
-        self.processes = [*self.workers.values(), data, self.api]
+        self.processes = [*self.workers.values(), data, self.ceph_diff, self.api]
         start_together(*self.processes, timeout=180)
         self.processes += start_together(ControlWorkerProcess(env, control_dir), ControlBeatProcess(env, control_dir),
                                          timeout=180)
@@ -148,8 +162,9 @@ class GenuineStack:
                    if (v.name or "").startswith(TEMPORARY_PREFIX) or job_of(v)]
         if volumes:
             found["volumes"] = volumes
+        # A kept Ceph base (``storage-backup-base-<volume id>``, tagged) is no leftover: ``bases`` lists them.
         snapshots = [f"{s.id} {s.name} {s.status}" for s in cloud.block_storage.snapshots(all_projects=True)
-                     if (s.name or "").startswith(TEMPORARY_PREFIX) or job_of(s)]
+                     if ((s.name or "").startswith(TEMPORARY_PREFIX) or job_of(s)) and not base_of(s)]
         if snapshots:
             found["snapshots"] = snapshots
         images = [f"{i.id} {i.name} {i.status}" for i in cloud.image.images()
@@ -161,6 +176,29 @@ class GenuineStack:
             if attached:
                 found[f"attached to proxy {zone}"] = attached
         return found
+
+    def bases(self, instance_id: str | None = None) -> dict[str, list]:
+        """The kept Ceph base snapshots, by the volume they are the base of (of ``instance_id``'s volumes only, when
+        given), as the backup service account sees them in Cinder."""
+        found: dict[str, list] = {}
+        for snapshot in self.service.block_storage.snapshots(details=True, all_projects=True):
+            if base_of(snapshot) and (instance_id is None
+                                      or (snapshot.metadata or {}).get(BASE_INSTANCE_TAG) == instance_id):
+                found.setdefault(base_of(snapshot), []).append(snapshot)
+        return found
+
+    def sweep(self, timeout: float = 180) -> dict:
+        """One sweep now, by the control worker (``control.sweep``, as beat sends it), and its report."""
+        from celery import Celery
+
+        app = Celery("genuine-tests", broker=self.redis.url, backend=self.redis.url)
+        app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+        result = app.send_task("control.sweep", kwargs={"grace_seconds": 0}, queue=CONTROL_QUEUE)
+        try:
+            return result.get(timeout=timeout)
+        finally:
+            result.forget()
+            app.close()
 
     # -- the product, as a user ------------------------------------------------------------------------------------
 

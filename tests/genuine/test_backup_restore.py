@@ -1,8 +1,9 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """The tenant's day on the genuine services, through the REST API only: a server booted from a Cinder RBD volume with
-a second volume is backed up full, the guest writes, an incremental stores only the changed blocks, the server comes
-back whole in the other zone and one volume alone — every disk byte for byte what it held at backup time.
+a second volume is backed up full, the guest writes, an incremental stores only the changed blocks (read where Ceph
+says they changed: the tier's proxies back up with Ceph changed blocks), the server comes back whole in the other
+zone and one volume alone — every disk byte for byte what it held at backup time.
 
 The tests run in order and build on each other (``STATE``).
 """
@@ -71,7 +72,11 @@ def test_an_incremental_backup_stores_only_the_changed_blocks(stack):
     point = stack.client().restore_point_get(job["restore_point_id"])
     assert point["strategy"] == "incremental"
     volumes = {volume["volume_id"]: volume for volume in point["volumes"]}
-    assert volumes[data]["strategy"] == "incremental" and volumes[data]["parent"] == STATE["rp_1"]["id"]
+    # Changed blocks on (the tier's proxies ask Ceph): the volumes read only the extents Ceph names since the
+    # base snapshot the full backup kept, so the per-volume strategy says changed-extents, not checksums.
+    assert volumes[data]["strategy"] == "changed-extents" and volumes[data]["parent"] == STATE["rp_1"]["id"]
+    assert volumes[data]["strategy_reason"].startswith("changed blocks from Ceph"), volumes[data]
+    assert volumes[STATE["root"]]["strategy"] == "changed-extents", volumes[STATE["root"]]
     assert volumes[data]["blocks_new"] == len({offset // BLOCK for offset, _ in writes})
     assert volumes[STATE["root"]]["blocks_new"] == 0
     assert point["bytes_stored"] < STATE["rp_1"]["bytes_stored"] / 4
