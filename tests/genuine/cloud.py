@@ -302,8 +302,10 @@ class GenuineCloud:
         self._spawn("cinder-volume", [self.bin("cinder-volume"), *cinder_conf],
                     env={"PYTHONPATH": os.path.join(self.base, "ceph", "pylib"),
                          "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf"), "PATH": self._root_path()})
-        # backend/sandbox for storage_backup_sandbox.rbd_fuse alone (stdlib only): the driver mounts images with it
-        driver_env = {"PYTHONPATH": os.pathsep.join((VIRT_DIR, SANDBOX_DIR)),
+        # The driver mounts images with the sandbox's rbd_fuse.py, loaded by its path (the sandbox package itself
+        # stays off nova-compute's path: its loopback guard would refuse Nova's import-time my_ip probe).
+        driver_env = {"PYTHONPATH": VIRT_DIR,
+                      "STORAGE_BACKUP_RBD_FUSE": os.path.join(SANDBOX_DIR, "storage_backup_sandbox", "rbd_fuse.py"),
                       "STORAGE_BACKUP_GENUINE_SERVERS": self.servers_dir,
                       "STORAGE_BACKUP_GENUINE_RBD_MOUNT": self.rbd_mount,
                       "CEPH_CONF": os.path.join(self.base, "ceph", "ceph.conf")}

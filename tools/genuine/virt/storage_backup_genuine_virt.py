@@ -25,7 +25,22 @@ from nova import exception
 from nova.image import glance
 from nova.virt import fake
 from oslo_log import log as logging
-from storage_backup_sandbox.rbd_fuse import mount_image, unmount_image
+
+
+def _rbd_fuse():
+    """The sandbox's ``rbd_fuse.py`` (stdlib only), loaded by its path: with the sandbox package importable here,
+    the launcher's loopback guard would start inside nova-compute and refuse the UDP probe Nova's ``my_ip`` default
+    makes at import."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("storage_backup_rbd_fuse", os.environ["STORAGE_BACKUP_RBD_FUSE"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_fuse = _rbd_fuse()
+mount_image, unmount_image = _fuse.mount_image, _fuse.unmount_image
 
 LOG = logging.getLogger(__name__)
 
