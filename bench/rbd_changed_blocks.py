@@ -53,6 +53,7 @@ sys.path.insert(0, os.path.join(ROOT, "backend"))
 sys.path.insert(0, os.path.join(ROOT, "backend", "sandbox"))
 sys.path.insert(0, HERE)
 import image as image_module  # noqa: E402
+from run import machine_busy  # noqa: E402 - bench/run.py's: CPU seconds the whole machine was busy
 from storage_backup.repository import Repository  # noqa: E402
 from storage_backup_sandbox import rbd_fuse  # noqa: E402
 
@@ -139,16 +140,6 @@ def ensure_benji() -> str:
     subprocess.run(pip + BENJI_REQUIREMENTS, check=True)
     subprocess.run(pip + ["--no-deps", f"benji=={BENJI_VERSION}"], check=True)
     return benji
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy since boot (all but idle and I/O wait), from /proc/stat."""
-    try:
-        with open("/proc/stat") as handle:
-            fields = [int(value) for value in handle.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0.0
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class Clock:

@@ -338,9 +338,8 @@ class InstanceBackup:
             ctx.cancel.check("before asking Ceph for changed blocks")
             disk.plan = changed_blocks.plan_disk(ctx, disk, self.instance_id, self.strategy == "incremental",
                                                  ctx.timeouts.diff, group_snapshot_id=self.group_snapshot_id)
-            log = ctx.log.add if disk.plan.extents is not None or not disk.plan.reason.startswith("checksum") \
-                else ctx.log.warning
-            log("snapshot", f"{disk.label}: {disk.plan.reason}")
+            fell_back = disk.plan.reason.startswith("checksum:")
+            (ctx.log.warning if fell_back else ctx.log.add)("snapshot", f"{disk.label}: {disk.plan.reason}")
 
     def _make_volumes(self) -> None:
         ctx, job_id = self.ctx, self.ctx.job_id

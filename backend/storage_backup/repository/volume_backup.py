@@ -237,6 +237,8 @@ class VolumeBackup:
                 raise InvalidRequest(f"{source.name} holds {source.size} bytes, fewer than the {size} bytes asked "
                                      f"for")
             previous_entry, previous = self._previous_maps(size)
+            if self.changed_extents is not None:  # sorted and merged once, for the sample and the scan
+                self.changed_extents = _merge_extents(self.changed_extents, size)
             if previous is not None and self.changed_extents is not None and self.sample_unchanged:
                 self._check_unchanged_sample(source, size, previous)
             self._scan(source, size, previous)
@@ -268,7 +270,7 @@ class VolumeBackup:
         previous checksum map; one that differs means the extents missed a change, so this backup drops them and
         reads every block (a checksum pass), and says so in its notes."""
         block_size = self.block_size
-        extents = _merge_extents(self.changed_extents, size)
+        extents = self.changed_extents  # merged by run()
         starts = [start for start, _ in extents]
         whole_blocks = min(previous.blocks, size // block_size)
 
@@ -316,7 +318,7 @@ class VolumeBackup:
         self.stats["blocks_total"] = self._blocks
         self._previous = previous
         self._previous_blocks = previous.blocks if previous is not None else 0
-        self._extents = _merge_extents(self.changed_extents, size) if self.changed_extents is not None else None
+        self._extents = self.changed_extents  # merged by run(), or None
         self._extent_index = 0
         self._small_batch_blocks = max(1, BATCH_SIZE // block_size)
         self._batch_blocks = max(1, (BATCH_SIZE if previous is not None else FULL_BATCH_SIZE) // block_size)

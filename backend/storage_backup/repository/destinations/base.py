@@ -32,9 +32,9 @@ class ObjectWriter(abc.ABC):
 
     name: str
 
-    @abc.abstractmethod
     def write(self, data) -> None:
         """Append ``data`` at the current end."""
+        self.write_at(self.size, data)
 
     @abc.abstractmethod
     def write_at(self, offset: int, *parts) -> None:

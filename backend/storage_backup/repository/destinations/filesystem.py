@@ -152,9 +152,6 @@ class StagedObjectWriter(ObjectWriter):
     def size(self) -> int:
         return self._size
 
-    def write(self, data) -> None:
-        self.write_at(self._size, data)
-
     def write_at(self, offset: int, *parts) -> None:
         buffer = self._buffer
         position = offset

@@ -110,9 +110,6 @@ class S3ObjectWriter(ObjectWriter):
     def size(self) -> int:
         return self._size
 
-    def write(self, data) -> None:
-        self.write_at(self._size, data)
-
     def write_at(self, offset: int, *parts) -> None:
         views = []
         for part in parts:
