@@ -52,7 +52,10 @@ def enabled(environ: dict | None = None) -> bool:
 
 def sample_size(environ: dict | None = None) -> int:
     raw = (os.environ if environ is None else environ).get(SAMPLE_ENV)
-    return SAMPLE_UNCHANGED if not raw else max(0, int(raw))
+    try:
+        return SAMPLE_UNCHANGED if not raw else max(0, int(raw))
+    except ValueError:
+        raise ValueError(f"{SAMPLE_ENV}={raw!r}: give a number of blocks (0: no sample)") from None
 
 
 def image_name(name_id: str) -> str:

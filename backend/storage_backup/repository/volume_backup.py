@@ -282,15 +282,16 @@ class VolumeBackup:
             return at + 1 >= len(extents) or extents[at + 1][0] >= end
 
         picked: set[int] = set()
-        if self.sample_unchanged >= whole_blocks:  # a small volume: every unchanged block
+        if self.sample_unchanged >= whole_blocks:  # a small volume (or a huge sample): every unchanged block
             picked = {block for block in range(whole_blocks) if untouched(block)}
-        chooser = random.SystemRandom()
-        for _ in range(self.sample_unchanged * 8):  # rejection sampling: cheap whatever the volume's size
-            if len(picked) >= min(self.sample_unchanged, whole_blocks):
-                break
-            block = chooser.randrange(whole_blocks)
-            if untouched(block):
-                picked.add(block)
+        else:
+            chooser = random.SystemRandom()
+            for _ in range(self.sample_unchanged * 8):  # rejection sampling: cheap whatever the volume's size
+                if len(picked) >= self.sample_unchanged:
+                    break
+                block = chooser.randrange(whole_blocks)
+                if untouched(block):
+                    picked.add(block)
         buffer = bytearray(block_size)
         mismatches = []
         for block in sorted(picked):

@@ -113,3 +113,7 @@ def test_the_mode_setting_is_checked():
     assert changed_blocks.enabled({"STORAGE_BACKUP_CHANGED_BLOCKS": "ceph"})
     with pytest.raises(ValueError, match="use ceph"):
         changed_blocks.enabled({"STORAGE_BACKUP_CHANGED_BLOCKS": "rbd"})
+    assert changed_blocks.sample_size({}) == 32
+    assert changed_blocks.sample_size({"STORAGE_BACKUP_CHANGED_BLOCKS_SAMPLE": "-5"}) == 0
+    with pytest.raises(ValueError, match="give a number of blocks"):
+        changed_blocks.sample_size({"STORAGE_BACKUP_CHANGED_BLOCKS_SAMPLE": "lots"})

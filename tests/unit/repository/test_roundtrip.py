@@ -158,6 +158,14 @@ def test_changed_extents_sample_unchanged_blocks_and_agree(repo, tmp_path):
     assert entry.stats["bytes_read"] == 17 * BLOCK  # the changed block and the sample, nothing else
 
 
+def test_an_absurd_sample_size_samples_every_unchanged_block_once(repo, tmp_path):
+    image = tmp_path / "rbd.img"
+    write_image(image, 2 * MiB, pattern="rt")
+    first, _ = backup(repo, image)
+    _, entry = backup(repo, image, previous=first, changed_extents=[(0, 10)], sample_unchanged=10 ** 12)
+    assert entry.stats["sampled_blocks"] == 2 * MiB // BLOCK - 1 and entry.stats["sample_mismatches"] == 0
+
+
 def test_changed_extents_that_miss_a_change_turn_into_a_checksum_pass(repo, tmp_path):
     """A diff that forgot a change (whole-object diffs have had Ceph bugs) must not carry a stale block forward:
     with every unchanged block sampled, the sample finds it, and the backup reads and compares every block."""
