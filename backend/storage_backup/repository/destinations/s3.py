@@ -17,9 +17,9 @@ How it keeps the rules of ``base.py``:
 
 Object Lock (WORM), kopia's model for deduplicating repositories: with ``lock_mode`` set, every immutable object
 (``config``, ``keys/``, ``data/``, ``index/``, ``restore-points/``) is written with per-object retention until
-``now + lock_days``; the maintenance pass (``object_lock.py``) calls ``extend_object_retention`` on what restore points
-still reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a multipart
-upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
+``now + lock_days``; the maintenance pass (``object_lock.py``) calls ``extend_object_retention`` on what restore
+points still reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a
+multipart upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
 CreateMultipartUpload. A bucket with Object Lock is versioned: ``delete`` then only adds a delete marker (the
 locked version stays, readable with ``get_version``), and reads of the current object see the marker as S3 does (not
 found). ``S3VersionsView`` (``s3_recovery.py``) reads a repository back from the versions after a mass delete.
