@@ -150,3 +150,6 @@ def rbd_sandbox(ceph: CephCluster, tmp_path_factory) -> Iterator[SandboxHandle]:
     with SandboxProcess(str(tmp_path_factory.mktemp("rbd-sandbox")), seed="base",
                         rbd=ceph.rbd_settings()).start() as process:
         yield SandboxHandle(process)
+
+
+from .swift_fixtures import swift  # noqa: E402,F401  (RGW's Swift API with Keystone auth: the session fixture)

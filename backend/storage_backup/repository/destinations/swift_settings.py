@@ -114,8 +114,8 @@ class SwiftSettings:
         if not MIN_SEGMENT_SIZE <= self.segment_size <= MAX_OBJECT_SIZE:
             raise InvalidRequest(f"the Swift segment size must be between {MIN_SEGMENT_SIZE} and {MAX_OBJECT_SIZE} "
                                  "bytes")
-        if not self.segment_size <= self.large_object_threshold <= MAX_OBJECT_SIZE:
-            raise InvalidRequest(f"the Swift large object threshold must be between the segment size and "
+        if not MIN_SEGMENT_SIZE <= self.large_object_threshold <= MAX_OBJECT_SIZE:
+            raise InvalidRequest(f"the Swift large object threshold must be between {MIN_SEGMENT_SIZE} and "
                                  f"{MAX_OBJECT_SIZE} bytes")
         if self.timeout <= 0 or self.max_attempts < 1:
             raise InvalidRequest("the Swift timeout must be positive and max_attempts at least 1")
