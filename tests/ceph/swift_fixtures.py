@@ -108,7 +108,9 @@ def _rgw_conf(ceph, directory: str, port: int, keyring: str, sandbox: SandboxHan
     section = f"""
 [{RGW_NAME}]
 keyring = {keyring}
-rgw frontends = beast endpoint=127.0.0.1:{port}
+# tcp_nodelay: without it beast holds a small response body back until the client's delayed ACK of the headers on
+# a kept-alive connection, ~40 ms per range GET (measured: 50 ms -> 4 ms; a restore is mostly range GETs).
+rgw frontends = beast endpoint=127.0.0.1:{port} tcp_nodelay=1
 rgw data = {directory}
 admin socket = {directory}/rgw.asok
 log file = {directory}/rgw.log
