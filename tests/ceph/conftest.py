@@ -11,7 +11,8 @@ Fixtures:
 - ``ceph`` (session): a ``CephCluster`` (conf, admin keyring, pool, read-only id and keyring, ``env`` for processes,
   ``rbd_settings()`` for ``SandboxProcess(rbd=...)``/``Stack(rbd=...)``, ``open_pool()``/``rbd_cli()`` for tests);
 - ``rbd_sandbox`` (session): the embedded cloud (base seed) whose volumes live in that pool, as a
-  ``tests.conftest.SandboxHandle`` (``.process.rbd`` holds its settings).
+  ``tests.conftest.SandboxHandle`` (``.process.rbd`` holds its settings);
+- ``rgw`` (session, ``object_storage.py``): one radosgw on that Ceph, S3 with Object Lock, lifecycle in seconds.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import pytest
 from storage_backup_sandbox.launch import REPO_ROOT, SandboxProcess, free_port, free_range
 from storage_backup_sandbox.rbd_store import RbdSettings
 
+from tests.ceph.object_storage import rgw  # noqa: F401  (the session fixture: one radosgw per run)
 from tests.conftest import SandboxHandle
 
 CEPH_START = os.path.join(REPO_ROOT, "tools", "ceph", "start.sh")

@@ -4,21 +4,15 @@
 Object Lock (COMPLIANCE refuses version deletes and shortening; a plain delete only hides a version; retention is
 extended; multipart objects get retention; a repository restores from the versions after a hostile mass delete).
 
-RGW runs on the tier's cephx Ceph (the session ``ceph`` fixture), started by ``tools/ceph/start-rgw.sh`` with
-``RGWX_CEPH_RUNNING=1`` (it gives radosgw a cephx key of its own) and stopped at the module's end. To iterate on an
-RGW already running, point ``STORAGE_BACKUP_TEST_S3_ENV`` at its ``s3.env`` (what start-rgw.sh writes): no Ceph is
-started then.
+RGW is the tier's one radosgw (session fixture ``rgw``, tests/ceph/object_storage.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from botocore.exceptions import ClientError
@@ -33,70 +27,12 @@ from storage_backup.repository import (
     S3VersionsView,
     open_destination,
 )
-from storage_backup_sandbox.launch import REPO_ROOT
 
+from tests.ceph.object_storage import OBJECT_THRESHOLD
 from tests.support.repository_images import BLOCK, MiB, backup, overwrite, read, write_image
 
-RGW_START = os.path.join(REPO_ROOT, "tools", "ceph", "start-rgw.sh")
-RGW_STOP = os.path.join(REPO_ROOT, "tools", "ceph", "stop-rgw.sh")
-CEPH_INSTALL = os.path.join(REPO_ROOT, "tools", "ceph", "install.sh")
-#: Small enough that the tests' packs and objects go up as multipart uploads (S3's smallest part is 5 MiB).
-THRESHOLD = 5 * MiB
+THRESHOLD = OBJECT_THRESHOLD
 PASSWORD = "s3-destination-test"
-
-
-@dataclass(frozen=True)
-class Rgw:
-    endpoint: str
-    credentials: S3Credentials
-
-    def settings(self, bucket: str, **kwargs) -> S3Settings:
-        kwargs.setdefault("multipart_threshold", THRESHOLD)
-        kwargs.setdefault("part_size", THRESHOLD)
-        return S3Settings(bucket=bucket, endpoint_url=self.endpoint, region="default", path_style=True, **kwargs)
-
-    def destination(self, bucket: str | None = None, **kwargs) -> S3Destination:
-        """A destination on a new bucket (with Object Lock when ``lock_mode`` is given)."""
-        destination = S3Destination(self.settings(bucket or f"t-{uuid.uuid4().hex[:12]}", **kwargs),
-                                    self.credentials)
-        destination.ensure_bucket()
-        return destination
-
-
-def _read_env(path: str) -> dict[str, str]:
-    values = {}
-    with open(path) as handle:
-        for line in handle:
-            if line.startswith("export ") and "=" in line:
-                key, value = line[len("export "):].strip().split("=", 1)
-                values[key] = value
-    return values
-
-
-def _rgw_from_env(path: str) -> Rgw:
-    values = _read_env(path)
-    return Rgw(values["S3_ENDPOINT"], S3Credentials(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]))
-
-
-@pytest.fixture(scope="module")
-def rgw(request) -> Rgw:
-    existing = os.environ.get("STORAGE_BACKUP_TEST_S3_ENV")
-    if existing:
-        yield _rgw_from_env(existing)
-        return
-    ceph = request.getfixturevalue("ceph")
-    if not shutil.which("radosgw"):
-        subprocess.run(["bash", CEPH_INSTALL], capture_output=True, text=True, check=True)
-    env = dict(os.environ, CEPHX_DIR=ceph.directory, RGWX_CEPH_RUNNING="1")
-    env.pop("CEPHX_RGW_PORT", None)  # the port the tier's ceph.conf names
-    try:
-        started = subprocess.run(["bash", RGW_START], env=env, capture_output=True, text=True, timeout=120)
-        if started.returncode != 0:
-            raise RuntimeError(f"tools/ceph/start-rgw.sh failed ({started.returncode}):\n{started.stderr[-3000:]}")
-        print(started.stdout.splitlines()[0])
-        yield _rgw_from_env(os.path.join(ceph.directory, "s3.env"))
-    finally:
-        subprocess.run(["bash", RGW_STOP], env=dict(env, RGWX_KEEP_CEPH="1"), capture_output=True, timeout=60)
 
 
 def test_a_location_names_no_credentials_and_round_trips():

@@ -32,15 +32,24 @@ DEFAULT_MAX_LOCK_DAYS = 36525
 MAX_LOCK_DAYS_LIMIT = 365250
 
 
+#: The entries of a destination's ``credentials`` that are secrets (encrypted at rest; the rest stays readable).
+OBJECT_STORE_SECRET_KEYS = ("secret_key", "session_token", "application_credential_secret", "password")
+
+
 class Destination(models.Model):
     """Where restore points are written (a repository). Shared destinations have no project."""
 
-    TYPES = (("filesystem", "filesystem"), ("nfs", "nfs"))
+    TYPES = (("filesystem", "filesystem"), ("nfs", "nfs"), ("s3", "s3"), ("swift", "swift"))
 
     id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=32, choices=TYPES, default="filesystem")
+    # A directory for filesystem and nfs; the location URL for object storage (``s3://BUCKET/PREFIX?endpoint=…``,
+    # ``swift://CONTAINER/PREFIX?auth_url=…``), which never holds credentials.
     path = models.CharField(max_length=1024)
+    # Object storage's keys (S3 access/secret key; Swift application credential or user): handed to the workers
+    # sealed to their own keys, never shown by the API; the secret entries are encrypted at rest.
+    credentials = SealedJSONField(null=True, blank=True, secret_keys=OBJECT_STORE_SECRET_KEYS)
     encrypted = models.BooleanField(default=False)
     # Handed to the proxy in the task message; never shown by the API; encrypted at rest (catalog/secrets.py).
     repository_secret = SealedTextField(blank=True, default="")

@@ -4,19 +4,26 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from .message import Record
+from .sealing import SECRET
 
-DestinationType = Literal["filesystem", "nfs"]
+DestinationType = Literal["filesystem", "nfs", "s3", "swift"]
+#: Types whose ``path`` is an object store's location URL rather than a directory below the repository root.
+OBJECT_STORE_TYPES = ("s3", "swift")
 DedupScope = Literal["project", "cloud"]
 
 
 @dataclass(frozen=True)
 class Destination(Record):
-    """Where the repository is: ``path`` as every worker sees it below its repository root (``/`` on a proxy VM
-    whose share is mounted at that path; ``STORAGE_BACKUP_REPOSITORY_ROOT`` on a worker that mounts it elsewhere)."""
+    """Where the repository is: for a filesystem or NFS, ``path`` as every worker sees it below its repository root
+    (``/`` on a proxy VM whose share is mounted at that path; ``STORAGE_BACKUP_REPOSITORY_ROOT`` on a worker that
+    mounts it elsewhere); for object storage, ``path`` is the location URL (``s3://BUCKET/PREFIX?endpoint=…``,
+    ``swift://CONTAINER/PREFIX?auth_url=…``) and ``credentials`` its keys, which travel sealed."""
+
+    OMIT_WHEN_NONE = frozenset({"credentials"})
 
     id: str
     path: str
@@ -26,10 +33,17 @@ class Destination(Record):
     dedup_scope: DedupScope = "project"
     #: Locked objects get the immutable attribute, through the storage-backup-immutable helper of the worker.
     hardened: bool = False
+    #: Object storage only: S3 ``access_key``/``secret_key``, or Swift's Keystone credentials (sealed in transit).
+    credentials: dict[str, Any] | None = field(default=None, metadata=SECRET, repr=False)
+
+    @property
+    def is_object_store(self) -> bool:
+        return self.type in OBJECT_STORE_TYPES
 
     def location(self, root: str = "/") -> str:
-        """The repository's directory on a worker whose repository root is ``root``."""
-        if not root or root == "/":
+        """The repository's directory on a worker whose repository root is ``root`` (an object store's location
+        URL as it is: no worker mounts it)."""
+        if self.is_object_store or not root or root == "/":
             return self.path
         return os.path.join(root, self.path.lstrip("/"))
 

@@ -1,18 +1,26 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Open the repository a task message names (docs/TASKS.md ``destination`` + ``repository_secret``), below this
-worker's repository root (``STORAGE_BACKUP_REPOSITORY_ROOT``, ``/`` by default)."""
+"""Open the repository a task message names (docs/TASKS.md ``destination`` + ``repository_secret``): a directory
+below this worker's repository root (``STORAGE_BACKUP_REPOSITORY_ROOT``, ``/`` by default), or an object store's
+bucket or container reached with the destination's ``credentials`` (which arrived sealed to this worker)."""
 from __future__ import annotations
 
 import os
 
 from storage_backup.contract import Destination
-from storage_backup.repository import Repository, RepositoryExists, RepositoryNotFound, RestorePoint
+from storage_backup.repository import (
+    InvalidRequest,
+    Repository,
+    RepositoryExists,
+    RepositoryNotFound,
+    RestorePoint,
+    open_destination,
+)
 
 from .errors import InvalidJobRequest, RepositoryUnavailable
 from .hardening import repository_target
 
-SUPPORTED_TYPES = ("filesystem", "nfs")
+SUPPORTED_TYPES = ("filesystem", "nfs", "s3", "swift")
 
 
 def location(destination: Destination, root: str = "/") -> str:
@@ -32,36 +40,67 @@ def dedup_domain(destination: Destination, project_id: str) -> str | None:
     return f"project:{project_id}"
 
 
-def open_for_backup(destination: Destination, secret: str | None, root: str = "/") -> Repository:
-    """The repository at the destination; a new one is created when the directory is there but empty of one
-    (the first backup to a destination). A missing directory is an unmounted share, never created here."""
+def target(destination: Destination, root: str = "/"):
+    """What ``Repository.open`` / ``init`` get: a directory (or a hardened one), or an object store destination."""
     path = location(destination, root)
+    if not destination.is_object_store:
+        return repository_target(destination, path)
+    if not destination.credentials:
+        raise InvalidJobRequest(f"destination {destination.id} is {destination.type} but the task carries no "
+                                "credentials for it")
     try:
-        return Repository.open(repository_target(destination, path), password=secret or None)
+        return open_destination(path, destination.credentials)
+    except InvalidRequest as error:
+        raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
+
+
+def _missing_container(destination: Destination, opened, root: str) -> str | None:
+    """Why the repository's container is not there (an unmounted share, a missing bucket), or None if it is."""
+    if destination.is_object_store:
+        holder = "bucket" if destination.type == "s3" else "container"
+        return None if opened.container_exists() else (
+            f"destination {destination.id} is not reachable: its {holder} does not exist (or its credentials may "
+            "not see it)")
+    path = location(destination, root)
+    return None if os.path.isdir(path) else (
+        f"destination {destination.id} is not reachable on this worker: {path} is not a directory (is the share "
+        "mounted?)")
+
+
+def open_for_backup(destination: Destination, secret: str | None, root: str = "/") -> Repository:
+    """The repository at the destination; a new one is created when the directory (bucket, container) is there but
+    empty of one (the first backup to a destination). A missing directory is an unmounted share, never created here;
+    a missing bucket or container is created (with Object Lock when the destination locks)."""
+    opened = target(destination, root)
+    try:
+        return Repository.open(opened, password=secret or None)
     except RepositoryNotFound:
-        if not os.path.isdir(path):
-            raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "
-                                        "a directory (is the share mounted?)") from None
+        if destination.is_object_store:
+            opened.ensure_container()
+        else:
+            reason = _missing_container(destination, opened, root)
+            if reason:
+                raise RepositoryUnavailable(reason) from None
     if destination.encrypted and not secret:
         raise InvalidJobRequest(f"destination {destination.id} is encrypted but the task carries no repository "
                                 "secret")
     try:
-        return Repository.init(repository_target(destination, path),
-                               password=secret if destination.encrypted else None, encryption=destination.encrypted)
+        return Repository.init(opened, password=secret if destination.encrypted else None,
+                               encryption=destination.encrypted)
     except RepositoryExists:  # another proxy created it a moment ago
-        return Repository.open(repository_target(destination, path), password=secret or None)
+        return Repository.open(opened, password=secret or None)
 
 
 def open_existing(destination: Destination, secret: str | None, root: str = "/") -> Repository | None:
-    """The repository at the destination; None when the directory is there but nothing was ever written to it.
-    A missing directory fails (``RepositoryUnavailable``): an unmounted share must never look empty."""
-    path = location(destination, root)
+    """The repository at the destination; None when the directory (bucket, container) is there but nothing was
+    ever written to it. A missing one fails (``RepositoryUnavailable``): an unmounted share must never look empty."""
+    opened = target(destination, root)
     try:
-        return Repository.open(repository_target(destination, path), password=secret or None)
+        return Repository.open(opened, password=secret or None)
     except RepositoryNotFound:
-        if not os.path.isdir(path):
-            raise RepositoryUnavailable(f"destination {destination.id} is not reachable on this worker: {path} is not "
-                                        "a directory (is the share mounted?)") from None
+        reason = _missing_container(destination, opened, root)
+        if reason:
+            raise RepositoryUnavailable(reason) from None
         return None
 
 

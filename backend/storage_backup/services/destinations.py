@@ -13,7 +13,9 @@ from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import NotFound, ValidationFailed
 
-TYPES = ("filesystem", "nfs")
+TYPES = ("filesystem", "nfs", "s3", "swift")
+#: Object storage: ``path`` is a location URL and the keys are in ``credentials`` (sealed, never shown).
+OBJECT_STORE_TYPES = ("s3", "swift")
 #: ``project`` (default): no deduplication across projects, which would tell a project what another backed up;
 #: ``cloud``: deduplication across every project of the destination, an administrator's informed choice (README).
 DEDUP_SCOPES = ("project", "cloud")
@@ -64,9 +66,8 @@ def create_destination(caller: Caller, data: dict) -> Destination:
         authorize(caller, rules.CREATE, {"project_id": data.get("project_id") or caller.project_id})
         if data.get("type", "filesystem") not in TYPES:
             raise ValidationFailed("type", f"must be one of: {', '.join(TYPES)}")
-        path = data.get("path") or ""
-        if not os.path.isabs(path):
-            raise ValidationFailed("path", "must be an absolute path on the proxies (a local or NFS directory)")
+        destination_type = data.get("type", "filesystem")
+        path, credentials = check_location(destination_type, data.get("path") or "", data.get("credentials"))
         if data.get("encrypted") and not data.get("repository_secret"):
             raise ValidationFailed("repository_secret", "is required for an encrypted destination")
         dedup_scope = data.get("dedup_scope") or "project"
@@ -74,14 +75,14 @@ def create_destination(caller: Caller, data: dict) -> Destination:
             raise ValidationFailed("dedup_scope", f"must be one of: {', '.join(DEDUP_SCOPES)}")
         hardened = bool(data.get("hardened"))
         if hardened:
-            check_hardened(data.get("type", "filesystem"))
+            check_hardened(destination_type)
         max_lock_days = DEFAULT_MAX_LOCK_DAYS
         if data.get("max_lock_days") is not None:
             max_lock_days = check_max_lock_days(data["max_lock_days"])
         if (data.get("retention_lock_min_days") or 0) > max_lock_days:
             raise ValidationFailed("retention_lock_min_days", f"cannot exceed max_lock_days ({max_lock_days})")
         destination = Destination.objects.create(
-            name=data["name"], type=data.get("type", "filesystem"), path=os.path.normpath(path),
+            name=data["name"], type=destination_type, path=path, credentials=credentials,
             encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
             project_id=data.get("project_id") or "",
             retention_lock_min_days=data.get("retention_lock_min_days") or 0, dedup_scope=dedup_scope,
@@ -91,8 +92,41 @@ def create_destination(caller: Caller, data: dict) -> Destination:
         return destination
 
 
+def check_location(destination_type: str, path: str, credentials) -> tuple[str, dict | None]:
+    """The location to store (a normalised directory, or an object store's location URL) and the credentials
+    (object storage only); 400 naming the field otherwise."""
+    if destination_type not in OBJECT_STORE_TYPES:
+        if credentials:
+            raise ValidationFailed("credentials", f"a {destination_type} destination takes no credentials")
+        if not os.path.isabs(path):
+            raise ValidationFailed("path", "must be an absolute path on the proxies (a local or NFS directory)")
+        return os.path.normpath(path), None
+    if not isinstance(credentials, dict) or not credentials:
+        raise ValidationFailed("credentials", f"an {destination_type} destination needs its credentials (for S3: "
+                                              "access_key and secret_key)")
+    if destination_type == "s3":
+        from storage_backup.repository import InvalidRequest, S3Credentials, S3Settings
+
+        try:
+            settings = S3Settings.from_location(path)
+        except InvalidRequest as error:
+            raise ValidationFailed("path", f"is not an S3 location: {error}") from None
+        try:
+            S3Credentials.from_value(credentials)
+        except InvalidRequest as error:
+            raise ValidationFailed("credentials", str(error)) from None
+        extra = set(credentials) - {"access_key", "secret_key", "session_token"}
+        if extra:
+            raise ValidationFailed("credentials", f"unknown entries for S3: {', '.join(sorted(extra))}")
+        return settings.location, {key: str(value) for key, value in credentials.items()}
+    raise ValidationFailed("type", f"{destination_type} destinations are not offered yet")
+
+
 def task_view(destination: Destination) -> dict:
-    """The destination as a task message carries it (docs/TASKS.md)."""
-    return {"id": destination.id, "type": destination.type, "path": destination.path,
+    """The destination as a task message carries it (docs/TASKS.md); ``credentials`` are sealed on the way."""
+    view = {"id": destination.id, "type": destination.type, "path": destination.path,
             "encrypted": destination.encrypted, "dedup_scope": destination.dedup_scope,
             "hardened": destination.hardened}
+    if destination.type in OBJECT_STORE_TYPES:
+        view["credentials"] = destination.credentials
+    return view

@@ -51,11 +51,13 @@ def assert_no_secret(text: str) -> None:
 
 def test_the_secret_fields_are_declared_once_on_the_types():
     assert sealing.secret_paths(contract.BackupRequest) == [
-        ("repository_secret",), ("pre_command", "private_key"), ("post_command", "private_key")]
+        ("destination", "credentials"), ("repository_secret",), ("pre_command", "private_key"),
+        ("post_command", "private_key")]
     for spec in contract.TASKS.values():
         # A Ceph diff question names an RBD image and two snapshots: nothing secret, so nothing sealed.
         if spec.request is not None and spec.name != contract.CEPH_DIFF:
             assert ("repository_secret",) in sealing.secret_paths(spec.request), spec.name
+            assert ("destination", "credentials") in sealing.secret_paths(spec.request), spec.name
             assert spec.request.VERSION == sealing.SEALED_VERSION, spec.name
     assert sealing.secret_paths(contract.DiffRequest) == []
 

@@ -96,6 +96,16 @@ class Destination(abc.ABC):
 
         raise ObjectNotFound(name)
 
+    def container_exists(self) -> bool:
+        """Whether what holds the objects is there (a directory, a bucket, a container): a missing one is an
+        unmounted share or a deleted bucket, which must never look like an empty repository."""
+        return True
+
+    def ensure_container(self) -> None:
+        """Make what holds the objects, for a first backup. A directory is never made here (a missing one is an
+        unmounted share); object stores make their bucket or container."""
+        return None
+
     def cleanup_incomplete(self, older_than: float = 3600.0) -> int:
         """Remove leftovers of writes that never committed (temporary files, unfinished multipart uploads) older
         than ``older_than`` seconds; returns how many. Called by prune under the exclusive lock."""

@@ -365,6 +365,9 @@ class FilesystemDestination(Destination):
         except FileNotFoundError:
             raise ObjectNotFound(name) from None
 
+    def container_exists(self) -> bool:
+        return os.path.isdir(self.root)
+
     def cleanup_incomplete(self, older_than: float = 3600.0) -> int:
         removed = 0
         cutoff = time.time() - older_than

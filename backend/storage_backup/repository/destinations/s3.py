@@ -448,6 +448,18 @@ class S3Destination(Destination):
     def get_version_range(self, name: str, version_id: str, offset: int, length: int) -> bytes:
         return self._get_range(name, offset, length, version_id)
 
+    def container_exists(self) -> bool:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            if _code(error) in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise
+        return True
+
+    def ensure_container(self) -> None:
+        self.ensure_bucket()
+
     def ensure_bucket(self) -> bool:
         """Create the bucket if it is missing (with Object Lock when the destination has a lock mode, which also
         makes it versioned); True if it was made. An existing bucket is checked for Object Lock when needed."""
