@@ -290,9 +290,18 @@ class SwiftDestination(Destination):
             removed += 1
         return removed
 
+    def container_exists(self) -> bool:
+        response = self._request("HEAD", self.container)
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 300:
+            raise self._fail(response, f"HEAD of the container {self.container}")
+        return True
+
     # --- writing ----------------------------------------------------------------------------------------------
     def ensure_container(self, container: str | None = None) -> bool:
-        """Create the destination's container (or ``container``) if it is missing; True if it was made."""
+        """Create the destination's container (or ``container``) if it is missing; True if it was made. Writes
+        also make a missing one on their own."""
         container = container or self.container
         response = self._request("PUT", container)
         if response.status_code >= 300:
