@@ -248,3 +248,23 @@ def test_application_credentials_through_keystoneauth_and_project_isolation(swif
                    f"{credentials.application_credential_id}")
     with pytest.raises(PermissionError):
         swift.destination(destination.container, credentials=credentials).get("config")
+
+
+def test_a_worker_opens_a_swift_destination_from_its_task_message(swift):
+    """What a proxy does with the task's destination (docs/TASKS.md): the location URL plus the credentials that
+    arrived sealed; the first backup makes the container and the repository, a missing container is unavailable."""
+    from storage_backup.contract import Destination
+    from storage_backup.pipeline import repository_access
+    from storage_backup.pipeline.errors import RepositoryUnavailable
+
+    credentials = swift.application_credential("demo-member")
+    task_destination = Destination(
+        id="d-swift", type="swift", path=swift.settings(prefix="project-x").location,
+        credentials={"application_credential_id": credentials.application_credential_id,
+                     "application_credential_secret": credentials.application_credential_secret})
+    with pytest.raises(RepositoryUnavailable, match="container does not exist"):
+        repository_access.open_existing(task_destination, None)
+    created = repository_access.open_for_backup(task_destination, None)
+    opened = repository_access.open_existing(task_destination, None)
+    assert opened is not None and opened.config.id == created.config.id
+    assert "application_credential_secret" not in repr(task_destination)
