@@ -80,8 +80,7 @@ from .writer import RestorePointWriter
 __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
-    "BlockTarget", "CheckReport", "CopyReport", "GrantExpired", "PresignedDestination", "VaultMismatch",
-    "copy_restore_point", "grant_for_restore", "open_vault", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
+    "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
     "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "ObjectNotFound", "PasswordRequired",
     "PruneReport",
     "Record",
@@ -90,6 +89,9 @@ __all__ = [
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",
+    # the vault copy (vault_copy.py, vault_grant.py, destinations/presigned.py)
+    "CopyReport", "GrantExpired", "PresignedDestination", "VaultMismatch", "copy_restore_point", "grant_for_restore",
+    "open_vault",
 ]
 
 #: The S3 destination's names and their modules in ``destinations/``, imported on first use: boto3 takes longer to
