@@ -84,7 +84,9 @@ def test_a_copy_restores_byte_for_byte_from_the_vault_with_the_primarys_password
     point, _entry = backup(primary, image)
     vault = open_vault(str(tmp_path / "vault"), primary)
     assert vault.config.id == primary.config.id
-    report = copy_restore_point(primary, vault, point)
+    calls = []
+    report = copy_restore_point(primary, vault, point, progress=lambda *figures: calls.append(figures))
+    assert calls and calls[-1] == (report.chunks_total, report.chunks_total, report.bytes_copied)
     assert report.point_id == point
     assert report.chunks_copied == report.chunks_total > 0 and report.chunks_present == 0
     assert report.bytes_copied > 0 and report.objects_written >= 3  # a pack, an index object, the document
