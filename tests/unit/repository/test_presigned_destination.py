@@ -23,6 +23,7 @@ from storage_backup.repository import (
     ObjectNotFound,
     PresignedDestination,
     Repository,
+    RepositoryError,
     copy_restore_point,
     grant_for_restore,
     open_destination,
@@ -154,3 +155,15 @@ def test_only_an_object_store_vault_issues_grants(tmp_path):
     vault = Repository.init(str(tmp_path / "plain"), block_size=BLOCK)
     with pytest.raises(InvalidRequest, match="S3 vault"):
         grant_for_restore(vault, ["abcd"], 60)
+
+
+def test_an_unreachable_vault_is_named():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    destination = PresignedDestination({"expires": "2099-01-01T00:00:00Z",
+                                        "objects": {"config": f"http://127.0.0.1:{port}/config"}}, timeout=2)
+    with pytest.raises(RepositoryError, match=f"cannot read config from the vault at 127.0.0.1:{port}"):
+        destination.get("config")

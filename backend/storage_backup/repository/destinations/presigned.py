@@ -110,11 +110,11 @@ class PresignedDestination(Destination):
                 response = connection.getresponse()
                 body = response.read()
                 break
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as error:
                 # A kept-alive connection the server closed meanwhile: once more on a new one.
                 self._drop_connection(parsed)
                 if attempt == 2:
-                    raise
+                    raise RepositoryError(f"cannot read {name} from the vault at {parsed.netloc}: {error}") from None
         if response.status in (200, 206):
             return response.status, response, body
         if response.status == 404:
