@@ -217,3 +217,28 @@ def test_an_unencrypted_primary_gets_an_unencrypted_clone(tmp_path):
     vault = open_vault(str(tmp_path / "vault"), primary)
     copy_restore_point(primary, vault, point)
     assert _restore(Repository.open(str(tmp_path / "vault")), point, tmp_path / "r.img") == data
+
+
+def test_an_interrupted_copy_shows_nothing_and_the_next_one_copies_the_rest(primary, tmp_path, monkeypatch):
+    from storage_backup.repository import vault_copy
+
+    image = tmp_path / "disk.img"
+    data = write_image(image, 4 * MiB, pattern="r")
+    point, _entry = backup(primary, image)
+    vault = open_vault(str(tmp_path / "vault"), primary)
+    monkeypatch.setattr(vault_copy, "WINDOW_CHUNKS", 8)
+    monkeypatch.setattr(vault_copy, "PROGRESS_INTERVAL", 0)
+
+    class Stop(Exception):
+        pass
+
+    def stop_half_way(done, _seen, _copied):
+        if done >= 32:
+            raise Stop
+
+    with pytest.raises(Stop):
+        copy_restore_point(primary, vault, point, progress=stop_half_way)
+    assert vault.restore_point_ids() == []
+    report = copy_restore_point(primary, vault, point)
+    assert report.chunks_present >= 16 and report.chunks_copied >= 1, report
+    assert _restore(Repository.open(str(tmp_path / "vault"), PASSWORD), point, tmp_path / "r.img") == data
