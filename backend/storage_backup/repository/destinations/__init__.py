@@ -13,7 +13,8 @@ def open_destination(location: str | dict | Destination, credentials=None) -> De
     """A destination for ``location``: a ``Destination`` as is, a ``file://`` URL or a plain path, an
     ``s3://bucket/prefix?endpoint=...`` location (``destinations/s3_settings.py``), a
     ``swift://container/prefix?auth_url=...`` location (``destinations/swift_settings.py``), or a config dict with a
-    ``type`` (``"s3"``: ``S3Settings`` fields; ``"swift"``: ``SwiftSettings`` fields; ``"filesystem"``: ``path``).
+    ``type`` (``"s3"``: ``S3Settings`` fields; ``"swift"``: ``SwiftSettings`` fields; ``"filesystem"``: ``path``;
+    ``"presigned"``: a vault's restore grant, read-only, ``presigned.py``).
 
     ``credentials`` are never part of the location: for S3 an ``S3Credentials`` or a dict with
     ``access_key``/``secret_key`` (without them ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used, else it
@@ -34,6 +35,10 @@ def open_destination(location: str | dict | Destination, credentials=None) -> De
             from .swift import SwiftDestination
 
             return SwiftDestination(location, credentials)
+        if kind == "presigned":
+            from .presigned import PresignedDestination
+
+            return PresignedDestination(location)
         if kind == "filesystem" and "path" in location:
             return FilesystemDestination(location["path"])
         raise InvalidRequest(f"unknown destination type {kind!r}")
