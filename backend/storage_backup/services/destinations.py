@@ -104,7 +104,9 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
         return os.path.normpath(path), None
     if not isinstance(credentials, dict) or not credentials:
         raise ValidationFailed("credentials", f"an {destination_type} destination needs its credentials (for S3: "
-                                              "access_key and secret_key)")
+                                              "access_key and secret_key; for Swift: application_credential_id and "
+                                              "application_credential_secret, or username, password and "
+                                              "project_name)")
     if destination_type == "s3":
         from storage_backup.repository import InvalidRequest, S3Credentials, S3Settings
 
@@ -121,7 +123,21 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
         if extra:
             raise ValidationFailed("credentials", f"unknown entries for S3: {', '.join(sorted(extra))}")
         return settings.location, {key: str(value) for key, value in credentials.items()}
-    raise ValidationFailed("type", f"{destination_type} destinations are not offered yet")
+    return _check_swift_location(path, credentials)
+
+
+def _check_swift_location(path: str, credentials: dict) -> tuple[str, dict]:
+    from storage_backup.repository import InvalidRequest, SwiftCredentials, SwiftSettings
+
+    try:
+        settings = SwiftSettings.from_location(path)
+    except InvalidRequest as error:
+        raise ValidationFailed("path", f"is not a Swift location: {error}") from None
+    try:
+        SwiftCredentials.from_value(credentials)
+    except InvalidRequest as error:
+        raise ValidationFailed("credentials", str(error)) from None
+    return settings.location, {key: str(value) for key, value in credentials.items() if value not in (None, "")}
 
 
 def task_view(destination: Destination) -> dict:
