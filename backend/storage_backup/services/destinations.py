@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, MAX_LOCK_DAYS_LIMIT, Destination
 from storage_backup.policies import destinations as rules
+from storage_backup.services import lock_maintenance
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import NotFound, ValidationFailed
@@ -113,6 +114,7 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
             settings = S3Settings.from_location(path)
         except InvalidRequest as error:
             raise ValidationFailed("path", f"is not an S3 location: {error}") from None
+        lock_maintenance.check_lock_days(settings)  # lock_days outlasts the maintenance interval with a margin
         try:
             S3Credentials.from_value(credentials)
         except InvalidRequest as error:
