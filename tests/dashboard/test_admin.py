@@ -129,6 +129,19 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "Locked at least 30 days")
         self.assertContains(response, "80.0\xa0GB of 100.0\xa0GB")
 
+    @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
+    def test_s3_destinations_show_their_object_lock(self):
+        destination = api.backup.Destination({
+            "id": "d3", "name": "vault", "type": "s3", "project_id": "", "retention_lock_min_days": 0,
+            "path": "s3://vault/x?endpoint=http://127.0.0.1:7480&path_style=1&lock=COMPLIANCE&lock_days=30"})
+        destination.usage = {"restore_points": 1, "bytes_stored": 1 << 30, "reachable": False,
+                             "filesystem_bytes": None, "filesystem_free": None}
+        self.mock_destination_list_with_usage.return_value = [destination]
+        response = self.client.get(reverse("horizon:admin:backup_destinations:index"))
+        self.assertContains(response, "S3 Object Lock COMPLIANCE, 30 days per object")
+        self.assertContains(response, "Object storage")
+        self.assertNotContains(response, "Not reachable from the control plane")
+
     @helpers.create_mocks({api.backup: ["project_names", "destination_create"]})
     def test_create_destination_validates_before_asking_the_service(self):
         self.mock_project_names.return_value = {"p-demo": "demo"}
