@@ -185,6 +185,9 @@ def test_a_locked_restore_point_survives_the_api_and_a_mass_delete_with_the_dest
     markers = raw.list_object_versions(Bucket=bucket).get("DeleteMarkers", [])
     assert len(markers) >= len(refused) - 1
 
+    verify = stack.wait_job(stack.client().verify(point["id"])["id"])  # on the data worker
+    assert verify["state"] == "succeeded", verify
+    assert any("hidden behind delete markers" in entry["message"] for entry in verify["log"]), verify["log"]
     restore = stack.run_restore(point["id"], name="web-1-after-the-attack", availability_zone="az2")
     warnings = [entry["message"] for entry in restore["log"] if entry.get("level") == "warning"]
     assert any("hidden behind delete markers" in message for message in warnings), restore["log"]
@@ -202,6 +205,8 @@ def test_prune_after_the_lock_leaves_delete_markers_and_the_lifecycle_reclaims_t
     until = raw.get_object_retention(Bucket=bucket, Key=f"restore-points/{point_id}")["Retention"]["RetainUntilDate"]
     time.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds() + 1))
 
+    rebuild = stack.wait_job(admin.destination_rebuild(short["id"], dry_run=True)["id"], user="admin")
+    assert rebuild["state"] == "succeeded" and "1 restore point(s) in the repository" in json.dumps(rebuild["log"])
     member.restore_point_delete(point_id)  # no catalog lock, and the S3 lock has expired
     deletion = next(job for job in admin.job_list(all_projects=True, type="delete")
                     if job["restore_point_id"] == point_id)
@@ -240,3 +245,24 @@ def test_no_answer_job_record_or_catalog_file_holds_the_secret(stack):
     for path in catalogs:
         with open(path, "rb") as handle:
             assert secret.encode() not in handle.read()
+
+
+def test_the_lifecycle_rule_is_merged_with_the_operators_never_clobbering_them(rgw):
+    destination = rgw.destination(prefix="tenant-a", lock_mode="GOVERNANCE", lock_days=1)
+    raw = destination.client
+    operator = {"ID": "operator-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+                "Expiration": {"Days": 30}}
+    raw.put_bucket_lifecycle_configuration(Bucket=destination.bucket, LifecycleConfiguration={"Rules": [operator]})
+    assert destination.ensure_lifecycle() is True
+    assert destination.ensure_lifecycle() is False  # already there: the configuration is not rewritten
+    other = rgw.destination(destination.bucket, prefix="tenant-b", lock_mode="GOVERNANCE", lock_days=1,
+                            noncurrent_days=3)  # ensure_bucket on an existing bucket adds its own rule
+    rules = {rule["ID"]: rule for rule in raw.get_bucket_lifecycle_configuration(Bucket=destination.bucket)["Rules"]}
+    assert set(rules) == {"operator-logs", "storage-backup:tenant-a/", "storage-backup:tenant-b/"}
+    assert rules["operator-logs"]["Expiration"] == {"Days": 30}
+    assert rules["storage-backup:tenant-a/"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rules["storage-backup:tenant-a/"]["Expiration"] == {"ExpiredObjectDeleteMarker": True}
+    assert rules["storage-backup:tenant-a/"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert rules["storage-backup:tenant-b/"]["Filter"] == {"Prefix": "tenant-b/"}
+    assert rules["storage-backup:tenant-b/"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 3}
+    assert other.lifecycle_rule_id == "storage-backup:tenant-b/"

@@ -75,7 +75,7 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
             target.detail = ((target.detail + "; ") if target.detail else "") + \
                 f"credentials replaced (access key {access_key})"
         if "max_lock_days" in data:
-            check_object_lock_days(destination.type, destination.path, destination.max_lock_days)
+            check_object_lock_days(destination.type, destination.path, destination.max_lock_days, "max_lock_days")
         if destination.retention_lock_min_days > destination.max_lock_days:
             raise ValidationFailed("retention_lock_min_days" if "retention_lock_min_days" in data else "max_lock_days",
                                    f"the minimum lock ({destination.retention_lock_min_days} days) cannot exceed the "

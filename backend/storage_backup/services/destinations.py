@@ -150,15 +150,15 @@ def check_credentials(destination_type: str, credentials) -> dict:
     return {key: value for key, value in credentials.items() if value}
 
 
-def check_object_lock_days(destination_type: str, path: str, max_lock_days: int) -> None:
+def check_object_lock_days(destination_type: str, path: str, max_lock_days: int, field: str = "path") -> None:
     """An S3 location's Object Lock may not reach further than the destination's ``max_lock_days``: COMPLIANCE
     retention cannot be shortened, so a mistyped lock_days would keep every object for that long."""
     if destination_type != "s3":
         return
     settings = s3_settings(path)
     if settings.lock_mode and settings.lock_days > max_lock_days:
-        raise ValidationFailed("path", f"lock_days ({settings.lock_days:g}) exceeds the destination's max_lock_days "
-                                       f"({max_lock_days}); lower it, or raise max_lock_days")
+        raise ValidationFailed(field, f"the S3 location's lock_days ({settings.lock_days:g}) exceeds the "
+                                      f"destination's max_lock_days ({max_lock_days})")
 
 
 def task_view(destination: Destination) -> dict:

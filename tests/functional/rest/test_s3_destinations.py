@@ -109,6 +109,12 @@ def test_credentials_are_write_only_sealed_at_rest_and_rotated_by_patch(control_
     _refused(lambda: admin.destination_update(created["id"], credentials={**_credentials(), "x": "y"}),
              "credentials")
     _refused(lambda: admin.destination_update(created["id"], hardened=True), "hardened")
+    admin.destination_update(created["id"], max_lock_days=1)  # the location locks each object half a day
+    with_lock = Destination.objects.get(id=created["id"])
+    with_lock.path = _location(bucket, "&lock=COMPLIANCE&lock_days=3")  # as an older, laxer check let in
+    with_lock.save()
+    assert "lock_days (3)" in _refused(lambda: admin.destination_update(created["id"], max_lock_days=2),
+                                       "max_lock_days").message
     _refused(lambda: admin.destination_update(control_plane.destination_id, credentials=_credentials()),
              "credentials")  # a filesystem destination has none
     with pytest.raises(BackupApiError) as forbidden:
