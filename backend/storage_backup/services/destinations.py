@@ -125,7 +125,7 @@ def s3_settings(path: str):
 
     try:
         return S3Settings.from_location(path)
-    except InvalidRequest as error:
+    except (InvalidRequest, ValueError, TypeError) as error:
         raise ValidationFailed("path", f"is not a valid S3 location: {error} (the form is s3://BUCKET/PREFIX?"
                                        "endpoint=URL&region=R&path_style=1&lock=COMPLIANCE&lock_days=N)") from None
 

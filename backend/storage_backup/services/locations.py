@@ -45,7 +45,7 @@ def _object_store_forms(destination_type: str, path: str) -> tuple[list[str], li
 
     try:
         settings = S3Settings.from_location(path)
-    except InvalidRequest:
+    except (InvalidRequest, ValueError, TypeError):
         return [path], []
     bare = f"s3://{settings.bucket}" + (f"/{settings.prefix.rstrip('/')}" if settings.prefix else "")
     locations, words = [path, settings.location, bare], [f"bucket {settings.bucket}"]

@@ -129,9 +129,14 @@ class S3Settings:
             query["lock"] = self.lock_mode
             query["lock_days"] = f"{self.lock_days:g}"
         defaults = {item.name: item.default for item in dataclasses.fields(self)}
-        for name in ("noncurrent_days", "multipart_threshold", "part_size"):
-            if getattr(self, name) != defaults[name]:
-                query[name] = str(getattr(self, name))
+        # Every other setting that is not its default, so that the catalog's copy of a location (this form) opens
+        # the destination exactly as given.
+        for name in ("noncurrent_days", "multipart_threshold", "part_size", "verify", "connect_timeout",
+                     "read_timeout", "max_attempts", "max_pool_connections"):
+            value = getattr(self, name)
+            if value != defaults[name]:
+                query[name] = ("1" if value else "0") if isinstance(value, bool) else f"{value:g}" \
+                    if isinstance(value, float) else str(value)
         path = f"/{self.prefix.rstrip('/')}" if self.prefix else ""
         suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
         return f"s3://{self.bucket}{path}{suffix}"
@@ -139,7 +144,11 @@ class S3Settings:
     @classmethod
     def from_location(cls, location: str) -> S3Settings:
         """Settings from ``s3://bucket/prefix?...``; refuses credentials in the location."""
-        parsed = urllib.parse.urlsplit(location)
+        try:
+            parsed = urllib.parse.urlsplit(location)
+        except ValueError:  # a malformed host ("s3://[bucket")
+            raise InvalidRequest("an S3 location is s3://BUCKET[/PREFIX][?SETTINGS]; this one does not parse") \
+                from None
         if parsed.scheme != "s3":
             # Never the location itself in the message: a mistyped one may carry a key.
             raise InvalidRequest(f"an S3 location starts with s3:// (this one with {parsed.scheme or 'no'}"
