@@ -116,7 +116,7 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
     if destination_type == "s3":
         settings = s3_settings(path)
         return settings.location, check_credentials(destination_type, credentials)
-    raise ValidationFailed("type", f"{destination_type} destinations are not offered yet")
+    return swift_location(path), check_credentials(destination_type, credentials)
 
 
 def s3_settings(path: str):
@@ -134,7 +134,11 @@ def check_credentials(destination_type: str, credentials) -> dict:
     """An object store's credentials as the catalog keeps them, or 400 on ``credentials`` (never echoing them)."""
     if not isinstance(credentials, dict) or not credentials:
         raise ValidationFailed("credentials", f"an {destination_type} destination needs its credentials (for S3: "
-                                              "access_key and secret_key)")
+                                              "access_key and secret_key; for Swift: application_credential_id and "
+                                              "application_credential_secret, or username, password and "
+                                              "project_name)")
+    if destination_type == "swift":
+        return _check_swift_credentials(credentials)
     if destination_type != "s3":
         raise ValidationFailed("type", f"{destination_type} destinations are not offered yet")
     extra = set(credentials) - set(S3_CREDENTIAL_KEYS)
@@ -159,6 +163,26 @@ def check_object_lock_days(destination_type: str, path: str, max_lock_days: int,
     if settings.lock_mode and settings.lock_days > max_lock_days:
         raise ValidationFailed(field, f"the S3 location's lock_days ({settings.lock_days:g}) exceeds the "
                                       f"destination's max_lock_days ({max_lock_days})")
+
+
+def swift_location(path: str) -> str:
+    """A Swift location as the catalog keeps it, or 400 on ``path``."""
+    from storage_backup.repository import InvalidRequest, SwiftSettings
+
+    try:
+        return SwiftSettings.from_location(path).location
+    except (InvalidRequest, ValueError, TypeError) as error:
+        raise ValidationFailed("path", f"is not a Swift location: {error}") from None
+
+
+def _check_swift_credentials(credentials: dict) -> dict:
+    from storage_backup.repository import InvalidRequest, SwiftCredentials
+
+    try:
+        SwiftCredentials.from_value(credentials)
+    except InvalidRequest as error:
+        raise ValidationFailed("credentials", str(error)) from None
+    return {key: str(value) for key, value in credentials.items() if value not in (None, "")}
 
 
 def task_view(destination: Destination) -> dict:

@@ -30,7 +30,6 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,7 @@ from botocore.exceptions import ClientError
 from ..errors import CorruptObject, InvalidRequest, ObjectNotFound, RepositoryNotFound
 from ..format import CONFIG_NAME, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, RESTORE_POINTS_PREFIX
 from .base import Destination, ObjectInfo, ObjectWriter
+from .buffered import BufferedObjectWriter
 from .s3_settings import S3Credentials, S3Settings
 
 #: Objects written once and never changed in place: these get Object Lock retention.
@@ -105,47 +105,6 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
     return session.client("s3", endpoint_url=settings.endpoint_url, verify=settings.verify, config=config)
 
 
-class S3ObjectWriter(ObjectWriter):
-    """An object assembled in memory and sent at ``commit`` (one PUT, or a multipart upload when large)."""
-
-    def __init__(self, destination: S3Destination, name: str, capacity: int | None) -> None:
-        destination._key(name)  # validates the name now, not at commit
-        self.name = name
-        self._destination = destination
-        self._buffer = bytearray(capacity or 0)
-        self._size = 0
-        self._lock = threading.Lock()
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def write_at(self, offset: int, *parts) -> None:
-        views = []
-        for part in parts:
-            view = memoryview(part)
-            views.append(view if view.format == "B" and view.ndim == 1 else view.cast("B"))
-        end = offset + sum(view.nbytes for view in views)
-        with self._lock:
-            if end > len(self._buffer):  # grows by doubling: appends stay linear
-                self._buffer.extend(bytes(max(end - len(self._buffer), len(self._buffer))))
-            self._size = max(self._size, end)
-        # Slice assignments of equal length never resize and run whole under the GIL: threads filling different
-        # ranges of one pack need no lock, and a concurrent growth cannot interleave with a copy.
-        position = offset
-        for view in views:
-            self._buffer[position:position + view.nbytes] = view
-            position += view.nbytes
-
-    def commit(self) -> None:
-        buffer, self._buffer = self._buffer, bytearray()
-        del buffer[self._size:]
-        self._destination._store(self.name, buffer)
-
-    def abort(self) -> None:
-        self._buffer = bytearray()
-
-
 class S3Destination(Destination):
     """Objects as keys ``prefix + name`` in ``settings.bucket``. Thread-safe (one boto3 client, shared)."""
 
@@ -199,7 +158,8 @@ class S3Destination(Destination):
         self._store(name, data, exclusive)
 
     def open_writer(self, name: str, capacity: int | None = None) -> ObjectWriter:
-        return S3ObjectWriter(self, name, capacity)
+        self._key(name)  # validates the name now, not at commit
+        return BufferedObjectWriter(name, capacity, self._store)
 
     def get(self, name: str) -> bytes:
         try:
@@ -432,6 +392,16 @@ class S3Destination(Destination):
 
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3-retention") as pool:
             return sum(pool.map(extend, list(names)))
+
+    # --- pre-signed reads (vault restore grants) -------------------------------------------------------------
+    def presign_get(self, name: str, expires_in: int) -> str:
+        """A URL that lets whoever holds it GET object ``name`` (the current version) for ``expires_in`` seconds,
+        signed with this destination's credentials; no request is made (``vault_grant.py``)."""
+        if not 1 <= int(expires_in) <= 7 * 24 * 3600:  # SigV4's limit on a pre-signed URL
+            raise InvalidRequest(f"a pre-signed URL lasts 1 s to 7 days, not {expires_in} s")
+        return self._client.generate_presigned_url("get_object", Params={"Bucket": self.bucket,
+                                                                         "Key": self._key(name)},
+                                                   ExpiresIn=int(expires_in))
 
     # --- versions (recovery) ----------------------------------------------------------------------------------
     def versions(self, prefix: str = "") -> Iterator[ObjectVersion]:
