@@ -159,8 +159,8 @@ class DestinationUpdateSerializer(s.StrictSerializer):
     max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT)
     credentials = serializers.DictField(
         child=serializers.CharField(max_length=4096, allow_blank=False), required=False, write_only=True,
-        help_text="Object storage only: new credentials (S3 access_key and secret_key) replacing the old ones "
-                  "(key rotation). Sealed in the catalog, never shown.")
+        help_text="Object storage only: new credentials replacing the old ones (key rotation): S3 access_key and "
+                  "secret_key; Swift's Keystone credentials. Sealed in the catalog, never shown.")
 
 
 class DestinationUpdate(ServiceView):
