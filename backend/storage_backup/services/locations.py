@@ -39,6 +39,8 @@ def _object_store_forms(destination_type: str, path: str) -> tuple[list[str], li
     """``(locations, words)`` an object store destination appears as in texts: locations take what follows them on
     the path along; words (a host, a bucket phrase) are replaced alone. Nothing for a location that does not
     parse (it was validated when made; an old row must not break every page)."""
+    if destination_type == "swift":
+        return _swift_forms(path)
     if destination_type != "s3":
         return [path], []
     from storage_backup.repository import InvalidRequest, S3Settings
@@ -53,6 +55,25 @@ def _object_store_forms(destination_type: str, path: str) -> tuple[list[str], li
         endpoint = urllib.parse.urlsplit(settings.endpoint_url)
         locations.append(settings.endpoint_url.rstrip("/"))
         words.append(endpoint.netloc)
+    return locations, words
+
+
+def _swift_forms(path: str) -> tuple[list[str], list[str]]:
+    """As ``_object_store_forms`` for a Swift location: ``swift://CONTAINER/PREFIX``, the Keystone and Swift
+    endpoints (URL and host) and "container NAME"."""
+    from storage_backup.repository import InvalidRequest, SwiftSettings
+
+    try:
+        settings = SwiftSettings.from_location(path)
+    except (InvalidRequest, ValueError, TypeError):
+        return [path], []
+    prefix = settings.prefix.strip("/")
+    locations = [path, settings.location, f"swift://{settings.container}" + (f"/{prefix}" if prefix else "")]
+    words = [f"container {settings.container}"]
+    for url in (settings.auth_url, settings.endpoint):
+        if url:
+            locations.append(url.rstrip("/"))
+            words.append(urllib.parse.urlsplit(url).netloc)
     return locations, words
 
 

@@ -147,3 +147,25 @@ def test_tenants_see_no_form_of_an_s3_location(control_plane, bucket):
             assert form not in text, (form, text)
     finally:
         job.delete()
+
+
+def test_tenants_see_no_form_of_a_swift_location_either(control_plane):
+    admin, member = control_plane.client("admin"), control_plane.client("demo-member")
+    container = f"c-{uuid.uuid4().hex[:8]}"
+    auth_url = "http://127.0.0.1:5999/v3"
+    name = f"offsite-swift-{uuid.uuid4().hex[:6]}"
+    created = admin.destination_create(
+        name=name, type="swift", path=f"swift://{container}/tenants?auth_url={auth_url}&region=RegionOne",
+        credentials={"application_credential_id": "ac-id", "application_credential_secret": SECRET})
+    error = (f"the container {container} does not exist (swift://{container}/tenants); Unable to establish "
+             f"connection to {auth_url}/auth/tokens: 127.0.0.1:5999 refused")
+    job = Job.objects.create(type=JobType.VERIFY, project_id=control_plane.project_id("demo-member"),
+                             destination_id=created["id"], state=JobState.FAILED, error=error)
+    try:
+        assert container in admin.job_get(job.id)["error"]
+        seen = json.dumps(member.job_get(job.id))
+        assert f"<destination {name}>" in seen
+        for form in (container, "127.0.0.1:5999", auth_url, "swift://"):
+            assert form not in seen, (form, seen)
+    finally:
+        job.delete()
