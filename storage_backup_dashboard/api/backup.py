@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import logging
 import math
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -554,6 +555,32 @@ def destination_get(request, destination_id: str) -> Destination:
 @service_errors
 def destination_create(request, **fields) -> Destination:
     return Destination(backupclient(request).destination_create(**fields))
+
+
+#: Object Lock modes an S3 destination offers ("" is none).
+S3_LOCK_MODES = ("", "COMPLIANCE", "GOVERNANCE")
+
+
+def s3_location(endpoint: str, bucket: str, prefix: str = "", region: str = "", path_style: bool = False,
+                lock_mode: str = "", lock_days: float | None = None, noncurrent_days: int | None = None) -> str:
+    """The ``path`` of an S3 destination as the service takes it, ``s3://BUCKET/PREFIX?endpoint=…&lock=…``, from
+    the form's fields. It never holds credentials: those go to the service separately (``credentials``)."""
+    query = {}
+    if endpoint:
+        query["endpoint"] = endpoint.strip()
+    if region:
+        query["region"] = region.strip()
+    if path_style:
+        query["path_style"] = "1"
+    if lock_mode:
+        query["lock"] = lock_mode
+        query["lock_days"] = f"{lock_days:g}" if lock_days is not None else ""
+    if noncurrent_days:
+        query["noncurrent_days"] = str(noncurrent_days)
+    prefix = (prefix or "").strip().strip("/")
+    path = f"/{urllib.parse.quote(prefix, safe='/')}" if prefix else ""
+    suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
+    return f"s3://{bucket.strip()}{path}{suffix}"
 
 
 @profiler.trace

@@ -91,6 +91,7 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
                            duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
     ctx.step("prune", f"Pruning destination {request.destination.id}: removing the data no restore point references "
                       "any more")
+    ensure_lifecycle(ctx, repository.destination)
     report = repository.prune(progress=lambda message: ctx.log.add("prune", message))
     figures = {name: int(getattr(report, name, 0) or 0) for name in PRUNE_FIGURES}
     for unreadable in report.unreadable_restore_points:
@@ -103,6 +104,29 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
                              "lock date removes them)")
     return PruneResult(**figures, kept_locked=kept, duration=round(time.monotonic() - started, 3),
                        log=ctx.log.as_list())
+
+
+def ensure_lifecycle(ctx: JobContext, destination) -> None:
+    """On S3, what prune deletes under Object Lock only gets a delete marker; the product's lifecycle rule is what
+    reclaims the space once the locks expire, so prune makes sure it is there (an operator may have replaced the
+    bucket's lifecycle configuration). Failing to set it is a warning: the prune itself still holds."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from storage_backup.repository import S3Destination
+
+    if not isinstance(destination, S3Destination):
+        return
+    try:
+        changed = destination.ensure_lifecycle()
+    except (ClientError, BotoCoreError, RepositoryError) as error:
+        ctx.log.warning("prune", f"The bucket's lifecycle rule could not be set ({error}): what this prune deletes "
+                                 "stays stored as noncurrent versions until it is")
+        return
+    if changed:
+        ctx.log.add("prune", f"Lifecycle rule {destination.lifecycle_rule_id} set: versions no longer current go "
+                             f"{destination.settings.noncurrent_days} day(s) later, once their lock allows")
+    if destination.settings.lock_mode:
+        ctx.log.add("prune", "Object Lock: what is deleted now only gets a delete marker; its versions stay until "
+                             "their lock expires, and the lifecycle rule reclaims them after that")
 
 
 def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
@@ -199,8 +223,10 @@ def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResu
     repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
     if repository is None:
         path = location(request.destination, ctx.proxy.repository_root)
-        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); is the "
-                                    "destination mounted on the data worker? Nothing in the catalog was changed.")
+        where = "is its bucket the right one, and do its credentials see it?" if request.destination.is_object_store \
+            else "is the destination mounted on the data worker?"
+        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); "
+                                    f"{where} Nothing in the catalog was changed.")
     ctx.step("list", f"Reading the restore points of destination {request.destination.id}")
     unreadable: list[tuple[str, str]] = []
     documents = [RestorePointDocument(

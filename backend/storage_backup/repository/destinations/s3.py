@@ -73,6 +73,16 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _same_rule(found: dict, wanted: dict) -> bool:
+    """Whether a rule read back from the bucket is ``wanted`` (stores add empty or default fields of their own)."""
+    def essential(rule: dict) -> tuple:
+        prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", ""))
+        return (rule.get("Status"), prefix, bool((rule.get("Expiration") or {}).get("ExpiredObjectDeleteMarker")),
+                (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+                (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"))
+    return essential(found) == essential(wanted)
+
+
 def _md5(data) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
@@ -437,9 +447,59 @@ class S3Destination(Destination):
     def ensure_container(self) -> None:
         self.ensure_bucket()
 
+    def versioned(self) -> bool:
+        """Whether the bucket keeps versions (Object Lock makes it so): only then can a deleted object come back."""
+        try:
+            return self._client.get_bucket_versioning(Bucket=self.bucket).get("Status") == "Enabled"
+        except ClientError as error:
+            raise self._error(error, "") from None
+
+    # --- lifecycle --------------------------------------------------------------------------------------------
+    @property
+    def lifecycle_rule_id(self) -> str:
+        """The ID of the one lifecycle rule this destination owns in its bucket (one per prefix)."""
+        return f"storage-backup:{self.prefix or '/'}"[:255]
+
+    def lifecycle_rule(self) -> dict:
+        """What the product needs from lifecycle under its prefix: versions that stopped being current (a prune's
+        or a delete's delete marker on top) go ``noncurrent_days`` later, once Object Lock lets them (a locked
+        version is kept until its date, whatever the rule); delete markers left alone go too, and so do multipart
+        uploads nobody finished. Without it a versioned bucket only grows."""
+        return {"ID": self.lifecycle_rule_id, "Status": "Enabled", "Filter": {"Prefix": self.prefix},
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": self.settings.noncurrent_days},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+
+    def lifecycle_rules(self) -> list[dict]:
+        """The bucket's lifecycle rules (every one: the operator's and the product's)."""
+        try:
+            return list(self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket).get("Rules", ()))
+        except ClientError as error:
+            if _code(error) == "NoSuchLifecycleConfiguration":
+                return []
+            raise self._error(error, "") from None
+
+    def ensure_lifecycle(self) -> bool:
+        """Put the product's rule (``lifecycle_rule``) into the bucket's lifecycle configuration, keeping every
+        other rule as it is (an operator's, another prefix's destination); True if the configuration changed. A
+        bucket-wide configuration is replaced whole by S3, hence the read, merge and write."""
+        rules = self.lifecycle_rules()
+        wanted = self.lifecycle_rule()
+        others = [rule for rule in rules if rule.get("ID") != wanted["ID"]]
+        if len(others) < len(rules) and _same_rule(next(rule for rule in rules if rule.get("ID") == wanted["ID"]),
+                                                   wanted):
+            return False
+        try:
+            self._client.put_bucket_lifecycle_configuration(Bucket=self.bucket,
+                                                            LifecycleConfiguration={"Rules": [*others, wanted]})
+        except ClientError as error:
+            raise self._error(error, "") from None
+        return True
+
     def ensure_bucket(self) -> bool:
         """Create the bucket if it is missing (with Object Lock when the destination has a lock mode, which also
-        makes it versioned); True if it was made. An existing bucket is checked for Object Lock when needed."""
+        makes it versioned); True if it was made. An existing bucket is checked for Object Lock when needed. Either
+        way the product's lifecycle rule is put in (``ensure_lifecycle``), next to the operator's own."""
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError as error:
@@ -449,7 +509,9 @@ class S3Destination(Destination):
             if self.settings.region and self.settings.region not in ("us-east-1", "default"):
                 extra["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
             self._client.create_bucket(Bucket=self.bucket, **extra)
+            self.ensure_lifecycle()
             return True
         if self.settings.lock_mode:
             self.check_object_lock()
+        self.ensure_lifecycle()
         return False
