@@ -38,12 +38,15 @@ pytestmark = pytest.mark.timeout(300)
 STATE: dict = {}
 #: The short destination's Object Lock: long enough for a backup to write under it, short enough to wait out.
 SHORT_LOCK_SECONDS = 20
+#: Lock maintenance every 8 s, so the 20 s lock passes the margin rule (lock_days ≥ two intervals).
+LOCK_MAINTENANCE_SECONDS = 8
 LIFECYCLE_TIMEOUT = 90
 
 
 @pytest.fixture(scope="module")
 def stack(rgw, tmp_path_factory):
-    stack = Stack(str(tmp_path_factory.mktemp("s3-stack")))
+    stack = Stack(str(tmp_path_factory.mktemp("s3-stack")),
+                  settings={"STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL": str(LOCK_MAINTENANCE_SECONDS)})
     try:
         yield stack.start()
     finally:

@@ -40,6 +40,14 @@ def _refused(call, field: str) -> BackupApiError:
     return refused.value
 
 
+@pytest.fixture(autouse=True)
+def hourly_lock_maintenance(monkeypatch):
+    """Lock maintenance every hour, so locks of a few hours pass the margin rule (lock_days ≥ two intervals)."""
+    from django.conf import settings
+
+    monkeypatch.setitem(settings.CONTROL, "lock_maintenance_seconds", 3600.0)
+
+
 @pytest.fixture
 def bucket() -> str:
     return f"b-{uuid.uuid4().hex[:10]}"
