@@ -20,7 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
-from storage_backup.services import audit, bus, catalog_rebuild, data_plane, proxies, restore_points, vanished
+from storage_backup.services import audit, bus, catalog_rebuild, data_plane, proxies, restore_points, vanished, vault
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
@@ -42,6 +42,8 @@ def refresh(job: Job) -> Job:
             return job
         _apply(job, status)
         job.save()
+        if job.state not in ACTIVE_JOB_STATES:
+            vault.forget_grant(job)  # a restore from the vault holds its read-only grant no longer than it runs
     return job
 
 
