@@ -24,6 +24,11 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
 * destinations: ``open_destination(location, credentials=None)``; ``FilesystemDestination``; ``S3Destination``
   (``S3Settings``, ``S3Credentials``) and ``S3VersionsView`` (reading back from an S3 bucket's versions), imported
   on first use
+* vault copy (``vault_copy.py``): ``open_vault(destination, source)`` -> the vault ``Repository`` (a clone of the
+  source's identity), ``copy_restore_point(source, vault, point_id, progress=None)`` -> ``CopyReport``
+  (``VaultMismatch``: a vault of another repository); restores from the vault (``vault_grant.py``):
+  ``grant_for_restore(vault, point_ids, expires_in)`` -> a JSON grant of pre-signed URLs, read through
+  ``PresignedDestination(grant)`` (``GrantExpired`` once it has expired), imported on first use
 """
 from __future__ import annotations
 
@@ -58,6 +63,8 @@ from .repair import RepairReport
 from .repository import Repository
 from .restore_point import RestorePoint, VolumeEntry
 from .stats import RepositoryStats
+from .vault_copy import CopyReport, VaultMismatch, copy_restore_point, open_vault
+from .vault_grant import grant_for_restore
 from .volume_backup import SAMPLE_UNCHANGED
 from .volume_io import (
     SOURCE_KINDS,
@@ -82,12 +89,15 @@ __all__ = [
     "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",
+    # the vault copy (vault_copy.py, vault_grant.py, destinations/presigned.py)
+    "CopyReport", "GrantExpired", "PresignedDestination", "VaultMismatch", "copy_restore_point", "grant_for_restore",
+    "open_vault",
 ]
 
 #: The S3 destination's names and their modules in ``destinations/``, imported on first use: boto3 takes longer to
 #: import than the whole engine, and a filesystem-only host need not pay for it.
 _LAZY = {"S3Credentials": "s3_settings", "S3Settings": "s3_settings", "S3Destination": "s3",
-         "S3VersionsView": "s3_recovery"}
+         "S3VersionsView": "s3_recovery", "PresignedDestination": "presigned", "GrantExpired": "presigned"}
 
 
 def __getattr__(name: str):

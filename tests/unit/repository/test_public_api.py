@@ -25,6 +25,7 @@ LAYERS = [
     "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "repair",
     "stats", "dependencies",
     "repository",
+    "vault_copy", "vault_grant",
     "__init__",
 ]
 VOLUME_IO_LAYERS = ["base", "known_zeros", "posix", "block_device", "image_file", "factory", "__init__"]

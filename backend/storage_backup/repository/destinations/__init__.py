@@ -12,7 +12,8 @@ __all__ = ["Destination", "FilesystemDestination", "ObjectInfo", "ObjectWriter",
 def open_destination(location: str | dict | Destination, credentials=None) -> Destination:
     """A destination for ``location``: a ``Destination`` as is, a ``file://`` URL or a plain path, an
     ``s3://bucket/prefix?endpoint=...`` location (``destinations/s3_settings.py``), or a config dict with a
-    ``type`` (``"s3"``: ``S3Settings`` fields; ``"filesystem"``: ``path``).
+    ``type`` (``"s3"``: ``S3Settings`` fields; ``"filesystem"``: ``path``; ``"presigned"``: a vault's restore grant,
+    read-only, ``presigned.py``).
 
     ``credentials`` (an ``S3Credentials`` or a dict with ``access_key``/``secret_key``) are for S3 only and never
     part of the location; without them ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used, else it is an
@@ -28,6 +29,10 @@ def open_destination(location: str | dict | Destination, credentials=None) -> De
             from .s3 import S3Destination
 
             return S3Destination(location, credentials)
+        if kind == "presigned":
+            from .presigned import PresignedDestination
+
+            return PresignedDestination(location)
         if kind == "filesystem" and "path" in location:
             return FilesystemDestination(location["path"])
         raise InvalidRequest(f"unknown destination type {kind!r}")

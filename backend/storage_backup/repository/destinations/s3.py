@@ -423,6 +423,16 @@ class S3Destination(Destination):
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3-retention") as pool:
             return sum(pool.map(extend, list(names)))
 
+    # --- pre-signed reads (vault restore grants) -------------------------------------------------------------
+    def presign_get(self, name: str, expires_in: int) -> str:
+        """A URL that lets whoever holds it GET object ``name`` (the current version) for ``expires_in`` seconds,
+        signed with this destination's credentials; no request is made (``vault_grant.py``)."""
+        if not 1 <= int(expires_in) <= 7 * 24 * 3600:  # SigV4's limit on a pre-signed URL
+            raise InvalidRequest(f"a pre-signed URL lasts 1 s to 7 days, not {expires_in} s")
+        return self._client.generate_presigned_url("get_object", Params={"Bucket": self.bucket,
+                                                                         "Key": self._key(name)},
+                                                   ExpiresIn=int(expires_in))
+
     # --- versions (recovery) ----------------------------------------------------------------------------------
     def versions(self, prefix: str = "") -> Iterator[ObjectVersion]:
         """Every version and delete marker of the objects whose names start with ``prefix`` (newest first per
