@@ -62,9 +62,10 @@ def _presigned(destination: Destination):
     if not destination.credentials:
         raise InvalidJobRequest(f"destination {destination.id} is read through a vault grant but the task carries "
                                 "none")
-    from storage_backup.repository.vault_grant import PresignedDestination
-
-    return PresignedDestination(destination.credentials)
+    try:
+        return open_destination({**destination.credentials, "type": "presigned"})
+    except InvalidRequest as error:
+        raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
 
 
 def _missing_container(destination: Destination, opened, root: str) -> str | None:

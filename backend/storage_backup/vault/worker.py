@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from storage_backup import contract
 from storage_backup.proxy import worker_key
-from storage_backup.repository import Repository, open_destination
+from storage_backup.repository import Repository, copy_restore_point, grant_for_restore, open_destination, open_vault
 
 from .client import VaultApi, VaultApiError
 from .config import Access, VaultConfig, VaultConfigError
@@ -91,8 +91,6 @@ class VaultWorker:
         except VaultApiError as error:  # someone else took it, or the API is away: the next round tries again
             LOG.warning("copy of %s not started: %s", item.restore_point_id, error)
             return
-        from storage_backup.repository.vault_copy import copy_restore_point, open_vault
-
         try:
             primary = item.primary
             access = self.config.primary_access(primary.id, primary.type, primary.path)
@@ -120,8 +118,6 @@ class VaultWorker:
             LOG.warning("could not report the failed copy of %s: %s", point_id, failure)
 
     def _grant(self, message: dict, keys, report: RoundReport) -> None:
-        from storage_backup.repository.vault_grant import grant_for_restore
-
         try:
             request = _open_sealed(message, contract.VaultGrantRequest, keys)
             vault = Repository.open(_destination(self.config.vault), password=request.repository_secret or None)
