@@ -23,6 +23,10 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                                      help_text=_("S3 and Swift destinations come with a later release."))
     path = forms.CharField(label=_("Path"), max_length=1024,
                            help_text=_("Absolute path, the same on every proxy and on the control plane."))
+    vault = forms.BooleanField(label=_("Air-Gapped Vault"), required=False,
+                               help_text=_("Policies copy their restore points here through the vault worker, which "
+                                           "alone holds the vault's credentials (its own config file): give none "
+                                           "here, nor encryption, which the copies keep from their primary."))
     encrypted = forms.BooleanField(label=_("Encrypt"), required=False)
     repository_secret = forms.CharField(label=_("Repository Passphrase"), required=False, max_length=4096,
                                         widget=forms.PasswordInput(render_value=False),
@@ -51,6 +55,8 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
         fields = {key: value for key, value in data.items() if value not in (None, "")}
         if not data.get("encrypted"):
             fields.pop("repository_secret", None)
+        if not data.get("vault"):
+            fields.pop("vault", None)  # an ordinary destination, as before vaults
         try:
             destination = api.backup.destination_create(request, **fields)
         except Exception as error:
