@@ -72,13 +72,14 @@ class CopyReport:
 
 # -- the vault's identity -----------------------------------------------------------------------------------------
 
-def open_vault(destination: str | dict | Destination, source: Repository) -> Repository:
+def open_vault(destination: str | dict | Destination, source: Repository, *, credentials=None) -> Repository:
     """The vault repository at ``destination`` (a ``Destination``, a location or a destination dict), created as a
     clone of ``source``'s identity when there is none yet: its ``config`` and key files copied byte for byte, so the
     vault has the same id and keys, chunk ids agree and the source's password opens it. A vault that holds another
     repository is refused (``VaultMismatch``); a key file added to the source since (a new password) is copied, none
-    is ever removed. Nothing is written to the source."""
-    destination = open_destination(destination)
+    is ever removed. Nothing is written to the source. ``credentials``: the vault's (S3), as ``open_destination``
+    takes them."""
+    destination = open_destination(destination, credentials)
     source_store = source._store
     source_config = source_store.destination.get(CONFIG_NAME)
     if not destination.container_exists():

@@ -84,7 +84,9 @@ def test_a_copy_restores_byte_for_byte_from_the_vault_with_the_primarys_password
     point, _entry = backup(primary, image)
     vault = open_vault(str(tmp_path / "vault"), primary)
     assert vault.config.id == primary.config.id
-    report = copy_restore_point(primary, vault, point)
+    calls = []
+    report = copy_restore_point(primary, vault, point, progress=lambda *figures: calls.append(figures))
+    assert calls and calls[-1] == (report.chunks_total, report.chunks_total, report.bytes_copied)
     assert report.point_id == point
     assert report.chunks_copied == report.chunks_total > 0 and report.chunks_present == 0
     assert report.bytes_copied > 0 and report.objects_written >= 3  # a pack, an index object, the document
@@ -215,3 +217,28 @@ def test_an_unencrypted_primary_gets_an_unencrypted_clone(tmp_path):
     vault = open_vault(str(tmp_path / "vault"), primary)
     copy_restore_point(primary, vault, point)
     assert _restore(Repository.open(str(tmp_path / "vault")), point, tmp_path / "r.img") == data
+
+
+def test_an_interrupted_copy_shows_nothing_and_the_next_one_copies_the_rest(primary, tmp_path, monkeypatch):
+    from storage_backup.repository import vault_copy
+
+    image = tmp_path / "disk.img"
+    data = write_image(image, 4 * MiB, pattern="r")
+    point, _entry = backup(primary, image)
+    vault = open_vault(str(tmp_path / "vault"), primary)
+    monkeypatch.setattr(vault_copy, "WINDOW_CHUNKS", 8)
+    monkeypatch.setattr(vault_copy, "PROGRESS_INTERVAL", 0)
+
+    class Stop(Exception):
+        pass
+
+    def stop_half_way(done, _seen, _copied):
+        if done >= 32:
+            raise Stop
+
+    with pytest.raises(Stop):
+        copy_restore_point(primary, vault, point, progress=stop_half_way)
+    assert vault.restore_point_ids() == []
+    report = copy_restore_point(primary, vault, point)
+    assert report.chunks_present >= 16 and report.chunks_copied >= 1, report
+    assert _restore(Repository.open(str(tmp_path / "vault"), PASSWORD), point, tmp_path / "r.img") == data

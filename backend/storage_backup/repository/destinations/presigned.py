@@ -28,6 +28,7 @@ from .base import Destination, ObjectInfo, ObjectWriter
 DEFAULT_TIMEOUT = 60.0
 GRANT_TYPE = "presigned"
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_ERROR_CODE = re.compile(rb"<Code>([^<]{1,64})</Code>")
 
 
 class GrantExpired(RepositoryError):
@@ -109,21 +110,23 @@ class PresignedDestination(Destination):
                 response = connection.getresponse()
                 body = response.read()
                 break
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as error:
                 # A kept-alive connection the server closed meanwhile: once more on a new one.
                 self._drop_connection(parsed)
                 if attempt == 2:
-                    raise
+                    raise RepositoryError(f"cannot read {name} from the vault at {parsed.netloc}: {error}") from None
         if response.status in (200, 206):
             return response.status, response, body
         if response.status == 404:
             raise ObjectNotFound(name)
         if response.status == 403:
-            if self.expired() or b"expired" in body.lower():
-                raise GrantExpired(f"the vault refused {name}: the restore grant has expired (until "
-                                   f"{self.expires.isoformat()}); ask the vault side for a new grant")
-            raise PermissionError(f"the vault refused {name} (HTTP 403): the grant was revoked or its signing key "
-                                  f"changed; ask the vault side for a new grant")
+            # RGW 16.2 answers an expired pre-signed URL with a bare AccessDenied (AWS adds "Request has expired"),
+            # as it answers a revoked one: either way the caller's way out is a new grant.
+            code = _ERROR_CODE.search(body)
+            raise GrantExpired(f"the vault refused {name} (HTTP 403 "
+                               f"{code.group(1).decode(errors='replace') if code else response.reason}): the restore "
+                               f"grant has expired (by the vault's clock; until {self.expires.isoformat()} by ours) or "
+                               f"was revoked; ask the vault side for a new grant")
         if response.status == 416:
             raise CorruptObject(f"object {name} is shorter than the range asked for")
         raise RepositoryError(f"the vault answered HTTP {response.status} {response.reason} for {name}")
