@@ -141,6 +141,9 @@ CONTROL = {
     "heartbeat_seconds": float(os.environ.get("STORAGE_BACKUP_HEARTBEAT_SECONDS", "30")),
     "proxy_down_after": float(os.environ.get("STORAGE_BACKUP_PROXY_DOWN_AFTER", "90")),
     "retention_seconds": float(os.environ.get("STORAGE_BACKUP_RETENTION_SECONDS", "600")),
+    # How often the Object Lock retention of an S3 destination with a lock mode is extended (a lock_maintenance job);
+    # its lock_days must be at least twice this (services/lock_maintenance.py says why).
+    "lock_maintenance_seconds": float(os.environ.get("STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL", "43200")),
     "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),

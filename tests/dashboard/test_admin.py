@@ -40,7 +40,15 @@ OVERVIEW = {
                                      "missing_since": "2026-11-24T11:00:00Z"}],
         "unresolved_leftovers": [{"resource_type": "snapshot", "resource_id": "snap-9", "status": "available",
                                   "job_id": "job-d", "project_id": "1", "since": "2026-11-24T09:00:00Z",
-                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}]},
+                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}],
+        "lock_maintenance": [
+            {"destination_id": "d-s3", "name": "rgw-worm", "project_id": "", "problem": "failed",
+             "failed_at": "2026-11-24T11:30:00Z", "last_success": "2026-11-23T23:30:00Z",
+             "protected_until": "2026-11-25T23:30:00Z",
+             "error": "ClientError: An error occurred (InvalidAccessKeyId) when calling the HeadObject operation"},
+            {"destination_id": "d-s3b", "name": "rgw-idle", "project_id": "", "problem": "overdue",
+             "failed_at": None, "last_success": None, "protected_until": None,
+             "error": "no lock maintenance pass has succeeded since 2026-11-23 00:00 UTC (one is due every 12 h)"}]},
 }
 
 
@@ -71,6 +79,12 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         # What the sweeper could not remove, with its reason and the project's name
         self.assertContains(response, "The sweeper cannot remove snapshot snap-9 (available) of project demo: "
                                       "Snapshot snap-9 has dependent volumes")
+        # Lock maintenance: a failed pass and an overdue one, each saying when the protection starts ending
+        self.assertContains(response, "storage-backup-lock-maintenance", count=2)
+        self.assertContains(response, "Lock maintenance of destination rgw-worm failed")
+        self.assertContains(response, "InvalidAccessKeyId")
+        self.assertContains(response, "Lock maintenance of destination rgw-idle is overdue: no lock maintenance pass")
+        self.assertContains(response, "at an unknown date (no pass has succeeded)")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})

@@ -65,6 +65,12 @@ class Destination(models.Model):
     # The furthest a retention lock of a restore point here may reach, in days from now: a lock is a promise
     # nobody can take back, so a member's typo (year 9999) must not pin the data for ever.
     max_lock_days = models.PositiveIntegerField(default=DEFAULT_MAX_LOCK_DAYS)
+    # S3 with Object Lock: the last lock maintenance pass that succeeded (and the earliest date it left any
+    # referenced object retained until), the last that failed and why (services/lock_maintenance.py).
+    lock_maintained_at = models.DateTimeField(null=True, blank=True)
+    lock_protected_until = models.DateTimeField(null=True, blank=True)
+    lock_maintenance_failed_at = models.DateTimeField(null=True, blank=True)
+    lock_maintenance_error = models.TextField(blank=True, default="")
     # An air-gapped vault: copies are pulled into it by the vault worker, which alone holds its credentials. The
     # catalog knows its name and location for display, never a key (``credentials`` stays empty), so nothing on the
     # primary side (control plane, proxies, data workers) can write to or delete from it.
@@ -149,6 +155,7 @@ class JobType(models.TextChoices):
     PRUNE = "prune"  # the data no restore point references any more removed from a destination
     LOCK = "lock"  # a retention lock written into the repository
     REBUILD = "rebuild"  # the catalog's restore points rebuilt from a destination's repository
+    LOCK_MAINTENANCE = "lock_maintenance"  # the Object Lock retention of what restore points reference extended
     # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
     RETENTION = "retention"
 

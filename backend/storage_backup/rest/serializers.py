@@ -308,10 +308,14 @@ class DestinationWriteSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=("filesystem", "nfs", "s3", "swift"), default="filesystem")
     path = serializers.CharField(max_length=1024, help_text="A directory on the workers (filesystem, nfs), or the "
                                                             "object store's location: s3://BUCKET/PREFIX?endpoint=URL"
-                                                            "&region=R&path_style=1&lock=COMPLIANCE&lock_days=N")
+                                                            "&region=R&path_style=1&lock=COMPLIANCE&lock_days=N or "
+                                                            "swift://CONTAINER/PREFIX?auth_url=KEYSTONE_V3_URL"
+                                                            "&region=R&interface=public")
     credentials = serializers.DictField(
         child=serializers.CharField(max_length=4096, allow_blank=False), required=False, write_only=True,
-        help_text="Object storage only: S3 access_key and secret_key. Sealed in the catalog, never shown.")
+        help_text="Object storage only: S3 access_key and secret_key; Swift application_credential_id and "
+                  "application_credential_secret (or username, password, project_name, user_domain_name, "
+                  "project_domain_name). Sealed in the catalog, never shown.")
     encrypted = serializers.BooleanField(default=False)
     repository_secret = serializers.CharField(required=False, allow_blank=True, max_length=4096)
     project_id = serializers.CharField(required=False, allow_blank=True, max_length=64)

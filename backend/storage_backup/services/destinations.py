@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, MAX_LOCK_DAYS_LIMIT, Destination
 from storage_backup.policies import destinations as rules
+from storage_backup.services import lock_maintenance
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, listing
 from storage_backup.services.errors import NotFound, ValidationFailed
@@ -128,7 +129,9 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
         return os.path.normpath(path), None
     if not isinstance(credentials, dict) or not credentials:
         raise ValidationFailed("credentials", f"an {destination_type} destination needs its credentials (for S3: "
-                                              "access_key and secret_key)")
+                                              "access_key and secret_key; for Swift: application_credential_id and "
+                                              "application_credential_secret, or username, password and "
+                                              "project_name)")
     if destination_type == "s3":
         from storage_backup.repository import InvalidRequest, S3Credentials, S3Settings
 
@@ -136,6 +139,7 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
             settings = S3Settings.from_location(path)
         except InvalidRequest as error:
             raise ValidationFailed("path", f"is not an S3 location: {error}") from None
+        lock_maintenance.check_lock_days(settings)  # lock_days outlasts the maintenance interval with a margin
         try:
             S3Credentials.from_value(credentials)
         except InvalidRequest as error:
@@ -144,7 +148,21 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
         if extra:
             raise ValidationFailed("credentials", f"unknown entries for S3: {', '.join(sorted(extra))}")
         return settings.location, {key: str(value) for key, value in credentials.items()}
-    raise ValidationFailed("type", f"{destination_type} destinations are not offered yet")
+    return _check_swift_location(path, credentials)
+
+
+def _check_swift_location(path: str, credentials: dict) -> tuple[str, dict]:
+    from storage_backup.repository import InvalidRequest, SwiftCredentials, SwiftSettings
+
+    try:
+        settings = SwiftSettings.from_location(path)
+    except InvalidRequest as error:
+        raise ValidationFailed("path", f"is not a Swift location: {error}") from None
+    try:
+        SwiftCredentials.from_value(credentials)
+    except InvalidRequest as error:
+        raise ValidationFailed("credentials", str(error)) from None
+    return settings.location, {key: str(value) for key, value in credentials.items() if value not in (None, "")}
 
 
 def task_view(destination: Destination) -> dict:

@@ -36,6 +36,7 @@ from storage_backup.services import (
     data_plane,
     encrypted_volumes,
     inventory,
+    lock_maintenance,
     quotas,
     restore_points,
     restore_targets,
@@ -304,6 +305,22 @@ def create_prune(caller: Caller, destination: Destination, reason: str = "") -> 
                         project_id=destination.project_id, priority=10, scheduled=caller.system)
     data_plane.prune_taken(destination.id)
     return job
+
+
+def create_lock_maintenance(caller: Caller, destination: Destination, reason: str = "") -> Job:
+    """Extend the Object Lock retention of what the destination's restore points reference (on a data worker;
+    ``services/lock_maintenance.py``). One at a time per destination (409 while one is queued or running)."""
+    authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
+    with transaction.atomic():
+        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.LOCK_MAINTENANCE,
+                                                      state__in=ACTIVE_JOB_STATES).first()
+        if busy is not None:
+            raise Conflict(f"Destination {destination.name} already has a lock maintenance job {busy.id} "
+                           f"({busy.state}).")
+        return _data_job(caller, JobType.LOCK_MAINTENANCE, contract.MAINTAIN_LOCKS, destination,
+                         {"locked_restore_points": lock_maintenance.locked_restore_points(destination)},
+                         reason or f"Lock maintenance of destination {destination.name} requested by {_by(caller)}",
+                         project_id=destination.project_id, priority=70, scheduled=caller.system)
 
 
 def create_lock(caller: Caller, point: RestorePoint, until: dt.datetime) -> Job:

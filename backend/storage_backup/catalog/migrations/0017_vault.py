@@ -12,7 +12,7 @@ import storage_backup.catalog.secrets
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("catalog", "0015_destination_object_storage"),
+        ("catalog", "0016_lock_maintenance"),
     ]
 
     operations = [

@@ -17,9 +17,9 @@ How it keeps the rules of ``base.py``:
 
 Object Lock (WORM), kopia's model for deduplicating repositories: with ``lock_mode`` set, every immutable object
 (``config``, ``keys/``, ``data/``, ``index/``, ``restore-points/``) is written with per-object retention until
-``now + lock_days``; a maintenance pass (not here yet) calls ``extend_retention`` on what locked restore points still
-reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a multipart
-upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
+``now + lock_days``; the maintenance pass (``object_lock.py``) calls ``extend_object_retention`` on what restore
+points still reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a
+multipart upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
 CreateMultipartUpload. A bucket with Object Lock is versioned: ``delete`` then only adds a delete marker (the
 locked version stays, readable with ``get_version``), and reads of the current object see the marker as S3 does (not
 found). ``S3VersionsView`` (``s3_recovery.py``) reads a repository back from the versions after a mass delete.
@@ -30,7 +30,6 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,7 @@ from botocore.exceptions import ClientError
 from ..errors import CorruptObject, InvalidRequest, ObjectNotFound, RepositoryNotFound
 from ..format import CONFIG_NAME, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, RESTORE_POINTS_PREFIX
 from .base import Destination, ObjectInfo, ObjectWriter
+from .buffered import BufferedObjectWriter
 from .s3_settings import S3Credentials, S3Settings
 
 #: Objects written once and never changed in place: these get Object Lock retention.
@@ -93,47 +93,6 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections)
     return session.client("s3", endpoint_url=settings.endpoint_url, verify=settings.verify, config=config)
-
-
-class S3ObjectWriter(ObjectWriter):
-    """An object assembled in memory and sent at ``commit`` (one PUT, or a multipart upload when large)."""
-
-    def __init__(self, destination: S3Destination, name: str, capacity: int | None) -> None:
-        destination._key(name)  # validates the name now, not at commit
-        self.name = name
-        self._destination = destination
-        self._buffer = bytearray(capacity or 0)
-        self._size = 0
-        self._lock = threading.Lock()
-
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def write_at(self, offset: int, *parts) -> None:
-        views = []
-        for part in parts:
-            view = memoryview(part)
-            views.append(view if view.format == "B" and view.ndim == 1 else view.cast("B"))
-        end = offset + sum(view.nbytes for view in views)
-        with self._lock:
-            if end > len(self._buffer):  # grows by doubling: appends stay linear
-                self._buffer.extend(bytes(max(end - len(self._buffer), len(self._buffer))))
-            self._size = max(self._size, end)
-        # Slice assignments of equal length never resize and run whole under the GIL: threads filling different
-        # ranges of one pack need no lock, and a concurrent growth cannot interleave with a copy.
-        position = offset
-        for view in views:
-            self._buffer[position:position + view.nbytes] = view
-            position += view.nbytes
-
-    def commit(self) -> None:
-        buffer, self._buffer = self._buffer, bytearray()
-        del buffer[self._size:]
-        self._destination._store(self.name, buffer)
-
-    def abort(self) -> None:
-        self._buffer = bytearray()
 
 
 class S3Destination(Destination):
@@ -189,7 +148,8 @@ class S3Destination(Destination):
         self._store(name, data, exclusive)
 
     def open_writer(self, name: str, capacity: int | None = None) -> ObjectWriter:
-        return S3ObjectWriter(self, name, capacity)
+        self._key(name)  # validates the name now, not at commit
+        return BufferedObjectWriter(name, capacity, self._store)
 
     def get(self, name: str) -> bytes:
         try:
@@ -393,35 +353,42 @@ class S3Destination(Destination):
             return None
         return ObjectRetention(found["Mode"], found["RetainUntilDate"])
 
+    @property
+    def retention_days(self) -> float | None:
+        """Days of retention each immutable object gets from its write (None: no Object Lock here)."""
+        return self.settings.lock_days if self.settings.lock_mode else None
+
+    def extend_object_retention(self, name: str, until: dt.datetime) -> bool:
+        """Retain the current version of ``name`` until at least ``until`` (in the destination's mode); never
+        shortens. True if extended, False if retained that long already; ``ObjectNotFound`` without a current
+        version (deleted: recover it from its versions first)."""
+        self.check_object_lock()  # once per destination object: a bucket without Object Lock is refused plainly
+        head = self._head(name)
+        if head is None:
+            raise ObjectNotFound(name)
+        version_id = head.get("VersionId")
+        current = self.retention(name, version_id)
+        if current is not None and current.until >= until and current.mode == self.settings.lock_mode:
+            return False
+        # A mode change keeps the later date.
+        target = current.until if current is not None and current.until > until else until
+        try:
+            self._set_retention(self._key(name), version_id, target)
+        except ClientError as error:
+            raise self._error(error, name) from None
+        return True
+
     def extend_retention(self, names: Iterable[str], until: dt.datetime | None = None, workers: int = 8) -> int:
         """Make the current version of each of ``names`` retained until at least ``until`` (default: what a new
         object gets now); never shortens. Returns how many were extended. Raises ``ObjectNotFound`` for a name
-        without a current version (deleted: recover it from its versions first)."""
+        without a current version (deleted: recover it from its versions first). The maintenance pass
+        (``Repository.maintain_locks``) calls ``extend_object_retention`` per object instead."""
         if self.settings.lock_mode is None:
             raise InvalidRequest(f"{self.location} has no lock mode: there is no retention to extend")
         self.check_object_lock()
         until = until or self.retain_until()
-
-        def extend(name: str) -> bool:
-            head = self._head(name)
-            if head is None:
-                raise ObjectNotFound(name)
-            version_id = head.get("VersionId")
-            current = self.retention(name, version_id)
-            if current is not None and current.until >= until and current.mode == self.settings.lock_mode:
-                return False
-            if current is not None and current.until > until:  # a mode change keeps the later date
-                target = current.until
-            else:
-                target = until
-            try:
-                self._set_retention(self._key(name), version_id, target)
-            except ClientError as error:
-                raise self._error(error, name) from None
-            return True
-
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3-retention") as pool:
-            return sum(pool.map(extend, list(names)))
+            return sum(pool.map(lambda name: self.extend_object_retention(name, until), list(names)))
 
     # --- pre-signed reads (vault restore grants) -------------------------------------------------------------
     def presign_get(self, name: str, expires_in: int) -> str:
