@@ -177,6 +177,16 @@ CONTROL = {
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
 }
 
+# The vault copy (storage_backup.services.vault); the vault worker's own settings are in its config file.
+VAULT = {
+    # A failed copy is listed again until it failed this many times (then an administrator looks at its error).
+    "max_attempts": int(os.environ.get("STORAGE_BACKUP_VAULT_MAX_ATTEMPTS", "5")),
+    # A copy reported ``copying`` and silent this long: its vault worker died; listed again.
+    "copy_stale_after": float(os.environ.get("STORAGE_BACKUP_VAULT_COPY_STALE_AFTER", "21600")),
+    # Copies handed out per look for work.
+    "work_limit": int(os.environ.get("STORAGE_BACKUP_VAULT_WORK_LIMIT", "50")),
+}
+
 LOGGING = {
     "version": 1, "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -45,6 +45,7 @@ from .keys import (
     NO_ATTEMPT,
     PROXY_QUEUE_PREFIX,
     RUNNER_KEY,
+    VAULT_QUEUE,
     alive_key,
     attempt_key,
     cancel_key,
@@ -95,6 +96,7 @@ from .tasks import (
     TaskSpec,
     spec_of,
 )
+from .vault import VaultCopyItem, VaultGrantRequest
 
 __all__ = [
     "ALIVE_KEY", "ALIVE_SECONDS", "ATTEMPT_KEY", "ATTEMPT_TTL_SECONDS", "BACKUP_INSTANCE", "BackedUpVolume",
@@ -107,7 +109,8 @@ __all__ = [
     "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
     "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
-    "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VERIFY_RESTORE_POINT",
-    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
+    "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
+    "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
+    "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
     "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

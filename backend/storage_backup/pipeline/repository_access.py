@@ -21,7 +21,7 @@ from storage_backup.repository import (
 from .errors import InvalidJobRequest, RepositoryUnavailable
 from .hardening import repository_target
 
-SUPPORTED_TYPES = ("filesystem", "nfs", "s3", "swift")
+SUPPORTED_TYPES = ("filesystem", "nfs", "s3", "swift", "presigned")
 
 
 def location(destination: Destination, root: str = "/") -> str:
@@ -44,6 +44,8 @@ def dedup_domain(destination: Destination, project_id: str) -> str | None:
 def target(destination: Destination, root: str = "/"):
     """What ``Repository.open`` / ``init`` get: a directory (or a hardened one), or an object store destination."""
     path = location(destination, root)
+    if destination.type == "presigned":
+        return _presigned(destination)
     if not destination.is_object_store:
         return repository_target(destination, path)
     if not destination.credentials:
@@ -55,8 +57,23 @@ def target(destination: Destination, root: str = "/"):
         raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
 
 
+def _presigned(destination: Destination):
+    """A vault copy, read only through the vault worker's grant (pre-signed URLs that expire by themselves): the
+    proxy holds no standing vault credential."""
+    if not destination.credentials:
+        raise InvalidJobRequest(f"destination {destination.id} is read through a vault grant but the task carries "
+                                "none")
+    try:
+        return open_destination({**destination.credentials, "type": "presigned"})
+    except InvalidRequest as error:
+        raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
+
+
 def _missing_container(destination: Destination, opened, root: str) -> str | None:
     """Why the repository's container is not there (an unmounted share, a missing bucket), or None if it is."""
+    if destination.type == "presigned":
+        return (f"the vault grant for destination {destination.id} holds no repository (it names no object of "
+                "one, or it expired)")
     if destination.is_object_store:
         holder = "bucket" if destination.type == "s3" else "container"
         return None if opened.container_exists() else (

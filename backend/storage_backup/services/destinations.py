@@ -78,7 +78,11 @@ def create_destination(caller: Caller, data: dict) -> Destination:
         if data.get("type", "filesystem") not in TYPES:
             raise ValidationFailed("type", f"must be one of: {', '.join(TYPES)}")
         destination_type = data.get("type", "filesystem")
-        path, credentials = check_location(destination_type, data.get("path") or "", data.get("credentials"))
+        vault = bool(data.get("vault"))
+        if vault:
+            path, credentials = check_vault_location(destination_type, data.get("path") or "", data)
+        else:
+            path, credentials = check_location(destination_type, data.get("path") or "", data.get("credentials"))
         if data.get("encrypted") and not data.get("repository_secret"):
             raise ValidationFailed("repository_secret", "is required for an encrypted destination")
         dedup_scope = data.get("dedup_scope") or "project"
@@ -98,10 +102,31 @@ def create_destination(caller: Caller, data: dict) -> Destination:
             encrypted=bool(data.get("encrypted")), repository_secret=data.get("repository_secret") or "",
             project_id=data.get("project_id") or "",
             retention_lock_min_days=data.get("retention_lock_min_days") or 0, dedup_scope=dedup_scope,
-            hardened=hardened, max_lock_days=max_lock_days)
+            hardened=hardened, max_lock_days=max_lock_days, vault=vault)
         target.id = destination.id
         target.project_id = destination.project_id
         return destination
+
+
+def check_vault_location(destination_type: str, path: str, data: dict) -> tuple[str, None]:
+    """A vault's location, for display only: the catalog never holds a vault's credentials (its vault worker's
+    config does), nor a repository secret (its copies share their primary's)."""
+    if data.get("credentials"):
+        raise ValidationFailed("credentials", "a vault's credentials stay with its vault worker (its config file); "
+                                              "the catalog never holds them")
+    if data.get("encrypted") or data.get("repository_secret") or data.get("hardened"):
+        raise ValidationFailed("vault", "a vault copies its primaries' repositories as they are: it takes no "
+                                        "encryption, repository secret or hardening of its own")
+    if destination_type == "s3":
+        from storage_backup.repository import InvalidRequest, S3Settings
+
+        try:
+            return S3Settings.from_location(path).location, None
+        except InvalidRequest as error:
+            raise ValidationFailed("path", f"is not an S3 location: {error}") from None
+    if destination_type not in ("filesystem", "nfs"):
+        raise ValidationFailed("type", f"a vault on {destination_type} is not offered yet")
+    return check_location(destination_type, path, None)
 
 
 def check_location(destination_type: str, path: str, credentials) -> tuple[str, dict | None]:

@@ -29,6 +29,7 @@ from storage_backup.services import (
     proxies,
     restore_points,
     vanished,
+    vault,
 )
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
@@ -53,6 +54,8 @@ def refresh(job: Job) -> Job:
         job.save()
         if job.type == JobType.LOCK_MAINTENANCE and job.state not in ACTIVE_JOB_STATES:
             lock_maintenance.record(job)  # its destination's last success or failure: the overview's alert
+        if job.state not in ACTIVE_JOB_STATES:
+            vault.forget_grant(job)  # a restore from the vault holds its read-only grant no longer than it runs
     return job
 
 

@@ -71,6 +71,10 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                                     widget=forms.PasswordInput(render_value=False,
                                                                attrs=_when_s3(_("Secret Key"))),
                                     help_text=S3_SECRET_HELP)
+    vault = forms.BooleanField(label=_("Air-Gapped Vault"), required=False,
+                               help_text=_("Policies copy their restore points here through the vault worker, which "
+                                           "alone holds the vault's credentials (its own config file): give none "
+                                           "here, nor encryption, which the copies keep from their primary."))
     encrypted = forms.BooleanField(label=_("Encrypt"), required=False)
     repository_secret = forms.CharField(label=_("Repository Passphrase"), required=False, max_length=4096,
                                         widget=forms.PasswordInput(render_value=False),
@@ -112,6 +116,11 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
             self.add_error("s3_bucket", _("Give the bucket's name."))
         if data.get("s3_lock_mode") and not data.get("s3_lock_days"):
             self.add_error("s3_lock_days", _("Object Lock needs a number of days."))
+        if data.get("vault"):
+            for name in ("s3_access_key", "s3_secret_key"):
+                if data.get(name):
+                    self.add_error(name, _("A vault's keys belong in the vault worker's configuration only."))
+            return
         for name in ("s3_access_key", "s3_secret_key"):
             if not data.get(name):
                 self.add_error(name, _("An S3 destination needs its access key and secret key."))
@@ -126,7 +135,10 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                 data.get("s3_endpoint") or "", data["s3_bucket"], prefix=data.get("s3_prefix") or "",
                 region=data.get("s3_region") or "", path_style=bool(data.get("s3_path_style")),
                 lock_mode=data.get("s3_lock_mode") or "", lock_days=data.get("s3_lock_days"))
-            fields["credentials"] = {"access_key": data["s3_access_key"], "secret_key": data["s3_secret_key"]}
+            if not data.get("vault"):  # a vault's keys live only in the vault worker's config
+                fields["credentials"] = {"access_key": data["s3_access_key"], "secret_key": data["s3_secret_key"]}
+        if not data.get("vault"):
+            fields.pop("vault", None)  # an ordinary destination, as before vaults
         try:
             destination = api.backup.destination_create(request, **fields)
         except Exception as error:
