@@ -91,7 +91,8 @@ class RoleTests(backup_helpers.TestCase):
             return policy.check((("storage_backup", rule),), request)
 
     def test_readers_read_members_write_admins_administer(self):
-        rules = [rule for rule in _default_rules() if rule.startswith("storage_backup:")]
+        rules = [rule for rule in _default_rules()
+                 if rule.startswith("storage_backup:") and not rule.startswith("storage_backup:vault:")]
         assert len(rules) > len(WRITES | API_WRITES | ADMIN_ONLY)
         for rule in rules:
             admin_only = rule in ADMIN_ONLY or rule.endswith(("_all", "_shared"))
@@ -100,3 +101,12 @@ class RoleTests(backup_helpers.TestCase):
                 self.assertEqual(self._allowed(rule, "member"), not admin_only)
                 self.assertEqual(self._allowed(rule, "reader"), not admin_only and rule not in WRITES | API_WRITES)
                 self.assertFalse(self._allowed(rule, "load-balancer_observer"))
+
+    def test_only_the_vault_role_reaches_the_vault_rules(self):
+        rules = [rule for rule in _default_rules() if rule.startswith("storage_backup:vault:")]
+        assert rules
+        for rule in rules:
+            with self.subTest(rule=rule):
+                self.assertTrue(self._allowed(rule, "backup_vault"))
+                for role in ("admin", "member", "reader"):
+                    self.assertFalse(self._allowed(rule, role))
