@@ -44,6 +44,8 @@ from ..errors import CorruptObject, InvalidRequest, ObjectNotFound, RepositoryNo
 from ..format import CONFIG_NAME, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, RESTORE_POINTS_PREFIX
 from .base import Destination, ObjectInfo, ObjectWriter
 from .s3_settings import S3Credentials, S3Settings
+from .s3_transport import install as install_error_translation
+from .s3_transport import read_object
 
 #: Objects written once and never changed in place: these get Object Lock retention.
 IMMUTABLE_PREFIXES = (KEYS_PREFIX, DATA_PREFIX, INDEX_PREFIX, RESTORE_POINTS_PREFIX)
@@ -82,6 +84,8 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
     session = boto3.session.Session(aws_access_key_id=credentials.access_key,
                                     aws_secret_access_key=credentials.secret_key,
                                     aws_session_token=credentials.session_token, region_name=settings.region)
+    # Retries and timeouts are the location's settings; once spent, a clear DestinationUnavailable (s3_transport).
+    install_error_translation(session, settings.location, settings.max_attempts)
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path" if settings.path_style else "auto"},
@@ -193,12 +197,17 @@ class S3Destination(Destination):
 
     def get(self, name: str) -> bytes:
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
+            return self._read(name, Key=self._key(name))
         except ClientError as error:
             raise self._error(error, name) from None
 
     def get_range(self, name: str, offset: int, length: int) -> bytes:
         return self._get_range(name, offset, length)
+
+    def _read(self, name: str, **params) -> bytes:
+        # botocore retries a GET up to its response headers; read_object also when the body breaks off.
+        return read_object(lambda: self._client.get_object(Bucket=self.bucket, **params), self.location, name,
+                           self.settings.max_attempts)
 
     def _get_range(self, name: str, offset: int, length: int, version_id: str | None = None) -> bytes:
         if length <= 0:
@@ -207,9 +216,7 @@ class S3Destination(Destination):
             return b""
         extra = {"VersionId": version_id} if version_id else {}
         try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self._key(name),
-                                               Range=f"bytes={offset}-{offset + length - 1}", **extra)
-            data = response["Body"].read()
+            data = self._read(name, Key=self._key(name), Range=f"bytes={offset}-{offset + length - 1}", **extra)
         except ClientError as error:
             if _code(error) == "InvalidRange":
                 raise CorruptObject(f"object {name} is truncated: wanted {length} bytes at offset {offset}, it "
@@ -450,8 +457,7 @@ class S3Destination(Destination):
     def get_version(self, name: str, version_id: str) -> bytes:
         """One version of an object, current, noncurrent or hidden behind a delete marker."""
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=self._key(name),
-                                           VersionId=version_id)["Body"].read()
+            return self._read(name, Key=self._key(name), VersionId=version_id)
         except ClientError as error:
             raise self._error(error, name) from None
 

@@ -13,6 +13,12 @@ Query parameters (all optional): ``endpoint`` (an S3 endpoint URL; AWS's own whe
 needs it), ``lock`` (``COMPLIANCE`` or ``GOVERNANCE``: Object Lock retention on every immutable object),
 ``lock_days`` (how long), ``multipart_threshold`` / ``part_size`` (bytes), ``verify`` (0 to skip TLS
 verification, or a CA bundle path).
+
+How it behaves when the object store misbehaves (``s3_transport.py``), also query parameters: ``max_attempts``
+(attempts per request in all, default 5: refused or reset connections, timeouts, 5xx and ``SlowDown`` are retried
+with exponential backoff and jitter), ``connect_timeout`` (seconds, default 10), ``read_timeout`` (seconds without
+a byte either way, default 120: a stalled store fails after about ``read_timeout × max_attempts``),
+``max_pool_connections`` (default 32). Then the job fails with ``DestinationUnavailable`` naming the location.
 """
 from __future__ import annotations
 
@@ -83,8 +89,10 @@ class S3Settings:
     multipart_threshold: int = 64 * MiB
     part_size: int = 16 * MiB
     verify: bool | str = True
+    #: Seconds to open a connection, and without a byte either way on one (each attempt).
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    #: Attempts per request in all (1: no retry); backoff between them is botocore's standard mode.
     max_attempts: int = 5
     max_pool_connections: int = 32
 
@@ -100,6 +108,10 @@ class S3Settings:
             object.__setattr__(self, "lock_mode", mode)
             if not self.lock_days > 0:
                 raise InvalidRequest("an S3 destination with Object Lock needs lock_days > 0")
+        if not (self.connect_timeout > 0 and self.read_timeout > 0):
+            raise InvalidRequest("the S3 connect and read timeouts must be more than 0 seconds")
+        if not 1 <= self.max_attempts <= 20 or self.max_pool_connections < 1:
+            raise InvalidRequest("S3 max_attempts must be between 1 and 20, and max_pool_connections at least 1")
         if self.part_size < MIN_PART_SIZE:
             raise InvalidRequest(f"the S3 part size must be at least {MIN_PART_SIZE} bytes")
         if self.multipart_threshold < MIN_PART_SIZE or self.multipart_threshold > MAX_PUT_SIZE:
@@ -120,9 +132,11 @@ class S3Settings:
             query["lock"] = self.lock_mode
             query["lock_days"] = f"{self.lock_days:g}"
         defaults = {item.name: item.default for item in dataclasses.fields(self)}
-        for name in ("multipart_threshold", "part_size"):
+        for name in ("multipart_threshold", "part_size", "max_attempts", "connect_timeout", "read_timeout",
+                     "max_pool_connections"):
             if getattr(self, name) != defaults[name]:
-                query[name] = str(getattr(self, name))
+                value = getattr(self, name)
+                query[name] = f"{value:g}" if isinstance(value, float) else str(value)
         path = f"/{self.prefix.rstrip('/')}" if self.prefix else ""
         suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
         return f"s3://{self.bucket}{path}{suffix}"
