@@ -7,13 +7,15 @@ make the service misbehave on demand.
         settings = S3Settings(..., endpoint_url=proxy.endpoint)
         proxy.slowdown(3)          # the next 3 requests get "503 SlowDown" (the service never sees them)
         proxy.reset_after(100_000) # the connection that carries the 100 000th byte from now is reset (RST)
+        proxy.refuse_after(100_000) # the service goes away (``refuse``) once 100 000 more bytes went to it
         proxy.refuse()             # the port closes (ECONNREFUSED) and every open connection is reset; heal()
         proxy.stall()              # nothing more flows either way (connections stay open, silent); heal()
         proxy.delay = 0.2          # each request waits this long before it goes on
 
 It reads the client's side as HTTP/1.1 requests (headers, then ``Content-Length`` bytes of body), which is what it
 needs to answer one request itself; a chunked request body turns the rest of that connection into a plain pipe. The
-service's side is piped as it comes. Counters: ``requests`` (seen), ``injected`` (503s answered), ``resets``.
+service's side is piped as it comes. Counters: ``requests`` (seen), ``injected`` (503s answered), ``resets``,
+``sent`` (bytes clients sent to the service).
 """
 from __future__ import annotations
 
@@ -33,9 +35,11 @@ class FaultProxy:
         self.requests = 0
         self.injected = 0
         self.resets = 0
+        self.sent = 0
         self._lock = threading.Lock()
         self._slowdowns = 0
         self._reset_budget: int | None = None
+        self._refuse_budget: int | None = None
         self._flowing = threading.Event()
         self._flowing.set()
         self._refusing = False
@@ -61,6 +65,11 @@ class FaultProxy:
         with self._lock:
             self._reset_budget = nbytes
 
+    def refuse_after(self, nbytes: int) -> None:
+        """``refuse`` once clients have sent ``nbytes`` more bytes (the service gone in the middle of a transfer)."""
+        with self._lock:
+            self._refuse_budget = nbytes
+
     def refuse(self) -> None:
         """The service is gone: the port refuses connections, the open ones are reset."""
         with self._lock:
@@ -81,6 +90,7 @@ class FaultProxy:
         with self._lock:
             self._slowdowns = 0
             self._reset_budget = None
+            self._refuse_budget = None
             self.delay = 0.0
             if self._refusing:
                 self._listener = self._listen(self.port)
@@ -198,14 +208,26 @@ class FaultProxy:
     def _send(self, client: socket.socket, upstream: socket.socket, data: bytes) -> None:
         self._flowing.wait()
         with self._lock:
-            budget = self._reset_budget
-            if budget is not None:
-                self._reset_budget = budget - len(data)
-                if self._reset_budget <= 0:
+            self.sent += len(data)
+            gone = reset = False
+            if self._refuse_budget is not None:
+                self._refuse_budget -= len(data)
+                gone = self._refuse_budget <= 0
+                if gone:
+                    self._refuse_budget = None
+            keep = len(data)
+            if self._reset_budget is not None:
+                keep = max(0, self._reset_budget)
+                self._reset_budget -= len(data)
+                reset = self._reset_budget <= 0
+                if reset:
                     self._reset_budget = None
                     self.resets += 1
-        if budget is not None and budget - len(data) <= 0:
-            upstream.sendall(data[:max(0, budget)])
+        if gone:
+            self.refuse()
+            raise ConnectionResetError("fault proxy: refused")
+        if reset:
+            upstream.sendall(data[:keep])
             _reset(client)
             _reset(upstream)
             raise ConnectionResetError("fault proxy: reset")
