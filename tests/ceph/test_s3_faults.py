@@ -39,8 +39,9 @@ def proxy(rgw):
 
 def _proxied(rgw, proxy: FaultProxy, bucket: str | None = None, **kwargs) -> S3Destination:
     """A destination on a new bucket (or ``bucket``), reached through ``proxy``."""
-    settings = rgw.settings(bucket or f"f-{uuid.uuid4().hex[:12]}", read_timeout=READ_TIMEOUT, connect_timeout=1.0,
-                            max_attempts=ATTEMPTS, **kwargs)
+    kwargs.setdefault("read_timeout", READ_TIMEOUT)
+    kwargs.setdefault("max_attempts", ATTEMPTS)
+    settings = rgw.settings(bucket or f"f-{uuid.uuid4().hex[:12]}", connect_timeout=1.0, **kwargs)
     destination = S3Destination(dataclasses.replace(settings, endpoint_url=proxy.endpoint), rgw.credentials)
     destination.ensure_bucket()
     return destination
@@ -113,7 +114,8 @@ def test_the_store_gone_mid_backup_fails_clearly_and_the_next_backup_succeeds(rg
 
 
 def test_a_stalled_store_fails_within_the_timeouts(rgw, proxy):
-    destination = _proxied(rgw, proxy, prefix="stall")
+    timeout, attempts = 1.0, 3
+    destination = _proxied(rgw, proxy, prefix="stall", read_timeout=timeout, max_attempts=attempts)
     destination.put("index/a", b"a" * 1000)
     proxy.stall()
     try:
@@ -123,7 +125,7 @@ def test_a_stalled_store_fails_within_the_timeouts(rgw, proxy):
                 operation()
             elapsed = time.monotonic() - started
             # Each attempt waits read_timeout (a PUT also up to 1 s for "100 Continue"), plus jittered backoff.
-            assert ATTEMPTS * READ_TIMEOUT - 0.5 < elapsed < ATTEMPTS * (READ_TIMEOUT + 1.0) + 3, elapsed
+            assert attempts * timeout - 0.2 < elapsed < attempts * (timeout + 1.0) + 2, elapsed
     finally:
         proxy.heal()
     assert destination.get("index/a") == b"a" * 1000

@@ -93,7 +93,8 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
         # pacific RGW cannot parse (ceph tracker 63153): only where an operation requires one, as before.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        # total_max_attempts counts the first attempt too (botocore's max_attempts would count only the retries).
+        retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections)
     return session.client("s3", endpoint_url=settings.endpoint_url, verify=settings.verify, config=config)
