@@ -7,7 +7,8 @@ What must hold: transient failures (503 SlowDown, a reset connection) are retrie
 goes away fails the backup with ``DestinationUnavailable`` naming the location and no credential, leaves no restore
 point document and nothing half-written (``check`` passes), and the next backup succeeds, deduplicating against
 what the repository already holds; a stalled store fails within ``read_timeout × max_attempts``; an interrupted
-multipart upload never becomes an object and ``cleanup_incomplete`` removes its parts.
+multipart upload never becomes an object and ``cleanup_incomplete`` removes its parts, and one completed by the
+store whose answer was lost still commits when the completion is retried.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import uuid
 
 import pytest
 from storage_backup.repository import DestinationUnavailable, Repository, S3Destination
+from storage_backup.repository.destinations import s3_transport
 
 from tests.ceph.object_storage import OBJECT_THRESHOLD
 from tests.support.fault_proxy import FaultProxy
@@ -154,3 +156,25 @@ def test_an_interrupted_multipart_upload_leaves_no_object(rgw, proxy):
     writer.commit()
     assert proxy.resets == 1
     assert direct.get("data/ab/pack-1") == data and not _uploads(direct)
+
+    # The store completes an upload but its answer is lost: the completion is retried, and the commit succeeds
+    # (RGW 16.2 answers a repeated completion with success, measured; where a store answers NoSuchUpload instead,
+    # completed_meanwhile recognises the object by its multipart ETag, checked against RGW's own below).
+    other = os.urandom(2 * OBJECT_THRESHOLD)
+    writer = destination.open_writer("data/cd/pack-2", capacity=len(other))
+    writer.write(other)
+    requests = proxy.requests
+    proxy.lose_answer(lambda line: line.startswith("POST ") and "uploadId=" in line)
+    writer.commit()
+    assert proxy.requests == requests + 5  # create, 2 parts, the completion twice
+    assert direct.get("data/cd/pack-2") == other and not _uploads(direct)
+    client, key = direct.client, direct.prefix + "data/cd/pack-3"
+    upload = client.create_multipart_upload(Bucket=direct.bucket, Key=key)["UploadId"]
+    parts = [{"ETag": client.upload_part(Bucket=direct.bucket, Key=key, UploadId=upload, PartNumber=number,
+                                         Body=other[(number - 1) * OBJECT_THRESHOLD:number * OBJECT_THRESHOLD])["ETag"],
+              "PartNumber": number} for number in (1, 2)]
+    assert s3_transport.completed_meanwhile(client, direct.bucket, key, parts) is None  # not completed yet
+    client.complete_multipart_upload(Bucket=direct.bucket, Key=key, UploadId=upload,
+                                     MultipartUpload={"Parts": parts})
+    assert s3_transport.completed_meanwhile(client, direct.bucket, key, parts) is not None
+    assert s3_transport.completed_meanwhile(client, direct.bucket, key, parts[:1]) is None

@@ -10,6 +10,8 @@ make the service misbehave on demand.
         proxy.refuse_after(100_000) # the service goes away (``refuse``) once 100 000 more bytes went to it
         proxy.refuse()             # the port closes (ECONNREFUSED) and every open connection is reset; heal()
         proxy.stall()              # nothing more flows either way (connections stay open, silent); heal()
+        proxy.lose_answer(lambda line: line.startswith("POST "))  # the next such request reaches the service,
+                                   # its answer is lost (the connection is reset once the service had time)
         proxy.delay = 0.2          # each request waits this long before it goes on
 
 It reads the client's side as HTTP/1.1 requests (headers, then ``Content-Length`` bytes of body), which is what it
@@ -40,6 +42,7 @@ class FaultProxy:
         self._slowdowns = 0
         self._reset_budget: int | None = None
         self._refuse_budget: int | None = None
+        self._lose_answer = None
         self._flowing = threading.Event()
         self._flowing.set()
         self._refusing = False
@@ -64,6 +67,12 @@ class FaultProxy:
         """Reset (RST) the connection carrying the ``nbytes``-th byte sent by clients from now on; once."""
         with self._lock:
             self._reset_budget = nbytes
+
+    def lose_answer(self, matches) -> None:
+        """The next request whose request line (``"POST /bucket/key?uploadId=... HTTP/1.1"``) ``matches`` goes to
+        the service whole, but its answer never reaches the client: the connection is reset 0.5 s later."""
+        with self._lock:
+            self._lose_answer = matches
 
     def refuse_after(self, nbytes: int) -> None:
         """``refuse`` once clients have sent ``nbytes`` more bytes (the service gone in the middle of a transfer)."""
@@ -91,6 +100,7 @@ class FaultProxy:
             self._slowdowns = 0
             self._reset_budget = None
             self._refuse_budget = None
+            self._lose_answer = None
             self.delay = 0.0
             if self._refusing:
                 self._listener = self._listen(self.port)
@@ -147,10 +157,12 @@ class FaultProxy:
             return
         with self._lock:
             self._connections.update((client, upstream))
-        back = threading.Thread(target=self._pipe, args=(upstream, client), name="fault-proxy-back", daemon=True)
+        mute = threading.Event()  # set: what the service answers on this connection is dropped
+        back = threading.Thread(target=self._pipe, args=(upstream, client, mute), name="fault-proxy-back",
+                                daemon=True)
         back.start()
         try:
-            self._forward_requests(client, upstream)
+            self._forward_requests(client, upstream, mute)
         except OSError:
             pass
         finally:
@@ -162,30 +174,36 @@ class FaultProxy:
             with self._lock:
                 self._connections.difference_update((client, upstream))
 
-    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, target: socket.socket, mute: threading.Event | None = None) -> None:
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
                 self._flowing.wait()
-                target.sendall(data)
+                if mute is None or not mute.is_set():
+                    target.sendall(data)
         except OSError:
             pass
         finally:
             _close(target)
 
-    def _forward_requests(self, client: socket.socket, upstream: socket.socket) -> None:
+    def _forward_requests(self, client: socket.socket, upstream: socket.socket, mute: threading.Event) -> None:
         reader = _Reader(client)
         while True:
             head = reader.head()
             if head is None:
                 return
+            line = head.split(b"\r\n", 1)[0].decode("latin-1")
             with self._lock:
                 self.requests += 1
                 inject = self._slowdowns > 0
                 if inject:
                     self._slowdowns -= 1
+                lose = self._lose_answer is not None and self._lose_answer(line)
+                if lose:
+                    self._lose_answer = None
+                    mute.set()
             headers = _headers(head)
             if self.delay:
                 time.sleep(self.delay)
@@ -204,6 +222,10 @@ class FaultProxy:
                     return
                 remaining -= len(data)
                 self._send(client, upstream, data)
+            if lose:
+                time.sleep(0.5)  # the service acts on the request; its answer goes nowhere
+                _reset(client)
+                raise ConnectionResetError("fault proxy: answer lost")
 
     def _send(self, client: socket.socket, upstream: socket.socket, data: bytes) -> None:
         self._flowing.wait()

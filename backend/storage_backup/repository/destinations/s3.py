@@ -44,8 +44,8 @@ from ..errors import CorruptObject, InvalidRequest, ObjectNotFound, RepositoryNo
 from ..format import CONFIG_NAME, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, RESTORE_POINTS_PREFIX
 from .base import Destination, ObjectInfo, ObjectWriter
 from .s3_settings import S3Credentials, S3Settings
+from .s3_transport import completed_meanwhile, read_object
 from .s3_transport import install as install_error_translation
-from .s3_transport import read_object
 
 #: Objects written once and never changed in place: these get Object Lock retention.
 IMMUTABLE_PREFIXES = (KEYS_PREFIX, DATA_PREFIX, INDEX_PREFIX, RESTORE_POINTS_PREFIX)
@@ -319,8 +319,14 @@ class S3Destination(Destination):
                 response = self._client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                     PartNumber=number, Body=part, ContentMD5=_md5(part))
                 parts.append({"ETag": response["ETag"], "PartNumber": number})
-            result = self._client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                                            MultipartUpload={"Parts": parts})
+            try:
+                result = self._client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                                MultipartUpload={"Parts": parts})
+            except ClientError as error:  # a retry after an attempt whose answer was lost (s3_transport)
+                result = completed_meanwhile(self._client, self.bucket, key, parts) \
+                    if _code(error) == "NoSuchUpload" else None
+                if result is None:
+                    raise
         except BaseException:
             with contextlib.suppress(Exception):
                 self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)

@@ -9,6 +9,9 @@
   stalled store fails after about ``read_timeout × max_attempts``, never hangs).
 * botocore retries the request and its response headers, not the reading of a GET's body: ``read_object`` retries
   the whole GET when the body breaks off (a reset or a stall mid-transfer), within the same number of attempts.
+* A retried request may find its first attempt done (the answer was lost on the way back): a retried
+  CompleteMultipartUpload then gets ``NoSuchUpload``, and ``completed_meanwhile`` recognises the object it made by
+  its multipart ETag, so a pack that is stored whole is not reported as failed.
 * Once the attempts are spent, what escapes is ``DestinationUnavailable`` naming the destination's location (which
   never holds a credential) and what went wrong, instead of botocore's exception naming an internal URL; the
   original stays chained (``__cause__``) for the log. Errors the store answers on purpose (404, 403, 412...) stay
@@ -16,6 +19,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -90,6 +94,24 @@ def read_object(request: Callable[[], dict], location: str, name: str, attempts:
                 raise unavailable(location, f"reading {name}", error, attempts) from error
             time.sleep(random.random() * min(0.05 * 2 ** (attempt - 1), 20.0))  # botocore's own backoff
     raise AssertionError("unreachable")
+
+
+def multipart_etag(parts: list[dict]) -> str:
+    """The ETag S3 (and RGW) give the object a multipart upload of ``parts`` (``{"ETag": ...}`` each) makes."""
+    digests = b"".join(bytes.fromhex(part["ETag"].strip('"')) for part in parts)
+    return f'"{hashlib.md5(digests).hexdigest()}-{len(parts)}"'
+
+
+def completed_meanwhile(client, bucket: str, key: str, parts: list[dict]) -> dict | None:
+    """After ``NoSuchUpload`` from a (retried) CompleteMultipartUpload of ``parts``: the object an earlier attempt
+    completed (``{"VersionId": ...}``), or None when ``key`` holds no such object."""
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        return None
+    if head.get("ETag") != multipart_etag(parts):
+        return None
+    return {"VersionId": head.get("VersionId")}
 
 
 def _code(error: ClientError) -> str:
