@@ -8,6 +8,7 @@ make the service misbehave on demand.
         proxy.slowdown(3)          # the next 3 requests get "503 SlowDown" (the service never sees them)
         proxy.reset_after(100_000) # the connection that carries the 100 000th byte from now is reset (RST)
         proxy.refuse_after(100_000) # the service goes away (``refuse``) once 100 000 more bytes went to it
+        proxy.stall_after(100_000)  # the same, but it stalls (``stall``) instead
         proxy.refuse()             # the port closes (ECONNREFUSED) and every open connection is reset; heal()
         proxy.stall()              # nothing more flows either way (connections stay open, silent); heal()
         proxy.lose_answer(lambda line: line.startswith("POST "))  # the next such request reaches the service,
@@ -42,6 +43,7 @@ class FaultProxy:
         self._slowdowns = 0
         self._reset_budget: int | None = None
         self._refuse_budget: int | None = None
+        self._then_stall = False
         self._lose_answer = None
         self._flowing = threading.Event()
         self._flowing.set()
@@ -77,7 +79,12 @@ class FaultProxy:
     def refuse_after(self, nbytes: int) -> None:
         """``refuse`` once clients have sent ``nbytes`` more bytes (the service gone in the middle of a transfer)."""
         with self._lock:
-            self._refuse_budget = nbytes
+            self._refuse_budget, self._then_stall = nbytes, False
+
+    def stall_after(self, nbytes: int) -> None:
+        """``stall`` once clients have sent ``nbytes`` more bytes (the service hung in the middle of a transfer)."""
+        with self._lock:
+            self._refuse_budget, self._then_stall = nbytes, True
 
     def refuse(self) -> None:
         """The service is gone: the port refuses connections, the open ones are reset."""
@@ -245,7 +252,10 @@ class FaultProxy:
                 if reset:
                     self._reset_budget = None
                     self.resets += 1
-        if gone:
+        if gone and self._then_stall:
+            self.stall()
+            self._flowing.wait()
+        elif gone:
             self.refuse()
             raise ConnectionResetError("fault proxy: refused")
         if reset:

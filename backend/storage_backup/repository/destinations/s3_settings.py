@@ -17,7 +17,7 @@ verification, or a CA bundle path).
 How it behaves when the object store misbehaves (``s3_transport.py``), also query parameters: ``max_attempts``
 (attempts per request in all, default 5: refused or reset connections, timeouts, 5xx and ``SlowDown`` are retried
 with exponential backoff and jitter), ``connect_timeout`` (seconds, default 10), ``read_timeout`` (seconds without
-a byte either way, default 120: a stalled store fails after about ``read_timeout × max_attempts``),
+a byte either way, default 60: a stalled store fails after about ``read_timeout × max_attempts``),
 ``max_pool_connections`` (default 32). Then the job fails with ``DestinationUnavailable`` naming the location.
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ class S3Settings:
     verify: bool | str = True
     #: Seconds to open a connection, and without a byte either way on one (each attempt).
     connect_timeout: float = 10.0
-    read_timeout: float = 120.0
+    read_timeout: float = 60.0
     #: Attempts per request in all (1: no retry); backoff between them is botocore's standard mode.
     max_attempts: int = 5
     max_pool_connections: int = 32

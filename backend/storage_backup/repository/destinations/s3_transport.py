@@ -125,7 +125,10 @@ def _status(error: ClientError) -> int:
 def _reason(error: BaseException) -> str:
     """What went wrong, in words, without the request's URL (which names the endpoint the location already does)."""
     kind = type(error).__name__
-    if "Timeout" in kind:
+    # botocore keeps the socket's own error in kwargs["error"]: a send that timed out surfaces as a closed
+    # connection, and is a timeout all the same.
+    detail = f"{error} {getattr(error, 'kwargs', {}).get('error', '')}".lower()
+    if "Timeout" in kind or "timed out" in detail:
         return "it did not answer in time (read or connect timeout)"
     if kind == "EndpointConnectionError":
         return "the connection was refused or could not be made"
