@@ -131,6 +131,8 @@ def test_a_stalled_store_fails_within_the_timeouts(rgw, proxy, tmp_path):
 
     # A backup whose store hangs mid-upload fails too: the upload, then the writer's cleanup (its index of what is
     # durable, its lock) each give up after their attempts: about three bounds in all, not forever.
+    attempts = 2  # fewer for the backup: its upload and its cleanup each wait them out
+    bound = attempts * (timeout + 1.0) + 1
     destination = _proxied(rgw, proxy, prefix="stall-repo", read_timeout=timeout, max_attempts=attempts)
     repo = Repository.init(destination, PASSWORD, block_size=BLOCK, pack_size=6 * MiB)
     image = tmp_path / "disk.img"
