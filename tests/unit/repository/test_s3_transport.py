@@ -4,6 +4,7 @@
 the fault proxy (tests/support/fault_proxy.py). RGW itself is in tests/ceph/test_s3_faults.py."""
 from __future__ import annotations
 
+import hashlib
 import http.server
 import socket
 import threading
@@ -13,6 +14,7 @@ import pytest
 from storage_backup.contract import FailureCode
 from storage_backup.proxy.failures import failure_of
 from storage_backup.repository import DestinationUnavailable, InvalidRequest, S3Credentials, S3Destination, S3Settings
+from storage_backup.repository.destinations.s3_transport import completed_meanwhile, multipart_etag
 
 from tests.support.fault_proxy import FaultProxy
 
@@ -108,3 +110,20 @@ def test_a_refused_connection_fails_fast_naming_the_destination():
         destination.put("index/a", b"data")
     assert time.monotonic() - started < 3
     assert f"127.0.0.1:{port}" in str(failed.value) and isinstance(failed.value.__cause__, Exception)
+
+
+def test_a_completion_whose_answer_was_lost_is_recognised_by_its_etag():
+    parts = [{"ETag": f'"{hashlib.md5(data).hexdigest()}"', "PartNumber": number}
+             for number, data in enumerate((b"a" * 10, b"b" * 3), start=1)]
+    etag = multipart_etag(parts)
+    assert etag == f'"{hashlib.md5(hashlib.md5(b"a" * 10).digest() + hashlib.md5(b"b" * 3).digest()).hexdigest()}-2"'
+
+    class Client:
+        def __init__(self, etag):
+            self.etag = etag
+
+        def head_object(self, **_params):
+            return {"ETag": self.etag, "VersionId": "v1"}
+
+    assert completed_meanwhile(Client(etag), "b", "k", parts) == {"VersionId": "v1"}
+    assert completed_meanwhile(Client('"0123-2"'), "b", "k", parts) is None  # another object under the key
