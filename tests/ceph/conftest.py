@@ -12,7 +12,9 @@ Fixtures:
   ``rbd_settings()`` for ``SandboxProcess(rbd=...)``/``Stack(rbd=...)``, ``open_pool()``/``rbd_cli()`` for tests);
 - ``rbd_sandbox`` (session): the embedded cloud (base seed) whose volumes live in that pool, as a
   ``tests.conftest.SandboxHandle`` (``.process.rbd`` holds its settings);
-- ``rgw`` (session, ``object_storage.py``): one radosgw on that Ceph, S3 with Object Lock, lifecycle in seconds.
+- ``rgw`` (session, ``object_storage.py``): one radosgw on that Ceph, S3 with Object Lock, lifecycle in seconds;
+- ``swift`` (session, ``swift_fixtures.py``): a second radosgw serving the Swift API with Keystone auth (the embedded
+  cloud's Keystone).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from storage_backup_sandbox.launch import REPO_ROOT, SandboxProcess, free_port, 
 from storage_backup_sandbox.rbd_store import RbdSettings
 
 from tests.ceph.object_storage import rgw  # noqa: F401  (the session fixture: one radosgw per run)
+from tests.ceph.swift_fixtures import swift  # noqa: F401  (RGW's Swift API with Keystone auth: a second radosgw)
 from tests.conftest import SandboxHandle
 
 CEPH_START = os.path.join(REPO_ROOT, "tools", "ceph", "start.sh")
@@ -152,3 +155,4 @@ def rbd_sandbox(ceph: CephCluster, tmp_path_factory) -> Iterator[SandboxHandle]:
     with SandboxProcess(str(tmp_path_factory.mktemp("rbd-sandbox")), seed="base",
                         rbd=ceph.rbd_settings()).start() as process:
         yield SandboxHandle(process)
+

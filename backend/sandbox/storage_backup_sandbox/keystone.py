@@ -1,12 +1,15 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Keystone v3 of the embedded cloud: password and token auth, scoping, validation, projects, users, roles.
+"""Keystone v3 of the embedded cloud: password, token and application credential auth, scoping, validation,
+projects, users, roles.
 
 Enough of Keystone for keystoneauth1, openstack_auth (Horizon's login, including its ``"scope": "unscoped"``
-request), the ``openstack`` CLI and keystonemiddleware-style token validation.
+request), the ``openstack`` CLI and keystonemiddleware-style token validation (which is also what Ceph RGW's Swift
+API does with ``rgw_keystone_url``: an admin token, then ``GET /v3/auth/tokens`` with ``X-Subject-Token``).
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 import secrets
 import time
@@ -159,7 +162,7 @@ def seed_identity(state: State) -> None:
 
 def issue_token(state: State, user: dict, methods: list[str], project: dict | None = None,
                 domain: dict | None = None, expires_ts: float | None = None,
-                audit_ids: list[str] | None = None) -> dict:
+                audit_ids: list[str] | None = None, application_credential: dict | None = None) -> dict:
     now = time.time()
     token = {
         "id": "gAAAAA" + secrets.token_urlsafe(48),
@@ -168,7 +171,13 @@ def issue_token(state: State, user: dict, methods: list[str], project: dict | No
         "issued_ts": now, "expires_ts": expires_ts or now + TOKEN_TTL_SECONDS,
         "audit_ids": (audit_ids or []) + [secrets.token_urlsafe(16)],
     }
-    if project:
+    if application_credential:
+        # Only the roles the credential was given, and only while the user still holds them on its project.
+        held = {role["id"] for role in user_roles_on(state, user["id"], project_id=project["id"])}
+        token["roles"] = [role for role in application_credential["roles"] if role["id"] in held]
+        token["application_credential"] = {"id": application_credential["id"],
+                                           "name": application_credential["name"], "restricted": True}
+    elif project:
         token["roles"] = user_roles_on(state, user["id"], project_id=project["id"])
     elif domain:
         token["roles"] = user_roles_on(state, user["id"], domain_id=domain["id"])
@@ -193,6 +202,40 @@ def context_for_token(state: State, token_id: str | None) -> Context | None:
         domain_id=token.get("domain_id"), roles=[r["name"] for r in token["roles"]],
         expires_ts=token["expires_ts"],
     )
+
+
+def create_application_credential(state: State, user_id: str, project_id: str, name: str, roles: list[dict],
+                                  secret: str | None = None, expires_ts: float | None = None,
+                                  description: str = "") -> tuple[dict, str]:
+    """A credential of ``user_id`` on ``project_id`` limited to ``roles``; returns it and its secret (shown once,
+    stored hashed, as Keystone does)."""
+    secret = secret or secrets.token_urlsafe(32)
+    record = state.put("application_credentials", {
+        "id": new_id().replace("-", ""), "name": name, "description": description, "user_id": user_id,
+        "project_id": project_id, "roles": [{"id": role["id"], "name": role["name"]} for role in roles],
+        "secret_hash": hash_password(secret), "expires_ts": expires_ts, "unrestricted": False,
+    })
+    return record, secret
+
+
+def _application_credential_login(state: State, spec: dict) -> tuple[dict, dict]:
+    """The credential and its user for an ``application_credential`` auth method (by id, or by name and user)."""
+    denied = ApiError(401, "The request you have made requires authentication.")
+    credential = None
+    if spec.get("id"):
+        credential = state.get("application_credentials", spec["id"])
+    elif spec.get("name") and spec.get("user"):
+        user = _find_user(state, spec["user"])
+        credential = next((c for c in state.table("application_credentials").values()
+                           if user is not None and c["user_id"] == user["id"] and c["name"] == spec["name"]), None)
+    if credential is None or not check_password(spec.get("secret", ""), credential["secret_hash"]):
+        raise denied
+    if credential.get("expires_ts") and credential["expires_ts"] < time.time():
+        raise denied
+    user = state.get("users", credential["user_id"])
+    if user is None or not user["enabled"] or state.get("projects", credential["project_id"]) is None:
+        raise denied
+    return credential, user
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -273,6 +316,8 @@ def token_view(call: Call, token: dict, include_catalog: bool = True) -> dict:
     if token.get("domain_id"):
         scoped = state.get("domains", token["domain_id"])
         body["domain"] = {"id": scoped["id"], "name": scoped["name"]}
+    if token.get("application_credential"):
+        body["application_credential"] = token["application_credential"]
     if token["project_id"] or token.get("domain_id"):
         body["roles"] = token["roles"]
         if include_catalog:
@@ -366,10 +411,25 @@ def issue(call: Call):
         if user is None or not user["enabled"] or not check_password(spec.get("password", ""),
                                                                      user["password_hash"]):
             raise ApiError(401, "The request you have made requires authentication.")
+    elif "application_credential" in methods:
+        credential, user = _application_credential_login(state, identity_part.get("application_credential") or {})
+        scope = auth.get("scope")
+        project = state.get("projects", credential["project_id"])
+        if scope not in (None, "unscoped") and scope != {"project": {"id": project["id"]}}:
+            raise ApiError(401, "Application credentials cannot request a scope.")
+        token = issue_token(state, user, methods, project, application_credential=credential,
+                            expires_ts=credential.get("expires_ts"))
+        if not token["roles"]:
+            state.delete("tokens", token["id"])
+            raise ApiError(401, "The user no longer holds the roles of this application credential.")
+        include_catalog = "nocatalog" not in call.args
+        return json_response(201, token_view(call, token, include_catalog), headers={"X-Subject-Token": token["id"]})
     elif "token" in methods:
         old = state.get("tokens", (identity_part.get("token") or {}).get("id", ""))
         if old is None or old["expires_ts"] < time.time():
             raise ApiError(401, "The request you have made requires authentication.")
+        if old.get("application_credential"):
+            raise ApiError(401, "A token from an application credential cannot be re-scoped.")
         user = state.get("users", old["user_id"])
         audit_ids = old["audit_ids"][:1]
         expires_ts = old["expires_ts"]  # a re-scoped token never outlives the one it came from
@@ -668,3 +728,81 @@ def list_regions(call: Call):
     return 200, {"regions": [{"id": REGION, "description": "", "parent_region_id": None,
                               "links": {"self": call.url(f"/identity/v3/regions/{REGION}")}}],
                  "links": _links(call, "/regions")}
+
+
+def application_credential_view(call: Call, credential: dict, secret: str | None = None) -> dict:
+    view = {"id": credential["id"], "name": credential["name"], "description": credential["description"],
+            "user_id": credential["user_id"], "project_id": credential["project_id"], "roles": credential["roles"],
+            "unrestricted": credential["unrestricted"], "access_rules": [],
+            "expires_at": utcnow_iso(credential["expires_ts"]) if credential.get("expires_ts") else None,
+            "links": {"self": call.url(f"/identity/v3/users/{credential['user_id']}/application_credentials/"
+                                       f"{credential['id']}")}}
+    if secret is not None:
+        view["secret"] = secret
+    return view
+
+
+def _own_credentials(call: Call, user_id: str) -> Context:
+    ctx = authenticated(call)
+    if user_id != ctx.user_id:  # Keystone: only the user manages their application credentials
+        raise ApiError(403, "You are not authorized to perform the requested action.")
+    return ctx
+
+
+@identity.route("/v3/users/<user_id>/application_credentials", methods="POST")
+def post_application_credential(call: Call, user_id: str):
+    ctx = _own_credentials(call, user_id)
+    token = call.state.get("tokens", ctx.token_id)
+    if token.get("application_credential"):
+        raise ApiError(403, "A restricted application credential cannot create application credentials.")
+    if not ctx.project_id:
+        raise ApiError(400, "An application credential needs a project-scoped token.")
+    spec = call.body_object("application_credential")
+    if not spec.get("name"):
+        raise ApiError(400, "Invalid input for field 'name': an application credential needs a name.")
+    if any(c["user_id"] == user_id and c["name"] == spec["name"]
+           for c in call.state.table("application_credentials").values()):
+        raise ApiError(409, f"Conflict occurred attempting to store application_credential - Duplicate entry "
+                            f"{spec['name']}.")
+    held = {role["id"]: role for role in token["roles"]}
+    roles = list(held.values())
+    if spec.get("roles"):
+        by_name = {role["name"]: role for role in held.values()}
+        roles = []
+        for wanted in spec["roles"]:
+            role = held.get(wanted.get("id", "")) or by_name.get(wanted.get("name", ""))
+            if role is None:
+                raise ApiError(403, f"The user does not hold the role {wanted} on the project.")
+            roles.append(role)
+    expires_ts = None
+    if spec.get("expires_at"):
+        try:
+            expires_ts = calendar.timegm(time.strptime(spec["expires_at"][:19], "%Y-%m-%dT%H:%M:%S"))
+        except ValueError:
+            raise ApiError(400, f"Invalid input for field 'expires_at': {spec['expires_at']!r}.") from None
+    credential, secret = create_application_credential(call.state, user_id, ctx.project_id, spec["name"], roles,
+                                                       secret=spec.get("secret"), expires_ts=expires_ts,
+                                                       description=spec.get("description") or "")
+    return 201, {"application_credential": application_credential_view(call, credential, secret)}
+
+
+@identity.route("/v3/users/<user_id>/application_credentials")
+def list_application_credentials(call: Call, user_id: str):
+    _own_credentials(call, user_id)
+    credentials = [application_credential_view(call, c) for c in call.state.table("application_credentials").values()
+                   if c["user_id"] == user_id and call.args.get("name") in (None, c["name"])]
+    return 200, {"application_credentials": credentials,
+                 "links": _links(call, f"/users/{user_id}/application_credentials")}
+
+
+@identity.route("/v3/users/<user_id>/application_credentials/<credential_id>", methods="DELETE")
+def delete_application_credential(call: Call, user_id: str, credential_id: str):
+    _own_credentials(call, user_id)
+    credential = call.state.get("application_credentials", credential_id)
+    if credential is None or credential["user_id"] != user_id:
+        raise not_found("Application credential", credential_id)
+    call.state.delete("application_credentials", credential_id)
+    for token_id, token in list(call.state.table("tokens").items()):  # Keystone revokes its tokens with it
+        if (token.get("application_credential") or {}).get("id") == credential_id:
+            call.state.delete("tokens", token_id)
+    return 204, None

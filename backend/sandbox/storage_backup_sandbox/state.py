@@ -34,6 +34,7 @@ FORMAT_VERSION = 1
 KINDS = (
     # keystone
     "domains", "projects", "users", "roles", "role_assignments", "tokens", "services", "endpoints",
+    "application_credentials",
     # nova
     "servers", "flavors", "keypairs", "instance_actions",
     # cinder

@@ -16,14 +16,16 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
 * ``repository.objects_of(restore_point)``: the objects a restore point needs (what a hardened destination makes
   immutable); ``RESTORE_POINTS_PREFIX``: where restore-point documents are named
+* ``repository.maintain_locks(locks, restore_point_ids=None)`` -> ``LockMaintenanceReport``: Object Lock
+  retention of what restore points need extended (``object_lock.py``); ``RetentionKeeper``: what sets it
 * ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
   ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
   ``prune`` -> ``PruneReport``, ``repair(sources)`` -> ``RepairReport``, ``damaged_chunks``
 * volumes: ``open_source(spec, kind=...)`` -> ``BlockSource``, ``open_target(spec, size, kind=...)`` ->
   ``BlockTarget``; ``SOURCE_KINDS`` / ``TARGET_KINDS`` name the kinds (``block-device``, ``image-file``)
 * destinations: ``open_destination(location, credentials=None)``; ``FilesystemDestination``; ``S3Destination``
-  (``S3Settings``, ``S3Credentials``) and ``S3VersionsView`` (reading back from an S3 bucket's versions), imported
-  on first use
+  (``S3Settings``, ``S3Credentials``) and ``S3VersionsView`` (reading back from an S3 bucket's versions);
+  ``SwiftDestination`` (``SwiftSettings``, ``SwiftCredentials``); both imported on first use
 * vault copy (``vault_copy.py``): ``open_vault(destination, source)`` -> the vault ``Repository`` (a clone of the
   source's identity), ``copy_restore_point(source, vault, point_id, progress=None)`` -> ``CopyReport``
   (``VaultMismatch``: a vault of another repository); restores from the vault (``vault_grant.py``):
@@ -58,6 +60,7 @@ from .errors import (
 )
 from .format import FORMAT_VERSION, RESTORE_POINTS_PREFIX
 from .keys import read_password_file
+from .object_lock import LockMaintenanceReport, RetentionKeeper
 from .prune import PruneReport
 from .records import Record
 from .repair import RepairReport
@@ -82,24 +85,28 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
-    "DestinationUnavailable", "Destination",
-    "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "ObjectNotFound", "PasswordRequired",
+    "DestinationUnavailable", "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource",
+    "LockMaintenanceReport",
+    "ObjectNotFound", "PasswordRequired",
     "PruneReport",
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
-    "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
+    "RetentionKeeper", "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword",
+    "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",
+    "SwiftCredentials", "SwiftDestination", "SwiftSettings",
     # the vault copy (vault_copy.py, vault_grant.py, destinations/presigned.py)
     "CopyReport", "GrantExpired", "PresignedDestination", "VaultMismatch", "copy_restore_point", "grant_for_restore",
     "open_vault",
 ]
 
-#: The S3 destination's names and their modules in ``destinations/``, imported on first use: boto3 takes longer to
-#: import than the whole engine, and a filesystem-only host need not pay for it.
+#: The object destinations' names and their modules in ``destinations/``, imported on first use: boto3 takes longer
+#: to import than the whole engine, and a filesystem-only host need not pay for it (nor for keystoneauth1's plugins).
 _LAZY = {"S3Credentials": "s3_settings", "S3Settings": "s3_settings", "S3Destination": "s3",
-         "S3VersionsView": "s3_recovery", "PresignedDestination": "presigned", "GrantExpired": "presigned"}
+         "S3VersionsView": "s3_recovery", "PresignedDestination": "presigned", "GrantExpired": "presigned",
+         "SwiftCredentials": "swift_settings", "SwiftSettings": "swift_settings", "SwiftDestination": "swift"}
 
 
 def __getattr__(name: str):

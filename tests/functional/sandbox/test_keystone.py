@@ -108,3 +108,48 @@ def test_admin_registers_a_service_in_the_catalog(sandbox):
     admin.delete(sandbox.auth_url + f"/services/{service['id']}")
     with pytest.raises(ks_exceptions.EndpointNotFound):
         sandbox.session("demo-member").get_endpoint(service_type="test-protection", interface="public")
+
+
+def test_application_credential_login_and_revocation(sandbox):
+    member = sandbox.session("demo-member")
+    access = member.auth.get_access(member)
+    url = f"{sandbox.auth_url}/users/{access.user_id}/application_credentials"
+    created = member.post(url, json={"application_credential": {
+        "name": "backup-destination", "roles": [{"name": "member"}]}}).json()["application_credential"]
+    assert created["project_id"] == access.project_id and created["secret"]
+    assert "secret" not in member.get(url).json()["application_credentials"][0]
+
+    auth = v3.ApplicationCredential(auth_url=sandbox.auth_url, application_credential_id=created["id"],
+                                    application_credential_secret=created["secret"])
+    session = ks_session.Session(auth=auth)
+    login = auth.get_access(session)
+    assert login.project_id == access.project_id and login.role_names == ["member"]
+    assert session.get_endpoint(service_type="compute", interface="public")
+    # Validated like any token (what RGW's Keystone integration does with an admin token).
+    checked = sandbox.session("admin").get(sandbox.auth_url + "/auth/tokens",
+                                           headers={"X-Subject-Token": login.auth_token}).json()["token"]
+    assert checked["application_credential"]["id"] == created["id"]
+    # Restricted: it cannot make more credentials, nor be re-scoped.
+    refused = session.post(url, json={"application_credential": {"name": "more"}}, raise_exc=False)
+    assert refused.status_code == 403
+    by_name = v3.ApplicationCredential(auth_url=sandbox.auth_url, application_credential_name="backup-destination",
+                                       application_credential_secret=created["secret"], username="demo-member",
+                                       user_domain_name="Default")
+    assert by_name.get_access(ks_session.Session(auth=by_name)).project_id == access.project_id
+    wrong = v3.ApplicationCredential(auth_url=sandbox.auth_url, application_credential_id=created["id"],
+                                     application_credential_secret="nope")
+    with pytest.raises(ks_exceptions.Unauthorized):
+        wrong.get_access(ks_session.Session(auth=wrong))
+    # A role the user does not hold cannot be delegated.
+    too_much = member.post(url, json={"application_credential": {"name": "x", "roles": [{"name": "admin"}]}},
+                           raise_exc=False)
+    assert too_much.status_code == 403
+
+    member.delete(f"{url}/{created['id']}")
+    gone = sandbox.session("admin").head(sandbox.auth_url + "/auth/tokens",
+                                         headers={"X-Subject-Token": login.auth_token}, raise_exc=False)
+    assert gone.status_code == 404
+    again = v3.ApplicationCredential(auth_url=sandbox.auth_url, application_credential_id=created["id"],
+                                     application_credential_secret=created["secret"])
+    with pytest.raises(ks_exceptions.Unauthorized):
+        again.get_access(ks_session.Session(auth=again))
