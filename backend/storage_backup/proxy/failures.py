@@ -25,7 +25,7 @@ def _kinds() -> list[tuple[tuple[type[BaseException], ...], FailureCode]]:
         ((pipeline.DeviceNotFound,), Code.DEVICE_NOT_FOUND),
         ((pipeline.RestoreFailed,), Code.RESTORE_FAILED),
         ((pipeline.RepositoryUnavailable, repository.RepositoryNotFound, repository.WrongPassword,
-          repository.UnsupportedFormat), Code.REPOSITORY_UNAVAILABLE),
+          repository.UnsupportedFormat, repository.DestinationUnavailable), Code.REPOSITORY_UNAVAILABLE),
         ((GuestCommandFailed,), Code.GUEST_COMMAND_FAILED),
         ((cloud.ServiceUnavailable,), Code.CLOUD_UNAVAILABLE),
         ((cloud.OverQuota,), Code.OVER_QUOTA),

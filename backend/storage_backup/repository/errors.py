@@ -32,6 +32,11 @@ class PasswordRequired(WrongPassword):
     """The repository is encrypted and no password was given."""
 
 
+class DestinationUnavailable(RepositoryError):
+    """The destination did not answer (refused, reset, timed out, or kept failing with 5xx) after its retries; the
+    message names the destination (its location, never a credential). Nothing is half-written: run again later."""
+
+
 class ObjectNotFound(RepositoryError):
     """A destination object does not exist."""
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from ..consistency import Consistency
 from .chunk_writer import ChunkWriter
-from .errors import CorruptObject, InvalidRequest, RestorePointNotFound
+from .errors import CorruptObject, InvalidRequest, RepositoryError, RestorePointNotFound
 from .keys import now_iso
 from .locks import RepositoryLock
 from .restore_point import RestorePoint, VolumeEntry
@@ -141,7 +141,12 @@ class RestorePointWriter:
         try:
             self.chunks.abort()
         finally:
-            self._lock.release()
+            try:
+                self._lock.release()
+            except (OSError, RepositoryError):
+                # The destination is gone (what usually brings a writer here): the error to report is the one
+                # that did, not this; the lock object left goes stale (locks.py) and is removed then.
+                pass
             self.store.index_changed()
 
     def __enter__(self) -> RestorePointWriter:

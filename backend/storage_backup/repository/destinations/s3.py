@@ -44,6 +44,8 @@ from ..format import CONFIG_NAME, DATA_PREFIX, INDEX_PREFIX, KEYS_PREFIX, RESTOR
 from .base import Destination, ObjectInfo, ObjectWriter
 from .buffered import BufferedObjectWriter
 from .s3_settings import S3Credentials, S3Settings
+from .s3_transport import completed_meanwhile, read_object
+from .s3_transport import install as install_error_translation
 
 #: Objects written once and never changed in place: these get Object Lock retention.
 IMMUTABLE_PREFIXES = (KEYS_PREFIX, DATA_PREFIX, INDEX_PREFIX, RESTORE_POINTS_PREFIX)
@@ -92,6 +94,8 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
     session = boto3.session.Session(aws_access_key_id=credentials.access_key,
                                     aws_secret_access_key=credentials.secret_key,
                                     aws_session_token=credentials.session_token, region_name=settings.region)
+    # Retries and timeouts are the location's settings; once spent, a clear DestinationUnavailable (s3_transport).
+    install_error_translation(session, settings.location, settings.max_attempts)
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path" if settings.path_style else "auto"},
@@ -99,7 +103,8 @@ def make_client(settings: S3Settings, credentials: S3Credentials):
         # pacific RGW cannot parse (ceph tracker 63153): only where an operation requires one, as before.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        # total_max_attempts counts the first attempt too (botocore's max_attempts would count only the retries).
+        retries={"total_max_attempts": settings.max_attempts, "mode": "standard"},
         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
         max_pool_connections=settings.max_pool_connections)
     return session.client("s3", endpoint_url=settings.endpoint_url, verify=settings.verify, config=config)
@@ -163,12 +168,17 @@ class S3Destination(Destination):
 
     def get(self, name: str) -> bytes:
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
+            return self._read(name, Key=self._key(name))
         except ClientError as error:
             raise self._error(error, name) from None
 
     def get_range(self, name: str, offset: int, length: int) -> bytes:
         return self._get_range(name, offset, length)
+
+    def _read(self, name: str, **params) -> bytes:
+        # botocore retries a GET up to its response headers; read_object also when the body breaks off.
+        return read_object(lambda: self._client.get_object(Bucket=self.bucket, **params), self.location, name,
+                           self.settings.max_attempts)
 
     def _get_range(self, name: str, offset: int, length: int, version_id: str | None = None) -> bytes:
         if length <= 0:
@@ -177,9 +187,7 @@ class S3Destination(Destination):
             return b""
         extra = {"VersionId": version_id} if version_id else {}
         try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self._key(name),
-                                               Range=f"bytes={offset}-{offset + length - 1}", **extra)
-            data = response["Body"].read()
+            data = self._read(name, Key=self._key(name), Range=f"bytes={offset}-{offset + length - 1}", **extra)
         except ClientError as error:
             if _code(error) == "InvalidRange":
                 raise CorruptObject(f"object {name} is truncated: wanted {length} bytes at offset {offset}, it "
@@ -281,8 +289,14 @@ class S3Destination(Destination):
                 response = self._client.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                     PartNumber=number, Body=part, ContentMD5=_md5(part))
                 parts.append({"ETag": response["ETag"], "PartNumber": number})
-            result = self._client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                                            MultipartUpload={"Parts": parts})
+            try:
+                result = self._client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                                MultipartUpload={"Parts": parts})
+            except ClientError as error:  # a retry after an attempt whose answer was lost (s3_transport)
+                result = completed_meanwhile(self._client, self.bucket, key, parts) \
+                    if _code(error) == "NoSuchUpload" else None
+                if result is None:
+                    raise
         except BaseException:
             with contextlib.suppress(Exception):
                 self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
@@ -427,8 +441,7 @@ class S3Destination(Destination):
     def get_version(self, name: str, version_id: str) -> bytes:
         """One version of an object, current, noncurrent or hidden behind a delete marker."""
         try:
-            return self._client.get_object(Bucket=self.bucket, Key=self._key(name),
-                                           VersionId=version_id)["Body"].read()
+            return self._read(name, Key=self._key(name), VersionId=version_id)
         except ClientError as error:
             raise self._error(error, name) from None
 

@@ -14,6 +14,12 @@ needs it), ``lock`` (``COMPLIANCE`` or ``GOVERNANCE``: Object Lock retention on 
 ``lock_days`` (how long), ``noncurrent_days`` (lifecycle days after which a version that is no longer current, and not
 locked any more, is removed: 1 by default), ``multipart_threshold`` / ``part_size`` (bytes), ``verify`` (0 to skip TLS
 verification, or a CA bundle path).
+
+How it behaves when the object store misbehaves (``s3_transport.py``), also query parameters: ``max_attempts``
+(attempts per request in all, default 5: refused or reset connections, timeouts, 5xx and ``SlowDown`` are retried
+with exponential backoff and jitter), ``connect_timeout`` (seconds, default 10), ``read_timeout`` (seconds without
+a byte either way, default 60: a stalled store fails after about ``read_timeout × max_attempts``),
+``max_pool_connections`` (default 32). Then the job fails with ``DestinationUnavailable`` naming the location.
 """
 from __future__ import annotations
 
@@ -87,8 +93,10 @@ class S3Settings:
     multipart_threshold: int = 64 * MiB
     part_size: int = 16 * MiB
     verify: bool | str = True
+    #: Seconds to open a connection, and without a byte either way on one (each attempt).
     connect_timeout: float = 10.0
-    read_timeout: float = 120.0
+    read_timeout: float = 60.0
+    #: Attempts per request in all (1: no retry); backoff between them is botocore's standard mode.
     max_attempts: int = 5
     max_pool_connections: int = 32
 
@@ -104,6 +112,10 @@ class S3Settings:
             object.__setattr__(self, "lock_mode", mode)
             if not self.lock_days > 0:
                 raise InvalidRequest("an S3 destination with Object Lock needs lock_days > 0")
+        if not (self.connect_timeout > 0 and self.read_timeout > 0):
+            raise InvalidRequest("the S3 connect and read timeouts must be more than 0 seconds")
+        if not 1 <= self.max_attempts <= 20 or self.max_pool_connections < 1:
+            raise InvalidRequest("S3 max_attempts must be between 1 and 20, and max_pool_connections at least 1")
         if isinstance(self.noncurrent_days, bool) or not isinstance(self.noncurrent_days, int) \
                 or not 1 <= self.noncurrent_days <= 36500:
             raise InvalidRequest("the S3 setting noncurrent_days must be a whole number of days from 1 to 36500")
