@@ -83,24 +83,27 @@ def test_restore_points_list_show_verify_and_lock(stack):
         (point_id, "web-1", "full", False)]
     point = as_json(stack, "restore", "point", "show", point_id)
     assert point["bytes_total"] == 3 * 1024 ** 3 and len(point["volumes"]) == 2
-    STATE["data_volume"] = next(volume["volume_id"] for volume in point["volumes"] if volume["size"] == 1)
+    STATE["data_volume"] = next(volume["volume_id"] for volume in point["volumes"] if volume["size_gib"] == 1)
 
     verified = openstack(stack, "restore", "point", "verify", point_id, "--wait", "-f", "value", "-c", "state")
     assert verified.stdout.strip() == "succeeded", verified.stderr
 
-    until = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)).date().isoformat()
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
     locked = as_json(stack, "restore", "point", "lock", point_id, "--until", until)
+    STATE["lock_until"] = until
     assert locked["locked"] is True and locked["retention_lock_until"].startswith(until)
 
 
 def test_an_api_refusal_is_its_own_message_and_exit_code_1(stack):
     refused = openstack(stack, "restore", "point", "delete", STATE["restore_point_id"], expect=1)
-    assert "locked" in refused.stderr.lower() and "(HTTP 4" in refused.stderr, refused.stderr
+    # One line: the API's sentence as it said it, then its status; nothing else.
+    assert refused.stderr.strip().splitlines() == [
+        f"Restore point {STATE['restore_point_id']} is under a retention lock until "
+        f"{STATE['lock_until']}T00:00:00+00:00; nobody, administrators included, can delete it before then. "
+        f"(HTTP 409 conflict)"], refused.stderr
     assert "Traceback" not in refused.stderr
     missing = openstack(stack, "job", "show", "00000000-0000-0000-0000-000000000000", expect=1)
     assert "HTTP 404" in missing.stderr and "Traceback" not in missing.stderr, missing.stderr
-    # Another project's tenant sees none of it.
-    assert as_json(stack, "restore", "point", "list", user="alt-member") == []
 
 
 def test_restore_one_volume_and_the_whole_instance(stack):
@@ -125,6 +128,5 @@ def test_restore_one_volume_and_the_whole_instance(stack):
 
 def test_unprotect_and_delete_the_policy(stack):
     openstack(stack, "protection", "delete", "web-1")
-    assert as_json(stack, "protection", "list") == []
     openstack(stack, "policy", "delete", "cli-nightly")
-    assert as_json(stack, "policy", "list") == []
+    assert stack.client().protected_instance_list() == [] and stack.client().policy_list() == []

@@ -115,11 +115,16 @@ class DeletePolicy(common.Command):
         parser.add_argument("policies", metavar="<policy>", nargs="+", help="Policies to delete (names or IDs)")
         return parser
 
+    def delete_one(self, reference: str) -> None:
+        self.backup.policy_delete(find_policy(self.backup, reference)["id"])
+
     def take_action(self, parsed_args):
+        if len(parsed_args.policies) == 1:  # one: its error as the API says it, nothing around it
+            return self.delete_one(parsed_args.policies[0])
         failures = []
         for reference in parsed_args.policies:
             try:
-                self.backup.policy_delete(find_policy(self.backup, reference)["id"])
+                self.delete_one(reference)
             except (common.BackupApiError, exceptions.CommandError) as error:  # said; the others still go
                 LOG.error("Policy %s: %s", reference, common.error_text(error))
                 failures.append(reference)

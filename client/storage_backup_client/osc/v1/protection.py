@@ -66,11 +66,16 @@ class DeleteProtection(common.Command):
         parser.add_argument("instances", metavar="<server>", nargs="+", help="Instances (names or IDs)")
         return parser
 
+    def delete_one(self, reference: str) -> None:
+        self.backup.unprotect(common.server_id(self.app, reference))
+
     def take_action(self, parsed_args):
+        if len(parsed_args.instances) == 1:  # one: its error as the API says it, nothing around it
+            return self.delete_one(parsed_args.instances[0])
         failures = []
         for reference in parsed_args.instances:
             try:
-                self.backup.unprotect(common.server_id(self.app, reference))
+                self.delete_one(reference)
             except (common.BackupApiError, exceptions.CommandError) as error:
                 LOG.error("Instance %s: %s", reference, common.error_text(error))
                 failures.append(reference)

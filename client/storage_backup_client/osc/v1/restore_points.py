@@ -93,11 +93,16 @@ class DeleteRestorePoint(common.Command):
         parser.add_argument("restore_points", metavar="<restore-point>", nargs="+", help="Restore point IDs")
         return parser
 
+    def delete_one(self, restore_point_id: str) -> None:
+        self.backup.restore_point_delete(restore_point_id)
+
     def take_action(self, parsed_args):
+        if len(parsed_args.restore_points) == 1:  # one: its error as the API says it, nothing around it
+            return self.delete_one(parsed_args.restore_points[0])
         failures = []
         for restore_point_id in parsed_args.restore_points:
             try:
-                self.backup.restore_point_delete(restore_point_id)
+                self.delete_one(restore_point_id)
             except common.BackupApiError as error:  # said; the others still go
                 LOG.error("Restore point %s: %s", restore_point_id, common.api_error_text(error))
                 failures.append(restore_point_id)
