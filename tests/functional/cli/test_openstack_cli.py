@@ -81,6 +81,7 @@ def test_restore_points_list_show_verify_and_lock(stack):
     rows = as_json(stack, "restore", "point", "list", "--instance", STATE["web"].id)
     assert [(row["ID"], row["Instance"], row["Strategy"], row["Locked"]) for row in rows] == [
         (point_id, "web-1", "full", False)]
+    assert rows[0]["Size"] == 3 * 1024 ** 3  # bytes for machines; "3.0 GiB" in a table
     point = as_json(stack, "restore", "point", "show", point_id)
     assert point["bytes_total"] == 3 * 1024 ** 3 and len(point["volumes"]) == 2
     STATE["data_volume"] = next(volume["volume_id"] for volume in point["volumes"] if volume["size_gib"] == 1)

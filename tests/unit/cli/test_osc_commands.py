@@ -137,7 +137,9 @@ def test_job_list_passes_its_filters():
     cmd.backup.job_list.assert_called_once_with(instance_id=None, state="failed", all_projects=False, limit=None,
                                                 type="restore_volume", active=True)
     assert headers == jobs.LIST_HEADERS
-    assert list(rows) == [("job-1", "backup", "succeeded", "web-1", "40%", "t0", "t1")]
+    [row] = list(rows)
+    assert row[:4] + row[5:] == ("job-1", "backup", "succeeded", "web-1", "t0", "t1")
+    assert row[4].human_readable() == "40%" and row[4].machine_readable()["bytes_total"] == 5 * 1024 ** 3
 
 
 # -- formatting --------------------------------------------------------------------------------------------------

@@ -83,6 +83,27 @@ class LogColumn(columns.FormattableColumn):
         return self._value
 
 
+class SizeColumn(columns.FormattableColumn):
+    """Bytes: ``3.0 GiB`` in a table, the number itself for ``-f json`` and ``-f yaml``."""
+
+    def human_readable(self) -> str:
+        return size(self._value)
+
+    def machine_readable(self):
+        return self._value
+
+
+class PercentColumn(columns.FormattableColumn):
+    """A job's progress as ``40%`` in a table, the progress itself for machine formats."""
+
+    def human_readable(self) -> str:
+        value = (self._value or {}).get("percent")
+        return "-" if value is None else f"{value:.0f}%"
+
+    def machine_readable(self):
+        return self._value
+
+
 def formatted(value):
     """A field of an answer as OSC shows it: dicts and lists readable in a table, intact in JSON/YAML."""
     if isinstance(value, dict):

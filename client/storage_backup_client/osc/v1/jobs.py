@@ -12,11 +12,6 @@ LIST_FIELDS = ("id", "type", "state", "instance_name", "progress", "created_at",
 LIST_HEADERS = ("ID", "Type", "State", "Instance", "Progress", "Created At", "Finished At")
 
 
-def percent(progress: dict | None) -> str:
-    value = (progress or {}).get("percent")
-    return "-" if value is None else f"{value:.0f}%"
-
-
 class ListJob(common.Lister):
     _description = "List jobs (newest first)"
 
@@ -35,7 +30,7 @@ class ListJob(common.Lister):
         jobs = self.backup.job_list(instance_id=instance_id, state=parsed_args.state,
                                     all_projects=parsed_args.all_projects, limit=parsed_args.limit,
                                     type=parsed_args.type, active=parsed_args.active)
-        return LIST_HEADERS, common.rows(jobs, LIST_FIELDS, {"progress": percent})
+        return LIST_HEADERS, common.rows(jobs, LIST_FIELDS, {"progress": common.PercentColumn})
 
 
 class ShowJob(common.JobResult, common.ShowOne):

@@ -14,7 +14,7 @@ LOG = logging.getLogger(__name__)
 
 LIST_FIELDS = ("id", "instance_name", "created_at", "strategy", "bytes_total", "bytes_stored", "locked")
 LIST_HEADERS = ("ID", "Instance", "Created At", "Strategy", "Size", "Stored", "Locked")
-SIZES = {"bytes_total": common.size, "bytes_stored": common.size}
+SIZES = {"bytes_total": common.SizeColumn, "bytes_stored": common.SizeColumn}
 
 
 class ListRestorePoint(common.Lister):
