@@ -8,6 +8,7 @@
     storage-backup repo list|stats|check [--read-data]|prune|delete ID --repo DIR
     storage-backup proxy-key create|show|rotate|retire [--key-file F]     (a worker's own key, on its host)
     storage-backup repo repair [--source IMAGE_OR_DEVICE ...] --repo DIR
+    storage-backup vault-worker --config FILE [--once]                    (on the vault's side)
 
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
 A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage,
@@ -446,14 +447,40 @@ COMMAND_GROUPS: list[tuple[str, str, Callable]] = [
 ]
 
 
+def cmd_vault_worker(args) -> int:
+    """The vault worker (``storage_backup.vault``): one round with ``--once`` (its report as JSON), else for ever."""
+    import logging
+
+    from storage_backup.vault.client import VaultApiError
+    from storage_backup.vault.config import VaultConfigError, load
+    from storage_backup.vault.worker import VaultWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        worker = VaultWorker(load(args.config))
+        if not args.once:
+            worker.run_forever()
+            return EXIT_OK
+        report = worker.run_once()
+    except (VaultConfigError, VaultApiError) as error:
+        raise UserError(str(error)) from None
+    _print_json(report.to_dict())
+    return EXIT_DAMAGE if report.failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="storage-backup", description="Storage backup: operator command line.")
-    groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(g[0] for g in COMMAND_GROUPS) + "}")
+    names = [g[0] for g in COMMAND_GROUPS] + ["vault-worker"]
+    groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(names) + "}")
     common = _common()
     for name, help_text, add_commands in COMMAND_GROUPS:
         group = groups.add_parser(name, help=help_text)
         group.set_defaults(group_parser=group)
         add_commands(group.add_subparsers(dest="command", metavar="COMMAND"), common)
+    vault = groups.add_parser("vault-worker", help="copy restore points into the air-gapped vault (on its side)")
+    vault.add_argument("--config", required=True, metavar="FILE", help="the vault worker's config file (INI)")
+    vault.add_argument("--once", action="store_true", help="one round: ask for work, grant, copy, report; print it")
+    vault.set_defaults(handler=cmd_vault_worker)
     return parser
 
 

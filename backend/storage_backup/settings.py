@@ -141,6 +141,9 @@ CONTROL = {
     "heartbeat_seconds": float(os.environ.get("STORAGE_BACKUP_HEARTBEAT_SECONDS", "30")),
     "proxy_down_after": float(os.environ.get("STORAGE_BACKUP_PROXY_DOWN_AFTER", "90")),
     "retention_seconds": float(os.environ.get("STORAGE_BACKUP_RETENTION_SECONDS", "600")),
+    # How often the Object Lock retention of an S3 destination with a lock mode is extended (a lock_maintenance job);
+    # its lock_days must be at least twice this (services/lock_maintenance.py says why).
+    "lock_maintenance_seconds": float(os.environ.get("STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL", "43200")),
     "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
@@ -172,6 +175,16 @@ CONTROL = {
     # take; the searches need a step or two a day, so this caps a pathological schedule well under a second.
     "schedule_max_steps": int(os.environ.get("STORAGE_BACKUP_SCHEDULE_MAX_STEPS", "1000")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
+}
+
+# The vault copy (storage_backup.services.vault); the vault worker's own settings are in its config file.
+VAULT = {
+    # A failed copy is listed again until it failed this many times (then an administrator looks at its error).
+    "max_attempts": int(os.environ.get("STORAGE_BACKUP_VAULT_MAX_ATTEMPTS", "5")),
+    # A copy reported ``copying`` and silent this long: its vault worker died; listed again.
+    "copy_stale_after": float(os.environ.get("STORAGE_BACKUP_VAULT_COPY_STALE_AFTER", "21600")),
+    # Copies handed out per look for work.
+    "work_limit": int(os.environ.get("STORAGE_BACKUP_VAULT_WORK_LIMIT", "50")),
 }
 
 LOGGING = {

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import logging
 import math
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -129,6 +130,7 @@ class Wrapper(base.APIDictWrapper):
 class Policy(Wrapper):
     _times = ("created_at", "updated_at", "last_scheduled_at", "next_run_at")
     destination_name = ""
+    vault_name = ""  # the vault its restore points are copied into, or ""
     in_use = None  # instances it protects, when known
 
     @property
@@ -162,6 +164,21 @@ class RestorePoint(Wrapper):
     @property
     def volume_count(self) -> int:
         return len(self.volumes or [])
+
+    @property
+    def copy_list(self) -> list[dict]:
+        """Every copy: the primary, then each vault copy with its state and time (a service before vault copies
+        shows the primary alone)."""
+        copies = self._apidict.get("copies") or [{"kind": "primary", "destination_id": self.destination_id,
+                                                  "destination_name": "", "state": "stored",
+                                                  "at": self._apidict.get("created_at")}]
+        return [{**copy, "at": as_datetime(copy.get("at"))} for copy in copies]
+
+    @property
+    def vault_copied(self) -> bool:
+        """A vault holds a complete copy: it can be restored from there (also while the primary is lost)."""
+        return any(copy.get("kind") == "vault" and copy.get("state") == "copied"
+                   for copy in self._apidict.get("copies") or [])
 
 
 class Job(Wrapper):
@@ -210,6 +227,10 @@ class Destination(Wrapper):
     def scope(self) -> str:
         return "project" if self.project_id else "shared"
 
+    @property
+    def is_vault(self) -> bool:
+        return bool(self._apidict.get("vault"))
+
 
 class Proxy(Wrapper):
     """A proxy worker; ``running_jobs`` and ``queue_depth`` (its zone's queued jobs) are counted by the service."""
@@ -256,6 +277,8 @@ def _name_destinations(request, policies: list[Policy], all_projects: bool = Fal
             names = {}
         for policy in policies:
             policy.destination_name = names.get(policy.destination_id, policy.destination_id)
+            vault_id = policy._apidict.get("vault_destination_id")
+            policy.vault_name = names.get(vault_id, vault_id) if vault_id else ""
     return policies
 
 
@@ -554,6 +577,32 @@ def destination_get(request, destination_id: str) -> Destination:
 @service_errors
 def destination_create(request, **fields) -> Destination:
     return Destination(backupclient(request).destination_create(**fields))
+
+
+#: Object Lock modes an S3 destination offers ("" is none).
+S3_LOCK_MODES = ("", "COMPLIANCE", "GOVERNANCE")
+
+
+def s3_location(endpoint: str, bucket: str, prefix: str = "", region: str = "", path_style: bool = False,
+                lock_mode: str = "", lock_days: float | None = None, noncurrent_days: int | None = None) -> str:
+    """The ``path`` of an S3 destination as the service takes it, ``s3://BUCKET/PREFIX?endpoint=…&lock=…``, from
+    the form's fields. It never holds credentials: those go to the service separately (``credentials``)."""
+    query = {}
+    if endpoint:
+        query["endpoint"] = endpoint.strip()
+    if region:
+        query["region"] = region.strip()
+    if path_style:
+        query["path_style"] = "1"
+    if lock_mode:
+        query["lock"] = lock_mode
+        query["lock_days"] = f"{lock_days:g}" if lock_days is not None else ""
+    if noncurrent_days:
+        query["noncurrent_days"] = str(noncurrent_days)
+    prefix = (prefix or "").strip().strip("/")
+    path = f"/{urllib.parse.quote(prefix, safe='/')}" if prefix else ""
+    suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
+    return f"s3://{bucket.strip()}{path}{suffix}"
 
 
 @profiler.trace

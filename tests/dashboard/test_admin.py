@@ -40,7 +40,15 @@ OVERVIEW = {
                                      "missing_since": "2026-11-24T11:00:00Z"}],
         "unresolved_leftovers": [{"resource_type": "snapshot", "resource_id": "snap-9", "status": "available",
                                   "job_id": "job-d", "project_id": "1", "since": "2026-11-24T09:00:00Z",
-                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}]},
+                                  "reason": "Snapshot snap-9 has dependent volumes (v-3); delete them first."}],
+        "lock_maintenance": [
+            {"destination_id": "d-s3", "name": "rgw-worm", "project_id": "", "problem": "failed",
+             "failed_at": "2026-11-24T11:30:00Z", "last_success": "2026-11-23T23:30:00Z",
+             "protected_until": "2026-11-25T23:30:00Z",
+             "error": "ClientError: An error occurred (InvalidAccessKeyId) when calling the HeadObject operation"},
+            {"destination_id": "d-s3b", "name": "rgw-idle", "project_id": "", "problem": "overdue",
+             "failed_at": None, "last_success": None, "protected_until": None,
+             "error": "no lock maintenance pass has succeeded since 2026-11-23 00:00 UTC (one is due every 12 h)"}]},
 }
 
 
@@ -71,6 +79,12 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         # What the sweeper could not remove, with its reason and the project's name
         self.assertContains(response, "The sweeper cannot remove snapshot snap-9 (available) of project demo: "
                                       "Snapshot snap-9 has dependent volumes")
+        # Lock maintenance: a failed pass and an overdue one, each saying when the protection starts ending
+        self.assertContains(response, "storage-backup-lock-maintenance", count=2)
+        self.assertContains(response, "Lock maintenance of destination rgw-worm failed")
+        self.assertContains(response, "InvalidAccessKeyId")
+        self.assertContains(response, "Lock maintenance of destination rgw-idle is overdue: no lock maintenance pass")
+        self.assertContains(response, "at an unknown date (no pass has succeeded)")
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})
@@ -129,6 +143,19 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "Locked at least 30 days")
         self.assertContains(response, "80.0\xa0GB of 100.0\xa0GB")
 
+    @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
+    def test_s3_destinations_show_their_object_lock(self):
+        destination = api.backup.Destination({
+            "id": "d3", "name": "vault", "type": "s3", "project_id": "", "retention_lock_min_days": 0,
+            "path": "s3://vault/x?endpoint=http://127.0.0.1:7480&path_style=1&lock=COMPLIANCE&lock_days=30"})
+        destination.usage = {"restore_points": 1, "bytes_stored": 1 << 30, "reachable": False,
+                             "filesystem_bytes": None, "filesystem_free": None}
+        self.mock_destination_list_with_usage.return_value = [destination]
+        response = self.client.get(reverse("horizon:admin:backup_destinations:index"))
+        self.assertContains(response, "S3 Object Lock COMPLIANCE, 30 days per object")
+        self.assertContains(response, "Object storage")
+        self.assertNotContains(response, "Not reachable from the control plane")
+
     @helpers.create_mocks({api.backup: ["project_names", "destination_create"]})
     def test_create_destination_validates_before_asking_the_service(self):
         self.mock_project_names.return_value = {"p-demo": "demo"}
@@ -145,6 +172,58 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.mock_destination_create.assert_called_once_with(
             helpers.IsHttpRequest(), name="x", type="filesystem", path="/srv/x", encrypted=False,
             project_id="p-demo", retention_lock_min_days=14)
+
+    @helpers.create_mocks({api.backup: ["project_names", "destination_create"]})
+    def test_create_s3_destination_composes_the_location_and_never_shows_the_secret(self):
+        self.mock_project_names.return_value = {}
+        url = reverse("horizon:admin:backup_destinations:create")
+        form = self.client.get(url).content.decode()
+        for label in ("Endpoint URL", "Bucket", "Prefix", "Region", "Path-Style Addressing", "Object Lock",
+                      "Lock Days", "Access Key", "Secret Key"):
+            self.assertIn(label, form)
+        bad = {"name": "s3", "type": "s3", "s3_endpoint": "ftp://AK:SK@rgw.example", "s3_lock_mode": "COMPLIANCE",
+               "s3_access_key": "AK", "s3_secret_key": "not-to-be-rendered", "retention_lock_min_days": "0"}
+        response = self.client.post(url, bad)
+        self.assertContains(response, "Give an http:// or https:// URL.")
+        self.assertContains(response, "Give the bucket&#x27;s name.")
+        self.assertContains(response, "Object Lock needs a number of days.")
+        self.assertNotContains(response, "not-to-be-rendered")  # a password field is never rendered back
+        self.mock_destination_create.assert_not_called()
+        self.mock_destination_create.return_value = api.backup.Destination({"id": "d3", "name": "s3"})
+        response = self.client.post(url, {
+            "name": "s3", "type": "s3", "s3_endpoint": "http://127.0.0.1:7480", "s3_bucket": "backups",
+            "s3_prefix": "/tenant-a/", "s3_region": "default", "s3_path_style": "on", "s3_lock_mode": "COMPLIANCE",
+            "s3_lock_days": "0.5", "s3_access_key": "AK", "s3_secret_key": "SK", "retention_lock_min_days": "0"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_create.assert_called_once_with(
+            helpers.IsHttpRequest(), name="s3", type="s3", encrypted=False, retention_lock_min_days=0,
+            path="s3://backups/tenant-a?endpoint=http://127.0.0.1:7480&region=default&path_style=1&lock=COMPLIANCE"
+                 "&lock_days=0.5",
+            credentials={"access_key": "AK", "secret_key": "SK"})
+
+    @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
+    def test_edit_s3_destination_rotates_its_keys(self):
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d3", "name": "s3", "type": "s3", "path": "s3://backups?endpoint=http://127.0.0.1:7480",
+             "retention_lock_min_days": 0, "max_lock_days": 36525})
+        self.mock_destination_update.return_value = api.backup.Destination({"id": "d3", "name": "s3"})
+        url = reverse("horizon:admin:backup_destinations:update", args=["d3"])
+        self.assertContains(self.client.get(url), "New Secret Key")
+        response = self.client.post(url, {"destination_id": "d3", "name": "s3", "type": "s3",
+                                          "retention_lock_min_days": "0", "s3_access_key": "AK2"})
+        self.assertContains(response, "Give both keys to replace the credentials.")
+        response = self.client.post(url, {"destination_id": "d3", "name": "s3", "type": "s3",
+                                          "retention_lock_min_days": "0", "s3_access_key": "AK2",
+                                          "s3_secret_key": "SK2"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_update.assert_called_once_with(
+            helpers.IsHttpRequest(), "d3", name="s3", retention_lock_min_days=0,
+            credentials={"access_key": "AK2", "secret_key": "SK2"})
+        # A filesystem destination has no keys to rotate.
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d1", "name": "worm", "type": "filesystem", "path": "/srv/worm", "retention_lock_min_days": 7})
+        self.assertNotContains(self.client.get(reverse("horizon:admin:backup_destinations:update", args=["d1"])),
+                               "New Secret Key")
 
     @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
     def test_edit_destination_immutability(self):

@@ -130,6 +130,20 @@ class PolicyWorkflowTests(backup_helpers.TestCase):
                          ("22:00", 30, "backup"))
         self.assertIsNone(fields["pre_command"])
 
+    @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview", "policy_create"]})
+    def test_a_vault_is_offered_as_the_vault_copy_never_as_the_destination(self):
+        vault = api.backup.Destination({"id": "vault-1", "name": "offsite-vault", "type": "s3", "encrypted": False,
+                                        "project_id": "", "retention_lock_min_days": 0, "vault": True})
+        self.mock_destination_list.return_value = [*self._destinations(), vault]
+        self.mock_schedule_preview.return_value = self.runs
+        self.mock_policy_create.return_value = backup_helpers.policy()
+        response = self.client.get(CREATE_URL)
+        self.assertContains(response, '<option value="vault-1">offsite-vault</option>', html=True)
+        self.assertNotContains(response, "offsite-vault (Shared)")
+        response = self.client.post(CREATE_URL, _form(vault_destination_id="vault-1"))
+        self.assertNoFormErrors(response)
+        self.assertEqual(self.mock_policy_create.call_args.kwargs["vault_destination_id"], "vault-1")
+
     @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview"]})
     def test_the_destination_step_shows_names_never_locations(self):
         """An administrator's token gets each destination's path from the service; a project page still shows only

@@ -116,6 +116,26 @@ class RestorePointIndexTests(backup_helpers.TestCase):
         self.assertContains(response, "Not backed up: 1 GiB swap")
 
 
+VAULT_COPIES = [
+    {"kind": "primary", "destination_id": "dest-1", "destination_name": "ceph-primary", "state": "stored",
+     "at": "2026-11-24T02:00:00Z", "chunks_copied": None, "bytes_copied": None, "error": ""},
+    {"kind": "vault", "destination_id": "vault-1", "destination_name": "offsite-vault", "state": "copied",
+     "at": "2026-11-24T03:10:00Z", "chunks_copied": 12, "bytes_copied": 5 << 20, "error": ""}]
+
+
+class RestorePointCopiesTests(backup_helpers.TestCase):
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_the_detail_shows_the_primary_and_the_vault_copy_with_state_and_time(self):
+        point = backup_helpers.restore_point(copies=VAULT_COPIES)
+        point.instance_document = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_point_get.return_value = point
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["rp-1"]))
+        self.assertContains(response, "restore_point_copies")
+        self.assertContains(response, "offsite-vault")
+        self.assertContains(response, "Vault (air-gapped)")
+        self.assertContains(response, "2026-11-24 03:10:00")
+
+
 class RestoreWizardTests(backup_helpers.TestCase):
     URL = reverse("horizon:project:restore_points:restore", args=["rp-1"])
 
@@ -146,6 +166,27 @@ class RestoreWizardTests(backup_helpers.TestCase):
             helpers.IsHttpRequest(), "rp-1", name="web-1-copy", availability_zone="az2",
             flavor_id=self.flavors.first().id, network_mapping={"net-1": "net-2"},
             volume_types={"vol-data": "fast"}, volumes=["vol-data"])
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices",
+                                        "restore_create"]})
+    def test_a_point_copied_into_a_vault_restores_from_there_when_asked(self):
+        self._mock()
+        self.mock_restore_point_get.return_value = backup_helpers.restore_point(copies=VAULT_COPIES)
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-restore", type="restore")
+        response = self.client.get(self.URL)
+        self.assertContains(response, "The air-gapped vault copy")
+        response = self.client.post(self.URL, {
+            "restore_point_id": "rp-1", "source": "vault", "mode": "instance", "name": "web-1-copy",
+            "availability_zone": "az2", "flavor_id": self.flavors.first().id, "network_0": "net-1",
+            "volume_type_vol-root": "", "volume_type_vol-data": ""})
+        self.assertNoFormErrors(response)
+        self.assertEqual(self.mock_restore_create.call_args.kwargs["source"], "vault")
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
+    def test_without_a_vault_copy_the_wizard_offers_no_vault(self):
+        self._mock()
+        response = self.client.get(self.URL)
+        self.assertNotContains(response, "The air-gapped vault copy")
 
     @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
     def test_choosing_volumes_without_any_says_so(self):

@@ -49,7 +49,7 @@ def identity(cloud) -> None:
     conn = admin(cloud)
     idc = conn.identity
     roles = {role.name: role for role in idc.roles()}
-    for name in ("member", "reader", "service"):
+    for name in ("member", "reader", "service", *sorted({spec.role for spec in USERS})):
         if name not in roles:
             roles[name] = idc.create_role(name=name)
     projects = {project.name: project for project in idc.projects()}

@@ -38,6 +38,8 @@ USERS = (
     # The account the backup service (control plane and proxy workers) acts with: admin in the service project,
     # as cloud-wide backup products are deployed.
     SandboxUser("backup-service", "backup-service-secret", "service", "admin", cloud="sandbox-service"),
+    # The vault worker's narrow account: only the backup_vault role (storage_backup:vault:*), nothing else.
+    SandboxUser("backup-vault", "backup-vault-secret", "service", "backup_vault", cloud="sandbox-vault"),
 )
 PROJECTS = ("admin", "service", "demo", "alt")
 # Projects the backup service may act in (to recreate volumes and servers there on restore), as an operator
@@ -59,6 +61,9 @@ def seed_base(state: State) -> None:
         for project_name in PROJECTS:
             if keystone.find_by_name(state, "projects", project_name, "default") is None:
                 keystone.create_project(state, project_name, "default", description=f"The {project_name} project")
+        for role in sorted({spec.role for spec in USERS}):  # Keystone's three, and the product's own roles
+            if keystone.find_by_name(state, "roles", role) is None:
+                keystone.create_role(state, role)
         for spec in USERS:
             if keystone.find_by_name(state, "users", spec.name, "default") is not None:
                 continue

@@ -65,6 +65,16 @@ class Destination(models.Model):
     # The furthest a retention lock of a restore point here may reach, in days from now: a lock is a promise
     # nobody can take back, so a member's typo (year 9999) must not pin the data for ever.
     max_lock_days = models.PositiveIntegerField(default=DEFAULT_MAX_LOCK_DAYS)
+    # S3 with Object Lock: the last lock maintenance pass that succeeded (and the earliest date it left any
+    # referenced object retained until), the last that failed and why (services/lock_maintenance.py).
+    lock_maintained_at = models.DateTimeField(null=True, blank=True)
+    lock_protected_until = models.DateTimeField(null=True, blank=True)
+    lock_maintenance_failed_at = models.DateTimeField(null=True, blank=True)
+    lock_maintenance_error = models.TextField(blank=True, default="")
+    # An air-gapped vault: copies are pulled into it by the vault worker, which alone holds its credentials. The
+    # catalog knows its name and location for display, never a key (``credentials`` stays empty), so nothing on the
+    # primary side (control plane, proxies, data workers) can write to or delete from it.
+    vault = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +96,9 @@ class Policy(models.Model):
     strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.AUTO)
     full_every = models.PositiveIntegerField(default=7)  # auto: a full backup every N, incremental otherwise
     destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="policies")
+    # Where the vault worker copies this policy's restore points (a destination with ``vault``), or none.
+    vault_destination = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="vault_policies")
     keep_last = models.PositiveIntegerField(default=7)
     keep_daily = models.PositiveIntegerField(default=0)
     keep_weekly = models.PositiveIntegerField(default=0)
@@ -142,6 +155,7 @@ class JobType(models.TextChoices):
     PRUNE = "prune"  # the data no restore point references any more removed from a destination
     LOCK = "lock"  # a retention lock written into the repository
     REBUILD = "rebuild"  # the catalog's restore points rebuilt from a destination's repository
+    LOCK_MAINTENANCE = "lock_maintenance"  # the Object Lock retention of what restore points reference extended
     # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
     RETENTION = "retention"
 
@@ -227,6 +241,61 @@ class RestorePoint(models.Model):
 
     class Meta:
         ordering = ("-created_at", "id")
+
+
+class CopyState(models.TextChoices):
+    QUEUED = "queued"
+    COPYING = "copying"
+    COPIED = "copied"
+    FAILED = "failed"
+
+
+class RestorePointCopy(models.Model):
+    """A restore point's copy in a vault, as the vault worker reported it. Not a foreign key to the restore point:
+    deleting the point (or pruning its primary) never propagates to the vault, so the row stays and says the vault
+    holds the only copy (``primary_deleted_at``)."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    restore_point_id = models.CharField(max_length=64, db_index=True)
+    project_id = models.CharField(max_length=64, db_index=True)
+    instance_id = models.CharField(max_length=64, blank=True, default="")
+    instance_name = models.CharField(max_length=255, blank=True, default="")
+    point_created_at = models.DateTimeField(null=True, blank=True)
+    primary = models.ForeignKey(Destination, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="copies_from")
+    vault = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="vault_copies")
+    state = models.CharField(max_length=16, choices=CopyState.choices, default=CopyState.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    chunks_copied = models.BigIntegerField(default=0)
+    chunks_present = models.BigIntegerField(default=0)
+    bytes_copied = models.BigIntegerField(default=0)
+    copied_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    primary_deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("point_created_at", "created_at", "id")
+        constraints = [models.UniqueConstraint(fields=["restore_point_id", "vault"],
+                                               name="one_copy_per_restore_point_and_vault")]
+
+
+class VaultGrant(models.Model):
+    """A restore from a vault copy waiting for, or holding, the vault worker's time-limited read-only grant. The
+    grant (pre-signed URLs) is sealed at rest; the row goes when the job ends, and the grant expires by itself."""
+
+    job = models.OneToOneField(Job, primary_key=True, on_delete=models.CASCADE, related_name="vault_grant")
+    vault = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="vault_grants")
+    restore_point_id = models.CharField(max_length=64)
+    project_id = models.CharField(max_length=64, db_index=True)
+    grant = SealedJSONField(null=True, blank=True, secret_keys=("grant",))
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    granted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "job_id")
 
 
 class Proxy(models.Model):

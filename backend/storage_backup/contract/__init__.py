@@ -17,6 +17,8 @@ from .data_tasks import (
     DocumentVolume,
     LockRequest,
     LockResult,
+    MaintainLocksRequest,
+    MaintainLocksResult,
     NotDeleted,
     PruneRequest,
     PruneResult,
@@ -43,6 +45,7 @@ from .keys import (
     NO_ATTEMPT,
     PROXY_QUEUE_PREFIX,
     RUNNER_KEY,
+    VAULT_QUEUE,
     alive_key,
     attempt_key,
     cancel_key,
@@ -82,6 +85,7 @@ from .tasks import (
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
+    MAINTAIN_LOCKS,
     PING,
     PRUNE_DESTINATION,
     RESTORE_INSTANCE,
@@ -92,18 +96,21 @@ from .tasks import (
     TaskSpec,
     spec_of,
 )
+from .vault import VaultCopyItem, VaultGrantRequest
 
 __all__ = [
     "ALIVE_KEY", "ALIVE_SECONDS", "ATTEMPT_KEY", "ATTEMPT_TTL_SECONDS", "BACKUP_INSTANCE", "BackedUpVolume",
     "BackupRequest", "BackupResult", "CANCEL_KEY", "CANCEL_TTL_SECONDS", "CEPH_DIFF", "CEPH_QUEUE", "CONTROL_QUEUE",
     "ContractError", "DATA_PING", "DATA_QUEUE", "DELETE_RESTORE_POINTS", "DataPingResult", "DeleteRequest",
     "DeleteResult", "Destination", "DiffRequest", "DiffResult", "DocumentVolume", "FailureCode", "GuestCommand",
-    "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "LockRequest", "LockResult", "LogEntry", "Message",
+    "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "LockRequest", "LockResult", "LogEntry",
+    "MAINTAIN_LOCKS", "MaintainLocksRequest", "MaintainLocksResult", "Message",
     "NO_ATTEMPT", "NoRecipients", "NotARecipient", "NotDeleted", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION",
     "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
     "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
-    "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VERIFY_RESTORE_POINT",
-    "VerifiedVolume", "VerifyRequest", "VerifyResult", "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
+    "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
+    "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
+    "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
     "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

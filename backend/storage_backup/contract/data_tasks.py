@@ -1,8 +1,9 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Requests and results of the data tasks (queue ``data``): the repository work that needs neither the cloud nor an
-availability zone — verify, delete restore points, prune, write a retention lock, list for a catalog rebuild — so
-that only the data worker(s) mount the destinations and the control plane opens no repository."""
+availability zone — verify, delete restore points, prune, write a retention lock, maintain Object Lock retention, list
+for a catalog rebuild — so that only the data worker(s) mount the destinations and the control plane opens no
+repository."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -125,7 +126,47 @@ class LockResult(Message):
     # False when the restore point is not in the repository: the lock is then kept in the catalog only.
     locked: bool
     retention_lock_until: str | None = None
+    #: Objects of the restore point whose Object Lock retention now reaches the lock date (S3 with a lock mode).
+    objects_retained: int = 0
+    #: An object store without Object Lock: the lock is the catalog's (and the document's), the storage enforces none.
+    catalog_only: bool = False
     log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MaintainLocksRequest(Message):
+    """Extend the Object Lock retention of what the destination's restore points reference (``object_lock.py``)."""
+
+    VERSION: ClassVar[int] = SEALED_VERSION
+
+    job_id: str
+    destination: Destination
+    repository_secret: str | None = field(default=None, metadata=SECRET)
+    #: Restore point id -> its lock date (ISO 8601 UTC) as the catalog holds it, for those locked here.
+    locked_restore_points: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MaintainLocksResult(Message):
+    """The engine's ``LockMaintenanceReport`` (``repository_found`` false: nothing was ever written there)."""
+
+    repository_found: bool = True
+    restore_points: int = 0
+    locked_restore_points: int = 0
+    objects_checked: int = 0
+    objects_extended: int = 0
+    objects_long_enough: int = 0
+    objects_failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    missing_locked: list[str] = field(default_factory=list)
+    unreadable_restore_points: list[str] = field(default_factory=list)
+    protected_until: str | None = None
+    duration: float = 0.0
+    log: list[LogEntry] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.objects_failed or self.missing_locked or self.unreadable_restore_points)
 
 
 @dataclass(frozen=True)

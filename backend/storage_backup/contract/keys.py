@@ -10,6 +10,9 @@ CONTROL_QUEUE = "control"
 # by every availability zone is served here once.
 DATA_QUEUE = "data"
 PROXY_QUEUE_PREFIX = "proxy."
+# Not a Celery queue: the name the vault worker's key is enrolled under (``/v1/proxies/{name}/keys``), which the
+# repository secrets of the vault work (``GET /v1/vault/work``) are sealed to.
+VAULT_QUEUE = "vault"
 # Changed-extent questions for Ceph, answered by the diff worker beside Ceph (the only holder of a Ceph key): the
 # proxies ask, and wait for the answer, while they back up RBD volumes.
 CEPH_QUEUE = "ceph"

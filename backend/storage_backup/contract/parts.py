@@ -10,9 +10,12 @@ from typing import Any, Literal
 from .message import Record
 from .sealing import SECRET
 
-DestinationType = Literal["filesystem", "nfs", "s3", "swift"]
+DestinationType = Literal["filesystem", "nfs", "s3", "swift", "presigned"]
 #: Types whose ``path`` is an object store's location URL rather than a directory below the repository root.
 OBJECT_STORE_TYPES = ("s3", "swift")
+#: A vault copy read through the vault worker's time-limited grant (pre-signed URLs, in ``credentials``): a restore
+#: from the vault, where the worker holds no standing vault credential.
+PRESIGNED = "presigned"
 DedupScope = Literal["project", "cloud"]
 
 
@@ -33,7 +36,8 @@ class Destination(Record):
     dedup_scope: DedupScope = "project"
     #: Locked objects get the immutable attribute, through the storage-backup-immutable helper of the worker.
     hardened: bool = False
-    #: Object storage only: S3 ``access_key``/``secret_key``, or Swift's Keystone credentials (sealed in transit).
+    #: Object storage only: S3 ``access_key``/``secret_key``, or Swift's Keystone credentials; for ``presigned``, the
+    #: vault's grant ``{"expires", "objects": {name: url}}`` (sealed in transit).
     credentials: dict[str, Any] | None = field(default=None, metadata=SECRET, repr=False)
 
     @property
@@ -43,7 +47,7 @@ class Destination(Record):
     def location(self, root: str = "/") -> str:
         """The repository's directory on a worker whose repository root is ``root`` (an object store's location
         URL as it is: no worker mounts it)."""
-        if self.is_object_store or not root or root == "/":
+        if self.is_object_store or self.type == PRESIGNED or not root or root == "/":
             return self.path
         return os.path.join(root, self.path.lstrip("/"))
 

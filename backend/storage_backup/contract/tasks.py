@@ -19,6 +19,7 @@ VERIFY_RESTORE_POINT = "data.verify_restore_point"
 DELETE_RESTORE_POINTS = "data.delete_restore_points"
 PRUNE_DESTINATION = "data.prune_destination"
 SET_RETENTION_LOCK = "data.set_retention_lock"
+MAINTAIN_LOCKS = "data.maintain_locks"
 LIST_RESTORE_POINTS = "data.list_restore_points"
 DATA_PING = "data.ping"
 CEPH_DIFF = "ceph.diff"
@@ -41,6 +42,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(DELETE_RESTORE_POINTS, DATA_QUEUE, data.DeleteRequest, data.DeleteResult),
     TaskSpec(PRUNE_DESTINATION, DATA_QUEUE, data.PruneRequest, data.PruneResult),
     TaskSpec(SET_RETENTION_LOCK, DATA_QUEUE, data.LockRequest, data.LockResult),
+    TaskSpec(MAINTAIN_LOCKS, DATA_QUEUE, data.MaintainLocksRequest, data.MaintainLocksResult),
     TaskSpec(LIST_RESTORE_POINTS, DATA_QUEUE, data.RebuildRequest, data.RebuildResult),
     TaskSpec(DATA_PING, DATA_QUEUE, None, data.DataPingResult),
     TaskSpec(CEPH_DIFF, CEPH_QUEUE, ceph.DiffRequest, ceph.DiffResult),

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from storage_backup.control import heartbeat, retention, scheduler, sweeper
+from storage_backup.control import heartbeat, lock_maintenance, retention, scheduler, sweeper
 from storage_backup.control.worker import CONTROL, app
 from storage_backup.services import assignments, dispatch, tracking
 from storage_backup.services.bus import DISPATCH_TASK
@@ -70,6 +70,12 @@ def beat(wait: float = 10.0) -> dict:
 @app.task(name="control.retention")
 def enforce_retention() -> dict:
     return {"jobs": [job.id for job in retention.enforce()]}
+
+
+@app.task(name="control.lock_maintenance")
+def maintain_locks() -> dict:
+    """Queue the lock maintenance passes that are due (S3 destinations with Object Lock)."""
+    return {"jobs": [job.id for job in lock_maintenance.schedule()]}
 
 
 @app.task(name="control.sweep")

@@ -19,6 +19,7 @@ django.setup()
 from django.conf import settings  # noqa: E402  (after django.setup)
 
 from storage_backup.celery_reconnect import RECONNECTING  # noqa: E402
+from storage_backup.services.lock_maintenance import check_seconds  # noqa: E402
 
 CONTROL = settings.CONTROL
 
@@ -43,6 +44,8 @@ app.conf.update(
                       "options": {"expires": CONTROL["heartbeat_seconds"]}},
         "retention": {"task": "control.retention", "schedule": CONTROL["retention_seconds"],
                       "options": {"expires": CONTROL["retention_seconds"]}},
+        "lock-maintenance": {"task": "control.lock_maintenance", "schedule": check_seconds(),
+                             "options": {"expires": check_seconds()}},
         "sweeper": {"task": "control.sweep", "schedule": CONTROL["sweeper_seconds"],
                     "options": {"expires": CONTROL["sweeper_seconds"]}},
     },

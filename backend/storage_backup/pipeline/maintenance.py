@@ -1,8 +1,10 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """The repository work of the data tasks (docs/TASKS.md ``data.*``): delete restore points, prune, write a retention
-lock, list the restore point documents a catalog rebuild is made from. They run on a data worker, which mounts the
-destinations, so the control plane never opens a repository; each uses ``Repository``'s public methods only."""
+lock (and, on S3 with Object Lock, retain its objects until then), maintain the Object Lock retention of what restore
+points reference, list the restore point documents a catalog rebuild is made from. They run on a data worker, which
+mounts the destinations, so the control plane never opens a repository; each uses ``Repository``'s public methods
+only."""
 from __future__ import annotations
 
 import logging
@@ -15,6 +17,8 @@ from storage_backup.contract import (
     FailureCode,
     LockRequest,
     LockResult,
+    MaintainLocksRequest,
+    MaintainLocksResult,
     NotDeleted,
     PruneRequest,
     PruneResult,
@@ -25,7 +29,7 @@ from storage_backup.contract import (
 from storage_backup.repository import RepositoryError, RestorePointNotFound, RetentionLocked
 
 from .context import JobContext
-from .errors import RepositoryUnavailable
+from .errors import InvalidJobRequest, RepositoryUnavailable
 from .hardening import harden
 from .repository_access import location, open_existing
 
@@ -87,6 +91,7 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
                            duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
     ctx.step("prune", f"Pruning destination {request.destination.id}: removing the data no restore point references "
                       "any more")
+    ensure_lifecycle(ctx, repository.destination)
     report = repository.prune(progress=lambda message: ctx.log.add("prune", message))
     figures = {name: int(getattr(report, name, 0) or 0) for name in PRUNE_FIGURES}
     for unreadable in report.unreadable_restore_points:
@@ -99,6 +104,29 @@ def prune_destination(ctx: JobContext, request: PruneRequest) -> PruneResult:
                              "lock date removes them)")
     return PruneResult(**figures, kept_locked=kept, duration=round(time.monotonic() - started, 3),
                        log=ctx.log.as_list())
+
+
+def ensure_lifecycle(ctx: JobContext, destination) -> None:
+    """On S3, what prune deletes under Object Lock only gets a delete marker; the product's lifecycle rule is what
+    reclaims the space once the locks expire, so prune makes sure it is there (an operator may have replaced the
+    bucket's lifecycle configuration). Failing to set it is a warning: the prune itself still holds."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from storage_backup.repository import S3Destination
+
+    if not isinstance(destination, S3Destination):
+        return
+    try:
+        changed = destination.ensure_lifecycle()
+    except (ClientError, BotoCoreError, RepositoryError) as error:
+        ctx.log.warning("prune", f"The bucket's lifecycle rule could not be set ({error}): what this prune deletes "
+                                 "stays stored as noncurrent versions until it is")
+        return
+    if changed:
+        ctx.log.add("prune", f"Lifecycle rule {destination.lifecycle_rule_id} set: versions no longer current go "
+                             f"{destination.settings.noncurrent_days} day(s) later, once their lock allows")
+    if destination.settings.lock_mode:
+        ctx.log.add("prune", "Object Lock: what is deleted now only gets a delete marker; its versions stay until "
+                             "their lock expires, and the lifecycle rule reclaims them after that")
 
 
 def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
@@ -125,8 +153,68 @@ def set_retention_lock(ctx: JobContext, request: LockRequest) -> LockResult:
         return LockResult(restore_point_id=point_id, locked=False, log=ctx.log.as_list())
     ctx.log.add("lock", f"Restore point {point_id} is locked in the repository until {point.lock_until}")
     harden(ctx, repository, point_id, point.lock_until, "lock")
+    retained, catalog_only = retain_on_object_store(ctx, repository, request.destination, point_id, point.lock_until)
     return LockResult(restore_point_id=point_id, locked=True, retention_lock_until=point.lock_until,
-                      log=ctx.log.as_list())
+                      objects_retained=retained, catalog_only=catalog_only, log=ctx.log.as_list())
+
+
+def _keeps_retention(repository) -> bool:
+    """Whether the repository's destination sets per-object retention (S3 with a lock mode)."""
+    return bool(getattr(repository.destination, "retention_days", None))
+
+
+def retain_on_object_store(ctx: JobContext, repository, destination, point_id: str, until: str) -> tuple[int, bool]:
+    """On an object store, make the storage hold the lock too: ``(objects retained until the lock date, catalog
+    only)``. With Object Lock every object the restore point needs is retained until ``until`` (a failure fails the
+    job: the catalog still refuses deletion meanwhile); without it, the lock is the catalog's alone, and said so."""
+    if not destination.is_object_store:
+        return 0, False
+    if not _keeps_retention(repository):
+        ctx.log.warning("lock", f"Destination {destination.id} has no Object Lock: the lock of restore point "
+                                f"{point_id} is kept by the catalog only (and written in its document); whoever holds "
+                                "the bucket's credentials can still delete its objects")
+        return 0, True
+    report = repository.maintain_locks({point_id: until}, [point_id],
+                                       progress=lambda message: ctx.log.add("lock", message))
+    if not report.ok:
+        raise RepositoryUnavailable(
+            f"Restore point {point_id} is locked in its document, but the Object Lock retention of "
+            f"{report.objects_failed} of its object(s) could not be extended to {until}: "
+            + "; ".join(report.failures[:5]))
+    ctx.log.add("lock", f"Restore point {point_id}: {report.objects_checked} object(s) retained by Object Lock until "
+                        f"at least {until} ({report.objects_extended} extended, {report.objects_long_enough} retained "
+                        "that long already)")
+    return report.objects_checked, False
+
+
+# What a lock maintenance pass reports, as the engine's report names it (``MaintainLocksResult`` has the same fields).
+LOCK_MAINTENANCE_FIGURES = ("restore_points", "locked_restore_points", "objects_checked", "objects_extended",
+                            "objects_long_enough", "objects_failed", "failures", "missing_locked",
+                            "unreadable_restore_points", "protected_until", "duration")
+
+
+def maintain_locks(ctx: JobContext, request: MaintainLocksRequest) -> MaintainLocksResult:
+    """Extend the Object Lock retention of everything the destination's restore points reference: to now + the
+    destination's ``lock_days``, and a locked one's to its lock date (the later of the catalog's and the
+    document's). What could not be extended is in the result (the control plane raises the alert); a destination
+    without Object Lock fails ``invalid_request``."""
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    if repository is None:
+        ctx.log.add("maintain", "Nothing was ever written to this destination: no retention to extend")
+        return MaintainLocksResult(repository_found=False, log=ctx.log.as_list())
+    if not _keeps_retention(repository):
+        raise InvalidJobRequest(f"destination {request.destination.id} has no Object Lock (lock= and lock_days= in "
+                                "its location): there is no retention to maintain")
+    ctx.step("maintain", f"Extending the Object Lock retention of what the restore points of destination "
+                         f"{request.destination.id} reference")
+    report = repository.maintain_locks(request.locked_restore_points,
+                                       progress=lambda message: ctx.log.add("maintain", message))
+    for failure in report.failures:
+        ctx.log.add("maintain", f"Not retained: {failure}", logging.ERROR)
+    if report.ok:
+        ctx.log.add("maintain", f"Every referenced object is retained until {report.protected_until} at least")
+    return MaintainLocksResult(**{name: getattr(report, name) for name in LOCK_MAINTENANCE_FIGURES},
+                               log=ctx.log.as_list())
 
 
 def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResult:
@@ -135,8 +223,10 @@ def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResu
     repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
     if repository is None:
         path = location(request.destination, ctx.proxy.repository_root)
-        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); is the "
-                                    "destination mounted on the data worker? Nothing in the catalog was changed.")
+        where = "is its bucket the right one, and do its credentials see it?" if request.destination.is_object_store \
+            else "is the destination mounted on the data worker?"
+        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}); "
+                                    f"{where} Nothing in the catalog was changed.")
     ctx.step("list", f"Reading the restore points of destination {request.destination.id}")
     unreadable: list[tuple[str, str]] = []
     documents = [RestorePointDocument(

@@ -11,6 +11,7 @@ from storage_backup.contract import Destination
 from storage_backup.repository import (
     InvalidRequest,
     Repository,
+    RepositoryError,
     RepositoryExists,
     RepositoryNotFound,
     RestorePoint,
@@ -20,7 +21,7 @@ from storage_backup.repository import (
 from .errors import InvalidJobRequest, RepositoryUnavailable
 from .hardening import repository_target
 
-SUPPORTED_TYPES = ("filesystem", "nfs", "s3", "swift")
+SUPPORTED_TYPES = ("filesystem", "nfs", "s3", "swift", "presigned")
 
 
 def location(destination: Destination, root: str = "/") -> str:
@@ -43,6 +44,8 @@ def dedup_domain(destination: Destination, project_id: str) -> str | None:
 def target(destination: Destination, root: str = "/"):
     """What ``Repository.open`` / ``init`` get: a directory (or a hardened one), or an object store destination."""
     path = location(destination, root)
+    if destination.type == "presigned":
+        return _presigned(destination)
     if not destination.is_object_store:
         return repository_target(destination, path)
     if not destination.credentials:
@@ -54,8 +57,23 @@ def target(destination: Destination, root: str = "/"):
         raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
 
 
+def _presigned(destination: Destination):
+    """A vault copy, read only through the vault worker's grant (pre-signed URLs that expire by themselves): the
+    proxy holds no standing vault credential."""
+    if not destination.credentials:
+        raise InvalidJobRequest(f"destination {destination.id} is read through a vault grant but the task carries "
+                                "none")
+    try:
+        return open_destination({**destination.credentials, "type": "presigned"})
+    except InvalidRequest as error:
+        raise InvalidJobRequest(f"destination {destination.id}: {error}") from None
+
+
 def _missing_container(destination: Destination, opened, root: str) -> str | None:
     """Why the repository's container is not there (an unmounted share, a missing bucket), or None if it is."""
+    if destination.type == "presigned":
+        return (f"the vault grant for destination {destination.id} holds no repository (it names no object of "
+                "one, or it expired)")
     if destination.is_object_store:
         holder = "bucket" if destination.type == "s3" else "container"
         return None if opened.container_exists() else (
@@ -113,7 +131,68 @@ def open_for_restore(destination: Destination, secret: str | None, root: str = "
 
 
 def open_restore_point(ctx, request) -> tuple[Repository, RestorePoint]:
-    """The repository and the restore point a restore or verify task names (``restore_point_id``)."""
+    """The repository and the restore point a restore or verify task names (``restore_point_id``).
+
+    On an S3 destination whose bucket keeps versions (Object Lock), an object the restore point needs may be hidden
+    behind a delete marker (a hostile mass delete with the destination's own credentials, which Object Lock lets
+    through as markers only): then the repository is read from the newest surviving version of each object
+    (``S3VersionsView``) and the job's log says so, as a warning."""
     ctx.step("prepare", f"Reading restore point {request.restore_point_id}")
-    repository = open_for_restore(request.destination, request.repository_secret, ctx.proxy.repository_root)
-    return repository, repository.get_restore_point(request.restore_point_id)
+    try:
+        repository = open_for_restore(request.destination, request.repository_secret, ctx.proxy.repository_root)
+        restore_point = repository.get_restore_point(request.restore_point_id)
+        hidden = _needs_hidden_versions(repository, restore_point)
+    except (RepositoryUnavailable, RepositoryError) as error:
+        recovered = _from_versions(ctx, request, f"{type(error).__name__}: {error}")
+        if recovered is None:
+            raise
+        return recovered
+    if hidden:
+        recovered = _from_versions(ctx, request, f"{len(hidden)} object(s) it needs are not current, e.g. "
+                                                 f"{', '.join(hidden[:3])}")
+        if recovered is not None:
+            return recovered
+    return repository, restore_point
+
+
+def _needs_hidden_versions(repository: Repository, restore_point: RestorePoint) -> list[str]:
+    """The objects the restore point needs that its S3 destination does not show (none elsewhere)."""
+    from storage_backup.repository import S3Destination
+
+    destination = repository.destination
+    if not isinstance(destination, S3Destination):
+        return []
+    needed = repository.objects_of(restore_point)
+    present: set[str] = set()
+    for prefix in sorted({name.split("/", 1)[0] + "/" for name in needed if "/" in name}):
+        present.update(info.name for info in destination.list(prefix))
+    return [name for name in needed if "/" in name and name not in present]
+
+
+def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint] | None:
+    """The repository and restore point read from the S3 bucket's surviving versions; None when that is no help
+    (not S3, no versioning, nothing hidden) and the original error stands."""
+    destination = request.destination
+    if destination.type != "s3":
+        return None
+    from storage_backup.repository import S3VersionsView
+
+    opened = target(destination, ctx.proxy.repository_root)
+    try:
+        if not opened.container_exists() or not opened.versioned():
+            return None
+        view = S3VersionsView(opened)
+    except RepositoryError:
+        return None
+    if not view.hidden:
+        return None
+    try:
+        repository = Repository.open(view, password=request.repository_secret or None)
+        restore_point = repository.get_restore_point(request.restore_point_id)
+    except RepositoryError:
+        return None
+    ctx.log.warning("prepare", f"Restore point {request.restore_point_id} cannot be read as destination "
+                               f"{destination.id} shows it ({reason}): {len(view.hidden)} object(s) of the bucket "
+                               "are hidden behind delete markers (deleted with the destination's credentials?); "
+                               "reading the newest surviving version of each instead")
+    return repository, restore_point

@@ -28,6 +28,7 @@ from storage_backup.policies import (
     quotas,
     restore_points,
     usage,
+    vault,
 )
 
 NAMESPACE = "storage_backup"
@@ -48,4 +49,5 @@ def list_rules() -> Iterator[policy.RuleDefault]:
         quotas.list_rules(),
         usage.list_rules(),
         audit_events.list_rules(),
+        vault.list_rules(),
     )

@@ -22,6 +22,9 @@ PROJECT_SCOPE = ["project"]
 ADMIN = "rule:admin"
 PROJECT_READER_OR_ADMIN = "rule:project_reader_or_admin"
 PROJECT_MEMBER_OR_ADMIN = "rule:project_member_or_admin"
+VAULT_WORKER = "rule:vault_worker"
+#: The vault worker's dedicated role: it grants the ``storage_backup:vault:*`` rules and nothing else.
+VAULT_ROLE = "backup_vault"
 
 base_rules = [
     policy.RuleDefault(
@@ -39,6 +42,10 @@ base_rules = [
     policy.RuleDefault(
         "project_reader_or_admin", "rule:project_reader or rule:project_member or rule:admin",
         description="Who may see a project's backups: its readers and members, and the cloud administrators."),
+    policy.RuleDefault(
+        "vault_worker", f"role:{VAULT_ROLE}",
+        description="The vault worker: the dedicated backup_vault role, which grants nothing else (not even to an "
+                    "administrator without it)."),
 ]
 
 

@@ -16,6 +16,7 @@ from storage_backup.contract import (
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
+    MAINTAIN_LOCKS,
     PRUNE_DESTINATION,
     SET_RETENTION_LOCK,
     VERIFY_RESTORE_POINT,
@@ -48,6 +49,12 @@ def prune_destination(self, request: dict) -> dict:
 @app.task(name=SET_RETENTION_LOCK, bind=True, **LIMITS)
 def set_retention_lock(self, request: dict) -> dict:
     return run_task(self, request, maintenance.set_retention_lock, cloud=False)
+
+
+@app.task(name=MAINTAIN_LOCKS, bind=True, **LIMITS)
+def maintain_locks(self, request: dict) -> dict:
+    """Extend the Object Lock retention of what the destination's restore points reference (``object_lock.py``)."""
+    return run_task(self, request, maintenance.maintain_locks, cloud=False)
 
 
 @app.task(name=LIST_RESTORE_POINTS, bind=True, **LIMITS)

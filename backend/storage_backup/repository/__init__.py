@@ -16,6 +16,8 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
 * ``repository.objects_of(restore_point)``: the objects a restore point needs (what a hardened destination makes
   immutable); ``RESTORE_POINTS_PREFIX``: where restore-point documents are named
+* ``repository.maintain_locks(locks, restore_point_ids=None)`` -> ``LockMaintenanceReport``: Object Lock
+  retention of what restore points need extended (``object_lock.py``); ``RetentionKeeper``: what sets it
 * ``restore_point_ids``, ``list_restore_points``, ``latest_restore_point``, ``get_restore_point``,
   ``delete_restore_point``, ``set_retention_lock``, ``check`` -> ``CheckReport``, ``stats`` -> ``RepositoryStats``,
   ``prune`` -> ``PruneReport``, ``repair(sources)`` -> ``RepairReport``, ``damaged_chunks``
@@ -57,6 +59,7 @@ from .errors import (
 )
 from .format import FORMAT_VERSION, RESTORE_POINTS_PREFIX
 from .keys import read_password_file
+from .object_lock import LockMaintenanceReport, RetentionKeeper
 from .prune import PruneReport
 from .records import Record
 from .repair import RepairReport
@@ -81,12 +84,14 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE", "FORMAT_VERSION", "RESTORE_POINTS_PREFIX", "SAMPLE_UNCHANGED", "SOURCE_KINDS", "TARGET_KINDS",
     "BackupCancelled", "BlockSource",
     "BlockTarget", "CheckReport", "ChunkCorrupt", "ChunkError", "ChunkMissing", "Consistency", "CorruptObject",
-    "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "ObjectNotFound", "PasswordRequired",
+    "Destination", "FilesystemDestination", "InvalidRequest", "KnownZerosSource", "LockMaintenanceReport",
+    "ObjectNotFound", "PasswordRequired",
     "PruneReport",
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
-    "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword", "open_destination",
+    "RetentionKeeper", "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword",
+    "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",
     "SwiftCredentials", "SwiftDestination", "SwiftSettings",

@@ -26,6 +26,7 @@ from .config import RepositoryConfig
 from .dependencies import objects_of
 from .destinations import Destination
 from .errors import InvalidRequest, RetentionLocked
+from .object_lock import LockMaintenanceReport, RetentionKeeper, retention_keeper, run_lock_maintenance
 from .prune import PruneReport, run_prune
 from .records import Record
 from .repair import RepairReport, run_repair
@@ -240,6 +241,21 @@ class Repository:
         """Figures about the whole repository."""
         self._store.refresh_index()
         return repository_stats(self._store)
+
+    def maintain_locks(self, locks: dict[str, datetime | str] | None = None,
+                       restore_point_ids: list[str] | None = None, *, keeper: RetentionKeeper | None = None,
+                       workers: int = 8, progress: Callable[[str], None] | None = None) -> LockMaintenanceReport:
+        """Extend the per-object retention (Object Lock) of everything the restore points need: every one of them
+        (or those of ``restore_point_ids``) to now + the destination's retention, a locked one to at least its lock
+        date (``locks``: id -> date as the catalog holds it, or the document's own). Never shortens. ``keeper``: what
+        sets the retention (default the destination; ``InvalidRequest`` when it keeps none). Takes a shared lock, so
+        a prune cannot delete what is being extended. Returns a ``LockMaintenanceReport`` (failures listed, not
+        raised)."""
+        keeper = retention_keeper(self._store.destination, keeper)
+        with self._store.lock(False, "lock-maintenance"):
+            self._store.refresh_index(force=True)
+            return run_lock_maintenance(self._store, keeper, dict(locks or {}), restore_point_ids, workers=workers,
+                                        progress=progress)
 
     def prune(self, repack_threshold: float = 0.25, progress: Callable[[str], None] | None = None) -> PruneReport:
         """Remove data no restore point references (and leftovers of interrupted backups). Takes the exclusive

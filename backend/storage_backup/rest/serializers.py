@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.consistency import Consistency
-from storage_backup.services import locations, policies, proxies, restore_points
+from storage_backup.services import locations, policies, proxies, restore_points, vault
 from storage_backup.unprotected_disks import KINDS, unprotected_disks
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
@@ -72,6 +72,9 @@ class PolicyWriteSerializer(StrictSerializer):
     strategy = serializers.ChoiceField(choices=STRATEGY_CHOICES, required=False)
     full_every = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     destination_id = serializers.CharField(max_length=36)
+    vault_destination_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=36,
+                                                 help_text="A vault destination the vault worker copies every "
+                                                           "restore point of the policy into (null: none).")
     keep_last = serializers.IntegerField(required=False, min_value=0, max_value=100000)
     keep_daily = serializers.IntegerField(required=False, min_value=0, max_value=100000)
     keep_weekly = serializers.IntegerField(required=False, min_value=0, max_value=100000)
@@ -108,6 +111,7 @@ class PolicySerializer(serializers.Serializer):
     strategy = serializers.CharField()
     full_every = serializers.IntegerField()
     destination_id = serializers.CharField()
+    vault_destination_id = serializers.CharField(allow_null=True)
     keep_last = serializers.IntegerField()
     keep_daily = serializers.IntegerField()
     keep_weekly = serializers.IntegerField()
@@ -228,6 +232,18 @@ class UnprotectedDiskSerializer(serializers.Serializer):
     size_mb = serializers.IntegerField()
 
 
+class RestorePointCopySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=("primary", "vault"))
+    destination_id = serializers.CharField()
+    destination_name = serializers.CharField(allow_blank=True)
+    state = serializers.ChoiceField(choices=("stored", "queued", "copying", "copied", "failed"),
+                                    help_text="stored: the primary; a vault copy's state as its vault worker reported")
+    at = serializers.DateTimeField(allow_null=True, help_text="When the copy was made (or last reported).")
+    chunks_copied = serializers.IntegerField(allow_null=True)
+    bytes_copied = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
 class RestorePointSerializer(serializers.Serializer):
     id = serializers.CharField()
     project_id = serializers.CharField()
@@ -250,8 +266,15 @@ class RestorePointSerializer(serializers.Serializer):
         "Disks of the instance this restore point does NOT hold: the flavor's ephemeral disk and swap, local to the "
         "hypervisor, which an agentless backup cannot read. A restore gives them new and empty."))
 
+    copies = serializers.SerializerMethodField(help_text="Every copy: the primary, then each vault copy with its "
+                                                         "state and time.")
+
     def get_locked(self, point) -> bool:
         return restore_points.is_locked(point)
+
+    @extend_schema_field(RestorePointCopySerializer(many=True))
+    def get_copies(self, point) -> list[dict]:
+        return RestorePointCopySerializer(vault.shown_copies(point), many=True).data
 
     @extend_schema_field(UnprotectedDiskSerializer(many=True))
     def get_unprotected_disks(self, point) -> list[dict]:
@@ -274,6 +297,10 @@ class RestoreSerializer(StrictSerializer):
     volume_type = serializers.CharField(required=False, allow_null=True, max_length=255)
     attach_to = serializers.CharField(required=False, allow_null=True, max_length=64,
                                       help_text="With volume_id: attach the new volume to this instance.")
+    source = serializers.ChoiceField(choices=("primary", "vault"), required=False, default="primary",
+                                     help_text="vault: read the restore point's vault copy (through the vault "
+                                               "worker's time-limited read-only grant), e.g. while the primary "
+                                               "destination is lost.")
 
 
 class DestinationWriteSerializer(StrictSerializer):
@@ -305,6 +332,9 @@ class DestinationWriteSerializer(StrictSerializer):
     max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT,
                                              help_text="How far ahead a retention lock of a restore point here may "
                                                        "reach, in days (default 36525, 100 years).")
+    vault = serializers.BooleanField(default=False, help_text="An air-gapped vault: the vault worker copies "
+                                                              "restore points into it with credentials only it "
+                                                              "holds; give no credentials here.")
 
 
 class RebuildSerializer(StrictSerializer):
@@ -325,6 +355,7 @@ class DestinationSerializer(serializers.Serializer):
     dedup_scope = serializers.CharField()
     hardened = serializers.BooleanField()
     max_lock_days = serializers.IntegerField()
+    vault = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
     def to_representation(self, destination) -> dict:
@@ -391,3 +422,48 @@ class VersionSerializer(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField()
     links = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+
+
+class VaultWorkSerializer(serializers.Serializer):
+    vault_id = serializers.CharField()
+    copies = serializers.ListField(child=serializers.DictField(), help_text=(
+        "Restore points to copy, oldest first (docs/TASKS.md VaultCopyItem): the primary's id, type and location, "
+        "the repository secret sealed to the vault worker's enrolled key."))
+    grants = serializers.ListField(child=serializers.DictField(), help_text="Restores from the vault waiting for a "
+                                                                            "read-only grant (VaultGrantRequest).")
+    waiting = serializers.ListField(child=serializers.DictField(), help_text="Copies held back, and why.")
+
+
+class VaultCopyReportSerializer(StrictSerializer):
+    copy_id = serializers.CharField(max_length=36)
+    vault_id = serializers.CharField(max_length=36, required=False)
+    state = serializers.ChoiceField(choices=("copying", "copied", "failed"))
+    chunks_total = serializers.IntegerField(required=False, min_value=0, max_value=BIG_INT_MAX)
+    chunks_copied = serializers.IntegerField(required=False, min_value=0, max_value=BIG_INT_MAX)
+    chunks_present = serializers.IntegerField(required=False, min_value=0, max_value=BIG_INT_MAX)
+    bytes_copied = serializers.IntegerField(required=False, min_value=0, max_value=BIG_INT_MAX)
+    error = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class VaultCopySerializer(serializers.Serializer):
+    copy_id = serializers.CharField(source="id")
+    restore_point_id = serializers.CharField()
+    vault_id = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    chunks_copied = serializers.IntegerField()
+    bytes_copied = serializers.IntegerField()
+    copied_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
+class VaultGrantPostSerializer(StrictSerializer):
+    grant_id = serializers.CharField(max_length=36, help_text="The grant request's id (the restore job's).")
+    vault_id = serializers.CharField(max_length=36, required=False)
+    grant = serializers.DictField(help_text="{expires: ISO 8601, objects: {name: pre-signed URL}}; sealed at rest.")
+
+
+class VaultGrantSerializer(serializers.Serializer):
+    grant_id = serializers.CharField(source="job_id")
+    restore_point_id = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)

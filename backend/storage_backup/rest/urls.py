@@ -7,7 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from storage_backup.rest import views, views_dashboard, views_proxy_keys
+from storage_backup.rest import views, views_dashboard, views_proxy_keys, views_vault
 
 
 class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
@@ -55,6 +55,10 @@ urlpatterns = [
          name="restore-point-instance"),
     path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
     path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
+    # the vault worker's, with its dedicated role only (backend/storage_backup/rest/views_vault.py)
+    path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
+    path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),
+    path("v1/vault/grants", views_vault.VaultGrants.as_view(), name="vault-grants"),
 ]
 
 # Errors outside the views' own handling answer in the API's JSON error shape too (``errors``), never HTML.

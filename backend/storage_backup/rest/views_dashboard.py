@@ -157,6 +157,10 @@ class DestinationUpdateSerializer(s.StrictSerializer):
     dedup_scope = serializers.ChoiceField(required=False, choices=("project", "cloud"))
     hardened = serializers.BooleanField(required=False)
     max_lock_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LOCK_DAYS_LIMIT)
+    credentials = serializers.DictField(
+        child=serializers.CharField(max_length=4096, allow_blank=False), required=False, write_only=True,
+        help_text="Object storage only: new credentials replacing the old ones (key rotation): S3 access_key and "
+                  "secret_key; Swift's Keystone credentials. Sealed in the catalog, never shown.")
 
 
 class DestinationUpdate(ServiceView):
@@ -164,7 +168,8 @@ class DestinationUpdate(ServiceView):
 
     @extend_schema(request=DestinationUpdateSerializer, responses={200: s.DestinationSerializer, **WRITE_ERRORS},
                    description="Administrators: rename a destination, change its minimum or maximum retention lock, "
-                               "its deduplication scope (project or cloud) or its hardened mode.")
+                               "its deduplication scope (project or cloud), its hardened mode, or an object "
+                               "store's credentials (rotation).")
     def patch(self, request: Request, destination_id: str) -> Response:
         data = self.parse(DestinationUpdateSerializer, partial=True)
         destination = destination_admin.update_destination(self.caller, destination_id, data)

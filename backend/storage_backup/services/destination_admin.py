@@ -6,6 +6,9 @@ The minimum lock is the destination's WORM floor: every restore point written th
 days, whatever its policy asks (``policies.lock_until``). Like a retention lock it can be raised at will; lowering it
 only affects restore points made afterwards (those already locked keep their lock). The maximum
 (``max_lock_days``, default 100 years) bounds how far ahead anyone may lock a restore point there.
+
+An object store's ``credentials`` can be replaced (key rotation): the next job carries the new ones; the audit
+records that they changed and the new access key, never a secret.
 """
 from __future__ import annotations
 
@@ -15,14 +18,17 @@ from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
 from storage_backup.services.destinations import (
     DEDUP_SCOPES,
+    OBJECT_STORE_TYPES,
+    check_credentials,
     check_hardened,
     check_max_lock_days,
+    check_object_lock_days,
     get_destination,
     policy_target,
 )
 from storage_backup.services.errors import ValidationFailed
 
-EDITABLE = ("name", "retention_lock_min_days", "max_lock_days", "dedup_scope", "hardened")
+EDITABLE = ("name", "retention_lock_min_days", "max_lock_days", "dedup_scope", "hardened", "credentials")
 
 
 def update_destination(caller: Caller, destination_id: str, data: dict) -> Destination:
@@ -61,6 +67,15 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
             target.detail = ((target.detail + "; ") if target.detail else "") + \
                 f"maximum lock {destination.max_lock_days} -> {days} days"
             destination.max_lock_days = days
+        if "credentials" in data:
+            if destination.type not in OBJECT_STORE_TYPES:
+                raise ValidationFailed("credentials", f"a {destination.type} destination takes no credentials")
+            destination.credentials = check_credentials(destination.type, data["credentials"])
+            access_key = destination.credentials.get("access_key") or ""
+            target.detail = ((target.detail + "; ") if target.detail else "") + \
+                f"credentials replaced (access key {access_key})"
+        if "max_lock_days" in data:
+            check_object_lock_days(destination.type, destination.path, destination.max_lock_days, "max_lock_days")
         if destination.retention_lock_min_days > destination.max_lock_days:
             raise ValidationFailed("retention_lock_min_days" if "retention_lock_min_days" in data else "max_lock_days",
                                    f"the minimum lock ({destination.retention_lock_min_days} days) cannot exceed the "

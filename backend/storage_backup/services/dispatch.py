@@ -19,7 +19,7 @@ from storage_backup import contract
 from storage_backup.catalog.models import Job, JobState, JobType, Policy
 from storage_backup.catalog.secrets import SecretUnreadable
 from storage_backup.contract import ContractError, Message, NoRecipients
-from storage_backup.services import bus, data_plane, proxies, proxy_keys
+from storage_backup.services import bus, data_plane, lock_maintenance, proxies, proxy_keys, vault
 from storage_backup.services.destinations import task_view
 from storage_backup.services.jobs import log_entry
 
@@ -35,7 +35,8 @@ def payload(job: Job) -> Message:
     destination = job.destination
     if destination is None:
         raise ContractError(f"job {job.id} has no destination any more (it was deleted)")
-    message["destination"] = task_view(destination)
+    # A restore from the vault reads it through the vault worker's grant (sealed like any credentials).
+    message["destination"] = vault.presigned_destination(job) or task_view(destination)
     message["repository_secret"] = destination.repository_secret or None
     if job.type == JobType.BACKUP:
         policy: Policy | None = job.policy
@@ -77,6 +78,7 @@ def _submit(job: Job) -> bool:
         job.log = [*job.log, log_entry("failed", reason)]
         job.save()
         LOG.error("job %s not sent: %s", job.id, reason)
+        lock_maintenance.record(job)  # a lock maintenance that cannot even be sent is an alert like a failed one
         return False
     try:
         sealed = sealed_payload(job, message)
@@ -119,6 +121,7 @@ def dispatch_ready() -> list[str]:
 
 def _dispatch() -> list[str]:
     now = timezone.now()
+    vault.forget_ended_grants()
     waiting = list(Job.objects.filter(state=JobState.QUEUED, celery_task_id="")
                   .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
                   .order_by("-priority", "created_at"))
@@ -149,7 +152,7 @@ def _why_waiting(job: Job, in_flight: int) -> str:
     if job.queue == contract.DATA_QUEUE:
         return data_plane.waiting_reason(in_flight)
     zone = job.availability_zone
-    reason = proxies.waiting_reason(zone)
+    reason = proxies.waiting_reason(zone) or vault.grant_waiting_reason(job)
     if reason:
         return reason
     limit = proxies.capacity(zone)

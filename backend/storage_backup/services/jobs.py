@@ -36,10 +36,12 @@ from storage_backup.services import (
     data_plane,
     encrypted_volumes,
     inventory,
+    lock_maintenance,
     quotas,
     restore_points,
     restore_targets,
     vanished,
+    vault,
 )
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
@@ -165,6 +167,15 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")
         restore_targets.check(point, options)  # what could only fail on the proxy is refused now
+        source = options.get("source") or vault.SOURCE_PRIMARY
+        copy = None
+        if source == vault.SOURCE_VAULT:
+            copy = vault.copied_copy(point)
+            if copy is None:
+                raise ValidationFailed("source", f"restore point {point.id} has no copy in a vault yet; restore it "
+                                                 "from its primary destination")
+        elif source != vault.SOURCE_PRIMARY:
+            raise ValidationFailed("source", "must be 'primary' or 'vault'")
         if single:
             job_type, task = JobType.RESTORE_VOLUME, contract.RESTORE_VOLUME
             request = {"volume_id": single, "name": options.get("name"), "availability_zone": zone,
@@ -184,7 +195,15 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
         job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id, **request}
         job.log = [log_entry("queued", f"Restore of {point.instance_name or point.instance_id} from {point.id} "
                                        f"requested by {caller.user_name or caller.user_id}")]
-        job.save()
+        if copy is not None:
+            # Read from the vault copy through the vault worker's time-limited grant, asked for now.
+            job.request["source"], job.request["vault_id"] = vault.SOURCE_VAULT, copy.vault_id
+            job.log.append(log_entry("queued", f"From the vault copy in {copy.vault.name}: waiting for the vault "
+                                               "worker's read-only grant"))
+        with transaction.atomic():
+            job.save()
+            if copy is not None:
+                vault.request_grant(job, copy)
         target.detail = f"job {job.id}"
         return job
 
@@ -250,6 +269,7 @@ def create_delete(caller: Caller, points: list[RestorePoint], reason: str, *, sc
         if Job.objects.filter(restore_point_id__in=ids, state__in=ACTIVE_JOB_STATES,
                               type__in=(JobType.RESTORE, JobType.RESTORE_VOLUME)).exists():
             raise Conflict(f"Restore point {', '.join(ids)} is being restored; wait for that job to end.")
+        vault.primary_deleted(ids)  # never propagated to a vault: its copy stays, now the only one
         instances = {point.instance_id for point in points}
         job = _data_job(caller, JobType.DELETE, contract.DELETE_RESTORE_POINTS, first.destination,
                         {"restore_point_ids": ids}, reason, project_id=first.project_id, priority=60,
@@ -261,10 +281,18 @@ def create_delete(caller: Caller, points: list[RestorePoint], reason: str, *, sc
     return job
 
 
+def refuse_vault(destination: Destination, what: str) -> None:
+    """Nothing on the primary side holds a vault's credentials: no data job can be run on one."""
+    if destination.vault:
+        raise Conflict(f"Destination {destination.name} is a vault: only its vault worker reaches it, so it cannot "
+                       f"be {what} from here.")
+
+
 def create_prune(caller: Caller, destination: Destination, reason: str = "") -> Job:
     """Remove the data no restore point of the destination references any more (on a data worker). One prune per
     destination at a time (409 while one is queued or running)."""
     authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
+    refuse_vault(destination, "pruned")
     with transaction.atomic():
         busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.PRUNE,
                                                       state__in=ACTIVE_JOB_STATES).first()
@@ -277,6 +305,22 @@ def create_prune(caller: Caller, destination: Destination, reason: str = "") -> 
                         project_id=destination.project_id, priority=10, scheduled=caller.system)
     data_plane.prune_taken(destination.id)
     return job
+
+
+def create_lock_maintenance(caller: Caller, destination: Destination, reason: str = "") -> Job:
+    """Extend the Object Lock retention of what the destination's restore points reference (on a data worker;
+    ``services/lock_maintenance.py``). One at a time per destination (409 while one is queued or running)."""
+    authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
+    with transaction.atomic():
+        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.LOCK_MAINTENANCE,
+                                                      state__in=ACTIVE_JOB_STATES).first()
+        if busy is not None:
+            raise Conflict(f"Destination {destination.name} already has a lock maintenance job {busy.id} "
+                           f"({busy.state}).")
+        return _data_job(caller, JobType.LOCK_MAINTENANCE, contract.MAINTAIN_LOCKS, destination,
+                         {"locked_restore_points": lock_maintenance.locked_restore_points(destination)},
+                         reason or f"Lock maintenance of destination {destination.name} requested by {_by(caller)}",
+                         project_id=destination.project_id, priority=70, scheduled=caller.system)
 
 
 def create_lock(caller: Caller, point: RestorePoint, until: dt.datetime) -> Job:
@@ -295,6 +339,7 @@ def create_rebuild(caller: Caller, destination: Destination, dry_run: bool = Fal
     point documents, the control plane makes the rows (``storage_backup.services.catalog_rebuild``)."""
     with audited(caller, "destination.rebuild", "destination", destination.id, destination.project_id) as target:
         authorize(caller, destination_rules.REBUILD, {"project_id": destination.project_id})
+        refuse_vault(destination, "rebuilt from")
         job = _data_job(caller, JobType.REBUILD, contract.LIST_RESTORE_POINTS, destination,
                         {"dry_run": dry_run, "remove_missing": remove_missing},
                         f"Catalog rebuild from destination {destination.name} ({destination.path})"

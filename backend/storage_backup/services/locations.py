@@ -8,10 +8,15 @@ what else lives there. The destinations API leaves the location out for callers 
 data worker's words, recorded as they came), job results, audit details — have every destination's location, with
 whatever follows it on the path, replaced by ``<destination NAME>`` when such a caller reads them. Redacting when
 shown rather than when recorded keeps the whole text for administrators and catches what was recorded before.
+
+An S3 destination's location is a URL (``s3://BUCKET/PREFIX?endpoint=…``), and what the S3 code and boto3 print
+names it in other forms: ``s3://BUCKET/PREFIX`` without its query, the endpoint URL (``http://HOST:PORT/BUCKET/KEY``),
+the endpoint's host alone (``HOST:PORT``, in connection errors) and "bucket BUCKET"; each of them is replaced too.
 """
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any
 
 from storage_backup.catalog.models import Destination
@@ -30,29 +35,80 @@ def sees_locations(caller: Caller) -> bool:
     return allowed(caller, rules.SHOW_LOCATION)
 
 
+def _object_store_forms(destination_type: str, path: str) -> tuple[list[str], list[str]]:
+    """``(locations, words)`` an object store destination appears as in texts: locations take what follows them on
+    the path along; words (a host, a bucket phrase) are replaced alone. Nothing for a location that does not
+    parse (it was validated when made; an old row must not break every page)."""
+    if destination_type == "swift":
+        return _swift_forms(path)
+    if destination_type != "s3":
+        return [path], []
+    from storage_backup.repository import InvalidRequest, S3Settings
+
+    try:
+        settings = S3Settings.from_location(path)
+    except (InvalidRequest, ValueError, TypeError):
+        return [path], []
+    bare = f"s3://{settings.bucket}" + (f"/{settings.prefix.rstrip('/')}" if settings.prefix else "")
+    locations, words = [path, settings.location, bare], [f"bucket {settings.bucket}"]
+    if settings.endpoint_url:
+        endpoint = urllib.parse.urlsplit(settings.endpoint_url)
+        locations.append(settings.endpoint_url.rstrip("/"))
+        words.append(endpoint.netloc)
+    return locations, words
+
+
+def _swift_forms(path: str) -> tuple[list[str], list[str]]:
+    """As ``_object_store_forms`` for a Swift location: ``swift://CONTAINER/PREFIX``, the Keystone and Swift
+    endpoints (URL and host) and "container NAME"."""
+    from storage_backup.repository import InvalidRequest, SwiftSettings
+
+    try:
+        settings = SwiftSettings.from_location(path)
+    except (InvalidRequest, ValueError, TypeError):
+        return [path], []
+    prefix = settings.prefix.strip("/")
+    locations = [path, settings.location, f"swift://{settings.container}" + (f"/{prefix}" if prefix else "")]
+    words = [f"container {settings.container}"]
+    for url in (settings.auth_url, settings.endpoint):
+        if url:
+            locations.append(url.rstrip("/"))
+            words.append(urllib.parse.urlsplit(url).netloc)
+    return locations, words
+
+
 class Redactor:
     """Replaces destinations' locations in texts (loaded once, at first use: a page of jobs costs one query)."""
 
     def __init__(self, active: bool = True) -> None:
         self.active = active
         self._patterns: list[tuple[re.Pattern, str]] | None = None
+        self._slashless = False  # some form has no "/" (a host, a bucket phrase): every text must be looked at
 
     def _load(self) -> list[tuple[re.Pattern, str]]:
         if self._patterns is None:
-            found = []
-            for name, path in Destination.objects.values_list("name", "path"):
-                path = (path or "").rstrip("/")
-                if len(path) > 1:  # "/" alone is everywhere and says nothing
-                    found.append((path, name))
+            found: list[tuple[str, str, bool]] = []  # (text, destination name, is a location)
+            for name, destination_type, path in Destination.objects.values_list("name", "type", "path"):
+                locations, words = _object_store_forms(destination_type, path or "")
+                for location in locations:
+                    location = location.rstrip("/")
+                    if len(location) > 1:  # "/" alone is everywhere and says nothing
+                        found.append((location, name, True))
+                found += [(word, name, False) for word in words if word]
             found.sort(key=lambda item: -len(item[0]))  # the longest first: a nested location wins
-            self._patterns = [(re.compile(_HEAD + re.escape(path) + _TAIL), f"<destination {name}>")
-                              for path, name in found]
+            self._patterns = [(re.compile(_HEAD + re.escape(text) + _TAIL if is_location
+                                          else r"(?<![\w.-])" + re.escape(text) + r"(?![\w-])"),
+                               f"<destination {name}>") for text, name, is_location in found]
+            self._slashless = any(not is_location or "/" not in text for text, _name, is_location in found)
         return self._patterns
 
     def text(self, value: str) -> str:
-        if not self.active or not value or "/" not in value:
+        if not self.active or not value:
             return value
-        for pattern, replacement in self._load():
+        patterns = self._load()
+        if "/" not in value and not self._slashless:
+            return value
+        for pattern, replacement in patterns:
             value = pattern.sub(replacement, value)
         return value
 

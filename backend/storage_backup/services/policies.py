@@ -136,12 +136,33 @@ def _apply(caller: Caller, policy: Policy, data: dict) -> None:
         except NotFound:
             raise ValidationFailed("destination_id", f"no destination {data['destination_id']} is available to "
                                                      "this project") from None
+        if destination.vault:
+            raise ValidationFailed("destination_id", f"destination {destination.name} is a vault: restore points "
+                                                     "are copied there by the vault worker (vault_destination_id), "
+                                                     "never written there by a backup")
         policy.destination = destination
+    if "vault_destination_id" in data:
+        policy.vault_destination = _vault_of(caller, data["vault_destination_id"])
     for name in EDITABLE:
         if name in data:
             setattr(policy, name, data[name])
     if SCHEDULE_FIELDS & set(data):
         policy.schedule_error, policy.schedule_failed_at = "", None  # the scheduler tells again if it still fails
+
+
+def _vault_of(caller: Caller, vault_id: str | None):
+    """The policy's vault: a vault destination the policy's project may use (None: no vault copy)."""
+    if not vault_id:
+        return None
+    try:
+        vault = destinations.get_destination(caller, vault_id)
+    except NotFound:
+        raise ValidationFailed("vault_destination_id", f"no destination {vault_id} is available to this "
+                                                       "project") from None
+    if not vault.vault:
+        raise ValidationFailed("vault_destination_id", f"destination {vault.name} is not a vault (an administrator "
+                                                       "makes one with vault: true)")
+    return vault
 
 
 def create_policy(caller: Caller, data: dict) -> Policy:

@@ -28,12 +28,13 @@ NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._@-]{0,254}\Z")
 
 def _queue(queue: object) -> str:
     text = str(queue or "").strip()
-    if text == contract.DATA_QUEUE:
+    if text in (contract.DATA_QUEUE, contract.VAULT_QUEUE):
         return text
     if text.startswith(contract.PROXY_QUEUE_PREFIX) and len(text) > len(contract.PROXY_QUEUE_PREFIX):
         return text
-    raise ValidationFailed("queue", f"must be {contract.DATA_QUEUE!r} (a data worker) or "
-                                    f"'{contract.PROXY_QUEUE_PREFIX}<availability zone>' (a proxy worker)")
+    raise ValidationFailed("queue", f"must be {contract.DATA_QUEUE!r} (a data worker), {contract.VAULT_QUEUE!r} (the "
+                                    f"vault worker) or '{contract.PROXY_QUEUE_PREFIX}<availability zone>' (a proxy "
+                                    "worker)")
 
 
 def _name(name: object) -> str:

@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, RestorePoint
 from storage_backup.contract import BackupResult
 from storage_backup.policies import restore_points as rules
-from storage_backup.services import jobs
+from storage_backup.services import jobs, vault
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -146,5 +146,6 @@ def record_backup_result(job: Job, result: BackupResult) -> RestorePoint:
         "volumes": volumes, "metadata": result.metadata,
         "retention_lock_until": parse_datetime(job.request.get("retention_lock_until") or "") or None,
     })
+    vault.ensure_copy(point)  # the policy's vault worker copies it at its next window
     return point
 

@@ -30,7 +30,7 @@ from storage_backup.catalog.models import (
 )
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
-from storage_backup.services import inventory, proxies, quotas, vanished
+from storage_backup.services import inventory, lock_maintenance, proxies, quotas, vanished
 from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
@@ -154,6 +154,9 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
         "failing_policies": [{"id": policy.id, "name": policy.name, "project_id": policy.project_id,
                               "shared": policy.shared, "error": policy.schedule_error,
                               "since": policy.schedule_failed_at} for policy in failing[:ATTENTION_ROWS]],
+        # S3 destinations whose Object Lock retention is not being extended: a pass failed, or none ran for 1.5
+        # intervals (services/lock_maintenance.py): their protection is ending.
+        "lock_maintenance": lock_maintenance.attention(now),
         # Locked restore points whose documents were removed on the storage (services/vanished.py).
         "vanished_restore_points": vanished.attention(),
         # Temporary resources of dead jobs the sweeper could not remove (it says why): an operator's to finish.

@@ -20,7 +20,17 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
-from storage_backup.services import audit, bus, catalog_rebuild, data_plane, proxies, restore_points, vanished
+from storage_backup.services import (
+    audit,
+    bus,
+    catalog_rebuild,
+    data_plane,
+    lock_maintenance,
+    proxies,
+    restore_points,
+    vanished,
+    vault,
+)
 from storage_backup.services.context import SYSTEM
 from storage_backup.services.jobs import log_entry
 
@@ -42,6 +52,10 @@ def refresh(job: Job) -> Job:
             return job
         _apply(job, status)
         job.save()
+        if job.type == JobType.LOCK_MAINTENANCE and job.state not in ACTIVE_JOB_STATES:
+            lock_maintenance.record(job)  # its destination's last success or failure: the overview's alert
+        if job.state not in ACTIVE_JOB_STATES:
+            vault.forget_grant(job)  # a restore from the vault holds its read-only grant no longer than it runs
     return job
 
 
@@ -295,8 +309,12 @@ def _rebuild_done(job: Job, result: contract.RebuildResult) -> str:
     return ""
 
 
+def _lock_maintenance_done(job: Job, result: contract.MaintainLocksResult) -> str:
+    return lock_maintenance.result_error(job, result)
+
+
 RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.PRUNE: _prune_done,
-           JobType.REBUILD: _rebuild_done}
+           JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done}
 
 
 def jobs_holding_resources(job_ids: set[str]) -> set[str]:

@@ -45,3 +45,14 @@ def test_the_workers_load_no_catalog(tmp_path):
     assert "storage_backup.proxy.data_tasks" in modules
     assert not {m for m in modules if m.startswith(("storage_backup.catalog", "storage_backup.services",
                                                     "storage_backup.control", "storage_backup.rest"))}, modules
+
+
+def test_the_vault_worker_loads_no_catalog_and_no_celery(tmp_path):
+    """It talks to the REST API only (its narrow credential), never to Redis nor the catalog."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    modules = loaded(["storage_backup.vault.worker", "storage_backup.cli"], env, tmp_path)
+    assert "storage_backup.vault.worker" in modules
+    assert not {m for m in modules if m.startswith(("storage_backup.catalog", "storage_backup.services",
+                                                    "storage_backup.control", "storage_backup.rest",
+                                                    "storage_backup.celery_app", "storage_backup.pipeline"))}, \
+        modules

@@ -141,7 +141,7 @@ def test_an_empty_share_is_not_an_empty_catalog(plane):
     ({"job_id": "j", "destination": {"id": "d", "path": "/x"}}, "invalid_request", "'restore_point_ids' is missing"),
     ({"job_id": "j", "destination": {"id": "d", "path": "/x"}, "restore_point_ids": "all"}, "invalid_request",
      "restore_point_ids: must be a list"),
-    ({"job_id": "j", "destination": {"id": "d", "path": "/x", "type": "s3"}, "restore_point_ids": []},
+    ({"job_id": "j", "destination": {"id": "d", "path": "/x", "type": "tape"}, "restore_point_ids": []},
      "invalid_request", "destination.type"),
     ({"version": 99, "job_id": "j", "destination": {"id": "d", "path": "/x"}, "restore_point_ids": []},
      "unsupported_version", "version 99"),

@@ -93,6 +93,10 @@ EXPECTED = {
     ("restore-point-instance", "GET"): READ_OWN,
     ("schedule-preview", "GET"): LIST,
     ("overview", "GET"): codes(403, 403, 403, 200),
+    # the vault worker's: its dedicated role only, administrators included (tests/functional/rest/test_vault.py)
+    ("vault-work", "GET"): codes(403, 403, 403, 403),
+    ("vault-copies", "POST"): codes(403, 403, 403, 403),
+    ("vault-grants", "POST"): codes(403, 403, 403, 403),
 }
 
 
@@ -192,6 +196,13 @@ class World:
         if route == "proxy-key":
             key = proxy_keys.enrol(SYSTEM, "matrix-proxy", "proxy.matrix-zone", self.new_public_key())
             return f"/v1/proxies/matrix-proxy/keys/{key.key_id}", None
+        if route == "vault-work":
+            return f"/v1/vault/work?vault={self.destination.id}", None
+        if route == "vault-copies":
+            return "/v1/vault/copies", {"copy_id": str(uuid.uuid4()), "state": "copied"}
+        if route == "vault-grants":
+            return "/v1/vault/grants", {"grant_id": self.job.id, "grant": {"expires": "2030-01-01T00:00:00Z",
+                                                                          "objects": {"config": "http://x/"}}}
         if route in ("proxies", "usage", "audit-events"):
             return f"/v1/{route}", None
         if route == "quota":

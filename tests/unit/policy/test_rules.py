@@ -80,7 +80,14 @@ def _allowed(checker: policy.Enforcer, rule: str, credentials: dict, project_id:
     return bool(checker.authorize(rule, {"project_id": project_id}, dict(credentials), do_raise=False))
 
 
-@pytest.mark.parametrize("rule", [rule.name for rule in _documented()])
+VAULT = {"roles": ["backup_vault"], "project_id": "service", "user_id": "u5"}
+
+
+def _vault_rules() -> list[str]:
+    return [rule.name for rule in _documented() if rule.check_str == base.VAULT_WORKER]
+
+
+@pytest.mark.parametrize("rule", [rule.name for rule in _documented() if rule.check_str != base.VAULT_WORKER])
 def test_defaults_readers_read_members_act_admins_administer(defaults, rule):
     check = next(r for r in _documented() if r.name == rule).check_str
     admin_only = check == base.ADMIN
@@ -94,3 +101,15 @@ def test_defaults_readers_read_members_act_admins_administer(defaults, rule):
     assert not _allowed(defaults, rule, READER, project_id="p2")
     # The API takes project-scoped tokens only: a system-scoped admin is refused by every rule.
     assert not _allowed(defaults, rule, SYSTEM_SCOPED)
+    # The vault worker's role opens nothing else, in any project.
+    assert not _allowed(defaults, rule, VAULT, project_id="service")
+    assert not _allowed(defaults, rule, VAULT)
+
+
+@pytest.mark.parametrize("rule", ["storage_backup:vault:work", "storage_backup:vault:report"])
+def test_only_the_vault_role_reaches_the_vault_workers_rules(defaults, rule):
+    assert rule in _vault_rules()
+    assert _allowed(defaults, rule, VAULT, project_id="service")
+    for caller in (ADMIN, MEMBER, READER, SYSTEM_SCOPED):
+        assert not _allowed(defaults, rule, caller), caller
+        assert not _allowed(defaults, rule, caller, project_id=caller.get("project_id") or "p1"), caller

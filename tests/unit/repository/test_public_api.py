@@ -23,7 +23,7 @@ LAYERS = [
     "locks", "packs", "block_map", "restore_point", "records", "volume_io", "workers",
     "store",
     "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "repair",
-    "stats", "dependencies",
+    "stats", "dependencies", "object_lock",
     "repository",
     "vault_copy", "vault_grant",
     "__init__",

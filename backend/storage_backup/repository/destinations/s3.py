@@ -17,9 +17,9 @@ How it keeps the rules of ``base.py``:
 
 Object Lock (WORM), kopia's model for deduplicating repositories: with ``lock_mode`` set, every immutable object
 (``config``, ``keys/``, ``data/``, ``index/``, ``restore-points/``) is written with per-object retention until
-``now + lock_days``; a maintenance pass (not here yet) calls ``extend_retention`` on what locked restore points still
-reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a multipart
-upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
+``now + lock_days``; the maintenance pass (``object_lock.py``) calls ``extend_object_retention`` on what restore
+points still reference. ``locks/`` and ``damaged/`` are mutable and carry none. Retention goes on the PUT itself; for a
+multipart upload it is set with PutObjectRetention after completion, since RGW 16.2 ignores lock headers on
 CreateMultipartUpload. A bucket with Object Lock is versioned: ``delete`` then only adds a delete marker (the
 locked version stays, readable with ``get_version``), and reads of the current object see the marker as S3 does (not
 found). ``S3VersionsView`` (``s3_recovery.py``) reads a repository back from the versions after a mass delete.
@@ -71,6 +71,16 @@ class ObjectRetention:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _same_rule(found: dict, wanted: dict) -> bool:
+    """Whether a rule read back from the bucket is ``wanted`` (stores add empty or default fields of their own)."""
+    def essential(rule: dict) -> tuple:
+        prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", ""))
+        return (rule.get("Status"), prefix, bool((rule.get("Expiration") or {}).get("ExpiredObjectDeleteMarker")),
+                (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+                (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"))
+    return essential(found) == essential(wanted)
 
 
 def _md5(data) -> str:
@@ -353,35 +363,42 @@ class S3Destination(Destination):
             return None
         return ObjectRetention(found["Mode"], found["RetainUntilDate"])
 
+    @property
+    def retention_days(self) -> float | None:
+        """Days of retention each immutable object gets from its write (None: no Object Lock here)."""
+        return self.settings.lock_days if self.settings.lock_mode else None
+
+    def extend_object_retention(self, name: str, until: dt.datetime) -> bool:
+        """Retain the current version of ``name`` until at least ``until`` (in the destination's mode); never
+        shortens. True if extended, False if retained that long already; ``ObjectNotFound`` without a current
+        version (deleted: recover it from its versions first)."""
+        self.check_object_lock()  # once per destination object: a bucket without Object Lock is refused plainly
+        head = self._head(name)
+        if head is None:
+            raise ObjectNotFound(name)
+        version_id = head.get("VersionId")
+        current = self.retention(name, version_id)
+        if current is not None and current.until >= until and current.mode == self.settings.lock_mode:
+            return False
+        # A mode change keeps the later date.
+        target = current.until if current is not None and current.until > until else until
+        try:
+            self._set_retention(self._key(name), version_id, target)
+        except ClientError as error:
+            raise self._error(error, name) from None
+        return True
+
     def extend_retention(self, names: Iterable[str], until: dt.datetime | None = None, workers: int = 8) -> int:
         """Make the current version of each of ``names`` retained until at least ``until`` (default: what a new
         object gets now); never shortens. Returns how many were extended. Raises ``ObjectNotFound`` for a name
-        without a current version (deleted: recover it from its versions first)."""
+        without a current version (deleted: recover it from its versions first). The maintenance pass
+        (``Repository.maintain_locks``) calls ``extend_object_retention`` per object instead."""
         if self.settings.lock_mode is None:
             raise InvalidRequest(f"{self.location} has no lock mode: there is no retention to extend")
         self.check_object_lock()
         until = until or self.retain_until()
-
-        def extend(name: str) -> bool:
-            head = self._head(name)
-            if head is None:
-                raise ObjectNotFound(name)
-            version_id = head.get("VersionId")
-            current = self.retention(name, version_id)
-            if current is not None and current.until >= until and current.mode == self.settings.lock_mode:
-                return False
-            if current is not None and current.until > until:  # a mode change keeps the later date
-                target = current.until
-            else:
-                target = until
-            try:
-                self._set_retention(self._key(name), version_id, target)
-            except ClientError as error:
-                raise self._error(error, name) from None
-            return True
-
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="s3-retention") as pool:
-            return sum(pool.map(extend, list(names)))
+            return sum(pool.map(lambda name: self.extend_object_retention(name, until), list(names)))
 
     # --- pre-signed reads (vault restore grants) -------------------------------------------------------------
     def presign_get(self, name: str, expires_in: int) -> str:
@@ -430,9 +447,59 @@ class S3Destination(Destination):
     def ensure_container(self) -> None:
         self.ensure_bucket()
 
+    def versioned(self) -> bool:
+        """Whether the bucket keeps versions (Object Lock makes it so): only then can a deleted object come back."""
+        try:
+            return self._client.get_bucket_versioning(Bucket=self.bucket).get("Status") == "Enabled"
+        except ClientError as error:
+            raise self._error(error, "") from None
+
+    # --- lifecycle --------------------------------------------------------------------------------------------
+    @property
+    def lifecycle_rule_id(self) -> str:
+        """The ID of the one lifecycle rule this destination owns in its bucket (one per prefix)."""
+        return f"storage-backup:{self.prefix or '/'}"[:255]
+
+    def lifecycle_rule(self) -> dict:
+        """What the product needs from lifecycle under its prefix: versions that stopped being current (a prune's
+        or a delete's delete marker on top) go ``noncurrent_days`` later, once Object Lock lets them (a locked
+        version is kept until its date, whatever the rule); delete markers left alone go too, and so do multipart
+        uploads nobody finished. Without it a versioned bucket only grows."""
+        return {"ID": self.lifecycle_rule_id, "Status": "Enabled", "Filter": {"Prefix": self.prefix},
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": self.settings.noncurrent_days},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+
+    def lifecycle_rules(self) -> list[dict]:
+        """The bucket's lifecycle rules (every one: the operator's and the product's)."""
+        try:
+            return list(self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket).get("Rules", ()))
+        except ClientError as error:
+            if _code(error) == "NoSuchLifecycleConfiguration":
+                return []
+            raise self._error(error, "") from None
+
+    def ensure_lifecycle(self) -> bool:
+        """Put the product's rule (``lifecycle_rule``) into the bucket's lifecycle configuration, keeping every
+        other rule as it is (an operator's, another prefix's destination); True if the configuration changed. A
+        bucket-wide configuration is replaced whole by S3, hence the read, merge and write."""
+        rules = self.lifecycle_rules()
+        wanted = self.lifecycle_rule()
+        others = [rule for rule in rules if rule.get("ID") != wanted["ID"]]
+        if len(others) < len(rules) and _same_rule(next(rule for rule in rules if rule.get("ID") == wanted["ID"]),
+                                                   wanted):
+            return False
+        try:
+            self._client.put_bucket_lifecycle_configuration(Bucket=self.bucket,
+                                                            LifecycleConfiguration={"Rules": [*others, wanted]})
+        except ClientError as error:
+            raise self._error(error, "") from None
+        return True
+
     def ensure_bucket(self) -> bool:
         """Create the bucket if it is missing (with Object Lock when the destination has a lock mode, which also
-        makes it versioned); True if it was made. An existing bucket is checked for Object Lock when needed."""
+        makes it versioned); True if it was made. An existing bucket is checked for Object Lock when needed. Either
+        way the product's lifecycle rule is put in (``ensure_lifecycle``), next to the operator's own."""
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError as error:
@@ -442,7 +509,9 @@ class S3Destination(Destination):
             if self.settings.region and self.settings.region not in ("us-east-1", "default"):
                 extra["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
             self._client.create_bucket(Bucket=self.bucket, **extra)
+            self.ensure_lifecycle()
             return True
         if self.settings.lock_mode:
             self.check_object_lock()
+        self.ensure_lifecycle()
         return False

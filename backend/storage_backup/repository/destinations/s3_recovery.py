@@ -29,7 +29,10 @@ class S3VersionsView(Destination):
                         + (f" as of {as_of}" if as_of is not None else "") + ")"
         cutoff = as_of.timestamp() if isinstance(as_of, dt.datetime) else as_of
         chosen: dict[str, ObjectVersion] = {}
+        marked: set[str] = set()
         for version in destination.versions():
+            if version.delete_marker and version.latest:
+                marked.add(version.name)
             if version.delete_marker or version.name.startswith(LOCKS_PREFIX):
                 continue
             if cutoff is not None and version.mtime > cutoff:
@@ -38,12 +41,19 @@ class S3VersionsView(Destination):
             if best is None or version.mtime > best.mtime:
                 chosen[version.name] = version
         self._chosen = chosen
+        #: Names whose current state is a delete marker but that have a surviving version (what this view brings
+        #: back), and those of them read so far (for the job's log).
+        self.hidden = frozenset(marked & set(chosen))
+        self.read_hidden: set[str] = set()
 
     def _version(self, name: str) -> ObjectVersion:
         try:
-            return self._chosen[name]
+            version = self._chosen[name]
         except KeyError:
             raise ObjectNotFound(name) from None
+        if name in self.hidden:
+            self.read_hidden.add(name)
+        return version
 
     def _refuse(self, name: str) -> PermissionError:
         return PermissionError(f"{self.location} is read-only (recovery): cannot write {name}")

@@ -11,7 +11,8 @@ sealed in the catalog (a later step) and handed to the destination's constructor
 Query parameters (all optional): ``endpoint`` (an S3 endpoint URL; AWS's own when absent), ``region``,
 ``path_style`` (1/true: ``http://host/bucket/key`` instead of ``http://bucket.host/key``; RGW without wildcard DNS
 needs it), ``lock`` (``COMPLIANCE`` or ``GOVERNANCE``: Object Lock retention on every immutable object),
-``lock_days`` (how long), ``multipart_threshold`` / ``part_size`` (bytes), ``verify`` (0 to skip TLS
+``lock_days`` (how long), ``noncurrent_days`` (lifecycle days after which a version that is no longer current, and not
+locked any more, is removed: 1 by default), ``multipart_threshold`` / ``part_size`` (bytes), ``verify`` (0 to skip TLS
 verification, or a CA bundle path).
 """
 from __future__ import annotations
@@ -79,6 +80,9 @@ class S3Settings:
     lock_mode: str | None = None
     #: Retention of each immutable object from its write (the maintenance pass extends it for what is still used).
     lock_days: float = 0.0
+    #: The product's lifecycle rule removes versions this many days after they stopped being current (a prune's
+    #: delete markers), once their lock allows: the space of pruned data comes back (S3 counts whole days).
+    noncurrent_days: int = 1
     #: Objects at least this large go up as a multipart upload, in parts of ``part_size``.
     multipart_threshold: int = 64 * MiB
     part_size: int = 16 * MiB
@@ -100,6 +104,11 @@ class S3Settings:
             object.__setattr__(self, "lock_mode", mode)
             if not self.lock_days > 0:
                 raise InvalidRequest("an S3 destination with Object Lock needs lock_days > 0")
+        if isinstance(self.noncurrent_days, bool) or not isinstance(self.noncurrent_days, int) \
+                or not 1 <= self.noncurrent_days <= 36500:
+            raise InvalidRequest("the S3 setting noncurrent_days must be a whole number of days from 1 to 36500")
+        if self.endpoint_url is not None:
+            check_endpoint(self.endpoint_url)
         if self.part_size < MIN_PART_SIZE:
             raise InvalidRequest(f"the S3 part size must be at least {MIN_PART_SIZE} bytes")
         if self.multipart_threshold < MIN_PART_SIZE or self.multipart_threshold > MAX_PUT_SIZE:
@@ -120,9 +129,14 @@ class S3Settings:
             query["lock"] = self.lock_mode
             query["lock_days"] = f"{self.lock_days:g}"
         defaults = {item.name: item.default for item in dataclasses.fields(self)}
-        for name in ("multipart_threshold", "part_size"):
-            if getattr(self, name) != defaults[name]:
-                query[name] = str(getattr(self, name))
+        # Every other setting that is not its default, so that the catalog's copy of a location (this form) opens
+        # the destination exactly as given.
+        for name in ("noncurrent_days", "multipart_threshold", "part_size", "verify", "connect_timeout",
+                     "read_timeout", "max_attempts", "max_pool_connections"):
+            value = getattr(self, name)
+            if value != defaults[name]:
+                query[name] = ("1" if value else "0") if isinstance(value, bool) else f"{value:g}" \
+                    if isinstance(value, float) else str(value)
         path = f"/{self.prefix.rstrip('/')}" if self.prefix else ""
         suffix = f"?{urllib.parse.urlencode(query, safe=':/')}" if query else ""
         return f"s3://{self.bucket}{path}{suffix}"
@@ -130,9 +144,15 @@ class S3Settings:
     @classmethod
     def from_location(cls, location: str) -> S3Settings:
         """Settings from ``s3://bucket/prefix?...``; refuses credentials in the location."""
-        parsed = urllib.parse.urlsplit(location)
+        try:
+            parsed = urllib.parse.urlsplit(location)
+        except ValueError:  # a malformed host ("s3://[bucket")
+            raise InvalidRequest("an S3 location is s3://BUCKET[/PREFIX][?SETTINGS]; this one does not parse") \
+                from None
         if parsed.scheme != "s3":
-            raise InvalidRequest(f"not an s3:// location: {location!r}")
+            # Never the location itself in the message: a mistyped one may carry a key.
+            raise InvalidRequest(f"an S3 location starts with s3:// (this one with {parsed.scheme or 'no'}"
+                                 f"{'://' if parsed.scheme else ' scheme'})")
         if parsed.username is not None or parsed.password is not None:
             raise InvalidRequest("credentials do not belong in an S3 location; give them to the destination "
                                  "separately")
@@ -165,6 +185,22 @@ class S3Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def check_endpoint(endpoint: str) -> None:
+    """An endpoint is ``http(s)://host[:port][/path]``: no credentials, no query; ``InvalidRequest`` otherwise (its
+    message never repeats the URL, which might hold a key)."""
+    try:
+        parsed = urllib.parse.urlsplit(endpoint)
+        parsed.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise InvalidRequest("the S3 endpoint is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidRequest("the S3 endpoint must be an http:// or https:// URL with a host name")
+    if parsed.username is not None or parsed.password is not None:
+        raise InvalidRequest("credentials do not belong in the S3 endpoint; give them to the destination separately")
+    if parsed.query or parsed.fragment:
+        raise InvalidRequest("the S3 endpoint takes no query or fragment")
+
+
 def _convert(name: str, value: object) -> object:
     """A query-string value as the field's type (dict values may already be typed)."""
     if not isinstance(value, str):
@@ -175,7 +211,7 @@ def _convert(name: str, value: object) -> object:
         return value if value.lower() not in _TRUE + _FALSE else _boolean(name, value)
     if name in ("lock_days", "connect_timeout", "read_timeout"):
         return _number(name, value, float)
-    if name in ("multipart_threshold", "part_size", "max_attempts", "max_pool_connections"):
+    if name in ("noncurrent_days", "multipart_threshold", "part_size", "max_attempts", "max_pool_connections"):
         return _number(name, value, int)
     if name in ("lock_mode", "endpoint_url", "region"):
         return value or None

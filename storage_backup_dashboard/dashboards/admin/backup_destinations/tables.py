@@ -1,5 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
+import urllib.parse
+
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -8,7 +10,18 @@ from horizon import tables
 from storage_backup_dashboard.common import choices, formatting
 
 
+def _object_lock(destination) -> tuple[str, str] | None:
+    """``(mode, days)`` of an S3 destination's Object Lock, read from its location (admins see it), else None."""
+    path = getattr(destination, "path", "") or ""
+    if getattr(destination, "type", "") != "s3" or "?" not in path:
+        return None
+    query = dict(urllib.parse.parse_qsl(path.split("?", 1)[1]))
+    return (query["lock"], query.get("lock_days", "")) if query.get("lock") else None
+
+
 def _capacity(destination):
+    if getattr(destination, "type", "") in ("s3", "swift"):
+        return _("Object storage")  # no filesystem the control plane could measure
     usage = destination.usage or {}
     total, free = usage.get("filesystem_bytes"), usage.get("filesystem_free")
     if not total:
@@ -21,9 +34,14 @@ def _capacity(destination):
 
 def _immutability(destination):
     days = destination.retention_lock_min_days or 0
-    if not days:
-        return _("None")
-    return ngettext_lazy("Locked at least %(days)d day", "Locked at least %(days)d days", days) % {"days": days}
+    lock = _object_lock(destination)
+    parts = []
+    if days:
+        parts.append(ngettext_lazy("Locked at least %(days)d day", "Locked at least %(days)d days", days)
+                     % {"days": days})
+    if lock:
+        parts.append(_("S3 Object Lock %(mode)s, %(days)s days per object") % {"mode": lock[0], "days": lock[1]})
+    return "; ".join(str(part) for part in parts) if parts else _("None")
 
 
 class CreateDestination(tables.LinkAction):
@@ -47,6 +65,7 @@ class EditDestination(tables.LinkAction):
 class DestinationsTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Name"))
     type = tables.Column("type", verbose_name=_("Type"))
+    role = tables.Column(lambda d: _("Vault (air-gapped)") if d.is_vault else _("Primary"), verbose_name=_("Role"))
     path = tables.Column("path", verbose_name=_("Path"))
     scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
     encrypted = tables.Column("encrypted", verbose_name=_("Encrypted"),

@@ -57,5 +57,6 @@ class UpdateView(ModalFormMixin, forms.ModalFormView):
         except Exception:
             errors.handle(self.request, _("Unable to retrieve the destination."), redirect=reverse(INDEX_URL))
         return {"destination_id": destination.id, "name": destination.name, "path": destination.path,
+                "type": getattr(destination, "type", "filesystem"),
                 "retention_lock_min_days": destination.retention_lock_min_days,
                 "max_lock_days": getattr(destination, "max_lock_days", None)}

@@ -95,6 +95,10 @@ class IndexView(views.HorizonTemplateView):
         for point in attention.get("vanished_restore_points", []):  # .get: a service of before has none
             point["project"] = names.get(point["project_id"], point["project_id"])
             point["until"] = formatting.when(api.backup.as_datetime(point.get("retention_lock_until")))
+        for lock in attention.setdefault("lock_maintenance", []):  # a service of before has none
+            lock["failed_when"] = formatting.when(api.backup.as_datetime(lock.get("failed_at")))
+            until = api.backup.as_datetime(lock.get("protected_until"))
+            lock["until"] = formatting.when(until) if until else _("at an unknown date (no pass has succeeded)")
         for leftover in attention.get("unresolved_leftovers", []):
             leftover["project"] = names.get(leftover["project_id"], leftover["project_id"])
         for proxy in attention["proxies_down"]:

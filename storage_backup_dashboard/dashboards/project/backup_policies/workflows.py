@@ -155,6 +155,10 @@ class RetentionStep(workflows.Step):
 class DestinationAction(workflows.Action):
     destination_id = forms.ThemableChoiceField(label=_("Destination"),
                                                help_text=_("Where the restore points are written."))
+    vault_destination_id = forms.ThemableChoiceField(
+        label=_("Vault Copy"), required=False,
+        help_text=_("An air-gapped vault the vault worker copies every restore point into, in its own time "
+                    "window; it survives the loss of the destination, and restores can read from it."))
 
     class Meta:
         name = _("Destination")
@@ -168,15 +172,26 @@ class DestinationAction(workflows.Action):
         except Exception:
             destinations = []
             errors.handle(request, _("Unable to retrieve the destinations."))
-        found = [(d.id, f"{d.name} ({choices.display(choices.SCOPE_DISPLAY, d.scope)})") for d in destinations]
+        found = [(d.id, f"{d.name} ({choices.display(choices.SCOPE_DISPLAY, d.scope)})") for d in destinations
+                 if not d.is_vault]
+        self._vaults = [(d.id, d.name) for d in destinations if d.is_vault]
         if not found:
             return [("", _("No destination available: ask your cloud administrator"))]
         return [("", _("Select a destination")), *found]
 
+    def populate_vault_destination_id_choices(self, request, context):
+        vaults = getattr(self, "_vaults", None)
+        if vaults is None:
+            try:
+                vaults = [(d.id, d.name) for d in api.backup.destination_list(request) if d.is_vault]
+            except Exception:
+                vaults = []
+        return [("", _("No vault copy")), *vaults]
+
 
 class DestinationStep(workflows.Step):
     action_class = DestinationAction
-    contributes = ("destination_id",)
+    contributes = ("destination_id", "vault_destination_id")
 
 
 def _command_fields(prefix: str, label) -> dict:
@@ -275,6 +290,7 @@ def policy_fields(context: dict, creating: bool) -> dict:
         "name", "description", "enabled", "schedule", "timezone", "strategy", "full_every", *RETENTION_FIELDS,
         "min_age_days", "retention_lock_days", "priority", "destination_id", "auto_assign_tag",
         "auto_assign_metadata_key", "auto_assign_metadata_value")}
+    fields["vault_destination_id"] = context.get("vault_destination_id") or None  # "" clears it
     fields["schedule"] = (fields["schedule"] or "").strip()
     fields["window_start"] = _time_text(context.get("window_start"))
     fields["window_end"] = _time_text(context.get("window_end"))
@@ -387,8 +403,8 @@ def initial_from_policy(policy) -> dict:
     """The workflow's initial context from a policy as the API shows it."""
     initial = {name: getattr(policy, name, None) for name in (
         "name", "description", "enabled", "schedule", "timezone", "strategy", "full_every", *RETENTION_FIELDS,
-        "min_age_days", "retention_lock_days", "priority", "destination_id", "auto_assign_tag",
-        "auto_assign_metadata_key", "auto_assign_metadata_value")}
+        "min_age_days", "retention_lock_days", "priority", "destination_id", "vault_destination_id",
+        "auto_assign_tag", "auto_assign_metadata_key", "auto_assign_metadata_value")}
     initial["policy_id"] = policy.id
     initial["window_start"] = (policy.window_start or "")[:5] or None
     initial["window_end"] = (policy.window_end or "")[:5] or None

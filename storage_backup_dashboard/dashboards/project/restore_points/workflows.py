@@ -32,13 +32,34 @@ def _volume_label(volume: dict) -> str:
     return label
 
 
+PRIMARY = "primary"
+VAULT = "vault"
+
+
 class SourceAction(workflows.Action):
     restore_point_id = forms.CharField(widget=forms.HiddenInput())
+    source = forms.ThemableChoiceField(label=_("Read From"), required=False,
+                                       choices=((PRIMARY, _("The primary destination")),))
 
     class Meta:
         name = _("Source")
         slug = "source"
         help_text_template = "storage_backup/restore_points/_restore_source.html"
+
+    def __init__(self, request, context, *args, **kwargs):
+        super().__init__(request, context, *args, **kwargs)
+        try:
+            point = api.backup.restore_point_get(request, context["restore_point_id"])
+        except Exception:
+            point = None  # the help text says it could not be read
+        if point is not None and point.vault_copied:
+            # The vault's copy restores also while the primary destination is lost; the vault worker grants the
+            # proxy time-limited read-only access to it, so the restore may wait for its next look for work.
+            self.fields["source"].choices = [
+                (PRIMARY, _("The primary destination")),
+                (VAULT, _("The air-gapped vault copy (waits for the vault worker's read-only grant)"))]
+        else:
+            self.fields["source"].widget = forms.HiddenInput()
 
     def get_help_text(self, extra_context=None):
         context = dict(extra_context or {})
@@ -52,7 +73,7 @@ class SourceAction(workflows.Action):
 
 class SourceStep(workflows.Step):
     action_class = SourceAction
-    contributes = ("restore_point_id",)
+    contributes = ("restore_point_id", "source")
 
 
 class WhatAction(workflows.Action):
@@ -210,12 +231,14 @@ class RestoreInstance(workflows.Workflow):
         return self.steps[0].slug
 
     def handle(self, request, context):
+        # Only a restore from the vault says where it reads from (the primary is the service's default).
+        source = {"source": VAULT} if context.get("source") == VAULT else {}
         try:
             self.object = api.backup.restore_create(
                 request, context["restore_point_id"], name=context.get("name"),
                 availability_zone=context.get("availability_zone"), flavor_id=context.get("flavor_id"),
                 network_mapping=context.get("network_mapping"), volume_types=context.get("volume_types"),
-                volumes=context.get("volumes"))
+                volumes=context.get("volumes"), **source)
         except Exception:
             errors.handle(request, _("The backup service refused the restore."))
             return False
