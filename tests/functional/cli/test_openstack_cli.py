@@ -6,7 +6,8 @@ plugin finds the REST API in the token's catalog (``data-protection``), and the 
 
 ``demo-member`` makes a policy, protects ``web-1`` by name, backs it up with ``--wait`` (progress lines on stderr,
 exit 0), lists, shows, verifies and locks the restore point, is refused its deletion with the API's own message and
-exit code 1, restores one volume and the whole instance (followed with ``job show --wait``), and unwinds.
+exit code 1, restores one volume and the whole instance (followed with ``job show --wait``), sees a verify of a
+damaged repository end ``--wait`` with exit code 1, and unwinds.
 
 The tests run in order and build on each other (``STATE``).
 """
@@ -125,6 +126,24 @@ def test_restore_one_volume_and_the_whole_instance(stack):
     assert {(row["Type"], row["State"]) for row in jobs} >= {("backup", "succeeded"), ("restore", "succeeded")}
     refused = openstack(stack, "job", "cancel", started["id"], expect=1)  # it has ended
     assert "(HTTP 4" in refused.stderr, refused.stderr
+
+
+def test_a_job_that_fails_under_wait_ends_the_command_with_1(stack):
+    """One byte flipped in every pack of the repository: verify reads a chunk whose hash no longer matches."""
+    packs = [os.path.join(folder, name) for folder, _, names in os.walk(os.path.join(stack.repository, "data"))
+             for name in names]
+    assert packs
+    for path in packs:
+        with open(path, "r+b") as pack:
+            pack.seek(os.path.getsize(path) // 2)
+            byte = pack.read(1)
+            pack.seek(-1, os.SEEK_CUR)
+            pack.write(bytes([byte[0] ^ 0x40]))
+    failed = openstack(stack, "restore", "point", "verify", STATE["restore_point_id"], "--wait", "-f", "value",
+                       "-c", "state", expect=1)
+    assert failed.stdout.strip() == "failed"  # the job is shown all the same
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("job ") and " failed · " in last and "Traceback" not in failed.stderr, failed.stderr
 
 
 def test_unprotect_and_delete_the_policy(stack):
