@@ -1,6 +1,6 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""``openstack storage backup restore point list|show|verify|lock|unlock|delete`` and ``openstack storage backup
+"""``openstack storage backup restore point list|show|verify|lock|delete`` and ``openstack storage backup
 restore [volume]``: what the backups made, and bringing it back as new resources."""
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ class VerifyRestorePoint(RestorePointArgument, common.JobResult, common.ShowOne)
 
 
 class LockRestorePoint(RestorePointArgument, common.ShowOne):
+    # No unlock: the service refuses to shorten or remove an active lock, for administrators too (that is the point).
     _description = "Lock a restore point against deletion until a date (a lock can be extended, never shortened)"
 
     def get_parser(self, prog_name):
@@ -76,13 +77,6 @@ class LockRestorePoint(RestorePointArgument, common.ShowOne):
 
     def take_action(self, parsed_args):
         return common.show(self.backup.restore_point_lock(parsed_args.restore_point, parsed_args.until))
-
-
-class UnlockRestorePoint(RestorePointArgument, common.ShowOne):
-    _description = "Remove a restore point's retention lock (where the destination allows it)"
-
-    def take_action(self, parsed_args):
-        return common.show(self.backup.restore_point_lock(parsed_args.restore_point, None))
 
 
 class DeleteRestorePoint(common.Command):
