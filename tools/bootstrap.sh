@@ -83,7 +83,8 @@ python_ok() {
 requirements_hash() {
     {
         cat requirements.txt test-requirements.txt setup.cfg pyproject.toml \
-            backend/requirements.txt backend/setup.cfg backend/sandbox/requirements.txt backend/sandbox/setup.cfg
+            client/requirements.txt client/setup.cfg backend/requirements.txt backend/setup.cfg \
+            backend/sandbox/requirements.txt backend/sandbox/setup.cfg
         "$VENV/bin/python" -c 'import sys; print(sys.version)'
     } | sha256sum | cut -d' ' -f1
 }
@@ -110,7 +111,8 @@ install_python_packages() {
     local pip_log=$VENV/bootstrap-pip.log
     # pip's own output (and the build backend's warnings) go to a log; its tail is shown when it fails.
     if ! { "$VENV/bin/python" -m pip install --upgrade pip setuptools wheel &&
-           "$VENV/bin/python" -m pip install -r test-requirements.txt -e . -e "./backend[api,postgresql,mariadb]" \
+           "$VENV/bin/python" -m pip install -r test-requirements.txt -e ./client -e . \
+               -e "./backend[api,postgresql,mariadb]" \
                -e ./backend/sandbox; } > "$pip_log" 2>&1
     then
         tail -n 40 "$pip_log"

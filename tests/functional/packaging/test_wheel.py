@@ -1,10 +1,12 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""What operators install: three distributions, each holding its own part and pulling only what that part needs.
+"""What operators install: four distributions, each holding its own part and pulling only what that part needs.
 
 - ``storage-backup-dashboard`` (the repository root): the Horizon plugin alone, for Horizon hosts. Its wheel holds
   ``storage_backup_dashboard`` and the enabled files, and neither it nor anything it requires brings Celery, the
   Django REST framework, the service or the embedded cloud.
+- ``storage-backup-client`` (``client/``): the REST client and the ``openstack storage backup`` CLI plugin, for
+  wherever ``openstack`` runs; the Horizon plugin requires it for the same client. Nothing of Horizon or Django.
 - ``storage-backup`` (``backend/``): the service and the proxy workers, package ``storage_backup``.
 - ``storage-backup-sandbox`` (``backend/sandbox/``): the embedded cloud, the launcher and the demo's passwords,
   which no operator installs.
@@ -35,7 +37,7 @@ def _normalise(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory) -> dict[str, zipfile.ZipFile]:
-    """The three wheels, built from a copy of the tracked files without .git (as from a source tarball)."""
+    """The four wheels, built from a copy of the tracked files without .git (as from a source tarball)."""
     tmp = tmp_path_factory.mktemp("wheels")
     source = tmp / "source"
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, check=True, capture_output=True).stdout
@@ -48,7 +50,8 @@ def wheels(tmp_path_factory) -> dict[str, zipfile.ZipFile]:
     # pbr takes the version from here; no build isolation, so nothing is downloaded.
     env = dict(os.environ, PBR_VERSION="0.0.0.dev0")
     built = {}
-    for folder, distribution in (("", "storage_backup_dashboard"), ("backend", "storage_backup"),
+    for folder, distribution in (("", "storage_backup_dashboard"), ("client", "storage_backup_client"),
+                                 ("backend", "storage_backup"),
                                  ("backend/sandbox", "storage_backup_sandbox")):
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
                         str(tmp / "dist"), str(source / folder)], check=True, env=env, capture_output=True)
@@ -113,6 +116,24 @@ def test_the_plugin_pulls_no_celery_no_rest_framework_no_service_no_sandbox(whee
     pulled = _closure(requires)
     assert "horizon" in pulled and "django" in pulled, "the closure walk found nothing: it proves nothing"
     assert not pulled & NOT_ON_HORIZON_HOSTS, sorted(pulled & NOT_ON_HORIZON_HOSTS)
+
+
+def test_the_client_wheel_holds_the_client_and_the_cli_plugin_and_pulls_no_horizon(wheels):
+    wheel = wheels["storage_backup_client"]
+    assert _packages(wheel) == {"storage_backup_client"}
+    names = set(wheel.namelist())
+    assert {"storage_backup_client/client.py", "storage_backup_client/osc/plugin.py",
+            "storage_backup_client/osc/v1/jobs.py"} <= names
+    [entry_points] = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    assert "[openstack.cli.extension]\nstorage_backup = storage_backup_client.osc.plugin" in text
+    assert "storage_backup_job_show = storage_backup_client.osc.v1.jobs:ShowJob" in text
+    requires = _requires(wheel)
+    assert {_name(r) for r in requires} >= {"keystoneauth1", "osc-lib"}
+    pulled = _closure(requires)
+    assert "keystoneauth1" in pulled and "cliff" in pulled, "the closure walk found nothing: it proves nothing"
+    assert not pulled & (NOT_ON_HORIZON_HOSTS | {"horizon", "django", "storage-backup-dashboard"}), pulled
+    assert "storage-backup-client" in {_name(r) for r in _requires(wheels["storage_backup_dashboard"])}
 
 
 def test_the_service_wheel_holds_the_service_and_no_sandbox(wheels):

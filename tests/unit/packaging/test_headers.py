@@ -7,7 +7,7 @@ import os
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 # The folders that hold the project's Python (what is not the project's: .venv, .tox, build output, the demo).
-SOURCE_FOLDERS = ("storage_backup_dashboard", "enabled", "backend", "tests", "tools", "bench", "locale")
+SOURCE_FOLDERS = ("storage_backup_dashboard", "client", "enabled", "backend", "tests", "tools", "bench", "locale")
 
 
 def _python_files() -> list[str]:
@@ -31,6 +31,6 @@ def test_every_python_file_carries_the_licence_header():
         if "SPDX-License-Identifier: Apache-2.0" not in head:
             missing.append(name)
     assert not missing, f"add '# SPDX-License-Identifier: Apache-2.0' to the top of: {missing}"
-    for distribution in (".", "backend", "backend/sandbox"):
+    for distribution in (".", "client", "backend", "backend/sandbox"):
         with open(os.path.join(REPO_ROOT, distribution, "LICENSE"), encoding="utf-8") as licence:
             assert "Apache License" in licence.read(200)
