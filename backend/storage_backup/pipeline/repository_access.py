@@ -9,6 +9,7 @@ import os
 
 from storage_backup.contract import Destination
 from storage_backup.repository import (
+    RESTORE_POINTS_PREFIX,
     InvalidRequest,
     Repository,
     RepositoryError,
@@ -134,39 +135,51 @@ def open_restore_point(ctx, request) -> tuple[Repository, RestorePoint]:
     """The repository and the restore point a restore or verify task names (``restore_point_id``).
 
     On an S3 destination whose bucket keeps versions (Object Lock), an object the restore point needs may be hidden
-    behind a delete marker (a hostile mass delete with the destination's own credentials, which Object Lock lets
-    through as markers only): then the repository is read from the newest surviving version of each object
-    (``S3VersionsView``) and the job's log says so, as a warning."""
+    behind a delete marker or overwritten by a newer version (a hostile mass delete or overwrite with the
+    destination's own credentials, which Object Lock lets through as markers and new versions only): then the
+    repository is read from the first surviving version of each object (``S3VersionsView(oldest=True)``: every
+    object but the locks is written once) and the job's log says so, as a warning."""
     ctx.step("prepare", f"Reading restore point {request.restore_point_id}")
     try:
         repository = open_for_restore(request.destination, request.repository_secret, ctx.proxy.repository_root)
         restore_point = repository.get_restore_point(request.restore_point_id)
-        hidden = _needs_hidden_versions(repository, restore_point)
+        tampered = _tampered_objects(repository, restore_point)
     except (RepositoryUnavailable, RepositoryError) as error:
         recovered = _from_versions(ctx, request, f"{type(error).__name__}: {error}")
         if recovered is None:
             raise
         return recovered
-    if hidden:
-        recovered = _from_versions(ctx, request, f"{len(hidden)} object(s) it needs are not current, e.g. "
-                                                 f"{', '.join(hidden[:3])}")
+    if tampered:
+        recovered = _from_versions(ctx, request, f"{len(tampered)} object(s) it needs are hidden or were "
+                                                 f"overwritten, e.g. {', '.join(tampered[:3])}")
         if recovered is not None:
             return recovered
     return repository, restore_point
 
 
-def _needs_hidden_versions(repository: Repository, restore_point: RestorePoint) -> list[str]:
-    """The objects the restore point needs that its S3 destination does not show (none elsewhere)."""
+def _tampered_objects(repository: Repository, restore_point: RestorePoint) -> list[str]:
+    """The objects the restore point needs that its versioned S3 bucket shows hidden behind a delete marker, not
+    at all, or written more than once (none elsewhere: only a versioned bucket keeps what could be read instead).
+    A restore point's document is rewritten by the product itself (a lock, a repair note), so only its being
+    unreadable or hidden counts for it; every other object of the format is written once."""
     from storage_backup.repository import S3Destination
 
     destination = repository.destination
-    if not isinstance(destination, S3Destination):
+    if not isinstance(destination, S3Destination) or not destination.versioned():
         return []
-    needed = repository.objects_of(restore_point)
-    present: set[str] = set()
-    for prefix in sorted({name.split("/", 1)[0] + "/" for name in needed if "/" in name}):
-        present.update(info.name for info in destination.list(prefix))
-    return [name for name in needed if "/" in name and name not in present]
+    needed = set(repository.objects_of(restore_point))
+    written: dict[str, int] = {}
+    hidden: set[str] = set()
+    for version in destination.versions():
+        if version.name not in needed:
+            continue
+        if version.delete_marker:
+            if version.latest:
+                hidden.add(version.name)
+            continue
+        written[version.name] = written.get(version.name, 0) + 1
+    rewritten = {name for name, count in written.items() if count > 1 and not name.startswith(RESTORE_POINTS_PREFIX)}
+    return sorted(hidden | rewritten | (needed - set(written)))
 
 
 def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint] | None:
@@ -181,10 +194,10 @@ def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint]
     try:
         if not opened.container_exists() or not opened.versioned():
             return None
-        view = S3VersionsView(opened)
+        view = S3VersionsView(opened, oldest=True)
     except RepositoryError:
         return None
-    if not view.hidden:
+    if not view.hidden and not view.replaced:
         return None
     try:
         repository = Repository.open(view, password=request.repository_secret or None)
@@ -193,6 +206,7 @@ def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint]
         return None
     ctx.log.warning("prepare", f"Restore point {request.restore_point_id} cannot be read as destination "
                                f"{destination.id} shows it ({reason}): {len(view.hidden)} object(s) of the bucket "
-                               "are hidden behind delete markers (deleted with the destination's credentials?); "
-                               "reading the newest surviving version of each instead")
+                               f"are hidden behind delete markers and {len(view.replaced)} were overwritten (with "
+                               "the destination's credentials?); reading the first surviving version of each "
+                               "instead")
     return repository, restore_point

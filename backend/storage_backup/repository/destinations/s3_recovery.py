@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..errors import ObjectNotFound
-from ..format import LOCKS_PREFIX
+from ..format import LOCKS_PREFIX, RESTORE_POINTS_PREFIX
 from .base import Destination, ObjectInfo, ObjectWriter
 from .s3 import ObjectVersion, S3Destination
 
@@ -23,27 +23,41 @@ from .s3 import ObjectVersion, S3Destination
 class S3VersionsView(Destination):
     """A read-only view of ``destination`` made of the newest surviving version of each object."""
 
-    def __init__(self, destination: S3Destination, as_of: dt.datetime | float | None = None) -> None:
+    def __init__(self, destination: S3Destination, as_of: dt.datetime | float | None = None,
+                 oldest: bool = False) -> None:
+        """``oldest``: the first version written of each object rather than the newest. Every object of the format
+        but ``locks/`` and the restore-point documents is written once under its name, never replaced, so a later
+        version is someone's overwrite and the first one is the repository's own (exclusive creation already lets
+        the older write win); a document's first version holds the same data as its later ones (a lock date or a
+        repair note is what changes)."""
         self.destination = destination
         self.location = f"{destination.location} (versions"\
-                        + (f" as of {as_of}" if as_of is not None else "") + ")"
+                        + (f" as of {as_of}" if as_of is not None else "") + (", first written" if oldest else "")\
+                        + ")"
         cutoff = as_of.timestamp() if isinstance(as_of, dt.datetime) else as_of
         chosen: dict[str, ObjectVersion] = {}
         marked: set[str] = set()
+        written: dict[str, int] = {}
         for version in destination.versions():
             if version.delete_marker and version.latest:
                 marked.add(version.name)
             if version.delete_marker or version.name.startswith(LOCKS_PREFIX):
                 continue
+            written[version.name] = written.get(version.name, 0) + 1
             if cutoff is not None and version.mtime > cutoff:
                 continue
             best = chosen.get(version.name)
-            if best is None or version.mtime > best.mtime:
+            # A listing gives an object's versions newest first, and LastModified has one-second steps: in oldest
+            # mode, of two versions of the same second the one listed later is the older.
+            if best is None or (version.mtime <= best.mtime if oldest else version.mtime > best.mtime):
                 chosen[version.name] = version
         self._chosen = chosen
         #: Names whose current state is a delete marker but that have a surviving version (what this view brings
         #: back), and those of them read so far (for the job's log).
         self.hidden = frozenset(marked & set(chosen))
+        #: Names written more than once (overwritten: in oldest mode this view reads their first version).
+        self.replaced = frozenset(name for name, count in written.items()
+                                  if count > 1 and not name.startswith(RESTORE_POINTS_PREFIX))
         self.read_hidden: set[str] = set()
 
     def _version(self, name: str) -> ObjectVersion:
