@@ -163,7 +163,8 @@ class Rgw:
         return {key: int(rgw.get(key, 0)) for key in ("req", "put", "put_b", "get", "get_b", "failed_req")}
 
     def cpu(self) -> dict[str, float]:
-        return {"rgw": process_cpu(self.pid("rgw")), "osd": process_cpu(self.pid("osd"))}
+        return {"rgw": process_cpu(self.pid("rgw")), "osd": process_cpu(self.pid("osd")),
+                "mon": process_cpu(self.pid("mon"))}
 
     def client(self):
         """A boto3 client as the destination makes it (``make_client``), for setup and cleanup."""
@@ -190,6 +191,7 @@ class Step:
     cpu_rgw: float = 0.0
     cpu_osd: float = 0.0
     busy: float = 0.0  # cores the whole machine kept busy, on average
+    others: float = 0.0  # of which, cores used by processes other than the client, radosgw, the OSD and the mon
     requests: dict[str, int] = field(default_factory=dict)
     note: str = ""
     output: dict = field(default_factory=dict)
@@ -217,8 +219,11 @@ def measured(rgw: Rgw, step: Step, argv: list[str], env: dict[str, str] | None =
     step.rss = usage.ru_maxrss * KiB
     step.cpu_client = usage.ru_utime + usage.ru_stime
     step.cpu_rgw, step.cpu_osd = after_cpu["rgw"] - cpu["rgw"], after_cpu["osd"] - cpu["osd"]
+    ours = step.cpu_client + step.cpu_rgw + step.cpu_osd + after_cpu["mon"] - cpu["mon"]
+    step.others = max(0.0, step.busy - ours / step.seconds)
     step.requests = {key: after.get(key, 0) - counters.get(key, 0) for key in after}
-    step.output = json.loads(out) if out.strip() else {}
+    output = json.loads(out) if out.strip() else {}
+    step.output = output if isinstance(output, dict) else {"items": output}
     step.inner = float(step.output.get("elapsed", step.output.get("seconds", 0.0)))
     return step
 
@@ -304,16 +309,17 @@ class Target:
     last_id: str | None = None
 
 
-def make_targets(rgw: Rgw, workdir: str, lock_days: float) -> list[Target]:
+def make_targets(rgw: Rgw, workdir: str, lock_days: float, round_number: int) -> list[Target]:
+    """A new repository on each destination (a new bucket for each S3 one), so that no round finds another's data."""
     from storage_backup.repository import Repository, S3Credentials, S3Destination, S3Settings
 
     credentials = S3Credentials(rgw.credentials["AWS_ACCESS_KEY_ID"], rgw.credentials["AWS_SECRET_ACCESS_KEY"])
-    path = os.path.join(workdir, "repository")
+    path = os.path.join(workdir, f"repository-{round_number}")
     Repository.init(path)
     targets = [Target("filesystem", path, path=path)]
     suffix = uuid.uuid4().hex[:8]
     for label, bucket, lock in (("S3", f"bench-plain-{suffix}", {}),
-                                (f"S3, Object Lock COMPLIANCE {lock_days:g} d", f"bench-locked-{suffix}",
+                                (f"S3 + Object Lock COMPLIANCE {lock_days:g} d", f"bench-locked-{suffix}",
                                  {"lock_mode": "COMPLIANCE", "lock_days": lock_days})):
         settings = S3Settings(bucket=bucket, endpoint_url=rgw.endpoint, region="default", path_style=True, **lock)
         destination = S3Destination(settings, credentials)
@@ -321,6 +327,13 @@ def make_targets(rgw: Rgw, workdir: str, lock_days: float) -> list[Target]:
         Repository.init(destination)
         targets.append(Target(label, settings.location, bucket=bucket))
     return targets
+
+
+def open_and_list(rgw: Rgw, target: Target) -> Step:
+    """What every step pays before its work: the process, its imports, the repository opened, restore points
+    listed (``repo list``): the fixed cost that the small steps show."""
+    step = Step("start, open, list", target.label)
+    return measured(rgw, step, [CLI, "repo", "list", "--repo", target.location, "--json"])
 
 
 def backup(rgw: Rgw, target: Target, image: str, full: bool, size: int) -> Step:
@@ -331,7 +344,6 @@ def backup(rgw: Rgw, target: Target, image: str, full: bool, size: int) -> Step:
                          *(["--full"] if full else []), image])
     target.last_id = step.output["id"]
     step.sent = tree_bytes(target.path) - before if target.path else step.requests.get("put_b", 0)
-    step.note = f"stored {step.output['bytes_stored'] / MiB:.0f} MiB"
     return step
 
 
@@ -355,47 +367,56 @@ def restore(rgw: Rgw, target: Target, image: str, workdir: str, size: int) -> St
 
 # -- the profile ----------------------------------------------------------------------------------------------------
 
-def profiled(rgw: Rgw, target: Target, image: str, workdir: str, full: bool) -> str:
-    """A py-spy profile (100 Hz, every thread, idle ones included: where each thread spends its time, running or
-    waiting) of one more full backup or restore; the self time of the top frames, summed over threads."""
+def profiled(rgw: Rgw, target: Target, image: str, workdir: str, kind: str) -> str:
+    """A py-spy profile (100 Hz, every thread, idle ones too: where each thread spends its time, running or waiting)
+    of one more step of ``kind`` (full, incremental, restore) on ``target``."""
     py_spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     raw = os.path.join(workdir, "profile.txt")
     restored = os.path.join(workdir, "restored-profile.img")
-    if full:
-        warm(image)
-        command = [CLI, "image", "backup", "--repo", target.location, "--name", "profile", "--full", image]
-    else:
+    if kind == "restore":
         os.sync()
         command = [CLI, "image", "restore", "--repo", target.location, target.last_id, restored]
+    else:
+        warm(image)
+        command = [CLI, "image", "backup", "--repo", target.location, "--name", "bench", image]
+        command += ["--full"] if kind == "full" else []
     try:
+        started = time.perf_counter()
         subprocess.run([py_spy, "record", "--idle", "--threads", "--rate", "100", "--format", "raw", "--output",
                         raw, "--", *command], env=dict(os.environ, **rgw.credentials), check=True,
                        capture_output=True, timeout=600)
-        return summarize_profile(raw)
+        return summarize_profile(raw, time.perf_counter() - started)
     finally:
         for path in (raw, restored):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
 
 
-def summarize_profile(path: str, limit: int = 18) -> str:
-    """From py-spy's collapsed stacks: samples per thread kind, and the frames where samples end (self time)."""
-    threads: collections.Counter = collections.Counter()
-    leaves: collections.Counter = collections.Counter()
-    total = 0
+def thread_kind(frame: str) -> str:
+    """``thread (1234): restore_3`` -> ``restore``: threads of one pool under one name."""
+    if "): " not in frame:
+        return "(a thread py-spy had not named yet: the main thread's start, imports)"
+    name = frame.split("): ", 1)[1]
+    return name.rstrip("0123456789").rstrip("_-") or name
+
+
+def summarize_profile(path: str, seconds: float, per_kind: int = 6) -> str:
+    """From py-spy's collapsed stacks: for each kind of thread, the seconds its threads spent (summed) and the
+    frames where its samples end (self time: running there, or waiting there)."""
+    kinds: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     with open(path) as handle:
         for line in handle:
             stack, _, count_text = line.rstrip("\n").rpartition(" ")
-            count = int(count_text)
             frames = stack.split(";")
-            thread = frames[0].split("(")[0].strip().strip('"') if frames else "?"
-            threads[thread] += count
-            leaves[frames[-1].strip()] += count
-            total += count
-    lines = [f"{total} samples at 100 Hz (every thread, waiting ones too)", "", "by thread:"]
-    lines += [f"  {count:6d}  {count / total:6.1%}  {name}" for name, count in threads.most_common(10)]
-    lines += ["", "where the samples end (self):"]
-    lines += [f"  {count:6d}  {count / total:6.1%}  {name}" for name, count in leaves.most_common(limit)]
+            leaf = frames[-1].strip() if len(frames) > 1 else "(no Python frame)"
+            kinds[thread_kind(frames[0])][leaf] += int(count_text)
+    lines = [f"step: {seconds:.1f} s under py-spy; thread-seconds per kind of thread (100 samples = 1 s), "
+             f"then where they end:"]
+    for kind, leaves in sorted(kinds.items(), key=lambda item: -sum(item[1].values())):
+        total = sum(leaves.values())
+        lines.append(f"{kind}: {total / 100:.1f} s")
+        for leaf, count in leaves.most_common(per_kind):
+            lines.append(f"    {count / total:6.1%}  {leaf}")
     return "\n".join(lines)
 
 
@@ -405,12 +426,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-gib", type=float, default=2, help="image size in GiB (default 2)")
     parser.add_argument("--fraction", type=float, default=0.05, help="part rewritten before the incremental")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of (a)-(d); the median is reported")
     parser.add_argument("--lock-days", type=float, default=0.01,
                         help="retention of the Object Lock bucket's objects (default 0.01 day: 14 minutes)")
     parser.add_argument("--ceiling-objects", type=int, default=64, help="objects of each raw PUT/GET run")
     parser.add_argument("--s3-env", default=None, help="an s3.env of a running RGW (default: start our own)")
     parser.add_argument("--workdir", default="/var/tmp", help="where the image and repository go")
-    parser.add_argument("--profile", action="store_true", help="py-spy profile of the S3 full backup and restore")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy profiles of an S3 full backup, incremental and restore (pip install py-spy)")
     parser.add_argument("--keep", action="store_true", help="leave our Ceph and radosgw running at the end")
     parser.add_argument("--results", default=None, help="write the Markdown results here (e.g. bench/S3_RESULTS.md)")
     # A process of this script doing the raw PUTs or GETs of (a).
@@ -430,9 +453,9 @@ def main() -> int:
     from storage_backup.repository.workers import restore_workers
 
     size = int(args.size_gib * GiB) // MiB * MiB
-    # Bluestore holds the two S3 repositories (about 0.65x the image each), the ceiling's objects and the
-    # incrementals; the file is sparse, so the nominal size costs nothing.
-    rgw = Rgw(args.s3_env, capacity=max(16 * GiB, 4 * size + 8 * GiB))
+    # Bluestore holds the S3 repositories (about 0.65x the image each, two per round), the ceiling's objects and
+    # the incrementals; the file is sparse, so the nominal size costs nothing.
+    rgw = Rgw(args.s3_env, capacity=max(16 * GiB, (2 * args.repeat + 2) * size + 8 * GiB))
     workdir = tempfile.mkdtemp(prefix="storage-backup-s3-bench-", dir=args.workdir)
     # An installed package has its bytecode compiled; a source checkout may not (PYTHONDONTWRITEBYTECODE).
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(ROOT, "backend")], check=False,
@@ -443,29 +466,36 @@ def main() -> int:
     profiles: dict[str, str] = {}
     try:
         rgw.start()
+        base = os.path.join(workdir, "base.img")
         image = os.path.join(workdir, "disk.img")
         log(f"generating a {size / GiB:.2f} GiB image in {workdir}")
-        counts = image_module.generate(image, size)
-        log("(a) the ceiling: raw boto3 PUT and GET")
-        steps += ceiling(rgw, args.ceiling_objects, DEFAULT_PACK_SIZE, restore_workers())
-        targets = make_targets(rgw, workdir, args.lock_days)
-        log("(b) full backups")
-        for target in targets:
-            steps.append(backup(rgw, target, image, True, size))
-            log(f"  {target.label}: {steps[-1].seconds:.2f} s")
-        changed = image_module.rewrite(image, fraction=args.fraction, seed=7)
-        log(f"(c) incrementals after {changed / MiB:.0f} MiB rewritten")
-        for target in targets:
-            steps.append(backup(rgw, target, image, False, size))
-            log(f"  {target.label}: {steps[-1].seconds:.2f} s")
-        log("(d) restores of the incremental")
-        for target in targets:
-            steps.append(restore(rgw, target, image, workdir, size))
-            log(f"  {target.label}: {steps[-1].seconds:.2f} s")
-        if args.profile:
-            log("profiles of the S3 full backup and restore (py-spy)")
-            profiles["S3 full backup"] = profiled(rgw, targets[1], image, workdir, full=True)
-            profiles["S3 restore"] = profiled(rgw, targets[1], image, workdir, full=False)
+        counts = image_module.generate(base, size)
+        for round_number in range(1, args.repeat + 1):
+            log(f"round {round_number}/{args.repeat}: (a) the ceiling, raw boto3 PUT and GET")
+            steps += ceiling(rgw, args.ceiling_objects, DEFAULT_PACK_SIZE, restore_workers())
+            shutil.copyfile(base, image)
+            targets = make_targets(rgw, workdir, args.lock_days, round_number)
+            log("(b) full backups")
+            for target in targets:
+                steps.append(backup(rgw, target, image, True, size))
+                log(f"  {target.label}: {steps[-1].seconds:.2f} s")
+            changed = image_module.rewrite(image, fraction=args.fraction, seed=7 + round_number)
+            log(f"(c) incrementals after {changed / MiB:.0f} MiB rewritten")
+            for target in targets:
+                steps.append(backup(rgw, target, image, False, size))
+                log(f"  {target.label}: {steps[-1].seconds:.2f} s")
+            log("(d) restores of the incremental")
+            for target in targets:
+                steps.append(restore(rgw, target, image, workdir, size))
+                log(f"  {target.label}: {steps[-1].seconds:.2f} s")
+            for target in targets:
+                steps.append(open_and_list(rgw, target))
+            log(f"  starts: {', '.join(f'{step.seconds:.2f} s' for step in steps[-len(targets):])}")
+            if args.profile and round_number == args.repeat:
+                log("profiles of an S3 full backup, incremental and restore (py-spy)")
+                for kind in ("full", "incremental", "restore"):
+                    profiles[f"S3 {kind}"] = profiled(rgw, targets[1], image, workdir, kind)
+            shutil.rmtree(targets[0].path, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         rgw.stop(args.keep)
@@ -485,6 +515,15 @@ def ceph_version() -> str:
     return "?"
 
 
+def median_steps(steps: list[Step]) -> list[tuple[Step, list[Step]]]:
+    """Per (step, destination), in the order of the first round: the round with the median wall time, and all."""
+    groups: dict[tuple[str, str], list[Step]] = {}
+    for step in steps:
+        groups.setdefault((step.name, step.destination), []).append(step)
+    return [(sorted(group, key=lambda step: step.seconds)[(len(group) - 1) // 2], group)
+            for group in groups.values()]
+
+
 def render(args, size: int, counts: dict, changed: int, steps: list[Step], profiles: dict[str, str],
            block_size: int, pack_size: int, workers: int, loads, seconds: float) -> str:
     cpu = "?"
@@ -492,43 +531,51 @@ def render(args, size: int, counts: dict, changed: int, steps: list[Step], profi
         with open("/proc/cpuinfo") as handle:
             cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     out = ["# S3 (Ceph RGW) against the filesystem destination: benchmark results\n"]
-    command = f"bench/s3_throughput.py --size-gib {args.size_gib:g} --fraction {args.fraction:g}"
+    command = (f"bench/s3_throughput.py --size-gib {args.size_gib:g} --fraction {args.fraction:g} "
+               f"--repeat {args.repeat}" + (" --profile" if args.profile else ""))
     out.append(f"Generated by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
                f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, Ceph {ceph_version()} "
-               f"(one OSD on bluestore on a sparse file, radosgw with beast on 127.0.0.1, auth none), load average "
-               f"{loads[0][0]:.2f} before and {loads[1][0]:.2f} after; the whole run took {seconds / 60:.1f} min. "
-               f"Client, radosgw and OSD share the same {os.cpu_count()} cores.\n")
+               f"(one OSD on bluestore on a sparse file, radosgw with beast on 127.0.0.1 over http, auth none), "
+               f"load average {loads[0][0]:.2f} before and {loads[1][0]:.2f} after; the whole run took "
+               f"{seconds / 60:.1f} min. The client, radosgw and the OSD share the same {os.cpu_count()} cores, with "
+               f"whatever else runs on this shared host.\n")
     out.append(f"Image: {size / GiB:.2f} GiB = {counts['random'] / MiB:.0f} MiB random, {counts['zeros'] / MiB:.0f} "
                f"MiB zeros, {counts['text'] / MiB:.0f} MiB text (`bench/image.py`); the incremental follows a "
                f"rewrite of {changed / MiB:.0f} MiB ({args.fraction:.0%}) in 1 MiB pieces at random 4 KiB-aligned "
                f"offsets. Repository defaults: {block_size // KiB} KiB blocks, zstd 1, no encryption, "
                f"{pack_size // MiB} MiB packs, {PACK_COMMITTERS} pack committers (PUTs in flight), {workers} "
-               f"restore workers (GETs in flight).\n")
-    out.append("**wall**: the step's process from start to exit (its start and the repository's opening included); "
-               "**in step**: what the step itself timed. **MB/s** of the image's size over the wall time; **sent**: "
-               "bytes PUT to radosgw (`put_b`), or the filesystem repository's growth; on restore, bytes fetched "
-               "(`get_b`). **CPU**: seconds of the client process / radosgw / the OSD. **busy**: cores the whole "
-               "machine kept busy on average (all processes, other work on this shared host too). **requests**: "
-               "radosgw's `req` (PUT / GET of objects among them).\n")
+               f"restore workers (GETs in flight). Each round: the ceiling, then every destination's full backup, "
+               f"incremental and restore, interleaved; new repositories and buckets every round; the round with "
+               f"the median wall time of each step is shown (of {args.repeat}), the range of the wall times in "
+               f"brackets.\n")
+    out.append("**wall**: the step's process from start to exit (its start, imports and the repository's opening "
+               "included); **in step**: what the step itself timed (the raw transfers; the backup or restore call). "
+               "**MB/s**: the image's size over the wall time. **sent**: bytes PUT to radosgw (`put_b` of its perf "
+               "counters), or the filesystem repository's growth; on restore, bytes fetched (radosgw's `get_b`; "
+               "the restore's own count for the filesystem). **CPU**: seconds of the client process / radosgw / "
+               "the OSD. **busy**: cores the whole machine kept busy on average, of which **others**: processes "
+               "other than these (other work on this shared host). **requests**: radosgw's `req` (PUTs / GETs "
+               "of objects among them).\n")
     out.append("| step | destination | wall | in step | MB/s of image | sent | MB/s sent | CPU client / rgw / osd | "
-               "busy | peak RSS | requests (PUT / GET) |")
+               "busy (others) | peak RSS | requests (PUT / GET) |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|")
-    for step in steps:
+    for step, group in median_steps(steps):
         raw = step.destination.startswith("S3 (raw")
-        rate = step.source / (step.inner if raw else step.seconds) / 1e6
-        requests = step.requests
-        request_text = (f"{requests.get('req', 0)} ({requests.get('put', 0)} / {requests.get('get', 0)})"
-                        if requests else "-")
-        if step.destination == "filesystem":
-            request_text = "-"
-        sent_rate = step.sent / (step.inner if raw else step.seconds) / 1e6
-        out.append(f"| {step.name} | {step.destination} | {step.seconds:.2f} s | {step.inner:.2f} s | "
-                   f"{rate if not raw else float('nan'):.0f} | {step.sent / MiB:.0f} MiB | {sent_rate:.0f} | "
-                   f"{step.cpu_client:.1f} / {step.cpu_rgw:.1f} / {step.cpu_osd:.1f} s | {step.busy:.2f} | "
-                   f"{step.rss / MiB:.0f} MiB | {request_text} |")
+        timed = step.inner if raw else step.seconds
+        spread = (f" ({min(s.seconds for s in group):.1f}-{max(s.seconds for s in group):.1f})"
+                  if len(group) > 1 else "")
+        image_rate = f"{step.source / timed / 1e6:.0f}" if step.source and not raw else "-"
+        sent = f"{step.sent / MiB:.0f} MiB" if step.sent else "-"
+        sent_rate = f"{step.sent / timed / 1e6:.0f}" if step.sent else "-"
+        requests = (f"{step.requests.get('req', 0)} ({step.requests.get('put', 0)} / {step.requests.get('get', 0)})"
+                    if step.requests and step.destination != "filesystem" else "-")
+        out.append(f"| {step.name} | {step.destination} | {step.seconds:.2f} s{spread} | {step.inner:.2f} s | "
+                   f"{image_rate} | {sent} | {sent_rate} | "
+                   f"{step.cpu_client:.1f} / {step.cpu_rgw:.1f} / {step.cpu_osd:.1f} s | "
+                   f"{step.busy:.2f} ({step.others:.2f}) | {step.rss / MiB:.0f} MiB | {requests} |")
     out.append("")
-    out.append("Raw rows: MB/s sent is over the transfers' own time (in step), without the process start; the "
-               "engine's rows are over the wall time.\n")
+    out.append("Raw rows: MB/s sent over the transfers' own time (in step), without the process start; the "
+               "engine's rows over the wall time.\n")
     for title, text in profiles.items():
         out.append(f"### py-spy: {title}\n")
         out.append("```\n" + text.strip() + "\n```\n")
