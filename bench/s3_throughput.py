@@ -244,9 +244,17 @@ def raw_child(args) -> int:
     keys = [f"ceiling/{number:05d}" for number in range(args.count)]
     body = os.urandom(args.object_size)  # one body for every key: RGW neither deduplicates nor compresses
 
+    lock = {}
+    if args.retain_days:
+        import datetime as dt
+
+        lock = {"ObjectLockMode": "COMPLIANCE",
+                "ObjectLockRetainUntilDate": dt.datetime.now(dt.UTC) + dt.timedelta(days=args.retain_days)}
+
     def put(key: str) -> int:
         # Computed per PUT, as the destination does, so that its cost is in the time.
         extra = {"ContentMD5": base64.b64encode(hashlib.md5(body).digest()).decode()} if args.md5 else {}
+        extra.update(lock)
         client.put_object(Bucket=args.bucket, Key=key, Body=body, **extra)
         return len(body)
 
@@ -262,26 +270,32 @@ def raw_child(args) -> int:
     return 0
 
 
-def ceiling(rgw: Rgw, count: int, object_size: int, restore_workers: int) -> list[Step]:
+def ceiling(rgw: Rgw, count: int, object_size: int, restore_workers: int, lock_days: float) -> list[Step]:
+    """The raw runs: PUTs as the committers make them (with and without Content-MD5, and twice as many in flight),
+    the same into an Object Lock bucket with retention on each PUT, then GETs of whole objects."""
     client = rgw.client()
-    bucket = f"bench-ceiling-{uuid.uuid4().hex[:8]}"
+    bucket, locked = f"bench-ceiling-{uuid.uuid4().hex[:8]}", f"bench-ceiling-locked-{uuid.uuid4().hex[:8]}"
     client.create_bucket(Bucket=bucket)
+    client.create_bucket(Bucket=locked, ObjectLockEnabledForBucket=True)
     steps = []
-    runs = [("put", PACK_COMMITTERS, False), ("put", PACK_COMMITTERS, True), ("put", 2 * PACK_COMMITTERS, True),
-            ("get", restore_workers, False), ("get", PACK_COMMITTERS, False)]
+    runs = [("put", PACK_COMMITTERS, False, False), ("put", PACK_COMMITTERS, True, False),
+            ("put", 2 * PACK_COMMITTERS, True, False), ("put", PACK_COMMITTERS, True, True),
+            ("get", restore_workers, False, False), ("get", PACK_COMMITTERS, False, False)]
     try:
-        for operation, concurrency, md5 in runs:
+        for operation, concurrency, md5, lock in runs:
             label = (f"raw {operation.upper()} of {count} x {object_size // MiB} MiB, {concurrency} in flight"
-                     + (", Content-MD5" if md5 else ""))
+                     + (", Content-MD5" if md5 else "") + (", retention (Object Lock)" if lock else ""))
             step = Step(label, "S3 (raw boto3)", source=count * object_size)
-            argv = [sys.executable, os.path.abspath(__file__), "--raw", operation, "--bucket", bucket,
-                    "--count", str(count), "--object-size", str(object_size), "--concurrency", str(concurrency)]
-            measured(rgw, step, argv + (["--md5"] if md5 else []), {"S3_ENDPOINT": rgw.endpoint})
+            argv = [sys.executable, os.path.abspath(__file__), "--raw", operation, "--bucket",
+                    locked if lock else bucket, "--count", str(count), "--object-size", str(object_size),
+                    "--concurrency", str(concurrency)]
+            argv += (["--md5"] if md5 else []) + (["--retain-days", str(lock_days)] if lock else [])
+            measured(rgw, step, argv, {"S3_ENDPOINT": rgw.endpoint})
             step.sent = step.requests.get("put_b" if operation == "put" else "get_b", 0) or step.output["bytes"]
             steps.append(step)
             log(f"  {label}: {step.inner:.2f} s, {step.source / step.inner / 1e6:.0f} MB/s")
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # the locked bucket stays until its retention ends (or Ceph goes)
             empty_bucket(client, bucket)
             client.delete_bucket(Bucket=bucket)
     return steps
@@ -403,8 +417,10 @@ def profiled(rgw: Rgw, target: Target, image: str, workdir: str, kind: str) -> s
     raw = os.path.join(workdir, "profile.txt")
     restored = os.path.join(workdir, "restored-profile.img")
     if kind == "restore":
+        listing = subprocess.run([CLI, "repo", "list", "--repo", target.location, "--json"], check=True, text=True,
+                                 capture_output=True, env=dict(os.environ, **rgw.credentials)).stdout
         os.sync()
-        command = [CLI, "image", "restore", "--repo", target.location, target.last_id, restored]
+        command = [CLI, "image", "restore", "--repo", target.location, json.loads(listing)[-1]["id"], restored]
     else:
         warm(image)
         command = [CLI, "image", "backup", "--repo", target.location, "--name", "bench", image]
@@ -472,6 +488,7 @@ def main() -> int:
     parser.add_argument("--object-size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--md5", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--retain-days", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw:
         return raw_child(args)
@@ -501,7 +518,7 @@ def main() -> int:
         counts = generate_image(base, size)
         for round_number in range(1, args.repeat + 1):
             log(f"round {round_number}/{args.repeat}: (a) the ceiling, raw boto3 PUT and GET")
-            steps += ceiling(rgw, args.ceiling_objects, DEFAULT_PACK_SIZE, restore_workers())
+            steps += ceiling(rgw, args.ceiling_objects, DEFAULT_PACK_SIZE, restore_workers(), args.lock_days)
             shutil.copyfile(base, image)
             targets = make_targets(rgw, workdir, args.lock_days, round_number)
             log("(b) full backups")
@@ -522,9 +539,13 @@ def main() -> int:
                 steps.append(open_and_list(rgw, target))
             log(f"  starts: {', '.join(f'{step.seconds:.2f} s' for step in steps[-len(targets):])}")
             if args.profile and round_number == args.repeat:
-                log("profiles of an S3 full backup, incremental and restore (py-spy)")
-                for kind in ("full", "incremental", "restore"):
-                    profiles[f"S3 {kind}"] = profiled(rgw, targets[1], image, workdir, kind)
+                log("profiles of an S3 full backup, incremental and restore (py-spy), in a new bucket")
+                shutil.copyfile(base, image)
+                target = make_targets(rgw, workdir, args.lock_days, 0)[1]
+                profiles["S3 full backup"] = profiled(rgw, target, image, workdir, "full")
+                image_module.rewrite(image, fraction=args.fraction, seed=1)
+                profiles["S3 incremental"] = profiled(rgw, target, image, workdir, "incremental")
+                profiles["S3 restore"] = profiled(rgw, target, image, workdir, "restore")
             shutil.rmtree(targets[0].path, ignore_errors=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
