@@ -35,6 +35,7 @@ import argparse
 import base64
 import collections
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -64,9 +65,12 @@ GiB = 1024 * MiB
 CLI = os.path.join(os.path.dirname(sys.executable), "storage-backup")
 TICK = os.sysconf("SC_CLK_TCK")
 CEPH_DIR = os.path.join(tempfile.gettempdir(), "storage-backup-s3-bench-ceph")
-#: The engine's concurrency, read from the engine so that the ceiling follows it: pack committers on backup (the
-#: PUTs in flight), restore workers on restore (the GETs in flight).
+#: The engine's concurrency, which the ceiling copies: its pack committers on backup (the PUTs in flight,
+#: ``PackWriter(committers=2)``), its restore workers on restore (the GETs in flight, ``workers.restore_workers``:
+#: twice the cores counted between 2 and 8). Written out here: a benchmark imports only the repository package's
+#: public names (tests/unit/repository/test_public_api.py).
 PACK_COMMITTERS = 2
+RESTORE_WORKERS = 2 * max(2, min(8, os.cpu_count() or 2))
 
 
 def log(message: str) -> None:
@@ -168,13 +172,12 @@ class Rgw:
                 "mon": process_cpu(self.pid("mon"))}
 
     def client(self):
-        """A boto3 client as the destination makes it (``make_client``), for setup and cleanup."""
-        from storage_backup.repository import S3Credentials, S3Settings
-        from storage_backup.repository.destinations.s3 import make_client
+        """A boto3 client as the destination makes it, for setup and cleanup."""
+        from storage_backup.repository import S3Credentials, S3Destination, S3Settings
 
         settings = S3Settings(bucket="unused", endpoint_url=self.endpoint, region="default", path_style=True)
-        return make_client(settings, S3Credentials(self.credentials["AWS_ACCESS_KEY_ID"],
-                                                   self.credentials["AWS_SECRET_ACCESS_KEY"]))
+        return S3Destination(settings, S3Credentials(self.credentials["AWS_ACCESS_KEY_ID"],
+                                                     self.credentials["AWS_SECRET_ACCESS_KEY"])).client
 
 
 # -- a measured step ------------------------------------------------------------------------------------------------
@@ -235,12 +238,12 @@ def raw_child(args) -> int:
     """In a process of its own: PUT or GET ``--count`` objects of ``--object-size`` bytes, ``--concurrency`` at a
     time, with one boto3 client made as the destination makes it (so the same pool, retries and checksum settings);
     prints the seconds the transfers took."""
-    from storage_backup.repository import S3Credentials, S3Settings
-    from storage_backup.repository.destinations.s3 import make_client
+    from storage_backup.repository import S3Credentials, S3Destination, S3Settings
 
     settings = S3Settings(bucket=args.bucket, endpoint_url=os.environ["S3_ENDPOINT"], region="default",
                           path_style=True)
-    client = make_client(settings, S3Credentials.from_environment())
+    # The destination's own client (same pool, retries, timeouts and checksum settings).
+    client = S3Destination(settings, S3Credentials.from_environment()).client
     keys = [f"ceiling/{number:05d}" for number in range(args.count)]
     body = os.urandom(args.object_size)  # one body for every key: RGW neither deduplicates nor compresses
 
@@ -494,9 +497,9 @@ def main() -> int:
         return raw_child(args)
     # A kill (timeout, CI) still stops radosgw and Ceph and removes the work folder: the ``finally`` below runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    from storage_backup.repository import DEFAULT_BLOCK_SIZE
-    from storage_backup.repository.config import DEFAULT_PACK_SIZE
-    from storage_backup.repository.workers import restore_workers
+    from storage_backup.repository import DEFAULT_BLOCK_SIZE, RepositoryConfig
+
+    pack_size = next(item.default for item in dataclasses.fields(RepositoryConfig) if item.name == "pack_size")
 
     size = int(args.size_gib * GiB) // MiB * MiB
     # Bluestore holds the S3 repositories (about 0.65x the image each, two per round), the ceiling's objects and
@@ -518,7 +521,7 @@ def main() -> int:
         counts = generate_image(base, size)
         for round_number in range(1, args.repeat + 1):
             log(f"round {round_number}/{args.repeat}: (a) the ceiling, raw boto3 PUT and GET")
-            steps += ceiling(rgw, args.ceiling_objects, DEFAULT_PACK_SIZE, restore_workers(), args.lock_days)
+            steps += ceiling(rgw, args.ceiling_objects, pack_size, RESTORE_WORKERS, args.lock_days)
             shutil.copyfile(base, image)
             targets = make_targets(rgw, workdir, args.lock_days, round_number)
             log("(b) full backups")
@@ -550,8 +553,8 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         rgw.stop(args.keep)
-    report = render(args, size, counts, changed, steps, profiles, DEFAULT_BLOCK_SIZE, DEFAULT_PACK_SIZE,
-                    restore_workers(), (load_before, os.getloadavg()), time.time() - started_run)
+    report = render(args, size, counts, changed, steps, profiles, DEFAULT_BLOCK_SIZE, pack_size,
+                    RESTORE_WORKERS, (load_before, os.getloadavg()), time.time() - started_run)
     print(report)
     if args.results:
         os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
