@@ -12,22 +12,28 @@ free loopback ports) and radosgw on it (``tools/ceph/start-rgw.sh`` with ``RGWX_
 wipes both at the end, on failure too. Then, in one run:
 
 (a) the ceiling: boto3 PUTs of objects the size of the repository's packs (16 MiB) with as many in flight as the
-    engine's pack committers (2), with and without the Content-MD5 the destination sends, and at twice that; GETs
-    of the same objects with as many in flight as the engine's restore workers;
-(b) a full backup of the image (``bench/image.py``: half random, a quarter zeros, a quarter English-like text, in
-    32 MiB stripes) to a filesystem repository, to an S3 bucket, and to an S3 bucket with Object Lock (COMPLIANCE,
-    ``--lock-days``: per-object retention on every immutable object);
+    engine's pack committers (2), with and without the Content-MD5 the destination sends, at twice that, and into
+    an Object Lock bucket with retention on each PUT; GETs of the same objects with as many in flight as the
+    engine's restore workers, and with two;
+(b) a full backup of the image (the layout of ``bench/image.py``: half random, a quarter zeros, a quarter
+    English-like text, in 32 MiB stripes; its text from ``rbd_changed_blocks.FastText``) to a filesystem repository,
+    to an S3 bucket, and to an S3 bucket with Object Lock (COMPLIANCE, ``--lock-days``: per-object retention on
+    every immutable object);
 (c) an incremental of each after ``--fraction`` of the image is rewritten in 1 MiB pieces at random offsets;
-(d) a restore of that incremental from each (checked byte for byte against the image, outside the time).
+(d) a restore of that incremental from each (checked byte for byte against the image, outside the time);
+and what every step pays before its work on each destination (``repo list``: the process, its imports, the
+repository opened, restore points listed).
 
 Every step of (b)-(d) is the real ``storage-backup`` console script in a process of its own (``image backup``,
 ``image restore``, credentials in ``AWS_*``), as ``bench/run.py`` runs it; (a) is a process of this script. Wall
-time is measured around the process (its start included: the same for every destination), its peak RSS read with
-``wait4``, the CPU seconds of the process, radosgw and the OSD from ``/proc``, and how busy the whole machine was
+time is measured around the process (its start included: the same for every destination), its peak RSS read from
+its ``VmHWM``, the CPU seconds of the process, radosgw and the OSD from ``/proc``, and how busy the whole machine was
 from ``/proc/stat``. Bytes sent and requests are radosgw's own counters (``perf dump``: ``put_b``, ``get_b``,
 ``req``), the filesystem repository's growth for the filesystem destination. Before each backup the image is read
 once (all destinations start with it in the page cache) after a ``sync`` (no step pays for an earlier one's writes).
-``--profile`` adds a py-spy sampling profile of the S3 full backup and restore (``pip install py-spy`` first).
+``--repeat`` runs (a)-(d) again with new repositories and reports each step's median round. ``--profile`` adds py-spy
+profiles of an S3 full backup, incremental and restore in a new bucket (``.venv/bin/pip install py-spy`` first).
+About 5 minutes per round at 2 GiB on 2 quiet cores (10 on a busy shared host).
 """
 from __future__ import annotations
 
@@ -46,6 +52,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -201,6 +208,30 @@ class Step:
     output: dict = field(default_factory=dict)
 
 
+class PeakRss(threading.Thread):
+    """A child's peak RSS, from its ``VmHWM`` (the high-water mark of its own memory since its exec), read every
+    20 ms until it exits. Not ``wait4``'s ``ru_maxrss``: Linux counts into it the parent's RSS at the fork (this
+    process, some 140 MiB with boto3 and the image's text pool), which hid every child smaller than that."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.value, self.done = pid, 0, threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            with contextlib.suppress(OSError, ValueError):
+                with open(f"/proc/{self.pid}/status") as handle:
+                    for line in handle:
+                        if line.startswith("VmHWM:"):
+                            self.value = max(self.value, int(line.split()[1]) * KiB)
+            self.done.wait(0.02)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
 def measured(rgw: Rgw, step: Step, argv: list[str], env: dict[str, str] | None = None) -> Step:
     """Run ``argv`` as a child process; fill ``step`` with its wall time, peak RSS and CPU, radosgw's and the OSD's
     CPU, the machine's busy cores and radosgw's counters over the step; its stdout (JSON) into ``step.output``."""
@@ -209,8 +240,10 @@ def measured(rgw: Rgw, step: Step, argv: list[str], env: dict[str, str] | None =
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=environment)
+        peak = PeakRss(process.pid)
         # wait4: this child's own rusage (RUSAGE_CHILDREN would keep the largest of every earlier child).
         _pid, status, usage = os.wait4(process.pid, 0)
+        peak.stop()
         step.seconds = time.perf_counter() - started
         step.busy = (machine_busy() - busy) / step.seconds
         after_cpu, after = rgw.cpu(), rgw.counters()
@@ -220,7 +253,7 @@ def measured(rgw: Rgw, step: Step, argv: list[str], env: dict[str, str] | None =
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} ... exited with {os.waitstatus_to_exitcode(status)}: "
                            f"{err.strip()[-3000:]}")
-    step.rss = usage.ru_maxrss * KiB
+    step.rss = peak.value or usage.ru_maxrss * KiB
     step.cpu_client = usage.ru_utime + usage.ru_stime
     step.cpu_rgw, step.cpu_osd = after_cpu["rgw"] - cpu["rgw"], after_cpu["osd"] - cpu["osd"]
     ours = step.cpu_client + step.cpu_rgw + step.cpu_osd + after_cpu["mon"] - cpu["mon"]
@@ -595,7 +628,8 @@ def render(args, size: int, counts: dict, changed: int, steps: list[Step], profi
                f"{seconds / 60:.1f} min. The client, radosgw and the OSD share the same {os.cpu_count()} cores, with "
                f"whatever else runs on this shared host.\n")
     out.append(f"Image: {size / GiB:.2f} GiB = {counts['random'] / MiB:.0f} MiB random, {counts['zeros'] / MiB:.0f} "
-               f"MiB zeros, {counts['text'] / MiB:.0f} MiB text (`bench/image.py`); the incremental follows a "
+               f"MiB zeros, {counts['text'] / MiB:.0f} MiB text (`bench/image.py`'s stripes, `FastText`'s text); the "
+               f"incremental follows a "
                f"rewrite of {changed / MiB:.0f} MiB ({args.fraction:.0%}) in 1 MiB pieces at random 4 KiB-aligned "
                f"offsets. Repository defaults: {block_size // KiB} KiB blocks, zstd 1, no encryption, "
                f"{pack_size // MiB} MiB packs, {PACK_COMMITTERS} pack committers (PUTs in flight), {workers} "
