@@ -644,7 +644,7 @@ def render(args, size: int, counts: dict, changed: int, steps: list[Step], profi
                "the restore's own count for the filesystem). **CPU**: seconds of the client process / radosgw / "
                "the OSD. **busy**: cores the whole machine kept busy on average, of which **others**: processes "
                "other than these (other work on this shared host). **requests**: radosgw's `req` (PUTs / GETs "
-               "of objects among them).\n")
+               "of objects among them). **peak RSS**: the step's process (its `VmHWM`).\n")
     out.append("| step | destination | wall | in step | MB/s of image | sent | MB/s sent | CPU client / rgw / osd | "
                "busy (others) | peak RSS | requests (PUT / GET) |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|")
