@@ -49,9 +49,11 @@ reliability: bootstrap
 	$(VENV)/bin/python tools/reliability_table.py test-artifacts/reliability.json --readme README.md
 
 # The data-path benchmark against borg and restic (installed here for the comparison); figures in bench/RESULTS.md.
+# Then S3 on a Ceph RGW of its own against the filesystem destination, raw boto3 as the ceiling (bench/S3_RESULTS.md).
 bench:
 	@BOOTSTRAP_EXTRA_PACKAGES="borgbackup restic" bash tools/bootstrap.sh
 	$(VENV)/bin/python bench/run.py --size 2G --repeat 3 --results test-artifacts/bench-results.md
+	$(VENV)/bin/python bench/s3_throughput.py --size-gib 2 --repeat 2 --results test-artifacts/s3-results.md
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

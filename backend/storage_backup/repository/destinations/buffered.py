@@ -19,7 +19,9 @@ class BufferedObjectWriter(ObjectWriter):
     def __init__(self, name: str, capacity: int | None, store: Callable[[str, bytearray], None]) -> None:
         self.name = name
         self._store = store
-        self._buffer = bytearray(capacity or 0)
+        # Empty, not ``capacity`` zeros: a pack's capacity (33 MiB for 16 MiB packs) zero-filled cost 40-60 ms per
+        # pack under the GIL, in the pack writer's lock (bench/S3_RESULTS.md); appended blobs grow it by realloc.
+        self._buffer = bytearray()
         self._size = 0
         self._lock = threading.Lock()
 
@@ -34,8 +36,19 @@ class BufferedObjectWriter(ObjectWriter):
             views.append(view if view.format == "B" and view.ndim == 1 else view.cast("B"))
         end = offset + sum(view.nbytes for view in views)
         with self._lock:
-            if end > len(self._buffer):  # grows by doubling: appends stay linear
-                self._buffer.extend(bytes(max(end - len(self._buffer), len(self._buffer))))
+            length = len(self._buffer)
+            if offset >= length:
+                # The next blob of the pack (most writes): appended, nothing zero-filled but a gap that a thread
+                # with an earlier place is about to fill. bytearray grows its allocation in proportion (realloc,
+                # mremap for large ones): appends stay linear.
+                if offset > length:
+                    self._buffer += bytes(offset - length)
+                for view in views:
+                    self._buffer += view
+                self._size = max(self._size, end)
+                return
+            if end > length:
+                self._buffer += bytes(end - length)
             self._size = max(self._size, end)
         # Slice assignments of equal length never resize and run whole under the GIL: threads filling different
         # ranges of one pack need no lock, and a concurrent growth cannot interleave with a copy.
