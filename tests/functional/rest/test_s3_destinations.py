@@ -40,14 +40,6 @@ def _refused(call, field: str) -> BackupApiError:
     return refused.value
 
 
-@pytest.fixture(autouse=True)
-def hourly_lock_maintenance(monkeypatch):
-    """Lock maintenance every hour, so locks of a few hours pass the margin rule (lock_days ≥ two intervals)."""
-    from django.conf import settings
-
-    monkeypatch.setitem(settings.CONTROL, "lock_maintenance_seconds", 3600.0)
-
-
 @pytest.fixture
 def bucket() -> str:
     return f"b-{uuid.uuid4().hex[:10]}"
@@ -88,10 +80,10 @@ def test_bad_s3_destinations_are_400_naming_the_field(control_plane, bucket):
 def test_credentials_are_write_only_sealed_at_rest_and_rotated_by_patch(control_plane, bucket):
     admin, member = control_plane.client("admin"), control_plane.client("demo-member")
     created = admin.destination_create(name=f"s3-{bucket}", type="s3",
-                                       path=_location(bucket, "&lock=COMPLIANCE&lock_days=0.5"),
+                                       path=_location(bucket, "&lock=COMPLIANCE&lock_days=1"),
                                        credentials=_credentials())
     assert created["type"] == "s3" and "credentials" not in created
-    assert created["path"] == _location(bucket, "&lock=COMPLIANCE&lock_days=0.5")  # normalised, as given
+    assert created["path"] == _location(bucket, "&lock=COMPLIANCE&lock_days=1")  # normalised, as given
     stored = Destination.objects.get(id=created["id"])
     assert stored.credentials == _credentials()
     with connection.cursor() as cursor:  # the secret entry is encrypted in the column; the access key is not
@@ -117,7 +109,7 @@ def test_credentials_are_write_only_sealed_at_rest_and_rotated_by_patch(control_
     _refused(lambda: admin.destination_update(created["id"], credentials={**_credentials(), "x": "y"}),
              "credentials")
     _refused(lambda: admin.destination_update(created["id"], hardened=True), "hardened")
-    admin.destination_update(created["id"], max_lock_days=1)  # the location locks each object half a day
+    admin.destination_update(created["id"], max_lock_days=1)  # the location locks each object a day
     with_lock = Destination.objects.get(id=created["id"])
     with_lock.path = _location(bucket, "&lock=COMPLIANCE&lock_days=3")  # as an older, laxer check let in
     with_lock.save()
