@@ -196,7 +196,8 @@ def test_admin_overview_proxies_destinations_and_usage_csv(browser_user, demo, d
     destinations = page.locator("#destinations tbody tr")
     assert destinations.count() >= 1
     cells = data_cells(destinations.first)
-    assert cells[2] == demo.endpoints["repository"] and int(cells[6]) >= 1, cells
+    # name, type, role, path, scope, encrypted, immutability, restore points, …
+    assert cells[2] == "Primary" and cells[3] == demo.endpoints["repository"] and int(cells[7]) >= 1, cells
 
     _assert_clean(admin.visit("/admin/backup_usage/", "admin-04-usage"))
     with page.expect_download() as download_info:
