@@ -605,6 +605,17 @@ def s3_location(endpoint: str, bucket: str, prefix: str = "", region: str = "", 
     return f"s3://{bucket.strip()}{path}{suffix}"
 
 
+def swift_location(auth_url: str, container: str, prefix: str = "", region: str = "") -> str:
+    """The ``path`` of a Swift destination as the service takes it, ``swift://CONTAINER/PREFIX?auth_url=…``, from
+    the form's fields; never with credentials (those go to the service as ``credentials``)."""
+    query = {"auth_url": auth_url.strip()}
+    if region:
+        query["region"] = region.strip()
+    prefix = (prefix or "").strip().strip("/")
+    path = f"/{urllib.parse.quote(prefix, safe='/')}" if prefix else ""
+    return f"swift://{container.strip()}{path}?{urllib.parse.urlencode(query, safe=':/')}"
+
+
 @profiler.trace
 @service_errors
 def destination_update(request, destination_id: str, **fields) -> Destination:

@@ -201,6 +201,32 @@ class AdminListsTests(backup_helpers.AdminTestCase):
                  "&lock_days=0.5",
             credentials={"access_key": "AK", "secret_key": "SK"})
 
+    @helpers.create_mocks({api.backup: ["project_names", "destination_create"]})
+    def test_create_swift_destination_composes_the_location_and_never_shows_the_secret(self):
+        self.mock_project_names.return_value = {}
+        url = reverse("horizon:admin:backup_destinations:create")
+        form = self.client.get(url).content.decode()
+        for label in ("Keystone URL", "Container", "Application Credential ID", "Application Credential Secret"):
+            self.assertIn(label, form)
+        response = self.client.post(url, {"name": "sw", "type": "swift", "swift_auth_url": "keystone:5000",
+                                          "swift_container": "b", "swift_credential_secret": "not-to-be-rendered",
+                                          "retention_lock_min_days": "0"})
+        self.assertContains(response, "Give an http:// or https:// URL.")
+        self.assertContains(response, "3 characters at least")
+        self.assertContains(response, "needs an application credential")
+        self.assertNotContains(response, "not-to-be-rendered")
+        self.mock_destination_create.assert_not_called()
+        self.mock_destination_create.return_value = api.backup.Destination({"id": "d4", "name": "sw"})
+        response = self.client.post(url, {
+            "name": "sw", "type": "swift", "swift_auth_url": "http://127.0.0.1:5000/v3", "swift_container": "backups",
+            "swift_prefix": "/tenant-a/", "swift_region": "RegionOne", "swift_credential_id": "ac-1",
+            "swift_credential_secret": "SECRET", "retention_lock_min_days": "0"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_create.assert_called_once_with(
+            helpers.IsHttpRequest(), name="sw", type="swift", encrypted=False, retention_lock_min_days=0,
+            path="swift://backups/tenant-a?auth_url=http://127.0.0.1:5000/v3&region=RegionOne",
+            credentials={"application_credential_id": "ac-1", "application_credential_secret": "SECRET"})
+
     @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
     def test_edit_s3_destination_rotates_its_keys(self):
         self.mock_destination_get.return_value = api.backup.Destination(

@@ -13,6 +13,7 @@ TYPE_CHOICES = (
     ("filesystem", _("Filesystem: a directory the proxies and the control plane mount")),
     ("nfs", _("NFS: an NFS export mounted at the path")),
     ("s3", _("S3: a bucket of an S3 object store (Ceph RGW, AWS), with Object Lock if chosen")),
+    ("swift", _("Swift: a container of the cloud's object store, through Keystone (no Object Lock)")),
 )
 S3_LOCK_CHOICES = (
     ("", _("None")),
@@ -27,6 +28,10 @@ S3_SECRET_HELP = _("Kept sealed by the service, never shown again.")
 def _when_s3(label):
     """Attributes of a field shown only when the type is S3 (Horizon's switchable fields)."""
     return {"class": "switched", "data-switch-on": "destinationtype", "data-destinationtype-s3": label}
+
+
+def _when_swift(label):
+    return {"class": "switched", "data-switch-on": "destinationtype", "data-destinationtype-swift": label}
 
 
 def _when_files(label):
@@ -71,6 +76,26 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                                     widget=forms.PasswordInput(render_value=False,
                                                                attrs=_when_s3(_("Secret Key"))),
                                     help_text=S3_SECRET_HELP)
+    swift_auth_url = forms.CharField(label=_("Keystone URL"), max_length=512, required=False,
+                                     widget=forms.TextInput(attrs=_when_swift(_("Keystone URL"))),
+                                     help_text=_("Keystone v3, e.g. https://keystone.example.com:5000/v3; the "
+                                                 "object store is found in its catalog."))
+    swift_container = forms.CharField(label=_("Container"), max_length=255, required=False,
+                                      widget=forms.TextInput(attrs=_when_swift(_("Container"))),
+                                      help_text=_("Made on the first backup."))
+    swift_prefix = forms.CharField(label=_("Prefix"), max_length=255, required=False,
+                                   widget=forms.TextInput(attrs=_when_swift(_("Prefix"))))
+    swift_region = forms.CharField(label=_("Region"), max_length=64, required=False,
+                                   widget=forms.TextInput(attrs=_when_swift(_("Region"))))
+    swift_credential_id = forms.CharField(label=_("Application Credential ID"), max_length=256, required=False,
+                                          widget=forms.TextInput(attrs=_when_swift(_("Application Credential ID"))),
+                                          help_text=_("An application credential of a user of the project that "
+                                                      "owns the container: bound to that project, revocable on "
+                                                      "its own."))
+    swift_credential_secret = forms.CharField(
+        label=_("Application Credential Secret"), max_length=4096, required=False,
+        widget=forms.PasswordInput(render_value=False, attrs=_when_swift(_("Application Credential Secret"))),
+        help_text=S3_SECRET_HELP)
     vault = forms.BooleanField(label=_("Air-Gapped Vault"), required=False,
                                help_text=_("Policies copy their restore points here through the vault worker, which "
                                            "alone holds the vault's credentials (its own config file): give none "
@@ -94,6 +119,8 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
         data = super().clean()
         if data.get("type") == "s3":
             self._clean_s3(data)
+        elif data.get("type") == "swift":
+            self._clean_swift(data)
         else:
             path = data.get("path") or ""
             if not path:
@@ -103,6 +130,22 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
         if data.get("encrypted") and not data.get("repository_secret"):
             self.add_error("repository_secret", _("An encrypted destination needs a passphrase."))
         return data
+
+    def _clean_swift(self, data):
+        parsed = urllib.parse.urlsplit((data.get("swift_auth_url") or "").strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            self.add_error("swift_auth_url", _("Give an http:// or https:// URL."))
+        elif "@" in parsed.netloc:
+            self.add_error("swift_auth_url", _("Credentials do not belong in the URL: use the key fields."))
+        if len((data.get("swift_container") or "").strip()) < 3:
+            self.add_error("swift_container", _("Give the container's name (3 characters at least)."))
+        if data.get("vault"):
+            self.add_error("vault", _("A vault cannot be on Swift: use S3, whose pre-signed URLs give a restore "
+                                      "from the vault its time-limited read access."))
+            return
+        for name in ("swift_credential_id", "swift_credential_secret"):
+            if not data.get(name):
+                self.add_error(name, _("A Swift destination needs an application credential's ID and secret."))
 
     def _clean_s3(self, data):
         endpoint = (data.get("s3_endpoint") or "").strip()
@@ -127,7 +170,7 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
 
     def handle(self, request, data):
         fields = {key: value for key, value in data.items()
-                  if value not in (None, "") and not key.startswith("s3_")}
+                  if value not in (None, "") and not key.startswith(("s3_", "swift_"))}
         if not data.get("encrypted"):
             fields.pop("repository_secret", None)
         if data.get("type") == "s3":
@@ -137,13 +180,20 @@ class CreateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                 lock_mode=data.get("s3_lock_mode") or "", lock_days=data.get("s3_lock_days"))
             if not data.get("vault"):  # a vault's keys live only in the vault worker's config
                 fields["credentials"] = {"access_key": data["s3_access_key"], "secret_key": data["s3_secret_key"]}
+        if data.get("type") == "swift":
+            fields["path"] = api.backup.swift_location(
+                data["swift_auth_url"], data["swift_container"], prefix=data.get("swift_prefix") or "",
+                region=data.get("swift_region") or "")
+            fields["credentials"] = {"application_credential_id": data["swift_credential_id"],
+                                     "application_credential_secret": data["swift_credential_secret"]}
         if not data.get("vault"):
             fields.pop("vault", None)  # an ordinary destination, as before vaults
         try:
             destination = api.backup.destination_create(request, **fields)
         except Exception as error:
             if self.show_service_error(error, {**{name: name for name in self.fields},
-                                               "credentials": "s3_secret_key"}):
+                                               "credentials": "swift_credential_secret"
+                                               if data.get("type") == "swift" else "s3_secret_key"}):
                 return False
             errors.handle(request, _("Unable to create the destination."))
             return False
