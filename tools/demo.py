@@ -66,7 +66,7 @@ BACKUP_SERVICE_TYPE = "data-protection"
 # (storage_backup.worker_consumer), as under the systemd units.
 SUPERVISED = {"STORAGE_BACKUP_EXIT_ON_BROKER_LOSS": "1"}
 # The demo's policy: hourly, as a tenant would set it (every few minutes buried what a visitor did under dozens of
-# restore points); "Back up now" on an instance makes one at once.
+# restore points); "Backup Now" on an instance makes one at once.
 DEMO_SCHEDULE = "0 * * * *"
 
 
