@@ -21,6 +21,8 @@ UNITS = {
     "storage-backup-proxy@.service": ("celery", "storage_backup.celery_app"),
     # The immutable helper of hardened destinations: its console script, root with two capabilities.
     "storage-backup-immutable.service": ("storage-backup-immutable", "storage_backup.immutable"),
+    # The air-gapped vault worker, on the vault's side: the storage-backup console script.
+    "storage-backup-vault-worker.service": ("storage-backup", "storage_backup.vault"),
 }
 VENV_BIN = "/opt/storage-backup/bin/"
 HARDENING = {"NoNewPrivileges": "yes", "PrivateTmp": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
