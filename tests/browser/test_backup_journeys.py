@@ -264,3 +264,40 @@ def test_every_project_panel_renders_cleanly(browser_user, path):
 def test_every_admin_panel_renders_cleanly(browser_user, path, demo_restore_point):
     name = "panel-admin-" + path.strip("/").split("/")[-1]
     _assert_clean(browser_user("admin").visit(path, name))
+
+
+def test_an_admin_makes_an_s3_destination_whose_keys_never_come_back(browser_user, demo_restore_point):
+    """The type switches the form to S3's fields (Horizon's switchable fields, in a real browser); the location is
+    composed from them; the secret key is never rendered again, not in the table nor in the edit form."""
+    admin = browser_user("admin")
+    page = admin.page
+    secret = "browser-secret-never-shown"
+    _assert_clean(admin.visit("/admin/backup_destinations/", "admin-05-destinations-before-s3"))
+    page.click("#destinations__action_create")
+    page.locator(".modal #id_type").wait_for(state="attached")
+    assert page.locator(".modal #id_s3_bucket").is_hidden() and page.locator(".modal #id_path").is_visible()
+    choose(page, ".modal #id_type", value="s3")
+    wait_for(lambda: page.locator(".modal #id_s3_bucket").is_visible(), 10, "the S3 fields show", interval=0.2)
+    assert page.locator(".modal #id_path").is_hidden()
+    page.locator(".modal #id_name").fill("s3-browser")
+    page.locator(".modal #id_s3_endpoint").fill("http://127.0.0.1:9")
+    page.locator(".modal #id_s3_bucket").fill("browser-bucket")
+    page.locator(".modal #id_s3_prefix").fill("tenants")
+    page.locator(".modal #id_s3_region").fill("default")
+    # Horizon's themed checkbox: the input is hidden behind its label, which is what a person clicks.
+    page.locator(".modal label[for='id_s3_path_style']").click()
+    assert page.locator(".modal #id_s3_path_style").is_checked()
+    page.locator(".modal #id_s3_access_key").fill("BROWSERACCESSKEY")
+    page.locator(".modal #id_s3_secret_key").fill(secret)
+    admin.screenshot("admin-06-create-s3-destination")
+    page.click(".modal .modal-footer input[type=submit], .modal .modal-footer button[type=submit]")
+    assert 'Created destination "s3-browser"' in _success_message(page)
+    row = page.locator("#destinations tbody tr", has_text="s3-browser")
+    assert row.count() == 1
+    cells = data_cells(row)
+    assert cells[1] == "s3" and cells[3].startswith("s3://browser-bucket/tenants?endpoint=http://127.0.0.1:9"), cells
+    assert secret not in page.content()
+    row_action(row, "Edit Destination")
+    page.locator(".modal #id_s3_secret_key").wait_for(state="attached")
+    assert "New Secret Key" in page.locator(".modal").inner_text()
+    assert secret not in page.content() and page.locator(".modal #id_s3_secret_key").input_value() == ""
