@@ -8,6 +8,7 @@ maps an attachment, Cinder refuses to drop it (409, bug #2004555) by attachment 
 force-deleted, an attached one is not."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -64,7 +65,18 @@ def detaching_volume(cloud, member, server) -> tuple[object, str]:
     session.delete(f"/servers/{server['id']}/os-volume_attachments/{volume.id}", endpoint_filter=COMPUTE,
                    headers=MICROVERSION)
     wait_for(lambda: member.volumes.get(volume.id), "detaching")
+    # Nova marks the volume detaching at once and reaches Cinder's detach a transition later: wait for that too,
+    # or a test that rolls the detach back could see Nova's late detach mark it detaching again.
+    deadline = time.monotonic() + 30
+    while not _detach_reached_cinder(cloud, armed=5):
+        assert time.monotonic() < deadline, "Nova's detach never reached Cinder"
+        time.sleep(0.05)
     return volume, attachment_id
+
+
+def _detach_reached_cinder(cloud, armed: int) -> bool:
+    faults = cloud.session("admin").get(cloud.url + "/_sandbox/faults").json()["faults"]
+    return any(fault["operation"] == "volume.detach" and fault["remaining"] < armed for fault in faults)
 
 
 def test_cinder_refuses_to_drop_an_attachment_nova_still_uses(cloud, member, admin, server):
