@@ -45,6 +45,15 @@ def when(value) -> str:
     return date_filter(value, "Y-m-d H:i")
 
 
+def when_zoned(value) -> str:
+    """``when`` with the time zone's name, for times a reader plans by (a next run): "2026-11-25 02:00 UTC"."""
+    if not value:
+        return "-"
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_filter(value, "Y-m-d H:i T")
+
+
 def run_time(value: dt.datetime, zone: str) -> str:
     """A scheduled run as the policy's owner thinks of it: in the policy's time zone, with the weekday."""
     local = value.astimezone(ZoneInfo(zone or "UTC"))

@@ -46,6 +46,7 @@ class PolicyIndexTests(backup_helpers.TestCase):
         self.assertNotContains(response, 'href="?page=1"')  # no "First" or "Prev" on the first page
         self.assertContains(response, "<code>0 2 * * *</code>", html=False)
         self.assertContains(response, "last 7, 7 daily, 4 weekly")
+        self.assertContains(response, "Wed 2026-11-25 02:00 (UTC)")  # the next run, in the policy's zone, named
         self.mock_policy_list_paged_with_page_menu.assert_called_once_with(
             helpers.IsHttpRequest(), search_opts={}, page_number=1, all_projects=False)
 

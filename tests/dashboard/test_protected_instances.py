@@ -13,6 +13,7 @@ from openstack_dashboard.test import helpers
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.api.backup import AttachedVolume, ProtectedInstance
+from storage_backup_dashboard.dashboards.project.protected_instances import tables as instance_tables
 from tests.dashboard import helpers as backup_helpers
 
 INDEX_URL = reverse("horizon:project:protected_instances:index")
@@ -41,6 +42,9 @@ class ProtectedInstancesViewTests(backup_helpers.TestCase):
         table = response.context["table"]
         self.assertEqual([row.id for row in table.data], [server.id for server in self.servers.list()])
         self.assertContains(response, "Not protected", count=len(instances))
+        protected = instances[0]
+        protected.apply_status({"protected": True, "policy_name": "nightly", "next_run_at": "2026-11-25T02:00:00Z"})
+        self.assertEqual(instance_tables._next_run(protected), "2026-11-25 02:00 UTC")  # names its time zone
         for instance in instances:
             self.assertContains(response, reverse("horizon:project:instances:detail", args=[instance.id]))
             for volume in instance.volumes:

@@ -40,7 +40,8 @@ def _next_run(policy):
     if policy.schedule_error:
         return format_html("<span class=\"text-danger storage-backup-schedule-error\">{}</span>",
                            _("Cannot run: %(error)s") % {"error": policy.schedule_error})
-    return formatting.when(policy.next_run_at)
+    # In the policy's own time zone, named, as its schedule is written (issue 14: "Next Run shows no time zone").
+    return formatting.run_time(policy.next_run_at, policy.timezone) if policy.next_run_at else "-"
 
 
 def _lock(policy):

@@ -66,7 +66,8 @@ def _last_job(instance):
 
 
 def _next_run(instance):
-    return formatting.when(getattr(instance, "next_run_at", None)) if getattr(instance, "protected", False) else "-"
+    return formatting.when_zoned(getattr(instance, "next_run_at", None)) if getattr(instance, "protected", False) \
+        else "-"
 
 
 class InstanceNameFilter(tables.FilterAction):
