@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from .chunk_writer import ChunkWriter
@@ -32,6 +32,7 @@ from .repository import Repository
 from .restore_point import RestorePoint, decode_restore_point
 from .store import RepositoryStore
 from .times import parse_time
+from .volume_restore import coalesce
 from .workers import default_workers
 
 #: ``progress(chunks_done, chunks_seen, bytes_copied)``, a few times a second from the calling thread.
@@ -39,9 +40,6 @@ CopyProgress = Callable[[int, int, int], None]
 
 #: Chunks gathered before their reads go out (grouped by source pack and coalesced, as a restore does).
 WINDOW_CHUNKS = 256
-#: Coalesced source reads: at most this long, across gaps of at most MAX_GAP (chunks the vault has already).
-MAX_RANGE = 16 * 1024 * 1024
-MAX_GAP = 256 * 1024
 PROGRESS_INTERVAL = 0.25
 #: Never fed to ChunkIndex as a real pack: the "seen" set below only asks membership.
 _SEEN_PACK = "0" * 32
@@ -303,7 +301,7 @@ class _ChunkCopy:
             pack_id, start, length = location
             by_pack.setdefault(pack_id, []).append((start, length, chunk_id, kind))
         for pack_id, items in by_pack.items():
-            for start, end, ranged in _coalesce(sorted(items)):
+            for start, end, ranged in coalesce(sorted(items)):  # source reads grouped as a restore groups them
                 self._slots.acquire()
                 if self._error is not None:
                     self._slots.release()
@@ -371,19 +369,3 @@ class _ChunkCopy:
                 done, copied = self.report.chunks_copied + self.report.chunks_present, self.report.bytes_copied
             self.progress(done, self.report.chunks_total, copied)
 
-
-def _coalesce(items: list) -> Iterator[tuple[int, int, list]]:
-    """Items sorted by offset grouped into ranges with small gaps, each at most ``MAX_RANGE`` long."""
-    current: list = []
-    start = end = 0
-    for item in items:
-        offset, length = item[0], item[1]
-        if current and offset - end <= MAX_GAP and offset + length - start <= MAX_RANGE:
-            current.append(item)
-            end = max(end, offset + length)
-            continue
-        if current:
-            yield start, end, current
-        current, start, end = [item], offset, offset + length
-    if current:
-        yield start, end, current

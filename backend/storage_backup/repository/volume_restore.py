@@ -124,7 +124,7 @@ class VolumeRestore:
 
     def _dispatch(self, by_pack: dict[str, dict[bytes, list]], executor) -> None:
         for pack_id, chunks in by_pack.items():
-            for start, end, items in _coalesce(sorted(chunks.values())):
+            for start, end, items in coalesce(sorted(chunks.values())):
                 self._slots.acquire()
                 if self._error is not None:
                     self._slots.release()
@@ -184,7 +184,7 @@ class VolumeRestore:
             self.stats["chunks_verified"] += len(items) if self.verify else 0
 
 
-def _coalesce(items: list) -> list[tuple[int, int, list]]:
+def coalesce(items: list) -> list[tuple[int, int, list]]:
     """Group blobs sorted by offset into ranges with small gaps, each at most ``MAX_RANGE`` long."""
     ranges = []
     current: list = []
