@@ -9,7 +9,6 @@ import os
 
 from storage_backup.contract import Destination
 from storage_backup.repository import (
-    RESTORE_POINTS_PREFIX,
     InvalidRequest,
     Repository,
     RepositoryError,
@@ -138,66 +137,48 @@ def open_restore_point(ctx, request) -> tuple[Repository, RestorePoint]:
     behind a delete marker or overwritten by a newer version (a hostile mass delete or overwrite with the
     destination's own credentials, which Object Lock lets through as markers and new versions only): then the
     repository is read from the first surviving version of each object (``S3VersionsView(oldest=True)``: every
-    object but the locks is written once) and the job's log says so, as a warning."""
+    object but the locks and the documents is written once) and the job's log says so, as a warning. The bucket's
+    versions are listed once, for the check and the reading both."""
     ctx.step("prepare", f"Reading restore point {request.restore_point_id}")
     try:
         repository = open_for_restore(request.destination, request.repository_secret, ctx.proxy.repository_root)
         restore_point = repository.get_restore_point(request.restore_point_id)
-        tampered = _tampered_objects(repository, restore_point)
+        view = _versions_view(repository.destination)
+        tampered = view.tampered(repository.objects_of(restore_point)) if view is not None else []
     except (RepositoryUnavailable, RepositoryError) as error:
-        recovered = _from_versions(ctx, request, f"{type(error).__name__}: {error}")
+        recovered = _from_versions(ctx, request, _versions_view(target(request.destination,
+                                                                       ctx.proxy.repository_root)),
+                                   f"{type(error).__name__}: {error}")
         if recovered is None:
             raise
         return recovered
     if tampered:
-        recovered = _from_versions(ctx, request, f"{len(tampered)} object(s) it needs are hidden or were "
-                                                 f"overwritten, e.g. {', '.join(tampered[:3])}")
+        recovered = _from_versions(ctx, request, view, f"{len(tampered)} object(s) it needs are hidden or were "
+                                                       f"overwritten, e.g. {', '.join(tampered[:3])}")
         if recovered is not None:
             return recovered
     return repository, restore_point
 
 
-def _tampered_objects(repository: Repository, restore_point: RestorePoint) -> list[str]:
-    """The objects the restore point needs that its versioned S3 bucket shows hidden behind a delete marker, not
-    at all, or written more than once (none elsewhere: only a versioned bucket keeps what could be read instead).
-    A restore point's document is rewritten by the product itself (a lock, a repair note), so only its being
-    unreadable or hidden counts for it; every other object of the format is written once."""
-    from storage_backup.repository import S3Destination
+def _versions_view(destination):
+    """The first surviving version of each object of a versioned S3 bucket (``S3VersionsView(oldest=True)``), or
+    None where there are no versions to read instead (not S3, no bucket, no versioning, or it cannot be listed)."""
+    from storage_backup.repository import S3Destination, S3VersionsView
 
-    destination = repository.destination
-    if not isinstance(destination, S3Destination) or not destination.versioned():
-        return []
-    needed = set(repository.objects_of(restore_point))
-    written: dict[str, int] = {}
-    hidden: set[str] = set()
-    for version in destination.versions():
-        if version.name not in needed:
-            continue
-        if version.delete_marker:
-            if version.latest:
-                hidden.add(version.name)
-            continue
-        written[version.name] = written.get(version.name, 0) + 1
-    rewritten = {name for name, count in written.items() if count > 1 and not name.startswith(RESTORE_POINTS_PREFIX)}
-    return sorted(hidden | rewritten | (needed - set(written)))
-
-
-def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint] | None:
-    """The repository and restore point read from the S3 bucket's surviving versions; None when that is no help
-    (not S3, no versioning, nothing hidden) and the original error stands."""
-    destination = request.destination
-    if destination.type != "s3":
+    if not isinstance(destination, S3Destination):
         return None
-    from storage_backup.repository import S3VersionsView
-
-    opened = target(destination, ctx.proxy.repository_root)
     try:
-        if not opened.container_exists() or not opened.versioned():
+        if not destination.versioned():
             return None
-        view = S3VersionsView(opened, oldest=True)
-    except RepositoryError:
+        return S3VersionsView(destination, oldest=True)
+    except RepositoryError:  # RepositoryNotFound when the bucket is gone
         return None
-    if not view.hidden and not view.replaced:
+
+
+def _from_versions(ctx, request, view, reason: str) -> tuple[Repository, RestorePoint] | None:
+    """The repository and restore point read from the bucket's surviving versions; None when that is no help (no
+    versions, nothing hidden or overwritten) and the original error stands."""
+    if view is None or (not view.hidden and not view.replaced):
         return None
     try:
         repository = Repository.open(view, password=request.repository_secret or None)
@@ -205,8 +186,8 @@ def _from_versions(ctx, request, reason: str) -> tuple[Repository, RestorePoint]
     except RepositoryError:
         return None
     ctx.log.warning("prepare", f"Restore point {request.restore_point_id} cannot be read as destination "
-                               f"{destination.id} shows it ({reason}): {len(view.hidden)} object(s) of the bucket "
-                               f"are hidden behind delete markers and {len(view.replaced)} were overwritten (with "
-                               "the destination's credentials?); reading the first surviving version of each "
+                               f"{request.destination.id} shows it ({reason}): {len(view.hidden)} object(s) of the "
+                               f"bucket are hidden behind delete markers and {len(view.replaced)} were overwritten "
+                               "(with the destination's credentials?); reading the first surviving version of each "
                                "instead")
     return repository, restore_point

@@ -60,6 +60,11 @@ class S3VersionsView(Destination):
                                   if count > 1 and not name.startswith(RESTORE_POINTS_PREFIX))
         self.read_hidden: set[str] = set()
 
+    def tampered(self, names) -> list[str]:
+        """Of ``names``, those hidden behind a delete marker, overwritten, or with no surviving version at all."""
+        wanted = set(names)
+        return sorted((wanted & (self.hidden | self.replaced)) | (wanted - set(self._chosen)))
+
     def _version(self, name: str) -> ObjectVersion:
         try:
             version = self._chosen[name]
