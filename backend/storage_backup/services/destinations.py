@@ -118,12 +118,7 @@ def check_vault_location(destination_type: str, path: str, data: dict) -> tuple[
         raise ValidationFailed("vault", "a vault copies its primaries' repositories as they are: it takes no "
                                         "encryption, repository secret or hardening of its own")
     if destination_type == "s3":
-        from storage_backup.repository import InvalidRequest, S3Settings
-
-        try:
-            return S3Settings.from_location(path).location, None
-        except InvalidRequest as error:
-            raise ValidationFailed("path", f"is not an S3 location: {error}") from None
+        return s3_settings(path).location, None
     if destination_type not in ("filesystem", "nfs"):
         raise ValidationFailed("type", f"a vault on {destination_type} is not offered yet")
     return check_location(destination_type, path, None)
