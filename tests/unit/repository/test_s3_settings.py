@@ -11,9 +11,9 @@ KEY = "SECRET-KEY-IN-A-LOCATION"
 
 
 @pytest.mark.parametrize("location", [
-    "s3://b/p?endpoint=https://rgw.example:8443&verify=0&connect_timeout=2.5&max_attempts=3",
-    "s3://b?verify=/etc/ssl/rgw-ca.pem&read_timeout=30",
-    "s3://b/p/q?lock=GOVERNANCE&lock_days=0.5&noncurrent_days=2&path_style=1&region=default",
+    "s3://bkt/p?endpoint=https://rgw.example:8443&verify=0&connect_timeout=2.5&max_attempts=3",
+    "s3://bkt?verify=/etc/ssl/rgw-ca.pem&read_timeout=30",
+    "s3://bkt/p/q?lock=GOVERNANCE&lock_days=0.5&noncurrent_days=2&path_style=1&region=default",
 ])
 def test_a_location_keeps_every_setting(location):
     settings = S3Settings.from_location(location)
@@ -36,3 +36,17 @@ def test_bad_locations_are_refused_without_repeating_them(location):
     with pytest.raises(InvalidRequest) as refused:
         S3Settings.from_location(location)
     assert KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize("location", [
+    "s3://MyBucket/p",  # S3 bucket names are lower case: never folded into another bucket
+    "s3://bad_name!/p",
+    "s3://ab/p",  # three characters at least
+    "s3://bkt/p?lock=COMPLIANCE&lock_days=inf",
+    "s3://bkt/p?lock=COMPLIANCE&lock_days=nan",
+    "s3://bkt/p?lock=COMPLIANCE&lock_days=1e308",  # a COMPLIANCE lock nobody could ever lift
+    "s3://bkt/p?part_size=999999999999999999999",  # beyond S3's largest part
+])
+def test_absurd_locations_are_refused(location):
+    with pytest.raises(InvalidRequest):
+        S3Settings.from_location(location)

@@ -58,20 +58,20 @@ def store():
 
 
 def _destination(endpoint: str, attempts: int = 3) -> S3Destination:
-    settings = S3Settings(bucket="b", endpoint_url=endpoint, region="default", path_style=True, read_timeout=1,
+    settings = S3Settings(bucket="bkt", endpoint_url=endpoint, region="default", path_style=True, read_timeout=1,
                           connect_timeout=1, max_attempts=attempts)
     return S3Destination(settings, CREDENTIALS)
 
 
 def test_the_fault_settings_are_location_parameters():
-    location = "s3://b/p?endpoint=http://127.0.0.1:1&max_attempts=3&connect_timeout=0.5&read_timeout=7"
+    location = "s3://bkt/p?endpoint=http://127.0.0.1:1&max_attempts=3&connect_timeout=0.5&read_timeout=7"
     settings = S3Settings.from_location(location)
     assert (settings.max_attempts, settings.connect_timeout, settings.read_timeout) == (3, 0.5, 7.0)
     assert S3Settings.from_location(settings.location) == settings
-    assert "read_timeout" not in S3Settings(bucket="b").location  # defaults stay out of the location
+    assert "read_timeout" not in S3Settings(bucket="bkt").location  # defaults stay out of the location
     for bad in ("max_attempts=0", "read_timeout=0", "connect_timeout=-1", "max_attempts=x"):
         with pytest.raises(InvalidRequest):
-            S3Settings.from_location(f"s3://b/p?{bad}")
+            S3Settings.from_location(f"s3://bkt/p?{bad}")
 
 
 def test_slowdowns_are_retried_then_a_clear_error(store):

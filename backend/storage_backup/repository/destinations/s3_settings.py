@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -34,8 +35,13 @@ MiB = 1024 * 1024
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 #: S3's smallest part (all but the last); RGW enforces it too (rgw_multipart_min_part_size).
 MIN_PART_SIZE = 5 * MiB
-#: S3's largest single PUT.
+#: S3's largest single PUT (and part).
 MAX_PUT_SIZE = 5 * 1024 * MiB
+#: The longest Object Lock a location may ask for: a thousand years (the catalog's own ceiling, max_lock_days, is
+#: checked by the service; this keeps the engine's date arithmetic finite on its own).
+MAX_LOCK_DAYS = 365250
+#: S3's bucket naming rules (DNS-compatible names; RGW enforces them unless rgw_relaxed_s3_bucket_names is set).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _CREDENTIAL_PARAMS = {"access_key", "secret_key", "aws_access_key_id", "aws_secret_access_key", "session_token",
@@ -101,8 +107,9 @@ class S3Settings:
     max_pool_connections: int = 32
 
     def __post_init__(self) -> None:
-        if not self.bucket or "/" in self.bucket:
-            raise InvalidRequest(f"bad S3 bucket name {self.bucket!r}")
+        if not _BUCKET_NAME.fullmatch(self.bucket or ""):
+            raise InvalidRequest(f"bad S3 bucket name {self.bucket!r} (3 to 63 lower-case letters, digits, dots and "
+                                 "hyphens, starting and ending with a letter or digit)")
         prefix = self.prefix.strip("/")
         object.__setattr__(self, "prefix", f"{prefix}/" if prefix else "")
         if self.lock_mode is not None:
@@ -110,8 +117,10 @@ class S3Settings:
             if mode not in LOCK_MODES:
                 raise InvalidRequest(f"the S3 lock mode must be one of {', '.join(LOCK_MODES)}, not {self.lock_mode!r}")
             object.__setattr__(self, "lock_mode", mode)
-            if not self.lock_days > 0:
-                raise InvalidRequest("an S3 destination with Object Lock needs lock_days > 0")
+            # Finite and below a thousand years: a retention date is computed from it, and COMPLIANCE never yields.
+            if not 0 < self.lock_days <= MAX_LOCK_DAYS:
+                raise InvalidRequest(f"an S3 destination with Object Lock needs lock_days > 0 and at most "
+                                     f"{MAX_LOCK_DAYS}")
         if not (self.connect_timeout > 0 and self.read_timeout > 0):
             raise InvalidRequest("the S3 connect and read timeouts must be more than 0 seconds")
         if not 1 <= self.max_attempts <= 20 or self.max_pool_connections < 1:
@@ -121,8 +130,8 @@ class S3Settings:
             raise InvalidRequest("the S3 setting noncurrent_days must be a whole number of days from 1 to 36500")
         if self.endpoint_url is not None:
             check_endpoint(self.endpoint_url)
-        if self.part_size < MIN_PART_SIZE:
-            raise InvalidRequest(f"the S3 part size must be at least {MIN_PART_SIZE} bytes")
+        if not MIN_PART_SIZE <= self.part_size <= MAX_PUT_SIZE:
+            raise InvalidRequest(f"the S3 part size must be between {MIN_PART_SIZE} and {MAX_PUT_SIZE} bytes")
         if self.multipart_threshold < MIN_PART_SIZE or self.multipart_threshold > MAX_PUT_SIZE:
             raise InvalidRequest(f"the S3 multipart threshold must be between {MIN_PART_SIZE} and {MAX_PUT_SIZE} "
                                  "bytes")
@@ -174,7 +183,7 @@ class S3Settings:
                 raise InvalidRequest("credentials do not belong in an S3 location; give them to the destination "
                                      "separately")
             params[key] = value
-        return cls.from_dict({"bucket": parsed.hostname or parsed.netloc, "prefix": parsed.path, **params})
+        return cls.from_dict({"bucket": parsed.netloc, "prefix": parsed.path, **params})
 
     @classmethod
     def from_dict(cls, config: dict) -> S3Settings:
