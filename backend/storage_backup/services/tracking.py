@@ -317,13 +317,15 @@ RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.P
            JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done}
 
 
-def jobs_holding_resources(job_ids: set[str]) -> set[str]:
-    """Which of ``job_ids`` may still hold temporary resources a worker uses: the running ones and those with a task
-    sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its
-    earlier attempt left is the sweeper's; a task sent from now on makes its own resources, which a listing made
-    before does not have."""
-    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES)
-               .exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
+def jobs_holding_resources(job_ids: set[str] | None = None) -> set[str]:
+    """Which of ``job_ids`` (None: of all jobs) may still hold temporary resources a worker uses: the running ones
+    and those with a task sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs
+    nothing, so what its earlier attempt left is the sweeper's; a task sent from now on makes its own resources,
+    which a listing made before does not have."""
+    jobs = Job.objects.filter(state__in=ACTIVE_JOB_STATES)
+    if job_ids is not None:
+        jobs = jobs.filter(id__in=job_ids)
+    return set(jobs.exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
 
 
 def sync_active() -> int:
