@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from storage_backup.catalog.models import Destination, Job, JobState, Policy, ProtectedInstance, Proxy, RestorePoint
@@ -142,7 +142,7 @@ class CatalogCollector(Collector):
                                "jobs): 1 up, 0 down.", labels=["availability_zone", "proxy"])
         heartbeat = GaugeMetricFamily(f"{PREFIX}_proxy_last_heartbeat_timestamp_seconds", "When the proxy last "
                                       "answered its heartbeat (Unix time).", labels=["availability_zone", "proxy"])
-        zones = {zone: 0 for zone in proxies.known_zones()}
+        zones = dict.fromkeys(proxies.known_zones(), 0)
         for proxy in Proxy.objects.all():
             alive = proxies.is_up(proxy, now)
             labels = [proxy.availability_zone, proxy.hostname]
