@@ -82,6 +82,17 @@ app.add_defaults(_settings)
 
 
 @signals.worker_init.connect
+def _remember_pool_size(sender=None, **_) -> None:
+    """The pool size, inherited by the prefork children: the share of the proxy's read limit each takes while Redis
+    cannot hold the shared bucket (``pipeline/read_limit.py``)."""
+    from storage_backup.pipeline import read_limit
+
+    concurrency = getattr(sender, "concurrency", None)
+    if isinstance(concurrency, int) and concurrency > 0:
+        read_limit.pool_size = concurrency
+
+
+@signals.worker_init.connect
 def _ensure_worker_key(**_) -> None:
     """A worker makes its key pair on its first start (``STORAGE_BACKUP_PROXY_KEY_FILE``) and logs what to enrol."""
     from storage_backup.proxy import worker_key
