@@ -127,7 +127,7 @@ def address_allowed(address: str) -> bool:
 
 
 class MetricsView(APIView):
-    """The Prometheus exposition (text format 0.0.4), computed at each scrape (``services/metrics.py``)."""
+    """The Prometheus text exposition, computed at each scrape (``services/metrics.py``)."""
 
     authentication_classes = [KeystoneAuthentication]
     permission_classes = [AllowAny]  # decided in get: a bearer token or a Keystone token with the rule

@@ -11,7 +11,6 @@ import textwrap
 import time
 
 import redis
-
 from storage_backup.pipeline.read_limit import MB, PROXY_KEY, ReadLimit, SharedTokenBucket
 
 # One reader process: 16 MB in 1 MB reads through the proxy's shared bucket; prints its elapsed seconds.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from storage_backup.pipeline import read_limit
 from storage_backup.pipeline.read_limit import MB, ReadLimit, TokenBucket
 from storage_backup.repository import ThrottledSource, open_source
