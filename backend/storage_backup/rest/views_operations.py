@@ -132,7 +132,8 @@ class MetricsView(APIView):
     authentication_classes = [KeystoneAuthentication]
     permission_classes = [AllowAny]  # decided in get: a bearer token or a Keystone token with the rule
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.STR, description="Prometheus text format"),
+    @extend_schema(responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR,
+                                                                   description="Prometheus text format"),
                               401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT})
     def get(self, request: Request):
         header = request.headers.get("Authorization", "")
