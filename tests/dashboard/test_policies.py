@@ -247,6 +247,16 @@ class PolicyDetailTests(backup_helpers.TestCase):
         self.mock_schedule_preview.assert_not_called()  # the service would refuse it: nothing to preview
 
     @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
+    def test_detail_shows_the_read_limit(self):
+        self.mock_schedule_preview.return_value = []
+        self.mock_policy_instances.return_value = []
+        url = reverse("horizon:project:backup_policies:detail", args=["pol-1"])
+        self.mock_policy_get.return_value = backup_helpers.policy(read_limit_mbps=40)
+        self.assertContains(self.client.get(url), "40 MB/s per backup")
+        self.mock_policy_get.return_value = backup_helpers.policy(read_limit_mbps=None)
+        self.assertContains(self.client.get(url), "Proxy limit only")
+
+    @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
     def test_detail_shows_next_runs_in_the_policy_time_zone(self):
         self.mock_policy_get.return_value = backup_helpers.policy(timezone="Europe/Warsaw")
         self.mock_schedule_preview.return_value = [dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)]
