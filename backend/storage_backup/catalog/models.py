@@ -195,6 +195,10 @@ class Job(models.Model):
     progress = models.JSONField(default=dict, blank=True)
     log = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, default="")
+    # What a succeeded backup read from its volumes and stored: kept with the job, which stays when retention
+    # deletes its restore point, so the metrics' byte counters only grow.
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_stored = models.BigIntegerField(default=0)
     waiting_reason = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)

@@ -20,10 +20,19 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from storage_backup.catalog.models import Destination, Job, JobState, Policy, ProtectedInstance, Proxy, RestorePoint
+from storage_backup.catalog.models import (
+    Destination,
+    Job,
+    JobState,
+    JobType,
+    Policy,
+    ProtectedInstance,
+    Proxy,
+    RestorePoint,
+)
 from storage_backup.contract import CEPH_QUEUE, CONTROL_QUEUE, DATA_QUEUE, VAULT_QUEUE, proxy_queue
 from storage_backup.services import bus, lock_maintenance, proxies, schedule
 
@@ -91,6 +100,13 @@ class CatalogCollector(Collector):
             histogram.add_metric([row["type"]], [*cumulative, ("+Inf", row["count"])],
                                  sum_value=_seconds(row["total"]))
         yield histogram
+        # Kept on the jobs, which stay when retention deletes their restore points: counters that only grow.
+        totals = Job.objects.filter(state=JobState.SUCCEEDED, type=JobType.BACKUP).aggregate(
+            read=Sum("bytes_read"), stored=Sum("bytes_stored"))
+        yield CounterMetricFamily(f"{PREFIX}_backup_read_bytes", "Bytes succeeded backups read from their volumes.",
+                                  value=totals["read"] or 0)
+        yield CounterMetricFamily(f"{PREFIX}_backup_stored_bytes", "Bytes succeeded backups stored (new, "
+                                  "compressed) in their destinations.", value=totals["stored"] or 0)
 
     # -- restore points: bytes read and stored --------------------------------------------------------------------
 

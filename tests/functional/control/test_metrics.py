@@ -57,9 +57,9 @@ def rows(control_plane):
     Proxy.objects.filter(hostname__in=made["proxies"]).delete()
 
 
-def _ended_job(rows: dict, seconds: float, state: str = JobState.SUCCEEDED) -> None:
+def _ended_job(rows: dict, seconds: float, state: str = JobState.SUCCEEDED, **fields) -> None:
     finished = timezone.now()
-    job = Job.objects.create(type="verify", project_id="metrics-project", state=state,
+    job = Job.objects.create(project_id="metrics-project", state=state, **{"type": "verify", **fields},
                              started_at=finished - dt.timedelta(seconds=seconds), finished_at=finished)
     rows["jobs"].append(job.id)
 
@@ -69,6 +69,9 @@ def test_the_figures_follow_the_catalog(control_plane, rows):
     now = timezone.now()
     for seconds, state in ((5, JobState.SUCCEEDED), (45, JobState.FAILED), (4000, JobState.CANCELLED)):
         _ended_job(rows, seconds, state)
+    # A succeeded backup whose restore point retention already deleted still counts; a failed one never does.
+    _ended_job(rows, 30, type="backup", bytes_read=7000, bytes_stored=700)
+    _ended_job(rows, 30, JobState.FAILED, type="backup", bytes_read=99, bytes_stored=99)
     failing = Destination.objects.create(name="metrics-failing", type="s3", path=_lock_location(),
                                          lock_maintenance_failed_at=now, lock_maintenance_error="endpoint down")
     healthy = Destination.objects.create(name="metrics-healthy", type="s3", path=_lock_location(),
@@ -106,6 +109,8 @@ def test_the_figures_follow_the_catalog(control_plane, rows):
         [1, 2, 2, 3, 3]
     assert grew("storage_backup_job_duration_seconds_count", type="verify") == 3
     assert grew("storage_backup_job_duration_seconds_sum", type="verify") == pytest.approx(4050, abs=1)
+    assert grew("storage_backup_backup_read_bytes_total") == 7000
+    assert grew("storage_backup_backup_stored_bytes_total") == 700
     assert _value(after, "storage_backup_lock_maintenance_alert", destination=failing.id, problem="failed") == 1
     assert (("destination", healthy.id), ("problem", "failed")) not in after["storage_backup_lock_maintenance_alert"]
     assert _value(after, "storage_backup_lock_maintenance_last_success_timestamp_seconds",

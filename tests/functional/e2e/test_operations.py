@@ -126,6 +126,11 @@ def test_metrics_after_real_backups(stack):
         STATE["capped"]["bytes_read"] + STATE["uncapped"]["bytes_read"]
     assert samples["storage_backup_restore_points_stored_bytes"][destination] == \
         STATE["capped"]["bytes_stored"] + STATE["uncapped"]["bytes_stored"]
+    # The counters of what backups read and stored (kept with the jobs: retention never lowers them).
+    assert samples["storage_backup_backup_read_bytes_total"][()] == \
+        STATE["capped"]["bytes_read"] + STATE["uncapped"]["bytes_read"]
+    assert samples["storage_backup_backup_stored_bytes_total"][()] == \
+        STATE["capped"]["bytes_stored"] + STATE["uncapped"]["bytes_stored"]
     queues = {dict(labels)["queue"]: value for labels, value in samples["storage_backup_queue_messages"].items()}
     assert {"proxy.nova", "proxy.az2", "data", "control"} <= set(queues)
     assert all(value >= 0 for value in queues.values())
