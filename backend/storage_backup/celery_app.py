@@ -25,6 +25,7 @@ The control plane sends tasks by name to the queue of an AZ (``proxy.<az>``) or 
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -87,6 +88,10 @@ def _remember_pool_size(sender=None, **_) -> None:
     cannot hold the shared bucket (``pipeline/read_limit.py``)."""
     from storage_backup.pipeline import read_limit
 
+    try:
+        read_limit.proxy_limit_mbps()
+    except ValueError as error:  # said at start; each backup then fails naming the setting rather than read uncapped
+        logging.getLogger(__name__).error("%s", error)
     concurrency = getattr(sender, "concurrency", None)
     if isinstance(concurrency, int) and concurrency > 0:
         read_limit.pool_size = concurrency

@@ -199,6 +199,9 @@ METRICS = {
                    if net.strip()],
     # An instance is past its RPO when its newest restore point is older than its policy's interval × this.
     "rpo_factor": float(os.environ.get("STORAGE_BACKUP_METRICS_RPO_FACTOR", "2")),
+    # How long a scrape waits for Redis (the queues' lengths) before it leaves them out: well under Prometheus's
+    # scrape timeout (10 s by default), and no retries.
+    "redis_timeout": float(os.environ.get("STORAGE_BACKUP_METRICS_REDIS_TIMEOUT", "2")),
 }
 HEALTH = {
     # How long /readyz waits for the catalog database and for Redis before it calls one down.

@@ -132,7 +132,8 @@ class ReadLimit:
 
 def proxy_limit_mbps(environ: dict | None = None) -> float | None:
     """``STORAGE_BACKUP_PROXY_READ_LIMIT_MBPS`` (unset, empty or 0: no cap). A value that is not a positive number
-    stops the worker's job with a message naming the setting, rather than reading uncapped."""
+    is logged when the worker starts and fails each backup with a message naming the setting, rather than letting
+    it read uncapped."""
     raw = (os.environ if environ is None else environ).get(PROXY_LIMIT_ENV, "").strip()
     if not raw:
         return None

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 
+import redis
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -34,7 +35,7 @@ from storage_backup.catalog.models import (
     RestorePoint,
 )
 from storage_backup.contract import CEPH_QUEUE, CONTROL_QUEUE, DATA_QUEUE, VAULT_QUEUE, proxy_queue
-from storage_backup.services import bus, lock_maintenance, proxies, schedule
+from storage_backup.services import lock_maintenance, proxies, schedule
 
 LOG = logging.getLogger(__name__)
 PREFIX = "storage_backup"
@@ -132,12 +133,17 @@ class CatalogCollector(Collector):
     def _queues(self) -> Iterator[Metric]:
         queues = [CONTROL_QUEUE, DATA_QUEUE, CEPH_QUEUE, VAULT_QUEUE,
                   *(proxy_queue(zone) for zone in proxies.known_zones())]
-        pipeline = bus.redis_client().pipeline(transaction=False)
-        for queue in queues:
-            pipeline.llen(queue)
-            for step in PRIORITY_STEPS:
-                pipeline.llen(f"{queue}{PRIORITY_SEPARATOR}{step}")
-        lengths = pipeline.execute()
+        timeout = settings.METRICS["redis_timeout"]
+        client = redis.Redis.from_url(settings.BROKER_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            pipeline = client.pipeline(transaction=False)
+            for queue in queues:
+                pipeline.llen(queue)
+                for step in PRIORITY_STEPS:
+                    pipeline.llen(f"{queue}{PRIORITY_SEPARATOR}{step}")
+            lengths = pipeline.execute()
+        finally:
+            client.close()
         depth = GaugeMetricFamily(f"{PREFIX}_queue_messages", "Task messages waiting in a Celery queue (not yet "
                                   "taken by a worker).", labels=["queue"])
         per_queue = 1 + len(PRIORITY_STEPS)
