@@ -105,3 +105,11 @@ def test_the_source_charges_what_it_reads_and_nothing_for_holes(tmp_path):
         with open(image, "rb") as handle:
             handle.seek(4 * 1024 * 1024)
             assert bytes(view) == handle.read(65536)
+        # A large read goes in 1 MiB slices, each charged before it is read.
+        charged.clear()
+        whole = memoryview(bytearray(3 * 1024 * 1024 + 5))
+        source.read_into(whole, 1024 * 1024)
+        assert charged == [1024 * 1024] * 3 + [5]
+        with open(image, "rb") as handle:
+            handle.seek(1024 * 1024)
+            assert bytes(whole) == handle.read(len(whole))

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from .base import BlockSource
 
+SLICE = 1024 * 1024  # bytes charged and read at a time
+
 
 class ThrottledSource(BlockSource):
     kind = "throttled"
@@ -20,8 +22,12 @@ class ThrottledSource(BlockSource):
         self.reads_wait_on_storage = source.reads_wait_on_storage
 
     def read_into(self, view: memoryview, offset: int) -> None:
-        self.take(len(view))
-        self.source.read_into(view, offset)
+        # In slices, each charged before it is read: a batch of many MiB goes out at the cap's pace rather than in
+        # one burst after one long wait.
+        for start in range(0, len(view), SLICE):
+            piece = view[start:start + SLICE]
+            self.take(len(piece))
+            self.source.read_into(piece, offset + start)
 
     def is_hole(self, offset: int, length: int) -> bool:
         return self.source.is_hole(offset, length)
