@@ -76,6 +76,7 @@ from .volume_io import (
     BlockSource,
     BlockTarget,
     KnownZerosSource,
+    ThrottledSource,
     open_source,
     open_target,
 )
@@ -92,7 +93,8 @@ __all__ = [
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
-    "RetentionKeeper", "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword",
+    "RetentionKeeper", "RetentionLocked", "ThrottledSource", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound",
+    "WrongPassword",
     "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",

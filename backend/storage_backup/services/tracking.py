@@ -268,6 +268,7 @@ def _backup_done(job: Job, result: contract.BackupResult) -> str:
         return "The proxy reported success without a restore point ID."
     point = restore_points.record_backup_result(job, result)
     job.restore_point_id = point.id
+    job.bytes_read, job.bytes_stored = result.bytes_read, result.bytes_stored
     job.log = [*job.log, log_entry("recorded", f"Restore point {point.id} recorded")]
     return ""
 
