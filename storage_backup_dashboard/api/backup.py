@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from horizon.utils import functions as horizon_utils
 from horizon.utils.memoized import memoized
 from keystoneauth1 import exceptions as ks_exceptions
@@ -181,12 +182,33 @@ class RestorePoint(Wrapper):
                    for copy in self._apidict.get("copies") or [])
 
 
+#: What a job without an instance (the data plane's work on a destination) is called, by its type.
+JOB_LABELS = {
+    "verify": gettext_lazy("Verification"),
+    "delete": gettext_lazy("Deletion of restore points"),
+    "prune": gettext_lazy("Prune"),
+    "lock": gettext_lazy("Retention lock"),
+    "rebuild": gettext_lazy("Catalog rebuild"),
+    "lock_maintenance": gettext_lazy("Object Lock maintenance"),
+    "retention": gettext_lazy("Retention"),
+}
+
+
 class Job(Wrapper):
     _times = ("created_at", "started_at", "finished_at")
+    destination_name = ""  # set where the destinations are listed (the administrators' tables)
 
     @property
     def name(self) -> str:
-        return self.instance_name or self.instance_id or self.id
+        """The instance it works for; a job on a destination alone (retention, prune, …) by what it does and
+        where ("Prune of shared-fs"), never a raw ID."""
+        if self.instance_name or self.instance_id:
+            return self.instance_name or self.instance_id
+        label = JOB_LABELS.get(self.type) or self.type or _("Job")
+        destination = self.destination_name or self._apidict.get("destination_id")
+        if destination:
+            return _("%(job)s of %(destination)s") % {"job": label, "destination": destination}
+        return str(label)
 
     @property
     def is_active(self) -> bool:

@@ -51,6 +51,11 @@ class CancelJob(tables.BatchAction):
     help_text = _("A running job stops at the next block and removes the snapshots and volumes it made.")
     policy_rules = ((POLICY, "storage_backup:job:cancel"),)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Horizon renders "danger" actions as btn-danger, which its script asks to confirm (with help_text).
+        self.action_type = "danger"
+
     @staticmethod
     def action_present(count):
         return ngettext_lazy("Cancel Job", "Cancel Jobs", count)
@@ -93,6 +98,8 @@ class JobsTable(backup_tables.PageMenuTable):
         name = "jobs"
         pagination_param = "page"
         verbose_name = _("Jobs")
+        # storage_backup.js fetches the list again now and then and shows jobs started since (none on a detail page)
+        css_classes = "storage-backup-refresh-list"
         status_columns = ["state"]
         row_class = JobRow
         table_actions = (JobsFilter, CancelJob)
@@ -119,3 +126,4 @@ class JobProgressTable(JobsTable):
         table_actions = ()
         row_actions = (CancelJob,)
         footer = False
+        css_classes = ""

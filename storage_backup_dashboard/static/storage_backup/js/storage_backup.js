@@ -2,7 +2,8 @@
  * The Backup panels' small scripts, loaded on every Horizon page (ADD_JS_FILES):
  *  - a policy's schedule: the next runs previewed while the cron expression, time zone or window change;
  *  - the restore wizard's Review step: a summary of the choices made in the other steps;
- *  - a job's detail page: the step log refreshed while the job runs (its progress row polls by itself).
+ *  - a job's detail page: the step log refreshed while the job runs (its progress row polls by itself);
+ *  - the Jobs tables: new jobs appear without a reload.
  * Every text shown comes translated from the server (data attributes, option labels); nothing here needs gettext.
  */
 (function ($) {
@@ -73,21 +74,66 @@
   }
 
   function jobLog() {
-    // The progress row polls by itself (Horizon's UpdateRow); the facts (error, restore point made, restored
-    // instance) and the step log follow it here, once more after the job ended.
+    // The progress row polls by itself (Horizon's UpdateRow, with a growing interval); the facts (error, restore
+    // point made, restored instance or volume) and the step log follow here. What stops the polling is the fetched
+    // page itself saying the job ended — not the progress row, which can end first (its last answer comes before
+    // the result and the last steps are recorded) and left the log frozen half way.
     var $detail = $('.storage-backup-job-detail');
-    if (!$detail.length) { return; }
+    if (!$detail.length || !isActive($detail.data('job-state'))) { return; }
+    var interval = $detail.data('refresh-interval') || 3000;
+    var busy = false;
     var timer = setInterval(function () {
-      var running = $detail.find('#jobs tr.warning.ajax-update').length > 0;
+      if (busy) { return; }
+      busy = true;
       $.get(window.location.href).done(function (html) {
-        var $fresh = $(html);
+        var $fresh = $('<div>').append($.parseHTML(html)).find('.storage-backup-job-detail');
+        if (!$fresh.length) { return; }
         $.each(['.storage-backup-job-facts', '.storage-backup-job-log'], function (index, selector) {
           var $part = $fresh.find(selector);
           if ($part.length) { $detail.find(selector).replaceWith($part); }
         });
+        var state = $fresh.data('job-state');
+        $detail.attr('data-job-state', state);
+        if (!isActive(state)) {
+          // The row too, at once, rather than at Horizon's next (possibly 30 s away) poll.
+          var $row = $fresh.find('#jobs tbody tr');
+          if ($row.length) { $detail.find('#jobs tbody tr').first().replaceWith($row.first()); }
+          clearInterval(timer);
+        }
+      }).always(function () { busy = false; });
+    }, interval);
+  }
+
+  function jobList() {
+    // The Jobs tables show jobs started elsewhere (a schedule, another user, the CLI) without a reload: the page
+    // is fetched again now and then and, when it lists jobs this one does not, its rows replace these. Horizon's
+    // own row polling then follows the new running rows. Nothing is replaced while a person has rows selected or a
+    // row's action menu open.
+    var $table = $('table.storage-backup-refresh-list').first();
+    if (!$table.length || $table.closest('.storage-backup-job-detail').length) { return; }
+    var interval = 10000;
+    function ids($rows) {
+      return $rows.map(function () { return $(this).attr('data-object-id'); }).get();
+    }
+    setInterval(function () {
+      if ($table.find('.table-row-multi-select:checked').length || $table.find('.btn-group.open').length) { return; }
+      $.get(window.location.href).done(function (html) {
+        var $fresh = $('<div>').append($.parseHTML(html)).find('table#' + $table.attr('id'));
+        if (!$fresh.length) { return; }
+        var known = ids($table.find('tbody tr[data-object-id]'));
+        var fresh = ids($fresh.find('tbody tr[data-object-id]'));
+        var added = $.grep(fresh, function (id) { return $.inArray(id, known) < 0; });
+        if (!added.length) { return; }
+        var polling = $('tr.warning.ajax-update').length > 0;
+        $table.find('tbody').replaceWith($fresh.find('tbody'));
+        $table.find('tfoot').replaceWith($fresh.find('tfoot'));
+        if (!polling) { horizon.datatables.update(); }  // Horizon's loop ends when no row is left to poll
       });
-      if (!running) { clearInterval(timer); }
-    }, 3000);
+    }, interval);
+  }
+
+  function isActive(state) {
+    return state === 'queued' || state === 'running';
   }
 
   function init($root) {
@@ -101,5 +147,6 @@
   horizon.addInitFunction(function () {
     init($(document));
     jobLog();
+    jobList();
   });
 }(jQuery));
