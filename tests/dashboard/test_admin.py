@@ -122,6 +122,20 @@ class AdminListsTests(backup_helpers.AdminTestCase):
             helpers.IsHttpRequest(), search_opts={"project_id": "p-demo"}, page_number=1, all_projects=True)
         self.assertContains(response, reverse("horizon:admin:backup_jobs:detail", args=["job-1"]))
 
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "project_names", "destination_list"]})
+    def test_a_system_job_says_what_it_does_where_and_for_all_projects(self):
+        retention = backup_helpers.job(id="job-r", type="prune", project_id="", instance_id="", instance_name="",
+                                       destination_id="dest-1", state="succeeded", progress={})
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([retention])
+        self.mock_project_names.return_value = {}
+        self.mock_destination_list.return_value = [api.backup.Destination({"id": "dest-1", "name": "shared-fs"})]
+        response = self.client.get(reverse("horizon:admin:backup_jobs:index"))
+        html = response.content.decode()
+        self.assertRegex(html, r'<td class="[^"]*">\s*\(all projects\)\s*</td>')
+        self.assertIn("Prune of shared-fs</a>", html)
+        self.assertNotIn(">job-r</a>", html)
+        self.mock_destination_list.assert_called_once_with(helpers.IsHttpRequest(), all_projects=True)
+
     @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "project_names"]})
     def test_all_restore_points_name_their_project(self):
         self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
