@@ -540,6 +540,13 @@ def restore_point_delete(request, restore_point_id: str) -> None:
 
 @profiler.trace
 @service_errors
+def restore_point_verify(request, restore_point_id: str) -> Job:
+    """Start a job that reads every chunk of the restore point and checks its hash (writes nothing)."""
+    return Job(backupclient(request).verify(restore_point_id))
+
+
+@profiler.trace
+@service_errors
 def restore_create(request, restore_point_id: str, **options) -> Job:
     """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
     ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""

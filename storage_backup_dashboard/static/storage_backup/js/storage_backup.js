@@ -3,7 +3,8 @@
  *  - a policy's schedule: the next runs previewed while the cron expression, time zone or window change;
  *  - the restore wizard's Review step: a summary of the choices made in the other steps;
  *  - a job's detail page: the step log refreshed while the job runs (its progress row polls by itself);
- *  - the Jobs tables: new jobs appear without a reload.
+ *  - the Jobs tables: new jobs appear without a reload;
+ *  - a workflow's field that the browser finds invalid on a hidden tab: that tab is shown, with the message.
  * Every text shown comes translated from the server (data attributes, option labels); nothing here needs gettext.
  */
 (function ($) {
@@ -136,10 +137,42 @@
     return state === 'queued' || state === 'running';
   }
 
+  function revealInvalidFields($form) {
+    // A workflow's steps are tabs: the browser refuses to send a form whose field on a hidden tab is invalid (a
+    // number out of range) and cannot point at that field, so nothing happened and nothing was said. The tab with
+    // the field is shown instead, and the browser's own message appears at the field and under it.
+    if (!$form.find('.tab-pane').length) { return; }
+    $form.find('input, select, textarea').on('invalid', function () {
+      var field = this;
+      var $field = $(field);
+      var $pane = $field.closest('.tab-pane');
+      var $group = $field.closest('.form-group');
+      $group.addClass('has-error');
+      var $help = $group.find('.storage-backup-invalid');
+      if (!$help.length) { $help = $('<span class="help-block storage-backup-invalid">').appendTo($group); }
+      $help.text(field.validationMessage || '');
+      $field.one('input change', function () {
+        $group.removeClass('has-error');
+        $help.remove();
+      });
+      if ($pane.length && !$pane.hasClass('active') && !$form.data('storage-backup-revealing')) {
+        // The first invalid field wins; the others only get their message.
+        $form.data('storage-backup-revealing', true);
+        $form.find('a[data-toggle="tab"][href="#' + $pane.attr('id') + '"]').tab('show');
+        setTimeout(function () {
+          $form.data('storage-backup-revealing', false);
+          field.focus();
+          if (field.reportValidity) { field.reportValidity(); }
+        }, 0);
+      }
+    });
+  }
+
   function init($root) {
     $root.find('form').each(function () {
       schedulePreview($(this));
       restoreReview($(this));
+      revealInvalidFields($(this));
     });
   }
 
