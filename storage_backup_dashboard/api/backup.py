@@ -682,6 +682,25 @@ def usage_list(request) -> list[Usage]:
     return _name_usage(request, [Usage(row) for row in backupclient(request).usage()])
 
 
+#: A project's backup quotas, as the service names them (``None``: the cloud's default, unlimited without one).
+QUOTA_LIMITS = ("protected_instances", "restore_points", "stored_bytes")
+
+
+@profiler.trace
+@service_errors
+def quota_get(request, project_id: str) -> dict:
+    """A project's limits in effect (its own, else the cloud's default; ``None`` is unlimited)."""
+    return backupclient(request).quota_get(project_id)
+
+
+@profiler.trace
+@service_errors
+def quota_update(request, project_id: str, **limits) -> dict:
+    """Set a project's limits (administrators); ``None`` puts a limit back to the cloud's default."""
+    return backupclient(request).quota_set(project_id, **{name: limits[name] for name in QUOTA_LIMITS
+                                                          if name in limits})
+
+
 @profiler.trace
 @service_errors
 def overview(request, days: int = 7) -> dict:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from openstack_dashboard.test import helpers
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
 from tests.dashboard import helpers as backup_helpers
 
 OVERVIEW = {
@@ -318,6 +319,56 @@ class AdminListsTests(backup_helpers.AdminTestCase):
                                     "Stored Bytes", "Stored GiB"])
         self.assertEqual(table[1], ["demo", "p-demo", "2", "10", str(3 << 30), "3.000"])
         self.assertEqual(table[2][0], "'=alt")  # no formula injection into a spreadsheet
+
+
+class AdminQuotaTests(backup_helpers.AdminTestCase):
+    """Issue 14: an administrator sees and sets a project's quotas (PUT /v1/quotas/{project_id})."""
+
+    @helpers.create_mocks({api.backup: ["usage_list_paged_with_page_menu", "quota_get", "quota_update",
+                                        "project_names"]})
+    def test_edit_a_projects_quotas_from_its_row(self):
+        row = api.backup.Usage({"project_id": "p-demo", "protected_instances": 2, "restore_points": 10,
+                                "stored_bytes": 3 << 30, "quota": {}})
+        self.mock_usage_list_paged_with_page_menu.return_value = backup_helpers.page([row])
+        self.mock_project_names.return_value = {"p-demo": "demo", "p-alt": "alt"}
+        self.mock_quota_get.return_value = {"protected_instances": 5, "restore_points": None,
+                                            "stored_bytes": (10 << 30) + 1}
+        url = reverse("horizon:admin:backup_usage:quota", args=["p-demo"])
+        response = self.client.get(reverse("horizon:admin:backup_usage:index"))
+        self.assertContains(response, url)
+        self.assertContains(response, reverse("horizon:admin:backup_usage:quotas"))
+
+        response = self.client.get(url)
+        self.assertContains(response, 'name="protected_instances"')
+        self.assertContains(response, 'value="5"')
+        self.assertContains(response, 'value="11"')  # 10 GiB and a byte: shown rounded up, never below the limit
+        self.assertContains(response, "<strong>demo</strong>")
+        self.mock_quota_get.assert_called_once_with(helpers.IsHttpRequest(), "p-demo")
+
+        response = self.client.post(url, {"project_id": "p-demo", "protected_instances": "3", "restore_points": "",
+                                          "stored_gib": "20"})
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, reverse("horizon:admin:backup_usage:index"))
+        self.mock_quota_update.assert_called_once_with(helpers.IsHttpRequest(), "p-demo", protected_instances=3,
+                                                       restore_points=None, stored_bytes=20 << 30)
+
+    @helpers.create_mocks({api.backup: ["quota_update", "project_names"]})
+    def test_any_project_and_what_is_wrong_is_said_at_the_field(self):
+        self.mock_project_names.return_value = {"p-demo": "demo", "p-alt": "alt"}
+        url = reverse("horizon:admin:backup_usage:quotas")
+        response = self.client.get(url)
+        self.assertContains(response, '<option value="p-alt">alt</option>', html=True)
+        response = self.client.post(url, {"project_id": "p-alt", "protected_instances": "-1", "restore_points": "",
+                                          "stored_gib": ""})
+        self.assertFormErrors(response, 1)
+        self.mock_quota_update.assert_not_called()
+        self.mock_quota_update.side_effect = backup_exceptions.BackupRequestRefused(
+            "restore_points: must be a non-negative integer or null (unlimited)", 400, "invalid", "restore_points")
+        response = self.client.post(url, {"project_id": "p-alt", "protected_instances": "", "restore_points": "4",
+                                          "stored_gib": ""})
+        self.assertContains(response, "must be a non-negative integer or null")
+        self.mock_quota_update.assert_called_once_with(helpers.IsHttpRequest(), "p-alt", protected_instances=None,
+                                                       restore_points=4, stored_bytes=None)
 
 
 class AdminPanelsForMembersTests(backup_helpers.TestCase):
