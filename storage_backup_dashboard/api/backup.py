@@ -608,6 +608,13 @@ def destination_create(request, **fields) -> Destination:
     return Destination(backupclient(request).destination_create(**fields))
 
 
+@profiler.trace
+@service_errors
+def destination_delete(request, destination_id: str) -> None:
+    """Remove an unused destination from the catalog (the service refuses, saying why, while anything uses it)."""
+    backupclient(request).destination_delete(destination_id)
+
+
 #: Object Lock modes an S3 destination offers ("" is none).
 S3_LOCK_MODES = ("", "COMPLIANCE", "GOVERNANCE")
 

@@ -158,6 +158,28 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "Locked at least 30 days")
         self.assertContains(response, "80.0\xa0GB of 100.0\xa0GB")
 
+    @helpers.create_mocks({api.backup: ["destination_list_with_usage", "destination_delete"]})
+    def test_delete_an_unused_destination_and_a_refusal_says_why(self):
+        empty = api.backup.Destination({"id": "d-empty", "name": "old", "type": "filesystem", "path": "/srv/old",
+                                        "encrypted": False, "project_id": "", "retention_lock_min_days": 0})
+        empty.usage = {"restore_points": 0, "bytes_stored": 0, "reachable": True}
+        full = api.backup.Destination({"id": "d-full", "name": "busy", "type": "filesystem", "path": "/srv/busy",
+                                       "encrypted": False, "project_id": "", "retention_lock_min_days": 0})
+        full.usage = {"restore_points": 3, "bytes_stored": 1 << 30, "reachable": True}
+        self.mock_destination_list_with_usage.return_value = [empty, full]
+        url = reverse("horizon:admin:backup_destinations:index")
+        response = self.client.get(url)
+        self.assertContains(response, 'value="destinations__delete__d-empty"')
+        self.assertNotContains(response, 'value="destinations__delete__d-full"')  # it holds restore points
+        response = self.client.post(url, {"action": "destinations__delete__d-empty"})
+        self.assertRedirectsNoFollow(response, url)
+        self.mock_destination_delete.assert_called_once_with(helpers.IsHttpRequest(), "d-empty")
+        self.mock_destination_delete.side_effect = backup_exceptions.BackupRequestRefused(
+            "Destination old is used by policy nightly; move those policies to another destination (or delete "
+            "them) first.", 409, "conflict")
+        response = self.client.post(url, {"action": "destinations__delete__d-empty"}, follow=True)
+        self.assertContains(response, "Unable to delete the destination. Destination old is used by policy nightly")
+
     @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
     def test_s3_destinations_show_their_object_lock(self):
         destination = api.backup.Destination({
