@@ -138,3 +138,28 @@ class JobPageDefectsTests(backup_helpers.TestCase):
         self.mock_job_get.return_value = backup_helpers.job(state="succeeded", result={"restore_point_id": "rp-9"})
         response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
         self.assertContains(response, "Restore Point Made")
+
+
+class JobProgressPhaseTests(backup_helpers.TestCase):
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_the_glance_upload_after_the_last_byte_shows_its_phase_not_a_fake_eta(self):
+        self.mock_job_get.return_value = backup_helpers.job(
+            type="restore", progress={"percent": 100.0, "rate": 85 << 20, "eta": 0.0, "step": "upload_image",
+                                      "message": "Uploading the backed-up root disk to Glance as a new image"})
+        response = self.client.get(INDEX_URL, {"action": "row_update", "table": "jobs", "obj_id": "job-1"},
+                                   HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, "Uploading image to Glance…")
+        self.assertNotContains(response, "left")
+        self.assertNotContains(response, "MB/s")
+        self.assertNotContains(response, "100&nbsp;%")
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_the_data_phase_names_its_step_in_words(self):
+        self.mock_job_get.return_value = backup_helpers.job(progress={"percent": 40.0, "rate": 1 << 20, "eta": 60,
+                                                                      "step": "read"})
+        response = self.client.get(INDEX_URL, {"action": "row_update", "table": "jobs", "obj_id": "job-1"},
+                                   HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, "Reading")
+        self.assertContains(response, "1:00 left")
+        self.assertContains(response, "40&nbsp;%")

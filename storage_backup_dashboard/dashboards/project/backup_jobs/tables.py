@@ -20,13 +20,17 @@ def progress_cell(job) -> str:
     percent = job.percent
     if job.state == "succeeded":
         percent = 100.0
+    running = job.state == "running"
+    # Every byte is through but the job goes on (an upload to Glance, creating the server): what it does now, with
+    # neither a rate nor a time left, which nothing measures there.
+    after_data = running and percent is not None and percent >= 100.0
     context = {
         "job": job,
         "percent": max(min(percent or 0.0, 100.0), 0.0),
-        "known": percent is not None,
-        "rate": formatting.rate(job.rate) if job.state == "running" else "",
-        "eta": formatting.duration(job.eta) if job.state == "running" and job.eta is not None else "",
-        "step": job.step if job.state == "running" else "",
+        "known": percent is not None and not after_data,
+        "rate": formatting.rate(job.rate) if running and not after_data else "",
+        "eta": formatting.duration(job.eta) if running and not after_data and job.eta is not None else "",
+        "step": choices.display(choices.JOB_STEP_DISPLAY, job.step) if running and job.step else "",
         "context": {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(job.state, "info"),
         "active": job.state in ("queued", "running"),
     }
