@@ -71,6 +71,13 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         stored = json.loads(response.context["stored_chart"])
         self.assertEqual((stored["series"][0]["name"], stored["series"][0]["data"][-1]["y"]), ("Stored GiB", 7.0))
         self.assertContains(response, "3.20\u00d7")
+        # the line charts: numbers on the y axis, the days under the chart (not Rickshaw's hours), units named
+        self.assertTrue(jobs_chart["settings"]["axes_y_label"])
+        self.assertFalse(jobs_chart["settings"]["axes_x"])
+        self.assertEqual(response.context["jobs_days"][0], "Nov. 18")
+        self.assertEqual(response.context["jobs_days"][-1], "Nov. 24")
+        self.assertContains(response, "Stored GiB at the end of each day")
+        self.assertContains(response, "Day (UTC)", count=2)
         self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
         self.assertContains(response, "ask the cloud operators to check Cinder")
         self.assertContains(response, "Policy nightly of project alt is not scheduled")
