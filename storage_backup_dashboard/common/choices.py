@@ -76,6 +76,12 @@ PROXY_STATUS_DISPLAY = (
     ("up", pgettext_lazy("Status of a proxy worker", "Up")),
     ("down", pgettext_lazy("Status of a proxy worker", "Down")),
 )
+DESTINATION_TYPE_DISPLAY = (
+    ("filesystem", pgettext_lazy("Type of a destination", "Filesystem")),
+    ("nfs", pgettext_lazy("Type of a destination", "NFS")),
+    ("s3", pgettext_lazy("Type of a destination", "S3")),
+    ("swift", pgettext_lazy("Type of a destination", "Swift")),
+)
 SCOPE_DISPLAY = (
     ("shared", pgettext_lazy("Scope of a policy or destination", "Shared")),
     ("project", pgettext_lazy("Scope of a policy or destination", "Project")),

@@ -87,7 +87,7 @@ class DeleteDestination(tables.DeleteAction):
 
 class DestinationsTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Name"))
-    type = tables.Column("type", verbose_name=_("Type"))
+    type = tables.Column("type", verbose_name=_("Type"), display_choices=choices.DESTINATION_TYPE_DISPLAY)
     role = tables.Column(lambda d: _("Vault (air-gapped)") if d.is_vault else _("Primary"), verbose_name=_("Role"))
     path = tables.Column("path", verbose_name=_("Path"))
     scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
