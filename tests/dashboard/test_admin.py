@@ -408,6 +408,15 @@ class AdminPanelsForMembersTests(backup_helpers.TestCase):
             response = self.client.get(reverse(f"horizon:admin:{slug}:index"))
             self.assertNotEqual(response.status_code, 200, slug)
 
+    @helpers.create_mocks({api.backup: ["quota_get", "quota_update", "project_names"]})
+    def test_a_project_member_reaches_no_quota_form(self):
+        for url in (reverse("horizon:admin:backup_usage:quotas"),
+                    reverse("horizon:admin:backup_usage:quota", args=[self.tenant.id])):
+            self.assertNotEqual(self.client.get(url).status_code, 200, url)
+            self.client.post(url, {"project_id": self.tenant.id, "protected_instances": "999"})
+        self.mock_quota_update.assert_not_called()
+        self.mock_quota_get.assert_not_called()
+
 
 class AdminPublishPolicyTests(backup_helpers.AdminTestCase):
 
