@@ -39,13 +39,13 @@ def test_an_invalid_number_on_a_hidden_policy_tab_opens_that_tab_and_says_why(br
     field = page.locator(".modal #id_keep_daily")
     field.wait_for(state="visible", timeout=10_000)  # its tab is shown
     assert "active" in (retention_tab.locator("xpath=..").get_attribute("class") or "")
-    message = page.locator(".modal .storage-backup-invalid")
-    message.first.wait_for(state="visible", timeout=10_000)
-    assert message.first.inner_text().strip(), "the field says what is wrong"
+    message = page.locator(".modal .form-group:has(#id_keep_daily) .storage-backup-invalid")
+    message.wait_for(state="visible", timeout=10_000)
+    assert message.inner_text().strip(), "the field says what is wrong"
     assert page.locator(".modal").count() >= 1 and not page.locator(".alert-success").count()
     member.screenshot("defects-02-invalid-field-shown")
     field.fill("7")
-    assert not page.locator(".modal .storage-backup-invalid").count()  # fixed: the message goes
+    assert not message.count()  # fixed: the message goes
     page.locator(".modal .close, .modal [data-dismiss=modal]").first.click()
 
 

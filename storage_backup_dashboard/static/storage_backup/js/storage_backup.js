@@ -141,11 +141,13 @@
     // A workflow's steps are tabs: the browser refuses to send a form whose field on a hidden tab is invalid (a
     // number out of range) and cannot point at that field, so nothing happened and nothing was said. The tab with
     // the field is shown instead, and the browser's own message appears at the field and under it.
-    if (!$form.find('.tab-pane').length) { return; }
+    // Horizon's workflow steps are fieldsets of class js-tab-pane (Bootstrap's own tabs: tab-pane).
+    var panes = '.js-tab-pane, .tab-pane';
+    if (!$form.find(panes).length) { return; }
     $form.find('input, select, textarea').on('invalid', function () {
       var field = this;
       var $field = $(field);
-      var $pane = $field.closest('.tab-pane');
+      var $pane = $field.closest(panes);
       var $group = $field.closest('.form-group');
       $group.addClass('has-error');
       var $help = $group.find('.storage-backup-invalid');
@@ -158,7 +160,8 @@
       if ($pane.length && !$pane.hasClass('active') && !$form.data('storage-backup-revealing')) {
         // The first invalid field wins; the others only get their message.
         $form.data('storage-backup-revealing', true);
-        $form.find('a[data-toggle="tab"][href="#' + $pane.attr('id') + '"]').tab('show');
+        var $link = $('a[data-toggle="tab"][href="#' + $pane.attr('id') + '"]');  // a step's ID is unique
+        if ($link.length) { $link.tab('show'); }
         setTimeout(function () {
           $form.data('storage-backup-revealing', false);
           field.focus();
