@@ -117,6 +117,7 @@
       return $rows.map(function () { return $(this).attr('data-object-id'); }).get();
     }
     setInterval(function () {
+      if (document.hidden) { return; }  // a tab nobody looks at asks nothing
       if ($table.find('.table-row-multi-select:checked').length || $table.find('.btn-group.open').length) { return; }
       $.get(window.location.href).done(function (html) {
         var $fresh = $('<div>').append($.parseHTML(html)).find('table#' + $table.attr('id'));
