@@ -158,15 +158,17 @@
         $group.removeClass('has-error');
         $help.remove();
       });
-      if ($pane.length && !$pane.hasClass('active') && !$form.data('storage-backup-revealing')) {
-        // The first invalid field wins; the others only get their message.
+      if (!$form.data('storage-backup-revealing')) {
+        // The first invalid field of a submission wins (shown, focused, the browser's bubble at it); the others
+        // only get their message, and do not switch the tab away from it.
         $form.data('storage-backup-revealing', true);
-        var $link = $('a[data-toggle="tab"][href="#' + $pane.attr('id') + '"]');  // a step's ID is unique
-        if ($link.length) { $link.tab('show'); }
+        if ($pane.length && !$pane.hasClass('active')) {
+          $('a[data-toggle="tab"][href="#' + $pane.attr('id') + '"]').tab('show');  // a step's ID is unique
+        }
         setTimeout(function () {
-          $form.data('storage-backup-revealing', false);
           field.focus();
-          if (field.reportValidity) { field.reportValidity(); }
+          if (field.reportValidity) { field.reportValidity(); }  // fires "invalid" again: still revealing
+          $form.data('storage-backup-revealing', false);
         }, 0);
       }
     });
