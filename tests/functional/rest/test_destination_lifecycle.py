@@ -16,6 +16,8 @@ from storage_backup.services.errors import ValidationFailed
 
 from storage_backup_dashboard.client import BackupApiError
 
+pytestmark = pytest.mark.catalog
+
 
 def _refusal(call) -> BackupApiError:
     with pytest.raises(BackupApiError) as raised:
