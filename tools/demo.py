@@ -394,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
                 ceph_pythonpath=rbd.python_path, extra_env=SUPERVISED))
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
-                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15", **SUPERVISED})
+                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15",
+                                 # one host: the control plane sees the data worker's destinations (its root is /)
+                                 "STORAGE_BACKUP_DESTINATION_ROOT": "/", **SUPERVISED})
         api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
                                  port=previous_port(previous, "horizon"),

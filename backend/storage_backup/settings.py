@@ -175,6 +175,11 @@ CONTROL = {
     # take; the searches need a step or two a day, so this caps a pathological schedule well under a second.
     "schedule_max_steps": int(os.environ.get("STORAGE_BACKUP_SCHEDULE_MAX_STEPS", "1000")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
+    # Where this host sees the filesystem destinations as the data workers do (their STORAGE_BACKUP_REPOSITORY_ROOT,
+    # ``/`` when the shares are mounted here at the same paths, as in the demo): a new destination's path is then
+    # refused unless it is an existing directory. Empty: the control plane does not see them, and a data worker
+    # refuses a missing path at the destination's first job instead.
+    "destination_root": os.environ.get("STORAGE_BACKUP_DESTINATION_ROOT", ""),
 }
 
 # The vault copy (storage_backup.services.vault); the vault worker's own settings are in its config file.

@@ -244,6 +244,9 @@ class BackupClient:
     def destination_update(self, destination_id: str, **fields) -> dict:
         return self.request("PATCH", f"/v1/destinations/{destination_id}", json=fields)
 
+    def destination_delete(self, destination_id: str) -> None:
+        self.request("DELETE", f"/v1/destinations/{destination_id}")
+
     def destination_prune(self, destination_id: str) -> dict:
         """Admins: a prune job of the destination (the space of deleted restore points comes back)."""
         return self.request("POST", f"/v1/destinations/{destination_id}/prune")

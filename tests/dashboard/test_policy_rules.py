@@ -29,12 +29,13 @@ MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination
 WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
-          "storage_backup:job:cancel"}
+          "storage_backup:job:cancel", "storage_backup:restore_point:verify"}
 # Writes of the service's API that no panel offers (yet).
-API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify"}
+API_WRITES = {"storage_backup:restore_point:lock"}
 # Besides every *_all and *_shared rule.
 ADMIN_ONLY = {"storage_backup:admin:overview", "storage_backup:proxy:list", "storage_backup:destination:list",
               "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update",
+              "storage_backup:destination:delete",
               "storage_backup:destination:prune", "storage_backup:destination:rebuild",
               "storage_backup:proxy_key:list", "storage_backup:proxy_key:create", "storage_backup:proxy_key:delete",
               "storage_backup:destination:show_location"}

@@ -206,6 +206,8 @@ class JobSerializer(serializers.Serializer):
     instance_name = serializers.CharField(allow_blank=True)
     policy_id = serializers.CharField(allow_null=True)
     restore_point_id = serializers.CharField(allow_blank=True)
+    destination_id = serializers.CharField(allow_null=True, help_text="The destination a data job (verify, delete, "
+                                                                      "prune, lock, rebuild) works on, or null")
     strategy = serializers.CharField(allow_blank=True)
     availability_zone = serializers.CharField(allow_blank=True)
     proxy = serializers.CharField(source="proxy_hostname", allow_blank=True)

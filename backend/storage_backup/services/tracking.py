@@ -185,7 +185,31 @@ def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
     seen = {(entry.get("at"), entry.get("step"), entry.get("message")) for entry in job.log}
     new = [entry for entry in entries if (entry.get("at"), entry.get("step"), entry.get("message")) not in seen]
     if new:
-        job.log = [*job.log, *new]
+        job.log = in_time_order([*job.log, *new])
+
+
+def in_time_order(entries: list[dict]) -> list[dict]:
+    """Log entries sorted by their time, stably: the control plane's and the proxy's entries arrive in two streams
+    (the proxy's are merged at each refresh), so appending them puts a proxy's earlier steps after later control
+    steps. An entry without a readable time keeps the time of the one before it, so it stays beside it."""
+    keyed = []
+    last = dt.datetime.min.replace(tzinfo=dt.UTC)
+    for index, entry in enumerate(entries):
+        moment = parse_log_time(entry.get("at"))
+        last = moment or last
+        keyed.append((last, index, entry))
+    return [entry for _moment, _index, entry in sorted(keyed, key=lambda item: (item[0], item[1]))]
+
+
+def parse_log_time(value) -> dt.datetime | None:
+    """A log entry's ``at`` (ISO 8601, ``Z`` or an offset; naive means UTC) as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _lost(job: Job, now: dt.datetime) -> bool:
