@@ -22,7 +22,7 @@ LAYERS = [
     "errors", "times", "format", "chunk_id", "config", "transforms", "destinations", "damaged", "index", "keys",
     "locks", "packs", "block_map", "restore_point", "records", "volume_io", "workers",
     "store",
-    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "repair",
+    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "volume_file", "check", "prune", "repair",
     "stats", "dependencies", "object_lock",
     "repository",
     "vault_copy", "vault_grant",
