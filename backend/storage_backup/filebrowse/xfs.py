@@ -69,9 +69,10 @@ class Xfs:
                                         f"(mkfs.xfs's default since 2015); restore the whole volume instead")
         if incompat & INCOMPAT_NEEDSREPAIR:
             raise CorruptFilesystem("the XFS filesystem is marked as needing xfs_repair")
-        if incompat & ~INCOMPAT_KNOWN:
-            raise UnsupportedFilesystem(f"the XFS filesystem uses incompatible features 0x{incompat & ~INCOMPAT_KNOWN:x}"
-                                        f" this reader does not know")
+        unknown = incompat & ~INCOMPAT_KNOWN
+        if unknown:
+            raise UnsupportedFilesystem(f"the XFS filesystem uses incompatible features 0x{unknown:x} this reader "
+                                        f"does not know")
         self.ftype = bool(incompat & INCOMPAT_FTYPE)
         if (self.block_size != 1 << self.block_log or not 512 <= self.block_size <= 65536
                 or self.inode_size < 512 or self.inode_size > self.block_size or self.ag_blocks == 0

@@ -34,9 +34,9 @@ from .restore_point import RestorePoint
 from .stats import RepositoryStats, repository_stats
 from .store import RepositoryStore
 from .times import format_time, parse_time
+from .volume_file import DEFAULT_CACHE_CHUNKS, VolumeFile
 from .volume_restore import VolumeRestore
 from .volume_verify import verify_volume
-from .volume_file import DEFAULT_CACHE_CHUNKS, VolumeFile
 from .writer import RestorePointWriter
 
 Progress = Callable[[int, int, int], None]
