@@ -3,17 +3,20 @@
 """File-level restore through the whole product: the guest writes a GPT disk holding an ext4 filesystem (made by
 ``mkfs.ext4 -d``) to ``web-1``'s data volume, a backup takes it, and through the REST API alone the tenant lists
 folders, searches by name and downloads a file and folders (tar, zip) — byte for byte what the guest wrote — while
-every step ran on the data worker, the only one holding the repository's secret. Another project gets 404 through
-every path."""
+every step ran on the data worker, the only one holding the repository's secret. The same through the real
+``openstack storage backup file`` commands. Another project gets 404 through every path."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 import zipfile
 
 import pytest
 
+from tests.functional.cli.conftest import register_in_catalog
+from tests.functional.cli.test_openstack_cli import openstack
 from tests.functional.e2e.support import expect_api_error
 from tests.support.filesystem_images import make_ext4, make_gpt, populate
 
@@ -100,3 +103,26 @@ def test_another_project_sees_nothing(stack):
     expect_api_error(404, other.file_download_start, point, volume, "/etc")
     expect_api_error(404, other.job_download, STATE["download_job"], io.BytesIO())
     assert not [job for job in other.job_list() if job["type"] in ("file_browse", "file_restore")]
+
+
+def test_the_openstack_cli_lists_searches_and_downloads(stack, tmp_path):
+    register_in_catalog(stack)
+    point, volume, files = STATE["point"], STATE["volume"], STATE["files"]
+    listed = json.loads(openstack(stack, "file", "list", point, volume, "--path", "/etc", "-f", "json").stdout)
+    assert {"Name": "hostname", "Type": "file", "Size": 6} in [
+        {key: row[key] for key in ("Name", "Type", "Size")} for row in listed]
+    found = json.loads(openstack(stack, "file", "search", point, volume, "SSHD", "-f", "json").stdout)
+    assert [row["Path"] for row in found] == ["/etc/ssh/sshd_config"]
+    target = tmp_path / "notes.txt"
+    shown = json.loads(openstack(stack, "file", "download", point, volume, "/home/user/notes.txt", "--file",
+                                 str(target), "-f", "json").stdout)
+    assert target.read_bytes() == files["home/user/notes.txt"] and shown["bytes"] == target.stat().st_size
+    failed = openstack(stack, "file", "download", point, volume, "/home/user/notes.txt", "--file", str(target),
+                       expect=1)
+    assert "exists" in failed.stderr
+    folder = tmp_path / "etc.zip"
+    openstack(stack, "file", "download", point, volume, "/etc", "--archive", "zip", "--file", str(folder))
+    with zipfile.ZipFile(folder) as package:
+        assert package.read("etc/hostname") == files["etc/hostname"]
+    refused = openstack(stack, "file", "list", point, volume, "--path", "/etc", user="alt-member", expect=1)
+    assert "HTTP 404" in refused.stderr
