@@ -247,21 +247,27 @@ class BackupClient:
             body["partition"] = partition
         return self.request("POST", self._files_path(restore_point_id, volume_id) + "/download", json=body)
 
-    def job_download(self, job_id: str, out: BinaryIO) -> tuple[str, int]:
-        """Write a succeeded file restore's download to ``out``; returns its file name and size."""
+    def job_download_stream(self, job_id: str) -> tuple[str, int | None, Iterator[bytes]]:
+        """A succeeded file restore's download as it arrives: its file name, its size (when the service says it)
+        and its bytes in pieces (read them all, or the connection stays open)."""
         response = self._send("GET", f"/v1/jobs/{quote(job_id, safe='')}/download", stream=True)
         match = re.search(r'filename="?([^";]+)"?', response.headers.get("Content-Disposition", ""))
+        length = response.headers.get("Content-Length")
+        return ((match.group(1) if match else "download"), int(length) if length and length.isdigit() else None,
+                response.iter_content(DOWNLOAD_PIECE))
+
+    def job_download(self, job_id: str, out: BinaryIO) -> tuple[str, int]:
+        """Write a succeeded file restore's download to ``out``; returns its file name and size."""
+        name, _, pieces = self.job_download_stream(job_id)
         written = 0
-        for piece in response.iter_content(DOWNLOAD_PIECE):
+        for piece in pieces:
             out.write(piece)
             written += len(piece)
-        return (match.group(1) if match else "download"), written
+        return name, written
 
-    def file_download(self, restore_point_id: str, volume_id: str, path: str, out: BinaryIO, format: str = "auto",
-                      partition: int | None = None, wait: float = 600, poll: float = 0.5) -> tuple[str, int]:
-        """Start a file restore, wait for it (at most ``wait`` seconds) and write its download to ``out``; a job
-        that fails raises ``BackupApiError`` with its error."""
-        job = self.file_download_start(restore_point_id, volume_id, path, format, partition)
+    def wait_file_restore(self, job: dict, wait: float = 600, poll: float = 0.5) -> dict:
+        """Follow a file restore job until it has succeeded (at most ``wait`` seconds); one that fails or is still
+        running then raises ``BackupApiError`` with its error."""
         deadline = time.monotonic() + wait
         while job["state"] in ("queued", "running"):
             if time.monotonic() > deadline:
@@ -271,6 +277,14 @@ class BackupClient:
             job = self.job_get(job["id"])
         if job["state"] != "succeeded":
             raise BackupApiError(409, "job_" + job["state"], job.get("error") or f"The download job {job['state']}.")
+        return job
+
+    def file_download(self, restore_point_id: str, volume_id: str, path: str, out: BinaryIO, format: str = "auto",
+                      partition: int | None = None, wait: float = 600, poll: float = 0.5) -> tuple[str, int]:
+        """Start a file restore, wait for it (at most ``wait`` seconds) and write its download to ``out``; a job
+        that fails raises ``BackupApiError`` with its error."""
+        job = self.wait_file_restore(self.file_download_start(restore_point_id, volume_id, path, format, partition),
+                                     wait, poll)
         return self.job_download(job["id"], out)
 
     # jobs: filters instance_id, state, type, instance_name, active, project_id
