@@ -146,9 +146,9 @@ def create_download(caller: Caller, restore_point_id: str, volume_id: str, path:
 def download(caller: Caller, job_id: str) -> tuple[str, str]:
     """``(path on this host, file name)`` of a finished file restore's download."""
     job = jobs.get_job(caller, job_id)
+    authorize(caller, restore_point_rules.RESTORE_FILES, {"project_id": job.project_id})
     if job.type != JobType.FILE_RESTORE:
         raise NotFound(f"Job {job_id} is not a file restore, so it has nothing to download.")
-    authorize(caller, restore_point_rules.RESTORE_FILES, {"project_id": job.project_id})
     if job.state in ACTIVE_JOB_STATES:
         job = tracking.refresh(job)
     if job.state in ACTIVE_JOB_STATES:
