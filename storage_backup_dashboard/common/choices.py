@@ -25,6 +25,8 @@ JOB_TYPE_DISPLAY = (
     ("restore_volume", pgettext_lazy("Type of a backup job", "Volume restore")),
     ("retention", pgettext_lazy("Type of a backup job", "Retention")),
     ("verify", pgettext_lazy("Type of a backup job", "Verify")),
+    ("file_browse", pgettext_lazy("Type of a backup job", "Browse files")),
+    ("file_restore", pgettext_lazy("Type of a backup job", "File download")),
 )
 STRATEGY_DISPLAY = (
     ("full", pgettext_lazy("Backup strategy", "Full")),

@@ -132,6 +132,7 @@ def create_download(caller: Caller, restore_point_id: str, volume_id: str, path:
         raise ValidationFailed("format", f"must be one of {', '.join(FORMATS)}")
     partition = _partition(partition)
     point = _point_and_volume(caller, restore_point_id, volume_id, restore_point_rules.RESTORE_FILES)
+    download_area.sweep()  # this host's copy of the area: expired downloads go even if no worker writes here
     with audited(caller, "restore_point.restore_files", "restore_point", point.id, point.project_id) as target:
         job = jobs.data_job(caller, JobType.FILE_RESTORE, contract.RESTORE_FILES, point.destination,
                             _request(point, volume_id, path=path, format=fmt, partition=partition),
