@@ -15,7 +15,7 @@ from storage_backup.filebrowse.ext4 import Ext4
 from storage_backup.filebrowse.partitions import read_partitions
 from storage_backup.filebrowse.xfs import Xfs
 
-from tests.support.filesystem_images import make_gpt, make_mbr, make_xfs
+from tests.support.filesystem_images import index_directories, make_ext4, make_gpt, make_mbr, make_xfs
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -159,3 +159,18 @@ def test_xfs_node_directory_of_two_thousand_names(tmp_path, open_disk):
     assert len(entries) == 2000 and not truncated
     node = browse.resolve(filesystem, "/big/a-rather-long-file-name-number-01999.txt")
     assert b"".join(filesystem.read(node)) == b"1999"
+
+
+def test_ext4_htree_directory_reads_linearly(tmp_path, open_disk):
+    source = tmp_path / "source"
+    (source / "many").mkdir(parents=True)
+    for number in range(3000):
+        (source / "many" / f"name-{number}").write_bytes(b"%d" % number)
+    image = make_ext4(tmp_path / "htree.img", source, 64 * 1024 * 1024, "-b", "1024")
+    index_directories(image)
+    filesystem = Ext4(open_disk(image))
+    node = browse.resolve(filesystem, "/many")
+    assert struct.unpack_from("<I", filesystem._raw_inode(node.number), 32)[0] & 0x1000  # indexed (htree)
+    entries, _ = browse.list_directory(filesystem, "/many", limit=5000)
+    assert {entry["name"] for entry in entries} == {f"name-{number}" for number in range(3000)}
+    assert b"".join(filesystem.read(browse.resolve(filesystem, "/many/name-2999"))) == b"2999"
