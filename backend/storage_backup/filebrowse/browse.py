@@ -12,7 +12,7 @@ import fnmatch
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import ext4, xfs
+from . import ext4, lvm, xfs
 from .errors import NotADirectory, PathNotFound, UnsupportedFilesystem
 from .filesystem import DIRECTORY, SYMLINK, Disk, Filesystem, Node, Slice
 from .partitions import Partition, read_partitions
@@ -49,35 +49,60 @@ def _reader_for(disk: Disk):
     return None
 
 
-def open_filesystem(disk: Disk, partition: int | None = None) -> Opened:
-    """The filesystem of ``disk`` (a bare one) or of one of its partitions."""
+def _places(disk: Disk) -> tuple[list[tuple[Partition, Disk | None]], bool]:
+    """Every place a filesystem may be, numbered as the API names them: each partition, and each logical volume of
+    an LVM physical volume (on a partition N: N*100 + 1, 2, …; on the whole disk: 1, 2, …); a view of None is a
+    logical volume this product cannot read. And whether the disk has a partition table."""
     partitions = read_partitions(disk)
-    if not partitions:
+    holders = [(part, Slice(disk, part.start, part.size)) for part in partitions] or [(None, disk)]
+    places: list[tuple[Partition, Disk | None]] = []
+    for part, view in holders:
+        if part is not None:
+            places.append((part, view))
+        if not lvm.probe(view):
+            continue
+        base, offset = (part.number * 100, part.start) if part is not None else (0, 0)
+        for index, volume in enumerate(lvm.logical_volumes(view), 1):
+            first = volume.segments[0][2] if volume.segments else 0
+            entry = Partition(base + index, offset + first, volume.size, "lvm", f"{volume.vg}/{volume.name}")
+            places.append((entry, lvm.LogicalVolumeDisk(view, volume) if volume.readable else None))
+    return places, bool(partitions)
+
+
+def open_filesystem(disk: Disk, partition: int | None = None) -> Opened:
+    """The filesystem of ``disk`` (a bare one), of one of its partitions or of one of its LVM logical volumes."""
+    places, table = _places(disk)
+    listed = [part for part, _ in places]
+    if not places:
         if partition is not None:
             raise PathNotFound(f"the volume has no partition table, so no partition {partition}; leave partition "
                                f"out")
         reader = _reader_for(disk)
         if reader is None:
-            raise UnsupportedFilesystem("the volume holds neither a partition table (GPT, MBR) nor a filesystem this "
-                                        "product reads (ext4, XFS)")
+            raise UnsupportedFilesystem("the volume holds neither a partition table (GPT, MBR), an LVM physical "
+                                        "volume nor a filesystem this product reads (ext4, XFS)")
         return Opened(reader(disk), None, [])
     if partition is not None:
-        chosen = [part for part in partitions if part.number == partition]
+        chosen = [(part, view) for part, view in places if part.number == partition]
         if not chosen:
-            numbers = ", ".join(str(part.number) for part in partitions)
+            numbers = ", ".join(str(part.number) for part in listed)
             raise PathNotFound(f"the volume has no partition {partition} (it has: {numbers})")
-        part = chosen[0]
-        reader = _reader_for(Slice(disk, part.start, part.size))
+        part, view = chosen[0]
+        if view is None:
+            raise UnsupportedFilesystem(f"partition {partition} is LVM volume {part.type}, which this product cannot "
+                                        f"read (striped, mirrored, thin, or on several volumes)")
+        reader = _reader_for(view)
         if reader is None:
             raise UnsupportedFilesystem(f"partition {partition} holds no filesystem this product reads (ext4, XFS)")
-        return Opened(reader(Slice(disk, part.start, part.size)), part, partitions)
-    readable = [(part, reader) for part in partitions
-                if (reader := _reader_for(Slice(disk, part.start, part.size))) is not None]
+        return Opened(reader(view), part, listed)
+    readable = [(part, view, reader) for part, view in places
+                if view is not None and (reader := _reader_for(view)) is not None]
     if not readable:
-        raise UnsupportedFilesystem(f"none of the volume's {len(partitions)} partition(s) holds a filesystem this "
-                                    f"product reads (ext4, XFS)")
-    part, reader = max(readable, key=lambda item: item[0].size)
-    return Opened(reader(Slice(disk, part.start, part.size)), part, partitions)
+        where = f"{len(listed)} partition(s)" if table else f"{len(listed)} LVM volume(s)"
+        raise UnsupportedFilesystem(f"none of the volume's {where} holds a filesystem this product reads (ext4, "
+                                    f"XFS)")
+    part, view, reader = max(readable, key=lambda item: item[0].size)
+    return Opened(reader(view), part, listed)
 
 
 def resolve(filesystem: Filesystem, path: str) -> Node:

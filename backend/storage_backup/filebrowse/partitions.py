@@ -25,8 +25,8 @@ class Partition:
     number: int  # 1-based, as Linux numbers them (logical MBR partitions from 5)
     start: int  # bytes from the start of the disk
     size: int  # bytes
-    table: str  # "gpt", "mbr"
-    type: str  # GPT type GUID, or the MBR type byte as "0x83"
+    table: str  # "gpt", "mbr", or "lvm" for a logical volume
+    type: str  # GPT type GUID, the MBR type byte as "0x83", or an LVM volume as "vg/lv"
 
     def as_dict(self) -> dict:
         return {"number": self.number, "start": self.start, "size": self.size, "table": self.table,
