@@ -62,7 +62,7 @@ def _places(disk: Disk) -> tuple[list[tuple[Partition, Disk | None]], bool]:
         if not lvm.probe(view):
             continue
         base, offset = (part.number * 100, part.start) if part is not None else (0, 0)
-        for index, volume in enumerate(lvm.logical_volumes(view), 1):
+        for index, volume in enumerate(lvm.logical_volumes(view)[:99], 1):  # 99: numbers stay N*100 + 1…99
             first = volume.segments[0][2] if volume.segments else 0
             entry = Partition(base + index, offset + first, volume.size, "lvm", f"{volume.vg}/{volume.name}")
             places.append((entry, lvm.LogicalVolumeDisk(view, volume) if volume.readable else None))

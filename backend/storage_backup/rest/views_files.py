@@ -43,7 +43,7 @@ class FileDownloadSerializer(s.StrictSerializer):
     path = serializers.CharField(max_length=4096)
     format = serializers.ChoiceField(choices=("auto", "raw", "tar", "zip"), required=False, default="auto",
                                      help_text="auto: a file as it is, a folder as tar.")
-    partition = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1024)
+    partition = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=999_999)
 
 
 class RestorePointFiles(ServiceView):
@@ -53,8 +53,9 @@ class RestorePointFiles(ServiceView):
         OpenApiParameter("path", OpenApiTypes.STR, description="An absolute path inside the filesystem (default /)."),
         OpenApiParameter("search", OpenApiTypes.STR, description="Search below path by name: part of it, any case, "
                                                                  "or a shell pattern (*.conf)."),
-        OpenApiParameter("partition", OpenApiTypes.INT, description="Partition number (default: the largest "
-                                                                    "partition holding ext4 or XFS)."),
+        OpenApiParameter("partition", OpenApiTypes.INT, description="Partition number, or an LVM logical volume's "
+                                                                    "(N*100 + its place on partition N; default: the "
+                                                                    "largest one holding ext4 or XFS)."),
         OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many entries (1-10000, default 1000).")],
         responses={200: FileListingSerializer, **_errors(400, 401, 403, 404, 503),
                    422: OpenApiResponse(s.ErrorSerializer, description="No filesystem this product reads, a damaged "

@@ -46,8 +46,8 @@ def _partition(partition) -> int | None:
         number = int(partition)
     except (TypeError, ValueError):
         raise ValidationFailed("partition", f"must be a partition number, not {partition!r}") from None
-    if not 1 <= number <= 1024:
-        raise ValidationFailed("partition", "must be between 1 and 1024")
+    if not 1 <= number <= 999_999:  # a partition, or an LVM logical volume (N*100 + its place)
+        raise ValidationFailed("partition", "must be between 1 and 999999")
     return number
 
 
