@@ -13,7 +13,13 @@ from tests.dashboard import helpers as backup_helpers
 BROWSE_URL = reverse("horizon:project:restore_points:browse_files", args=["rp-1", "vol-data"])
 DOWNLOAD_URL = reverse("horizon:project:restore_points:download_file", args=["rp-1", "vol-data"])
 LISTING = {"restore_point_id": "rp-1", "volume_id": "vol-data", "path": "/etc", "search": "", "filesystem": "ext4",
-           "partition": 2, "partitions": [], "truncated": False, "job_id": "job-1", "entries": [
+           "partition": 2, "truncated": False,
+           "partitions": [{"number": 1, "start": 1048576, "size": 1048576, "table": "gpt", "type": "21686148-6449-6e6f-"
+                           "744e-656564454649", "filesystem": None},
+                          {"number": 2, "start": 2097152, "size": 67108864, "table": "gpt", "type": "0fc63daf-8483-"
+                           "4772-8e79-3d69d8477de4", "filesystem": "ext4"},
+                          {"number": 201, "start": 3145728, "size": 8388608, "table": "lvm", "type": "vg0/home",
+                           "filesystem": None}], "job_id": "job-1", "entries": [
                {"name": "ssh", "type": "directory", "size": 0, "mtime": 1796000000, "mode": "0755"},
                {"name": "hostname", "type": "file", "size": 6, "mtime": 1796000000, "mode": "0644"},
                {"name": "localtime", "type": "symlink", "size": 27, "mtime": 1796000000, "mode": "0777",
@@ -54,6 +60,8 @@ class BrowseFilesTests(backup_helpers.TestCase):
         self.assertContains(response, f"{DOWNLOAD_URL}?path=%2Fetc&amp;format=tar&amp;partition=2")
         self.assertContains(response, "&rarr; /usr/share/zoneinfo/UTC")
         self.assertContains(response, 'name="search"')
+        self.assertContains(response, f'<a href="{BROWSE_URL}?partition=201">201</a> (vg0/home) 8.0\xa0MB')
+        self.assertContains(response, "<strong>2</strong>")
 
     @helpers.create_mocks({api.backup: ["file_list"]})
     def test_search_shows_full_paths(self):

@@ -76,6 +76,10 @@ class BrowseFilesView(views.HorizonTemplateView):
             errors.handle(self.request, _("Unable to list the files of this volume."))
             return context
         context["listing"] = listing
+        # Another partition or LVM volume of the disk, one click away (the service picked the largest readable one).
+        context["partitions"] = [dict(part, url=self._url("browse_files", partition=part["number"]),
+                                      current=part["number"] == listing.get("partition"))
+                                 for part in listing.get("partitions") or []]
         context["entries"] = [self._entry(entry, path, partition) for entry in listing.get("entries") or []]
         context["folder_downloads"] = [(fmt, self._url("download_file", path=path, format=fmt, partition=partition))
                                        for fmt in ("tar", "zip")]
