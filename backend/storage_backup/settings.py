@@ -189,6 +189,27 @@ VAULT = {
     "work_limit": int(os.environ.get("STORAGE_BACKUP_VAULT_WORK_LIMIT", "50")),
 }
 
+# The operators' endpoints of the REST API (rest/views_operations.py): /metrics, /healthz, /readyz.
+METRICS = {
+    # The bearer token a Prometheus scraper sends (``authorization: credentials_file``), from a file only root and
+    # the API's user read; the variable itself is for tests. Without one, only a Keystone token with the
+    # storage_backup:admin:metrics rule (admins) reads /metrics.
+    "token": os.environ.get("STORAGE_BACKUP_METRICS_TOKEN", ""),
+    "token_file": os.environ.get("STORAGE_BACKUP_METRICS_TOKEN_FILE", ""),
+    # Client addresses (CIDRs, comma-separated) the bearer token is accepted from; empty: any.
+    "allow_from": [net.strip() for net in os.environ.get("STORAGE_BACKUP_METRICS_ALLOW_FROM", "").split(",")
+                   if net.strip()],
+    # An instance is past its RPO when its newest restore point is older than its policy's interval × this.
+    "rpo_factor": float(os.environ.get("STORAGE_BACKUP_METRICS_RPO_FACTOR", "2")),
+    # How long a scrape waits for Redis (the queues' lengths) before it leaves them out: well under Prometheus's
+    # scrape timeout (10 s by default), and no retries.
+    "redis_timeout": float(os.environ.get("STORAGE_BACKUP_METRICS_REDIS_TIMEOUT", "2")),
+}
+HEALTH = {
+    # How long /readyz waits for the catalog database and for Redis before it calls one down.
+    "check_timeout": float(os.environ.get("STORAGE_BACKUP_READY_CHECK_TIMEOUT", "3")),
+}
+
 LOGGING = {
     "version": 1, "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -107,6 +107,8 @@ class Policy(models.Model):
     min_age_days = models.PositiveIntegerField(default=0)
     retention_lock_days = models.PositiveIntegerField(default=0)
     priority = models.IntegerField(default=0)
+    # Its backups read at most this many MB/s (10^6 bytes) from each proxy; null: only the proxy's own cap.
+    read_limit_mbps = models.PositiveIntegerField(null=True, blank=True)
     # Their SSH private_key is encrypted at rest (catalog/secrets.py); the rest of the command stays readable.
     pre_command = SealedJSONField(null=True, blank=True)
     post_command = SealedJSONField(null=True, blank=True)
@@ -195,6 +197,10 @@ class Job(models.Model):
     progress = models.JSONField(default=dict, blank=True)
     log = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, default="")
+    # What a succeeded backup read from its volumes and stored: kept with the job, which stays when retention
+    # deletes its restore point, so the metrics' byte counters only grow.
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_stored = models.BigIntegerField(default=0)
     waiting_reason = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)
@@ -208,6 +214,8 @@ class Job(models.Model):
 
     class Meta:
         ordering = ("-created_at", "id")
+        # The metrics count jobs by state and type at every scrape (services/metrics.py).
+        indexes = [models.Index(fields=["state", "type"], name="job_state_type")]
         constraints = [
             # At most one backup per instance at a time, enforced by the database too: a partial unique index on
             # SQLite and PostgreSQL; MariaDB has none (Django skips this there), so migration 0005 builds the same

@@ -61,6 +61,8 @@ from .keys import (
 from .message import ContractError, Message, Record
 from .parts import Destination, LogEntry, Progress
 from .proxy_tasks import (
+    READ_LIMIT_MBPS_MAX,
+    READ_LIMIT_MBPS_MIN,
     BackedUpVolume,
     BackupRequest,
     BackupResult,
@@ -113,7 +115,8 @@ __all__ = [
     "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "LockRequest", "LockResult", "LogEntry",
     "MAINTAIN_LOCKS", "MaintainLocksRequest", "MaintainLocksResult", "Message",
     "NO_ATTEMPT", "NoRecipients", "NotARecipient", "NotDeleted", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION",
-    "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
+    "PingResult", "Progress", "PruneRequest", "PruneResult", "READ_LIMIT_MBPS_MAX", "READ_LIMIT_MBPS_MIN",
+    "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
     "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",

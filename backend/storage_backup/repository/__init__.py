@@ -79,6 +79,7 @@ from .volume_io import (
     BlockSource,
     BlockTarget,
     KnownZerosSource,
+    ThrottledSource,
     open_source,
     open_target,
 )
@@ -95,7 +96,8 @@ __all__ = [
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
-    "RetentionKeeper", "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeFile", "VolumeNotFound",
+    "RetentionKeeper", "RetentionLocked", "ThrottledSource", "UnsupportedFormat", "VolumeEntry", "VolumeFile",
+    "VolumeNotFound",
     "WrongPassword",
     "open_destination",
     "open_source", "open_target", "read_password_file",

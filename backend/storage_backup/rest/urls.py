@@ -7,7 +7,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from storage_backup.rest import views, views_dashboard, views_files, views_proxy_keys, views_vault
+from storage_backup.rest import (
+    views,
+    views_dashboard,
+    views_files,
+    views_operations,
+    views_proxy_keys,
+    views_vault,
+)
 
 
 class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
@@ -65,6 +72,10 @@ urlpatterns = [
     path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
     path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),
     path("v1/vault/grants", views_vault.VaultGrants.as_view(), name="vault-grants"),
+    # the operators' monitoring, outside the versioned API (backend/storage_backup/rest/views_operations.py)
+    path("healthz", views_operations.HealthView.as_view(), name="healthz"),
+    path("readyz", views_operations.ReadyView.as_view(), name="readyz"),
+    path("metrics", views_operations.MetricsView.as_view(), name="metrics"),
 ]
 
 # Errors outside the views' own handling answer in the API's JSON error shape too (``errors``), never HTML.

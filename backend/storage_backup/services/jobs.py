@@ -123,6 +123,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
             "labels": {"policy_id": policy.id, "job_id": job.id, "project_id": job.project_id,
                        "instance_id": instance_id},
             "retention_lock_until": lock.isoformat().replace("+00:00", "Z") if lock else None,
+            "read_limit_mbps": policy.read_limit_mbps,
         }
         job.log = [log_entry("queued", f"{'Scheduled' if scheduled else 'Requested'} {job.strategy} backup of "
                                        f"{instance.name or instance_id} by {caller.user_name or caller.user_id}")]

@@ -268,6 +268,7 @@ def _backup_done(job: Job, result: contract.BackupResult) -> str:
         return "The proxy reported success without a restore point ID."
     point = restore_points.record_backup_result(job, result)
     job.restore_point_id = point.id
+    job.bytes_read, job.bytes_stored = result.bytes_read, result.bytes_stored
     job.log = [*job.log, log_entry("recorded", f"Restore point {point.id} recorded")]
     return ""
 
@@ -317,13 +318,15 @@ RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.P
            JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done}
 
 
-def jobs_holding_resources(job_ids: set[str]) -> set[str]:
-    """Which of ``job_ids`` may still hold temporary resources a worker uses: the running ones and those with a task
-    sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its
-    earlier attempt left is the sweeper's; a task sent from now on makes its own resources, which a listing made
-    before does not have."""
-    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES)
-               .exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
+def jobs_holding_resources(job_ids: set[str] | None = None) -> set[str]:
+    """Which of ``job_ids`` (None: of all jobs) may still hold temporary resources a worker uses: the running ones
+    and those with a task sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs
+    nothing, so what its earlier attempt left is the sweeper's; a task sent from now on makes its own resources,
+    which a listing made before does not have."""
+    jobs = Job.objects.filter(state__in=ACTIVE_JOB_STATES)
+    if job_ids is not None:
+        jobs = jobs.filter(id__in=job_ids)
+    return set(jobs.exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
 
 
 def sync_active() -> int:

@@ -50,6 +50,9 @@ READ_OWN = codes(200, 200, 404, 200)
 EXPECTED = {
     ("version", "GET"): PUBLIC,
     ("openapi", "GET"): PUBLIC,
+    ("healthz", "GET"): PUBLIC,
+    ("readyz", "GET"): PUBLIC,
+    ("metrics", "GET"): codes(403, 403, 403, 200),
     ("policies", "GET"): LIST,
     ("policies", "POST"): codes(201, 403, 201, 201),
     ("policy", "GET"): READ_OWN,
@@ -148,6 +151,8 @@ class World:
             return "/v1/", None
         if route == "openapi":
             return "/v1/openapi.json", None
+        if route in ("healthz", "readyz", "metrics"):
+            return f"/{route}", None
         if route == "policies":
             return "/v1/policies", {"name": "matrix-new", "destination_id": cp.destination_id}
         if route == "policy":

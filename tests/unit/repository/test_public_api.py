@@ -29,7 +29,7 @@ LAYERS = [
     "vault_copy", "vault_grant",
     "__init__",
 ]
-VOLUME_IO_LAYERS = ["base", "known_zeros", "posix", "block_device", "image_file", "factory", "__init__"]
+VOLUME_IO_LAYERS = ["base", "known_zeros", "throttled", "posix", "block_device", "image_file", "factory", "__init__"]
 #: Outside the package, where nothing may import a module inside it.
 # The repository's own tests may reach its internals.
 OWN_TESTS = [ROOT / "tests" / "unit" / "repository", ROOT / "tests" / "functional" / "repository"]

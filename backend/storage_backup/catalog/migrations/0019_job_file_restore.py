@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0017_vault'),
+        ('catalog', '0018_policy_read_limit'),
     ]
 
     operations = [
