@@ -174,6 +174,8 @@ CONTROL = {
     # The croniter steps one schedule computation (a policy's next run, a preview, the scheduler's due fire) may
     # take; the searches need a step or two a day, so this caps a pathological schedule well under a second.
     "schedule_max_steps": int(os.environ.get("STORAGE_BACKUP_SCHEDULE_MAX_STEPS", "1000")),
+    # How long a file listing or search (a data.browse_files job) may take before the API answers 503 naming the job.
+    "file_browse_wait": float(os.environ.get("STORAGE_BACKUP_FILE_BROWSE_WAIT", "60")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
     # Where this host sees the filesystem destinations as the data workers do (their STORAGE_BACKUP_REPOSITORY_ROOT,
     # ``/`` when the shares are mounted here at the same paths, as in the demo): a new destination's path is then

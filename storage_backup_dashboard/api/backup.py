@@ -19,7 +19,7 @@ import functools
 import logging
 import math
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -552,6 +552,30 @@ def restore_create(request, restore_point_id: str, **options) -> Job:
     ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
     return Job(backupclient(request).restore(restore_point_id, **options))
+
+
+# -- files inside a restore point (file-level restore) ---------------------------------------------------------------
+
+@profiler.trace
+@service_errors
+def file_list(request, restore_point_id: str, volume_id: str, path: str = "/", search: str | None = None,
+              partition: int | None = None) -> dict:
+    """A folder's entries (or, with ``search``, the matches below it) inside a volume of a restore point, read on
+    the service's data plane: ``entries``, ``truncated``, ``filesystem``, ``partition``, ``partitions``."""
+    return backupclient(request).file_list(restore_point_id, volume_id, path, search=search or None,
+                                           partition=partition)
+
+
+@profiler.trace
+@service_errors
+def file_download(request, restore_point_id: str, volume_id: str, path: str, fmt: str = "auto",
+                  partition: int | None = None) -> tuple[str, int | None, Iterator[bytes]]:
+    """Start a file restore, wait for it (``STORAGE_BACKUP_FILE_DOWNLOAD_WAIT`` seconds, 300 by default) and
+    return the download's name, size and bytes as they arrive, for Horizon to pass on to the browser."""
+    client = backupclient(request)
+    job = client.file_download_start(restore_point_id, volume_id, path, fmt, partition)
+    job = client.wait_file_restore(job, wait=float(getattr(settings, "STORAGE_BACKUP_FILE_DOWNLOAD_WAIT", 300)))
+    return client.job_download_stream(job["id"])
 
 
 # -- jobs --------------------------------------------------------------------------------------------------------------

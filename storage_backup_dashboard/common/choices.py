@@ -25,6 +25,8 @@ JOB_TYPE_DISPLAY = (
     ("restore_volume", pgettext_lazy("Type of a backup job", "Volume restore")),
     ("retention", pgettext_lazy("Type of a backup job", "Retention")),
     ("verify", pgettext_lazy("Type of a backup job", "Verify")),
+    ("file_browse", pgettext_lazy("Type of a backup job", "Browse files")),
+    ("file_restore", pgettext_lazy("Type of a backup job", "File download")),
 )
 # A running job's step (docs/TASKS.md progress ``step``), as its progress cell says it; others show as they come.
 JOB_STEP_DISPLAY = (

@@ -158,6 +158,8 @@ class JobType(models.TextChoices):
     LOCK = "lock"  # a retention lock written into the repository
     REBUILD = "rebuild"  # the catalog's restore points rebuilt from a destination's repository
     LOCK_MAINTENANCE = "lock_maintenance"  # the Object Lock retention of what restore points reference extended
+    FILE_BROWSE = "file_browse"  # a directory listed or searched inside a restore point's volume
+    FILE_RESTORE = "file_restore"  # a file or folder of a restore point's volume written to the download area
     # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
     RETENTION = "retention"
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from .ceph_tasks import DiffRequest, DiffResult
 from .data_tasks import (
+    BrowseFilesRequest,
+    BrowseFilesResult,
     DataPingResult,
     DeleteRequest,
     DeleteResult,
     DocumentVolume,
+    FileEntry,
     LockRequest,
     LockResult,
     MaintainLocksRequest,
@@ -24,6 +27,8 @@ from .data_tasks import (
     PruneResult,
     RebuildRequest,
     RebuildResult,
+    RestoreFilesRequest,
+    RestoreFilesResult,
     RestorePointDocument,
     VerifiedVolume,
     VerifyRequest,
@@ -83,6 +88,7 @@ from .sealing import (
 )
 from .tasks import (
     BACKUP_INSTANCE,
+    BROWSE_FILES,
     CEPH_DIFF,
     DATA_PING,
     DELETE_RESTORE_POINTS,
@@ -90,6 +96,7 @@ from .tasks import (
     MAINTAIN_LOCKS,
     PING,
     PRUNE_DESTINATION,
+    RESTORE_FILES,
     RESTORE_INSTANCE,
     RESTORE_VOLUME,
     SET_RETENTION_LOCK,
@@ -114,6 +121,8 @@ __all__ = [
     "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
     "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
+    "BROWSE_FILES", "BrowseFilesRequest", "BrowseFilesResult", "FileEntry", "RESTORE_FILES", "RestoreFilesRequest",
+    "RestoreFilesResult",
     "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
     "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

@@ -96,6 +96,11 @@ EXPECTED = {
     ("restore-point-instance", "GET"): READ_OWN,
     ("schedule-preview", "GET"): LIST,
     ("overview", "GET"): codes(403, 403, 403, 200),
+    # file-level restore (rest/views_files.py): the matrix's restore point holds no volume, so those who may ask
+    # learn that it has no such volume; a backup job has nothing to download
+    ("restore-point-files", "GET"): codes(404, 403, 404, 404),
+    ("restore-point-files-download", "POST"): codes(404, 403, 404, 404),
+    ("job-download", "GET"): codes(404, 403, 404, 404),
     # the vault worker's: its dedicated role only, administrators included (tests/functional/rest/test_vault.py)
     ("vault-work", "GET"): codes(403, 403, 403, 403),
     ("vault-copies", "POST"): codes(403, 403, 403, 403),
@@ -170,6 +175,12 @@ class World:
             return f"/v1/restore-points/{self.point.id}/restore", {"name": "restored"}
         if route == "verify":
             return f"/v1/restore-points/{self.point.id}/verify", None
+        if route == "restore-point-files":
+            return f"/v1/restore-points/{self.point.id}/volumes/no-such-volume/files?path=/etc", None
+        if route == "restore-point-files-download":
+            return f"/v1/restore-points/{self.point.id}/volumes/no-such-volume/files/download", {"path": "/etc"}
+        if route == "job-download":
+            return f"/v1/jobs/{self.job.id}/download", None
         if route == "jobs":
             return "/v1/jobs", None
         if route == "job":

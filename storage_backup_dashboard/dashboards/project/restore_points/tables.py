@@ -128,6 +128,17 @@ class RestorePointsTable(backup_tables.PageMenuTable):
         row_actions = (RestoreInstance, RestoreVolume, VerifyRestorePoint, DeleteRestorePoint)
 
 
+class BrowseFiles(tables.LinkAction):
+    name = "browse_files"
+    verbose_name = _("Browse Files")
+    icon = "folder-open"
+    policy_rules = ((POLICY, "storage_backup:restore_point:browse_files"),)
+
+    def get_link_url(self, volume):
+        return reverse("horizon:project:restore_points:browse_files",
+                       args=[self.table.kwargs["restore_point_id"], volume.id])
+
+
 class RestorePointVolumesTable(tables.DataTable):
     """The volumes of one restore point (its detail page)."""
 
@@ -143,4 +154,4 @@ class RestorePointVolumesTable(tables.DataTable):
     class Meta:
         name = "volumes"
         verbose_name = _("Volumes")
-        row_actions = ()
+        row_actions = (BrowseFiles,)
