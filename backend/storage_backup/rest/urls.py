@@ -7,7 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from storage_backup.rest import views, views_dashboard, views_proxy_keys, views_vault
+from storage_backup.rest import views, views_dashboard, views_proxy_keys, views_vault, views_webhooks
 
 
 class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
@@ -55,6 +55,9 @@ urlpatterns = [
          name="restore-point-instance"),
     path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
     path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
+    # a project's signed webhooks for its job events (backend/storage_backup/rest/views_webhooks.py)
+    path("v1/webhooks", views_webhooks.WebhookList.as_view(), name="webhooks"),
+    path("v1/webhooks/<str:webhook_id>", views_webhooks.WebhookDetail.as_view(), name="webhook"),
     # the vault worker's, with its dedicated role only (backend/storage_backup/rest/views_vault.py)
     path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
     path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),
