@@ -68,9 +68,10 @@ def body(event: JobEvent) -> str:
     payload = event.payload
     lines = [subject(event).removeprefix("[storage-backup] ") + ".", ""]
     shown = (("Job", "job_id"), ("Project", "project_id"), ("Instance", "instance_name"),
-             ("Instance ID", "instance_id"), ("Restore point", "restore_point_id"), ("Volumes", "volume_ids"), ("Started", "started_at"),
-             ("Finished", "finished_at"), ("Duration (s)", "duration_seconds"), ("Bytes read", "bytes_read"),
-             ("Bytes stored", "bytes_stored"), ("Error", "error_code"), ("Message", "error_message"))
+             ("Instance ID", "instance_id"), ("Restore point", "restore_point_id"), ("Volumes", "volume_ids"),
+             ("Started", "started_at"), ("Finished", "finished_at"), ("Duration (s)", "duration_seconds"),
+             ("Bytes read", "bytes_read"), ("Bytes stored", "bytes_stored"), ("Error", "error_code"),
+             ("Message", "error_message"))
     for label, key in shown:
         value = payload.get(key)
         if value in (None, "", []):
