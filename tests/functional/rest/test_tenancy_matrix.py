@@ -15,7 +15,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.utils import timezone
 from storage_backup import contract
-from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint, Webhook
 from storage_backup.rest import urls
 from storage_backup.services import proxy_keys
 from storage_backup.services.context import SYSTEM
@@ -93,6 +93,12 @@ EXPECTED = {
     ("restore-point-instance", "GET"): READ_OWN,
     ("schedule-preview", "GET"): LIST,
     ("overview", "GET"): codes(403, 403, 403, 200),
+    # a project's webhooks (backend/storage_backup/rest/views_webhooks.py)
+    ("webhooks", "GET"): LIST,
+    ("webhooks", "POST"): codes(201, 403, 201, 201),
+    ("webhook", "GET"): READ_OWN,
+    ("webhook", "PATCH"): codes(200, 403, 404, 200),
+    ("webhook", "DELETE"): codes(204, 403, 404, 204),
     # the vault worker's: its dedicated role only, administrators included (tests/functional/rest/test_vault.py)
     ("vault-work", "GET"): codes(403, 403, 403, 403),
     ("vault-copies", "POST"): codes(403, 403, 403, 403),
@@ -196,6 +202,12 @@ class World:
         if route == "proxy-key":
             key = proxy_keys.enrol(SYSTEM, "matrix-proxy", "proxy.matrix-zone", self.new_public_key())
             return f"/v1/proxies/matrix-proxy/keys/{key.key_id}", None
+        if route == "webhooks":
+            return "/v1/webhooks", {"url": "https://hooks.example.com/matrix"}
+        if route == "webhook":
+            hook = Webhook.objects.create(project_id=self.demo_project, url="https://hooks.example.com/demo",
+                                          secret="whsec_matrix")
+            return f"/v1/webhooks/{hook.id}", {"description": "renamed"}
         if route == "vault-work":
             return f"/v1/vault/work?vault={self.destination.id}", None
         if route == "vault-copies":
