@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from email import message_from_bytes
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -76,7 +77,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "message": message_from_bytes(envelope.original_content or envelope.content)})
+                              "message": message_from_bytes(envelope.original_content or envelope.content,
+                                                                         policy=default_policy)})
         return "250 Message accepted for delivery"
 
 
