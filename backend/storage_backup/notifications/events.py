@@ -4,7 +4,8 @@
 ``backup.create.start`` / ``.end`` / ``.error``), and their payload.
 
 The payload holds what a consumer needs to act (job, project, instance, volumes, restore point, bytes, duration,
-error code and message) and nothing of the job's request: no repository secret, key or command ever leaves here.
+error code and message) and nothing of the job's request: no repository secret, key or command ever leaves here,
+and no destination's location (the error message is redacted as the API redacts it for tenants).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from storage_backup.catalog.models import Job, JobState
 from storage_backup.contract import CONTROL_QUEUE
-from storage_backup.services import bus
+from storage_backup.services import bus, locations
 
 LOG = logging.getLogger(__name__)
 
@@ -112,7 +113,9 @@ def payload(job: Job, phase: Phase, error_code: str = "") -> dict:
     }
     if phase == Phase.ERROR:
         body["error_code"] = error_code or "failed"
-        body["error_message"] = job.error or None
+        # Tenants read it (webhooks, mail): a destination's location in a worker's words is named, not shown, as
+        # the API shows the job's error to them (storage_backup.services.locations).
+        body["error_message"] = locations.Redactor().text(job.error) or None
     return body
 
 

@@ -5,11 +5,12 @@ secrets, and the e-mail and URL rules that go with them."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
-from storage_backup.catalog.models import Job, JobState
+from storage_backup.catalog.models import Destination, Job, JobState
 from storage_backup.notifications import events, mail, targets
 from storage_backup.notifications.events import Phase
 
@@ -48,6 +49,14 @@ def test_an_error_names_its_code_and_message():
     assert event.event_type == "backup.error"
     assert (event.payload["error_code"], event.payload["error_message"]) == ("snapshot_failed",
                                                                              "Cinder refused the snapshot")
+
+
+def test_a_destination_location_in_the_error_is_named_not_shown():
+    name = f"vault-{uuid.uuid4().hex[:6]}"
+    Destination.objects.create(name=name, path=f"/srv/{name}-repository")
+    job = _job(state=JobState.FAILED, error=f"cannot write /srv/{name}-repository/packs/ab: disk full")
+    message = events.build(job, Phase.ERROR, "io").payload["error_message"]
+    assert f"/srv/{name}-repository" not in message and f"<destination {name}>" in message
 
 
 def test_a_volume_restore_is_a_restore_event():
