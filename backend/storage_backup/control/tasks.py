@@ -89,9 +89,9 @@ def sweep(grace_seconds: float | None = None, stuck_seconds: float | None = None
 # at most that long), and never retried by Celery: delivery retries webhooks itself, and an event is not worth more.
 @app.task(name=NOTIFY_TASK, soft_time_limit=NOTIFICATIONS["task_time_limit"],
           time_limit=NOTIFICATIONS["task_time_limit"] + 10)
-def notify(event: dict) -> dict:
-    """A job's event (``storage_backup.notifications.events.announce``) on every channel that applies."""
-    return delivery.deliver(event)
+def notify(events: list[dict]) -> list[dict]:
+    """A job's events (``storage_backup.notifications.events.announce``) on every channel that applies."""
+    return delivery.deliver_all(events)
 
 
 @app.task(name=delivery.WEBHOOK_TASK, soft_time_limit=NOTIFICATIONS["task_time_limit"],

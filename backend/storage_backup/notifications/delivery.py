@@ -39,6 +39,11 @@ def _channel(report: dict, name: str, event: JobEvent, run: Callable[[], object]
         report[name] = f"failed: {type(error).__name__}: {error}"
 
 
+def deliver_all(messages: list[dict] | dict) -> list[dict]:
+    """The events of one change of a job's state, in their order."""
+    return [deliver(message) for message in (messages if isinstance(messages, list) else [messages])]
+
+
 def deliver(message: dict) -> dict:
     event = JobEvent.from_message(message)
     report: dict = {"event_type": event.event_type}

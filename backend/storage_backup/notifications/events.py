@@ -145,20 +145,22 @@ def phases_of_change(before: str, job: Job) -> list[Phase]:
 
 def announce_change(before: str, job: Job, error_code: str = "") -> None:
     """The job's state changed from ``before``: its events go to the control worker once the change is committed."""
-    for phase in phases_of_change(before, job):
-        announce(build(job, phase, error_code))
+    phases = phases_of_change(before, job)
+    if phases:
+        announce(*(build(job, phase, error_code) for phase in phases))
 
 
-def announce(event: JobEvent) -> None:
-    """After the commit (a rolled back change tells nobody), one Celery message; a broker away loses the event
-    (logged), never the job."""
-    message = event.to_message()
+def announce(*events: JobEvent) -> None:
+    """After the commit (a rolled back change tells nobody), one Celery message holding the events in their order
+    (a start and an end seen at once are delivered in that order); a broker away loses them (logged), never the
+    job."""
+    messages = [event.to_message() for event in events]
 
     def send() -> None:
         try:
-            bus.celery_app().send_task(NOTIFY_TASK, args=[message], queue=CONTROL_QUEUE)
+            bus.celery_app().send_task(NOTIFY_TASK, args=[messages], queue=CONTROL_QUEUE)
         except Exception as error:
-            LOG.warning("%s of job %s not sent to the control worker: %s", event.event_type,
-                        event.payload.get("job_id"), error)
+            LOG.warning("%s of job %s not sent to the control worker: %s",
+                        ", ".join(event.event_type for event in events), events[0].payload.get("job_id"), error)
 
     transaction.on_commit(send)

@@ -150,3 +150,27 @@ def test_public_addresses_pass_without_an_allowlist():
         assert targets.check_url("https://8.8.8.8/x") == "https://8.8.8.8/x"
         with pytest.raises(targets.TargetRefused, match="resolves to"):
             targets.check_resolved("http://localhost:9/hook")
+
+
+def test_a_start_and_end_seen_at_once_go_in_one_message_in_order(monkeypatch):
+    sent = []
+
+    class App:
+        def send_task(self, name, args, queue):
+            sent.append((name, args, queue))
+
+    monkeypatch.setattr(events.bus, "celery_app", lambda: App())
+    events.announce_change(JobState.QUEUED, _job())  # outside a transaction: on_commit runs at once
+    [(name, [messages], queue)] = sent
+    assert (name, queue) == ("control.notify", "control")
+    assert [message["event_type"] for message in messages] == ["backup.start", "backup.end"]
+
+
+def test_a_broker_away_loses_the_event_not_the_job(monkeypatch, caplog):
+    class App:
+        def send_task(self, *args, **kwargs):
+            raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(events.bus, "celery_app", lambda: App())
+    events.announce_change(JobState.RUNNING, _job(state=JobState.FAILED, error="boom"), "snapshot_failed")
+    assert "backup.error of job job-1 not sent" in caplog.text
