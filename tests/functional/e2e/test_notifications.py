@@ -215,7 +215,7 @@ def test_a_backup_tells_rabbitmq_the_webhook_and_the_mailbox(stack, receivers, l
     assert len(mail) == 1 and sorted(mail[0]["to"]) == ["lead@example.org", "ops@example.org"]
     assert mail[0]["message"]["Subject"] == "[storage-backup] Backup of web-1 succeeded"
     assert mail[0]["from"] == "backup@cloud.example"
-    STATE["backup"] = job
+    STATE.update(backup=job, volume_id=end["payload"]["volume_ids"][0])
 
 
 def test_a_failed_backup_tells_its_error_everywhere(stack, receivers, listener):
@@ -247,6 +247,19 @@ def test_a_failed_backup_tells_its_error_everywhere(stack, receivers, listener):
                       timeout=30, what="the failure mail")
     assert mail[0]["message"]["Subject"] == "[storage-backup] Backup of web-1 failed"
     assert job["error"] in mail[0]["message"].get_content()
+
+
+def test_a_volume_restore_tells_restore_start_and_end(stack, receivers, listener):
+    job = stack.run_restore(STATE["backup"]["restore_point_id"], volume_id=STATE["volume_id"], name="notified-copy")
+    notes = wait_until(lambda: len(found := listener.of(job["id"])) >= 2 and found, timeout=30,
+                       what="restore.start and restore.end on RabbitMQ")
+    assert [n["event_type"] for n in notes] == ["restore.start", "restore.end"]
+    end = notes[1]["payload"]
+    assert (end["job_type"], end["restore_point_id"]) == ("restore_volume", STATE["backup"]["restore_point_id"])
+    assert end["volume_ids"] == [job["result"]["volume_id"]]
+    posts = wait_until(lambda: len(found := receivers["receiver"].events("/demo", job["id"])) >= 2 and found,
+                       timeout=30, what="restore events at the webhook")
+    assert sorted(post["document"]["event_type"] for post in posts) == ["restore.end", "restore.start"]
 
 
 def test_the_other_project_heard_nothing_and_deleting_a_hook_stops_it(stack, receivers):
