@@ -66,6 +66,17 @@ class PolicyNotificationsStepTests(backup_helpers.TestCase):
         self.assertEqual(response.context["workflow"].context["notify_on"], "failure")
 
 
+    @helpers.create_mocks({api.backup: ["policy_get", "policy_instances", "schedule_preview"]})
+    def test_detail_shows_when_and_whom_the_policy_mails(self):
+        self.mock_policy_get.return_value = backup_helpers.policy(notify_on="always",
+                                                                  notify_emails=["ops@example.org", "b@example.org"])
+        self.mock_policy_instances.return_value = []
+        self.mock_schedule_preview.return_value = self.runs
+        response = self.client.get(reverse("horizon:project:backup_policies:detail", args=["pol-1"]))
+        self.assertContains(response, "When a job succeeds or fails")
+        self.assertContains(response, "ops@example.org, b@example.org")
+
+
 class WebhooksPanelTests(backup_helpers.TestCase):
 
     @helpers.create_mocks({api.backup: ["webhook_list"]})

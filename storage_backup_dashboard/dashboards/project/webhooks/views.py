@@ -44,8 +44,10 @@ class CreateView(ModalFormMixin, forms.ModalFormView):
         if not hook:
             return self.form_invalid(form)
         # The secret goes to this answer only: never into the session, a message or a URL.
+        ajax = self.request.headers.get("x-requested-with") == "XMLHttpRequest"
         context = {"hook": hook, "secret": hook.secret, "header": SIGNATURE_HEADER, "index_url": self.success_url,
-                   "modal_template": "storage_backup/webhooks/_created.html"}
-        template = "storage_backup/webhooks/_created.html" if self.request.headers.get(
-            "x-requested-with") == "XMLHttpRequest" else self.template_name
-        return render(self.request, template, context)
+                   "modal_template": "storage_backup/webhooks/_created.html", "page_title": _("Webhook Created"),
+                   "hide": ajax, "modal_backdrop": "static"}
+        # As an answer to the dialog's request Horizon shows it in place of the form; without JavaScript, a page.
+        return render(self.request, "storage_backup/webhooks/_created.html" if ajax else self.template_name,
+                      context)
