@@ -200,6 +200,9 @@ NOTIFICATIONS = {
     "host": os.environ.get("STORAGE_BACKUP_NOTIFICATION_HOST", ""),
     # How many times one event's send reconnects to the transport before it is dropped (logged); never -1 (for ever).
     "send_retries": int(os.environ.get("STORAGE_BACKUP_NOTIFICATION_SEND_RETRIES", "2")),
+    # How many times handing a job's events to the control worker (one Celery message) is tried again, half a second
+    # apart, before they are dropped (logged): Redis away never holds the job's tracking longer.
+    "enqueue_retries": int(os.environ.get("STORAGE_BACKUP_NOTIFICATION_ENQUEUE_RETRIES", "2")),
     # The longest one notification task may run (every channel of one job event) before Celery stops it.
     "task_time_limit": float(os.environ.get("STORAGE_BACKUP_NOTIFICATION_TASK_TIME_LIMIT", "60")),
     # Webhooks: one POST's connect + read timeout, how often a failed delivery is tried, the first retry's delay

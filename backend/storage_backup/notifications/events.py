@@ -14,6 +14,7 @@ import enum
 import logging
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -158,7 +159,10 @@ def announce(*events: JobEvent) -> None:
 
     def send() -> None:
         try:
-            bus.celery_app().send_task(NOTIFY_TASK, args=[messages], queue=CONTROL_QUEUE)
+            retries = max(int(settings.NOTIFICATIONS["enqueue_retries"]), 0)
+            bus.celery_app().send_task(NOTIFY_TASK, args=[messages], queue=CONTROL_QUEUE, retry=retries > 0,
+                                       retry_policy={"max_retries": retries, "interval_start": 0.5,
+                                                     "interval_step": 0, "interval_max": 0.5})
         except Exception as error:
             LOG.warning("%s of job %s not sent to the control worker: %s",
                         ", ".join(event.event_type for event in events), events[0].payload.get("job_id"), error)

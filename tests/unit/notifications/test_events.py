@@ -156,8 +156,9 @@ def test_a_start_and_end_seen_at_once_go_in_one_message_in_order(monkeypatch):
     sent = []
 
     class App:
-        def send_task(self, name, args, queue):
+        def send_task(self, name, args, queue, retry, retry_policy):
             sent.append((name, args, queue))
+            assert retry and retry_policy["max_retries"] == 2
 
     monkeypatch.setattr(events.bus, "celery_app", lambda: App())
     events.announce_change(JobState.QUEUED, _job())  # outside a transaction: on_commit runs at once
