@@ -221,6 +221,8 @@ NOTIFICATIONS = {
     "smtp_port": int(os.environ.get("STORAGE_BACKUP_SMTP_PORT", "25")),
     "smtp_from": os.environ.get("STORAGE_BACKUP_SMTP_FROM", "storage-backup@localhost"),
     "smtp_starttls": os.environ.get("STORAGE_BACKUP_SMTP_STARTTLS", "") == "1",
+    # The CA bundle the SMTP server's certificate is checked against under STARTTLS (empty: the system's).
+    "smtp_ca_file": os.environ.get("STORAGE_BACKUP_SMTP_CA_FILE", ""),
     "smtp_username": os.environ.get("STORAGE_BACKUP_SMTP_USERNAME", ""),
     "smtp_password": os.environ.get("STORAGE_BACKUP_SMTP_PASSWORD", ""),
     "smtp_timeout": float(os.environ.get("STORAGE_BACKUP_SMTP_TIMEOUT", "10")),
