@@ -288,6 +288,10 @@ class BackupClient:
     def webhook_update(self, webhook_id: str, **fields) -> dict:
         return self.request("PATCH", f"/v1/webhooks/{webhook_id}", json=fields)
 
+    def webhook_new_secret(self, webhook_id: str) -> dict:
+        """The webhook with a new signing ``secret`` (the old one signs nothing from now on), shown this once."""
+        return self.request("POST", f"/v1/webhooks/{webhook_id}/secret")
+
     def webhook_delete(self, webhook_id: str) -> None:
         self.request("DELETE", f"/v1/webhooks/{webhook_id}")
 

@@ -39,8 +39,10 @@ rules = [
         scope_types=base.PROJECT_SCOPE),
     policy.DocumentedRuleDefault(
         name=UPDATE, check_str=base.PROJECT_MEMBER_OR_ADMIN,
-        description="Change a webhook's URL, description or whether it is enabled.",
-        operations=[{"method": "PATCH", "path": "/v1/webhooks/{webhook_id}"}],
+        description="Change a webhook's URL, description or whether it is enabled, or give it a new signing "
+                    "secret (the answer holds it, once).",
+        operations=[{"method": "PATCH", "path": "/v1/webhooks/{webhook_id}"},
+                    {"method": "POST", "path": "/v1/webhooks/{webhook_id}/secret"}],
         scope_types=base.PROJECT_SCOPE),
     policy.DocumentedRuleDefault(
         name=DELETE, check_str=base.PROJECT_MEMBER_OR_ADMIN,

@@ -62,6 +62,17 @@ class WebhookList(ServiceView, generics.ListAPIView):
         return Response({**WebhookSerializer(hook).data, "secret": secret}, status=status.HTTP_201_CREATED)
 
 
+class WebhookSecret(ServiceView):
+    serializer_class = WebhookCreatedSerializer
+
+    @extend_schema(request=None, responses={200: WebhookCreatedSerializer, **WRITE_ERRORS},
+                   description="A new signing secret for the webhook, in this answer only; the old one signs nothing "
+                               "from now on.")
+    def post(self, request: Request, webhook_id: str) -> Response:
+        hook, secret = webhooks.new_secret(self.caller, webhook_id)
+        return Response({**WebhookSerializer(hook).data, "secret": secret})
+
+
 class WebhookDetail(ServiceView):
     serializer_class = WebhookSerializer
 

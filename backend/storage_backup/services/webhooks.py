@@ -77,6 +77,18 @@ def update_webhook(caller: Caller, webhook_id: str, data: dict) -> Webhook:
         return hook
 
 
+def new_secret(caller: Caller, webhook_id: str) -> tuple[Webhook, str]:
+    """A new signing secret for the hook (the old one signs nothing from now on), returned this once."""
+    with audited(caller, "webhook.new_secret", "webhook", webhook_id) as target:
+        with transaction.atomic():
+            hook = get_webhook(caller, webhook_id, rules.UPDATE)
+            target.project_id = hook.project_id
+            secret = signing.new_secret()
+            hook.secret = secret
+            hook.save(update_fields=["secret"])
+        return hook, secret
+
+
 def delete_webhook(caller: Caller, webhook_id: str) -> None:
     with audited(caller, "webhook.delete", "webhook", webhook_id) as target:
         hook = get_webhook(caller, webhook_id, rules.DELETE)

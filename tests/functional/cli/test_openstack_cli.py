@@ -161,6 +161,9 @@ def test_webhook_create_shows_its_secret_once_list_and_delete(stack):
     assert as_json(stack, "webhook", "list", user="alt-member") == []
     refused = openstack(stack, "webhook", "create", "ftp://hooks.example.com/cli", expect=1)
     assert "field url" in refused.stderr and "Traceback" not in refused.stderr
+    renewed = as_json(stack, "webhook", "set", created["id"], "--new-secret", "--description", "renewed")
+    assert renewed["secret"].startswith("whsec_") and renewed["secret"] != created["secret"]
+    assert renewed["description"] == "renewed"
     openstack(stack, "webhook", "delete", created["id"], user="alt-member", expect=1)  # not theirs: 404
     openstack(stack, "webhook", "delete", created["id"])
     assert as_json(stack, "webhook", "list") == []

@@ -249,7 +249,10 @@ def test_a_failed_backup_tells_its_error_everywhere(stack, receivers, listener):
     assert job["error"] in mail[0]["message"].get_content()
 
 
-def test_a_volume_restore_tells_restore_start_and_end(stack, receivers, listener):
+def test_a_volume_restore_tells_restore_start_and_end_signed_with_a_new_secret(stack, receivers, listener):
+    renewed = stack.client().webhook_new_secret(STATE["hook"]["id"])
+    assert renewed["secret"] != STATE["hook"]["secret"] and "secret" not in stack.client().webhook_list()[0]
+    expect_api_error(404, stack.client("alt-member").webhook_new_secret, STATE["hook"]["id"])
     job = stack.run_restore(STATE["backup"]["restore_point_id"], volume_id=STATE["volume_id"], name="notified-copy")
     notes = wait_until(lambda: len(found := listener.of(job["id"])) >= 2 and found, timeout=30,
                        what="restore.start and restore.end on RabbitMQ")
@@ -260,6 +263,10 @@ def test_a_volume_restore_tells_restore_start_and_end(stack, receivers, listener
     posts = wait_until(lambda: len(found := receivers["receiver"].events("/demo", job["id"])) >= 2 and found,
                        timeout=30, what="restore events at the webhook")
     assert sorted(post["document"]["event_type"] for post in posts) == ["restore.end", "restore.start"]
+    for post in posts:  # the new secret signs them, the old one no longer does
+        signing.verify(renewed["secret"], post["body"], post["headers"][signing.HEADER])
+        with pytest.raises(signing.SignatureInvalid):
+            signing.verify(STATE["hook"]["secret"], post["body"], post["headers"][signing.HEADER])
 
 
 def test_the_other_project_heard_nothing_and_deleting_a_hook_stops_it(stack, receivers):

@@ -99,6 +99,7 @@ EXPECTED = {
     ("webhook", "GET"): READ_OWN,
     ("webhook", "PATCH"): codes(200, 403, 404, 200),
     ("webhook", "DELETE"): codes(204, 403, 404, 204),
+    ("webhook-secret", "POST"): codes(200, 403, 404, 200),
     # the vault worker's: its dedicated role only, administrators included (tests/functional/rest/test_vault.py)
     ("vault-work", "GET"): codes(403, 403, 403, 403),
     ("vault-copies", "POST"): codes(403, 403, 403, 403),
@@ -204,10 +205,11 @@ class World:
             return f"/v1/proxies/matrix-proxy/keys/{key.key_id}", None
         if route == "webhooks":
             return "/v1/webhooks", {"url": "https://hooks.example.com/matrix"}
-        if route == "webhook":
+        if route in ("webhook", "webhook-secret"):
             hook = Webhook.objects.create(project_id=self.demo_project, url="https://hooks.example.com/demo",
                                           secret="whsec_matrix")
-            return f"/v1/webhooks/{hook.id}", {"description": "renamed"}
+            suffix = "/secret" if route == "webhook-secret" else ""
+            return f"/v1/webhooks/{hook.id}{suffix}", {"description": "renamed"} if not suffix else None
         if route == "vault-work":
             return f"/v1/vault/work?vault={self.destination.id}", None
         if route == "vault-copies":

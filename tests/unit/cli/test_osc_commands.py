@@ -77,6 +77,17 @@ def test_webhook_create_shows_the_secret_it_was_given_once():
     assert dict(zip(names, values, strict=True))["secret"] == "whsec_once"
 
 
+def test_webhook_set_changes_what_was_given_and_shows_a_new_secret_once():
+    client = mock.Mock()
+    client.webhook_new_secret.return_value = {"id": "hook-1", "secret": "whsec_new"}
+    cmd = command(webhooks.SetWebhook, client)
+    names, values = cmd.take_action(parse(cmd, "hook-1", "--disable", "--new-secret"))
+    client.webhook_update.assert_called_once_with("hook-1", enabled=False)
+    assert dict(zip(names, values, strict=True))["secret"] == "whsec_new"
+    with pytest.raises(exceptions.CommandError, match="Nothing to change"):
+        cmd.take_action(parse(cmd, "hook-1"))
+
+
 def test_webhook_delete_goes_on_past_a_refusal_and_says_how_many_failed(caplog):
     client = mock.Mock()
     client.webhook_delete.side_effect = [BackupApiError(404, "not_found", "Webhook hook-1 could not be found."), None]
@@ -279,7 +290,7 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "protection list", "protection show", "protection create", "protection delete", "start",
         "restore point list", "restore point show", "restore point verify", "restore point lock",
         "restore point delete", "restore", "restore volume", "job list", "job show", "job cancel",
-        "webhook list", "webhook show", "webhook create", "webhook delete"}
+        "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name
         assert issubclass(entry.load(), common.ServiceCommand), entry.name

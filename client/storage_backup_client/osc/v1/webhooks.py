@@ -57,6 +57,33 @@ class CreateWebhook(common.ShowOne):
                                                       enabled=not parsed_args.disable))
 
 
+class SetWebhook(common.ShowOne):
+    _description = "Change a webhook, or give it a new signing secret (shown once)"
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("webhook", metavar="<webhook-id>", help="Webhook ID")
+        parser.add_argument("--url", metavar="<url>", help="New URL")
+        parser.add_argument("--description", metavar="<text>")
+        enabled = parser.add_mutually_exclusive_group()
+        enabled.add_argument("--enable", action="store_true", dest="enable", default=None)
+        enabled.add_argument("--disable", action="store_false", dest="enable")
+        parser.add_argument("--new-secret", action="store_true",
+                            help="Replace its signing secret; the new one is shown this once")
+        return parser
+
+    def take_action(self, parsed_args):
+        fields = {name: value for name, value in (("url", parsed_args.url), ("description", parsed_args.description),
+                                                  ("enabled", parsed_args.enable)) if value is not None}
+        if not fields and not parsed_args.new_secret:
+            raise exceptions.CommandError("Nothing to change: give --url, --description, --enable, --disable or "
+                                          "--new-secret.")
+        hook = self.backup.webhook_update(parsed_args.webhook, **fields) if fields else None
+        if parsed_args.new_secret:
+            hook = self.backup.webhook_new_secret(parsed_args.webhook)
+        return common.show(hook)
+
+
 class DeleteWebhook(common.Command):
     _description = "Delete webhooks"
 
