@@ -644,6 +644,12 @@ def webhook_list(request) -> list[Webhook]:
 
 @profiler.trace
 @service_errors
+def webhook_get(request, webhook_id: str) -> Webhook:
+    return Webhook(backupclient(request).webhook_get(webhook_id))
+
+
+@profiler.trace
+@service_errors
 def webhook_create(request, url: str, description: str = "") -> Webhook:
     """The new webhook, with its signing ``secret``: the one answer that holds it."""
     return Webhook(backupclient(request).webhook_create(url, description=description))
@@ -653,6 +659,13 @@ def webhook_create(request, url: str, description: str = "") -> Webhook:
 @service_errors
 def webhook_update(request, webhook_id: str, **fields) -> Webhook:
     return Webhook(backupclient(request).webhook_update(webhook_id, **fields))
+
+
+@profiler.trace
+@service_errors
+def webhook_new_secret(request, webhook_id: str) -> Webhook:
+    """The webhook with a new signing ``secret``, in this answer only."""
+    return Webhook(backupclient(request).webhook_new_secret(webhook_id))
 
 
 @profiler.trace

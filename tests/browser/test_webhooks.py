@@ -1,8 +1,8 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """The Webhooks panel in a real Chromium against ``make demo``'s processes: a member creates a webhook, reads its
-signing secret once in the dialog that follows, finds it listed (never its secret again), and deletes it; the other
-project's member never sees it."""
+signing secret once in the dialog that follows, finds it listed (never its secret again), replaces the secret (the
+new one shown once too), and deletes it; the other project's member never sees it."""
 from __future__ import annotations
 
 import pytest
@@ -45,8 +45,22 @@ def test_a_member_creates_sees_the_secret_once_and_deletes_a_webhook(browser_use
     assert row.count() == 1 and URL in row.inner_text() and "journey" in row.inner_text()
     assert secret not in page.content()
 
+    row_action(row, "New Secret")
+    page.locator(".modal #id_url").wait_for(state="attached")
+    page.click(".modal .modal-footer input[type=submit], .modal .modal-footer button[type=submit]")
+    renewed_field = page.locator(".storage-backup-webhook-secret")
+    renewed_field.wait_for(state="visible", timeout=20_000)
+    renewed = renewed_field.input_value()
+    assert renewed.startswith("whsec_") and renewed != secret
+    member.screenshot("webhooks-05-new-secret")
+    page.click("#webhook_created_modal a.btn-primary")
+    page.wait_for_load_state("load")
+    _assert_clean(member.visit("/project/backup_webhooks/", "webhooks-06-after-new-secret"))
+    assert renewed not in page.content()
+    row = page.locator(f"#webhooks tr[data-object-id='{hook['id']}']")
+
     other = browser_user("alt-member")
-    _assert_clean(other.visit("/project/backup_webhooks/", "webhooks-05-other-project"))
+    _assert_clean(other.visit("/project/backup_webhooks/", "webhooks-07-other-project"))
     assert URL not in other.page.content()
 
     row_action(row, "Delete Webhook")
@@ -54,5 +68,5 @@ def test_a_member_creates_sees_the_secret_once_and_deletes_a_webhook(browser_use
     page.wait_for_load_state("load")
     wait_for(lambda: page.locator(f"#webhooks tr[data-object-id='{hook['id']}']").count() == 0, 20,
              "the deleted webhook to leave the table")
-    member.screenshot("webhooks-06-deleted")
+    member.screenshot("webhooks-08-deleted")
     assert [h for h in backup_client(demo, demo_sandbox, "demo-member").webhook_list() if h["url"] == URL] == []

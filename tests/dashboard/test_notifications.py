@@ -113,6 +113,28 @@ class WebhooksPanelTests(backup_helpers.TestCase):
         response = self.client.post(CREATE_WEBHOOK_URL, {"url": "ftp://hooks.example.org/x"})
         self.assertContains(response, "Give an http:// or https:// URL.")
 
+    @helpers.create_mocks({api.backup: ["webhook_get", "webhook_new_secret"]})
+    def test_a_new_secret_is_shown_once(self):
+        self.mock_webhook_get.return_value = _hook()
+        url = reverse("horizon:project:backup_webhooks:new_secret", args=["hook-1"])
+        response = self.client.get(url)
+        self.assertContains(response, "https://hooks.example.org/backup")
+        self.assertNotContains(response, "whsec_")
+        self.mock_webhook_new_secret.return_value = _hook(secret=SECRET)
+        response = self.client.post(url, {"webhook_id": "hook-1", "url": "ignored"},
+                                    HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, SECRET)
+        self.assertContains(response, "New Signing Secret")
+        self.mock_webhook_new_secret.assert_called_once_with(helpers.IsHttpRequest(), "hook-1")
+        self.assertNotIn(SECRET, repr(dict(self.client.session.items())))
+
+    @helpers.create_mocks({api.backup: ["webhook_get"]})
+    def test_another_project_hook_is_not_found(self):
+        self.mock_webhook_get.side_effect = backup_exceptions.BackupRequestRefused(
+            "Webhook hook-9 could not be found.", 404, "not_found", None)
+        response = self.client.get(reverse("horizon:project:backup_webhooks:new_secret", args=["hook-9"]))
+        self.assertRedirectsNoFollow(response, WEBHOOKS_URL)
+
     @helpers.create_mocks({api.backup: ["webhook_list", "webhook_delete"]})
     def test_delete(self):
         self.mock_webhook_list.return_value = [_hook()]

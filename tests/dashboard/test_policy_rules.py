@@ -30,10 +30,10 @@ MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination
 WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
-          "storage_backup:job:cancel", "storage_backup:webhook:create", "storage_backup:webhook:delete"}
+          "storage_backup:job:cancel", "storage_backup:webhook:create", "storage_backup:webhook:update",
+          "storage_backup:webhook:delete"}
 # Writes of the service's API that no panel offers (yet).
-API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify",
-              "storage_backup:webhook:update"}
+API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify"}
 # Besides every *_all and *_shared rule.
 ADMIN_ONLY = {"storage_backup:admin:overview", "storage_backup:proxy:list", "storage_backup:destination:list",
               "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update",

@@ -10,6 +10,20 @@ from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common import forms as common_forms
 
 
+class NewSecretForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
+    webhook_id = forms.CharField(widget=forms.HiddenInput())
+    url = forms.CharField(label=_("URL"), required=False, widget=forms.TextInput(attrs={"readonly": "readonly"}))
+
+    def handle(self, request, data):
+        try:
+            return api.backup.webhook_new_secret(request, data["webhook_id"])
+        except Exception as error:
+            if self.show_service_error(error):
+                return False
+            errors.handle(request, _("Unable to give the webhook a new secret."))
+            return False
+
+
 class CreateWebhookForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
     url = forms.CharField(label=_("URL"), max_length=2048,
                           widget=forms.TextInput(attrs={"placeholder": "https://hooks.example.org/backup"}),

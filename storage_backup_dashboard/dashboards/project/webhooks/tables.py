@@ -20,6 +20,15 @@ class CreateWebhook(tables.LinkAction):
     policy_rules = ((POLICY, "storage_backup:webhook:create"),)
 
 
+class NewSecret(tables.LinkAction):
+    name = "new_secret"
+    verbose_name = _("New Secret")
+    url = "horizon:project:backup_webhooks:new_secret"
+    classes = ("ajax-modal",)
+    icon = "refresh"
+    policy_rules = ((POLICY, "storage_backup:webhook:update"),)
+
+
 class DeleteWebhook(tables.DeleteAction):
     help_text = _("The URL hears nothing more of the project's jobs; its secret is forgotten.")
     policy_rules = ((POLICY, "storage_backup:webhook:delete"),)
@@ -53,4 +62,4 @@ class WebhooksTable(tables.DataTable):
         name = "webhooks"
         verbose_name = _("Webhooks")
         table_actions = (CreateWebhook, DeleteWebhook)
-        row_actions = (DeleteWebhook,)
+        row_actions = (NewSecret, DeleteWebhook)
