@@ -26,9 +26,10 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 # mariadb-client-core) for the catalog's PostgreSQL and MariaDB suites (the tests start their own servers on free
 # ports; unlike mariadb-server, the -core packages set up no system server); gcc, pkg-config and libmariadb-dev
 # build mysqlclient, the catalog's MariaDB driver (PyPI has no Linux wheel of it); fonts so pages render text in
-# screenshots. BOOTSTRAP_EXTRA_PACKAGES adds more (`make bench` asks for borgbackup and restic).
+# screenshots; xfsprogs (mkfs.xfs -p protofile) and gdisk (sgdisk) make the filesystem and partition-table images
+# of file-level restore's tests. BOOTSTRAP_EXTRA_PACKAGES adds more (`make bench` asks for borgbackup and restic).
 PACKAGES=(redis-server e2fsprogs chromium fonts-liberation openssh-server postgresql
-          mariadb-server-core mariadb-client-core gcc pkg-config libmariadb-dev)
+          mariadb-server-core mariadb-client-core gcc pkg-config libmariadb-dev xfsprogs gdisk)
 read -r -a EXTRA_PACKAGES <<< "${BOOTSTRAP_EXTRA_PACKAGES:-}"
 PACKAGES+=("${EXTRA_PACKAGES[@]}")
 

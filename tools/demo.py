@@ -384,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
             workers.append(WorkerProcess(zone, redis.url, log_dir, proxy_server_id=server_id, device_root=device_root,
                                          clouds_yaml=sandbox.clouds_yaml, cloud="sandbox-service",
                                          extra_env={**SUPERVISED, **changed}))
-        data_worker = DataWorkerProcess(redis.url, log_dir, extra_env=SUPERVISED)
+        # File-level restore's downloads: written by the data worker, served by the API (one host here).
+        downloads = {"STORAGE_BACKUP_DOWNLOAD_DIR": os.path.join(state_dir, "downloads")}
+        data_worker = DataWorkerProcess(redis.url, log_dir, extra_env={**SUPERVISED, **downloads})
         diff_workers = []
         if rbd is not None:  # beside Ceph, as its read-only user
             ceph_dir = os.path.dirname(rbd.ceph_conf)
@@ -394,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
                 ceph_pythonpath=rbd.python_path, extra_env=SUPERVISED))
         env = control_env(os.path.join(state_dir, "control"), redis.url, sandbox.clouds_yaml,
                           extra={"STORAGE_BACKUP_TICK_SECONDS": str(args.tick_seconds),
-                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15", **SUPERVISED})
+                                 "STORAGE_BACKUP_HEARTBEAT_SECONDS": "15",
+                                 # one host: the control plane sees the data worker's destinations (its root is /)
+                                 "STORAGE_BACKUP_DESTINATION_ROOT": "/", **SUPERVISED, **downloads})
         api = ControlApiProcess(env, log_dir, port=previous_port(previous, "backup_api"))
         horizon = HorizonProcess(os.path.join(state_dir, "horizon"), sandbox.auth_url,
                                  port=previous_port(previous, "horizon"),

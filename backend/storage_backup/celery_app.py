@@ -25,6 +25,7 @@ The control plane sends tasks by name to the queue of an AZ (``proxy.<az>``) or 
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -79,6 +80,21 @@ app = Celery("storage_backup", include=["storage_backup.proxy.tasks", "storage_b
                                          "storage_backup.proxy.restore_tasks", "storage_backup.proxy.data_tasks",
                                          "storage_backup.ceph.tasks"])
 app.add_defaults(_settings)
+
+
+@signals.worker_init.connect
+def _remember_pool_size(sender=None, **_) -> None:
+    """The pool size, inherited by the prefork children: the share of the proxy's read limit each takes while Redis
+    cannot hold the shared bucket (``pipeline/read_limit.py``)."""
+    from storage_backup.pipeline import read_limit
+
+    try:
+        read_limit.proxy_limit_mbps()
+    except ValueError as error:  # said at start; each backup then fails naming the setting rather than read uncapped
+        logging.getLogger(__name__).error("%s", error)
+    concurrency = getattr(sender, "concurrency", None)
+    if isinstance(concurrency, int) and concurrency > 0:
+        read_limit.pool_size = concurrency
 
 
 @signals.worker_init.connect

@@ -9,6 +9,7 @@
     storage-backup proxy-key create|show|rotate|retire [--key-file F]     (a worker's own key, on its host)
     storage-backup repo repair [--source IMAGE_OR_DEVICE ...] --repo DIR
     storage-backup vault-worker --config FILE [--once]                    (on the vault's side)
+    storage-backup health --worker NODE_OR_QUEUE [--timeout S]            (exit 0 healthy, 1 not; one line)
 
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
 A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage,
@@ -468,9 +469,24 @@ def cmd_vault_worker(args) -> int:
     return EXIT_DAMAGE if report.failed else EXIT_OK
 
 
+def cmd_health(args) -> int:
+    """One line and exit 0 when the worker answers, 1 when it does not (for systemd, Kubernetes or a person)."""
+    from storage_backup.worker_health import check
+
+    broker = os.environ.get("STORAGE_BACKUP_BROKER_URL")
+    if not broker:
+        raise UserError("STORAGE_BACKUP_BROKER_URL is not set: point it at the backup service's Redis, as the "
+                        "workers' own environment does (/etc/storage-backup/worker.env)")
+    if args.timeout <= 0:
+        raise UserError("--timeout: must be a positive number of seconds")
+    health = check(args.worker, broker, args.timeout)
+    print(health.line())
+    return EXIT_OK if health.healthy else EXIT_DAMAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="storage-backup", description="Storage backup: operator command line.")
-    names = [g[0] for g in COMMAND_GROUPS] + ["vault-worker"]
+    names = [g[0] for g in COMMAND_GROUPS] + ["vault-worker", "health"]
     groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(names) + "}")
     common = _common()
     for name, help_text, add_commands in COMMAND_GROUPS:
@@ -481,6 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
     vault.add_argument("--config", required=True, metavar="FILE", help="the vault worker's config file (INI)")
     vault.add_argument("--once", action="store_true", help="one round: ask for work, grant, copy, report; print it")
     vault.set_defaults(handler=cmd_vault_worker)
+    health = groups.add_parser("health", help="whether a worker answers (exit 0) or not (exit 1)")
+    health.add_argument("--worker", required=True, metavar="NODE_OR_QUEUE",
+                        help="a worker's node name (proxy-nova@host) or a queue one must consume (proxy.nova, data)")
+    health.add_argument("--timeout", type=float, metavar="S",
+                        default=float(os.environ.get("STORAGE_BACKUP_HEALTH_TIMEOUT", "5")),
+                        help="seconds to wait for the broker and the worker (STORAGE_BACKUP_HEALTH_TIMEOUT, 5)")
+    health.set_defaults(handler=cmd_health)
     return parser
 
 

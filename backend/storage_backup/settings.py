@@ -174,7 +174,14 @@ CONTROL = {
     # The croniter steps one schedule computation (a policy's next run, a preview, the scheduler's due fire) may
     # take; the searches need a step or two a day, so this caps a pathological schedule well under a second.
     "schedule_max_steps": int(os.environ.get("STORAGE_BACKUP_SCHEDULE_MAX_STEPS", "1000")),
+    # How long a file listing or search (a data.browse_files job) may take before the API answers 503 naming the job.
+    "file_browse_wait": float(os.environ.get("STORAGE_BACKUP_FILE_BROWSE_WAIT", "60")),
     "availability_zones": [az for az in os.environ.get("STORAGE_BACKUP_AVAILABILITY_ZONES", "").split(",") if az],
+    # Where this host sees the filesystem destinations as the data workers do (their STORAGE_BACKUP_REPOSITORY_ROOT,
+    # ``/`` when the shares are mounted here at the same paths, as in the demo): a new destination's path is then
+    # refused unless it is an existing directory. Empty: the control plane does not see them, and a data worker
+    # refuses a missing path at the destination's first job instead.
+    "destination_root": os.environ.get("STORAGE_BACKUP_DESTINATION_ROOT", ""),
 }
 
 # The vault copy (storage_backup.services.vault); the vault worker's own settings are in its config file.
@@ -228,6 +235,27 @@ NOTIFICATIONS = {
     "smtp_timeout": float(os.environ.get("STORAGE_BACKUP_SMTP_TIMEOUT", "10")),
     # Recipients one policy may name.
     "max_emails_per_policy": int(os.environ.get("STORAGE_BACKUP_NOTIFY_MAX_EMAILS", "10")),
+}
+
+# The operators' endpoints of the REST API (rest/views_operations.py): /metrics, /healthz, /readyz.
+METRICS = {
+    # The bearer token a Prometheus scraper sends (``authorization: credentials_file``), from a file only root and
+    # the API's user read; the variable itself is for tests. Without one, only a Keystone token with the
+    # storage_backup:admin:metrics rule (admins) reads /metrics.
+    "token": os.environ.get("STORAGE_BACKUP_METRICS_TOKEN", ""),
+    "token_file": os.environ.get("STORAGE_BACKUP_METRICS_TOKEN_FILE", ""),
+    # Client addresses (CIDRs, comma-separated) the bearer token is accepted from; empty: any.
+    "allow_from": [net.strip() for net in os.environ.get("STORAGE_BACKUP_METRICS_ALLOW_FROM", "").split(",")
+                   if net.strip()],
+    # An instance is past its RPO when its newest restore point is older than its policy's interval × this.
+    "rpo_factor": float(os.environ.get("STORAGE_BACKUP_METRICS_RPO_FACTOR", "2")),
+    # How long a scrape waits for Redis (the queues' lengths) before it leaves them out: well under Prometheus's
+    # scrape timeout (10 s by default), and no retries.
+    "redis_timeout": float(os.environ.get("STORAGE_BACKUP_METRICS_REDIS_TIMEOUT", "2")),
+}
+HEALTH = {
+    # How long /readyz waits for the catalog database and for Redis before it calls one down.
+    "check_timeout": float(os.environ.get("STORAGE_BACKUP_READY_CHECK_TIMEOUT", "3")),
 }
 
 LOGGING = {

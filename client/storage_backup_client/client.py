@@ -17,9 +17,12 @@ Errors raise ``BackupApiError`` with the HTTP status, the error code, the field 
 """
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from keystoneauth1 import session as ks_session
 
@@ -27,6 +30,9 @@ SERVICE_TYPE = "data-protection"
 # The service answers at most 500 items a page; following the pages, this many a request.
 ITERATE_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+# A file listing waits on the service for a data worker (STORAGE_BACKUP_FILE_BROWSE_WAIT, 60 s by default).
+FILE_LIST_TIMEOUT = 90
+DOWNLOAD_PIECE = 1024 * 1024
 
 
 class BackupApiError(Exception):
@@ -73,14 +79,15 @@ class BackupClient:
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, json: Any = None, params: dict | None = None) -> Any:
+    def _send(self, method: str, path: str, json: Any = None, params: dict | None = None,
+              timeout: float | None = None, **extra):
         if self.endpoint:
             url, target = self.endpoint + path, {}
         else:
             url, target = path, {"endpoint_filter": {"service_type": SERVICE_TYPE, "interface": self.interface,
                                                      "region_name": self.region_name}}
         response = self.session.request(url, method, json=json, params=params, raise_exc=False,
-                                        timeout=self.timeout, **target)
+                                        timeout=timeout or self.timeout, **target, **extra)
         if response.status_code >= 400:
             try:
                 error = response.json().get("error") or {}
@@ -88,6 +95,11 @@ class BackupClient:
                 error = {}
             raise BackupApiError(response.status_code, error.get("code", "error"),
                                  error.get("message", response.text[:300]), error.get("field"))
+        return response
+
+    def request(self, method: str, path: str, json: Any = None, params: dict | None = None,
+                timeout: float | None = None) -> Any:
+        response = self._send(method, path, json, params, timeout)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -213,6 +225,68 @@ class BackupClient:
     def verify(self, restore_point_id: str) -> dict:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/verify")
 
+    # files inside a restore point's volume (file-level restore)
+
+    @staticmethod
+    def _files_path(restore_point_id: str, volume_id: str) -> str:
+        return f"/v1/restore-points/{quote(restore_point_id, safe='')}/volumes/{quote(volume_id, safe='')}/files"
+
+    def file_list(self, restore_point_id: str, volume_id: str, path: str = "/", search: str | None = None,
+                  partition: int | None = None, limit: int | None = None) -> dict:
+        """A directory's entries, or with ``search`` the entries below ``path`` whose names match it; the answer
+        names the filesystem and the partitions (``entries``, ``truncated``, ``filesystem``, ``partitions``)."""
+        return self.request("GET", self._files_path(restore_point_id, volume_id),
+                            params=query({"path": path, "search": search, "partition": partition, "limit": limit}),
+                            timeout=max(self.timeout, FILE_LIST_TIMEOUT))
+
+    def file_download_start(self, restore_point_id: str, volume_id: str, path: str, format: str = "auto",
+                            partition: int | None = None) -> dict:
+        """A ``file_restore`` job; when it has succeeded, ``job_download`` fetches what it made."""
+        body: dict[str, Any] = {"path": path, "format": format}
+        if partition is not None:
+            body["partition"] = partition
+        return self.request("POST", self._files_path(restore_point_id, volume_id) + "/download", json=body)
+
+    def job_download_stream(self, job_id: str) -> tuple[str, int | None, Iterator[bytes]]:
+        """A succeeded file restore's download as it arrives: its file name, its size (when the service says it)
+        and its bytes in pieces (read them all, or the connection stays open)."""
+        response = self._send("GET", f"/v1/jobs/{quote(job_id, safe='')}/download", stream=True)
+        match = re.search(r'filename="?([^";]+)"?', response.headers.get("Content-Disposition", ""))
+        length = response.headers.get("Content-Length")
+        return ((match.group(1) if match else "download"), int(length) if length and length.isdigit() else None,
+                response.iter_content(DOWNLOAD_PIECE))
+
+    def job_download(self, job_id: str, out: BinaryIO) -> tuple[str, int]:
+        """Write a succeeded file restore's download to ``out``; returns its file name and size."""
+        name, _, pieces = self.job_download_stream(job_id)
+        written = 0
+        for piece in pieces:
+            out.write(piece)
+            written += len(piece)
+        return name, written
+
+    def wait_file_restore(self, job: dict, wait: float = 600, poll: float = 0.5) -> dict:
+        """Follow a file restore job until it has succeeded (at most ``wait`` seconds); one that fails or is still
+        running then raises ``BackupApiError`` with its error."""
+        deadline = time.monotonic() + wait
+        while job["state"] in ("queued", "running"):
+            if time.monotonic() > deadline:
+                raise BackupApiError(504, "timeout", f"The download job {job['id']} did not finish within {wait:.0f} "
+                                                     f"s; fetch it later with job_download.")
+            time.sleep(poll)
+            job = self.job_get(job["id"])
+        if job["state"] != "succeeded":
+            raise BackupApiError(409, "job_" + job["state"], job.get("error") or f"The download job {job['state']}.")
+        return job
+
+    def file_download(self, restore_point_id: str, volume_id: str, path: str, out: BinaryIO, format: str = "auto",
+                      partition: int | None = None, wait: float = 600, poll: float = 0.5) -> tuple[str, int]:
+        """Start a file restore, wait for it (at most ``wait`` seconds) and write its download to ``out``; a job
+        that fails raises ``BackupApiError`` with its error."""
+        job = self.wait_file_restore(self.file_download_start(restore_point_id, volume_id, path, format, partition),
+                                     wait, poll)
+        return self.job_download(job["id"], out)
+
     # jobs: filters instance_id, state, type, instance_name, active, project_id
 
     def job_list(self, instance_id: str | None = None, state: str | None = None, all_projects: bool = False,
@@ -243,6 +317,9 @@ class BackupClient:
 
     def destination_update(self, destination_id: str, **fields) -> dict:
         return self.request("PATCH", f"/v1/destinations/{destination_id}", json=fields)
+
+    def destination_delete(self, destination_id: str) -> None:
+        self.request("DELETE", f"/v1/destinations/{destination_id}")
 
     def destination_prune(self, destination_id: str) -> dict:
         """Admins: a prune job of the destination (the space of deleted restore points comes back)."""

@@ -19,12 +19,13 @@ import functools
 import logging
 import math
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from horizon.utils import functions as horizon_utils
 from horizon.utils.memoized import memoized
 from keystoneauth1 import exceptions as ks_exceptions
@@ -181,12 +182,33 @@ class RestorePoint(Wrapper):
                    for copy in self._apidict.get("copies") or [])
 
 
+#: What a job without an instance (the data plane's work on a destination) is called, by its type.
+JOB_LABELS = {
+    "verify": gettext_lazy("Verification"),
+    "delete": gettext_lazy("Deletion of restore points"),
+    "prune": gettext_lazy("Prune"),
+    "lock": gettext_lazy("Retention lock"),
+    "rebuild": gettext_lazy("Catalog rebuild"),
+    "lock_maintenance": gettext_lazy("Object Lock maintenance"),
+    "retention": gettext_lazy("Retention"),
+}
+
+
 class Job(Wrapper):
     _times = ("created_at", "started_at", "finished_at")
+    destination_name = ""  # set where the destinations are listed (the administrators' tables)
 
     @property
     def name(self) -> str:
-        return self.instance_name or self.instance_id or self.id
+        """The instance it works for; a job on a destination alone (retention, prune, …) by what it does and
+        where ("Prune of shared-fs"), never a raw ID."""
+        if self.instance_name or self.instance_id:
+            return self.instance_name or self.instance_id
+        label = JOB_LABELS.get(self.type) or self.type or _("Job")
+        destination = self.destination_name or self._apidict.get("destination_id")
+        if destination:
+            return _("%(job)s of %(destination)s") % {"job": label, "destination": destination}
+        return str(label)
 
     @property
     def is_active(self) -> bool:
@@ -524,11 +546,42 @@ def restore_point_delete(request, restore_point_id: str) -> None:
 
 @profiler.trace
 @service_errors
+def restore_point_verify(request, restore_point_id: str) -> Job:
+    """Start a job that reads every chunk of the restore point and checks its hash (writes nothing)."""
+    return Job(backupclient(request).verify(restore_point_id))
+
+
+@profiler.trace
+@service_errors
 def restore_create(request, restore_point_id: str, **options) -> Job:
     """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
     ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
     return Job(backupclient(request).restore(restore_point_id, **options))
+
+
+# -- files inside a restore point (file-level restore) ---------------------------------------------------------------
+
+@profiler.trace
+@service_errors
+def file_list(request, restore_point_id: str, volume_id: str, path: str = "/", search: str | None = None,
+              partition: int | None = None) -> dict:
+    """A folder's entries (or, with ``search``, the matches below it) inside a volume of a restore point, read on
+    the service's data plane: ``entries``, ``truncated``, ``filesystem``, ``partition``, ``partitions``."""
+    return backupclient(request).file_list(restore_point_id, volume_id, path, search=search or None,
+                                           partition=partition)
+
+
+@profiler.trace
+@service_errors
+def file_download(request, restore_point_id: str, volume_id: str, path: str, fmt: str = "auto",
+                  partition: int | None = None) -> tuple[str, int | None, Iterator[bytes]]:
+    """Start a file restore, wait for it (``STORAGE_BACKUP_FILE_DOWNLOAD_WAIT`` seconds, 300 by default) and
+    return the download's name, size and bytes as they arrive, for Horizon to pass on to the browser."""
+    client = backupclient(request)
+    job = client.file_download_start(restore_point_id, volume_id, path, fmt, partition)
+    job = client.wait_file_restore(job, wait=float(getattr(settings, "STORAGE_BACKUP_FILE_DOWNLOAD_WAIT", 300)))
+    return client.job_download_stream(job["id"])
 
 
 # -- jobs --------------------------------------------------------------------------------------------------------------
@@ -583,6 +636,13 @@ def destination_get(request, destination_id: str) -> Destination:
 @service_errors
 def destination_create(request, **fields) -> Destination:
     return Destination(backupclient(request).destination_create(**fields))
+
+
+@profiler.trace
+@service_errors
+def destination_delete(request, destination_id: str) -> None:
+    """Remove an unused destination from the catalog (the service refuses, saying why, while anything uses it)."""
+    backupclient(request).destination_delete(destination_id)
 
 
 #: Object Lock modes an S3 destination offers ("" is none).
@@ -696,6 +756,25 @@ def usage_list_paged_with_page_menu(request, page_number: int = 1) -> tuple[list
 def usage_list(request) -> list[Usage]:
     """Every project's usage (the CSV summary), page after page from the service."""
     return _name_usage(request, [Usage(row) for row in backupclient(request).usage()])
+
+
+#: A project's backup quotas, as the service names them (``None``: the cloud's default, unlimited without one).
+QUOTA_LIMITS = ("protected_instances", "restore_points", "stored_bytes")
+
+
+@profiler.trace
+@service_errors
+def quota_get(request, project_id: str) -> dict:
+    """A project's limits in effect (its own, else the cloud's default; ``None`` is unlimited)."""
+    return backupclient(request).quota_get(project_id)
+
+
+@profiler.trace
+@service_errors
+def quota_update(request, project_id: str, **limits) -> dict:
+    """Set a project's limits (administrators); ``None`` puts a limit back to the cloud's default."""
+    return backupclient(request).quota_set(project_id, **{name: limits[name] for name in QUOTA_LIMITS
+                                                          if name in limits})
 
 
 @profiler.trace

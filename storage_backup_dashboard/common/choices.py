@@ -25,6 +25,31 @@ JOB_TYPE_DISPLAY = (
     ("restore_volume", pgettext_lazy("Type of a backup job", "Volume restore")),
     ("retention", pgettext_lazy("Type of a backup job", "Retention")),
     ("verify", pgettext_lazy("Type of a backup job", "Verify")),
+    ("file_browse", pgettext_lazy("Type of a backup job", "Browse files")),
+    ("file_restore", pgettext_lazy("Type of a backup job", "File download")),
+)
+# A running job's step (docs/TASKS.md progress ``step``), as its progress cell says it; others show as they come.
+JOB_STEP_DISPLAY = (
+    ("queued", pgettext_lazy("Step of a backup job", "Queued")),
+    ("starting", pgettext_lazy("Step of a backup job", "Starting…")),
+    ("inspect", pgettext_lazy("Step of a backup job", "Reading the instance…")),
+    ("pre_command", pgettext_lazy("Step of a backup job", "Running the pre-snapshot command…")),
+    ("snapshot", pgettext_lazy("Step of a backup job", "Taking snapshots…")),
+    ("prepare", pgettext_lazy("Step of a backup job", "Preparing…")),
+    ("create", pgettext_lazy("Step of a backup job", "Creating volumes…")),
+    ("attach", pgettext_lazy("Step of a backup job", "Attaching to the proxy…")),
+    ("read", pgettext_lazy("Step of a backup job", "Reading")),
+    ("write", pgettext_lazy("Step of a backup job", "Writing")),
+    ("verify", pgettext_lazy("Step of a backup job", "Verifying")),
+    ("detach", pgettext_lazy("Step of a backup job", "Detaching…")),
+    ("release", pgettext_lazy("Step of a backup job", "Removing temporary copies…")),
+    ("commit", pgettext_lazy("Step of a backup job", "Writing the restore point…")),
+    ("image", pgettext_lazy("Step of a backup job", "Looking for the image…")),
+    ("upload_image", pgettext_lazy("Step of a backup job", "Uploading image to Glance…")),
+    ("server", pgettext_lazy("Step of a backup job", "Creating the instance…")),
+    ("floating_ips", pgettext_lazy("Step of a backup job", "Re-associating floating IPs…")),
+    ("attach_to_instance", pgettext_lazy("Step of a backup job", "Attaching to the instance…")),
+    ("finalize", pgettext_lazy("Step of a backup job", "Finishing…")),
 )
 STRATEGY_DISPLAY = (
     ("full", pgettext_lazy("Backup strategy", "Full")),
@@ -52,6 +77,12 @@ PROTECTION_DISPLAY = (
 PROXY_STATUS_DISPLAY = (
     ("up", pgettext_lazy("Status of a proxy worker", "Up")),
     ("down", pgettext_lazy("Status of a proxy worker", "Down")),
+)
+DESTINATION_TYPE_DISPLAY = (
+    ("filesystem", pgettext_lazy("Type of a destination", "Filesystem")),
+    ("nfs", pgettext_lazy("Type of a destination", "NFS")),
+    ("s3", pgettext_lazy("Type of a destination", "S3")),
+    ("swift", pgettext_lazy("Type of a destination", "Swift")),
 )
 SCOPE_DISPLAY = (
     ("shared", pgettext_lazy("Scope of a policy or destination", "Shared")),

@@ -42,3 +42,13 @@ class ModalFormMixin:
         context = super().get_context_data(**kwargs)
         context["modal_template"] = self.ajax_template_name
         return context
+
+
+class WorkflowTitleMixin:
+    """For a ``WorkflowView``: the page opened by its URL (not as a dialog) takes the workflow's name as its title,
+    which Horizon's breadcrumb ends with (it showed "None")."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("page_title", context["workflow"].name)
+        return context

@@ -66,17 +66,26 @@ def write_guest(stack: Stack, server_id: str, volume_id: str, offset: int, data:
         os.fsync(disk.fileno())
 
 
-def image_digest(ceph, volume_id: str) -> str:
-    """sha256 of every non-zero 1 MiB block (with its offset) of the volume's RBD image, as Cinder names it."""
-    digest = hashlib.sha256()
+def image_digest(ceph, volume_id: str) -> dict[int, str]:
+    """sha256 of every non-zero 1 MiB block of the volume's RBD image (as Cinder names it), by offset: a mismatch
+    names the blocks that differ."""
+    digests = {}
     with ceph.open_pool() as (rbd, ioctx), rbd.Image(ioctx, f"volume-{volume_id}", read_only=True) as image:
         size = image.size()
         for offset in range(0, size, MiB):
             block = image.read(offset, min(MiB, size - offset))
             if block.strip(b"\0"):
-                digest.update(offset.to_bytes(8, "big"))
-                digest.update(block)
-    return digest.hexdigest()
+                digests[offset] = hashlib.sha256(block).hexdigest()
+    return digests
+
+
+def differences(restored: dict[int, str], original: dict[int, str]) -> str:
+    """Which MiB of a restore differ from the original: missing, extra, or with other bytes."""
+    def what(offset: int) -> str:
+        return "missing" if offset not in restored else "extra" if offset not in original else "differs"
+
+    return ", ".join(f"{offset // MiB} MiB {what(offset)}" for offset in sorted(restored.keys() | original.keys())
+                     if restored.get(offset) != original.get(offset))
 
 
 def bases(stack: Stack, volume_id: str) -> list:
@@ -88,7 +97,7 @@ def volume_result(job: dict, volume_id: str) -> dict:
     return next(v for v in job["result"]["volumes"] if v["volume_id"] == volume_id)
 
 
-def restored_digest(stack: Stack, ceph, restore_point_id: str, volume_id: str) -> str:
+def restored_digest(stack: Stack, ceph, restore_point_id: str, volume_id: str) -> dict[int, str]:
     job = stack.run_restore(restore_point_id, volume_id=volume_id, name=f"restored-{restore_point_id[:8]}")
     return image_digest(ceph, job["result"]["volume_id"])
 
@@ -99,7 +108,7 @@ def test_a_first_backup_is_full_and_keeps_its_snapshot_as_the_base(stack, ceph):
     policy = stack.policy(name="cbt", strategy="incremental")
     stack.client().protect(server["id"], policy["id"])
     write_guest(stack, server["id"], volume_id, 1 * MiB, os.urandom(6 * MiB))
-    STATE.update(server=server, volume=volume_id, policy=policy, digests=[], points=[])
+    STATE.update(server=server, volume=volume_id, policy=policy, digests=[], points=[], reasons=[])
 
     job = stack.run_backup(server["id"])
     volume = volume_result(job, volume_id)
@@ -110,6 +119,7 @@ def test_a_first_backup_is_full_and_keeps_its_snapshot_as_the_base(stack, ceph):
     assert kept[0].metadata[BASE_INSTANCE_TAG] == server["id"]
     STATE["points"].append(job["result"]["restore_point_id"])
     STATE["digests"].append(image_digest(ceph, volume_id))
+    STATE["reasons"].append(f"{volume['strategy']}: {volume['strategy_reason']} (read {volume['bytes_read']} bytes)")
     STATE["base"] = kept[0].id
     assert stack.leftovers() == {}
 
@@ -130,6 +140,7 @@ def test_the_next_backup_reads_only_what_ceph_says_changed(stack, ceph):
     STATE["base"] = kept[0].id
     STATE["points"].append(job["result"]["restore_point_id"])
     STATE["digests"].append(image_digest(ceph, volume_id))
+    STATE["reasons"].append(f"{volume['strategy']}: {volume['strategy_reason']} (read {volume['bytes_read']} bytes)")
     point = stack.client().restore_point_get(job["result"]["restore_point_id"])
     assert point["strategy"] == "incremental"
     assert point["volumes"][0]["strategy_reason"] == volume["strategy_reason"]  # what Horizon shows
@@ -151,6 +162,7 @@ def test_a_base_deleted_by_hand_means_a_checksum_backup_that_says_so(stack, ceph
     STATE["base"] = bases(stack, volume_id)[0].id
     STATE["points"].append(job["result"]["restore_point_id"])
     STATE["digests"].append(image_digest(ceph, volume_id))
+    STATE["reasons"].append(f"{volume['strategy']}: {volume['strategy_reason']} (read {volume['bytes_read']} bytes)")
 
 
 def test_and_the_one_after_it_reads_changed_blocks_again(stack, ceph):
@@ -164,13 +176,16 @@ def test_and_the_one_after_it_reads_changed_blocks_again(stack, ceph):
     assert volume["bytes_read"] <= 4 * MiB + 16 * 256 * 1024
     STATE["points"].append(job["result"]["restore_point_id"])
     STATE["digests"].append(image_digest(ceph, volume_id))
+    STATE["reasons"].append(f"{volume['strategy']}: {volume['strategy_reason']} (read {volume['bytes_read']} bytes)")
     assert len(bases(stack, volume_id)) == 1
 
 
 def test_every_restore_point_of_the_chain_restores_byte_for_byte(stack, ceph):
     assert len(STATE["points"]) == 4
-    for point, digest in zip(STATE["points"], STATE["digests"], strict=True):
-        assert restored_digest(stack, ceph, point, STATE["volume"]) == digest, point
+    for number, (point, digest) in enumerate(zip(STATE["points"], STATE["digests"], strict=True), 1):
+        restored = restored_digest(stack, ceph, point, STATE["volume"])
+        assert restored == digest, (f"restore point {number} of the chain ({point}): {differences(restored, digest)}; "
+                                    f"{STATE['reasons'][number - 1]}")
     assert stack.leftovers() == {}
 
 

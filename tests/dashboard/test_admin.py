@@ -10,6 +10,7 @@ from django.urls import reverse
 from openstack_dashboard.test import helpers
 
 from storage_backup_dashboard import api
+from storage_backup_dashboard import exceptions as backup_exceptions
 from tests.dashboard import helpers as backup_helpers
 
 OVERVIEW = {
@@ -70,6 +71,13 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         stored = json.loads(response.context["stored_chart"])
         self.assertEqual((stored["series"][0]["name"], stored["series"][0]["data"][-1]["y"]), ("Stored GiB", 7.0))
         self.assertContains(response, "3.20\u00d7")
+        # the line charts: numbers on the y axis, the days under the chart (not Rickshaw's hours), units named
+        self.assertTrue(jobs_chart["settings"]["axes_y_label"])
+        self.assertFalse(jobs_chart["settings"]["axes_x"])
+        self.assertEqual(response.context["jobs_days"][0], "Nov. 18")
+        self.assertEqual(response.context["jobs_days"][-1], "Nov. 24")
+        self.assertContains(response, "Stored GiB at the end of each day")
+        self.assertContains(response, "Day (UTC)", count=2)
         self.assertContains(response, "Proxy proxy-az2@host of zone az2 is down")
         self.assertContains(response, "ask the cloud operators to check Cinder")
         self.assertContains(response, "Policy nightly of project alt is not scheduled")
@@ -122,6 +130,20 @@ class AdminListsTests(backup_helpers.AdminTestCase):
             helpers.IsHttpRequest(), search_opts={"project_id": "p-demo"}, page_number=1, all_projects=True)
         self.assertContains(response, reverse("horizon:admin:backup_jobs:detail", args=["job-1"]))
 
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "project_names", "destination_list"]})
+    def test_a_system_job_says_what_it_does_where_and_for_all_projects(self):
+        retention = backup_helpers.job(id="job-r", type="prune", project_id="", instance_id="", instance_name="",
+                                       destination_id="dest-1", state="succeeded", progress={})
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([retention])
+        self.mock_project_names.return_value = {}
+        self.mock_destination_list.return_value = [api.backup.Destination({"id": "dest-1", "name": "shared-fs"})]
+        response = self.client.get(reverse("horizon:admin:backup_jobs:index"))
+        html = response.content.decode()
+        self.assertRegex(html, r'<td class="[^"]*">\s*\(all projects\)\s*</td>')
+        self.assertIn("Prune of shared-fs</a>", html)
+        self.assertNotIn(">job-r</a>", html)
+        self.mock_destination_list.assert_called_once_with(helpers.IsHttpRequest(), all_projects=True)
+
     @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "project_names"]})
     def test_all_restore_points_name_their_project(self):
         self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
@@ -142,6 +164,28 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         response = self.client.get(reverse("horizon:admin:backup_destinations:index"))
         self.assertContains(response, "Locked at least 30 days")
         self.assertContains(response, "80.0\xa0GB of 100.0\xa0GB")
+
+    @helpers.create_mocks({api.backup: ["destination_list_with_usage", "destination_delete"]})
+    def test_delete_an_unused_destination_and_a_refusal_says_why(self):
+        empty = api.backup.Destination({"id": "d-empty", "name": "old", "type": "filesystem", "path": "/srv/old",
+                                        "encrypted": False, "project_id": "", "retention_lock_min_days": 0})
+        empty.usage = {"restore_points": 0, "bytes_stored": 0, "reachable": True}
+        full = api.backup.Destination({"id": "d-full", "name": "busy", "type": "filesystem", "path": "/srv/busy",
+                                       "encrypted": False, "project_id": "", "retention_lock_min_days": 0})
+        full.usage = {"restore_points": 3, "bytes_stored": 1 << 30, "reachable": True}
+        self.mock_destination_list_with_usage.return_value = [empty, full]
+        url = reverse("horizon:admin:backup_destinations:index")
+        response = self.client.get(url)
+        self.assertContains(response, 'value="destinations__delete__d-empty"')
+        self.assertNotContains(response, 'value="destinations__delete__d-full"')  # it holds restore points
+        response = self.client.post(url, {"action": "destinations__delete__d-empty"})
+        self.assertRedirectsNoFollow(response, url)
+        self.mock_destination_delete.assert_called_once_with(helpers.IsHttpRequest(), "d-empty")
+        self.mock_destination_delete.side_effect = backup_exceptions.BackupRequestRefused(
+            "Destination old is used by policy nightly; move those policies to another destination (or delete "
+            "them) first.", 409, "conflict")
+        response = self.client.post(url, {"action": "destinations__delete__d-empty"}, follow=True)
+        self.assertContains(response, "Unable to delete the destination. Destination old is used by policy nightly")
 
     @helpers.create_mocks({api.backup: ["destination_list_with_usage"]})
     def test_s3_destinations_show_their_object_lock(self):
@@ -306,6 +350,56 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.assertEqual(table[2][0], "'=alt")  # no formula injection into a spreadsheet
 
 
+class AdminQuotaTests(backup_helpers.AdminTestCase):
+    """Issue 14: an administrator sees and sets a project's quotas (PUT /v1/quotas/{project_id})."""
+
+    @helpers.create_mocks({api.backup: ["usage_list_paged_with_page_menu", "quota_get", "quota_update",
+                                        "project_names"]})
+    def test_edit_a_projects_quotas_from_its_row(self):
+        row = api.backup.Usage({"project_id": "p-demo", "protected_instances": 2, "restore_points": 10,
+                                "stored_bytes": 3 << 30, "quota": {}})
+        self.mock_usage_list_paged_with_page_menu.return_value = backup_helpers.page([row])
+        self.mock_project_names.return_value = {"p-demo": "demo", "p-alt": "alt"}
+        self.mock_quota_get.return_value = {"protected_instances": 5, "restore_points": None,
+                                            "stored_bytes": (10 << 30) + 1}
+        url = reverse("horizon:admin:backup_usage:quota", args=["p-demo"])
+        response = self.client.get(reverse("horizon:admin:backup_usage:index"))
+        self.assertContains(response, url)
+        self.assertContains(response, reverse("horizon:admin:backup_usage:quotas"))
+
+        response = self.client.get(url)
+        self.assertContains(response, 'name="protected_instances"')
+        self.assertContains(response, 'value="5"')
+        self.assertContains(response, 'value="11"')  # 10 GiB and a byte: shown rounded up, never below the limit
+        self.assertContains(response, "<strong>demo</strong>")
+        self.mock_quota_get.assert_called_once_with(helpers.IsHttpRequest(), "p-demo")
+
+        response = self.client.post(url, {"project_id": "p-demo", "protected_instances": "3", "restore_points": "",
+                                          "stored_gib": "20"})
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, reverse("horizon:admin:backup_usage:index"))
+        self.mock_quota_update.assert_called_once_with(helpers.IsHttpRequest(), "p-demo", protected_instances=3,
+                                                       restore_points=None, stored_bytes=20 << 30)
+
+    @helpers.create_mocks({api.backup: ["quota_update", "project_names"]})
+    def test_any_project_and_what_is_wrong_is_said_at_the_field(self):
+        self.mock_project_names.return_value = {"p-demo": "demo", "p-alt": "alt"}
+        url = reverse("horizon:admin:backup_usage:quotas")
+        response = self.client.get(url)
+        self.assertContains(response, '<option value="p-alt">alt</option>', html=True)
+        response = self.client.post(url, {"project_id": "p-alt", "protected_instances": "-1", "restore_points": "",
+                                          "stored_gib": ""})
+        self.assertFormErrors(response, 1)
+        self.mock_quota_update.assert_not_called()
+        self.mock_quota_update.side_effect = backup_exceptions.BackupRequestRefused(
+            "restore_points: must be a non-negative integer or null (unlimited)", 400, "invalid", "restore_points")
+        response = self.client.post(url, {"project_id": "p-alt", "protected_instances": "", "restore_points": "4",
+                                          "stored_gib": ""})
+        self.assertContains(response, "must be a non-negative integer or null")
+        self.mock_quota_update.assert_called_once_with(helpers.IsHttpRequest(), "p-alt", protected_instances=None,
+                                                       restore_points=4, stored_bytes=None)
+
+
 class AdminPanelsForMembersTests(backup_helpers.TestCase):
 
     def test_a_project_member_gets_no_admin_backup_panel(self):
@@ -313,6 +407,15 @@ class AdminPanelsForMembersTests(backup_helpers.TestCase):
                      "backup_policies", "backup_usage"):
             response = self.client.get(reverse(f"horizon:admin:{slug}:index"))
             self.assertNotEqual(response.status_code, 200, slug)
+
+    @helpers.create_mocks({api.backup: ["quota_get", "quota_update", "project_names"]})
+    def test_a_project_member_reaches_no_quota_form(self):
+        for url in (reverse("horizon:admin:backup_usage:quotas"),
+                    reverse("horizon:admin:backup_usage:quota", args=[self.tenant.id])):
+            self.assertNotEqual(self.client.get(url).status_code, 200, url)
+            self.client.post(url, {"project_id": self.tenant.id, "protected_instances": "999"})
+        self.mock_quota_update.assert_not_called()
+        self.mock_quota_get.assert_not_called()
 
 
 class AdminPublishPolicyTests(backup_helpers.AdminTestCase):

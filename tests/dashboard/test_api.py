@@ -108,6 +108,34 @@ class PageMenuTests(backup_helpers.APITestCase):
         request.assert_called_once_with("GET", "/v1/jobs", params={"all_projects": 1, "offset": 0, "limit": 20})
 
 
+class FileRestoreTests(backup_helpers.APITestCase):
+    """Browse Files' two calls: the listing as the client asks it, the download as a job waited for, then streamed."""
+
+    def test_a_listing_asks_the_files_endpoint_with_a_longer_timeout(self):
+        answer = {"entries": [], "truncated": False, "filesystem": "ext4"}
+        with mock.patch.object(BackupClient, "request", return_value=answer) as request:
+            self.assertEqual(api.backup.file_list(self.request, "rp 1", "vol/1", "/etc", search="", partition=2),
+                             answer)
+        request.assert_called_once_with("GET", "/v1/restore-points/rp%201/volumes/vol%2F1/files",
+                                        params={"path": "/etc", "partition": 2}, timeout=90)
+
+    def test_a_download_waits_for_its_job_then_streams(self):
+        queued = {"id": "job-1", "state": "queued"}
+        with mock.patch.object(BackupClient, "request", side_effect=[queued, {**queued, "state": "succeeded"}]), \
+                mock.patch.object(BackupClient, "job_download_stream",
+                                  return_value=("etc.tar", 3, iter([b"abc"]))) as stream, \
+                mock.patch("storage_backup_client.client.time.sleep"):
+            name, size, pieces = api.backup.file_download(self.request, "rp-1", "vol-1", "/etc", "tar")
+        self.assertEqual((name, size, b"".join(pieces)), ("etc.tar", 3, b"abc"))
+        stream.assert_called_once_with("job-1")
+
+    def test_a_failed_download_job_is_a_refusal_with_its_error(self):
+        failed = {"id": "job-1", "state": "failed", "error": "/etc/missing does not exist in this restore point"}
+        with mock.patch.object(BackupClient, "request", return_value=failed), \
+                self.assertRaisesRegex(backup_exceptions.BackupRequestRefused, "does not exist"):
+            api.backup.file_download(self.request, "rp-1", "vol-1", "/etc/missing")
+
+
 class ProfilerTests(backup_helpers.APITestCase):
     """Every api function is traced as Horizon's are; with the profiler off (the default) the trace is nothing."""
 

@@ -85,3 +85,81 @@ class JobsTests(backup_helpers.TestCase):
         response = self.client.get(INDEX_URL)
         self.assertEqual(response.status_code, 200)
         self.assertMessageCount(response, error=1)
+
+
+class JobPageDefectsTests(backup_helpers.TestCase):
+    """Issue 14: what a new user hit on the Jobs pages."""
+
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "job_get"]})
+    def test_cancel_asks_to_confirm_and_the_list_refreshes_itself(self):
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_job_get.return_value = backup_helpers.job()
+        response = self.client.get(INDEX_URL)
+        # Horizon's script confirms a form's btn-danger buttons, showing the action's help text
+        self.assertRegex(response.content.decode(), r'id="jobs__row_job-1__action_cancel" class="[^"]*btn-danger')
+        self.assertContains(response, 'class="table table-striped datatable storage-backup-refresh-list"')
+        detail = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        self.assertRegex(detail.content.decode(), r'id="jobs__row_job-1__action_cancel" class="[^"]*btn-danger')
+        self.assertNotContains(detail, "storage-backup-refresh-list")  # the detail page refreshes itself otherwise
+        self.assertContains(detail, 'data-job-state="running"')
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_the_step_log_reads_in_time_order(self):
+        self.mock_job_get.return_value = backup_helpers.job(log=[
+            {"at": "2026-11-24T12:00:00Z", "step": "queued", "message": "first-entry"},
+            {"at": "2026-11-24T12:00:09Z", "step": "running", "message": "third-entry"},
+            {"at": None, "step": "write", "message": "fourth-entry"},  # stays after the one before it
+            {"at": "2026-11-24T12:00:05+00:00", "step": "create", "message": "second-entry"}])
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        html = response.content.decode()
+        positions = [html.index(f"{word}-entry") for word in ("first", "second", "third", "fourth")]
+        self.assertEqual(positions, sorted(positions))
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_a_restore_names_what_it_restored_not_a_restore_point_made(self):
+        self.mock_job_get.return_value = backup_helpers.job(
+            type="restore", state="succeeded", restore_point_id="rp-1",
+            result={"restore_point_id": "rp-1", "server_id": "srv-9", "name": "web-1-restored",
+                    "volume_ids": {"vol-root": "new-root", "vol-data": "new-data"}})
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        self.assertNotContains(response, "Restore Point Made")
+        self.assertContains(response, "web-1-restored</a>")
+        self.assertContains(response, reverse("horizon:project:volumes:detail", args=["new-root"]))
+        self.assertContains(response, reverse("horizon:project:volumes:detail", args=["new-data"]))
+
+        self.mock_job_get.return_value = backup_helpers.job(
+            type="restore_volume", state="succeeded", restore_point_id="rp-1",
+            result={"restore_point_id": "rp-1", "volume_id": "new-vol", "name": "web-1-data (restored)"})
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        self.assertNotContains(response, "Restore Point Made")
+        self.assertContains(response, "Restored Volume")
+        self.assertContains(response, "web-1-data (restored)</a>")
+
+        self.mock_job_get.return_value = backup_helpers.job(state="succeeded", result={"restore_point_id": "rp-9"})
+        response = self.client.get(reverse("horizon:project:backup_jobs:detail", args=["job-1"]))
+        self.assertContains(response, "Restore Point Made")
+
+
+class JobProgressPhaseTests(backup_helpers.TestCase):
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_the_glance_upload_after_the_last_byte_shows_its_phase_not_a_fake_eta(self):
+        self.mock_job_get.return_value = backup_helpers.job(
+            type="restore", progress={"percent": 100.0, "rate": 85 << 20, "eta": 0.0, "step": "upload_image",
+                                      "message": "Uploading the backed-up root disk to Glance as a new image"})
+        response = self.client.get(INDEX_URL, {"action": "row_update", "table": "jobs", "obj_id": "job-1"},
+                                   HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, "Uploading image to Glance…")
+        self.assertNotContains(response, "left")
+        self.assertNotContains(response, "MB/s")
+        self.assertNotContains(response, "100&nbsp;%")
+
+    @helpers.create_mocks({api.backup: ["job_get"]})
+    def test_the_data_phase_names_its_step_in_words(self):
+        self.mock_job_get.return_value = backup_helpers.job(progress={"percent": 40.0, "rate": 1 << 20, "eta": 60,
+                                                                      "step": "read"})
+        response = self.client.get(INDEX_URL, {"action": "row_update", "table": "jobs", "obj_id": "job-1"},
+                                   HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, "Reading")
+        self.assertContains(response, "1:00 left")
+        self.assertContains(response, "40&nbsp;%")

@@ -130,6 +130,21 @@ class PolicyWorkflowTests(backup_helpers.TestCase):
         self.assertEqual((fields["window_start"], fields["retention_lock_days"], fields["auto_assign_tag"]),
                          ("22:00", 30, "backup"))
         self.assertIsNone(fields["pre_command"])
+        self.assertNotIn("read_limit_mbps", fields)  # left empty: no cap of the policy's own, nothing sent
+
+    @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview", "policy_create"]})
+    def test_the_read_limit_goes_to_the_service_and_zero_is_refused_at_the_field(self):
+        self.mock_destination_list.return_value = self._destinations()
+        self.mock_schedule_preview.return_value = self.runs
+        self.mock_policy_create.return_value = backup_helpers.policy()
+
+        refused = self.client.post(CREATE_URL, _form(read_limit_mbps="0"))
+        self.assertContains(refused, "Ensure this value is greater than or equal to 1.")
+        self.mock_policy_create.assert_not_called()
+
+        response = self.client.post(CREATE_URL, _form(read_limit_mbps="40"))
+        self.assertNoFormErrors(response)
+        self.assertEqual(self.mock_policy_create.call_args.kwargs["read_limit_mbps"], 40)
 
     @helpers.create_mocks({api.backup: ["destination_list", "schedule_preview", "policy_create"]})
     def test_a_vault_is_offered_as_the_vault_copy_never_as_the_destination(self):
@@ -230,6 +245,16 @@ class PolicyDetailTests(backup_helpers.TestCase):
 
         self.assertContains(response, "Cannot run: &#x27;0 0 30 2 *&#x27; names a date that never comes")
         self.mock_schedule_preview.assert_not_called()  # the service would refuse it: nothing to preview
+
+    @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
+    def test_detail_shows_the_read_limit(self):
+        self.mock_schedule_preview.return_value = []
+        self.mock_policy_instances.return_value = []
+        url = reverse("horizon:project:backup_policies:detail", args=["pol-1"])
+        self.mock_policy_get.return_value = backup_helpers.policy(read_limit_mbps=40)
+        self.assertContains(self.client.get(url), "40 MB/s per backup")
+        self.mock_policy_get.return_value = backup_helpers.policy(read_limit_mbps=None)
+        self.assertContains(self.client.get(url), "Proxy limit only")
 
     @helpers.create_mocks({api.backup: ["policy_get", "schedule_preview", "policy_instances"]})
     def test_detail_shows_next_runs_in_the_policy_time_zone(self):

@@ -30,16 +30,20 @@ MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination
 WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
-          "storage_backup:job:cancel", "storage_backup:webhook:create", "storage_backup:webhook:update",
-          "storage_backup:webhook:delete"}
+          "storage_backup:job:cancel", "storage_backup:restore_point:verify", "storage_backup:webhook:create",
+          "storage_backup:webhook:update", "storage_backup:webhook:delete"}
 # Writes of the service's API that no panel offers (yet).
-API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify"}
+API_WRITES = {"storage_backup:restore_point:lock"}
+# The files inside a restore point are the tenant's data itself: reading them is a restore in all but name, so
+# members only, like a restore.
+DATA_READS = {"storage_backup:restore_point:browse_files", "storage_backup:restore_point:restore_files"}
 # Besides every *_all and *_shared rule.
 ADMIN_ONLY = {"storage_backup:admin:overview", "storage_backup:proxy:list", "storage_backup:destination:list",
               "storage_backup:destination:create", "storage_backup:destination:update", "storage_backup:quota:update",
+              "storage_backup:destination:delete",
               "storage_backup:destination:prune", "storage_backup:destination:rebuild",
               "storage_backup:proxy_key:list", "storage_backup:proxy_key:create", "storage_backup:proxy_key:delete",
-              "storage_backup:destination:show_location"}
+              "storage_backup:destination:show_location", "storage_backup:admin:metrics"}
 
 
 def _default_rules() -> list[str]:
@@ -101,7 +105,8 @@ class RoleTests(backup_helpers.TestCase):
             with self.subTest(rule=rule):
                 self.assertTrue(self._allowed(rule, "admin"))
                 self.assertEqual(self._allowed(rule, "member"), not admin_only)
-                self.assertEqual(self._allowed(rule, "reader"), not admin_only and rule not in WRITES | API_WRITES)
+                self.assertEqual(self._allowed(rule, "reader"),
+                                 not admin_only and rule not in WRITES | API_WRITES | DATA_READS)
                 self.assertFalse(self._allowed(rule, "load-balancer_observer"))
 
     def test_only_the_vault_role_reaches_the_vault_rules(self):

@@ -211,3 +211,45 @@ class RestoreWizardTests(backup_helpers.TestCase):
         self.mock_restore_create.assert_called_once_with(
             helpers.IsHttpRequest(), "rp-1", volume_id="vol-data", name="data-copy", availability_zone="nova",
             volume_type="fast", attach_to=self.servers.first().id)
+
+
+class RestorePointVerifyAndTitleTests(backup_helpers.TestCase):
+    """Issue 14: Verify from the panel; the wizard opened by its URL has a title in its breadcrumb."""
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "restore_point_verify"]})
+    def test_verify_starts_a_job_and_opens_it(self):
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.restore_point()])
+        self.mock_restore_point_verify.return_value = backup_helpers.job(id="job-verify", type="verify")
+        response = self.client.get(INDEX_URL)
+        self.assertContains(response, 'value="restore_points__verify__rp-1"')
+        response = self.client.post(INDEX_URL, {"action": "restore_points__verify__rp-1"})
+        self.assertRedirectsNoFollow(response, reverse("horizon:project:backup_jobs:detail", args=["job-verify"]))
+        self.mock_restore_point_verify.assert_called_once_with(helpers.IsHttpRequest(), "rp-1")
+
+    @helpers.create_mocks({api.backup: ["restore_point_list_paged_with_page_menu", "restore_point_verify"]})
+    def test_a_refused_verify_says_why_and_stays(self):
+        self.mock_restore_point_list_paged_with_page_menu.return_value = backup_helpers.page(
+            [backup_helpers.restore_point()])
+        self.mock_restore_point_verify.side_effect = backup_exceptions.BackupRequestRefused(
+            "Restore point rp-1 is being deleted.", 409, "conflict")
+        response = self.client.post(INDEX_URL, {"action": "restore_points__verify__rp-1"}, follow=True)
+        self.assertContains(response, "Unable to verify the restore point. Restore point rp-1 is being deleted.")
+
+    @helpers.create_mocks({api.backup: ["restore_point_get"]})
+    def test_the_detail_page_offers_verify(self):
+        point = backup_helpers.restore_point()
+        point.instance_document = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_point_get.return_value = point
+        response = self.client.get(reverse("horizon:project:restore_points:detail", args=["rp-1"]))
+        self.assertContains(response, 'value="restore_points__verify__rp-1"')
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
+    def test_the_wizard_by_url_ends_its_breadcrumb_with_its_name(self):
+        self.mock_restore_point_get.return_value = backup_helpers.restore_point()
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+        response = self.client.get(reverse("horizon:project:restore_points:restore", args=["rp-1"]))
+        self.assertEqual(str(response.context["page_title"]), "Restore Instance")
+        self.assertContains(response, '<li class="breadcrumb-item-truncate active">Restore Instance</li>')
+        self.assertNotContains(response, ">None</li>")

@@ -107,6 +107,8 @@ class Policy(models.Model):
     min_age_days = models.PositiveIntegerField(default=0)
     retention_lock_days = models.PositiveIntegerField(default=0)
     priority = models.IntegerField(default=0)
+    # Its backups read at most this many MB/s (10^6 bytes) from each proxy; null: only the proxy's own cap.
+    read_limit_mbps = models.PositiveIntegerField(null=True, blank=True)
     # Their SSH private_key is encrypted at rest (catalog/secrets.py); the rest of the command stays readable.
     pre_command = SealedJSONField(null=True, blank=True)
     post_command = SealedJSONField(null=True, blank=True)
@@ -161,6 +163,8 @@ class JobType(models.TextChoices):
     LOCK = "lock"  # a retention lock written into the repository
     REBUILD = "rebuild"  # the catalog's restore points rebuilt from a destination's repository
     LOCK_MAINTENANCE = "lock_maintenance"  # the Object Lock retention of what restore points reference extended
+    FILE_BROWSE = "file_browse"  # a directory listed or searched inside a restore point's volume
+    FILE_RESTORE = "file_restore"  # a file or folder of a restore point's volume written to the download area
     # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
     RETENTION = "retention"
 
@@ -198,6 +202,10 @@ class Job(models.Model):
     progress = models.JSONField(default=dict, blank=True)
     log = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True, default="")
+    # What a succeeded backup read from its volumes and stored: kept with the job, which stays when retention
+    # deletes its restore point, so the metrics' byte counters only grow.
+    bytes_read = models.BigIntegerField(default=0)
+    bytes_stored = models.BigIntegerField(default=0)
     waiting_reason = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     not_before = models.DateTimeField(null=True, blank=True)
@@ -211,6 +219,8 @@ class Job(models.Model):
 
     class Meta:
         ordering = ("-created_at", "id")
+        # The metrics count jobs by state and type at every scrape (services/metrics.py).
+        indexes = [models.Index(fields=["state", "type"], name="job_state_type")]
         constraints = [
             # At most one backup per instance at a time, enforced by the database too: a partial unique index on
             # SQLite and PostgreSQL; MariaDB has none (Django skips this there), so migration 0005 builds the same

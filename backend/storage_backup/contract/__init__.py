@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from .ceph_tasks import DiffRequest, DiffResult
 from .data_tasks import (
+    BrowseFilesRequest,
+    BrowseFilesResult,
     DataPingResult,
     DeleteRequest,
     DeleteResult,
     DocumentVolume,
+    FileEntry,
     LockRequest,
     LockResult,
     MaintainLocksRequest,
@@ -24,6 +27,8 @@ from .data_tasks import (
     PruneResult,
     RebuildRequest,
     RebuildResult,
+    RestoreFilesRequest,
+    RestoreFilesResult,
     RestorePointDocument,
     VerifiedVolume,
     VerifyRequest,
@@ -56,6 +61,8 @@ from .keys import (
 from .message import ContractError, Message, Record
 from .parts import Destination, LogEntry, Progress
 from .proxy_tasks import (
+    READ_LIMIT_MBPS_MAX,
+    READ_LIMIT_MBPS_MIN,
     BackedUpVolume,
     BackupRequest,
     BackupResult,
@@ -81,6 +88,7 @@ from .sealing import (
 )
 from .tasks import (
     BACKUP_INSTANCE,
+    BROWSE_FILES,
     CEPH_DIFF,
     DATA_PING,
     DELETE_RESTORE_POINTS,
@@ -88,6 +96,7 @@ from .tasks import (
     MAINTAIN_LOCKS,
     PING,
     PRUNE_DESTINATION,
+    RESTORE_FILES,
     RESTORE_INSTANCE,
     RESTORE_VOLUME,
     SET_RETENTION_LOCK,
@@ -106,11 +115,14 @@ __all__ = [
     "LIST_RESTORE_POINTS", "LOG_KEY", "LOG_TTL_SECONDS", "LockRequest", "LockResult", "LogEntry",
     "MAINTAIN_LOCKS", "MaintainLocksRequest", "MaintainLocksResult", "Message",
     "NO_ATTEMPT", "NoRecipients", "NotARecipient", "NotDeleted", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION",
-    "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
+    "PingResult", "Progress", "PruneRequest", "PruneResult", "READ_LIMIT_MBPS_MAX", "READ_LIMIT_MBPS_MIN",
+    "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
     "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
     "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
+    "BROWSE_FILES", "BrowseFilesRequest", "BrowseFilesResult", "FileEntry", "RESTORE_FILES", "RestoreFilesRequest",
+    "RestoreFilesResult",
     "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
     "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

@@ -219,3 +219,87 @@ class DataPingResult(Message):
     software_version: str = ""
     repository_root: str = "/"
     repository_root_ok: bool = False
+
+
+@dataclass(frozen=True)
+class FileEntry(Record):
+    """One entry of a directory listing or a search inside a restore point's filesystem."""
+
+    name: str
+    type: str  # "file", "directory", "symlink", "other"
+    size: int
+    mtime: int
+    mode: str  # octal permission bits, "0644"
+    path: str = ""  # search results: where it is
+    target: str = ""  # symbolic links: what they point at
+
+
+@dataclass(frozen=True)
+class BrowseFilesRequest(Message):
+    """List a directory (``search`` empty) or search by name below ``path`` in one volume of a restore point."""
+
+    VERSION: ClassVar[int] = SEALED_VERSION
+
+    job_id: str
+    project_id: str
+    restore_point_id: str
+    volume_id: str
+    destination: Destination
+    path: str = "/"
+    search: str = ""
+    partition: int | None = None
+    limit: int = 1000
+    repository_secret: str | None = field(default=None, metadata=SECRET)
+
+
+@dataclass(frozen=True)
+class BrowseFilesResult(Message):
+    """``error_code`` (``path_not_found``, ``not_a_directory``, ``unsupported_filesystem``, ``corrupt_filesystem``)
+    and ``error`` when the volume could be read but not the path: an answer for the tenant, not a failed task."""
+
+    restore_point_id: str
+    volume_id: str
+    path: str
+    filesystem: str = ""
+    partition: int | None = None
+    partitions: list[dict] = field(default_factory=list)
+    entries: list[FileEntry] = field(default_factory=list)
+    truncated: bool = False
+    error_code: str = ""
+    error: str = ""
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RestoreFilesRequest(Message):
+    """Write a file (``raw``) or a file or folder as a tar or zip into the download area, as ``<job_id><suffix>``."""
+
+    VERSION: ClassVar[int] = SEALED_VERSION
+
+    job_id: str
+    project_id: str
+    restore_point_id: str
+    volume_id: str
+    destination: Destination
+    path: str
+    format: str = "auto"  # "auto" (a file as it is, a folder as tar), "raw", "tar", "zip"
+    partition: int | None = None
+    repository_secret: str | None = field(default=None, metadata=SECRET)
+
+
+@dataclass(frozen=True)
+class RestoreFilesResult(Message):
+    restore_point_id: str
+    volume_id: str
+    path: str
+    format: str
+    file_name: str  # what the download is called
+    stored_as: str  # its name in the download area
+    bytes: int  # of the download
+    files: int = 0
+    directories: int = 0
+    symlinks: int = 0
+    skipped: int = 0
+    content_bytes: int = 0  # of the files inside
+    duration: float = 0.0
+    log: list[LogEntry] = field(default_factory=list)

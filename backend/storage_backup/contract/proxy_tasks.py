@@ -45,6 +45,12 @@ class BackupRequest(Message):
     retention_lock_until: str | None = None
     pre_command: GuestCommand | None = None
     post_command: GuestCommand | None = None
+    # The policy's read-bandwidth cap in MB/s (10^6 bytes), or none; the proxy's own cap applies too.
+    read_limit_mbps: int | None = None
+
+
+#: ``read_limit_mbps``'s bounds: 1 MB/s up to 100 GB/s (beyond any disk: a typo's guard, not a real cap).
+READ_LIMIT_MBPS_MIN, READ_LIMIT_MBPS_MAX = 1, 100_000
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ PRUNE_DESTINATION = "data.prune_destination"
 SET_RETENTION_LOCK = "data.set_retention_lock"
 MAINTAIN_LOCKS = "data.maintain_locks"
 LIST_RESTORE_POINTS = "data.list_restore_points"
+BROWSE_FILES = "data.browse_files"
+RESTORE_FILES = "data.restore_files"
 DATA_PING = "data.ping"
 CEPH_DIFF = "ceph.diff"
 
@@ -44,6 +46,8 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(SET_RETENTION_LOCK, DATA_QUEUE, data.LockRequest, data.LockResult),
     TaskSpec(MAINTAIN_LOCKS, DATA_QUEUE, data.MaintainLocksRequest, data.MaintainLocksResult),
     TaskSpec(LIST_RESTORE_POINTS, DATA_QUEUE, data.RebuildRequest, data.RebuildResult),
+    TaskSpec(BROWSE_FILES, DATA_QUEUE, data.BrowseFilesRequest, data.BrowseFilesResult),
+    TaskSpec(RESTORE_FILES, DATA_QUEUE, data.RestoreFilesRequest, data.RestoreFilesResult),
     TaskSpec(DATA_PING, DATA_QUEUE, None, data.DataPingResult),
     TaskSpec(CEPH_DIFF, CEPH_QUEUE, ceph.DiffRequest, ceph.DiffResult),
 )}

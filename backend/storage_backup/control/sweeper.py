@@ -100,6 +100,10 @@ class Sweep:
         self.still_attached: set[str] = set()
 
     def run(self) -> SweepReport:
+        # The jobs alive before the listing, not only after it: a job that ends between the two (keeping its snapshot
+        # as a Ceph base, which removes the job's tag) was listed with the tag it no longer has, and its base was
+        # swept as a leftover. What a job alive then left is the next sweep's, read afresh.
+        alive_before = tracking.jobs_holding_resources()
         with inventory.unavailable_on_error("temporary resources"):
             block_storage = self.cloud.block_storage
             volumes = list(block_storage.volumes(details=True, all_projects=True))
@@ -108,7 +112,7 @@ class Sweep:
             images = list(self.cloud.image.images())
             servers = [s for s in self.cloud.compute.servers(details=True, all_projects=True) if job_of(s)]
         tagged = {job_of(r) for r in volumes + snapshots + group_snapshots + images + servers} - {None}
-        self.alive = tracking.jobs_holding_resources(tagged)
+        self.alive = alive_before | tracking.jobs_holding_resources(tagged)
         # A half-restored server first: its volumes are attached to it (its boot volume cannot be detached).
         for server in filter(self._leaked, servers):
             self._remove("server", server, self.remover.delete_server, self.report.servers)

@@ -24,11 +24,12 @@ from storage_backup.repository import (
     Consistency,
     KnownZerosSource,
     RestorePoint,
+    ThrottledSource,
     VolumeEntry,
     open_source,
 )
 
-from . import changed_blocks
+from . import changed_blocks, read_limit
 from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, JobCancelled, WrongProxy, add_cleanup_report
@@ -139,6 +140,8 @@ class InstanceBackup:
         self.group_snapshot_id: str | None = None
         self.pre_command_result: str | None = None
         self.writer_created: str | None = None
+        # The job's cap and the proxy's: built once, so the job's bucket spans all its volumes.
+        self.read_limit = read_limit.ReadLimit(read_limit.job_bucket(request.read_limit_mbps), ctx.proxy_read_limit)
 
     # -- the job ----------------------------------------------------------------------------------------------------
 
@@ -371,6 +374,9 @@ class InstanceBackup:
         source = open_source(device)
         if plan.zero_ranges:  # Ceph's discarded extents read as zeros: recorded so, unread
             source = KnownZerosSource(source, plan.zero_ranges)
+        if self.read_limit:
+            ctx.log.add("read", f"{disk.label}: reads capped at {self.read_limit.describe()}")
+            source = ThrottledSource(source, self.read_limit.take)
         try:
             entry = self.writer.backup_volume(
                 disk.key, source, size=disk.size_gib * GIB, strategy=self.strategy, previous=disk.previous,

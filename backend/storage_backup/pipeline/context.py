@@ -13,6 +13,7 @@ from storage_backup.proxy.identity import ProxyIdentity
 from .cancellation import CancelToken
 from .joblog import JobLog
 from .progress import ProgressReporter
+from .read_limit import SharedTokenBucket
 
 
 @dataclass
@@ -72,6 +73,8 @@ class JobContext:
     cancel: CancelToken
     timeouts: Timeouts = field(default_factory=Timeouts)
     proxy_name: str = ""
+    # The proxy's read-bandwidth cap shared by all its jobs (``read_limit``), or None.
+    proxy_read_limit: SharedTokenBucket | None = None
     pauses: dict[str, float] = field(default_factory=drill_pauses)
 
     @property

@@ -73,9 +73,11 @@ class ProgressReporter:
         rate = done / elapsed if elapsed > 0.05 else 0.0
         remaining = max(total - done, 0)
         percent = min(100.0, 100.0 * done / total) if total else 0.0
+        # Once every byte is through, the steps left (an upload to Glance, creating the server) have no byte count:
+        # no time left is known, and "0:00 left" for half a minute would be a lie.
+        eta = round(remaining / rate, 1) if rate > 0 and remaining > 0 else None
         return {"percent": round(percent, 1), "bytes_read": done, "bytes_stored": stored, "bytes_total": total,
-                "rate": round(rate, 1), "eta": round(remaining / rate, 1) if rate > 0 else None, "step": step,
-                "message": message}
+                "rate": round(rate, 1), "eta": eta, "step": step, "message": message}
 
     def emit(self, force: bool = False) -> None:
         if self.sink is None:

@@ -9,6 +9,7 @@ Until then a new volume is a temporary resource like any other (named ``storage-
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -23,9 +24,17 @@ from .metadata import ROOT_DISK_KEY
 from .proxy_disks import attach_to_proxy
 
 GIB = 1024 ** 3
-# volume_image_metadata keys Cinder manages itself; the rest (os_distro, hw_* ...) is restored.
-CINDER_IMAGE_KEYS = ("image_id", "image_name", "checksum", "size", "min_disk", "min_ram", "disk_format",
-                     "container_format")
+# volume_image_metadata keys Cinder manages itself; the rest (os_distro, hw_* ...) is restored, and so is
+# ``image_name``: it is what the Volumes panel and ``openstack volume show`` say a boot volume was made from. The
+# ``image_id`` is not: that image may be gone, and Nova would rebuild from it.
+CINDER_IMAGE_KEYS = ("image_id", "checksum", "size", "min_disk", "min_ram", "disk_format", "container_format")
+
+
+def restored_name(original: str, when: dt.datetime | None = None) -> str:
+    """A restored volume's default name: the original's and when it was restored, so it is told apart from the
+    original (or an earlier restore) in the Volumes panel: ``web-1-root (restored 2026-12-02 14:03 UTC)``."""
+    when = when or dt.datetime.now(dt.UTC)
+    return f"{original} (restored {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)"
 
 
 @dataclass
@@ -71,7 +80,8 @@ def plan_volume(restore_point: RestorePoint, key: str, availability_zone: str, v
     else:
         label = f"volume {original_name} ({key})" if original_name else f"volume {key}"
     return VolumePlan(
-        key=key, entry=entry, label=label, name=name or original_name, description=record.get("description"),
+        key=key, entry=entry, label=label, name=name or restored_name(original_name or key),
+        description=record.get("description"),
         size_gib=size_gib, volume_type=volume_type, availability_zone=availability_zone,
         bootable=bool(record.get("bootable")) or key == ROOT_DISK_KEY, boot_index=record.get("boot_index"),
         device=record.get("device"), delete_on_termination=bool(record.get("delete_on_termination")),

@@ -255,7 +255,7 @@ class InstanceRestore:
 
     def _upload_root_disk(self, tenant: Cloud) -> None:
         ctx, plan = self.ctx, self.root_plan
-        ctx.step("image", "Uploading the backed-up root disk to Glance as a new image")
+        ctx.step("upload_image", "Uploading the backed-up root disk to Glance as a new image")
         upload = tenant.block_storage.upload_volume_to_image(
             plan.volume_id, temporary_name(ctx.job_id, "root-image"), force=False, disk_format="raw",
             container_format="bare", visibility="private")

@@ -23,6 +23,7 @@ from .restore_disks import (
     finalize_volume,
     plan_volume,
     prepare_for_boot,
+    restored_name,
     volume_record,
     write_volume,
 )
@@ -76,7 +77,7 @@ def _restore(ctx: JobContext, request: RestoreVolumeRequest, resources: Temporar
     volume_type = check_volume_type(ctx, tenant, request.volume_type, record.get("volume_type"),
                                     f"volume {label}", encrypted=bool(record.get("encrypted")),
                                     field_name="volume_type")
-    plan = plan_volume(restore_point, key, zone, volume_type, name=request.name or f"{label}-restored")
+    plan = plan_volume(restore_point, key, zone, volume_type, name=request.name or restored_name(label))
     ctx.progress.set_total(plan.entry.size)
     create_volumes(ctx, tenant, resources, [plan])
     write_volume(ctx, resources, repository, restore_point, plan)

@@ -15,6 +15,7 @@ LIST = "storage_backup:destination:list"
 GET = "storage_backup:destination:get"
 CREATE = "storage_backup:destination:create"
 UPDATE = "storage_backup:destination:update"
+DELETE = "storage_backup:destination:delete"
 PRUNE = "storage_backup:destination:prune"
 REBUILD = "storage_backup:destination:rebuild"
 SHOW_LOCATION = "storage_backup:destination:show_location"
@@ -46,6 +47,12 @@ rules = [
         name=UPDATE, check_str=base.ADMIN,
         description="Rename a destination or change its minimum retention lock.",
         operations=[{"method": "PATCH", "path": "/v1/destinations/{destination_id}"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=DELETE, check_str=base.ADMIN,
+        description="Delete a destination from the catalog (refused while a policy, a restore point, a vault copy "
+                    "or a job uses it); its repository's data stays where it is.",
+        operations=[{"method": "DELETE", "path": "/v1/destinations/{destination_id}"}],
         scope_types=base.PROJECT_SCOPE),
     policy.DocumentedRuleDefault(
         name=PRUNE, check_str=base.ADMIN,

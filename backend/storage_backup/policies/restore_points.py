@@ -17,6 +17,8 @@ LOCK = "storage_backup:restore_point:lock"
 RESTORE = "storage_backup:restore_point:restore"
 VERIFY = "storage_backup:restore_point:verify"
 DELETE = "storage_backup:restore_point:delete"
+BROWSE_FILES = "storage_backup:restore_point:browse_files"
+RESTORE_FILES = "storage_backup:restore_point:restore_files"
 
 rules = [
     policy.DocumentedRuleDefault(
@@ -55,6 +57,18 @@ rules = [
         name=DELETE, check_str=base.PROJECT_MEMBER_OR_ADMIN,
         description="Delete a restore point of the project that is not locked.",
         operations=[{"method": "DELETE", "path": "/v1/restore-points/{restore_point_id}"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=BROWSE_FILES, check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        description="List and search the files inside a volume of a restore point of the project.",
+        operations=[{"method": "GET", "path": "/v1/restore-points/{restore_point_id}/volumes/{volume_id}/files"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=RESTORE_FILES, check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        description="Download a file or folder from a volume of a restore point of the project.",
+        operations=[{"method": "POST",
+                     "path": "/v1/restore-points/{restore_point_id}/volumes/{volume_id}/files/download"},
+                    {"method": "GET", "path": "/v1/jobs/{job_id}/download"}],
         scope_types=base.PROJECT_SCOPE),
 ]
 

@@ -10,6 +10,7 @@ from storage_backup.policies import base
 LIST = "storage_backup:usage:list"
 LIST_ALL = "storage_backup:usage:list_all"
 OVERVIEW = "storage_backup:admin:overview"
+METRICS = "storage_backup:admin:metrics"
 
 rules = [
     policy.DocumentedRuleDefault(
@@ -28,6 +29,12 @@ rules = [
         description="See the backup statistics of every project: coverage, job outcomes, stored bytes, reduction, "
                     "what needs attention.",
         operations=[{"method": "GET", "path": "/v1/overview"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=METRICS, check_str=base.ADMIN,
+        description="Read the Prometheus metrics with a Keystone token (a scraper uses the operator's bearer token, "
+                    "STORAGE_BACKUP_METRICS_TOKEN_FILE, instead).",
+        operations=[{"method": "GET", "path": "/metrics"}],
         scope_types=base.PROJECT_SCOPE),
 ]
 

@@ -5,7 +5,8 @@ zone, consumed by the data worker(s) that mount every destination::
 
     celery -A storage_backup.celery_app worker -Q data -n data@%h
 
-Thin wrappers over ``storage_backup.pipeline.verify`` and ``storage_backup.pipeline.maintenance``.
+Thin wrappers over ``storage_backup.pipeline.verify``, ``storage_backup.pipeline.maintenance`` and
+``storage_backup.pipeline.file_restore``.
 """
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ import os
 
 from storage_backup.celery_app import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, app
 from storage_backup.contract import (
+    BROWSE_FILES,
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
     MAINTAIN_LOCKS,
     PRUNE_DESTINATION,
+    RESTORE_FILES,
     SET_RETENTION_LOCK,
     VERIFY_RESTORE_POINT,
     DataPingResult,
 )
-from storage_backup.pipeline import maintenance
+from storage_backup.pipeline import file_restore, maintenance
 from storage_backup.pipeline.verify import verify_restore_point as run_verify
 from storage_backup.proxy.identity import ProxyIdentity, hostname, version
 from storage_backup.proxy.runtime import run_task
@@ -60,6 +63,18 @@ def maintain_locks(self, request: dict) -> dict:
 @app.task(name=LIST_RESTORE_POINTS, bind=True, **LIMITS)
 def list_restore_points(self, request: dict) -> dict:
     return run_task(self, request, maintenance.list_restore_points, cloud=False)
+
+
+@app.task(name=BROWSE_FILES, bind=True, **LIMITS)
+def browse_files(self, request: dict) -> dict:
+    """List a directory or search by name inside one volume of a restore point (a short answer)."""
+    return run_task(self, request, file_restore.browse_files, cloud=False)
+
+
+@app.task(name=RESTORE_FILES, bind=True, **LIMITS)
+def restore_files(self, request: dict) -> dict:
+    """Write a file or folder of a restore point's volume into the download area."""
+    return run_task(self, request, file_restore.restore_files, cloud=False)
 
 
 @app.task(name=DATA_PING, soft_time_limit=10, time_limit=20)

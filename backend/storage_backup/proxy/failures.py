@@ -14,6 +14,7 @@ Code = FailureCode
 def _kinds() -> list[tuple[tuple[type[BaseException], ...], FailureCode]]:
     """``(exception classes, code)``, most specific first."""
     from storage_backup import cloud, repository
+    from storage_backup.filebrowse import errors as filebrowse
     from storage_backup.guest_commands import GuestCommandFailed
     from storage_backup.pipeline import errors as pipeline
 
@@ -34,7 +35,9 @@ def _kinds() -> list[tuple[tuple[type[BaseException], ...], FailureCode]]:
         ((cloud.CloudError,), Code.CLOUD_REFUSED),
         ((repository.RepositoryLocked,), Code.REPOSITORY_BUSY),
         ((repository.ChunkError, repository.CorruptObject), Code.DATA_DAMAGED),
-        ((repository.RestorePointNotFound, repository.VolumeNotFound), Code.NOT_FOUND),
+        ((repository.RestorePointNotFound, repository.VolumeNotFound, filebrowse.PathNotFound,
+          filebrowse.NotADirectory), Code.NOT_FOUND),
+        ((filebrowse.FileBrowseError,), Code.INVALID_REQUEST),  # no filesystem read here, a damaged one, too large
         ((repository.RetentionLocked,), Code.RETENTION_LOCKED),
         ((ConnectionError, TimeoutError), Code.CLOUD_UNAVAILABLE),
     ]

@@ -38,6 +38,7 @@ from storage_backup.contract import (
     runner_key,
     spec_of,
 )
+from storage_backup.pipeline import read_limit
 from storage_backup.pipeline.cancellation import CancelToken
 from storage_backup.pipeline.context import JobContext, Timeouts
 from storage_backup.pipeline.errors import JobTimeLimitExceeded
@@ -45,7 +46,7 @@ from storage_backup.pipeline.joblog import JobLog
 from storage_backup.pipeline.progress import ProgressReporter
 from storage_backup.proxy import worker_key
 from storage_backup.proxy.failures import failure_of
-from storage_backup.proxy.identity import ProxyIdentity
+from storage_backup.proxy.identity import ProxyIdentity, hostname
 
 LOG = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -208,9 +209,13 @@ def _context(task, job_id: str, cloud: bool) -> JobContext:
         task.update_state(state="PROGRESS", meta=Progress.from_message(meta).to_message())
 
     log = JobLog(job_id, sink=lambda entry: publish_log_entry(job_id, entry))
+    identity = ProxyIdentity.from_environment()
+    # Only a proxy's tasks read volumes; its cap is shared by all of its processes through Redis.
+    limit = read_limit.proxy_bucket(redis_client(), identity.proxy_server_id or hostname()) if cloud else None
     return JobContext(job_id=job_id, cloud=service_cloud() if cloud else None,
-                      proxy=ProxyIdentity.from_environment(), log=log, progress=ProgressReporter(report),
-                      cancel=CancelToken(job_id, redis_client()), timeouts=Timeouts.from_environment())
+                      proxy=identity, log=log, progress=ProgressReporter(report),
+                      cancel=CancelToken(job_id, redis_client()), timeouts=Timeouts.from_environment(),
+                      proxy_read_limit=limit)
 
 
 @contextlib.contextmanager

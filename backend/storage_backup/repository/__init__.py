@@ -12,6 +12,8 @@ from here, never from a module inside (``tests/unit/repository/test_public_api.p
   ``abort()``
 * ``repository.restore_volume(restore_point_id, volume_key, target, progress=..., verify=True)``
 * ``repository.verify_volume(restore_point, volume_key)``: every chunk read and checked, nothing written
+* ``repository.open_volume(restore_point, volume_key)`` -> ``VolumeFile``: a seekable read-only file over one
+  volume, read a chunk at a time through a small LRU (file-level restore reads filesystems through it)
 * ``repository.volume_records(restore_point, volume_key)``: ``Record(offset, length, chunk_id | None)`` in order;
   ``repository.chunk_id(data)`` the id a block of ``data`` would have
 * ``repository.objects_of(restore_point)``: the objects a restore point needs (what a hardened destination makes
@@ -70,12 +72,14 @@ from .stats import RepositoryStats
 from .vault_copy import CopyReport, VaultMismatch, copy_restore_point, open_vault
 from .vault_grant import grant_for_restore
 from .volume_backup import SAMPLE_UNCHANGED
+from .volume_file import VolumeFile
 from .volume_io import (
     SOURCE_KINDS,
     TARGET_KINDS,
     BlockSource,
     BlockTarget,
     KnownZerosSource,
+    ThrottledSource,
     open_source,
     open_target,
 )
@@ -92,7 +96,9 @@ __all__ = [
     "Record",
     "RepairReport", "Repository", "RepositoryConfig", "RepositoryError", "RepositoryExists", "RepositoryLocked",
     "RepositoryNotFound", "RepositoryStats", "RestorePoint", "RestorePointNotFound", "RestorePointWriter",
-    "RetentionKeeper", "RetentionLocked", "UnsupportedFormat", "VolumeEntry", "VolumeNotFound", "WrongPassword",
+    "RetentionKeeper", "RetentionLocked", "ThrottledSource", "UnsupportedFormat", "VolumeEntry", "VolumeFile",
+    "VolumeNotFound",
+    "WrongPassword",
     "open_destination",
     "open_source", "open_target", "read_password_file",
     "S3Credentials", "S3Destination", "S3Settings", "S3VersionsView",

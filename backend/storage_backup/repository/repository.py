@@ -34,6 +34,7 @@ from .restore_point import RestorePoint
 from .stats import RepositoryStats, repository_stats
 from .store import RepositoryStore
 from .times import format_time, parse_time
+from .volume_file import DEFAULT_CACHE_CHUNKS, VolumeFile
 from .volume_restore import VolumeRestore
 from .volume_verify import verify_volume
 from .writer import RestorePointWriter
@@ -198,6 +199,14 @@ class Repository:
             self._store.refresh_index()
             return VolumeRestore(self._store, restore_point, entry, target, progress=progress, verify=verify,
                                  cancel=cancel, target_zeroed=target_zeroed).run()
+
+    def open_volume(self, restore_point: str | RestorePoint, volume_key: str | None = None, *,
+                    cache_chunks: int = DEFAULT_CACHE_CHUNKS) -> VolumeFile:
+        """One volume of a restore point as a seekable read-only file (``VolumeFile``: ``read``, ``seek``,
+        ``pread(offset, length)``), read a chunk at a time, the last ``cache_chunks`` kept; holds a shared lock
+        until closed (use it in a ``with``)."""
+        document = self._document(restore_point)
+        return VolumeFile(self._store, document, document.volume(volume_key), cache_chunks=cache_chunks)
 
     def verify_volume(self, restore_point: str | RestorePoint, volume_key: str | None = None, *,
                       progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:

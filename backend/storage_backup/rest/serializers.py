@@ -84,6 +84,9 @@ class PolicyWriteSerializer(StrictSerializer):
     min_age_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
     retention_lock_days = serializers.IntegerField(required=False, min_value=0, max_value=36500)
     priority = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
+    read_limit_mbps = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100000,
+                                               help_text="Cap on what each backup reads from its volumes, in MB/s "
+                                                         "(10^6 bytes); null: only the proxy's own cap.")
     pre_command = GuestCommandSerializer(required=False, allow_null=True)
     post_command = GuestCommandSerializer(required=False, allow_null=True)
     auto_assign_tag = serializers.CharField(required=False, allow_blank=True, max_length=255)
@@ -126,6 +129,7 @@ class PolicySerializer(serializers.Serializer):
     min_age_days = serializers.IntegerField()
     retention_lock_days = serializers.IntegerField()
     priority = serializers.IntegerField()
+    read_limit_mbps = serializers.IntegerField(allow_null=True)
     pre_command = serializers.SerializerMethodField()
     post_command = serializers.SerializerMethodField()
     auto_assign_tag = serializers.CharField(allow_blank=True)
@@ -210,6 +214,8 @@ class JobSerializer(serializers.Serializer):
     instance_name = serializers.CharField(allow_blank=True)
     policy_id = serializers.CharField(allow_null=True)
     restore_point_id = serializers.CharField(allow_blank=True)
+    destination_id = serializers.CharField(allow_null=True, help_text="The destination a data job (verify, delete, "
+                                                                      "prune, lock, rebuild) works on, or null")
     strategy = serializers.CharField(allow_blank=True)
     availability_zone = serializers.CharField(allow_blank=True)
     proxy = serializers.CharField(source="proxy_hostname", allow_blank=True)

@@ -7,7 +7,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.permissions import AllowAny
 
-from storage_backup.rest import views, views_dashboard, views_proxy_keys, views_vault, views_webhooks
+from storage_backup.rest import (
+    views,
+    views_dashboard,
+    views_files,
+    views_operations,
+    views_proxy_keys,
+    views_vault,
+    views_webhooks,
+)
 
 
 class DestinationDetail(views_dashboard.DestinationUpdate, views.DestinationDetail):
@@ -32,6 +40,12 @@ urlpatterns = [
     path("v1/restore-points/<str:restore_point_id>", views.RestorePointDetail.as_view(), name="restore-point"),
     path("v1/restore-points/<str:restore_point_id>/restore", views.RestorePointRestore.as_view(), name="restore"),
     path("v1/restore-points/<str:restore_point_id>/verify", views.RestorePointVerify.as_view(), name="verify"),
+    # file-level restore (backend/storage_backup/rest/views_files.py)
+    path("v1/restore-points/<str:restore_point_id>/volumes/<str:volume_id>/files",
+         views_files.RestorePointFiles.as_view(), name="restore-point-files"),
+    path("v1/restore-points/<str:restore_point_id>/volumes/<str:volume_id>/files/download",
+         views_files.RestorePointFilesDownload.as_view(), name="restore-point-files-download"),
+    path("v1/jobs/<str:job_id>/download", views_files.JobDownload.as_view(), name="job-download"),
     path("v1/jobs", views.JobList.as_view(), name="jobs"),
     path("v1/jobs/<str:job_id>", views.JobDetail.as_view(), name="job"),
     path("v1/jobs/<str:job_id>/cancel", views.JobCancel.as_view(), name="job-cancel"),
@@ -63,6 +77,10 @@ urlpatterns = [
     path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
     path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),
     path("v1/vault/grants", views_vault.VaultGrants.as_view(), name="vault-grants"),
+    # the operators' monitoring, outside the versioned API (backend/storage_backup/rest/views_operations.py)
+    path("healthz", views_operations.HealthView.as_view(), name="healthz"),
+    path("readyz", views_operations.ReadyView.as_view(), name="readyz"),
+    path("metrics", views_operations.MetricsView.as_view(), name="metrics"),
 ]
 
 # Errors outside the views' own handling answer in the API's JSON error shape too (``errors``), never HTML.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -174,3 +174,10 @@ class DestinationUpdate(ServiceView):
         data = self.parse(DestinationUpdateSerializer, partial=True)
         destination = destination_admin.update_destination(self.caller, destination_id, data)
         return Response(self.shown(s.DestinationSerializer, destination))
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS},
+                   description="Administrators: delete a destination from the catalog; 409 while a policy, a "
+                               "restore point, a vault copy or a job uses it. Its repository's data stays.")
+    def delete(self, request: Request, destination_id: str) -> Response:
+        destination_admin.delete_destination(self.caller, destination_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

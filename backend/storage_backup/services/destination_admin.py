@@ -7,12 +7,28 @@ days, whatever its policy asks (``policies.lock_until``). Like a retention lock 
 only affects restore points made afterwards (those already locked keep their lock). The maximum
 (``max_lock_days``, default 100 years) bounds how far ahead anyone may lock a restore point there.
 
+Deleting a destination removes it from the catalog only, and only while nothing uses it: no policy writes or copies
+to it, no restore point (nor vault copy, nor restore grant) is kept there, no job works on it. Its repository's data
+stays where it is: the catalog can be rebuilt from it later (``rebuild``), and removing the data is the
+administrator's to do on the storage itself.
+
 An object store's ``credentials`` can be replaced (key rotation): the next job carries the new ones; the audit
 records that they changed and the new access key, never a secret.
 """
 from __future__ import annotations
 
-from storage_backup.catalog.models import Destination
+from django.db import transaction
+from django.db.models import Q
+
+from storage_backup.catalog.models import (
+    ACTIVE_JOB_STATES,
+    Destination,
+    Job,
+    Policy,
+    RestorePoint,
+    RestorePointCopy,
+    VaultGrant,
+)
 from storage_backup.policies import destinations as rules
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
@@ -26,7 +42,7 @@ from storage_backup.services.destinations import (
     get_destination,
     policy_target,
 )
-from storage_backup.services.errors import ValidationFailed
+from storage_backup.services.errors import Conflict, ValidationFailed
 
 EDITABLE = ("name", "retention_lock_min_days", "max_lock_days", "dedup_scope", "hardened", "credentials")
 
@@ -82,3 +98,39 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
                                    f"maximum ({destination.max_lock_days} days)")
         destination.save()
         return destination
+
+
+def delete_destination(caller: Caller, destination_id: str) -> None:
+    """Remove an unused destination from the catalog (409 saying what still uses it)."""
+    with audited(caller, "destination.delete", "destination", destination_id) as target:
+        authorize(caller, rules.DELETE)  # before the lookup: whoever may not delete learns nothing of what exists
+        with transaction.atomic():
+            destination = get_destination(caller, destination_id)
+            target.project_id = destination.project_id
+            authorize(caller, rules.DELETE, policy_target(caller, destination))
+            check_unused(destination)
+            target.detail = f"{destination.name} ({destination.type})"
+            destination.delete()
+
+
+def check_unused(destination: Destination) -> None:
+    """409 naming what uses the destination and what to do about it, the first such thing found."""
+    label = f"Destination {destination.name}"
+    policies = list(Policy.objects.filter(Q(destination=destination) | Q(vault_destination=destination))
+                    .order_by("name").values_list("name", flat=True)[:6])
+    if policies:
+        shown = ", ".join(policies[:5]) + (", …" if len(policies) > 5 else "")
+        raise Conflict(f"{label} is used by policy {shown}; move those policies to another destination (or delete "
+                       "them) first.")
+    points = RestorePoint.objects.filter(destination=destination).count()
+    if points:
+        raise Conflict(f"{label} holds {points} restore point(s); delete them (or let retention expire them) "
+                       "first. Deleting the destination would leave them unreachable.")
+    copies = RestorePointCopy.objects.filter(vault=destination).count()
+    if copies:
+        raise Conflict(f"{label} holds {copies} vault cop(ies) of restore points; delete those restore points "
+                       "first.")
+    if VaultGrant.objects.filter(vault=destination).exists():
+        raise Conflict(f"{label} has restore grants of its vault worker; wait for those restores to end.")
+    if Job.objects.filter(destination=destination, state__in=ACTIVE_JOB_STATES).exists():
+        raise Conflict(f"{label} has queued or running jobs; wait for them to end (or cancel them) first.")

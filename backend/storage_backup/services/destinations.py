@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings as django_settings
 from django.db.models import Q
 
 from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, MAX_LOCK_DAYS_LIMIT, Destination
@@ -83,6 +84,7 @@ def create_destination(caller: Caller, data: dict) -> Destination:
             path, credentials = check_vault_location(destination_type, data.get("path") or "", data)
         else:
             path, credentials = check_location(destination_type, data.get("path") or "", data.get("credentials"))
+        check_not_taken(destination_type, path)
         if data.get("encrypted") and not data.get("repository_secret"):
             raise ValidationFailed("repository_secret", "is required for an encrypted destination")
         dedup_scope = data.get("dedup_scope") or "project"
@@ -133,12 +135,74 @@ def check_location(destination_type: str, path: str, credentials) -> tuple[str, 
             raise ValidationFailed("credentials", f"a {destination_type} destination takes no credentials")
         if not os.path.isabs(path):
             raise ValidationFailed("path", "must be an absolute path on the proxies (a local or NFS directory)")
-        return os.path.normpath(path), None
+        path = os.path.normpath(path)
+        check_directory(path)
+        return path, None
     if destination_type == "s3":
         settings = s3_settings(path)
         lock_maintenance.check_lock_days(settings)  # lock_days outlasts the maintenance interval with a margin
         return settings.location, check_credentials(destination_type, credentials)
     return swift_location(path), check_credentials(destination_type, credentials)
+
+
+def check_directory(path: str) -> None:
+    """Where this host sees the data workers' filesystem (``CONTROL["destination_root"]``), the path must be an
+    existing directory there: a mistyped path would otherwise be accepted and only fail at the first backup."""
+    root = django_settings.CONTROL.get("destination_root") or ""
+    if not root:
+        return
+    seen = os.path.join(root, path.lstrip("/"))
+    if os.path.isdir(seen):
+        return
+    if os.path.exists(seen):
+        raise ValidationFailed("path", f"{path} is a file, not a directory; give the directory the repository "
+                                       "goes in")
+    raise ValidationFailed("path", f"{path} does not exist on the data workers; create the directory (or mount the "
+                                   "share there) first")
+
+
+def check_not_taken(destination_type: str, path: str) -> None:
+    """No two destinations share a repository: the same directory, one inside another's, or the same object
+    store location (bucket and prefix at one endpoint) is refused, naming the destination that has it."""
+    for other in Destination.objects.all().only("name", "type", "path"):
+        if _same_repository(destination_type, path, other.type, other.path):
+            raise ValidationFailed("path", f"destination {other.name} already uses {other.path}; a destination "
+                                           "needs a location of its own")
+        if destination_type not in OBJECT_STORE_TYPES and other.type not in OBJECT_STORE_TYPES:
+            if _inside(path, other.path):
+                raise ValidationFailed("path", f"{path} lies inside {other.path}, the location of destination "
+                                               f"{other.name}; a repository may not hold another")
+            if _inside(other.path, path):
+                raise ValidationFailed("path", f"{path} holds {other.path}, the location of destination "
+                                               f"{other.name}; a repository may not hold another")
+
+
+def _inside(inner: str, outer: str) -> bool:
+    return inner != outer and inner.startswith(outer.rstrip("/") + "/")
+
+
+def _same_repository(kind: str, path: str, other_kind: str, other_path: str) -> bool:
+    if (kind in OBJECT_STORE_TYPES) != (other_kind in OBJECT_STORE_TYPES):
+        return False
+    if kind not in OBJECT_STORE_TYPES:
+        return os.path.normpath(path) == os.path.normpath(other_path or "/")
+    if kind != other_kind:
+        return False
+    return _object_store_key(kind, path) == _object_store_key(other_kind, other_path)
+
+
+def _object_store_key(kind: str, path: str) -> tuple | None:
+    """(endpoint, bucket or container, prefix) of an object store location; None when it does not parse."""
+    from storage_backup.repository import InvalidRequest, S3Settings, SwiftSettings
+
+    try:
+        if kind == "s3":
+            found = S3Settings.from_location(path)
+            return (found.endpoint_url or "", found.bucket, (found.prefix or "").strip("/"))
+        found = SwiftSettings.from_location(path)
+        return (found.auth_url or "", found.container, (found.prefix or "").strip("/"))
+    except (InvalidRequest, ValueError, TypeError):
+        return None
 
 
 def s3_settings(path: str):

@@ -41,6 +41,18 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Gone(ServiceError):
+    status = 410
+    code = "gone"
+
+
+class Unprocessable(ServiceError):
+    """Well-formed, but the object cannot do it (a volume holding no filesystem this product reads)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class QuotaExceeded(ServiceError):
     status = 413
     code = "quota_exceeded"

@@ -124,6 +124,7 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
             "labels": {"policy_id": policy.id, "job_id": job.id, "project_id": job.project_id,
                        "instance_id": instance_id},
             "retention_lock_until": lock.isoformat().replace("+00:00", "Z") if lock else None,
+            "read_limit_mbps": policy.read_limit_mbps,
         }
         job.log = [log_entry("queued", f"{'Scheduled' if scheduled else 'Requested'} {job.strategy} backup of "
                                        f"{instance.name or instance_id} by {caller.user_name or caller.user_id}")]
@@ -222,7 +223,7 @@ def record_refused_backup(caller: Caller, policy: Policy, instance_id: str, proj
 
 # -- the data plane's jobs (queue ``data``) ---------------------------------------------------------------------------
 
-def _data_job(caller: Caller, job_type: str, task_name: str, destination: Destination, request: dict, message: str,
+def data_job(caller: Caller, job_type: str, task_name: str, destination: Destination, request: dict, message: str,
               *, project_id: str, priority: int, scheduled: bool = False, point: RestorePoint | None = None,
               policy: Policy | None = None) -> Job:
     job = Job(type=job_type, project_id=project_id, destination=destination, queue=contract.DATA_QUEUE,
@@ -246,7 +247,7 @@ def create_verify(caller: Caller, restore_point_id: str) -> Job:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, restore_point_rules.VERIFY, {"project_id": point.project_id})
-        job = _data_job(caller, JobType.VERIFY, contract.VERIFY_RESTORE_POINT, point.destination,
+        job = data_job(caller, JobType.VERIFY, contract.VERIFY_RESTORE_POINT, point.destination,
                         {"project_id": point.project_id, "restore_point_id": point.id},
                         f"Verification of restore point {point.id} of {point.instance_name or point.instance_id} "
                         f"requested by {_by(caller)}", project_id=point.project_id, priority=50, point=point)
@@ -274,7 +275,7 @@ def create_delete(caller: Caller, points: list[RestorePoint], reason: str, *, sc
             raise Conflict(f"Restore point {', '.join(ids)} is being restored; wait for that job to end.")
         vault.primary_deleted(ids)  # never propagated to a vault: its copy stays, now the only one
         instances = {point.instance_id for point in points}
-        job = _data_job(caller, JobType.DELETE, contract.DELETE_RESTORE_POINTS, first.destination,
+        job = data_job(caller, JobType.DELETE, contract.DELETE_RESTORE_POINTS, first.destination,
                         {"restore_point_ids": ids}, reason, project_id=first.project_id, priority=60,
                         scheduled=scheduled, point=first if len(points) == 1 else None, policy=policy)
         if len(instances) == 1 and len(points) > 1:
@@ -302,7 +303,7 @@ def create_prune(caller: Caller, destination: Destination, reason: str = "") -> 
         if busy is not None:
             raise Conflict(f"Destination {destination.name} already has a prune job {busy.id} ({busy.state}).")
         # The locked ones: a prune that finds one missing stops and says so (services/vanished.py).
-        job = _data_job(caller, JobType.PRUNE, contract.PRUNE_DESTINATION, destination,
+        job = data_job(caller, JobType.PRUNE, contract.PRUNE_DESTINATION, destination,
                         {"locked_restore_point_ids": vanished.locked_ids(destination)},
                         reason or f"Prune of destination {destination.name} requested by {_by(caller)}",
                         project_id=destination.project_id, priority=10, scheduled=caller.system)
@@ -320,7 +321,7 @@ def create_lock_maintenance(caller: Caller, destination: Destination, reason: st
         if busy is not None:
             raise Conflict(f"Destination {destination.name} already has a lock maintenance job {busy.id} "
                            f"({busy.state}).")
-        return _data_job(caller, JobType.LOCK_MAINTENANCE, contract.MAINTAIN_LOCKS, destination,
+        return data_job(caller, JobType.LOCK_MAINTENANCE, contract.MAINTAIN_LOCKS, destination,
                          {"locked_restore_points": lock_maintenance.locked_restore_points(destination)},
                          reason or f"Lock maintenance of destination {destination.name} requested by {_by(caller)}",
                          project_id=destination.project_id, priority=70, scheduled=caller.system)
@@ -329,7 +330,7 @@ def create_lock_maintenance(caller: Caller, destination: Destination, reason: st
 def create_lock(caller: Caller, point: RestorePoint, until: dt.datetime) -> Job:
     """Write the restore point's retention lock into its repository (the catalog holds it already): so the lock
     holds without the catalog, and a rebuilt catalog gets it back."""
-    return _data_job(caller, JobType.LOCK, contract.SET_RETENTION_LOCK, point.destination,
+    return data_job(caller, JobType.LOCK, contract.SET_RETENTION_LOCK, point.destination,
                      {"restore_point_id": point.id,
                       "retention_lock_until": until.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")},
                      f"Retention lock of restore point {point.id} until {until.isoformat()} set by {_by(caller)}; "
@@ -343,7 +344,7 @@ def create_rebuild(caller: Caller, destination: Destination, dry_run: bool = Fal
     with audited(caller, "destination.rebuild", "destination", destination.id, destination.project_id) as target:
         authorize(caller, destination_rules.REBUILD, {"project_id": destination.project_id})
         refuse_vault(destination, "rebuilt from")
-        job = _data_job(caller, JobType.REBUILD, contract.LIST_RESTORE_POINTS, destination,
+        job = data_job(caller, JobType.REBUILD, contract.LIST_RESTORE_POINTS, destination,
                         {"dry_run": dry_run, "remove_missing": remove_missing},
                         f"Catalog rebuild from destination {destination.name} ({destination.path})"
                         f"{' (dry run)' if dry_run else ''} requested by {_by(caller)}",

@@ -18,8 +18,8 @@ every ``STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL`` seconds (default 12 h). The r
   a time per destination, ``jobs.create_lock_maintenance``).
 
 The destination records the last success (``lock_maintained_at``, ``lock_protected_until``) and the last failure
-(``lock_maintenance_failed_at``, ``lock_maintenance_error``); there is no metrics endpoint yet, so the admin overview
-API (``attention.lock_maintenance``) is where monitoring reads the alert.
+(``lock_maintenance_failed_at``, ``lock_maintenance_error``); monitoring reads the alert from ``/metrics``
+(``storage_backup_lock_maintenance_alert``, services/metrics.py) or the admin overview (``attention.lock_maintenance``).
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Policy, Strategy
+from storage_backup.contract import READ_LIMIT_MBPS_MAX, READ_LIMIT_MBPS_MIN
 from storage_backup.notifications import mail
 from storage_backup.policies import backup_policies as rules
 from storage_backup.services import destinations, schedule
@@ -22,7 +23,7 @@ from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 LOG = logging.getLogger(__name__)
 EDITABLE = ("name", "description", "enabled", "schedule", "timezone", "window_start", "window_end", "strategy",
             "full_every", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "min_age_days",
-            "retention_lock_days", "priority", "pre_command", "post_command", "auto_assign_tag",
+            "retention_lock_days", "priority", "read_limit_mbps", "pre_command", "post_command", "auto_assign_tag",
             "auto_assign_metadata_key", "auto_assign_metadata_value", "notify_on", "notify_emails")
 SCHEDULE_FIELDS = {"schedule", "timezone", "window_start", "window_end"}
 ON_FAILURE = ("abort", "continue")
@@ -121,6 +122,11 @@ def _validate(policy: Policy, data: dict) -> None:
         raise ValidationFailed("strategy", f"must be one of: {', '.join(Strategy.values)}")
     if "full_every" in data and data["full_every"] < 1:
         raise ValidationFailed("full_every", "must be at least 1")
+    limit = data.get("read_limit_mbps")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                              or not READ_LIMIT_MBPS_MIN <= limit <= READ_LIMIT_MBPS_MAX):
+        raise ValidationFailed("read_limit_mbps", f"must be a whole number of MB/s from {READ_LIMIT_MBPS_MIN} to "
+                                                  f"{READ_LIMIT_MBPS_MAX}, or null for no cap of the policy's own")
     if "notify_on" in data and data["notify_on"] not in mail.NOTIFY_ON:
         raise ValidationFailed("notify_on", f"must be one of: {', '.join(mail.NOTIFY_ON)}")
     if "notify_emails" in data:

@@ -190,7 +190,31 @@ def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
     seen = {(entry.get("at"), entry.get("step"), entry.get("message")) for entry in job.log}
     new = [entry for entry in entries if (entry.get("at"), entry.get("step"), entry.get("message")) not in seen]
     if new:
-        job.log = [*job.log, *new]
+        job.log = in_time_order([*job.log, *new])
+
+
+def in_time_order(entries: list[dict]) -> list[dict]:
+    """Log entries sorted by their time, stably: the control plane's and the proxy's entries arrive in two streams
+    (the proxy's are merged at each refresh), so appending them puts a proxy's earlier steps after later control
+    steps. An entry without a readable time keeps the time of the one before it, so it stays beside it."""
+    keyed = []
+    last = dt.datetime.min.replace(tzinfo=dt.UTC)
+    for index, entry in enumerate(entries):
+        moment = parse_log_time(entry.get("at"))
+        last = moment or last
+        keyed.append((last, index, entry))
+    return [entry for _moment, _index, entry in sorted(keyed, key=lambda item: (item[0], item[1]))]
+
+
+def parse_log_time(value) -> dt.datetime | None:
+    """A log entry's ``at`` (ISO 8601, ``Z`` or an offset; naive means UTC) as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _lost(job: Job, now: dt.datetime) -> bool:
@@ -275,6 +299,7 @@ def _backup_done(job: Job, result: contract.BackupResult) -> str:
         return "The proxy reported success without a restore point ID."
     point = restore_points.record_backup_result(job, result)
     job.restore_point_id = point.id
+    job.bytes_read, job.bytes_stored = result.bytes_read, result.bytes_stored
     job.log = [*job.log, log_entry("recorded", f"Restore point {point.id} recorded")]
     return ""
 
@@ -324,13 +349,15 @@ RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.P
            JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done}
 
 
-def jobs_holding_resources(job_ids: set[str]) -> set[str]:
-    """Which of ``job_ids`` may still hold temporary resources a worker uses: the running ones and those with a task
-    sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs nothing, so what its
-    earlier attempt left is the sweeper's; a task sent from now on makes its own resources, which a listing made
-    before does not have."""
-    return set(Job.objects.filter(id__in=job_ids, state__in=ACTIVE_JOB_STATES)
-               .exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
+def jobs_holding_resources(job_ids: set[str] | None = None) -> set[str]:
+    """Which of ``job_ids`` (None: of all jobs) may still hold temporary resources a worker uses: the running ones
+    and those with a task sent. A queued job that waits to be sent (first, or its next attempt after a backoff) runs
+    nothing, so what its earlier attempt left is the sweeper's; a task sent from now on makes its own resources,
+    which a listing made before does not have."""
+    jobs = Job.objects.filter(state__in=ACTIVE_JOB_STATES)
+    if job_ids is not None:
+        jobs = jobs.filter(id__in=job_ids)
+    return set(jobs.exclude(state=JobState.QUEUED, celery_task_id="").values_list("id", flat=True))
 
 
 def sync_active() -> int:

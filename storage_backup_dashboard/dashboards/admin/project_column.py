@@ -9,11 +9,12 @@ from horizon import tables
 from storage_backup_dashboard import api
 
 
-def project_column(verbose_name=None) -> tables.Column:
+def project_column(verbose_name=None, no_project=None) -> tables.Column:
+    """``no_project``: what a row of no project says (default "-")."""
     def name(datum):
         project_id = getattr(datum, "project_id", "") or ""
         names = getattr(datum, "_project_names", None) or {}
-        return names.get(project_id) or project_id or "-"
+        return names.get(project_id) or project_id or (no_project or "-")
 
     return tables.Column(name, verbose_name=verbose_name or _("Project"))
 
@@ -23,6 +24,19 @@ def name_projects(request, items) -> list:
     for item in items:
         item._project_names = names
     return items
+
+
+def name_destinations(request, jobs) -> list:
+    """Jobs on a destination alone (retention, prune, …) are named after it: the destinations' names, once."""
+    if any(not job.instance_id and job._apidict.get("destination_id") for job in jobs):
+        try:
+            names = {destination.id: destination.name
+                     for destination in api.backup.destination_list(request, all_projects=True)}
+        except Exception:  # the label falls back to the destination's ID
+            names = {}
+        for job in jobs:
+            job.destination_name = names.get(job._apidict.get("destination_id"), "")
+    return jobs
 
 
 def project_filter(request, filters: dict) -> dict:

@@ -71,7 +71,10 @@ class Stack(PipelineCloud):
         # The stack's repository: its path as the API knows it, and where it really is (for the tests to look at).
         self.repository_path = f"{DESTINATIONS}/repository"
         self.repository = self.on_data_plane(self.repository_path)
-        self.settings = {**CONTROL_SETTINGS, **(settings or {})}
+        # File-level restore's download area: written by the data worker, served by the API, so both are told.
+        downloads = {"STORAGE_BACKUP_DOWNLOAD_DIR": os.path.join(base_dir, "downloads")}
+        self.data_worker_env = downloads
+        self.settings = {**CONTROL_SETTINGS, **downloads, **(settings or {})}
         self.control_dir = os.path.join(base_dir, "control")
         self.api: ControlApiProcess | None = None
         self.control_processes: list = []

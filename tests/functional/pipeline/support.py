@@ -107,6 +107,7 @@ class PipelineCloud:
         self.redis = RedisProcess(os.path.join(base_dir, "redis"))
         self.workers: dict[str, WorkerProcess] = {}
         self.data_worker: DataWorkerProcess | None = None
+        self.data_worker_env: dict = {}  # more of the data worker's environment (a subclass sets it before start)
         self.repository = os.path.join(base_dir, "repository")
         self.celery: Celery | None = None
 
@@ -121,7 +122,7 @@ class PipelineCloud:
         self.admin = self.connect("sandbox-admin")
         self.demo = self.connect("sandbox-demo")
         self.data_worker = DataWorkerProcess(self.redis.url, os.path.join(self.base_dir, "logs"),
-                                             repository_root=self.repository_root)
+                                             repository_root=self.repository_root, extra_env=self.data_worker_env)
         self.workers = {zone: self._worker(zone) for zone in ZONES}
         start_together(*self.workers.values(), self.data_worker)
         self.celery = Celery("pipeline-tests", broker=self.redis.url, backend=self.redis.url)

@@ -12,6 +12,7 @@ The tests of this module run in order and build on each other (``STATE``).
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from storage_backup.cloud import TEMPORARY_TAG
@@ -51,6 +52,8 @@ def test_full_backup_of_a_volume_booted_instance(pipeline_cloud):
     root = next(a.volume_id for a in attachments if a.device == "/dev/vda")
     data = next(a.volume_id for a in attachments if a.device != "/dev/vda")
     STATE.update(web=web, root=root, data=data)
+    STATE["image_name"] = (cloud.service.block_storage.get_volume(root).volume_image_metadata or {}).get("image_name")
+    assert STATE["image_name"], "web-1 boots from a volume made from an image"
     STATE["digests_1"] = _digests(cloud, web.id)
 
     outcome = cloud.backup(web, strategy="full")
@@ -153,8 +156,11 @@ def test_restore_after_the_instance_and_its_volumes_are_deleted(pipeline_cloud):
         assert volume.availability_zone == "nova"
         # Byte for byte what the guest had at the time of the backup, as the restored guest sees it.
         assert volume_digest(cloud.guest_device(server.id, new)) == STATE["digests_3"][original]
-    assert cloud.service.block_storage.get_volume(new_ids[STATE["root"]]).name == "web-1-root"
-    assert cloud.service.block_storage.get_volume(new_ids[STATE["root"]]).is_bootable is True
+    root = cloud.service.block_storage.get_volume(new_ids[STATE["root"]])
+    # told apart from the original in the Volumes panel, and still saying which image it was made from (issue 14)
+    assert re.fullmatch(r"web-1-root \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", root.name), root.name
+    assert (root.volume_image_metadata or {}).get("image_name") == STATE["image_name"]
+    assert root.is_bootable is True
     STATE["restored"] = server
     assert cloud.leftovers() == {}
 

@@ -160,7 +160,8 @@ def test_hostile_values_in_every_field_are_no_500(control_plane):
                                   secret="whsec_hostile")
     ids = {"webhook_id": hook.id, "policy_id": policy.id, "restore_point_id": point.id, "destination_id": own.id,
            "project_id": member_project, "instance_id": str(uuid.uuid4()), "job_id": str(uuid.uuid4()),
-           "name": f"hostile-proxy-{uuid.uuid4().hex[:6]}", "key_id": uuid.uuid4().hex[:16]}
+           "name": f"hostile-proxy-{uuid.uuid4().hex[:6]}", "key_id": uuid.uuid4().hex[:16],
+               "volume_id": "no-such-volume"}
     limits = ("protected_instances", "restore_points", "stored_bytes")
     quota = control_plane.client("admin").request("GET", f"/v1/quotas/{member_project}")
     quota_before = {name: quota.get(name) for name in limits}

@@ -50,6 +50,9 @@ READ_OWN = codes(200, 200, 404, 200)
 EXPECTED = {
     ("version", "GET"): PUBLIC,
     ("openapi", "GET"): PUBLIC,
+    ("healthz", "GET"): PUBLIC,
+    ("readyz", "GET"): PUBLIC,
+    ("metrics", "GET"): codes(403, 403, 403, 200),
     ("policies", "GET"): LIST,
     ("policies", "POST"): codes(201, 403, 201, 201),
     ("policy", "GET"): READ_OWN,
@@ -93,6 +96,11 @@ EXPECTED = {
     ("restore-point-instance", "GET"): READ_OWN,
     ("schedule-preview", "GET"): LIST,
     ("overview", "GET"): codes(403, 403, 403, 200),
+    # file-level restore (rest/views_files.py): the matrix's restore point holds no volume, so those who may ask
+    # learn that it has no such volume; a backup job has nothing to download
+    ("restore-point-files", "GET"): codes(404, 403, 404, 404),
+    ("restore-point-files-download", "POST"): codes(404, 403, 404, 404),
+    ("job-download", "GET"): codes(404, 403, 404, 404),
     # a project's webhooks (backend/storage_backup/rest/views_webhooks.py)
     ("webhooks", "GET"): LIST,
     ("webhooks", "POST"): codes(201, 403, 201, 201),
@@ -150,6 +158,8 @@ class World:
             return "/v1/", None
         if route == "openapi":
             return "/v1/openapi.json", None
+        if route in ("healthz", "readyz", "metrics"):
+            return f"/{route}", None
         if route == "policies":
             return "/v1/policies", {"name": "matrix-new", "destination_id": cp.destination_id}
         if route == "policy":
@@ -172,6 +182,12 @@ class World:
             return f"/v1/restore-points/{self.point.id}/restore", {"name": "restored"}
         if route == "verify":
             return f"/v1/restore-points/{self.point.id}/verify", None
+        if route == "restore-point-files":
+            return f"/v1/restore-points/{self.point.id}/volumes/no-such-volume/files?path=/etc", None
+        if route == "restore-point-files-download":
+            return f"/v1/restore-points/{self.point.id}/volumes/no-such-volume/files/download", {"path": "/etc"}
+        if route == "job-download":
+            return f"/v1/jobs/{self.job.id}/download", None
         if route == "jobs":
             return "/v1/jobs", None
         if route == "job":

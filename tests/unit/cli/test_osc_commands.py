@@ -290,6 +290,7 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "protection list", "protection show", "protection create", "protection delete", "start",
         "restore point list", "restore point show", "restore point verify", "restore point lock",
         "restore point delete", "restore", "restore volume", "job list", "job show", "job cancel",
+        "file list", "file search", "file download",
         "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name

@@ -25,10 +25,10 @@ def test_a_message_from_before_the_contract_reads_as_version_1_and_writes_back_t
     request = contract.BackupRequest.from_message(LEGACY_BACKUP)
     assert request.version == 1 and request.destination.path == "/srv/backup/repo"
     # Written back in the current version (2: its secrets travel sealed, docs/TASKS.md), with the defaults of the
-    # destination's later fields: per-project deduplication, not hardened.
+    # later fields: per-project deduplication, not hardened, no read limit of the policy's own.
     destination = {**LEGACY_BACKUP["destination"], "dedup_scope": "project", "hardened": False}
     assert request.to_message() == {**LEGACY_BACKUP, "version": contract.BackupRequest.VERSION,
-                                    "destination": destination}
+                                    "destination": destination, "read_limit_mbps": None}
 
 
 def test_defaults_and_unknown_keys():

@@ -166,6 +166,23 @@ def test_progress_is_throttled_and_reports_rate_percent_and_eta():
     assert progress.snapshot()["bytes_read"] == 300 * MIB and progress.snapshot()["bytes_stored"] == 4 * MIB
 
 
+def test_after_the_last_byte_no_time_left_is_claimed():
+    """An image-booted restore uploads to Glance after writing every byte: "0:00 left" there was a lie (issue 14)."""
+    now = [0.0]
+    progress = ProgressReporter(None, clock=lambda: now[0])
+    progress.set_total(100 * MIB)
+    update = progress.volume_callback()
+    update(0, 0, 100 * MIB)
+    now[0] += 2.0
+    update(50 * MIB, 50 * MIB, 100 * MIB)
+    assert progress.snapshot()["eta"] == pytest.approx(2.0, rel=0.01)
+    progress.finish_volume(100 * MIB, 100 * MIB)
+    progress.step("upload_image", "Uploading the backed-up root disk to Glance as a new image")
+    now[0] += 30.0
+    snapshot = progress.snapshot()
+    assert (snapshot["percent"], snapshot["eta"], snapshot["step"]) == (100.0, None, "upload_image")
+
+
 def test_a_failing_progress_sink_never_fails_the_job():
     def broken(_meta):
         raise ConnectionError("redis away")

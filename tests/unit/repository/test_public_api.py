@@ -22,13 +22,14 @@ LAYERS = [
     "errors", "times", "format", "chunk_id", "config", "transforms", "destinations", "damaged", "index", "keys",
     "locks", "packs", "block_map", "restore_point", "records", "volume_io", "workers",
     "store",
-    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "check", "prune", "repair",
+    "chunk_writer", "volume_backup", "writer", "volume_restore", "volume_verify", "volume_file", "check", "prune",
+    "repair",
     "stats", "dependencies", "object_lock",
     "repository",
     "vault_copy", "vault_grant",
     "__init__",
 ]
-VOLUME_IO_LAYERS = ["base", "known_zeros", "posix", "block_device", "image_file", "factory", "__init__"]
+VOLUME_IO_LAYERS = ["base", "known_zeros", "throttled", "posix", "block_device", "image_file", "factory", "__init__"]
 #: Outside the package, where nothing may import a module inside it.
 # The repository's own tests may reach its internals.
 OWN_TESTS = [ROOT / "tests" / "unit" / "repository", ROOT / "tests" / "functional" / "repository"]

@@ -9,7 +9,8 @@ from .block_device import BlockDeviceSource, BlockDeviceTarget
 from .factory import SOURCE_KINDS, TARGET_KINDS, open_source, open_target
 from .image_file import ImageFileSource, ImageFileTarget
 from .known_zeros import KnownZerosSource
+from .throttled import ThrottledSource
 
 __all__ = ["SOURCE_KINDS", "TARGET_KINDS", "BlockDeviceSource", "BlockDeviceTarget", "BlockSource", "BlockTarget",
-           "ImageFileSource", "ImageFileTarget", "KnownZerosSource", "open_source",
+           "ImageFileSource", "ImageFileTarget", "KnownZerosSource", "ThrottledSource", "open_source",
            "open_target"]

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from horizon import tables
 
-from storage_backup_dashboard.common import choices, formatting
+from storage_backup_dashboard import api
+from storage_backup_dashboard.common import actions, choices, formatting
 
 
 def _object_lock(destination) -> tuple[str, str] | None:
@@ -62,9 +63,31 @@ class EditDestination(tables.LinkAction):
     policy_rules = (("storage_backup", "storage_backup:destination:update"),)
 
 
+class DeleteDestination(tables.DeleteAction):
+    help_text = _("The destination leaves the catalog; its repository's data stays where it is. The service refuses "
+                  "while a policy, a restore point or a job uses it.")
+    policy_rules = (("storage_backup", "storage_backup:destination:delete"),)
+
+    @staticmethod
+    def action_present(count):
+        return ngettext_lazy("Delete Destination", "Delete Destinations", count)
+
+    @staticmethod
+    def action_past(count):
+        return ngettext_lazy("Deleted Destination", "Deleted Destinations", count)
+
+    def allowed(self, request, destination=None):
+        # Not offered while it holds restore points (the service would refuse, and say so, anyway).
+        return not (destination.usage or {}).get("restore_points") if destination else True
+
+    def delete(self, request, obj_id):
+        actions.run(request, lambda: api.backup.destination_delete(request, obj_id),
+                    _("Unable to delete the destination."))
+
+
 class DestinationsTable(tables.DataTable):
     name = tables.WrappingColumn("name", verbose_name=_("Name"))
-    type = tables.Column("type", verbose_name=_("Type"))
+    type = tables.Column("type", verbose_name=_("Type"), display_choices=choices.DESTINATION_TYPE_DISPLAY)
     role = tables.Column(lambda d: _("Vault (air-gapped)") if d.is_vault else _("Primary"), verbose_name=_("Role"))
     path = tables.Column("path", verbose_name=_("Path"))
     scope = tables.Column("scope", verbose_name=_("Scope"), display_choices=choices.SCOPE_DISPLAY)
@@ -78,5 +101,5 @@ class DestinationsTable(tables.DataTable):
     class Meta:
         name = "destinations"
         verbose_name = _("Destinations")
-        table_actions = (CreateDestination,)
-        row_actions = (EditDestination,)
+        table_actions = (CreateDestination, DeleteDestination)
+        row_actions = (EditDestination, DeleteDestination)

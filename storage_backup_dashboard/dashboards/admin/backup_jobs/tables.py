@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from storage_backup_dashboard.common import tables as backup_tables
-from storage_backup_dashboard.dashboards.admin.project_column import name_projects, project_column
+from storage_backup_dashboard.dashboards.admin.project_column import name_destinations, name_projects, project_column
 from storage_backup_dashboard.dashboards.project.backup_jobs import tables as project_tables
 
 
@@ -14,11 +14,12 @@ class AllJobsFilter(backup_tables.ServerFilterAction):
 
 class AllJobsRow(project_tables.JobRow):
     def get_data(self, request, job_id):
-        return name_projects(request, [super().get_data(request, job_id)])[0]
+        return name_destinations(request, name_projects(request, [super().get_data(request, job_id)]))[0]
 
 
 class AllJobsTable(project_tables.JobsTable):
-    project = project_column()
+    # A job of no project is the system's own (retention, prune, lock maintenance of a shared destination).
+    project = project_column(no_project=_("(all projects)"))
     instance = project_tables.tables.WrappingColumn(
         "name", link=lambda job: reverse("horizon:admin:backup_jobs:detail", args=[job.id]),
         verbose_name=_("Instance"))

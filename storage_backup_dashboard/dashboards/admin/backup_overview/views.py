@@ -3,8 +3,10 @@
 """The administrators' overview: Horizon's own d3 pie and line charts over the backup service's statistics."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from horizon import views
 
@@ -24,12 +26,36 @@ def _pie(parts) -> str:
 
 
 def _line(series: list[tuple[str, list[tuple[str, float]]]]) -> str:
-    """``data-data`` of Horizon's line chart: series of ``{x: '%Y-%m-%dT%H:%M:%S', y}``."""
+    """``data-data`` of Horizon's line chart: series of ``{x: '%Y-%m-%dT%H:%M:%S', y}``.
+
+    The y axis shows its numbers (Horizon hides them unless ``axes_y_label``). Horizon's x axis (Rickshaw's time
+    axis) picks its unit by the chart's width and labelled a week as hours of the day or bare day numbers: the
+    page prints the days under the chart itself (``_day_labels``) instead."""
     return json.dumps({"series": [{"name": str(name), "data": [{"x": f"{day}T00:00:00", "y": value}
                                                                  for day, value in points]}
                                   for name, points in series],
                        "settings": {"renderer": "line", "auto_size": False, "auto_resize": True,
-                                    "axes_x": True, "axes_y": True, "interpolation": "linear"}})
+                                    "axes_x": False, "axes_y": True, "axes_y_label": True,
+                                    "interpolation": "linear"}})
+
+
+def _day_labels(days: list[str], most: int = 8) -> list[str]:
+    """The x axis's labels, one per day of the series ("Nov. 18", the month abbreviated in the user's language),
+    at most ``most`` of them shown (the others empty, so each stays under its own day)."""
+    step = max(1, -(-len(days) // most))
+    shown = set(range(0, len(days), step)) | {len(days) - 1}
+    before_last = (len(days) - 1) // step * step
+    if before_last != len(days) - 1 and len(days) - 1 - before_last < step / 2:
+        shown.discard(before_last)  # it would run into the last day's label
+    labels = []
+    for index, day in enumerate(days):
+        try:
+            moment = dt.date.fromisoformat(day)
+        except ValueError:
+            labels.append(day if index in shown else "")
+            continue
+        labels.append(formats.date_format(moment, "N j") if index in shown else "")
+    return labels
 
 
 class IndexView(views.HorizonTemplateView):
@@ -71,6 +97,9 @@ class IndexView(views.HorizonTemplateView):
         scale, unit = (1024 ** 3, _("Stored GiB")) if max((d["bytes_stored"] for d in stored), default=0) >= 1024 ** 3 \
             else (1024 ** 2, _("Stored MiB"))
         context["stored_chart"] = _line([(unit, [(d["date"], round(d["bytes_stored"] / scale, 3)) for d in stored])])
+        context["stored_unit"] = unit
+        context["jobs_days"] = _day_labels([d["date"] for d in per_day])
+        context["stored_days"] = _day_labels([d["date"] for d in stored])
         names = api.backup.project_names(self.request)
         top = data["top_projects"]
         for row in top:

@@ -25,6 +25,21 @@ class DownloadCsv(tables.LinkAction):
         return reverse("horizon:admin:backup_usage:csv")
 
 
+class EditQuota(tables.LinkAction):
+    """A project's quotas; from the table's actions, any project's (one without usage yet has no row)."""
+
+    name = "quota"
+    verbose_name = _("Edit Quotas")
+    classes = ("ajax-modal",)
+    icon = "pencil"
+    policy_rules = (("storage_backup", "storage_backup:quota:update"),)
+
+    def get_link_url(self, datum=None):
+        if datum is None:
+            return reverse("horizon:admin:backup_usage:quotas")
+        return reverse("horizon:admin:backup_usage:quota", args=[datum.project_id])
+
+
 class UsageTable(backup_tables.PageMenuTable):
     project = tables.Column(lambda row: row.project_name or row.project_id, verbose_name=_("Project"))
     project_id = tables.Column("project_id", verbose_name=_("Project ID"))
@@ -40,4 +55,5 @@ class UsageTable(backup_tables.PageMenuTable):
         name = "usage"
         pagination_param = "page"
         verbose_name = _("Usage")
-        table_actions = (DownloadCsv,)
+        table_actions = (EditQuota, DownloadCsv)
+        row_actions = (EditQuota,)

@@ -1,14 +1,19 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
+from horizon import forms
 from horizon.utils import csvbase
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard.common import errors
-from storage_backup_dashboard.common.views import PageMenuListView
+from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView
+from storage_backup_dashboard.dashboards.admin.backup_usage import forms as usage_forms
 from storage_backup_dashboard.dashboards.admin.backup_usage import tables as usage_tables
+
+INDEX_URL = "horizon:admin:backup_usage:index"
 
 
 class UsageCsvResponse(csvbase.BaseCsvResponse):
@@ -50,3 +55,32 @@ class CsvView(generic.View):
             errors.handle(request, _("Unable to retrieve the usage of the projects."))
         filename = f"backup-usage-{timezone.now():%Y-%m-%d}.csv"
         return UsageCsvResponse(request, None, {"usage": usage}, "text/csv", filename=filename)
+
+
+class QuotaView(ModalFormMixin, forms.ModalFormView):
+    """A project's quotas: from its row (that project), or from the table's action (any project, chosen)."""
+
+    form_class = usage_forms.QuotaForm
+    form_id = "backup_quota_form"
+    modal_id = "backup_quota_modal"
+    ajax_template_name = "storage_backup/admin/_quota_form.html"
+    page_title = _("Edit Backup Quotas")
+    submit_label = _("Save")
+    success_url = reverse_lazy(INDEX_URL)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_url"] = usage_forms.quota_url(self.kwargs.get("project_id"))
+        context["project_name"] = api.backup.project_names(self.request).get(self.kwargs.get("project_id") or "") \
+            or self.kwargs.get("project_id") or ""
+        return context
+
+    def get_initial(self):
+        project_id = self.kwargs.get("project_id")
+        if not project_id:
+            return {}
+        try:
+            return usage_forms.quota_initial(self.request, project_id)
+        except Exception:
+            errors.handle(self.request, _("Unable to retrieve the quotas of the project."),
+                          redirect=reverse(INDEX_URL))

@@ -13,6 +13,10 @@ class AllRestorePointsFilter(backup_tables.ServerFilterAction):
     filter_choices = (("project", _("Project ="), True),) + project_tables.RestorePointFilter.filter_choices
 
 
+class VerifyAnyRestorePoint(project_tables.VerifyRestorePoint):
+    job_url = "horizon:admin:backup_jobs:detail"
+
+
 class AllRestorePointsTable(project_tables.RestorePointsTable):
     project = project_column()
     instance = tables.WrappingColumn(
@@ -26,5 +30,5 @@ class AllRestorePointsTable(project_tables.RestorePointsTable):
         columns = ("project", "instance", "created_at", "strategy", "consistency", "volumes", "size", "read",
                    "stored", "lock_until", "status")
         table_actions = (AllRestorePointsFilter, project_tables.DeleteRestorePoint)
-        # Restores run in the project (its networks, flavors and quotas): administrators delete here.
-        row_actions = (project_tables.DeleteRestorePoint,)
+        # Restores run in the project (its networks, flavors and quotas): administrators verify and delete here.
+        row_actions = (VerifyAnyRestorePoint, project_tables.DeleteRestorePoint)

@@ -20,13 +20,17 @@ def progress_cell(job) -> str:
     percent = job.percent
     if job.state == "succeeded":
         percent = 100.0
+    running = job.state == "running"
+    # Every byte is through but the job goes on (an upload to Glance, creating the server): what it does now, with
+    # neither a rate nor a time left, which nothing measures there.
+    after_data = running and percent is not None and percent >= 100.0
     context = {
         "job": job,
         "percent": max(min(percent or 0.0, 100.0), 0.0),
-        "known": percent is not None,
-        "rate": formatting.rate(job.rate) if job.state == "running" else "",
-        "eta": formatting.duration(job.eta) if job.state == "running" and job.eta is not None else "",
-        "step": job.step if job.state == "running" else "",
+        "known": percent is not None and not after_data,
+        "rate": formatting.rate(job.rate) if running and not after_data else "",
+        "eta": formatting.duration(job.eta) if running and not after_data and job.eta is not None else "",
+        "step": choices.display(choices.JOB_STEP_DISPLAY, job.step) if running and job.step else "",
         "context": {"succeeded": "success", "failed": "danger", "cancelled": "warning"}.get(job.state, "info"),
         "active": job.state in ("queued", "running"),
     }
@@ -50,6 +54,11 @@ class CancelJob(tables.BatchAction):
     icon = "stop"
     help_text = _("A running job stops at the next block and removes the snapshots and volumes it made.")
     policy_rules = ((POLICY, "storage_backup:job:cancel"),)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Horizon renders "danger" actions as btn-danger, which its script asks to confirm (with help_text).
+        self.action_type = "danger"
 
     @staticmethod
     def action_present(count):
@@ -93,6 +102,8 @@ class JobsTable(backup_tables.PageMenuTable):
         name = "jobs"
         pagination_param = "page"
         verbose_name = _("Jobs")
+        # storage_backup.js fetches the list again now and then and shows jobs started since (none on a detail page)
+        css_classes = "storage-backup-refresh-list"
         status_columns = ["state"]
         row_class = JobRow
         table_actions = (JobsFilter, CancelJob)
@@ -119,3 +130,4 @@ class JobProgressTable(JobsTable):
         table_actions = ()
         row_actions = (CancelJob,)
         footer = False
+        css_classes = ""

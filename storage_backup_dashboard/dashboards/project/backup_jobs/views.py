@@ -52,6 +52,21 @@ class IndexView(PageMenuListView):
         return translate_job_filters(filters)
 
 
+def log_in_time_order(entries: list[dict]) -> list[dict]:
+    """The step log sorted by time, stably (a log recorded before the service sorted it had the proxy's steps
+    after the control plane's); an entry without a readable time stays beside the one before it."""
+    keyed, last = [], dt.datetime.min.replace(tzinfo=dt.UTC)
+    for index, entry in enumerate(entries):
+        try:
+            moment = api.backup.as_datetime(entry.get("at"))
+        except (TypeError, ValueError):
+            moment = None
+        if isinstance(moment, dt.datetime):
+            last = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        keyed.append((last, index, entry))
+    return [entry for _moment, _index, entry in sorted(keyed, key=lambda item: (item[0], item[1]))]
+
+
 class LogEntry:
     def __init__(self, number: int, entry: dict):
         self.id = str(number)
@@ -82,10 +97,13 @@ class DetailView(tables.MultiTableView):
         return [self.get_job()]
 
     def get_log_data(self):
-        return [LogEntry(number, entry) for number, entry in enumerate(self.get_job().log or [])]
+        return [LogEntry(number, entry) for number, entry in enumerate(log_in_time_order(self.get_job().log or []))]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["job"] = self.get_job()
+        job = context["job"] = self.get_job()
+        # A whole-instance restore names its new volumes by the repository's keys; the page lists the new ones.
+        context["restored_volumes"] = sorted(((job.result or {}).get("volume_ids") or {}).values()) \
+            if job.type == "restore" else []
         context["url"] = reverse(self.index_url)
         return context

@@ -10,7 +10,7 @@ from horizon.utils import memoized
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, formatting
-from storage_backup_dashboard.common.views import PageMenuListView
+from storage_backup_dashboard.common.views import PageMenuListView, WorkflowTitleMixin
 from storage_backup_dashboard.dashboards.project.backup_policies import tables as policy_tables
 from storage_backup_dashboard.dashboards.project.backup_policies import workflows as policy_workflows
 
@@ -68,11 +68,11 @@ class DetailView(views.HorizonTemplateView):
         return context
 
 
-class CreateView(workflows.WorkflowView):
+class CreateView(WorkflowTitleMixin, workflows.WorkflowView):
     workflow_class = policy_workflows.CreatePolicy
 
 
-class UpdateView(workflows.WorkflowView):
+class UpdateView(WorkflowTitleMixin, workflows.WorkflowView):
     workflow_class = policy_workflows.UpdatePolicy
     index_url = INDEX_URL
 

@@ -132,6 +132,10 @@ class RetentionAction(workflows.Action):
                     "It cannot be shortened afterwards."))
     priority = forms.IntegerField(label=_("Priority"), min_value=-1000, max_value=1000, initial=0,
                                   help_text=_("Higher goes first when proxies are busy."))
+    read_limit_mbps = forms.IntegerField(
+        label=_("Read Limit (MB/s)"), min_value=1, max_value=100000, required=False,
+        help_text=_("Each backup reads its volumes at most this fast, so that it does not starve shared storage "
+                    "during business hours. Empty: only the proxy's own limit applies."))
 
     class Meta:
         name = _("Strategy & Retention")
@@ -149,7 +153,8 @@ class RetentionAction(workflows.Action):
 
 class RetentionStep(workflows.Step):
     action_class = RetentionAction
-    contributes = ("strategy", "full_every", *RETENTION_FIELDS, "min_age_days", "retention_lock_days", "priority")
+    contributes = ("strategy", "full_every", *RETENTION_FIELDS, "min_age_days", "retention_lock_days", "priority",
+                   "read_limit_mbps")
 
 
 class DestinationAction(workflows.Action):
@@ -335,6 +340,7 @@ def policy_fields(context: dict, creating: bool) -> dict:
         "name", "description", "enabled", "schedule", "timezone", "strategy", "full_every", *RETENTION_FIELDS,
         "min_age_days", "retention_lock_days", "priority", "destination_id", "auto_assign_tag",
         "auto_assign_metadata_key", "auto_assign_metadata_value")}
+    fields["read_limit_mbps"] = context.get("read_limit_mbps") or None  # empty: no cap of the policy's own
     fields["vault_destination_id"] = context.get("vault_destination_id") or None  # "" clears it
     fields["notify_on"] = context.get("notify_on") or "never"
     fields["notify_emails"] = email_list(context.get("notify_emails"))
@@ -451,8 +457,8 @@ def initial_from_policy(policy) -> dict:
     """The workflow's initial context from a policy as the API shows it."""
     initial = {name: getattr(policy, name, None) for name in (
         "name", "description", "enabled", "schedule", "timezone", "strategy", "full_every", *RETENTION_FIELDS,
-        "min_age_days", "retention_lock_days", "priority", "destination_id", "vault_destination_id",
-        "auto_assign_tag", "auto_assign_metadata_key", "auto_assign_metadata_value")}
+        "min_age_days", "retention_lock_days", "priority", "read_limit_mbps", "destination_id",
+        "vault_destination_id", "auto_assign_tag", "auto_assign_metadata_key", "auto_assign_metadata_value")}
     initial["policy_id"] = policy.id
     initial["notify_on"] = getattr(policy, "notify_on", None) or "never"
     initial["notify_emails"] = "\n".join(getattr(policy, "notify_emails", None) or [])

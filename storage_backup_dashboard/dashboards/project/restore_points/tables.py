@@ -1,13 +1,14 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
+from django import shortcuts
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from horizon import tables
+from horizon import messages, tables
 
 from storage_backup_dashboard import api
-from storage_backup_dashboard.common import actions, choices, formatting, unprotected
+from storage_backup_dashboard.common import actions, choices, errors, formatting, unprotected
 from storage_backup_dashboard.common import tables as backup_tables
 
 POLICY = "storage_backup"
@@ -59,6 +60,29 @@ class RestoreVolume(tables.LinkAction):
         return bool(point and point.volumes)
 
 
+class VerifyRestorePoint(tables.Action):
+    """Start a verification (every chunk read back and its hash checked) and go to its job."""
+
+    name = "verify"
+    verbose_name = _("Verify")
+    icon = "check-square-o"
+    help_text = _("Reads the whole restore point back from the destination and checks every block; nothing is "
+                  "written.")
+    policy_rules = ((POLICY, "storage_backup:restore_point:verify"),)
+    requires_input = False
+    # Where the job opens: the project's or the administrator's Jobs panel.
+    job_url = "horizon:project:backup_jobs:detail"
+
+    def single(self, table, request, obj_id):
+        try:
+            job = api.backup.restore_point_verify(request, obj_id)
+        except Exception:
+            errors.handle(request, _("Unable to verify the restore point."))
+            return shortcuts.redirect(request.get_full_path())
+        messages.success(request, _("Verification of the restore point started."))
+        return shortcuts.redirect(reverse(self.job_url, args=[job.id]))
+
+
 class DeleteRestorePoint(tables.DeleteAction):
     help_text = _("The restore point's data is removed from the destination; this cannot be undone.")
     policy_rules = ((POLICY, "storage_backup:restore_point:delete"),)
@@ -101,7 +125,18 @@ class RestorePointsTable(backup_tables.PageMenuTable):
         pagination_param = "page"
         verbose_name = _("Restore Points")
         table_actions = (RestorePointFilter, DeleteRestorePoint)
-        row_actions = (RestoreInstance, RestoreVolume, DeleteRestorePoint)
+        row_actions = (RestoreInstance, RestoreVolume, VerifyRestorePoint, DeleteRestorePoint)
+
+
+class BrowseFiles(tables.LinkAction):
+    name = "browse_files"
+    verbose_name = _("Browse Files")
+    icon = "folder-open"
+    policy_rules = ((POLICY, "storage_backup:restore_point:browse_files"),)
+
+    def get_link_url(self, volume):
+        return reverse("horizon:project:restore_points:browse_files",
+                       args=[self.table.kwargs["restore_point_id"], volume.id])
 
 
 class RestorePointVolumesTable(tables.DataTable):
@@ -119,4 +154,4 @@ class RestorePointVolumesTable(tables.DataTable):
     class Meta:
         name = "volumes"
         verbose_name = _("Volumes")
-        row_actions = ()
+        row_actions = (BrowseFiles,)

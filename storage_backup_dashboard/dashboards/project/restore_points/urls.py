@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 from django.urls import re_path
 
-from storage_backup_dashboard.dashboards.project.restore_points import views
+from storage_backup_dashboard.dashboards.project.restore_points import files, views
 
 urlpatterns = [
     re_path(r"^$", views.IndexView.as_view(), name="index"),
@@ -10,4 +10,8 @@ urlpatterns = [
     re_path(r"^(?P<restore_point_id>[^/]+)/restore/$", views.RestoreView.as_view(), name="restore"),
     re_path(r"^(?P<restore_point_id>[^/]+)/restore_volume/$", views.RestoreVolumeView.as_view(),
             name="restore_volume"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/volumes/(?P<volume_id>[^/]+)/files/$", files.BrowseFilesView.as_view(),
+            name="browse_files"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/volumes/(?P<volume_id>[^/]+)/files/download/$",
+            files.DownloadFileView.as_view(), name="download_file"),
 ]

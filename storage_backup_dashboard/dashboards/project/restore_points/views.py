@@ -9,7 +9,7 @@ from horizon.utils import memoized
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, unprotected
-from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView
+from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView, WorkflowTitleMixin
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
 from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
@@ -116,7 +116,7 @@ class DetailView(tables.DataTableView):
         return context
 
 
-class RestoreView(workflows.WorkflowView):
+class RestoreView(WorkflowTitleMixin, workflows.WorkflowView):
     workflow_class = restore_workflows.RestoreInstance
 
     def get_initial(self):

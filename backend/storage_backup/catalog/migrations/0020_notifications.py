@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0017_vault'),
+        ('catalog', '0019_job_file_restore'),
     ]
 
     operations = [
