@@ -194,6 +194,49 @@ VAULT = {
     "work_limit": int(os.environ.get("STORAGE_BACKUP_VAULT_WORK_LIMIT", "50")),
 }
 
+# Job notifications (storage_backup.notifications): oslo.messaging events, per-project webhooks, e-mail per policy.
+# Delivery runs on the control worker, never inside a job: each channel's failure is logged, and every wait is bounded.
+NOTIFICATIONS = {
+    # oslo.messaging, as OpenStack services emit (``backup.start`` …): off unless a transport URL is set, e.g.
+    # ``rabbit://user:pass@rabbit:5672/``.
+    "transport_url": os.environ.get("STORAGE_BACKUP_NOTIFICATION_TRANSPORT_URL", ""),
+    "driver": os.environ.get("STORAGE_BACKUP_NOTIFICATION_DRIVER", "messagingv2"),
+    "topics": [topic for topic in os.environ.get("STORAGE_BACKUP_NOTIFICATION_TOPICS", "notifications").split(",")
+               if topic],
+    # publisher_id is ``storage-backup.<host>``; the host defaults to this machine's name.
+    "host": os.environ.get("STORAGE_BACKUP_NOTIFICATION_HOST", ""),
+    # How many times one event's send reconnects to the transport before it is dropped (logged); never -1 (for ever).
+    "send_retries": int(os.environ.get("STORAGE_BACKUP_NOTIFICATION_SEND_RETRIES", "2")),
+    # How many times handing a job's events to the control worker (one Celery message) is tried again, half a second
+    # apart, before they are dropped (logged): Redis away never holds the job's tracking longer.
+    "enqueue_retries": int(os.environ.get("STORAGE_BACKUP_NOTIFICATION_ENQUEUE_RETRIES", "2")),
+    # The longest one notification task may run (every channel of one job event) before Celery stops it.
+    "task_time_limit": float(os.environ.get("STORAGE_BACKUP_NOTIFICATION_TASK_TIME_LIMIT", "60")),
+    # Webhooks: one POST's connect + read timeout, how often a failed delivery is tried, the first retry's delay
+    # (doubled each time), how many hooks a project may register.
+    "webhook_timeout": float(os.environ.get("STORAGE_BACKUP_WEBHOOK_TIMEOUT", "10")),
+    "webhook_max_attempts": int(os.environ.get("STORAGE_BACKUP_WEBHOOK_MAX_ATTEMPTS", "5")),
+    "webhook_retry_backoff": float(os.environ.get("STORAGE_BACKUP_WEBHOOK_RETRY_BACKOFF", "30")),
+    "webhook_max_per_project": int(os.environ.get("STORAGE_BACKUP_WEBHOOK_MAX_PER_PROJECT", "10")),
+    # Hosts webhooks may target: names, addresses or networks (CIDR), comma separated. Empty: any host whose
+    # addresses are all public; loopback, private and link-local targets (the cloud's own services) only when
+    # listed here.
+    "webhook_allowed_hosts": [host.strip() for host in
+                              os.environ.get("STORAGE_BACKUP_WEBHOOK_ALLOWED_HOSTS", "").split(",") if host.strip()],
+    # E-mail through SMTP: off unless a host is set. STARTTLS and login are optional.
+    "smtp_host": os.environ.get("STORAGE_BACKUP_SMTP_HOST", ""),
+    "smtp_port": int(os.environ.get("STORAGE_BACKUP_SMTP_PORT", "25")),
+    "smtp_from": os.environ.get("STORAGE_BACKUP_SMTP_FROM", "storage-backup@localhost"),
+    "smtp_starttls": os.environ.get("STORAGE_BACKUP_SMTP_STARTTLS", "") == "1",
+    # The CA bundle the SMTP server's certificate is checked against under STARTTLS (empty: the system's).
+    "smtp_ca_file": os.environ.get("STORAGE_BACKUP_SMTP_CA_FILE", ""),
+    "smtp_username": os.environ.get("STORAGE_BACKUP_SMTP_USERNAME", ""),
+    "smtp_password": os.environ.get("STORAGE_BACKUP_SMTP_PASSWORD", ""),
+    "smtp_timeout": float(os.environ.get("STORAGE_BACKUP_SMTP_TIMEOUT", "10")),
+    # Recipients one policy may name.
+    "max_emails_per_policy": int(os.environ.get("STORAGE_BACKUP_NOTIFY_MAX_EMAILS", "10")),
+}
+
 # The operators' endpoints of the REST API (rest/views_operations.py): /metrics, /healthz, /readyz.
 METRICS = {
     # The bearer token a Prometheus scraper sends (``authorization: credentials_file``), from a file only root and

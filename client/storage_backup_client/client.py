@@ -351,6 +351,27 @@ class BackupClient:
     def quota_set(self, project_id: str, **limits) -> dict:
         return self.request("PUT", f"/v1/quotas/{project_id}", json=limits)
 
+    def webhook_list(self, all_projects: bool = False) -> list[dict]:
+        return self.list_all("/v1/webhooks", all_projects=all_projects)
+
+    def webhook_get(self, webhook_id: str) -> dict:
+        return self.request("GET", f"/v1/webhooks/{webhook_id}")
+
+    def webhook_create(self, url: str, description: str = "", enabled: bool = True) -> dict:
+        """The new hook with its signing ``secret``: the one answer that holds it."""
+        return self.request("POST", "/v1/webhooks", json={"url": url, "description": description,
+                                                          "enabled": enabled})
+
+    def webhook_update(self, webhook_id: str, **fields) -> dict:
+        return self.request("PATCH", f"/v1/webhooks/{webhook_id}", json=fields)
+
+    def webhook_new_secret(self, webhook_id: str) -> dict:
+        """The webhook with a new signing ``secret`` (the old one signs nothing from now on), shown this once."""
+        return self.request("POST", f"/v1/webhooks/{webhook_id}/secret")
+
+    def webhook_delete(self, webhook_id: str) -> None:
+        self.request("DELETE", f"/v1/webhooks/{webhook_id}")
+
     def audit_events(self, all_projects: bool = False, limit: int | None = None) -> list[dict]:
         return self.list_all("/v1/audit-events", limit, all_projects=all_projects)
 

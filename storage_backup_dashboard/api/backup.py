@@ -268,6 +268,12 @@ class Proxy(Wrapper):
         return self.hostname
 
 
+class Webhook(Wrapper):
+    """A project's webhook; ``secret`` only in the answer that created it."""
+
+    _times = ("created_at", "last_delivery_at")
+
+
 class Usage(Wrapper):
     project_name = ""
 
@@ -687,6 +693,45 @@ def destination_update(request, destination_id: str, **fields) -> Destination:
 def proxy_list(request) -> list[Proxy]:
     """Every proxy worker with the jobs it runs and the jobs waiting in its availability zone's queue."""
     return [Proxy(item) for item in backupclient(request).proxy_list()]
+
+
+@profiler.trace
+@service_errors
+def webhook_list(request) -> list[Webhook]:
+    """The project's webhooks (never their secrets)."""
+    return [Webhook(item) for item in backupclient(request).webhook_list()]
+
+
+@profiler.trace
+@service_errors
+def webhook_get(request, webhook_id: str) -> Webhook:
+    return Webhook(backupclient(request).webhook_get(webhook_id))
+
+
+@profiler.trace
+@service_errors
+def webhook_create(request, url: str, description: str = "") -> Webhook:
+    """The new webhook, with its signing ``secret``: the one answer that holds it."""
+    return Webhook(backupclient(request).webhook_create(url, description=description))
+
+
+@profiler.trace
+@service_errors
+def webhook_update(request, webhook_id: str, **fields) -> Webhook:
+    return Webhook(backupclient(request).webhook_update(webhook_id, **fields))
+
+
+@profiler.trace
+@service_errors
+def webhook_new_secret(request, webhook_id: str) -> Webhook:
+    """The webhook with a new signing ``secret``, in this answer only."""
+    return Webhook(backupclient(request).webhook_new_secret(webhook_id))
+
+
+@profiler.trace
+@service_errors
+def webhook_delete(request, webhook_id: str) -> None:
+    backupclient(request).webhook_delete(webhook_id)
 
 
 def _name_usage(request, rows: list[Usage]) -> list[Usage]:

@@ -23,7 +23,8 @@ def test_enabled_files_hold_only_imports_and_constants():
     assert [os.path.basename(path) for path in _enabled_files()] == [
         "_9010_project_backup_panel_group.py", "_9020_project_protected_instances_panel.py",
         "_9030_project_backup_policies_panel.py", "_9040_project_restore_points_panel.py",
-        "_9050_project_backup_jobs_panel.py", "_9110_admin_backup_panel_group.py",
+        "_9050_project_backup_jobs_panel.py", "_9060_project_backup_webhooks_panel.py",
+        "_9110_admin_backup_panel_group.py",
         "_9120_admin_backup_overview_panel.py", "_9130_admin_backup_proxies_panel.py",
         "_9140_admin_backup_destinations_panel.py", "_9150_admin_backup_jobs_panel.py",
         "_9160_admin_restore_points_panel.py", "_9170_admin_backup_policies_panel.py",
@@ -55,7 +56,8 @@ class PanelRegistrationTests(helpers.TestCase):
     def test_the_panels_register_unless_the_operator_switches_the_plugin_off(self):
         import horizon
 
-        groups = {"project": ["protected_instances", "backup_policies", "restore_points", "backup_jobs"],
+        groups = {"project": ["protected_instances", "backup_policies", "restore_points", "backup_jobs",
+                              "backup_webhooks"],
                   "admin": ["backup_overview", "backup_proxies", "backup_destinations", "backup_jobs",
                             "restore_points", "backup_policies", "backup_usage"]}
         for dashboard, slugs in groups.items():

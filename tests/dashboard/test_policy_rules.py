@@ -22,14 +22,16 @@ from storage_backup_dashboard.dashboards.project.backup_jobs import tables as jo
 from storage_backup_dashboard.dashboards.project.backup_policies import tables as policy_tables
 from storage_backup_dashboard.dashboards.project.protected_instances import tables as instance_tables
 from storage_backup_dashboard.dashboards.project.restore_points import tables as point_tables
+from storage_backup_dashboard.dashboards.project.webhooks import tables as webhook_tables
 from tests.dashboard import helpers as backup_helpers
 
 MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination_tables, admin_job_tables,
-           admin_policy_tables, admin_point_tables, usage_tables)
+           admin_policy_tables, admin_point_tables, usage_tables, webhook_tables)
 WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
-          "storage_backup:job:cancel", "storage_backup:restore_point:verify"}
+          "storage_backup:job:cancel", "storage_backup:restore_point:verify", "storage_backup:webhook:create",
+          "storage_backup:webhook:update", "storage_backup:webhook:delete"}
 # Writes of the service's API that no panel offers (yet).
 API_WRITES = {"storage_backup:restore_point:lock"}
 # The files inside a restore point are the tenant's data itself: reading them is a restore in all but name, so

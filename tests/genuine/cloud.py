@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from storage_backup_sandbox.launch import REPO_ROOT, ManagedProcess, free_port, 
 
 from tests.genuine import configs
 from tests.support.plane import MariaDBProcess
+from tests.support.rabbitmq import amqp_ready
 
 ZONES = ("nova", "az2")
 INSTALL = os.path.join(REPO_ROOT, "tools", "genuine", "install.sh")
@@ -56,16 +56,6 @@ def install() -> str:
     if result.returncode != 0:
         raise RuntimeError(f"tools/genuine/install.sh failed:\n{result.stderr[-4000:]}")
     return result.stdout.strip().splitlines()[-1]
-
-
-def amqp_ready(port: int) -> bool:
-    """RabbitMQ answers an AMQP 0-9-1 protocol header with connection.start (a method frame: type 1)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-            sock.sendall(b"AMQP\x00\x00\x09\x01")
-            return sock.recv(1) == b"\x01"
-    except OSError:
-        return False
 
 
 def stop_pid(pid: int, timeout: float = 15) -> None:

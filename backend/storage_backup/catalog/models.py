@@ -115,6 +115,11 @@ class Policy(models.Model):
     auto_assign_tag = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_key = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_value = models.CharField(max_length=255, blank=True, default="")
+    # E-mail about this policy's jobs (backups, and restores and verifies of its restore points): never, on failure
+    # only, or always (success too), to ``notify_emails`` (storage_backup.notifications).
+    NOTIFY_ON = (("never", "never"), ("failure", "failure"), ("always", "always"))
+    notify_on = models.CharField(max_length=16, choices=NOTIFY_ON, default="never")
+    notify_emails = models.JSONField(default=list, blank=True)
     last_scheduled_at = models.DateTimeField(null=True, blank=True)
     # Why the scheduler could not run this policy at its last try, and since when ("" and None once it runs again):
     # shown with the policy and on the administrators' overview.
@@ -306,6 +311,27 @@ class VaultGrant(models.Model):
 
     class Meta:
         ordering = ("created_at", "job_id")
+
+
+class Webhook(models.Model):
+    """A project's HTTP(S) endpoint told about its jobs' events, each POST signed with the hook's own secret
+    (``X-Storage-Backup-Signature``, storage_backup.notifications.signing). The secret is made by the service, shown
+    once when the hook is created, and encrypted at rest."""
+
+    id = models.CharField(primary_key=True, max_length=36, default=new_id, editable=False)
+    project_id = models.CharField(max_length=64, db_index=True)
+    url = models.CharField(max_length=2048)
+    description = models.CharField(max_length=255, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    secret = SealedTextField()
+    created_by = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The last delivery tried (after its retries): when, the HTTP status or error, so a tenant sees a broken hook.
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
+    last_delivery_status = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ("created_at", "id")
 
 
 class Proxy(models.Model):

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from storage_backup.control import heartbeat, lock_maintenance, retention, scheduler, sweeper
-from storage_backup.control.worker import CONTROL, app
+from storage_backup.control.worker import CONTROL, NOTIFICATIONS, app
+from storage_backup.notifications import delivery
+from storage_backup.notifications.events import NOTIFY_TASK
 from storage_backup.services import assignments, dispatch, tracking
 from storage_backup.services.bus import DISPATCH_TASK
 from storage_backup.services.errors import ServiceError
@@ -81,3 +83,18 @@ def maintain_locks() -> dict:
 @app.task(name="control.sweep")
 def sweep(grace_seconds: float | None = None, stuck_seconds: float | None = None) -> dict:
     return sweeper.sweep(grace_seconds, stuck_seconds).as_dict()
+
+
+# Notifications: bounded by their own time limit (a receiver or a transport that hangs holds one worker process for
+# at most that long), and never retried by Celery: delivery retries webhooks itself, and an event is not worth more.
+@app.task(name=NOTIFY_TASK, soft_time_limit=NOTIFICATIONS["task_time_limit"],
+          time_limit=NOTIFICATIONS["task_time_limit"] + 10)
+def notify(events: list[dict]) -> list[dict]:
+    """A job's events (``storage_backup.notifications.events.announce``) on every channel that applies."""
+    return delivery.deliver_all(events)
+
+
+@app.task(name=delivery.WEBHOOK_TASK, soft_time_limit=NOTIFICATIONS["task_time_limit"],
+          time_limit=NOTIFICATIONS["task_time_limit"] + 10)
+def deliver_webhook(hook_id: str, event: dict, attempt: int, delivery_id: str) -> str:
+    return delivery.deliver_webhook(hook_id, event, attempt, delivery_id)

@@ -22,6 +22,7 @@ from storage_backup.celery_reconnect import RECONNECTING  # noqa: E402
 from storage_backup.services.lock_maintenance import check_seconds  # noqa: E402
 
 CONTROL = settings.CONTROL
+NOTIFICATIONS = settings.NOTIFICATIONS
 
 app = Celery("storage_backup_control", include=["storage_backup.control.tasks"])
 app.conf.update(

@@ -29,6 +29,7 @@ from storage_backup.policies import (
     restore_points,
     usage,
     vault,
+    webhooks,
 )
 
 NAMESPACE = "storage_backup"
@@ -50,4 +51,5 @@ def list_rules() -> Iterator[policy.RuleDefault]:
         usage.list_rules(),
         audit_events.list_rules(),
         vault.list_rules(),
+        webhooks.list_rules(),
     )

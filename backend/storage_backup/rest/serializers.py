@@ -13,6 +13,7 @@ from storage_backup.services import locations, policies, proxies, restore_points
 from storage_backup.unprotected_disks import KINDS, unprotected_disks
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
+NOTIFY_ON_CHOICES = ("never", "failure", "always")
 # What the catalog's integer columns hold on every database it runs on: a number beyond is a 400 naming the field,
 # never the database's overflow (a 500). Every IntegerField a request carries is bounded (a test checks it).
 POSITIVE_INT_MAX = 2**31 - 1  # PositiveIntegerField
@@ -91,6 +92,11 @@ class PolicyWriteSerializer(StrictSerializer):
     auto_assign_tag = serializers.CharField(required=False, allow_blank=True, max_length=255)
     auto_assign_metadata_key = serializers.CharField(required=False, allow_blank=True, max_length=255)
     auto_assign_metadata_value = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    notify_on = serializers.ChoiceField(choices=NOTIFY_ON_CHOICES, required=False,
+                                        help_text="E-mail notify_emails about this policy's jobs: never, on failure "
+                                                  "only, or always (success too).")
+    notify_emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False,
+                                          max_length=100, help_text="Who gets the policy's e-mail.")
 
 
 class PolicyUpdateSerializer(PolicyWriteSerializer):
@@ -129,6 +135,8 @@ class PolicySerializer(serializers.Serializer):
     auto_assign_tag = serializers.CharField(allow_blank=True)
     auto_assign_metadata_key = serializers.CharField(allow_blank=True)
     auto_assign_metadata_value = serializers.CharField(allow_blank=True)
+    notify_on = serializers.CharField()
+    notify_emails = serializers.ListField(child=serializers.CharField())
     last_scheduled_at = serializers.DateTimeField(allow_null=True)
     next_run_at = serializers.SerializerMethodField()
     schedule_error = serializers.SerializerMethodField()

@@ -14,6 +14,7 @@ from storage_backup.rest import (
     views_operations,
     views_proxy_keys,
     views_vault,
+    views_webhooks,
 )
 
 
@@ -68,6 +69,10 @@ urlpatterns = [
          name="restore-point-instance"),
     path("v1/schedule-preview", views_dashboard.SchedulePreview.as_view(), name="schedule-preview"),
     path("v1/overview", views_dashboard.OverviewView.as_view(), name="overview"),
+    # a project's signed webhooks for its job events (backend/storage_backup/rest/views_webhooks.py)
+    path("v1/webhooks", views_webhooks.WebhookList.as_view(), name="webhooks"),
+    path("v1/webhooks/<str:webhook_id>", views_webhooks.WebhookDetail.as_view(), name="webhook"),
+    path("v1/webhooks/<str:webhook_id>/secret", views_webhooks.WebhookSecret.as_view(), name="webhook-secret"),
     # the vault worker's, with its dedicated role only (backend/storage_backup/rest/views_vault.py)
     path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
     path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),

@@ -19,6 +19,7 @@ from storage_backup import contract
 from storage_backup.catalog.models import Job, JobState, JobType, Policy
 from storage_backup.catalog.secrets import SecretUnreadable
 from storage_backup.contract import ContractError, Message, NoRecipients
+from storage_backup.notifications import events
 from storage_backup.services import bus, data_plane, lock_maintenance, proxies, proxy_keys, vault
 from storage_backup.services.destinations import task_view
 from storage_backup.services.jobs import log_entry
@@ -77,6 +78,7 @@ def _submit(job: Job) -> bool:
         job.state, job.error, job.finished_at, job.waiting_reason = JobState.FAILED, reason, timezone.now(), ""
         job.log = [*job.log, log_entry("failed", reason)]
         job.save()
+        events.announce(events.build(job, events.Phase.ERROR, "not_sent"))
         LOG.error("job %s not sent: %s", job.id, reason)
         lock_maintenance.record(job)  # a lock maintenance that cannot even be sent is an alert like a failed one
         return False

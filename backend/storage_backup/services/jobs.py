@@ -26,6 +26,7 @@ from storage_backup.catalog.models import (
     ProtectedInstance,
     RestorePoint,
 )
+from storage_backup.notifications import events
 from storage_backup.policies import backups as backup_rules
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import jobs as job_rules
@@ -212,10 +213,12 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
 def record_refused_backup(caller: Caller, policy: Policy, instance_id: str, project_id: str, message: str) -> Job:
     """A scheduled backup that could not even be queued (``create_backup`` refused it): a failed job, so the
     tenant sees why the backup did not happen."""
-    return Job.objects.create(type=JobType.BACKUP, project_id=project_id, instance_id=instance_id, policy=policy,
-                              destination=policy.destination, state=JobState.FAILED, scheduled=True, error=message,
-                              finished_at=timezone.now(), requested_by=caller.user_id,
-                              log=[log_entry("failed", message)])
+    job = Job.objects.create(type=JobType.BACKUP, project_id=project_id, instance_id=instance_id, policy=policy,
+                             destination=policy.destination, state=JobState.FAILED, scheduled=True, error=message,
+                             finished_at=timezone.now(), requested_by=caller.user_id,
+                             log=[log_entry("failed", message)])
+    events.announce(events.build(job, events.Phase.ERROR, "refused"))
+    return job
 
 
 # -- the data plane's jobs (queue ``data``) ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 from storage_backup.catalog import secrets
 from storage_backup.catalog.models import Policy, Strategy
 from storage_backup.contract import READ_LIMIT_MBPS_MAX, READ_LIMIT_MBPS_MIN
+from storage_backup.notifications import mail
 from storage_backup.policies import backup_policies as rules
 from storage_backup.services import destinations, schedule
 from storage_backup.services.audit import audited
@@ -23,7 +24,7 @@ LOG = logging.getLogger(__name__)
 EDITABLE = ("name", "description", "enabled", "schedule", "timezone", "window_start", "window_end", "strategy",
             "full_every", "keep_last", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "min_age_days",
             "retention_lock_days", "priority", "read_limit_mbps", "pre_command", "post_command", "auto_assign_tag",
-            "auto_assign_metadata_key", "auto_assign_metadata_value")
+            "auto_assign_metadata_key", "auto_assign_metadata_value", "notify_on", "notify_emails")
 SCHEDULE_FIELDS = {"schedule", "timezone", "window_start", "window_end"}
 ON_FAILURE = ("abort", "continue")
 HOST_KEY_POLICIES = ("reject", "accept-new")
@@ -126,6 +127,18 @@ def _validate(policy: Policy, data: dict) -> None:
                               or not READ_LIMIT_MBPS_MIN <= limit <= READ_LIMIT_MBPS_MAX):
         raise ValidationFailed("read_limit_mbps", f"must be a whole number of MB/s from {READ_LIMIT_MBPS_MIN} to "
                                                   f"{READ_LIMIT_MBPS_MAX}, or null for no cap of the policy's own")
+    if "notify_on" in data and data["notify_on"] not in mail.NOTIFY_ON:
+        raise ValidationFailed("notify_on", f"must be one of: {', '.join(mail.NOTIFY_ON)}")
+    if "notify_emails" in data:
+        try:
+            data["notify_emails"] = mail.check_recipients(data["notify_emails"])
+        except mail.RecipientsInvalid as error:
+            raise ValidationFailed("notify_emails", str(error)) from None
+    if data.get("notify_on", policy.notify_on) != "never" and \
+            not data.get("notify_emails", policy.notify_emails):
+        if "notify_on" in data or "notify_emails" in data:
+            raise ValidationFailed("notify_emails", f"needs at least one address when notify_on is "
+                                                    f"{data.get('notify_on', policy.notify_on)}")
     if data.get("auto_assign_metadata_value") and not data.get("auto_assign_metadata_key",
                                                                policy.auto_assign_metadata_key):
         raise ValidationFailed("auto_assign_metadata_key", "is required with auto_assign_metadata_value")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobType
 from storage_backup.contract import ContractError, FailureCode, Message, TaskFailure
+from storage_backup.notifications import events
 from storage_backup.services import (
     audit,
     bus,
@@ -50,8 +51,11 @@ def refresh(job: Job) -> Job:
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.state not in ACTIVE_JOB_STATES or not job.celery_task_id:
             return job
+        before = job.state
         _apply(job, status)
         job.save()
+        # Told once the change is committed (and only then): on the control worker, never on this path.
+        events.announce_change(before, job, getattr(job, "failure_code", ""))
         if job.type == JobType.LOCK_MAINTENANCE and job.state not in ACTIVE_JOB_STATES:
             lock_maintenance.record(job)  # its destination's last success or failure: the overview's alert
         if job.state not in ACTIVE_JOB_STATES:
@@ -111,7 +115,8 @@ def _pending(job: Job, now: dt.datetime) -> None:
             job.waiting_reason = proxies.waiting_reason(job.availability_zone)
         if now - submitted > dt.timedelta(seconds=control["job_lost_after"]):
             _finish(job, JobState.FAILED, f"{_worker_of(job).capitalize()} never picked the job up; check that its "
-                                          f"worker consumes {job.queue}, then run the job again.")
+                                          f"worker consumes {job.queue}, then run the job again.",
+                    code="never_picked_up")
             job.log = [*job.log, log_entry("failed", job.error)]
         return
     if where == "reserved":
@@ -163,7 +168,7 @@ def _failed(job: Job, failure: TaskFailure, now: dt.datetime) -> None:
     if job.cancel_requested:
         _finish(job, JobState.CANCELLED, "")
         return
-    _finish(job, JobState.FAILED, failure.message or failure.code)
+    _finish(job, JobState.FAILED, failure.message or failure.code, code=str(failure.code))
     job.log = [*job.log, log_entry("failed", f"{failure.code}: {failure.message}")]
     if job.type == JobType.VERIFY:
         loud = vanished.verify_failed(job, str(failure.code))
@@ -232,17 +237,18 @@ def _fail_lost(job: Job) -> None:
     message = (f"The worker {where} stopped while running this job (killed, or its host went down); the "
                "sweeper removes the temporary resources it left. Run the job again.")
     _finish(job, JobState.CANCELLED if job.cancel_requested else JobState.FAILED, "" if job.cancel_requested
-            else message)
+            else message, code=str(FailureCode.WORKER_LOST))
     job.log = [*job.log, log_entry("lost", message)]
 
 
-def _finish(job: Job, state: str, error: str) -> None:
+def _finish(job: Job, state: str, error: str, code: str = "") -> None:
     try:
         bus.end_attempt(job.id)  # a stale copy of its message must not run the ended job again
     except Exception as error_:  # Redis away: its data (and so the message) went with it, or the key expires
         LOG.warning("job %s: cannot mark its attempts ended: %s", job.id, error_)
     job.state = state
     job.error = error
+    job.failure_code = code or ("failed" if state == JobState.FAILED else "")  # the error event's, not stored
     job.finished_at = timezone.now()
     job.waiting_reason = ""
     if job.started_at is None:
@@ -267,7 +273,8 @@ def _succeed(job: Job, message: dict) -> None:
         result = contract.spec_of(job.task_name).result.from_message(message, f"{job.task_name} result")
     except (ContractError, KeyError) as error:
         error_text = str(error).strip("'\"")
-        _finish(job, JobState.FAILED, f"The worker's result does not follow docs/TASKS.md: {error_text}")
+        _finish(job, JobState.FAILED, f"The worker's result does not follow docs/TASKS.md: {error_text}",
+                code="invalid_result")
         job.log = [*job.log, log_entry("failed", job.error)]
         return
     job.result = {key: value for key, value in result.to_message().items() if key not in ("log", "version")}
@@ -276,7 +283,7 @@ def _succeed(job: Job, message: dict) -> None:
         job.progress = {**job.progress, "percent": 100}
     else:
         job.progress = {"percent": 100}
-    _finish(job, JobState.FAILED if error else JobState.SUCCEEDED, error)
+    _finish(job, JobState.FAILED if error else JobState.SUCCEEDED, error, code="result_refused" if error else "")
     if error:
         job.log = [*job.log, log_entry("failed", error)]
 

@@ -150,3 +150,20 @@ def test_unprotect_and_delete_the_policy(stack):
     openstack(stack, "protection", "delete", "web-1")
     openstack(stack, "policy", "delete", "cli-nightly")
     assert stack.client().protected_instance_list() == [] and stack.client().policy_list() == []
+
+
+def test_webhook_create_shows_its_secret_once_list_and_delete(stack):
+    created = as_json(stack, "webhook", "create", "https://hooks.example.com/cli", "--description", "cli")
+    assert created["secret"].startswith("whsec_") and created["url"] == "https://hooks.example.com/cli"
+    shown = as_json(stack, "webhook", "show", created["id"])
+    assert "secret" not in shown and shown["description"] == "cli"
+    assert [row["ID"] for row in as_json(stack, "webhook", "list")] == [created["id"]]
+    assert as_json(stack, "webhook", "list", user="alt-member") == []
+    refused = openstack(stack, "webhook", "create", "ftp://hooks.example.com/cli", expect=1)
+    assert "field url" in refused.stderr and "Traceback" not in refused.stderr
+    renewed = as_json(stack, "webhook", "set", created["id"], "--new-secret", "--description", "renewed")
+    assert renewed["secret"].startswith("whsec_") and renewed["secret"] != created["secret"]
+    assert renewed["description"] == "renewed"
+    openstack(stack, "webhook", "delete", created["id"], user="alt-member", expect=1)  # not theirs: 404
+    openstack(stack, "webhook", "delete", created["id"])
+    assert as_json(stack, "webhook", "list") == []

@@ -144,7 +144,7 @@ def test_hostile_values_in_every_field_are_no_500(control_plane):
     of each request body, as a member and as an admin, on objects that exist: each answer is below 500 and every
     error is the JSON error shape."""
     from django.utils import timezone
-    from storage_backup.catalog.models import Destination, Policy, RestorePoint
+    from storage_backup.catalog.models import Destination, Policy, RestorePoint, Webhook
 
     member_project = control_plane.project_id("demo-member")
     shared = Destination.objects.get(pk=control_plane.destination_id)
@@ -156,7 +156,9 @@ def test_hostile_values_in_every_field_are_no_500(control_plane):
                                         created_at=timezone.now() - dt.timedelta(days=1))
     own = Destination.objects.create(name=f"hostile-{uuid.uuid4().hex[:6]}", path="/srv/hostile",
                                      project_id=member_project)
-    ids = {"policy_id": policy.id, "restore_point_id": point.id, "destination_id": own.id,
+    hook = Webhook.objects.create(project_id=member_project, url="https://hooks.example.com/hostile",
+                                  secret="whsec_hostile")
+    ids = {"webhook_id": hook.id, "policy_id": policy.id, "restore_point_id": point.id, "destination_id": own.id,
            "project_id": member_project, "instance_id": str(uuid.uuid4()), "job_id": str(uuid.uuid4()),
            "name": f"hostile-proxy-{uuid.uuid4().hex[:6]}", "key_id": uuid.uuid4().hex[:16],
                "volume_id": "no-such-volume"}

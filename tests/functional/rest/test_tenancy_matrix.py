@@ -15,7 +15,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.utils import timezone
 from storage_backup import contract
-from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint, Webhook
 from storage_backup.rest import urls
 from storage_backup.services import proxy_keys
 from storage_backup.services.context import SYSTEM
@@ -101,6 +101,13 @@ EXPECTED = {
     ("restore-point-files", "GET"): codes(404, 403, 404, 404),
     ("restore-point-files-download", "POST"): codes(404, 403, 404, 404),
     ("job-download", "GET"): codes(404, 403, 404, 404),
+    # a project's webhooks (backend/storage_backup/rest/views_webhooks.py)
+    ("webhooks", "GET"): LIST,
+    ("webhooks", "POST"): codes(201, 403, 201, 201),
+    ("webhook", "GET"): READ_OWN,
+    ("webhook", "PATCH"): codes(200, 403, 404, 200),
+    ("webhook", "DELETE"): codes(204, 403, 404, 204),
+    ("webhook-secret", "POST"): codes(200, 403, 404, 200),
     # the vault worker's: its dedicated role only, administrators included (tests/functional/rest/test_vault.py)
     ("vault-work", "GET"): codes(403, 403, 403, 403),
     ("vault-copies", "POST"): codes(403, 403, 403, 403),
@@ -212,6 +219,13 @@ class World:
         if route == "proxy-key":
             key = proxy_keys.enrol(SYSTEM, "matrix-proxy", "proxy.matrix-zone", self.new_public_key())
             return f"/v1/proxies/matrix-proxy/keys/{key.key_id}", None
+        if route == "webhooks":
+            return "/v1/webhooks", {"url": "https://hooks.example.com/matrix"}
+        if route in ("webhook", "webhook-secret"):
+            hook = Webhook.objects.create(project_id=self.demo_project, url="https://hooks.example.com/demo",
+                                          secret="whsec_matrix")
+            suffix = "/secret" if route == "webhook-secret" else ""
+            return f"/v1/webhooks/{hook.id}{suffix}", {"description": "renamed"} if not suffix else None
         if route == "vault-work":
             return f"/v1/vault/work?vault={self.destination.id}", None
         if route == "vault-copies":

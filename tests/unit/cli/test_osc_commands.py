@@ -16,7 +16,7 @@ import pytest
 from osc_lib import exceptions
 from storage_backup_client.client import BackupApiError
 from storage_backup_client.osc import plugin
-from storage_backup_client.osc.v1 import backups, common, jobs, policies, protection, restore_points
+from storage_backup_client.osc.v1 import backups, common, jobs, policies, protection, restore_points, webhooks
 
 POLICY_ID = "4f1e2d3c-0000-4000-8000-000000000001"
 SERVER_ID = "5a6b7c8d-0000-4000-8000-000000000002"
@@ -54,6 +54,47 @@ def test_policy_create_sends_only_what_was_given_and_finds_the_destination_by_na
                                                  strategy="incremental", keep_last=7, retention_lock_days=30,
                                                  enabled=False)
     assert dict(zip(names, values, strict=True)) == {"id": POLICY_ID, "name": "nightly"}
+
+
+def test_policy_create_sends_whom_to_mail_and_when():
+    client = mock.Mock()
+    client.policy_create.return_value = {"id": POLICY_ID}
+    cmd = command(policies.CreatePolicy, client)
+    args = parse(cmd, "nightly", "--destination", POLICY_ID, "--notify-on", "failure", "--notify-email",
+                 "ops@example.org", "--notify-email", "lead@example.org")
+    cmd.take_action(args)
+    client.policy_create.assert_called_once_with(name="nightly", destination_id=POLICY_ID, notify_on="failure",
+                                                 notify_emails=["ops@example.org", "lead@example.org"])
+
+
+def test_webhook_create_shows_the_secret_it_was_given_once():
+    client = mock.Mock()
+    client.webhook_create.return_value = {"id": "hook-1", "url": "https://hooks.example.org/x",
+                                          "secret": "whsec_once"}
+    cmd = command(webhooks.CreateWebhook, client)
+    names, values = cmd.take_action(parse(cmd, "https://hooks.example.org/x", "--description", "ops", "--disable"))
+    client.webhook_create.assert_called_once_with("https://hooks.example.org/x", description="ops", enabled=False)
+    assert dict(zip(names, values, strict=True))["secret"] == "whsec_once"
+
+
+def test_webhook_set_changes_what_was_given_and_shows_a_new_secret_once():
+    client = mock.Mock()
+    client.webhook_new_secret.return_value = {"id": "hook-1", "secret": "whsec_new"}
+    cmd = command(webhooks.SetWebhook, client)
+    names, values = cmd.take_action(parse(cmd, "hook-1", "--disable", "--new-secret"))
+    client.webhook_update.assert_called_once_with("hook-1", enabled=False)
+    assert dict(zip(names, values, strict=True))["secret"] == "whsec_new"
+    with pytest.raises(exceptions.CommandError, match="Nothing to change"):
+        cmd.take_action(parse(cmd, "hook-1"))
+
+
+def test_webhook_delete_goes_on_past_a_refusal_and_says_how_many_failed(caplog):
+    client = mock.Mock()
+    client.webhook_delete.side_effect = [BackupApiError(404, "not_found", "Webhook hook-1 could not be found."), None]
+    cmd = command(webhooks.DeleteWebhook, client)
+    with pytest.raises(exceptions.CommandError, match="Failed to delete 1 of 2 webhooks"):
+        cmd.take_action(parse(cmd, "hook-1", "hook-2"))
+    assert client.webhook_delete.call_count == 2 and "could not be found" in caplog.text
 
 
 @pytest.mark.parametrize("argv", [["nightly"], ["nightly", "--destination", "d", "--keep-last", "many"],
@@ -249,7 +290,8 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "protection list", "protection show", "protection create", "protection delete", "start",
         "restore point list", "restore point show", "restore point verify", "restore point lock",
         "restore point delete", "restore", "restore volume", "job list", "job show", "job cancel",
-        "file list", "file search", "file download"}
+        "file list", "file search", "file download",
+        "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name
         assert issubclass(entry.load(), common.ServiceCommand), entry.name

@@ -13,6 +13,7 @@ from storage_backup_client.osc.v1 import common
 LOG = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "full", "incremental")
+NOTIFY_ON = ("never", "failure", "always")
 LIST_FIELDS = ("id", "name", "schedule", "strategy", "keep_last", "enabled", "shared", "next_run_at")
 LIST_HEADERS = ("ID", "Name", "Schedule", "Strategy", "Keep Last", "Enabled", "Shared", "Next Run At")
 # Options of `policy create` that go to the API under the same name.
@@ -85,6 +86,10 @@ class CreatePolicy(common.ShowOne):
         parser.add_argument("--priority", type=int, metavar="<number>",
                             help="Higher runs first when the proxies are busy")
         parser.add_argument("--description", metavar="<text>")
+        parser.add_argument("--notify-on", choices=NOTIFY_ON,
+                            help="E-mail --notify-email about the policy's jobs: never (default), on failure, always")
+        parser.add_argument("--notify-email", metavar="<address>", action="append", dest="notify_emails",
+                            help="Who gets the policy's e-mail (repeat for several)")
         parser.add_argument("--disable", action="store_true", help="Create it disabled (its schedule does not run)")
         parser.add_argument("--shared", action="store_true", help="Publish it for every project (administrators)")
         parser.add_argument("--project", metavar="<project-id>", help="Create it for this project (administrators)")
@@ -94,7 +99,7 @@ class CreatePolicy(common.ShowOne):
         fields = {"name": parsed_args.name,
                   "destination_id": find_destination(self.backup, parsed_args.destination)}
         for name in ("schedule", "timezone", "window_start", "window_end", "strategy", "full_every", "priority",
-                     "description", *RETENTION):
+                     "description", "notify_on", "notify_emails", *RETENTION):
             value = getattr(parsed_args, name)
             if value is not None:
                 fields[name] = value

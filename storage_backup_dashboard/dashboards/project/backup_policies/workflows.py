@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """Create and edit a policy, step by step: schedule (with a preview of its next runs), strategy and retention,
-destination, pre/post snapshot commands, auto-assignment."""
+destination, pre/post snapshot commands, auto-assignment, e-mail notifications."""
 from __future__ import annotations
 
 import datetime as dt
@@ -289,6 +289,51 @@ class AutoAssignStep(workflows.Step):
     contributes = ("auto_assign_tag", "auto_assign_metadata_key", "auto_assign_metadata_value")
 
 
+NOTIFY_ON_CHOICES = (
+    ("never", _("Never")),
+    ("failure", _("When a job fails")),
+    ("always", _("When a job succeeds or fails")),
+)
+
+
+def email_list(text: str | None) -> list[str]:
+    """The addresses of the form's text: one a line, or separated by commas or spaces."""
+    return [part for part in (text or "").replace(",", " ").split() if part]
+
+
+class NotificationsAction(workflows.Action):
+    notify_on = forms.ThemableChoiceField(label=_("E-mail"), choices=NOTIFY_ON_CHOICES, initial="never",
+                                          required=False)
+    notify_emails = forms.CharField(
+        label=_("Recipients"), required=False, max_length=4096,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ops@example.org"}),
+        help_text=_("One e-mail address a line."))
+
+    class Meta:
+        name = _("Notifications")
+        slug = "notifications"
+        help_text = _("E-mail about this policy's backups, and about restores and verifications of its restore "
+                      "points. The project's webhooks hear every job whatever is chosen here.")
+
+    def clean(self):
+        data = super().clean()
+        addresses = email_list(data.get("notify_emails"))
+        for address in addresses:
+            try:
+                django_forms.EmailField().clean(address)
+            except django_forms.ValidationError:
+                self.add_error("notify_emails", _("%(address)s is not an e-mail address.") % {"address": address})
+                break
+        if (data.get("notify_on") or "never") != "never" and not addresses:
+            self.add_error("notify_emails", _("Give at least one address to e-mail."))
+        return data
+
+
+class NotificationsStep(workflows.Step):
+    action_class = NotificationsAction
+    contributes = ("notify_on", "notify_emails")
+
+
 def policy_fields(context: dict, creating: bool) -> dict:
     """The REST API's policy body from the workflow's context."""
     fields = {name: context.get(name) for name in (
@@ -297,6 +342,8 @@ def policy_fields(context: dict, creating: bool) -> dict:
         "auto_assign_metadata_key", "auto_assign_metadata_value")}
     fields["read_limit_mbps"] = context.get("read_limit_mbps") or None  # empty: no cap of the policy's own
     fields["vault_destination_id"] = context.get("vault_destination_id") or None  # "" clears it
+    fields["notify_on"] = context.get("notify_on") or "never"
+    fields["notify_emails"] = email_list(context.get("notify_emails"))
     fields["schedule"] = (fields["schedule"] or "").strip()
     fields["window_start"] = _time_text(context.get("window_start"))
     fields["window_end"] = _time_text(context.get("window_end"))
@@ -320,7 +367,7 @@ def policy_fields(context: dict, creating: bool) -> dict:
 class PolicyWorkflowBase(workflows.Workflow):
     finalize_button_name = _("Save")
     success_url = "horizon:project:backup_policies:index"
-    default_steps = (ScheduleStep, RetentionStep, DestinationStep, CommandsStep, AutoAssignStep)
+    default_steps = (ScheduleStep, RetentionStep, DestinationStep, CommandsStep, AutoAssignStep, NotificationsStep)
     multipart = False
 
     def get_entry_point(self):
@@ -386,7 +433,8 @@ class UpdateCommandsStep(CommandsStep):
 class UpdatePolicy(PolicyWorkflowBase):
     slug = "update_policy"
     name = _("Edit Policy")
-    default_steps = (UpdateScheduleStep, RetentionStep, DestinationStep, UpdateCommandsStep, AutoAssignStep)
+    default_steps = (UpdateScheduleStep, RetentionStep, DestinationStep, UpdateCommandsStep, AutoAssignStep,
+                     NotificationsStep)
     success_message = _('Saved policy "%s".')
     failure_message = _('Unable to save policy "%s".')
 
@@ -412,6 +460,8 @@ def initial_from_policy(policy) -> dict:
         "min_age_days", "retention_lock_days", "priority", "read_limit_mbps", "destination_id",
         "vault_destination_id", "auto_assign_tag", "auto_assign_metadata_key", "auto_assign_metadata_value")}
     initial["policy_id"] = policy.id
+    initial["notify_on"] = getattr(policy, "notify_on", None) or "never"
+    initial["notify_emails"] = "\n".join(getattr(policy, "notify_emails", None) or [])
     initial["window_start"] = (policy.window_start or "")[:5] or None
     initial["window_end"] = (policy.window_end or "")[:5] or None
     for prefix in ("pre", "post"):
