@@ -84,7 +84,8 @@ class BackupPanelGroupTests(backup_helpers.TestCase):
         group = dashboard.get_panel_group("backup")
         self.assertEqual(str(group.name), "Backup")
         self.assertEqual([panel.slug for panel in group],
-                         ["protected_instances", "backup_policies", "restore_points", "backup_jobs"])
+                         ["protected_instances", "backup_policies", "restore_points", "backup_jobs",
+                          "backup_webhooks"])
 
     @helpers.create_mocks({api.backup: ["protected_instance_list"]})
     def test_the_navigation_shows_the_group_and_the_panel(self):

@@ -88,6 +88,8 @@ EXPECTED = {
     ("audit-events", "GET"): LIST,
     # the Horizon panels' endpoints (backend/storage_backup/rest/views_dashboard.py)
     ("destination", "PATCH"): codes(403, 403, 403, 200),
+    # an unused destination (this cell's own): the administrators' to delete
+    ("destination", "DELETE"): codes(403, 403, 403, 204),
     ("destination-usage", "GET"): codes(403, 403, 403, 200),
     # the project's own destination: seen, but pruning and rebuilding are the administrators'
     ("destination-prune", "POST"): codes(403, 403, 404, 202),
