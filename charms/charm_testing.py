@@ -1,0 +1,40 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""What every charm's state-transition tests share: a charm root holding one charm's files and its wheel (what the
+packed charm's ``charm_dir`` holds), and the log that stands in for the workload commands."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tools", "charms"))
+
+import build_wheels  # noqa: E402
+
+
+def make_charm_root(charm: str, tmp_path, wheel_dir: str | None) -> str:
+    """``tmp_path/<charm>``: the charm's charmcraft.yaml and, when ``wheel_dir`` is given, its wheel in wheels/."""
+    root = tmp_path / charm
+    root.mkdir()
+    shutil.copy(os.path.join(REPO_ROOT, "charms", charm, "charmcraft.yaml"), root / "charmcraft.yaml")
+    if wheel_dir:
+        source, prefix = build_wheels.CHARM_DISTRIBUTIONS[charm]
+        (root / "wheels").mkdir()
+        folder = os.path.join(wheel_dir, os.path.basename(source))
+        for name in os.listdir(folder):
+            if name.startswith(prefix):
+                shutil.copy(os.path.join(folder, name), root / "wheels" / name)
+    return str(root)
+
+
+class CommandLog(list):
+    """The workload commands a hook ran, in order (the charm's ``run`` replaced: no systemctl or pip here)."""
+
+    def __call__(self, command, *args, **kwargs):
+        self.append(list(command))
+        return ""
+
+    def named(self, word: str) -> list[list[str]]:
+        return [command for command in self if word in command]

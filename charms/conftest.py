@@ -1,0 +1,28 @@
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""The workload wheels, built once per session from this repository exactly as ``tools/charms/build_wheels.py``
+builds them for ``charmcraft pack``; ``charm_testing`` (beside this file) importable from every charm's tests."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from charm_testing import build_wheels
+
+
+@pytest.fixture(scope="session")
+def wheel_dir(tmp_path_factory) -> str:
+    """A folder per distribution with its wheel (the API and proxy charms share one): the wheels the tier built
+    first (``STORAGE_BACKUP_CHARM_WHEELS``, tox.ini), else built here once for the session."""
+    prebuilt = os.environ.get("STORAGE_BACKUP_CHARM_WHEELS")
+    if prebuilt:
+        return prebuilt
+    out = tmp_path_factory.mktemp("wheels")
+    for source in {source for source, _ in build_wheels.CHARM_DISTRIBUTIONS.values()}:
+        charm = next(name for name, (folder, _) in build_wheels.CHARM_DISTRIBUTIONS.items() if folder == source)
+        build_wheels.build(charm, str(out / os.path.basename(source)))
+    return str(out)

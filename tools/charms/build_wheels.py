@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# Copyright 2026 The storage-backup authors
+# SPDX-License-Identifier: Apache-2.0
+"""Build each charm's workload wheel from this repository into ``charms/<charm>/wheels/``.
+
+    python tools/charms/build_wheels.py [CHARM ...] [--out DIR]
+
+``charmcraft pack`` puts ``wheels/`` into the charm (the ``workload`` part of each charmcraft.yaml), and the charm
+installs from it: so run this before packing. Only this repository's own distribution goes into a charm, without
+its dependencies (``--no-deps``): the dashboard's come with Horizon, the service's come from PyPI (or the operator's
+mirror) when the charm installs the wheel into its virtualenv.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: charm -> (the folder of its distribution in this repository, the wheel's file name prefix)
+CHARM_DISTRIBUTIONS: dict[str, tuple[str, str]] = {
+    "storage-backup-dashboard": (REPO_ROOT, "storage_backup_dashboard-"),
+    "storage-backup-api": (os.path.join(REPO_ROOT, "backend"), "storage_backup-"),
+    "storage-backup-proxy": (os.path.join(REPO_ROOT, "backend"), "storage_backup-"),
+}
+BUILD_TIMEOUT = float(os.environ.get("STORAGE_BACKUP_WHEEL_BUILD_TIMEOUT", "300"))
+
+
+def build(charm: str, out_dir: str | None = None) -> str:
+    """Build ``charm``'s wheel into ``out_dir`` (default ``charms/<charm>/wheels``); return its path."""
+    source, prefix = CHARM_DISTRIBUTIONS[charm]
+    out_dir = out_dir or os.path.join(REPO_ROOT, "charms", charm, "wheels")
+    os.makedirs(out_dir, exist_ok=True)
+    for old in glob.glob(os.path.join(out_dir, prefix + "*.whl")):
+        os.unlink(old)
+    # No build isolation: the build backend (setuptools + pbr) is in the project's virtualenv already, and the
+    # machine that packs charms may have no index to fetch it from.
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", out_dir, source], timeout=BUILD_TIMEOUT, cwd=source, capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f"pip wheel {source} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    built = glob.glob(os.path.join(out_dir, prefix + "*.whl"))
+    if len(built) != 1:
+        raise RuntimeError(f"expected one {prefix}*.whl in {out_dir}, found {built}")
+    return built[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("charms", nargs="*", metavar="CHARM",
+                        help=f"which charms (default: all of {', '.join(CHARM_DISTRIBUTIONS)})")
+    parser.add_argument("--out", help="put the wheels here instead of each charm's wheels/")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.charms) - set(CHARM_DISTRIBUTIONS))
+    if unknown:
+        parser.error(f"no charm named {', '.join(unknown)}: choose from {', '.join(CHARM_DISTRIBUTIONS)}")
+    for charm in args.charms or list(CHARM_DISTRIBUTIONS):
+        print(f"{charm}: {build(charm, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
