@@ -15,26 +15,37 @@ import build_wheels  # noqa: E402
 
 
 def make_charm_root(charm: str, tmp_path, wheel_dir: str | None) -> str:
-    """``tmp_path/<charm>``: the charm's charmcraft.yaml and, when ``wheel_dir`` is given, its wheel in wheels/."""
+    """``tmp_path/<charm>``: the charm's charmcraft.yaml and, when ``wheel_dir`` is given, its workload/ (the wheel
+    and the product's units, as tools/charms/build_wheels.py lays them out)."""
     root = tmp_path / charm
     root.mkdir()
     shutil.copy(os.path.join(REPO_ROOT, "charms", charm, "charmcraft.yaml"), root / "charmcraft.yaml")
     if wheel_dir:
         source, prefix = build_wheels.CHARM_DISTRIBUTIONS[charm]
-        (root / "wheels").mkdir()
+        (root / "workload").mkdir()
+        for unit in build_wheels.CHARM_UNITS.get(charm, ()):
+            shutil.copy(os.path.join(build_wheels.SYSTEMD_UNITS, unit), root / "workload" / unit)
         folder = os.path.join(wheel_dir, os.path.basename(source))
         for name in os.listdir(folder):
             if name.startswith(prefix):
-                shutil.copy(os.path.join(folder, name), root / "wheels" / name)
+                shutil.copy(os.path.join(folder, name), root / "workload" / name)
     return str(root)
 
 
 class CommandLog(list):
     """The workload commands a hook ran, in order (the charm's ``run`` replaced: no systemctl or pip here)."""
 
-    def __call__(self, command, *args, **kwargs):
+    def __init__(self):
+        super().__init__()
+        #: word in a command -> what that command prints (the first word found wins)
+        self.replies: dict[str, str] = {}
+        #: the environment each command was given, beside it
+        self.environments: list[dict] = []
+
+    def __call__(self, command, env=None, **kwargs):
         self.append(list(command))
-        return ""
+        self.environments.append(dict(env or {}))
+        return next((reply for word, reply in self.replies.items() if word in command), "")
 
     def named(self, word: str) -> list[list[str]]:
         return [command for command in self if word in command]

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Build each charm's workload wheel from this repository into ``charms/<charm>/wheels/``.
+"""Build each charm's workload from this repository into ``charms/<charm>/workload/``: the wheel, and the product's
+systemd units (``backend/etc/systemd``) for the charms that run them.
 
     python tools/charms/build_wheels.py [CHARM ...] [--out DIR]
 
-``charmcraft pack`` puts ``wheels/`` into the charm (the ``workload`` part of each charmcraft.yaml), and the charm
+``charmcraft pack`` puts ``workload/`` into the charm (the ``workload`` part of each charmcraft.yaml), and the charm
 installs from it: so run this before packing. Only this repository's own distribution goes into a charm, without
 its dependencies (``--no-deps``): the dashboard's come with Horizon, the service's come from PyPI (or the operator's
 mirror) when the charm installs the wheel into its virtualenv.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -25,14 +27,24 @@ CHARM_DISTRIBUTIONS: dict[str, tuple[str, str]] = {
     "storage-backup-api": (os.path.join(REPO_ROOT, "backend"), "storage_backup-"),
     "storage-backup-proxy": (os.path.join(REPO_ROOT, "backend"), "storage_backup-"),
 }
+SYSTEMD_UNITS = os.path.join(REPO_ROOT, "backend", "etc", "systemd")
+#: charm -> the product's units it runs
+CHARM_UNITS: dict[str, tuple[str, ...]] = {
+    "storage-backup-api": ("storage-backup-api.service", "storage-backup-control-worker.service",
+                           "storage-backup-beat.service"),
+    "storage-backup-proxy": ("storage-backup-proxy@.service",),
+}
 BUILD_TIMEOUT = float(os.environ.get("STORAGE_BACKUP_WHEEL_BUILD_TIMEOUT", "300"))
 
 
 def build(charm: str, out_dir: str | None = None) -> str:
-    """Build ``charm``'s wheel into ``out_dir`` (default ``charms/<charm>/wheels``); return its path."""
+    """Build ``charm``'s wheel into ``out_dir`` (default ``charms/<charm>/workload``), copy its units beside it;
+    return the wheel's path."""
     source, prefix = CHARM_DISTRIBUTIONS[charm]
-    out_dir = out_dir or os.path.join(REPO_ROOT, "charms", charm, "wheels")
+    out_dir = out_dir or os.path.join(REPO_ROOT, "charms", charm, "workload")
     os.makedirs(out_dir, exist_ok=True)
+    for unit in CHARM_UNITS.get(charm, ()):
+        shutil.copy(os.path.join(SYSTEMD_UNITS, unit), os.path.join(out_dir, unit))
     for old in glob.glob(os.path.join(out_dir, prefix + "*.whl")):
         os.unlink(old)
     # No build isolation: the build backend (setuptools + pbr) is in the project's virtualenv already, and the

@@ -69,7 +69,7 @@ class StorageBackupDashboardCharm(ops.CharmBase):
     # -- where things are --------------------------------------------------------------------------------------
 
     def wheel(self) -> str | None:
-        found = sorted(glob.glob(os.path.join(str(self.charm_dir), "wheels", WHEEL_GLOB)))
+        found = sorted(glob.glob(os.path.join(str(self.charm_dir), "workload", WHEEL_GLOB)))
         return found[-1] if found else None
 
     def principal(self) -> dict[str, str] | None:
