@@ -16,19 +16,12 @@ import build_wheels  # noqa: E402
 
 def make_charm_root(charm: str, tmp_path, wheel_dir: str | None) -> str:
     """``tmp_path/<charm>``: the charm's charmcraft.yaml and, when ``wheel_dir`` is given, its workload/ (the wheel
-    and the product's units, as tools/charms/build_wheels.py lays them out)."""
+    and the product's units, as tools/charms/build_wheels.py lays them out in ``wheel_dir/<charm>``)."""
     root = tmp_path / charm
     root.mkdir()
     shutil.copy(os.path.join(REPO_ROOT, "charms", charm, "charmcraft.yaml"), root / "charmcraft.yaml")
     if wheel_dir:
-        source, prefix = build_wheels.CHARM_DISTRIBUTIONS[charm]
-        (root / "workload").mkdir()
-        for unit in build_wheels.CHARM_UNITS.get(charm, ()):
-            shutil.copy(os.path.join(build_wheels.SYSTEMD_UNITS, unit), root / "workload" / unit)
-        folder = os.path.join(wheel_dir, os.path.basename(source))
-        for name in os.listdir(folder):
-            if name.startswith(prefix):
-                shutil.copy(os.path.join(folder, name), root / "workload" / name)
+        shutil.copytree(os.path.join(wheel_dir, charm), root / "workload")
     return str(root)
 
 

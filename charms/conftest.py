@@ -16,13 +16,11 @@ from charm_testing import build_wheels
 
 @pytest.fixture(scope="session")
 def wheel_dir(tmp_path_factory) -> str:
-    """A folder per distribution with its wheel (the API and proxy charms share one): the wheels the tier built
-    first (``STORAGE_BACKUP_CHARM_WHEELS``, tox.ini), else built here once for the session."""
+    """A folder per charm with its workload (wheel and units): the one the tier built first
+    (``STORAGE_BACKUP_CHARM_WHEELS``, tox.ini), else built here once for the session."""
     prebuilt = os.environ.get("STORAGE_BACKUP_CHARM_WHEELS")
     if prebuilt:
         return prebuilt
-    out = tmp_path_factory.mktemp("wheels")
-    for source in {source for source, _ in build_wheels.CHARM_DISTRIBUTIONS.values()}:
-        charm = next(name for name, (folder, _) in build_wheels.CHARM_DISTRIBUTIONS.items() if folder == source)
-        build_wheels.build(charm, str(out / os.path.basename(source)))
-    return str(out)
+    out = str(tmp_path_factory.mktemp("workloads"))
+    build_wheels.build_all(list(build_wheels.CHARM_DISTRIBUTIONS), out)
+    return out

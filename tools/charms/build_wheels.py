@@ -59,17 +59,38 @@ def build(charm: str, out_dir: str | None = None) -> str:
     return built[0]
 
 
+def build_all(charms: list[str], out_root: str | None = None) -> dict[str, str]:
+    """Each charm's workload (``out_root/<charm>``, default ``charms/<charm>/workload``), each distribution built
+    once (the API and proxy charms carry the same wheel); charm -> its wheel."""
+    built: dict[str, str] = {}
+    by_source: dict[str, str] = {}
+    for charm in charms:
+        out_dir = os.path.join(out_root, charm) if out_root else None
+        source, prefix = CHARM_DISTRIBUTIONS[charm]
+        if source in by_source:
+            out_dir = out_dir or os.path.join(REPO_ROOT, "charms", charm, "workload")
+            os.makedirs(out_dir, exist_ok=True)
+            for old in glob.glob(os.path.join(out_dir, prefix + "*.whl")):
+                os.unlink(old)
+            built[charm] = shutil.copy(by_source[source], out_dir)
+            for unit in CHARM_UNITS.get(charm, ()):
+                shutil.copy(os.path.join(SYSTEMD_UNITS, unit), os.path.join(out_dir, unit))
+        else:
+            built[charm] = by_source[source] = build(charm, out_dir)
+    return built
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("charms", nargs="*", metavar="CHARM",
                         help=f"which charms (default: all of {', '.join(CHARM_DISTRIBUTIONS)})")
-    parser.add_argument("--out", help="put the wheels here instead of each charm's wheels/")
+    parser.add_argument("--out", metavar="DIR", help="put each charm's workload in DIR/<charm> instead")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.charms) - set(CHARM_DISTRIBUTIONS))
     if unknown:
         parser.error(f"no charm named {', '.join(unknown)}: choose from {', '.join(CHARM_DISTRIBUTIONS)}")
-    for charm in args.charms or list(CHARM_DISTRIBUTIONS):
-        print(f"{charm}: {build(charm, args.out)}")
+    for charm, wheel in build_all(args.charms or list(CHARM_DISTRIBUTIONS), args.out).items():
+        print(f"{charm}: {wheel}")
     return 0
 
 
