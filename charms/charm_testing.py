@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tools", "charms"))
 
 import build_wheels  # noqa: E402
 
+__all__ = ["CommandLog", "build_wheels", "make_charm_root"]
+
 
 def make_charm_root(charm: str, tmp_path, wheel_dir: str | None) -> str:
     """``tmp_path/<charm>``: the charm's charmcraft.yaml and, when ``wheel_dir`` is given, its workload/ (the wheel
