@@ -57,6 +57,10 @@ def test_service_charms_carry_the_service_wheel_and_the_products_units(workloads
                    "storage_backup/catalog/management/commands/backup_now.py",
                    "storage_backup/catalog/management/commands/rebuild_catalog.py"):
         assert module in members
+    # proxy-vm create on any host: the user-data template and the units it puts into the VM (setup.cfg data_files).
+    for data in ("share/storage-backup/cloud-init/proxy-user-data.yaml",
+                 "share/storage-backup/systemd/storage-backup-proxy@.service"):
+        assert [m for m in members if m.endswith(".data/data/" + data)], data
     entry_points = next(m for m in members if m.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(os.path.join(folder, next(n for n in names(folder) if n.endswith(".whl")))) as archive:
         assert "storage-backup = storage_backup.cli:main" in archive.read(entry_points).decode()
