@@ -145,10 +145,10 @@ class StorageBackupApiCharm(ops.CharmBase):
             return
         self.unit.status = ops.MaintenanceStatus("installing storage-backup")
         run(["apt-get", "install", "-y", *APT_PACKAGES], env={"DEBIAN_FRONTEND": "noninteractive"})
-        run(["id", SERVICE_USER]) if os.path.exists(path("/etc/storage-backup/.user")) else \
+        if not os.path.exists(path("/etc/storage-backup/.user")):
             run(["useradd", "--system", "--home-dir", "/var/lib/storage-backup", "--shell", "/usr/sbin/nologin",
                  SERVICE_USER])
-        write_file("/etc/storage-backup/.user", SERVICE_USER + "\n")
+            write_file("/etc/storage-backup/.user", SERVICE_USER + "\n")
         run(["python3", "-m", "venv", VENV])
         run([f"{VENV}/bin/pip", "install", f"{wheel}[api,postgresql,mariadb]"])
         for unit in UNITS:

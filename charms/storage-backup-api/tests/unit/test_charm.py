@@ -84,6 +84,11 @@ def test_install_puts_the_wheel_and_the_products_units_in_place(tmp_path, wheel_
         assert "ExecStart=/opt/storage-backup/bin/" in read(f"/etc/systemd/system/{unit}")
     assert read("/etc/redis/redis.conf").endswith("include /etc/redis/storage-backup.conf\n")
     assert out.unit_status == testing.WaitingStatus("waiting for identity-credentials, shared-db or database")
+    assert len(commands.named("useradd")) == 1
+    # upgrade-charm installs the new wheel and units again, the user stays.
+    commands.clear()
+    ctx.run(ctx.on.upgrade_charm(), out)
+    assert commands.named(f"{charm.VENV}/bin/pip") and not commands.named("useradd")
 
 
 def test_relation_requests(tmp_path, wheel_dir, commands):
