@@ -10,12 +10,13 @@ VENV := .venv
 TOX := $(VENV)/bin/tox
 # The tiers `make test` runs, in order, each a tox environment with its budget in minutes (tox.ini says what each
 # holds). A tier taking more than half again its budget fails (tools/run_tiers.py); `make test TIERS=py3:4` runs
-# one. ceph:10 is the Ceph tier (tests/ceph, RBD; object storage joins it); charms' 2 joins as it lands: 57.5 + 2 = 59.5
-# minutes in all (unit gets 4 of the 5 it may have, so that the two catalog tiers fit).
+# one. ceph:10 is the Ceph tier (tests/ceph, RBD; object storage joins it); charms:2 the charms' state-transition
+# tests and their workload build (charms/): 57.5 + 2 = 59.5 minutes in all (unit gets 4 of the 5 it may have, so
+# that the two catalog tiers fit).
 TIERS ?= pep8:0.5 py3:4 functional:15 functional-postgresql:1.5 functional-mariadb:1.5 faults:8 genuine:12 ceph:10 \
-	browser:5
+	browser:5 charms:2
 
-.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb faults browser genuine ceph lint \
+.PHONY: bootstrap demo test pep8 py3 functional functional-postgresql functional-mariadb faults browser genuine ceph charms lint \
 	messages \
 	reliability \
 	policy-files clean-demo bench
@@ -31,7 +32,7 @@ demo: bootstrap
 test: bootstrap
 	@$(VENV)/bin/python tools/run_tiers.py $(TIERS)
 
-pep8 py3 functional functional-postgresql functional-mariadb faults browser: bootstrap
+pep8 py3 functional functional-postgresql functional-mariadb faults browser charms: bootstrap
 	$(TOX) -e $@
 
 # The product against the genuine OpenStack 2024.1 services (tools/genuine/README.md); its first run on a machine

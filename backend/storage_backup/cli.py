@@ -10,6 +10,8 @@
     storage-backup repo repair [--source IMAGE_OR_DEVICE ...] --repo DIR
     storage-backup vault-worker --config FILE [--once]                    (on the vault's side)
     storage-backup health --worker NODE_OR_QUEUE [--timeout S]            (exit 0 healthy, 1 not; one line)
+    storage-backup proxy-vm create --az AZ [--az AZ ...] --flavor F --network N --image I [--key-name K]
+                                                                          (on a control host: a proxy VM per AZ)
 
 Passwords come from ``--password-file`` or ``STORAGE_BACKUP_PASSWORD`` (or ``STORAGE_BACKUP_PASSWORD_FILE``).
 A user error prints one line saying what to do and exits with 2; ``repo check`` exits with 1 when it finds damage,
@@ -440,11 +442,83 @@ def add_proxy_key_commands(subparsers, common) -> None:
         command.set_defaults(handler=cmd_proxy_key)
 
 
+def cmd_proxy_vm_create(args) -> int:
+    """A proxy VM in each ``--az`` through Nova, as the service account (``storage_backup.proxy_vm``)."""
+    from importlib import metadata
+
+    from storage_backup import proxy_vm
+
+    try:
+        account = proxy_vm.service_account(dict(os.environ))
+        broker_url = args.broker_url or os.environ.get("STORAGE_BACKUP_BROKER_URL", "")
+        if not broker_url:
+            raise proxy_vm.ProxyVmError("--broker-url not given and STORAGE_BACKUP_BROKER_URL not set")
+        ca_pem = None
+        if args.ca_file:
+            with open(args.ca_file, encoding="utf-8") as handle:
+                ca_pem = handle.read()
+        package = args.package or f"storage-backup=={metadata.version('storage-backup')}"
+
+        def user_data_for(zone: str) -> str:
+            return proxy_vm.render_user_data(zone, broker_url, account, package, ca_pem)
+
+        if args.user_data_only:
+            for zone in args.az:
+                sys.stdout.write(user_data_for(zone))
+            return EXIT_OK
+        created = proxy_vm.create(_service_connection(account), args.az, args.flavor, args.network, args.image,
+                                  args.key_name, user_data_for, name_prefix=args.name_prefix,
+                                  wait=not args.no_wait)
+    except proxy_vm.ProxyVmError as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        _print_json([vm.to_dict() for vm in created])
+    else:
+        for vm in created:
+            addresses = ", ".join(a["addr"] for net in vm.addresses.values() for a in net) or "-"
+            print(f"{vm.zone}: {vm.name} {vm.server_id} {vm.status} {addresses}")
+        print("Enrol each proxy's key once it has booted: openstack console log show SERVER | grep "
+              "STORAGE_BACKUP_PROXY_KEY, then python -m django proxy_keys enrol NAME --queue proxy.AZ "
+              "--public-key KEY", file=sys.stderr)
+    return EXIT_OK
+
+
+def _service_connection(account: dict[str, str]):
+    import openstack
+
+    return openstack.connect(auth_url=account["STORAGE_BACKUP_AUTH_URL"],
+                             username=account["STORAGE_BACKUP_USERNAME"],
+                             password=account["STORAGE_BACKUP_PASSWORD"],
+                             project_name=account.get("STORAGE_BACKUP_PROJECT", "service"),
+                             user_domain_id=account.get("STORAGE_BACKUP_USER_DOMAIN", "default"),
+                             project_domain_id=account.get("STORAGE_BACKUP_PROJECT_DOMAIN", "default"),
+                             region_name=account.get("STORAGE_BACKUP_REGION") or None)
+
+
+def add_proxy_vm_commands(subparsers, common) -> None:
+    create = subparsers.add_parser("create", parents=[common],
+                                   help="boot a proxy VM in each --az that installs and starts its worker")
+    create.add_argument("--az", action="append", required=True, metavar="AZ",
+                        help="availability zone (repeat for several)")
+    create.add_argument("--flavor", required=True, help="flavor name or ID (2 vCPUs, 2 GiB RAM will do)")
+    create.add_argument("--network", required=True, help="network name or ID that reaches Redis and the APIs")
+    create.add_argument("--image", required=True, help="an Ubuntu or Debian cloud image (name or ID)")
+    create.add_argument("--key-name", help="a key pair of the service account, for SSH to the VM")
+    create.add_argument("--broker-url", help="default: $STORAGE_BACKUP_BROKER_URL")
+    create.add_argument("--ca-file", help="the CA of a rediss:// broker, written into the VM")
+    create.add_argument("--package", help="what pip installs in the VM (default: this storage-backup's version)")
+    create.add_argument("--name-prefix", default="storage-backup-proxy", help="servers are named PREFIX-AZ")
+    create.add_argument("--no-wait", action="store_true", help="do not wait for the servers to be ACTIVE")
+    create.add_argument("--user-data-only", action="store_true", help="print the user-data, boot nothing")
+    create.set_defaults(handler=cmd_proxy_vm_create)
+
+
 #: The command groups: ``(name, help, add_commands)``; a new group is one more entry.
 COMMAND_GROUPS: list[tuple[str, str, Callable]] = [
     ("repo", "create, inspect, verify and prune repositories", add_repo_commands),
     ("image", "back up and restore image files and block devices", add_image_commands),
     ("proxy-key", "this worker's key pair, which opens the secrets of its tasks", add_proxy_key_commands),
+    ("proxy-vm", "proxy VMs that set themselves up (cloud-init), one per availability zone", add_proxy_vm_commands),
 ]
 
 

@@ -7,7 +7,8 @@ import os
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 # The folders that hold the project's Python (what is not the project's: .venv, .tox, build output, the demo).
-SOURCE_FOLDERS = ("storage_backup_dashboard", "client", "enabled", "backend", "tests", "tools", "bench", "locale")
+SOURCE_FOLDERS = ("storage_backup_dashboard", "client", "enabled", "backend", "tests", "tools", "bench", "locale",
+                  "charms")
 
 
 def _python_files() -> list[str]:
