@@ -9,8 +9,8 @@ openstack-dashboard's LocalSettingsContext decodes exactly these keys): ``local-
 local_settings.py), ``priority`` (the order among plugins), ``install-packages`` and ``conflicting-packages``
 (apt packages it installs or purges for us; none: the plugin is a wheel, not an Ubuntu package).
 
-The plugin itself goes in as the principal's README says for any Horizon: the wheel into Horizon's Python, the
-thirteen enabled files into ``local/enabled/`` and the policy scope file into ``local/local_settings.d/`` — the
+The plugin itself goes in as the principal's README says for any Horizon: the wheel into Horizon's Python,
+every enabled file into ``local/enabled/`` and the policy scope file into ``local/local_settings.d/`` — the
 enabled files are taken from the wheel itself, so the panels are always those of the installed version.
 """
 from __future__ import annotations
