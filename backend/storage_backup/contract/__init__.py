@@ -65,6 +65,9 @@ from .proxy_tasks import (
     RestoreInstanceResult,
     RestoreVolumeRequest,
     RestoreVolumeResult,
+    RevertedVolume,
+    RevertRequest,
+    RevertResult,
 )
 from .sealing import (
     NoRecipients,
@@ -90,6 +93,7 @@ from .tasks import (
     PRUNE_DESTINATION,
     RESTORE_INSTANCE,
     RESTORE_VOLUME,
+    REVERT,
     SET_RETENTION_LOCK,
     TASKS,
     VERIFY_RESTORE_POINT,
@@ -108,7 +112,8 @@ __all__ = [
     "NO_ATTEMPT", "NoRecipients", "NotARecipient", "NotDeleted", "PING", "PROXY_QUEUE_PREFIX", "PRUNE_DESTINATION",
     "PingResult", "Progress", "PruneRequest", "PruneResult", "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
-    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
+    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "REVERT", "RevertRequest", "RevertResult",
+    "RevertedVolume", "SET_RETENTION_LOCK", "Sealed",
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
     "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
     "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
