@@ -31,6 +31,7 @@ urlpatterns = [
     path("v1/restore-points", views.RestorePointList.as_view(), name="restore-points"),
     path("v1/restore-points/<str:restore_point_id>", views.RestorePointDetail.as_view(), name="restore-point"),
     path("v1/restore-points/<str:restore_point_id>/restore", views.RestorePointRestore.as_view(), name="restore"),
+    path("v1/restore-points/<str:restore_point_id>/revert", views.RestorePointRevert.as_view(), name="revert"),
     path("v1/restore-points/<str:restore_point_id>/verify", views.RestorePointVerify.as_view(), name="verify"),
     path("v1/jobs", views.JobList.as_view(), name="jobs"),
     path("v1/jobs/<str:job_id>", views.JobDetail.as_view(), name="job"),
