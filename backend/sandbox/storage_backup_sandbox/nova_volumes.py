@@ -54,8 +54,10 @@ def sync_bdms(state: State, server: dict) -> None:
             if attachment and attachment.get("attach_status") == "attached" and volume["status"] == "in-use":
                 bdm["state"] = "attached"
                 changed = True
-            elif volume is None or (attachment is None and volume["status"] in ("available", "error")):
-                changed = True  # Cinder failed the attach: nova-compute rolls its BDM back
+            elif volume is None or attachment is None:
+                # Cinder failed the attach (its attachment to this server is gone, whatever the volume does since:
+                # it may be attached elsewhere by now): nova-compute rolls its BDM back
+                changed = True
                 continue
         elif bdm["state"] == "detaching":
             if volume is None or attachment is None:
