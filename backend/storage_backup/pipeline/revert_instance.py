@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 
 from storage_backup.cloud import CloudError, ResourceNotFound, temporary_metadata, temporary_name
+from storage_backup.cloud.naming import base_of
 from storage_backup.cloud.rebuild import rebuild_server
 from storage_backup.cloud.waiting import wait_for, wait_image, wait_server
 from storage_backup.contract import RevertRequest
@@ -204,6 +205,7 @@ class Revert:
         ctx, root = self.ctx, self.root
         ctx.step("rebuild", f"Rebuilding {name} from the restore point's boot disk (Nova reimages boot volume "
                             f"{root.key} in place)")
+        self._drop_root_snapshots()
         root.writing = True
         self.rebuilding = True
         rebuild_server(tenant, self.server_id, self.image_id)
@@ -218,6 +220,23 @@ class Revert:
         self.rebuilt = True
         ctx.progress.finish_volume(root.size, root.size)
         ctx.log.add("rebuild", f"{name} rebuilt, boot volume {root.key} reimaged; the server is {server.status}")
+
+    def _drop_root_snapshots(self) -> None:
+        """Cinder reimages a volume only without snapshots on RBD (its driver replaces the image). A changed-block
+        base of the boot volume is the product's own and describes a content the reimage discards: it goes (the next
+        backup of the volume reads it whole). Any other snapshot is the tenant's: it stays, and is named in case the
+        rebuild fails because of it."""
+        ctx, root = self.ctx, self.root
+        for snapshot in ctx.cloud.block_storage.snapshots(details=True, all_projects=True, volume_id=root.key):
+            if snapshot.volume_id != root.key:
+                continue
+            if base_of(snapshot) and not snapshot.group_snapshot_id:
+                ctx.log.add("rebuild", f"removing the changed-block base {snapshot.id} of boot {root.label}: the "
+                                       "next backup reads the volume whole")
+                self.resources.remover.delete_snapshot(snapshot.id)
+            else:
+                ctx.log.warning("rebuild", f"boot {root.label} has snapshot {snapshot.id}; a Cinder backend that "
+                                           "cannot reimage a volume with snapshots (RBD) fails the rebuild")
 
     # -- failure -----------------------------------------------------------------------------------------------------
 
