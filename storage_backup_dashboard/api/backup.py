@@ -525,6 +525,16 @@ def restore_create(request, restore_point_id: str, **options) -> Job:
     return Job(backupclient(request).restore(restore_point_id, **options))
 
 
+@profiler.trace
+@service_errors
+def restore_point_revert(request, restore_point_id: str, volume_id: str | None = None, instance: bool = False,
+                         confirm=None) -> Job:
+    """Overwrite one data volume (``volume_id``) or the whole instance (``instance``) in place; ``confirm`` is what
+    the person typed back (or True)."""
+    return Job(backupclient(request).revert(restore_point_id, volume_id=volume_id or None, instance=instance,
+                                            confirm=confirm))
+
+
 # -- jobs --------------------------------------------------------------------------------------------------------------
 
 @profiler.trace

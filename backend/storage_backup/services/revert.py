@@ -81,7 +81,8 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
                 raise ValidationFailed("volume_id", f"volume {volume_id} is the boot volume of {instance.name}: Nova "
                                                     "never detaches it; revert the whole instance instead")
             volume = _check_volume(point, volume_id, instance.id)
-            names = [volume.id, volume.name] if volume.name else [volume.id]
+            # The name it has now, or the one the restore point recorded (what Horizon's dialog shows).
+            names = [volume.id, *{volume.name, (records.get(volume_id) or {}).get("name")} - {None, ""}]
             what = f"volume {volume.name or volume.id}"
         else:
             if (point.metadata or {}).get("boot_source") == "image":
@@ -94,11 +95,12 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
                                    f"is no longer attached to {instance.name}; the instance changed since. Restore "
                                    "it as a new instance instead.")
                 _check_volume(point, key, instance.id)
-            names = [instance.id, instance.name] if instance.name else [instance.id]
+            names = [instance.id, *{instance.name, point.instance_name} - {None, ""}]
             what = f"instance {instance.name or instance.id}"
         if not _confirmed(options.get("confirm"), names):
+            typed = " or ".join(repr(name) for name in (names[1:] or names))
             raise ValidationFailed("confirm", f"a revert overwrites {what} with restore point {point.id}; confirm it "
-                                              f"with true or by typing {names[-1]!r} back")
+                                              f"with true or by typing its name back ({typed})")
         job = Job(type=JobType.REVERT, project_id=point.project_id, instance_id=point.instance_id,
                   instance_name=instance.name or point.instance_name, policy=point.policy,
                   destination=point.destination, restore_point_id=point.id,

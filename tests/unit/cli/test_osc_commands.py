@@ -267,7 +267,8 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "policy list", "policy show", "policy create", "policy delete",
         "protection list", "protection show", "protection create", "protection delete", "start",
         "restore point list", "restore point show", "restore point verify", "restore point lock",
-        "restore point delete", "restore point revert", "restore", "restore volume", "job list", "job show", "job cancel"}
+        "restore point delete", "restore point revert", "restore", "restore volume", "job list", "job show",
+        "job cancel"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name
         assert issubclass(entry.load(), common.ServiceCommand), entry.name

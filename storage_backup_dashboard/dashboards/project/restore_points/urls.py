@@ -10,4 +10,5 @@ urlpatterns = [
     re_path(r"^(?P<restore_point_id>[^/]+)/restore/$", views.RestoreView.as_view(), name="restore"),
     re_path(r"^(?P<restore_point_id>[^/]+)/restore_volume/$", views.RestoreVolumeView.as_view(),
             name="restore_volume"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/revert/$", views.RevertView.as_view(), name="revert"),
 ]
