@@ -29,6 +29,7 @@ MODULES = (instance_tables, policy_tables, point_tables, job_tables, destination
 WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_instance:delete",
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
+          "storage_backup:restore_point:revert",
           "storage_backup:job:cancel"}
 # Writes of the service's API that no panel offers (yet).
 API_WRITES = {"storage_backup:restore_point:lock", "storage_backup:restore_point:verify"}
