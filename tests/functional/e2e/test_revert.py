@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from tests.functional.e2e.support import expect_api_error
+from tests.functional.e2e.support import expect_api_error, wait_until
 from tests.functional.pipeline.support import volume_digest
 
 STATE: dict = {}
@@ -113,3 +113,14 @@ def test_revert_the_whole_instance_in_place(stack):
     assert _digests(stack, web.id) == STATE["digests"]
     assert stack.service.compute.get_server(web.id).status == "ACTIVE"
     assert stack.leftovers() == {}
+
+
+def test_a_volume_that_changed_size_since_is_refused(stack):
+    data = STATE["data"]
+    volume = stack.service.block_storage.get_volume(data)
+    stack.service.block_storage.extend_volume(data, volume.size + 1)
+    wait_until(lambda: stack.service.block_storage.get_volume(data).size == volume.size + 1, what="the extend")
+    error = expect_api_error(409, stack.client().revert, STATE["point"]["id"], volume_id=data, confirm=True)
+    assert f"is {volume.size + 1} GiB now and was {volume.size} GiB" in str(error)
+    error = expect_api_error(409, stack.client().revert, STATE["point"]["id"], instance=True, confirm=True)
+    assert "GiB now" in str(error)
