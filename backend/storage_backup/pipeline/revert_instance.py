@@ -12,8 +12,9 @@ holds them, keeping the server's id, name, ports and addresses and every volume'
   asks Cinder to write the image into the very volume: ``os-reimage``). The temporary image is deleted and the
   server started again if it was running.
 
-Only a volume-backed instance is reverted whole: an image-booted one keeps its root disk on the hypervisor, where
-only a rebuild from a new image could reach it (and would leave that image behind); revert its data volumes.
+An image-booted instance keeps its root disk on the hypervisor, out of Cinder's reach: the same image of the
+restore point's root disk is made, and Nova's plain rebuild (any microversion) writes the root disk from it. The
+server then refers to that image, so it stays (named ``<server>-reverted-<restore point>``).
 
 On failure nothing the job made is left (temporary volume, image, proxy attachment); a volume detached from the
 server is attached again; a data volume the job had started to write keeps its safety snapshot; the error says what
@@ -23,15 +24,16 @@ from __future__ import annotations
 
 import time
 
-from storage_backup.cloud import CloudError, ResourceNotFound, temporary_metadata, temporary_name
+from storage_backup.cloud import TEMPORARY_TAG, CloudError, ResourceNotFound, temporary_metadata, temporary_name
 from storage_backup.cloud.naming import base_of
 from storage_backup.cloud.rebuild import rebuild_server
-from storage_backup.cloud.waiting import wait_for, wait_image, wait_server
+from storage_backup.cloud.waiting import wait_for, wait_image, wait_server, wait_volume
 from storage_backup.contract import RevertRequest
 
 from .cleanup import TemporaryResources
 from .context import JobContext
 from .errors import InvalidJobRequest, add_cleanup_report
+from .metadata import ROOT_DISK_KEY
 from .repository_access import open_restore_point
 from .restore_disks import VolumePlan, create_volumes, plan_volume, write_volume
 from .restore_instance import check_proxy
@@ -62,6 +64,7 @@ class Revert:
         self.stopped = False
         self.rebuilding = False
         self.rebuilt = False
+        self.image_booted = False  # its root disk is the hypervisor's: rebuilt from an image that stays
 
     def run(self) -> dict:
         started = time.monotonic()
@@ -114,11 +117,14 @@ class Revert:
                                         "not detach it; revert the whole instance instead")
             keys = [request.volume_id]
         else:
-            if metadata.get("boot_source") == "image":
-                raise InvalidJobRequest(f"instance {server.name} boots from an image: its root disk is on the "
-                                        "hypervisor, out of Cinder's reach; revert its data volumes one by one, or "
-                                        "restore the instance as a new one")
             keys = [key for key in backed_up if key in records]
+            if metadata.get("boot_source") == "image":
+                if ROOT_DISK_KEY not in backed_up:
+                    raise InvalidJobRequest(f"restore point {restore_point.id} holds no root disk of {server.name}")
+                # The root disk lives on the hypervisor: Nova's rebuild writes it from an image, any microversion.
+                self.image_booted = True
+                self.root = Overwrite(key=ROOT_DISK_KEY, label="root disk",
+                                      size=restore_point.volume(ROOT_DISK_KEY).size, server_id=self.server_id)
         attached = {v.get("id") for v in server.attached_volumes or []}
         for key in keys:
             if key not in attached:
@@ -158,7 +164,9 @@ class Revert:
             wait_server(ctx.cloud, self.server_id, "ACTIVE", timeout=ctx.timeouts.server,
                         what=f"Server {self.server_id} ({server.name})", cancel=ctx.cancel)
             self.stopped = False
-        if self.image_id:
+        if self.image_id and self.image_booted:
+            self._keep_image(tenant, server.name, restore_point.id[:8])
+        elif self.image_id:
             self.resources.delete_image(self.image_id)  # the boot volume holds its data now: Nova needs it no more
         for overwrite in self.overwrites:
             if overwrite.snapshot_id:
@@ -179,9 +187,14 @@ class Revert:
         """The backed-up boot disk as a temporary private image of the project: written into a temporary volume,
         uploaded by Cinder (``os-volume_upload_image``), the volume deleted at once."""
         ctx, root = self.ctx, self.root
-        volume = ctx.cloud.block_storage.get_volume(root.key)
-        plan = plan_volume(restore_point, root.key, volume.availability_zone, volume.volume_type)
-        plan.label = f"boot disk of the restore point ({root.key})"
+        if self.image_booted:
+            zone = self.request.availability_zone or ctx.proxy.availability_zone
+            plan = plan_volume(restore_point, root.key, zone, None)
+            plan.label = "root disk of the restore point"
+        else:
+            volume = ctx.cloud.block_storage.get_volume(root.key)
+            plan = plan_volume(restore_point, root.key, volume.availability_zone, volume.volume_type)
+            plan.label = f"boot disk of the restore point ({root.key})"
         self.root_plan = plan
         create_volumes(ctx, tenant, self.resources, [plan])
         write_volume(ctx, self.resources, repository, restore_point, plan)
@@ -198,13 +211,17 @@ class Revert:
             ctx.log.warning("image", f"could not set the properties of image {self.image_id}: {error}")
         wait_image(tenant, self.image_id, timeout=ctx.timeouts.image,
                    what=f"Image {self.image_id} (the boot disk of {restore_point.id})", cancel=ctx.cancel)
+        # The upload reads the volume to its end before the image goes active; the volume returns to 'available'.
+        wait_volume(ctx.cloud, plan.volume_id, "available", timeout=ctx.timeouts.image,
+                    what=f"Volume {plan.volume_id} (uploaded to image {self.image_id})", cancel=ctx.cancel)
         self.resources.delete_volume(plan.volume_id)
         ctx.progress.finish_volume(root.size, 0)
 
     def _rebuild(self, tenant, name: str) -> None:
         ctx, root = self.ctx, self.root
-        ctx.step("rebuild", f"Rebuilding {name} from the restore point's boot disk (Nova reimages boot volume "
-                            f"{root.key} in place)")
+        ctx.step("rebuild", f"Rebuilding {name} from the restore point's root disk" if self.image_booted else
+                 f"Rebuilding {name} from the restore point's boot disk (Nova reimages boot volume {root.key} in "
+                 "place)")
         self._drop_root_snapshots()
         root.writing = True
         self.rebuilding = True
@@ -219,7 +236,19 @@ class Revert:
         root.written = True
         self.rebuilt = True
         ctx.progress.finish_volume(root.size, root.size)
-        ctx.log.add("rebuild", f"{name} rebuilt, boot volume {root.key} reimaged; the server is {server.status}")
+        ctx.log.add("rebuild", f"{name} rebuilt from image {self.image_id}"
+                               + ("" if self.image_booted else f", boot volume {root.key} reimaged")
+                               + f"; the server is {server.status}")
+
+    def _keep_image(self, tenant, name: str, short_id: str) -> None:
+        """An image-booted server refers to the image it was rebuilt from: it stays, named for what it is, the job
+        tag dropped (openstacksdk patches the difference: a property left out is removed)."""
+        image = tenant.image.get_image(self.image_id)
+        kept = {k: v for k, v in (image.properties or {}).items() if k != TEMPORARY_TAG}
+        tenant.image.update_image(image, name=f"{name}-reverted-{short_id}",
+                                  properties={**kept, "storage_backup_reverted_from": short_id})
+        self.resources.keep("images", self.image_id)
+        self.ctx.log.add("image", f"image {self.image_id} ({name}-reverted-{short_id}) stays: {name} boots from it")
 
     def _drop_root_snapshots(self) -> None:
         """Cinder reimages a volume only without snapshots on RBD (its driver replaces the image). A changed-block
@@ -227,6 +256,8 @@ class Revert:
         backup of the volume reads it whole). Any other snapshot is the tenant's: it stays, and is named in case the
         rebuild fails because of it."""
         ctx, root = self.ctx, self.root
+        if self.image_booted:
+            return
         for snapshot in ctx.cloud.block_storage.snapshots(details=True, all_projects=True, volume_id=root.key):
             if snapshot.volume_id != root.key:
                 continue
@@ -257,12 +288,12 @@ class Revert:
         parts = [overwrite.state() for overwrite in self.overwrites]
         if self.root is not None:
             if self.rebuilt:
-                parts.insert(0, f"boot {self.root.label} holds the restore point's data")
+                parts.insert(0, f"the boot disk ({self.root.label}) holds the restore point's data")
             elif self.rebuilding:
-                parts.insert(0, f"boot {self.root.label} was being reimaged by Nova's rebuild: see the server's "
-                                "status and fault")
+                parts.insert(0, f"the boot disk ({self.root.label}) was being rewritten by Nova's rebuild: see "
+                                "the server's status and fault")
             else:
-                parts.insert(0, f"boot {self.root.label} is unchanged")
+                parts.insert(0, f"the boot disk ({self.root.label}) is unchanged")
         if self.stopped:
             parts.append(f"server {self.server_id} was stopped by the revert and is left stopped")
         return "; ".join(parts)

@@ -7,7 +7,7 @@ Guarded as a restore is — tenancy first (another project's restore point is a 
 ``storage_backup:restore_point:revert`` — and, because it destroys what the volumes hold now, by an explicit
 confirmation: ``confirm`` must be ``true`` or the name (or id) of what is overwritten, typed back. What the proxy
 would refuse is refused now, naming what changed: the instance or a volume gone (409), a volume resized or attached
-elsewhere (409), the boot volume asked for alone (400: Nova does not detach it), an image-booted instance (409).
+elsewhere (409), the boot volume asked for alone (400: Nova does not detach it).
 """
 from __future__ import annotations
 
@@ -85,10 +85,6 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
             names = [volume.id, *{volume.name, (records.get(volume_id) or {}).get("name")} - {None, ""}]
             what = f"volume {volume.name or volume.id}"
         else:
-            if (point.metadata or {}).get("boot_source") == "image":
-                raise Conflict(f"Instance {instance.name} boots from an image: its root disk is on the hypervisor, "
-                               "which Cinder cannot overwrite. Revert its data volumes one by one, or restore it as "
-                               "a new instance.")
             for key in [v.get("volume_id") for v in point.volumes or [] if v.get("volume_id") in records]:
                 if key not in instance.volume_ids:
                     raise Conflict(f"Volume {records[key].get('name') or key} ({key}) of restore point {point.id} "

@@ -124,3 +124,27 @@ def test_a_volume_that_changed_size_since_is_refused(stack):
     assert f"is {volume.size + 1} GiB now and was {volume.size} GiB" in str(error)
     error = expect_api_error(409, stack.client().revert, STATE["point"]["id"], instance=True, confirm=True)
     assert "GiB now" in str(error)
+
+
+def test_an_image_booted_instance_is_rebuilt_from_its_backed_up_root_disk(stack):
+    """``app-1`` boots from an image (its root disk is the hypervisor's): Nova's plain rebuild writes it from an
+    image of the restore point's root disk, which stays, since the server refers to it."""
+    app = stack.server_named("app-1")
+    stack.client().protect(app.id, stack.policy()["id"])
+    root = stack.root_disk(app.id)
+    digest = volume_digest(root)
+    point = stack.run_backup(app.id)["restore_point_id"]
+    with open(root, "r+b") as disk:
+        disk.write(os.urandom(65536))
+    assert volume_digest(root) != digest
+    shape = _shape(stack, app.id)
+    job = stack.client().revert(point, instance=True, confirm="app-1")
+    job = stack.wait_job(job["id"])
+    assert job["state"] == "succeeded", f"{job['error']}\n{job['log']}"
+    assert [(v["volume_id"], v["method"]) for v in job["result"]["volumes"]] == [("root-disk", "rebuild")]
+    assert _shape(stack, app.id) == shape
+    server = stack.service.compute.get_server(app.id)
+    assert server.status == "ACTIVE" and volume_digest(stack.root_disk(app.id)) == digest
+    image = stack.service.image.get_image(server.image["id"])
+    assert image.name == f"app-1-reverted-{point[:8]}"
+    assert stack.leftovers() == {}

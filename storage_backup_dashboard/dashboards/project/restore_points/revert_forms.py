@@ -36,7 +36,7 @@ class RevertForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
         #: what each choice overwrites, by the name the person must type back
         self.names = {}
         choices = []
-        if document.get("boot_source") != "image" and volumes:
+        if volumes or document.get("boot_source") == "image":
             choices.append((INSTANCE, _("The whole instance %(name)s (every volume; it is stopped and started "
                                         "again)") % {"name": self.instance_name}))
             self.names[INSTANCE] = self.instance_name
