@@ -8,7 +8,9 @@ volume-booted server with a data volume is backed up, its guest overwrites both 
   which genuine Nova refuses to detach — reimaged by Nova's ``rebuild`` at compute microversion 2.93 with the restore
   point's boot disk uploaded as a temporary Glance image (Nova asks Cinder to ``os-reimage`` the very volume).
 
-Both keep the server's id, name and addresses and every volume's id; every disk reads byte for byte what it held at
+* an image-booted server is reverted whole by Nova's plain rebuild from an image of its backed-up root disk.
+
+All keep the server's id, name and addresses and every volume's id; every disk reads byte for byte what it held at
 backup time; nothing temporary is left.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 from tests.functional.e2e.support import expect_api_error
 from tests.functional.pipeline.support import volume_digest
-from tests.genuine.instances import boot_from_volume
+from tests.genuine.instances import boot_from_image, boot_from_volume
 
 STATE: dict = {}
 pytestmark = pytest.mark.timeout(900)
@@ -57,7 +59,7 @@ def test_a_backup_of_a_volume_booted_server(stack):
     policy = stack.client().policy_create(name="genuine-revert", destination_id=stack.destination()["id"],
                                           strategy="full", keep_last=7, retention_lock_days=0)
     stack.client().protect(server.id, policy["id"])
-    STATE.update(server=server, root=root, data=data, digests=_digests(stack, server.id),
+    STATE.update(server=server, root=root, data=data, policy=policy, digests=_digests(stack, server.id),
                  shape=_shape(stack, server.id))
     job = stack.run_backup(server.id)
     STATE["point"] = stack.client().restore_point_get(job["restore_point_id"])
@@ -89,4 +91,25 @@ def test_the_whole_instance_is_reverted_by_nova_rebuild_at_2_93(stack):
     assert _shape(stack, server.id) == STATE["shape"]
     assert stack.service.compute.get_server(server.id).status == "ACTIVE"
     assert _digests(stack, server.id) == STATE["digests"]
+    assert stack.leftovers() == {}
+
+
+def test_an_image_booted_instance_is_reverted_by_a_rebuild_from_its_root_disk(stack):
+    server = boot_from_image(stack, stack.connect("demo-member"), "rev-2", zone="nova")
+    root = stack.cloud.root_disk(server.id)
+    _write(root, 2 * 1024 * 1024, os.urandom(1024 * 1024))
+    digest = volume_digest(root)[1]
+    stack.client().protect(server.id, STATE["policy"]["id"])
+    point = stack.run_backup(server.id)["restore_point_id"]
+    _write(root, 0, os.urandom(65536))
+    assert volume_digest(root)[1] != digest
+    shape = _shape(stack, server.id)
+    job = stack.client().revert(point, instance=True, confirm="rev-2")
+    job = stack.wait_job(job["id"], timeout=800)
+    assert job["state"] == "succeeded", f"{job['error']}\n{job['log']}"
+    assert _shape(stack, server.id) == shape
+    rebuilt = stack.service.compute.get_server(server.id)
+    assert rebuilt.status == "ACTIVE"
+    assert volume_digest(stack.cloud.root_disk(server.id))[1] == digest
+    assert stack.service.image.get_image(rebuilt.image["id"]).name == f"rev-2-reverted-{point[:8]}"
     assert stack.leftovers() == {}
