@@ -235,10 +235,32 @@ class Revert:
                           resource="server", resource_id=self.server_id, interval=ctx.cloud.poll_interval)
         root.written = True
         self.rebuilt = True
+        self._wait_rebuild_action()
         ctx.progress.finish_volume(root.size, root.size)
         ctx.log.add("rebuild", f"{name} rebuilt from image {self.image_id}"
                                + ("" if self.image_booted else f", boot volume {root.key} reimaged")
                                + f"; the server is {server.status}")
+
+    def _wait_rebuild_action(self) -> None:
+        """Until Nova's rebuild action has ended on the compute host, not only its server status. A server stopped
+        before the rebuild is shown SHUTOFF while nova-compute still finishes the rebuild (it stops the server
+        again and saves it once more): a start sent in that moment is lost, and the server stays SHUTOFF."""
+        ctx = self.ctx
+        actions = [a for a in ctx.cloud.compute.server_actions(self.server_id) if a.action == "rebuild"]
+        if not actions:
+            return
+        request_id = max(actions, key=lambda a: a.start_time or "").request_id
+
+        def unfinished(action) -> str:
+            events = action.events or []
+            open_events = [e["event"] for e in events if not e["finish_time"]]
+            return ", ".join(open_events) if open_events or events else "no events yet"
+
+        wait_for(lambda: ctx.cloud.compute.get_server_action(request_id, self.server_id),
+                 done=lambda a: bool(a.events) and not any(not e["finish_time"] for e in a.events),
+                 status_of=unfinished, what=f"The rebuild of server {self.server_id} (request {request_id})",
+                 timeout=ctx.timeouts.server, resource="server", resource_id=self.server_id,
+                 interval=ctx.cloud.poll_interval)
 
     def _keep_image(self, tenant, name: str, short_id: str) -> None:
         """An image-booted server refers to the image it was rebuilt from: it stays, named for what it is, the job
