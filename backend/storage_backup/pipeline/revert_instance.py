@@ -24,7 +24,14 @@ from __future__ import annotations
 
 import time
 
-from storage_backup.cloud import TEMPORARY_TAG, CloudError, ResourceNotFound, temporary_metadata, temporary_name
+from storage_backup.cloud import (
+    TEMPORARY_TAG,
+    CloudError,
+    ResourceNotFound,
+    ResourceTimeout,
+    temporary_metadata,
+    temporary_name,
+)
 from storage_backup.cloud.naming import base_of
 from storage_backup.cloud.rebuild import rebuild_server
 from storage_backup.cloud.waiting import wait_for, wait_image, wait_server, wait_volume
@@ -160,9 +167,7 @@ class Revert:
             self._rebuild(tenant, server.name)
         if self.stopped:
             ctx.step("start", f"Starting {server.name} again")
-            tenant.compute.start_server(self.server_id)
-            wait_server(ctx.cloud, self.server_id, "ACTIVE", timeout=ctx.timeouts.server,
-                        what=f"Server {self.server_id} ({server.name})", cancel=ctx.cancel)
+            self._start(tenant, server.name)
             self.stopped = False
         if self.image_id and self.image_booted:
             self._keep_image(tenant, server.name, restore_point.id[:8])
@@ -256,11 +261,34 @@ class Revert:
             open_events = [e["event"] for e in events if not e["finish_time"]]
             return ", ".join(open_events) if open_events or events else "no events yet"
 
-        wait_for(lambda: ctx.cloud.compute.get_server_action(request_id, self.server_id),
-                 done=lambda a: bool(a.events) and not any(not e["finish_time"] for e in a.events),
-                 status_of=unfinished, what=f"The rebuild of server {self.server_id} (request {request_id})",
-                 timeout=ctx.timeouts.server, resource="server", resource_id=self.server_id,
-                 interval=ctx.cloud.poll_interval)
+        try:
+            wait_for(lambda: ctx.cloud.compute.get_server_action(request_id, self.server_id),
+                     done=lambda a: bool(a.events) and not any(not e["finish_time"] for e in a.events),
+                     status_of=unfinished, what=f"The rebuild of server {self.server_id} (request {request_id})",
+                     timeout=ctx.timeouts.rebuild_settle, resource="server",
+                     resource_id=self.server_id, interval=ctx.cloud.poll_interval)
+        except ResourceTimeout as error:  # the disks are written: the start below sees to the rest
+            ctx.log.warning("rebuild", f"{error}; going on")
+
+    def _start(self, tenant, name: str) -> None:
+        """Start the server, and again should Nova lose the start (the compute host still finishing the rebuild's
+        own stop): a server SHUTOFF with no task a while after the start was not started."""
+        ctx = self.ctx
+        deadline = time.monotonic() + ctx.timeouts.server
+        attempt = 0
+        while True:
+            attempt += 1
+            tenant.compute.start_server(self.server_id)
+            try:
+                wait_server(ctx.cloud, self.server_id, "ACTIVE",
+                            timeout=max(1.0, min(ctx.timeouts.start_attempt, deadline - time.monotonic())),
+                            what=f"Server {self.server_id} ({name})", cancel=ctx.cancel)
+                return
+            except ResourceTimeout:
+                current = ctx.cloud.compute.get_server(self.server_id)
+                if time.monotonic() >= deadline or current.status != "SHUTOFF" or current.task_state:
+                    raise
+                ctx.log.warning("start", f"{name} is still SHUTOFF after start #{attempt}; starting it again")
 
     def _keep_image(self, tenant, name: str, short_id: str) -> None:
         """An image-booted server refers to the image it was rebuilt from: it stays, named for what it is, the job
