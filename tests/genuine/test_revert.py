@@ -97,11 +97,11 @@ def test_the_whole_instance_is_reverted_by_nova_rebuild_at_2_93(stack):
 def test_an_image_booted_instance_is_reverted_by_a_rebuild_from_its_root_disk(stack):
     server = boot_from_image(stack, stack.connect("demo-member"), "rev-2", zone="nova")
     root = stack.cloud.root_disk(server.id)
-    _write(root, 2 * 1024 * 1024, os.urandom(1024 * 1024))
+    _write(root, [(2 * 1024 * 1024, os.urandom(1024 * 1024))])
     digest = volume_digest(root)[1]
     stack.client().protect(server.id, STATE["policy"]["id"])
     point = stack.run_backup(server.id)["restore_point_id"]
-    _write(root, 0, os.urandom(65536))
+    _write(root, [(0, os.urandom(65536))])
     assert volume_digest(root)[1] != digest
     shape = _shape(stack, server.id)
     job = stack.client().revert(point, instance=True, confirm="rev-2")
