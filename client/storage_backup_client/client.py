@@ -222,6 +222,13 @@ class BackupClient:
     def restore(self, restore_point_id: str, **options) -> dict:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/restore", json=options)
 
+    def revert(self, restore_point_id: str, *, volume_id: str | None = None, instance: bool = False,
+               confirm=None) -> dict:
+        """Overwrite the original volume (``volume_id``) or the whole instance (``instance=True``) in place;
+        ``confirm``: True, or the name of what is overwritten typed back."""
+        body = {"instance": instance, "confirm": confirm, **({"volume_id": volume_id} if volume_id else {})}
+        return self.request("POST", f"/v1/restore-points/{restore_point_id}/revert", json=body)
+
     def verify(self, restore_point_id: str) -> dict:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/verify")
 

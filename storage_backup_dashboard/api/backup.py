@@ -584,6 +584,16 @@ def file_download(request, restore_point_id: str, volume_id: str, path: str, fmt
     return client.job_download_stream(job["id"])
 
 
+@profiler.trace
+@service_errors
+def restore_point_revert(request, restore_point_id: str, volume_id: str | None = None, instance: bool = False,
+                         confirm=None) -> Job:
+    """Overwrite one data volume (``volume_id``) or the whole instance (``instance``) in place; ``confirm`` is what
+    the person typed back (or True)."""
+    return Job(backupclient(request).revert(restore_point_id, volume_id=volume_id or None, instance=instance,
+                                            confirm=confirm))
+
+
 # -- jobs --------------------------------------------------------------------------------------------------------------
 
 @profiler.trace

@@ -23,6 +23,7 @@ JOB_TYPE_DISPLAY = (
     ("backup", pgettext_lazy("Type of a backup job", "Backup")),
     ("restore", pgettext_lazy("Type of a backup job", "Restore")),
     ("restore_volume", pgettext_lazy("Type of a backup job", "Volume restore")),
+    ("revert", pgettext_lazy("Type of a backup job", "Revert in place")),
     ("retention", pgettext_lazy("Type of a backup job", "Retention")),
     ("verify", pgettext_lazy("Type of a backup job", "Verify")),
     ("file_browse", pgettext_lazy("Type of a backup job", "Browse files")),

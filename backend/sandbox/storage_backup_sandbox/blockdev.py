@@ -124,6 +124,10 @@ class BlockStore:
         if os.path.getsize(target) > size_bytes:
             os.truncate(target, size_bytes)
 
+    def reimage_volume(self, name_id: str, source_path: str, size_bytes: int) -> None:
+        """Cinder's ``os-reimage``: the volume's data becomes a raw image's, the rest zeros (same id, same size)."""
+        self.volume_from_file(name_id, source_path, size_bytes)
+
     def volume_from_qcow2(self, name_id: str, source_path: str, size_bytes: int) -> None:
         from storage_backup_sandbox import cinder_qcow2
 

@@ -288,9 +288,20 @@ def _rebuild(call: Call, server: dict, body: dict):
     image = glance.visible_image(state, image_ref, server["project_id"], call.ctx.is_admin)
     if image is None:
         raise ApiError(400, "Cannot find requested image")
+    root_volume = None
     if is_volume_backed(server):
-        raise ApiError(400, "Unable to rebuild with a different image for a volume-backed server.")
-    if image.get("size") and image["size"] > server["flavor"]["disk"] * GIB:
+        # Before 2.93 Nova refuses a new image for a volume-backed server; from 2.93 it asks Cinder to reimage the
+        # root volume in place (os-reimage), keeping the volume's id.
+        if not call.mv_at_least(2, 93):
+            raise ApiError(400, "Unable to rebuild with a different image for a volume-backed server.")
+        root_bdm = next((b for b in server["bdms"] if b.get("boot_index") == 0 and b.get("volume_id")), None)
+        root_volume = state.get("volumes", root_bdm["volume_id"]) if root_bdm else None
+        if root_volume is None:
+            raise ApiError(400, f"Instance {server['id']} has no root volume to reimage.")
+        if image.get("size") and image["size"] > root_volume["size"] * GIB:
+            raise ApiError(400, "Volume is smaller than the minimum size specified in image metadata. Volume size is "
+                                f"{root_volume['size'] * GIB} bytes, minimum size is {image['size']} bytes.")
+    elif image.get("size") and image["size"] > server["flavor"]["disk"] * GIB:
         raise ApiError(400, "Flavor's disk is too small for requested image.")
     if body.get("name"):
         server["name"] = body["name"]
@@ -302,15 +313,18 @@ def _rebuild(call: Call, server: dict, body: dict):
         server["key_name"] = body["key_name"]
     if call.mv_at_least(2, 57) and "user_data" in body:
         server["user_data"] = body["user_data"]
-    server["image_ref"] = image["id"]
+    if root_volume is None:
+        server["image_ref"] = image["id"]
+        for bdm in server["bdms"]:
+            if bdm["destination_type"] == "local" and bdm.get("boot_index") == 0:
+                bdm["image_id"] = image["id"]
     server["system_metadata"]["image_base_image_ref"] = image["id"]
-    for bdm in server["bdms"]:
-        if bdm["destination_type"] == "local" and bdm.get("boot_index") == 0:
-            bdm["image_id"] = image["id"]
     server["task_state"] = "rebuilding"
     server["updated_ts"] = time.time()
     action = record_action(call, server, "rebuild", event="compute_rebuild_instance")
-    state.later("nova.server_rebuild", server_id=server["id"], action_id=action["id"])
+    state.later("nova.server_rebuild", server_id=server["id"], action_id=action["id"],
+                image_id=image["id"], root_volume_id=root_volume["id"] if root_volume else None,
+                was_stopped=server["vm_state"] == "stopped")
     state.touch()
     view = server_view(call, server, update=True, show_server_groups=call.mv_at_least(2, 71))
     if call.mv_at_least(2, 54):
@@ -323,20 +337,34 @@ def _rebuild(call: Call, server: dict, body: dict):
 
 
 @transition("nova.server_rebuild")
-def _server_rebuild(state: State, server_id: str, action_id: str | None = None) -> None:
+def _server_rebuild(state: State, server_id: str, action_id: str | None = None, image_id: str | None = None,
+                    root_volume_id: str | None = None, was_stopped: bool = False) -> None:
     with state.lock:
         server = state.get("servers", server_id)
         if server is None or server.get("deleted") or server.get("task_state") != "rebuilding":
             return
-        source = state.blocks.image_path(server["image_ref"])
-        target = state.blocks.root_disk_path(server_id)
-        size = server["flavor"]["disk"] * GIB or None
-    state.blocks.clone(source, target, size)
+        image = state.get("images", image_id or server["image_ref"]) or {}
+        source = state.blocks.image_path(image_id or server["image_ref"])
+        volume = state.get("volumes", root_volume_id) if root_volume_id else None
+        if volume is not None:  # Cinder's os-reimage: the image's data into the very volume
+            target_id, size = cinder.name_id(volume), volume["size"] * GIB
+        else:
+            target, size = state.blocks.root_disk_path(server_id), server["flavor"]["disk"] * GIB or None
+    if volume is not None:
+        state.blocks.reimage_volume(target_id, source, size)
+    else:
+        state.blocks.clone(source, target, size)
     with state.lock:
         server = state.get("servers", server_id)
         if server is None:
             return
-        server.update({"task_state": None, "vm_state": "active", "power_state": POWER_RUNNING,
+        if volume is not None:
+            record = state.get("volumes", root_volume_id)
+            if record is not None:
+                record["image_metadata"] = glance.volume_image_metadata(image)
+        # A server stopped before its rebuild is stopped after it, as Nova's compute manager leaves it.
+        server.update({"task_state": None, "vm_state": "stopped" if was_stopped else "active",
+                       "power_state": POWER_SHUTDOWN if was_stopped else POWER_RUNNING,
                        "updated_ts": time.time(), "launched_ts": time.time()})
         finish_action(state, action_id)
         state.touch()

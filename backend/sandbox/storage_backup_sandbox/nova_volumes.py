@@ -54,8 +54,10 @@ def sync_bdms(state: State, server: dict) -> None:
             if attachment and attachment.get("attach_status") == "attached" and volume["status"] == "in-use":
                 bdm["state"] = "attached"
                 changed = True
-            elif volume is None or (attachment is None and volume["status"] in ("available", "error")):
-                changed = True  # Cinder failed the attach: nova-compute rolls its BDM back
+            elif volume is None or attachment is None:
+                # Cinder failed the attach (its attachment to this server is gone, whatever the volume does since:
+                # it may be attached elsewhere by now): nova-compute rolls its BDM back
+                changed = True
                 continue
         elif bdm["state"] == "detaching":
             if volume is None or attachment is None:
@@ -118,7 +120,7 @@ def next_device(state: State, server: dict) -> str:
 
 
 def attach_volume(call: Call, server: dict, volume_id: str, tag: str | None = None,
-                  delete_on_termination: bool = False) -> dict:
+                  delete_on_termination: bool = False, requested_device: str | None = None) -> dict:
     """Reserve a device name, attach through Cinder, record the BDM; returns the BDM."""
     state = call.state
     volume = state.get("volumes", volume_id)
@@ -131,6 +133,12 @@ def attach_volume(call: Call, server: dict, volume_id: str, tag: str | None = No
         raise ApiError(400, f"Invalid volume: volume '{volume_id}' status must be 'available'. Currently in "
                             f"'{volume['status']}'")
     device = next_device(state, server)
+    if requested_device and requested_device.startswith("/dev/vd"):
+        # compute_utils.get_device_name_for_instance: a requested name is taken when no BDM holds it
+        taken = {(bdm.get("device_name") or "") for bdm in server["bdms"]}
+        taken |= {f"/dev/{name}" for name in state.blocks.attached_devices(server["id"])}
+        if requested_device not in taken:
+            device = requested_device
     # Nova's API reserves the volume (``available`` -> ``attaching``); its compute side then attaches it
     cinder.reserve_attach(state, volume_id, server["id"])
     attachment = cinder.attach(state, volume_id, server["id"], device, host_name=server.get("host"))
@@ -192,7 +200,8 @@ def post_volume_attachment(call: Call, server_id: str):
     check_state(server, "attach_volume", ATTACHABLE_STATES)
     bdm = attach_volume(call, server, volume_id, tag=body.get("tag"),
                         delete_on_termination=bool_arg(body.get("delete_on_termination", False),
-                                                       "delete_on_termination"))
+                                                       "delete_on_termination"),
+                        requested_device=body.get("device") if isinstance(body.get("device"), str) else None)
     return 200, {"volumeAttachment": attachment_view(call, server, bdm, created=True)}
 
 

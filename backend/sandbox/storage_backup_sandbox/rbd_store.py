@@ -223,6 +223,12 @@ class RbdBlockStore(BlockStore):
                 image.remove_snap(clone_snap)
         self._resize_if_smaller(name, size_bytes)
 
+    def reimage_volume(self, name_id: str, source_path: str, size_bytes: int) -> None:
+        """In place (the image may be mapped to a server): everything discarded, then the file's data written."""
+        with self._image(image_name(name_id)) as image:
+            image.discard(0, image.size())
+            self._write_file(image, source_path)
+
     def volume_from_file(self, name_id: str, source_path: str, size_bytes: int) -> None:
         name = image_name(name_id)
         self.rbd.RBD().create(self.ioctx, name, size_bytes, old_format=False)

@@ -156,6 +156,7 @@ class JobType(models.TextChoices):
     BACKUP = "backup"
     RESTORE = "restore"
     RESTORE_VOLUME = "restore_volume"
+    REVERT = "revert"  # the original instance's volumes overwritten in place
     # On a data worker (queue ``data``):
     VERIFY = "verify"
     DELETE = "delete"  # restore points removed from the repository (retention, or someone deleting one)

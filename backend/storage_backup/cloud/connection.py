@@ -14,7 +14,8 @@ when no default is set): ``compute_default_microversion`` / ``block_storage_defa
 microversion of every request of those proxies, and openstacksdk refuses (``ConfigurationError`` here) a cloud whose
 version document does not serve it. The exceptions are openstacksdk's own, for actions whose answer it parses
 itself: ``createImage`` at 2.45 (the image id in the body) and Cinder's snapshot actions (``os-force_delete``) at
-3.65.
+3.65; and the product's own ``rebuild`` at 2.93 (``rebuild.py``: from 2.93 it reimages a volume-backed server's boot
+volume in place, the in-place revert's mechanism).
 
 * Nova **2.89** (2024.1 serves up to 2.96): 2.26 ``tags`` in the server body, 2.45 ``createImage`` answers the
   image id in its body, 2.47 the flavor embedded in the server, 2.52 ``tags`` on create, 2.79

@@ -72,6 +72,9 @@ from .proxy_tasks import (
     RestoreInstanceResult,
     RestoreVolumeRequest,
     RestoreVolumeResult,
+    RevertedVolume,
+    RevertRequest,
+    RevertResult,
 )
 from .sealing import (
     NoRecipients,
@@ -99,6 +102,7 @@ from .tasks import (
     RESTORE_FILES,
     RESTORE_INSTANCE,
     RESTORE_VOLUME,
+    REVERT,
     SET_RETENTION_LOCK,
     TASKS,
     VERIFY_RESTORE_POINT,
@@ -118,7 +122,8 @@ __all__ = [
     "PingResult", "Progress", "PruneRequest", "PruneResult", "READ_LIMIT_MBPS_MAX", "READ_LIMIT_MBPS_MIN",
     "RESTORE_INSTANCE", "RESTORE_VOLUME", "RETRYABLE",
     "RUNNER_KEY", "RebuildRequest", "RebuildResult", "Record", "RestoreInstanceRequest", "RestoreInstanceResult",
-    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "SET_RETENTION_LOCK", "Sealed",
+    "RestorePointDocument", "RestoreVolumeRequest", "RestoreVolumeResult", "REVERT", "RevertRequest", "RevertResult",
+    "RevertedVolume", "SET_RETENTION_LOCK", "Sealed",
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
     "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
     "BROWSE_FILES", "BrowseFilesRequest", "BrowseFilesResult", "FileEntry", "RESTORE_FILES", "RestoreFilesRequest",

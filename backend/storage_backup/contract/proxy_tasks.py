@@ -161,6 +161,48 @@ class RestoreVolumeResult(Message):
 
 
 @dataclass(frozen=True)
+class RevertRequest(Message):
+    """Overwrite the original volumes with what a restore point holds (in-place revert): one data volume
+    (``volume_id``), or the whole instance (``volume_id`` None: every backed-up volume, the boot volume by Nova's
+    rebuild with the restore point's root disk as a temporary image)."""
+
+    VERSION: ClassVar[int] = SEALED_VERSION
+
+    job_id: str
+    project_id: str
+    restore_point_id: str
+    instance_id: str
+    destination: Destination
+    repository_secret: str | None = field(default=None, metadata=SECRET)
+    volume_id: str | None = None
+    availability_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class RevertedVolume(Record):
+    """What a revert did with one volume: how it was written, and the safety snapshot of what it held before."""
+
+    volume_id: str
+    method: Literal["overwrite", "rebuild"]
+    device: str | None = None
+    bytes_written: int = 0
+    safety_snapshot_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RevertResult(Message):
+    restore_point_id: str
+    instance_id: str
+    volumes: list[RevertedVolume] = field(default_factory=list)
+    server_status: str = ""
+    bytes_written: int = 0
+    duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    cleanup_problems: list[str] = field(default_factory=list)
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class PingResult(Message):
     """Who answered a queue's ping: the control plane records it as the zone's proxy (heartbeat)."""
 

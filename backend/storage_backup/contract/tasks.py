@@ -14,6 +14,7 @@ from .message import Message
 BACKUP_INSTANCE = "proxy.backup_instance"
 RESTORE_INSTANCE = "proxy.restore_instance"
 RESTORE_VOLUME = "proxy.restore_volume"
+REVERT = "proxy.revert"
 PING = "proxy.ping"
 VERIFY_RESTORE_POINT = "data.verify_restore_point"
 DELETE_RESTORE_POINTS = "data.delete_restore_points"
@@ -39,6 +40,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(BACKUP_INSTANCE, PROXY_QUEUE_PREFIX + "<az>", proxy.BackupRequest, proxy.BackupResult),
     TaskSpec(RESTORE_INSTANCE, PROXY_QUEUE_PREFIX + "<az>", proxy.RestoreInstanceRequest, proxy.RestoreInstanceResult),
     TaskSpec(RESTORE_VOLUME, PROXY_QUEUE_PREFIX + "<az>", proxy.RestoreVolumeRequest, proxy.RestoreVolumeResult),
+    TaskSpec(REVERT, PROXY_QUEUE_PREFIX + "<az>", proxy.RevertRequest, proxy.RevertResult),
     TaskSpec(PING, PROXY_QUEUE_PREFIX + "<az>", None, proxy.PingResult),
     TaskSpec(VERIFY_RESTORE_POINT, DATA_QUEUE, data.VerifyRequest, data.VerifyResult),
     TaskSpec(DELETE_RESTORE_POINTS, DATA_QUEUE, data.DeleteRequest, data.DeleteResult),

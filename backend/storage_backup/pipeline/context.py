@@ -33,6 +33,8 @@ class Timeouts:
     image: float = 3600.0  # createImage / upload-to-image to 'active'
     server: float = 1800.0  # a restored server to 'ACTIVE'
     diff: float = 120.0  # the Ceph diff worker's answer (then: a checksum backup, not a failed one)
+    rebuild_settle: float = 120.0  # Nova's rebuild action to end after its server did (then: going on)
+    start_attempt: float = 60.0  # a start of a reverted server not seen this long is sent again
 
     @classmethod
     def from_environment(cls, environ: dict | None = None) -> Timeouts:

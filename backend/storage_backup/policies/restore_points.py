@@ -1,6 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""Rules of restore points (``/v1/restore-points``): reading them, locking, restoring, verifying, deleting.
+"""Rules of restore points (``/v1/restore-points``): reading them, locking, restoring, reverting in place,
+verifying, deleting.
 
 A retention lock (WORM) is not a rule: a locked restore point cannot be deleted by anyone, whatever the policy.
 """
@@ -15,6 +16,7 @@ LIST_ALL = "storage_backup:restore_point:list_all"
 GET = "storage_backup:restore_point:get"
 LOCK = "storage_backup:restore_point:lock"
 RESTORE = "storage_backup:restore_point:restore"
+REVERT = "storage_backup:restore_point:revert"
 VERIFY = "storage_backup:restore_point:verify"
 DELETE = "storage_backup:restore_point:delete"
 BROWSE_FILES = "storage_backup:restore_point:browse_files"
@@ -47,6 +49,12 @@ rules = [
         name=RESTORE, check_str=base.PROJECT_MEMBER_OR_ADMIN,
         description="Restore an instance or a volume of the project from a restore point.",
         operations=[{"method": "POST", "path": "/v1/restore-points/{restore_point_id}/restore"}],
+        scope_types=base.PROJECT_SCOPE),
+    policy.DocumentedRuleDefault(
+        name=REVERT, check_str=base.PROJECT_MEMBER_OR_ADMIN,
+        description="Revert an instance or a volume of the project in place to a restore point, overwriting the "
+                    "original volumes (the request must confirm it).",
+        operations=[{"method": "POST", "path": "/v1/restore-points/{restore_point_id}/revert"}],
         scope_types=base.PROJECT_SCOPE),
     policy.DocumentedRuleDefault(
         name=VERIFY, check_str=base.PROJECT_MEMBER_OR_ADMIN,

@@ -317,6 +317,17 @@ class RestoreSerializer(StrictSerializer):
                                                "destination is lost.")
 
 
+class RevertSerializer(StrictSerializer):
+    volume_id = serializers.CharField(required=False, allow_null=True, max_length=64,
+                                      help_text="Revert only this data volume (detached, overwritten, reattached).")
+    instance = serializers.BooleanField(required=False, default=False,
+                                        help_text="Revert the whole instance: every volume, the boot volume by "
+                                                  "Nova's rebuild (compute 2.93).")
+    confirm = serializers.JSONField(required=False, default=None,
+                                    help_text="true, or the name (or id) of the instance or volume overwritten, typed "
+                                              "back: what it holds now is overwritten.")
+
+
 class DestinationWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=255)
     type = serializers.ChoiceField(choices=("filesystem", "nfs", "s3", "swift"), default="filesystem")

@@ -39,6 +39,7 @@ urlpatterns = [
     path("v1/restore-points", views.RestorePointList.as_view(), name="restore-points"),
     path("v1/restore-points/<str:restore_point_id>", views.RestorePointDetail.as_view(), name="restore-point"),
     path("v1/restore-points/<str:restore_point_id>/restore", views.RestorePointRestore.as_view(), name="restore"),
+    path("v1/restore-points/<str:restore_point_id>/revert", views.RestorePointRevert.as_view(), name="revert"),
     path("v1/restore-points/<str:restore_point_id>/verify", views.RestorePointVerify.as_view(), name="verify"),
     # file-level restore (backend/storage_backup/rest/views_files.py)
     path("v1/restore-points/<str:restore_point_id>/volumes/<str:volume_id>/files",

@@ -30,6 +30,7 @@ from storage_backup.services import (
     proxies,
     quotas,
     restore_points,
+    revert,
     statistics,
     tracking,
 )
@@ -256,6 +257,19 @@ class RestorePointRestore(ServiceView):
     @extend_schema(request=s.RestoreSerializer, responses={202: s.JobSerializer, **WRITE_ERRORS})
     def post(self, request: Request, restore_point_id: str) -> Response:
         job = jobs.create_restore(self.caller, restore_point_id, self.parse(s.RestoreSerializer))
+        self.wake_dispatcher()
+        return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
+
+
+class RestorePointRevert(ServiceView):
+    serializer_class = s.JobSerializer
+
+    @extend_schema(request=s.RevertSerializer, responses={202: s.JobSerializer, **WRITE_ERRORS},
+                   description="Overwrite the original instance's volumes in place with the restore point (one data "
+                               "volume, or the whole volume-backed instance); the server keeps its id, name, "
+                               "addresses and volume ids. Needs confirm.")
+    def post(self, request: Request, restore_point_id: str) -> Response:
+        job = revert.create_revert(self.caller, restore_point_id, self.parse(s.RevertSerializer))
         self.wake_dispatcher()
         return Response(self.shown(s.JobSerializer, job), status=status.HTTP_202_ACCEPTED)
 

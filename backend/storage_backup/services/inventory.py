@@ -102,6 +102,29 @@ def get_instance(instance_id: str) -> Instance | None:
             return None
 
 
+@dataclass
+class VolumeInfo:
+    id: str
+    name: str
+    project_id: str
+    size: int  # GiB
+    status: str
+    attached_to: list = field(default_factory=list)  # server ids
+
+
+def get_volume(volume_id: str) -> VolumeInfo | None:
+    """The volume with this ID in any project, or None."""
+    if not volume_id or "/" in volume_id:
+        return None
+    with unavailable_on_error(f"volume {volume_id}"):
+        volume = get_or_none(service_cloud().block_storage.get_volume, volume_id)
+    if volume is None:
+        return None
+    return VolumeInfo(id=volume.id, name=volume.name or "", project_id=volume.project_id or "",
+                      size=int(volume.size or 0), status=volume.status or "",
+                      attached_to=[a.get("server_id") for a in volume.attachments or [] if a.get("server_id")])
+
+
 def list_instances() -> list[Instance]:
     """Every instance of every project (for auto-assignment)."""
     with unavailable_on_error("the instances of every project"):

@@ -137,6 +137,11 @@ def create_backup(caller: Caller, instance_id: str, strategy: str | None = None,
                 if busy is not None:
                     raise Conflict(f"Instance {instance_id} already has a backup job {busy.id} ({busy.state}); "
                                    "one backup per instance runs at a time.")
+                reverting = Job.objects.filter(instance_id=instance_id, type=JobType.REVERT,
+                                               state__in=ACTIVE_JOB_STATES).first()
+                if reverting is not None:  # its volumes are being overwritten: a snapshot now would hold half
+                    raise Conflict(f"Instance {instance_id} is being reverted in place (job {reverting.id}); back it "
+                                   "up once the revert has ended.")
                 job.save()
         except IntegrityError:
             busy = active_backup(instance_id)

@@ -70,6 +70,8 @@ EXPECTED = {
     ("restore-point", "DELETE"): codes(204, 403, 404, 204),
     ("restore", "POST"): codes(202, 403, 404, 202),
     ("verify", "POST"): codes(202, 403, 404, 202),
+    # the matrix's restore point is of an instance Nova does not have: a revert (over the original) is a 409
+    ("revert", "POST"): codes(409, 403, 404, 409),
     ("jobs", "GET"): LIST,
     ("job", "GET"): READ_OWN,
     ("job-cancel", "POST"): codes(202, 403, 404, 202),
@@ -190,6 +192,8 @@ class World:
             return f"/v1/restore-points/{self.point.id}/volumes/no-such-volume/files/download", {"path": "/etc"}
         if route == "job-download":
             return f"/v1/jobs/{self.job.id}/download", None
+        if route == "revert":
+            return f"/v1/restore-points/{self.point.id}/revert", {"instance": True, "confirm": True}
         if route == "jobs":
             return "/v1/jobs", None
         if route == "job":

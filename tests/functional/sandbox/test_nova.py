@@ -578,3 +578,51 @@ def test_horizon_instance_actions(sandbox, member, server, image):
     actions = [a["action"] for a in member.body("GET", f"/servers/{server_id}/os-instance-actions")[
         "instanceActions"]]
     assert {"resize", "confirmResize", "rebuild", "shelve", "unshelve", "rescue", "lock"} <= set(actions)
+
+
+def test_a_volume_backed_rebuild_reimages_the_boot_volume_from_2_93_and_keeps_it_stopped(sandbox, member, image):
+    """Genuine Nova refuses a new image for a volume-backed server before 2.93; from 2.93 Cinder reimages the boot
+    volume in place (same id), and a server stopped before the rebuild is stopped after it. A data volume detached
+    and attached again gets the device it asks for when it is free."""
+    volumes = VolumeApi(sandbox)
+    data = volumes.create(1, name="reimage-data")
+    created = member.create_server(f"reimage-{uuid.uuid4().hex[:6]}", block_device_mapping_v2=[
+        {"boot_index": 0, "uuid": image, "source_type": "image", "destination_type": "volume", "volume_size": 1,
+         "delete_on_termination": True},
+        {"boot_index": -1, "uuid": data["id"], "source_type": "volume", "destination_type": "volume",
+         "delete_on_termination": False}])
+    server_id = created["id"]
+    try:
+        server = member.wait_server(server_id)
+        root_id = next(a["id"] for a in server["os-extended-volumes:volumes_attached"] if a["id"] != data["id"])
+        vda = os.path.join(sandbox.state_dir, "servers", server_id, "dev", "vda")
+        wait_until(lambda: os.path.exists(vda), bool)
+        with open(vda, "r+b") as disk:  # the guest wipes its superblock
+            disk.seek(1024)
+            disk.write(b"\0" * 1024)
+        member.request("POST", f"/servers/{server_id}/action", json={"os-stop": None}, expect=202)
+        member.wait_server(server_id, "SHUTOFF")
+        refused = member.request("POST", f"/servers/{server_id}/action", json={"rebuild": {"imageRef": image}},
+                                 microversion="2.92")
+        assert refused.status_code == 400 and "volume-backed" in refused.text
+        rebuilt = member.body("POST", f"/servers/{server_id}/action", json={"rebuild": {"imageRef": image}},
+                              expect=202)["server"]
+        assert rebuilt["status"] == "REBUILD"
+        server = member.wait_server(server_id, "SHUTOFF")
+        assert [a["id"] for a in server["os-extended-volumes:volumes_attached"]] == [root_id, data["id"]]
+        with open(vda, "rb") as disk:
+            disk.seek(1024 + 56)
+            assert disk.read(2) == b"\x53\xef"  # the image's ext4 superblock, on the very same volume again
+        assert volumes.get(root_id)["volume_image_metadata"]["image_id"] == image
+
+        member.request("DELETE", f"/servers/{server_id}/os-volume_attachments/{data['id']}", expect=202)
+        volumes.wait(data["id"], "available")
+        attached = member.body("POST", f"/servers/{server_id}/os-volume_attachments",
+                               json={"volumeAttachment": {"volumeId": data["id"], "device": "/dev/vdb"}},
+                               expect=200)["volumeAttachment"]
+        assert attached["device"] == "/dev/vdb"
+        volumes.wait(data["id"], "in-use")
+    finally:
+        member.request("DELETE", f"/servers/{server_id}")
+        volumes.wait(data["id"], "available")
+        volumes.delete(data["id"])

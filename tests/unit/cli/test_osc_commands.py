@@ -155,6 +155,25 @@ def test_restore_volume_sends_the_volume_and_where_to_attach_it():
     cmd.backup.restore.assert_called_once_with(POINT_ID, volume_id="vol-1", volume_type="ssd", attach_to=SERVER_ID)
 
 
+def test_revert_sends_the_target_and_the_confirmation():
+    cmd = command(restore_points.RevertRestorePoint)
+    cmd.backup.revert.return_value = job("queued", type="revert")
+    cmd.take_action(parse(cmd, POINT_ID, "--volume", "vol-1", "--yes"))
+    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id="vol-1", instance=False, confirm=True)
+    cmd.backup.revert.reset_mock()
+    cmd.take_action(parse(cmd, POINT_ID, "--instance", "--confirm", "web-1"))
+    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id=None, instance=True, confirm="web-1")
+
+
+@pytest.mark.parametrize("argv", [[POINT_ID, "--volume", "vol-1"], [POINT_ID, "--yes"],
+                                  [POINT_ID, "--instance", "--volume", "vol-1", "--yes"]])
+def test_revert_needs_one_target_and_a_confirmation(argv, capsys):
+    cmd = command(restore_points.RevertRestorePoint)
+    with pytest.raises(SystemExit):
+        parse(cmd, *argv)
+    cmd.backup.revert.assert_not_called()
+
+
 @pytest.mark.parametrize(("given", "sent"), [("2027-01-31", "2027-01-31T00:00:00Z"),
                                              ("2027-01-31T18:30:00", "2027-01-31T18:30:00Z"),
                                              ("2027-01-31T18:30:00+02:00", "2027-01-31T18:30:00+02:00")])
@@ -289,8 +308,8 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "policy list", "policy show", "policy create", "policy delete",
         "protection list", "protection show", "protection create", "protection delete", "start",
         "restore point list", "restore point show", "restore point verify", "restore point lock",
-        "restore point delete", "restore", "restore volume", "job list", "job show", "job cancel",
-        "file list", "file search", "file download",
+        "restore point delete", "restore point revert", "restore", "restore volume", "job list", "job show",
+        "job cancel", "file list", "file search", "file download",
         "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name

@@ -7,7 +7,7 @@ from __future__ import annotations
 from storage_backup_client.osc.v1 import common
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
-TYPES = ("backup", "restore", "restore_volume", "verify", "delete", "prune", "lock", "rebuild", "retention")
+TYPES = ("backup", "restore", "restore_volume", "revert", "verify", "delete", "prune", "lock", "rebuild", "retention")
 LIST_FIELDS = ("id", "type", "state", "instance_name", "progress", "created_at", "finished_at")
 LIST_HEADERS = ("ID", "Type", "State", "Instance", "Progress", "Created At", "Finished At")
 

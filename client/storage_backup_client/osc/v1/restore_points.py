@@ -1,6 +1,6 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""``openstack storage backup restore point list|show|verify|lock|delete`` and ``openstack storage backup
+"""``openstack storage backup restore point list|show|verify|lock|delete|revert`` and ``openstack storage backup
 restore [volume]``: what the backups made, and bringing it back as new resources."""
 from __future__ import annotations
 
@@ -157,4 +157,30 @@ class RestoreVolume(RestorePointArgument, common.JobResult, common.ShowOne):
             options["attach_to"] = common.server_id(self.app, parsed_args.attach_to)
         job = self.backup.restore(parsed_args.restore_point,
                                   **{key: value for key, value in options.items() if value})
+        return common.show_job(self.job_answer(job, parsed_args))
+
+
+class RevertRestorePoint(RestorePointArgument, common.JobResult, common.ShowOne):
+    _description = ("Revert in place to a restore point: overwrite one data volume, or the whole instance (its id, "
+                    "name, addresses and volume ids stay). What they hold now is lost: confirm with --yes or by "
+                    "naming the target again with --confirm")
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--volume", metavar="<volume-id>",
+                            help="Overwrite this data volume (detached from its server, written, reattached)")
+        target.add_argument("--instance", action="store_true",
+                            help="Overwrite every volume of the instance (the boot volume by Nova's rebuild)")
+        confirm = parser.add_mutually_exclusive_group(required=True)
+        confirm.add_argument("--yes", action="store_true", help="Confirm the overwrite")
+        confirm.add_argument("--confirm", metavar="<name>",
+                             help="Confirm by typing the instance's (or volume's) name or ID")
+        common.add_wait_argument(parser, "revert")
+        return parser
+
+    def take_action(self, parsed_args):
+        job = self.backup.revert(parsed_args.restore_point, volume_id=parsed_args.volume,
+                                 instance=parsed_args.instance,
+                                 confirm=True if parsed_args.yes else parsed_args.confirm)
         return common.show_job(self.job_answer(job, parsed_args))

@@ -83,6 +83,18 @@ class VerifyRestorePoint(tables.Action):
         return shortcuts.redirect(reverse(self.job_url, args=[job.id]))
 
 
+class RevertRestorePoint(tables.LinkAction):
+    name = "revert"
+    verbose_name = _("Revert in Place")
+    url = "horizon:project:restore_points:revert"
+    classes = ("ajax-modal", "btn-danger")
+    icon = "history"
+    policy_rules = ((POLICY, "storage_backup:restore_point:revert"),)
+
+    def allowed(self, request, point=None):
+        return bool(point and point.volumes)
+
+
 class DeleteRestorePoint(tables.DeleteAction):
     help_text = _("The restore point's data is removed from the destination; this cannot be undone.")
     policy_rules = ((POLICY, "storage_backup:restore_point:delete"),)
@@ -125,7 +137,7 @@ class RestorePointsTable(backup_tables.PageMenuTable):
         pagination_param = "page"
         verbose_name = _("Restore Points")
         table_actions = (RestorePointFilter, DeleteRestorePoint)
-        row_actions = (RestoreInstance, RestoreVolume, VerifyRestorePoint, DeleteRestorePoint)
+        row_actions = (RestoreInstance, RestoreVolume, VerifyRestorePoint, RevertRestorePoint, DeleteRestorePoint)
 
 
 class BrowseFiles(tables.LinkAction):

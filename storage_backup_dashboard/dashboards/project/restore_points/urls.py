@@ -14,4 +14,5 @@ urlpatterns = [
             name="browse_files"),
     re_path(r"^(?P<restore_point_id>[^/]+)/volumes/(?P<volume_id>[^/]+)/files/download/$",
             files.DownloadFileView.as_view(), name="download_file"),
+    re_path(r"^(?P<restore_point_id>[^/]+)/revert/$", views.RevertView.as_view(), name="revert"),
 ]

@@ -11,6 +11,7 @@ from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, unprotected
 from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView, WorkflowTitleMixin
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
+from storage_backup_dashboard.dashboards.project.restore_points import revert_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
 from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
 
@@ -148,6 +149,33 @@ class RestoreVolumeView(ModalFormMixin, forms.ModalFormView):
         if self.request.GET.get("volume_id"):
             initial["volume_id"] = self.request.GET["volume_id"]
         return initial
+
+    def get_success_url(self):
+        return reverse(INDEX_URL)
+
+    def get_success_url_from_handled(self, job):
+        return restore_forms.job_url(job)
+
+
+class RevertView(ModalFormMixin, forms.ModalFormView):
+    """Revert in place: its own dialog (not the restore wizard), naming what is overwritten."""
+
+    form_class = revert_forms.RevertForm
+    form_id = "revert_form"
+    modal_id = "revert_modal"
+    ajax_template_name = "storage_backup/restore_points/_revert.html"
+    page_title = _("Revert in Place")
+    submit_label = _("Overwrite and Revert")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_url"] = reverse("horizon:project:restore_points:revert", args=[self.kwargs["restore_point_id"]])
+        context["instance_name"] = context["form"].instance_name
+        context["volume_names"] = context["form"].volume_names
+        return context
+
+    def get_initial(self):
+        return {"restore_point_id": self.kwargs["restore_point_id"], "target": self.request.GET.get("volume_id")}
 
     def get_success_url(self):
         return reverse(INDEX_URL)
