@@ -86,6 +86,7 @@ CONTEXTS = {
     ('Type of a destination', 'NFS'): 'NFS',
     ('Type of a destination', 'S3'): 'S3',
     ('Type of a destination', 'Swift'): 'Swift',
+    ('Type of a backup job', 'Revert in place'): 'Zurücksetzen an Ort und Stelle',
 }
 
 MESSAGES = {
@@ -615,4 +616,17 @@ MESSAGES = {
     'Webhooks': 'Webhooks',
     'When a job fails': 'Wenn ein Auftrag fehlschlägt',
     'When a job succeeds or fails': 'Wenn ein Auftrag gelingt oder fehlschlägt',
+    'Data volume %(name)s at %(device)s': 'Datenträger %(name)s an %(device)s',
+    'Overwrite': 'Überschreiben',
+    'Overwrite and Revert': 'Überschreiben und zurücksetzen',
+    'Revert in Place': 'An Ort und Stelle zurücksetzen',
+    'Revert started; its progress is shown below.': 'Zurücksetzen gestartet; sein Fortschritt wird unten angezeigt.',
+    'The instance keeps its ID, name, addresses and volume IDs. A data volume is detached, overwritten and attached again; the whole instance is stopped first and its boot volume is rebuilt by Nova. A safety snapshot of each data volume is kept if the revert fails. To keep what the volumes hold now, restore as new resources instead.': 'Die Instanz behält ihre ID, ihren Namen, ihre Adressen und die IDs ihrer Datenträger. Ein Datenträger wird getrennt, überschrieben und wieder angebunden; die ganze Instanz wird zuerst angehalten und ihr Boot-Datenträger von Nova neu aufgebaut. Schlägt das Zurücksetzen fehl, bleibt von jedem Datenträger ein Sicherheits-Snapshot. Um zu behalten, was die Datenträger jetzt enthalten, stellen Sie stattdessen als neue Ressourcen wieder her.',
+    'The whole instance %(name)s (every volume; it is stopped and started again)': 'Die ganze Instanz %(name)s (jeder Datenträger; sie wird angehalten und wieder gestartet)',
+    'This overwrites the original instance <strong>%(name)s</strong> in place: what its volumes hold now is replaced by what they held at this restore point.': 'Dies überschreibt die ursprüngliche Instanz <strong>%(name)s</strong> an Ort und Stelle: Was ihre Datenträger jetzt enthalten, wird durch das ersetzt, was sie zu diesem Wiederherstellungspunkt enthielten.',
+    'Type %(name)s to confirm the overwrite.': 'Geben Sie %(name)s ein, um das Überschreiben zu bestätigen.',
+    'Type the name to confirm': 'Zur Bestätigung den Namen eingeben',
+    'Unable to start the revert.': 'Das Zurücksetzen konnte nicht gestartet werden.',
+    'Volumes of the restore point:': 'Datenträger des Wiederherstellungspunkts:',
+    'What the instance or volume holds now is overwritten and cannot be recovered from it. Type its name (shown above) to confirm.': 'Was die Instanz oder der Datenträger jetzt enthält, wird überschrieben und lässt sich daraus nicht zurückholen. Geben Sie zur Bestätigung den Namen (oben angezeigt) ein.',
 }
