@@ -97,3 +97,20 @@ def test_any_block_source_and_target_go_through_the_engine(repo):
     assert stats["bytes_written"] == 3 * MiB and stats["bytes_zero"] == 2 * MiB
     with pytest.raises(InvalidRequest, match="too small"):
         repo.restore_volume(restore_point, "disk", MemoryTarget(5 * MiB - BLOCK))
+
+
+def test_zeroing_a_target_that_holds_data_writes_only_where_it_does_not_read_as_zeros(tmp_path):
+    """An in-place revert: the target is not blank, so a zero range is cleared, but its empty space is not written
+    (which on RBD would allocate every object and copy it into the revert's safety snapshot)."""
+    path = tmp_path / "volume.img"
+    with open(path, "wb") as handle:
+        handle.truncate(64 * MiB)
+        handle.seek(40 * MiB)
+        handle.write(b"\x5a" * MiB)
+    with open_target(str(path), 64 * MiB, zeroed=False) as target:
+        target.zero(0, 64 * MiB)
+        target.finish()
+    with open(path, "rb") as handle:
+        assert handle.read() == bytes(64 * MiB)
+    # Zeros go in 4 MiB pieces (an RBD object): only the piece that held data was written, the rest stay holes.
+    assert os.stat(path).st_blocks * 512 <= 4 * MiB

@@ -10,6 +10,7 @@ fsync at the end), falling back to the cached descriptor where the filesystem re
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import mmap
@@ -150,11 +151,20 @@ class DescriptorTarget(BlockTarget):
         self.write_zeros(offset, length)
 
     def write_zeros(self, offset: int, length: int) -> None:
-        """Zeros written out, for a target that has no cheaper way."""
+        """Zeros written out, for a target that has no cheaper way: each piece is read first and written only where
+        it does not read as zeros already. An in-place revert overwrites a volume that holds data in a few places:
+        writing all of its empty space allocated every object of an RBD image and copied each into the safety
+        snapshot (a 1 GiB volume took 44 s through the genuine tier's device view)."""
         zeros = bytes(min(length, ZERO_WRITE_SIZE))
+        current = bytearray(len(zeros))
+        with contextlib.suppress(OSError, AttributeError):  # what the cache holds may predate the attachment
+            os.posix_fadvise(self.fd, offset, length, os.POSIX_FADV_DONTNEED)
         while length > 0:
             n = min(length, len(zeros))
-            self.write(memoryview(zeros)[:n], offset)
+            with memoryview(current) as view:
+                read = os.preadv(self.fd, [view[:n]], offset)
+                if read != n or current[:n] != zeros[:n]:
+                    self.write(memoryview(zeros)[:n], offset)
             offset += n
             length -= n
 
