@@ -197,7 +197,9 @@ def configure() -> dict:
         "STORAGE_BACKUP_TICK_SECONDS": "1",
         "STORAGE_BACKUP_HEARTBEAT_SECONDS": "1",
         "STORAGE_BACKUP_SWEEPER_GRACE": "0",
-        "STORAGE_BACKUP_SWEEPER_WAIT": "5",
+        # Long enough for a detach that goes through under the functional tier's load (two sessions on two cores:
+        # at 5 s one was forced by os-reset_status), short enough for the drills that hang on purpose.
+        "STORAGE_BACKUP_SWEEPER_WAIT": "10",
         "STORAGE_BACKUP_TOKEN_CACHE_SECONDS": "5",
     }
     database = selected_database()

@@ -54,9 +54,10 @@ def sync_bdms(state: State, server: dict) -> None:
             if attachment and attachment.get("attach_status") == "attached" and volume["status"] == "in-use":
                 bdm["state"] = "attached"
                 changed = True
-            elif volume is None or attachment is None:
-                # Cinder failed the attach (its attachment to this server is gone, whatever the volume does since:
-                # it may be attached elsewhere by now): nova-compute rolls its BDM back
+            elif volume is None or (attachment is None and not _reserved_for(volume, server["id"])):
+                # Cinder failed the attach (no attachment to this server and the volume no longer reserved for it,
+                # whatever it does since: it may be attached elsewhere by now): nova-compute rolls its BDM back.
+                # A volume still reserved for this server is an attach in progress, not a failed one.
                 changed = True
                 continue
         elif bdm["state"] == "detaching":
@@ -70,6 +71,11 @@ def sync_bdms(state: State, server: dict) -> None:
     if changed:
         server["bdms"] = kept
         state.touch()
+
+
+def _reserved_for(volume: dict, server_id: str) -> bool:
+    """Cinder's reservation of ``volume`` for the server's attach (``os-reserve``) still stands."""
+    return volume.get("status") in ("attaching", "reserved") and volume.get("reserved_for") == server_id
 
 
 def _attachment(volume: dict, server_id: str) -> dict | None:

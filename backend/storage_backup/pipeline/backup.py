@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from storage_backup.cloud import CloudError, ResourceNotFound, temporary_metadata, temporary_name, without_none
-from storage_backup.cloud.waiting import wait_group_snapshot, wait_image, wait_snapshot, wait_volume
+from storage_backup.cloud.waiting import wait_for, wait_group_snapshot, wait_image, wait_snapshot, wait_volume
 from storage_backup.contract import BackupRequest, GuestCommand
 from storage_backup.repository import (
     BackupCancelled,
@@ -41,6 +41,9 @@ from .repository_access import dedup_domain, open_for_backup
 GIB = 1024 ** 3
 STRATEGIES = ("full", "incremental")
 CONSISTENT_GROUP_SPEC = "consistent_group_snapshot_enabled"
+#: Volume statuses that end on their own and in which Cinder refuses a snapshot: waited for before snapshotting
+#: (not ``reserved``: a shelved-offloaded server's volumes stay so, and that backup fails at once, saying so).
+SETTLING = frozenset({"attaching", "detaching"})
 VOLUME_FIGURES = ("bytes_read", "bytes_stored", "blocks_new", "blocks_total", "bytes_zero", "bytes_unchanged",
                   "sampled_blocks", "sample_mismatches")
 
@@ -251,6 +254,23 @@ class InstanceBackup:
                 self.ctx.log.add("inspect", f"{disk.label}: no earlier restore point holds it, so this backup of it "
                                             "is full")
 
+    def _wait_for_settled_volumes(self) -> None:
+        """Cinder snapshots only an ``available`` or ``in-use`` volume: one being attached or detached as the backup
+        starts (a new server's volume a moment after the server is ACTIVE, someone attaching a disk) is waited for,
+        as long as an attach of the product's own may take, instead of failing the backup at once."""
+        ctx = self.ctx
+        for disk in self.disks:
+            if not disk.volume_id or disk.key == ROOT_DISK_KEY:
+                continue
+            volume = ctx.cloud.block_storage.get_volume(disk.volume_id)
+            if volume.status not in SETTLING:
+                continue
+            ctx.log.add("snapshot", f"{disk.label} is {volume.status}: waiting for it to settle")
+            wait_for(lambda volume_id=disk.volume_id: ctx.cloud.block_storage.get_volume(volume_id),
+                     done=lambda v: v.status not in SETTLING, status_of=lambda v: str(v.status),
+                     what=f"Volume {disk.volume_id} ({disk.label})", timeout=ctx.timeouts.attach,
+                     cancel=ctx.cancel, resource="volume", resource_id=disk.volume_id)
+
     def _take_snapshots(self, group_id: str | None) -> None:
         from storage_backup.guest_commands import addresses_from_server, run_hook
 
@@ -263,6 +283,7 @@ class InstanceBackup:
             self.pre_command_result = "ok" if result is None or result.ok else "failed"
         failure: BaseException | None = None
         try:
+            self._wait_for_settled_volumes()
             ctx.step("snapshot", "Snapshotting " + ", ".join(disk.label for disk in self.disks)
                      + (" (one Cinder group snapshot)" if group_id else ""))
             # Every snapshot is requested before any is waited for: back to back, as close in time as the APIs allow.

@@ -8,12 +8,23 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from storage_backup.catalog.models import Job
+from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance
 
 from tests.support.instances import create_instance, raise_volume_quota
 
 
-def test_backup_now_queues_a_job_for_a_protected_instance(control_plane, tmp_path):
+@pytest.fixture
+def alt_protected_here(control_plane, tmp_path):
+    """What ``protect_project`` makes for project alt in this test goes again after it: test_protect_project.py
+    protects the same project and looks for its own policy and destination."""
+    yield
+    policies = Policy.objects.filter(project_id=control_plane.project_id("alt-member"), destination__path=str(tmp_path))
+    ProtectedInstance.objects.filter(policy__in=policies).delete()
+    policies.delete()
+    Destination.objects.filter(path=str(tmp_path)).delete()
+
+
+def test_backup_now_queues_a_job_for_a_protected_instance(control_plane, tmp_path, alt_protected_here):
     alt = control_plane.sandbox.session("alt-member")
     raise_volume_quota(control_plane.sandbox.session("admin"), control_plane.project_id("alt-member"))
     server = create_instance(alt)
