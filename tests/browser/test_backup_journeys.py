@@ -295,7 +295,7 @@ def test_an_admin_makes_an_s3_destination_whose_keys_never_come_back(browser_use
     row = page.locator("#destinations tbody tr", has_text="s3-browser")
     assert row.count() == 1
     cells = data_cells(row)
-    assert cells[1] == "s3" and cells[3].startswith("s3://browser-bucket/tenants?endpoint=http://127.0.0.1:9"), cells
+    assert cells[1] == "S3" and cells[3].startswith("s3://browser-bucket/tenants?endpoint=http://127.0.0.1:9"), cells
     assert secret not in page.content()
     row_action(row, "Edit Destination")
     page.locator(".modal #id_s3_secret_key").wait_for(state="attached")
