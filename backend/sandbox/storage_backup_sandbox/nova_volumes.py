@@ -280,7 +280,11 @@ def _volume_detach(state: State, server_id: str, volume_id: str, action_id: str 
         except ApiError as error:
             LOG.warning("detach of volume %s from server %s failed: %s", volume_id, server_id, error.message)
             bdm = _find_bdm(server, volume_id)
-            if bdm is not None:
+            volume = state.get("volumes", volume_id)
+            # Nova keeps the BDM when Cinder refuses while the volume is still attached to the server; when the
+            # volume or its attachment is gone (reset or deleted meanwhile: VolumeAttachmentNotFound), nova-compute
+            # lets go of it, and sync_bdms drops the BDM below.
+            if bdm is not None and volume is not None and _attachment(volume, server_id) is not None:
                 bdm["state"] = "attached"
             finish_action(state, action_id, error=error.message)
         sync_bdms(state, server)
