@@ -42,6 +42,18 @@ def arm(cloud, operation: str, mode: str, count: int = 1) -> None:
                                   json={"operation": operation, "mode": mode, "count": count})
 
 
+def taken(cloud, operation: str, armed: int = 1) -> None:
+    """Until the cloud's asynchronous step took the armed fault: Nova's API makes a volume ``detaching`` at once, but
+    the detach that hangs runs later, and a sweep before it would roll back a detach that had not hung yet."""
+    sandbox = cloud["plane"].sandbox
+
+    def remaining() -> int:
+        faults = sandbox.session("admin").get(sandbox.url + "/_sandbox/faults").json()["faults"]
+        return sum(f["remaining"] for f in faults if f["operation"] == operation)
+
+    wait(remaining, lambda left: left < armed, f"the {operation} fault taken")
+
+
 def volume_of(session, volume_id: str) -> dict | None:
     response = session.get(f"/volumes/{volume_id}", endpoint_filter=VOLUME, raise_exc=False)
     return response.json()["volume"] if response.status_code == 200 else None
@@ -91,6 +103,7 @@ def test_a_volume_whose_detach_hangs_is_released_and_swept(cloud):
     arm(cloud, "volume.detach", "hang", count=10)  # every detach of it hangs: Nova's retry too
     nova_detach(service, proxy, volume["id"])
     wait(lambda: volume_of(service, volume["id"]), lambda v: v["status"] == "detaching", "detaching")
+    taken(cloud, "volume.detach", 10)
 
     report = sweep()
 
@@ -117,6 +130,7 @@ def test_a_volume_whose_detach_hung_once_goes_through_nova(cloud):
     arm(cloud, "volume.detach", "hang", count=1)
     nova_detach(service, proxy, volume["id"])
     wait(lambda: volume_of(service, volume["id"]), lambda v: v["status"] == "detaching", "detaching")
+    taken(cloud, "volume.detach", 1)
 
     report = sweep()
 
@@ -149,6 +163,7 @@ def test_an_attach_that_never_completed_is_undone_and_swept(cloud):
     arm(cloud, "volume.attach", "hang")
     nova_attach(service, proxy, volume["id"])
     wait(lambda: volume_of(service, volume["id"]), lambda v: v["status"] == "attaching", "attaching")
+    taken(cloud, "volume.attach")
 
     report = sweep()
 
@@ -231,6 +246,7 @@ def test_a_tenant_volume_stuck_detaching_is_never_touched(cloud):
     arm(cloud, "volume.detach", "hang", count=10)
     nova_detach(demo, server["id"], volume["id"])
     wait(lambda: volume_of(demo, volume["id"]), lambda v: v["status"] == "detaching", "detaching")
+    taken(cloud, "volume.detach", 10)
 
     report = sweep()
 
