@@ -100,6 +100,9 @@ REST_FRAMEWORK = {
 }
 # Request bodies nested deeper than this are refused (400) before any serializer walks them; none needs more than 3.
 API_MAX_JSON_DEPTH = int(os.environ.get("STORAGE_BACKUP_API_MAX_JSON_DEPTH", "16"))
+# Request bodies larger than this are refused (413) before they are parsed; the largest a client sends (a policy with
+# its instances, a file restore's paths) is a few kilobytes.
+API_MAX_BODY_BYTES = int(os.environ.get("STORAGE_BACKUP_API_MAX_BODY_BYTES", str(1024 * 1024)))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storage Backup API",
     "DESCRIPTION": "Agentless backup and restore of OpenStack instances. Authenticate with a Keystone token in "

@@ -61,6 +61,13 @@ def test_deeply_nested_json_is_400(control_plane, depth):
     assert error["field"] == "body" and "nested" in error["message"]
 
 
+def test_a_body_beyond_the_size_bound_is_413_before_it_is_parsed(control_plane):
+    big = json.dumps({"name": "p", "description": "x" * (2 * 1024 * 1024)})
+    error = error_of(call(control_plane, "POST", "/v1/policies", data=big,
+                          headers={"Content-Type": "application/json"}), 413)
+    assert error["code"] == "too_large" and error["field"] == "body" and "1048576 bytes" in error["message"], error
+
+
 @pytest.mark.parametrize(("field", "value"), [("restore_points", 2**64), ("protected_instances", 2**31),
                                               ("stored_bytes", 2**63), ("stored_bytes", -(2**70)),
                                               ("restore_points", 10**400)])
