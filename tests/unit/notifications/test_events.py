@@ -206,3 +206,9 @@ def test_an_event_filter_is_cleaned_or_refused_with_what_is_allowed():
 ])
 def test_a_filter_matches_exact_types_and_wildcards(event_filter, event_type, wanted):
     assert events.filter_matches(event_filter, event_type) is wanted
+
+
+def test_the_dashboard_offers_exactly_the_event_types_the_service_allows():
+    from storage_backup_dashboard.common import choices
+
+    assert tuple(value for value, _label in choices.WEBHOOK_EVENT_CHOICES) == events.EVENT_FILTERS
