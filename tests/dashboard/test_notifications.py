@@ -175,6 +175,8 @@ class WebhookEventsAndEditTests(backup_helpers.TestCase):
         for label in ("Backup failed", "Verification started", "Every restore event", "Any job failed"):
             self.assertContains(response, label)
         self.assertContains(response, 'value="*.error"')
+        self.assertContains(response, 'value="*.error" id="id_events_14" checked')
+        self.assertNotContains(response, 'value="backup.error" id="id_events_2" checked')
         self.mock_webhook_get.assert_called_once_with(helpers.IsHttpRequest(), "hook-1")
 
     @helpers.create_mocks({api.backup: ["webhook_get", "webhook_update"]})
