@@ -111,7 +111,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"PolicyStrategyEnum": ["full", "incremental", "auto"],
-                            "BackupStrategyEnum": ["full", "incremental"]},
+                            "BackupStrategyEnum": ["full", "incremental"],
+                            "WebhookEventTypeEnum": "storage_backup.notifications.events.EVENT_FILTERS"},
 }
 
 # Celery, as the control plane uses it: submit proxy tasks by name, read their state, run the control queue.

@@ -364,10 +364,14 @@ class BackupClient:
     def webhook_get(self, webhook_id: str) -> dict:
         return self.request("GET", f"/v1/webhooks/{webhook_id}")
 
-    def webhook_create(self, url: str, description: str = "", enabled: bool = True) -> dict:
-        """The new hook with its signing ``secret``: the one answer that holds it."""
-        return self.request("POST", "/v1/webhooks", json={"url": url, "description": description,
-                                                          "enabled": enabled})
+    def webhook_create(self, url: str, description: str = "", enabled: bool = True,
+                       events: list[str] | None = None) -> dict:
+        """The new hook with its signing ``secret``: the one answer that holds it. ``events``: the event types it
+        wants (``backup.error``, ``*.error``, ``restore.*`` …); none or empty, every event."""
+        body: dict = {"url": url, "description": description, "enabled": enabled}
+        if events is not None:  # left out, a service from before the filter takes the hook too
+            body["events"] = list(events)
+        return self.request("POST", "/v1/webhooks", json=body)
 
     def webhook_update(self, webhook_id: str, **fields) -> dict:
         return self.request("PATCH", f"/v1/webhooks/{webhook_id}", json=fields)

@@ -273,6 +273,11 @@ class Webhook(Wrapper):
 
     _times = ("created_at", "last_delivery_at")
 
+    @property
+    def events(self) -> list[str]:
+        """The event types it wants; empty, every event (a service from before the filter sends none)."""
+        return list(self._apidict.get("events") or [])
+
 
 class Usage(Wrapper):
     project_name = ""
@@ -720,14 +725,16 @@ def webhook_get(request, webhook_id: str) -> Webhook:
 
 @profiler.trace
 @service_errors
-def webhook_create(request, url: str, description: str = "") -> Webhook:
-    """The new webhook, with its signing ``secret``: the one answer that holds it."""
-    return Webhook(backupclient(request).webhook_create(url, description=description))
+def webhook_create(request, url: str, description: str = "", events: list[str] | None = None) -> Webhook:
+    """The new webhook, with its signing ``secret``: the one answer that holds it. ``events``: the event types it
+    wants; none or empty, every event."""
+    return Webhook(backupclient(request).webhook_create(url, description=description, events=events))
 
 
 @profiler.trace
 @service_errors
 def webhook_update(request, webhook_id: str, **fields) -> Webhook:
+    """``fields``: any of ``url``, ``description``, ``enabled``, ``events`` (an empty list: every event)."""
     return Webhook(backupclient(request).webhook_update(webhook_id, **fields))
 
 

@@ -98,6 +98,26 @@ HOST_KEY_POLICY_CHOICES = (
     ("accept-new", _("Accept the key the instance shows first")),
 )
 
+# What a webhook's ``events`` may hold, as the service's storage_backup.notifications.events.EVENT_FILTERS (a unit
+# test holds the two equal): the events of one kind of job, then every kind's wildcards.
+WEBHOOK_EVENT_CHOICES = (
+    ("backup.start", pgettext_lazy("Webhook event", "Backup started")),
+    ("backup.end", pgettext_lazy("Webhook event", "Backup succeeded")),
+    ("backup.error", pgettext_lazy("Webhook event", "Backup failed")),
+    ("restore.start", pgettext_lazy("Webhook event", "Restore started")),
+    ("restore.end", pgettext_lazy("Webhook event", "Restore succeeded")),
+    ("restore.error", pgettext_lazy("Webhook event", "Restore failed")),
+    ("verify.start", pgettext_lazy("Webhook event", "Verification started")),
+    ("verify.end", pgettext_lazy("Webhook event", "Verification succeeded")),
+    ("verify.error", pgettext_lazy("Webhook event", "Verification failed")),
+    ("backup.*", pgettext_lazy("Webhook event", "Every backup event")),
+    ("restore.*", pgettext_lazy("Webhook event", "Every restore event")),
+    ("verify.*", pgettext_lazy("Webhook event", "Every verification event")),
+    ("*.start", pgettext_lazy("Webhook event", "Any job started")),
+    ("*.end", pgettext_lazy("Webhook event", "Any job succeeded")),
+    ("*.error", pgettext_lazy("Webhook event", "Any job failed")),
+)
+
 
 def display(choices, value) -> str:
     return str(dict(choices).get(value, value or "-"))

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Webhooks panel in a real Chromium against ``make demo``'s processes: a member creates a webhook, reads its
 signing secret once in the dialog that follows, finds it listed (never its secret again), replaces the secret (the
-new one shown once too), and deletes it; the other project's member never sees it."""
+new one shown once too), edits it down to some events and disables it, enables it again, and deletes it; the other
+project's member never sees it."""
 from __future__ import annotations
 
 import pytest
@@ -57,6 +58,36 @@ def test_a_member_creates_sees_the_secret_once_and_deletes_a_webhook(browser_use
     page.wait_for_load_state("load")
     _assert_clean(member.visit("/project/backup_webhooks/", "webhooks-06-after-new-secret"))
     assert renewed not in page.content()
+    row = page.locator(f"#webhooks tr[data-object-id='{hook['id']}']")
+    assert "All events" in row.inner_text()
+
+    row_action(row, "Edit Webhook")
+    page.locator(".modal #id_description").wait_for(state="visible")
+    assert page.locator(".modal #id_url").input_value() == URL and page.locator(".modal #id_enabled").is_checked()
+    page.locator(".modal #id_description").fill("failures and ends")
+    for value in ("backup.end", "*.error"):
+        box = page.locator(f".modal input[name=events][value='{value}']")
+        # Horizon's themed checkbox: the input is hidden behind its label, which is what a person clicks.
+        page.locator(f".modal label[for='{box.get_attribute('id')}']").click()
+        assert box.is_checked()
+    page.locator(".modal label[for='id_enabled']").click()
+    assert not page.locator(".modal #id_enabled").is_checked()
+    member.screenshot("webhooks-06a-edit")
+    page.click(".modal .modal-footer input[type=submit], .modal .modal-footer button[type=submit]")
+    page.wait_for_load_state("load")
+    wait_for(lambda: "Any job failed" in page.locator(f"#webhooks tr[data-object-id='{hook['id']}']").inner_text(),
+             20, "the edited webhook's events in its row")
+    stored = backup_client(demo, demo_sandbox, "demo-member").webhook_get(hook["id"])
+    assert (stored["events"], stored["enabled"], stored["description"]) == (
+        ["backup.end", "*.error"], False, "failures and ends")
+    _assert_clean(member.visit("/project/backup_webhooks/", "webhooks-06b-edited"))
+    row = page.locator(f"#webhooks tr[data-object-id='{hook['id']}']")
+    assert "Backup succeeded, Any job failed" in row.inner_text()
+    row_action(row, "Enable Webhook")
+    page.wait_for_load_state("load")
+    wait_for(lambda: backup_client(demo, demo_sandbox, "demo-member").webhook_get(hook["id"])["enabled"], 20,
+             "the webhook to be enabled again")
+    _assert_clean(member.visit("/project/backup_webhooks/", "webhooks-06c-enabled"))
     row = page.locator(f"#webhooks tr[data-object-id='{hook['id']}']")
 
     other = browser_user("alt-member")

@@ -14,6 +14,7 @@ from tests.dashboard.test_policies import CREATE_URL, _form
 
 WEBHOOKS_URL = reverse("horizon:project:backup_webhooks:index")
 CREATE_WEBHOOK_URL = reverse("horizon:project:backup_webhooks:create")
+UPDATE_WEBHOOK_URL = reverse("horizon:project:backup_webhooks:update", args=["hook-1"])
 SECRET = "whsec_shown-once-0123456789abcdefghijklmnop"
 
 
@@ -98,7 +99,7 @@ class WebhooksPanelTests(backup_helpers.TestCase):
         self.assertContains(response, SECRET)
         self.assertContains(response, "X-Storage-Backup-Signature")
         self.mock_webhook_create.assert_called_once_with(helpers.IsHttpRequest(), "https://hooks.example.org/backup",
-                                                         description="ops")
+                                                         description="ops", events=[])
         self.assertNotIn(SECRET, repr(dict(self.client.session.items())))
         self.assertNotIn(SECRET, repr(list(response.wsgi_request._messages)))
 
@@ -141,3 +142,102 @@ class WebhooksPanelTests(backup_helpers.TestCase):
         response = self.client.post(WEBHOOKS_URL, {"action": "webhooks__delete__hook-1"}, follow=True)
         self.assertEqual(response.status_code, 200)
         self.mock_webhook_delete.assert_called_once_with(helpers.IsHttpRequest(), "hook-1")
+
+
+class WebhookEventsAndEditTests(backup_helpers.TestCase):
+    """The events a hook wants (a column, the create and edit dialogs), the edit dialog, enable and disable."""
+
+    @helpers.create_mocks({api.backup: ["webhook_list"]})
+    def test_the_table_says_which_events_each_hook_gets(self):
+        self.mock_webhook_list.return_value = [_hook(), _hook(id="hook-2", events=["*.error", "backup.end"])]
+        response = self.client.get(WEBHOOKS_URL)
+        self.assertContains(response, "All events")
+        self.assertContains(response, "Any job failed, Backup succeeded")
+
+    @helpers.create_mocks({api.backup: ["webhook_create"]})
+    def test_create_sends_the_chosen_events(self):
+        self.mock_webhook_create.return_value = _hook(secret=SECRET, events=["backup.error", "restore.*"])
+        response = self.client.post(CREATE_WEBHOOK_URL, {"url": "https://hooks.example.org/backup",
+                                                         "events": ["backup.error", "restore.*"]},
+                                    HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+        self.assertContains(response, SECRET)
+        self.mock_webhook_create.assert_called_once_with(helpers.IsHttpRequest(), "https://hooks.example.org/backup",
+                                                         description="", events=["backup.error", "restore.*"])
+
+    @helpers.create_mocks({api.backup: ["webhook_get"]})
+    def test_edit_shows_the_stored_fields_and_every_event_to_choose(self):
+        self.mock_webhook_get.return_value = _hook(events=["*.error"], enabled=False)
+        response = self.client.get(UPDATE_WEBHOOK_URL)
+        self.assertTemplateUsed(response, "storage_backup/webhooks/_update.html")
+        form = response.context["form"]
+        self.assertEqual(form.initial, {"webhook_id": "hook-1", "url": "https://hooks.example.org/backup",
+                                        "description": "ops", "enabled": False, "events": ["*.error"]})
+        for label in ("Backup failed", "Verification started", "Every restore event", "Any job failed"):
+            self.assertContains(response, label)
+        self.assertContains(response, 'value="*.error"')
+        self.assertContains(response, 'value="*.error" id="id_events_14" checked')
+        self.assertNotContains(response, 'value="backup.error" id="id_events_2" checked')
+        self.mock_webhook_get.assert_called_once_with(helpers.IsHttpRequest(), "hook-1")
+
+    @helpers.create_mocks({api.backup: ["webhook_get", "webhook_update"]})
+    def test_edit_saves_url_description_enabled_and_events(self):
+        self.mock_webhook_get.return_value = _hook()
+        self.mock_webhook_update.return_value = _hook(url="https://hooks.example.org/v2", events=["backup.error"])
+        response = self.client.post(UPDATE_WEBHOOK_URL, {
+            "webhook_id": "hook-1", "url": " https://hooks.example.org/v2 ", "description": "errors only",
+            "events": ["backup.error", "*.error"]})  # "enabled" unticked
+        self.assertNoFormErrors(response)
+        self.assertRedirectsNoFollow(response, WEBHOOKS_URL)
+        self.mock_webhook_update.assert_called_once_with(
+            helpers.IsHttpRequest(), "hook-1", url="https://hooks.example.org/v2", description="errors only",
+            enabled=False, events=["backup.error", "*.error"])
+        self.assertMessageCount(success=1)
+
+    @helpers.create_mocks({api.backup: ["webhook_get", "webhook_update"]})
+    def test_edit_with_no_event_chosen_asks_for_every_event(self):
+        self.mock_webhook_get.return_value = _hook(events=["*.error"])
+        self.mock_webhook_update.return_value = _hook()
+        response = self.client.post(UPDATE_WEBHOOK_URL, {"webhook_id": "hook-1", "url": "https://hooks.example.org/b",
+                                                         "enabled": "on"})
+        self.assertNoFormErrors(response)
+        self.assertEqual(self.mock_webhook_update.call_args.kwargs["events"], [])
+        self.assertIs(self.mock_webhook_update.call_args.kwargs["enabled"], True)
+
+    @helpers.create_mocks({api.backup: ["webhook_get"]})
+    def test_edit_refuses_an_event_that_is_not_offered_and_a_bad_url(self):
+        self.mock_webhook_get.return_value = _hook()
+        response = self.client.post(UPDATE_WEBHOOK_URL, {"webhook_id": "hook-1", "url": "ftp://x",
+                                                         "events": ["prune.error"]})
+        self.assertContains(response, "Give an http:// or https:// URL.")
+        self.assertFormErrors(response, 2)
+
+    @helpers.create_mocks({api.backup: ["webhook_get", "webhook_update"]})
+    def test_a_refusal_of_the_service_is_shown_at_its_field(self):
+        self.mock_webhook_get.return_value = _hook()
+        self.mock_webhook_update.side_effect = backup_exceptions.BackupRequestRefused(
+            "'backup.error' is not an event type; allowed: …", 400, "invalid", "events")
+        response = self.client.post(UPDATE_WEBHOOK_URL, {"webhook_id": "hook-1", "url": "https://hooks.example.org/b",
+                                                         "events": ["backup.error"]})
+        self.assertContains(response, "is not an event type; allowed")
+        self.assertIn("events", response.context["form"].errors)
+
+    @helpers.create_mocks({api.backup: ["webhook_get"]})
+    def test_another_project_hook_cannot_be_edited(self):
+        self.mock_webhook_get.side_effect = backup_exceptions.BackupRequestRefused(
+            "Webhook hook-1 could not be found.", 404, "not_found", None)
+        response = self.client.get(UPDATE_WEBHOOK_URL)
+        self.assertRedirectsNoFollow(response, WEBHOOKS_URL)
+
+    @helpers.create_mocks({api.backup: ["webhook_list", "webhook_update"]})
+    def test_enable_and_disable_offered_by_state_and_sent(self):
+        self.mock_webhook_list.return_value = [_hook(), _hook(id="hook-2", enabled=False)]
+        response = self.client.get(WEBHOOKS_URL)
+        self.assertContains(response, "webhooks__disable__hook-1")
+        self.assertNotContains(response, "webhooks__enable__hook-1")
+        self.assertContains(response, "webhooks__enable__hook-2")
+        self.assertNotContains(response, "webhooks__disable__hook-2")
+        self.assertContains(response, reverse("horizon:project:backup_webhooks:update", args=["hook-2"]))
+        self.client.post(WEBHOOKS_URL, {"action": "webhooks__enable__hook-2"})
+        self.mock_webhook_update.assert_called_once_with(helpers.IsHttpRequest(), "hook-2", enabled=True)
+        self.client.post(WEBHOOKS_URL, {"action": "webhooks__disable__hook-1"})
+        self.mock_webhook_update.assert_called_with(helpers.IsHttpRequest(), "hook-1", enabled=False)

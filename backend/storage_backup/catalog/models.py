@@ -324,6 +324,9 @@ class Webhook(models.Model):
     url = models.CharField(max_length=2048)
     description = models.CharField(max_length=255, blank=True, default="")
     enabled = models.BooleanField(default=True)
+    # The event types it wants (storage_backup.notifications.events.EVENT_FILTERS); empty: every event, as hooks
+    # made before the filter existed.
+    events = models.JSONField(default=list, blank=True)
     secret = SealedTextField()
     created_by = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,7 +5,8 @@ each channel on its own, a failure logged and reported, never raised.
 
 - oslo.messaging: every job's events, when a transport is set;
 - webhooks: every enabled hook of the job's project (a job of no project, such as a prune of a shared destination,
-  has none), each as its own task, tried again with backoff up to ``webhook_max_attempts``;
+  has none) whose ``events`` filter wants the event (an empty one wants all), each as its own task, tried again
+  with backoff up to ``webhook_max_attempts``;
 - e-mail: the job's policy's ``notify_emails``, when its ``notify_on`` asks for this phase.
 """
 from __future__ import annotations
@@ -20,14 +21,12 @@ from django.utils import timezone
 from storage_backup.catalog.models import Policy, Webhook
 from storage_backup.contract import CONTROL_QUEUE
 from storage_backup.notifications import mail, messaging, webhook_delivery
-from storage_backup.notifications.events import JobEvent
+from storage_backup.notifications.events import TENANT_JOB_TYPES, JobEvent, filter_matches
 from storage_backup.services import bus
 
 LOG = logging.getLogger(__name__)
 
 WEBHOOK_TASK = "control.deliver_webhook"
-#: Job types whose events go to a project's webhooks and a policy's mail: the tenant's own work.
-TENANT_JOB_TYPES = ("backup", "restore", "restore_volume", "verify")
 
 
 def _channel(report: dict, name: str, event: JobEvent, run: Callable[[], object]) -> None:
@@ -56,7 +55,8 @@ def deliver(message: dict) -> dict:
 
 
 def queue_webhooks(event: JobEvent) -> list[str]:
-    hooks = list(Webhook.objects.filter(project_id=event.project_id, enabled=True).values_list("id", flat=True))
+    found = Webhook.objects.filter(project_id=event.project_id, enabled=True).values_list("id", "events")
+    hooks = [hook_id for hook_id, event_filter in found if filter_matches(event_filter, event.event_type)]
     for hook_id in hooks:
         send_webhook_task(hook_id, event.to_message(), attempt=1, delivery_id=str(uuid.uuid4()))
     return hooks
@@ -74,6 +74,9 @@ def deliver_webhook(hook_id: str, message: dict, attempt: int, delivery_id: str)
     # Tenancy, once more at the last step: a hook hears only its own project's jobs.
     if hook is None or hook.project_id != event.project_id:
         return "gone"
+    # Its filter changed since the event was queued (or between retries): it no longer wants this event.
+    if not filter_matches(hook.events, event.event_type):
+        return "not wanted"
     config = settings.NOTIFICATIONS
     try:
         status = webhook_delivery.post(hook.url, hook.secret, event, delivery_id)

@@ -54,9 +54,53 @@ class JobEvent:
         return cls(**{name: message[name] for name in cls.__dataclass_fields__})
 
 
+#: Job types whose events go to a project's webhooks and a policy's mail: the tenant's own work.
+TENANT_JOB_TYPES = ("backup", "restore", "restore_volume", "verify")
+
+
 def event_name(job_type: str) -> str:
     """``restore_volume`` jobs are restores too: a consumer of ``restore.*`` sees both (``job_type`` tells apart)."""
     return "restore" if job_type == "restore_volume" else job_type
+
+
+#: The event types a tenant's webhook can hear (backup.start … verify.error), from the job types above.
+TENANT_EVENT_NAMES = tuple(dict.fromkeys(event_name(job_type) for job_type in TENANT_JOB_TYPES))
+TENANT_EVENT_TYPES = tuple(f"{name}.{phase.value}" for name in TENANT_EVENT_NAMES for phase in Phase)
+#: What a webhook's ``events`` filter may hold: an event type, every phase of one kind of job (``backup.*``) or
+#: one phase of every kind (``*.error``).
+EVENT_FILTERS = (*TENANT_EVENT_TYPES, *(f"{name}.*" for name in TENANT_EVENT_NAMES),
+                 *(f"*.{phase.value}" for phase in Phase))
+
+
+class EventFilterInvalid(ValueError):
+    pass
+
+
+def check_event_filter(value: object) -> list[str]:
+    """A webhook's ``events``, cleaned (order kept, repeats dropped); an empty list means every event."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise EventFilterInvalid(f"must be a list of event types: {', '.join(EVENT_FILTERS)} "
+                                 "(an empty list: every event)")
+    unknown = [str(item) for item in value if item not in EVENT_FILTERS]
+    if unknown:
+        raise EventFilterInvalid(f"{', '.join(repr(item[:64]) for item in unknown[:5])} "
+                                 f"{'is not an event type' if len(unknown) == 1 else 'are not event types'}; "
+                                 f"allowed: {', '.join(EVENT_FILTERS)} (an empty list: every event)")
+    return list(dict.fromkeys(value))
+
+
+def filter_matches(event_filter: list[str] | None, event_type: str) -> bool:
+    """Whether a webhook whose ``events`` is ``event_filter`` wants this event (no filter: every event)."""
+    if not event_filter:
+        return True
+    name, _, phase = event_type.partition(".")
+    for wanted in event_filter:
+        wanted_name, _, wanted_phase = wanted.partition(".")
+        if wanted_name in ("*", name) and wanted_phase in ("*", phase):
+            return True
+    return False
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

@@ -4,15 +4,34 @@
 the answer to the POST only; no other call returns it."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from storage_backup.notifications import signing
+from storage_backup.notifications import events, signing
 from storage_backup.rest.serializers import StrictSerializer
 from storage_backup.rest.views import ALL_PROJECTS, PROJECT_FILTER, READ_ERRORS, WRITE_ERRORS, ServiceView, _errors
 from storage_backup.services import webhooks
+
+EVENTS_HELP = ("The event types the webhook wants: " + ", ".join(events.EVENT_FILTERS) + ". An empty list (or none "
+               "given) wants every event of the project's backups, restores and verifications.")
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(events.EVENT_FILTERS)},
+                      "maxItems": len(events.EVENT_FILTERS)})
+class EventFilterField(serializers.ListField):
+    """A webhook's ``events``: checked by ``events.check_event_filter`` as a whole, so a refusal names ``events``
+    and lists what is allowed (not a list item's index)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(child=serializers.CharField(), help_text=EVENTS_HELP, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return events.check_event_filter(data)
+        except events.EventFilterInvalid as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class WebhookSerializer(serializers.Serializer):
@@ -21,6 +40,7 @@ class WebhookSerializer(serializers.Serializer):
     url = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     enabled = serializers.BooleanField()
+    events = EventFilterField()
     created_by = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     last_delivery_at = serializers.DateTimeField(allow_null=True)
@@ -37,6 +57,7 @@ class WebhookWriteSerializer(StrictSerializer):
     url = serializers.CharField(max_length=2048, help_text="http:// or https:// URL the events are POSTed to.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=255)
     enabled = serializers.BooleanField(required=False)
+    events = EventFilterField(required=False)
 
 
 class WebhookUpdateSerializer(WebhookWriteSerializer):
@@ -56,7 +77,8 @@ class WebhookList(ServiceView, generics.ListAPIView):
 
     @extend_schema(request=WebhookWriteSerializer, responses={201: WebhookCreatedSerializer, **WRITE_ERRORS},
                    description="Register a URL for the project's job events (backup, restore, verify: start, end, "
-                               "error). The answer holds the signing secret, once.")
+                               "error), all of them or those its `events` lists. The answer holds the signing "
+                               "secret, once.")
     def post(self, request: Request) -> Response:
         hook, secret = webhooks.create_webhook(self.caller, self.parse(WebhookWriteSerializer))
         return Response({**WebhookSerializer(hook).data, "secret": secret}, status=status.HTTP_201_CREATED)

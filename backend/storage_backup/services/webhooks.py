@@ -1,21 +1,22 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """A project's webhooks: registered, listed, changed and removed by its members, each with a signing secret the
-service makes and returns once (``create_webhook``); delivered by the control worker
-(``storage_backup.notifications.delivery``). Another project's hook is a 404, as everything else."""
+service makes and returns once (``create_webhook``) and the event types it wants (``events``, empty: all);
+delivered by the control worker (``storage_backup.notifications.delivery``). Another project's hook is a 404, as
+everything else."""
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
 
 from storage_backup.catalog.models import Webhook
-from storage_backup.notifications import signing, targets
+from storage_backup.notifications import events, signing, targets
 from storage_backup.policies import webhooks as rules
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
 
-EDITABLE = ("url", "description", "enabled")
+EDITABLE = ("url", "description", "enabled", "events")
 
 
 def list_webhooks(caller: Caller, project_id: str | None = None):
@@ -45,6 +46,11 @@ def _validate(data: dict) -> dict:
         cleaned["description"] = description
     if "enabled" in data:
         cleaned["enabled"] = bool(data["enabled"])
+    if "events" in data:
+        try:
+            cleaned["events"] = events.check_event_filter(data["events"])
+        except events.EventFilterInvalid as error:
+            raise ValidationFailed("events", str(error)) from None
     return cleaned
 
 

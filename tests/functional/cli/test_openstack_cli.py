@@ -161,9 +161,20 @@ def test_webhook_create_shows_its_secret_once_list_and_delete(stack):
     assert as_json(stack, "webhook", "list", user="alt-member") == []
     refused = openstack(stack, "webhook", "create", "ftp://hooks.example.com/cli", expect=1)
     assert "field url" in refused.stderr and "Traceback" not in refused.stderr
+    errors_only = as_json(stack, "webhook", "create", "https://hooks.example.com/cli-errors", "--event", "*.error")
+    assert errors_only["events"] == ["*.error"]
+    openstack(stack, "webhook", "delete", errors_only["id"])
     renewed = as_json(stack, "webhook", "set", created["id"], "--new-secret", "--description", "renewed")
     assert renewed["secret"].startswith("whsec_") and renewed["secret"] != created["secret"]
     assert renewed["description"] == "renewed"
+    assert shown["events"] == [] and as_json(stack, "webhook", "list")[0]["Events"] == "all"
+    filtered = as_json(stack, "webhook", "set", created["id"], "--event", "backup.error", "--event", "*.end")
+    assert filtered["events"] == ["backup.error", "*.end"]
+    assert as_json(stack, "webhook", "list")[0]["Events"] == "backup.error, *.end"
+    refused = openstack(stack, "webhook", "set", created["id"], "--event", "backup.done", expect=1)
+    assert "field events" in refused.stderr and "backup.error" in refused.stderr and "Traceback" not in refused.stderr
+    assert as_json(stack, "webhook", "set", created["id"], "--all-events")["events"] == []
+    openstack(stack, "webhook", "set", created["id"], "--event", "*.error", user="alt-member", expect=1)  # 404
     openstack(stack, "webhook", "delete", created["id"], user="alt-member", expect=1)  # not theirs: 404
     openstack(stack, "webhook", "delete", created["id"])
     assert as_json(stack, "webhook", "list") == []

@@ -7,8 +7,10 @@
 - the project's signed webhooks, POSTed to an HTTP receiver on 127.0.0.1 that checks each signature;
 - the policy's e-mail, sent through a real SMTP server (aiosmtpd) on 127.0.0.1.
 
-A backup that succeeds and one that fails (Cinder refuses the snapshot) tell all three; another project's hook hears
-nothing of them, and never reaches or sees the first project's hooks through the API. Nothing leaves 127.0.0.0/8.
+A backup that succeeds and one that fails (Cinder refuses the snapshot) tell all three; a hook that wants
+``backup.error`` only hears the failure (a ``*.error`` one the same), and once changed to ``*.end`` the next
+backup's end only; another project's hook hears nothing of them, and never reaches or sees the first project's
+hooks through the API. Nothing leaves 127.0.0.0/8.
 """
 from __future__ import annotations
 
@@ -178,7 +180,14 @@ def test_webhooks_belong_to_their_project(stack, receivers):
     expect_api_error(404, other.webhook_delete, hook["id"])
     expect_api_error(404, other.webhook_update, hook["id"], url=receivers["receiver"].url + "/stolen")
     assert stack.project_id("alt-member") not in repr(member.webhook_list())
-    STATE.update(hook=hook, other_hook=other_hook)
+    # Filtered hooks of the same project: failures of backups only, and failures of any job.
+    errors_hook = member.webhook_create(receivers["receiver"].url + "/backup-errors", events=["backup.error"])
+    any_error_hook = member.webhook_create(receivers["receiver"].url + "/any-error", events=["*.error"])
+    assert (errors_hook["events"], any_error_hook["events"]) == (["backup.error"], ["*.error"])
+    error = expect_api_error(400, member.webhook_update, errors_hook["id"], events=["backup.failed"])
+    assert error.field == "events" and "backup.error" in error.message
+    expect_api_error(404, other.webhook_update, errors_hook["id"], events=[])
+    STATE.update(hook=hook, other_hook=other_hook, errors_hook=errors_hook, any_error_hook=any_error_hook)
 
 
 def test_a_backup_tells_rabbitmq_the_webhook_and_the_mailbox(stack, receivers, listener):
@@ -215,6 +224,9 @@ def test_a_backup_tells_rabbitmq_the_webhook_and_the_mailbox(stack, receivers, l
     assert len(mail) == 1 and sorted(mail[0]["to"]) == ["lead@example.org", "ops@example.org"]
     assert mail[0]["message"]["Subject"] == "[storage-backup] Backup of web-1 succeeded"
     assert mail[0]["from"] == "backup@cloud.example"
+    # The unfiltered hook has had both events delivered by now; the control worker queued every hook's at once.
+    time.sleep(2)
+    assert receiver.events("/backup-errors", job["id"]) == [] and receiver.events("/any-error", job["id"]) == []
     STATE.update(backup=job, volume_id=end["payload"]["volume_ids"][0])
 
 
@@ -248,6 +260,14 @@ def test_a_failed_backup_tells_its_error_everywhere(stack, receivers, listener):
     assert mail[0]["message"]["Subject"] == "[storage-backup] Backup of web-1 failed"
     assert job["error"] in mail[0]["message"].get_content()
 
+    # The hooks filtered to failures got this job's error, signed with their own secrets, and nothing else of it.
+    for path, hook in (("/backup-errors", STATE["errors_hook"]), ("/any-error", STATE["any_error_hook"])):
+        posts = wait_until(lambda path=path: [p for p in receiver.events(path, job["id"]) if p["answered"] == 204],
+                           timeout=30, what=f"backup.error delivered to {path}")
+        assert {p["document"]["event_type"] for p in receiver.events(path, job["id"])} == {"backup.error"}
+        signing.verify(hook["secret"], posts[0]["body"], posts[0]["headers"][signing.HEADER])
+        assert posts[0]["document"]["payload"]["error_code"]
+
 
 def test_a_volume_restore_tells_restore_start_and_end_signed_with_a_new_secret(stack, receivers, listener):
     renewed = stack.client().webhook_new_secret(STATE["hook"]["id"])
@@ -267,6 +287,22 @@ def test_a_volume_restore_tells_restore_start_and_end_signed_with_a_new_secret(s
         signing.verify(renewed["secret"], post["body"], post["headers"][signing.HEADER])
         with pytest.raises(signing.SignatureInvalid):
             signing.verify(STATE["hook"]["secret"], post["body"], post["headers"][signing.HEADER])
+    assert receivers["receiver"].events("/backup-errors", job["id"]) == []  # a restore's: not a backup's error
+    assert receivers["receiver"].events("/any-error", job["id"]) == []  # it succeeded
+
+
+def test_a_changed_filter_holds_from_the_next_job(stack, receivers):
+    """PATCH the failures-only hook to ``*.end``: the next backup's end reaches it, its start does not."""
+    member, receiver = stack.client(), receivers["receiver"]
+    changed = member.webhook_update(STATE["errors_hook"]["id"], events=["*.end"], description="ends")
+    assert (changed["events"], changed["description"]) == (["*.end"], "ends")
+    job = stack.run_backup(STATE["web"].id)
+    posts = wait_until(lambda: [p for p in receiver.events("/backup-errors", job["id"]) if p["answered"] == 204],
+                       timeout=30, what="backup.end at the hook changed to *.end")
+    time.sleep(2)  # the unfiltered hook's start and end were queued with it
+    assert [p["document"]["event_type"] for p in receiver.events("/backup-errors", job["id"])] == ["backup.end"]
+    assert posts[0]["headers"][signing.EVENT_HEADER] == "backup.end"
+    assert receiver.events("/any-error", job["id"]) == []
 
 
 def test_the_other_project_heard_nothing_and_deleting_a_hook_stops_it(stack, receivers):
@@ -274,7 +310,8 @@ def test_the_other_project_heard_nothing_and_deleting_a_hook_stops_it(stack, rec
     assert [r for r in receiver.received if r["path"] == "/alt"] == []  # another project's jobs only, and none ran
     assert not any(r["path"] == "/stolen" for r in receiver.received)
     member = stack.client()
-    member.webhook_delete(STATE["hook"]["id"])
+    for name in ("hook", "errors_hook", "any_error_hook"):
+        member.webhook_delete(STATE[name]["id"])
     assert member.webhook_list() == []
     before = len(receiver.received)
     job = stack.run_backup(STATE["web"].id)

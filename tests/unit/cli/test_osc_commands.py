@@ -88,6 +88,26 @@ def test_webhook_set_changes_what_was_given_and_shows_a_new_secret_once():
         cmd.take_action(parse(cmd, "hook-1"))
 
 
+def test_webhook_event_options_send_the_event_types_or_clear_them():
+    client = mock.Mock()
+    client.webhook_create.return_value = client.webhook_update.return_value = {"id": "hook-1", "events": []}
+    cmd = command(webhooks.CreateWebhook, client)
+    cmd.take_action(parse(cmd, "https://hooks.example.org/x", "--event", "backup.error", "--event", "*.end"))
+    client.webhook_create.assert_called_once_with("https://hooks.example.org/x", description="", enabled=True,
+                                                  events=["backup.error", "*.end"])
+    cmd = command(webhooks.SetWebhook, client)
+    cmd.take_action(parse(cmd, "hook-1", "--event", "restore.*"))
+    client.webhook_update.assert_called_with("hook-1", events=["restore.*"])
+    cmd.take_action(parse(cmd, "hook-1", "--all-events"))
+    client.webhook_update.assert_called_with("hook-1", events=[])
+    with pytest.raises(SystemExit):
+        parse(cmd, "hook-1", "--all-events", "--event", "backup.end")
+    client.webhook_list.return_value = [{"id": "a", "events": []}, {"id": "b", "events": ["*.error", "backup.end"]}]
+    cmd = command(webhooks.ListWebhook, client)
+    rows = list(cmd.take_action(parse(cmd))[1])
+    assert [row[webhooks.LIST_FIELDS.index("events")] for row in rows] == ["all", "*.error, backup.end"]
+
+
 def test_webhook_delete_goes_on_past_a_refusal_and_says_how_many_failed(caplog):
     client = mock.Mock()
     client.webhook_delete.side_effect = [BackupApiError(404, "not_found", "Webhook hook-1 could not be found."), None]

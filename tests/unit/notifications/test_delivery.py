@@ -57,3 +57,20 @@ def test_a_channel_that_fails_is_reported_and_the_others_still_run(monkeypatch):
     monkeypatch.setattr(delivery, "send_mail", lambda event: [])
     report = delivery.deliver(_event("project-a"))
     assert report["messaging"].startswith("failed: ConnectionError") and report["webhooks"] == ["hook"]
+
+
+def test_a_hook_hears_only_the_events_its_filter_wants(monkeypatch):
+    project = f"a-{uuid.uuid4().hex[:8]}"
+    every = Webhook.objects.create(project_id=project, url="https://hooks.example.com/all", secret="whsec_1")
+    errors = Webhook.objects.create(project_id=project, url="https://hooks.example.com/e", secret="whsec_2",
+                                    events=["*.error"])
+    restores = Webhook.objects.create(project_id=project, url="https://hooks.example.com/r", secret="whsec_3",
+                                      events=["restore.*"])
+    monkeypatch.setattr(delivery, "send_webhook_task", lambda *args, **kwargs: None)
+    failed = events.JobEvent.from_message(_event(project))
+    ended = events.JobEvent.from_message(_event(project, phase=Phase.END))
+    assert delivery.queue_webhooks(failed) == [every.id, errors.id]
+    assert delivery.queue_webhooks(ended) == [every.id]
+    # A filter changed after the event was queued counts at the delivery (a retry too).
+    monkeypatch.setattr(delivery.webhook_delivery, "post", lambda *args: (_ for _ in ()).throw(AssertionError))
+    assert delivery.deliver_webhook(restores.id, _event(project), 1, "delivery-2") == "not wanted"

@@ -175,3 +175,40 @@ def test_a_broker_away_loses_the_event_not_the_job(monkeypatch, caplog):
     monkeypatch.setattr(events.bus, "celery_app", lambda: App())
     events.announce_change(JobState.RUNNING, _job(state=JobState.FAILED, error="boom"), "snapshot_failed")
     assert "backup.error of job job-1 not sent" in caplog.text
+
+
+def test_the_webhook_event_vocabulary_comes_from_the_tenant_job_types():
+    assert events.TENANT_EVENT_NAMES == ("backup", "restore", "verify")  # restore_volume is restore.*
+    assert "backup.error" in events.EVENT_FILTERS and "verify.start" in events.EVENT_FILTERS
+    assert {"backup.*", "restore.*", "verify.*", "*.start", "*.end", "*.error"} <= set(events.EVENT_FILTERS)
+    assert events.build(_job(type="restore_volume"), Phase.END).event_type in events.TENANT_EVENT_TYPES
+
+
+def test_an_event_filter_is_cleaned_or_refused_with_what_is_allowed():
+    assert events.check_event_filter(None) == [] and events.check_event_filter([]) == []
+    assert events.check_event_filter(["*.error", "backup.end", "*.error"]) == ["*.error", "backup.end"]
+    for bad in (["backup.created"], ["prune.error"], ["*"], [3], "backup.error"):
+        with pytest.raises(events.EventFilterInvalid) as raised:
+            events.check_event_filter(bad)
+        assert "backup.error" in str(raised.value) and "*.error" in str(raised.value)
+
+
+@pytest.mark.parametrize(("event_filter", "event_type", "wanted"), [
+    ([], "backup.start", True),
+    (["backup.error"], "backup.error", True),
+    (["backup.error"], "backup.end", False),
+    (["backup.error"], "restore.error", False),
+    (["*.error"], "verify.error", True),
+    (["*.error"], "verify.end", False),
+    (["restore.*"], "restore.start", True),
+    (["restore.*", "*.error"], "backup.error", True),
+    (["restore.*"], "backup.end", False),
+])
+def test_a_filter_matches_exact_types_and_wildcards(event_filter, event_type, wanted):
+    assert events.filter_matches(event_filter, event_type) is wanted
+
+
+def test_the_dashboard_offers_exactly_the_event_types_the_service_allows():
+    from storage_backup_dashboard.common import choices
+
+    assert tuple(value for value, _label in choices.WEBHOOK_EVENT_CHOICES) == events.EVENT_FILTERS

@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""The project's webhooks: list, create and replace a secret (the signing secret is shown once, in the dialog that
-follows, and kept nowhere by the dashboard), delete."""
+"""The project's webhooks: list, create, edit (URL, description, enabled, events), enable or disable, replace a
+secret (the signing secret is shown once, in the dialog that follows, and kept nowhere by the dashboard), delete."""
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +42,29 @@ class CreateView(ModalFormMixin, forms.ModalFormView):
 
     def form_valid(self, form):
         return show_secret(self, form, _("Webhook Created"))
+
+
+class UpdateView(ModalFormMixin, forms.ModalFormView):
+    form_class = webhook_forms.UpdateWebhookForm
+    form_id = "update_webhook_form"
+    modal_id = "update_webhook_modal"
+    ajax_template_name = "storage_backup/webhooks/_update.html"
+    page_title = _("Edit Webhook")
+    submit_label = _("Save")
+    success_url = reverse_lazy(INDEX_URL)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_url"] = reverse("horizon:project:backup_webhooks:update", args=[self.kwargs["webhook_id"]])
+        return context
+
+    def get_initial(self):
+        try:
+            hook = api.backup.webhook_get(self.request, self.kwargs["webhook_id"])
+        except Exception:  # another project's is the service's 404, as a missing one
+            errors.handle(self.request, _("Unable to retrieve the webhook."), redirect=reverse(INDEX_URL))
+        return {"webhook_id": hook.id, "url": hook.url, "description": hook.description, "enabled": hook.enabled,
+                "events": hook.events}
 
 
 class NewSecretView(ModalFormMixin, forms.ModalFormView):
