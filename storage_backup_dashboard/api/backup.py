@@ -605,7 +605,8 @@ def restore_point_revert(request, restore_point_id: str, volume_id: str | None =
 @service_errors
 def job_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
                                   all_projects: bool = False) -> tuple[list[Job], int, int, int]:
-    """``search_opts``: ``state``, ``type``, ``instance_id``, ``instance_name``, ``active``, ``project_id``."""
+    """``search_opts``: ``state``, ``type``, ``exclude_type``, ``instance_id``, ``instance_name``, ``active``,
+    ``project_id``."""
     return _paged_with_page_menu(request, backupclient(request).job_page, Job, search_opts, page_number,
                                  all_projects=all_projects)
 
