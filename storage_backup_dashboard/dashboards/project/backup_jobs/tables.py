@@ -66,8 +66,10 @@ class ToggleFileListings(tables.LinkAction):
     verbose_name = _("Show File Listings")
     icon = "folder-open"
 
-    def update(self, request, datum):
+    def allowed(self, request, datum=None):
+        # Horizon calls update() for row actions only; allowed() runs for a table action before it is drawn.
         self.verbose_name = _("Hide File Listings") if shows_file_listings(request) else _("Show File Listings")
+        return True
 
     def get_link_url(self, datum=None):
         request = self.table.request
