@@ -168,6 +168,19 @@ def test_restore_maps_networks_volume_types_and_a_subset_of_volumes():
         parse(cmd, POINT_ID, "--network", "net-new")  # not OLD=NEW
 
 
+def test_restore_names_the_restored_volumes():
+    cmd = command(restore_points.RestoreInstance)
+    cmd.backup.restore.return_value = job("queued", type="restore")
+    cmd.take_action(parse(cmd, POINT_ID, "--volume-name", "vol-1=db data", "--volume-name", "vol-2=a=b"))
+    cmd.backup.restore.assert_called_once_with(POINT_ID, volume_names={"vol-1": "db data", "vol-2": "a=b"})
+    with pytest.raises(SystemExit):
+        parse(cmd, POINT_ID, "--volume-name", "vol-1")  # not VOLUME=NAME
+    single = command(restore_points.RestoreVolume)
+    single.backup.restore.return_value = job("queued", type="restore_volume")
+    single.take_action(parse(single, POINT_ID, "vol-1", "--name", "db-before"))
+    single.backup.restore.assert_called_once_with(POINT_ID, volume_id="vol-1", name="db-before")
+
+
 def test_restore_volume_sends_the_volume_and_where_to_attach_it():
     cmd = command(restore_points.RestoreVolume)
     cmd.backup.restore.return_value = job("queued", type="restore_volume")
