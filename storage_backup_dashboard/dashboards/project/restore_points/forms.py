@@ -18,8 +18,7 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
     volume_id = forms.ThemableChoiceField(label=_("Volume"))
     name = forms.CharField(label=_("New Volume Name"), max_length=restore_workflows.VOLUME_NAME_MAX, required=False,
                            validators=[restore_workflows.printable],
-                           help_text=_("The volume is restored as a new volume; the original is left as it is. As "
-                                       "shown, its name says when it was restored; change it to choose your own."))
+                           help_text=_("The volume is restored as a new volume; the original is left as it is."))
     availability_zone = forms.ThemableChoiceField(label=_("Availability Zone"), required=False)
     volume_type = forms.ThemableChoiceField(label=_("Volume Type"), required=False)
     attach_to = forms.ThemableChoiceField(label=_("Attach To"), required=False,
