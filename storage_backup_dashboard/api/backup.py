@@ -560,7 +560,7 @@ def restore_point_verify(request, restore_point_id: str) -> Job:
 @service_errors
 def restore_create(request, restore_point_id: str, **options) -> Job:
     """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
-    ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
+    ``volume_types``, ``volumes``, ``volume_names``) or, with ``volume_id``, one volume (``volume_name``, ...)."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
     return Job(backupclient(request).restore(restore_point_id, **options))
 
