@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
 
 from tests.browser.support import backup_client, choose, data_cells, row_action, wait_for, watch_job_row
+from tests.support.instances import VOLUME
 
 pytestmark = pytest.mark.browser
 
 POLICY_NAME = "journey-nightly"
 RESTORED_NAME = "web-1-journey"
+VOLUME_NAME = "web-1-journey-disk"
 PROJECT_PANELS = ("/project/protected_instances/", "/project/backup_policies/", "/project/restore_points/",
                   "/project/backup_jobs/")
 ADMIN_PANELS = ("/admin/backup_overview/", "/admin/backup_proxies/", "/admin/backup_destinations/",
@@ -132,10 +135,16 @@ def test_tenant_protects_backs_up_and_restores_web_1(browser_user, demo, demo_sa
     page.click(".modal .button-next")
     page.locator(".modal #id_name").fill(RESTORED_NAME)
     choose(page, ".modal #id_availability_zone", value="az2")
+    # each restored volume's name, shown as the default it gets; the last one is given a name of its own
+    names = page.locator(".modal input[name^=volume_name_]")
+    shown = [names.nth(index).input_value() for index in range(names.count())]
+    assert shown and all(re.fullmatch(r".+ \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", name) for name in shown), shown
+    names.nth(names.count() - 1).fill(VOLUME_NAME)
     member.screenshot("journey-09-wizard-target")
     page.click(".modal .button-next")
     review = page.locator(".modal .storage-backup-restore-review").inner_text()
     assert RESTORED_NAME in review and "az2" in review and "demo-net" in review, review
+    assert VOLUME_NAME in review, review
     member.screenshot("journey-10-wizard-review")
     page.click(".modal .button-final")
     page.wait_for_url("**/project/backup_jobs/*/", timeout=30_000)
@@ -151,6 +160,10 @@ def test_tenant_protects_backs_up_and_restores_web_1(browser_user, demo, demo_sa
     assert "az2" in row.inner_text()
     restored = _server(demo_sandbox, "demo-member", RESTORED_NAME)
     assert restored["OS-EXT-AZ:availability_zone"] == "az2" and restored["status"] == "ACTIVE"
+    volumes = demo_sandbox.session("demo-member").get("/volumes/detail", endpoint_filter=VOLUME).json()["volumes"]
+    attached = [v["name"] for v in volumes if any(a.get("server_id") == restored["id"] for a in v["attachments"])]
+    assert VOLUME_NAME in attached, attached  # the name chosen in the wizard, as Cinder has it
+    assert len(attached) == len(shown) and all(name == VOLUME_NAME or "(restored " in name for name in attached)
 
     # 6. the policy protects web-1: deleting it is refused, in words that say what to do
     report = member.visit("/project/backup_policies/", "journey-13-policies")
