@@ -560,7 +560,7 @@ def restore_point_verify(request, restore_point_id: str) -> Job:
 @service_errors
 def restore_create(request, restore_point_id: str, **options) -> Job:
     """Restore the whole instance (``name``, ``availability_zone``, ``flavor_id``, ``network_mapping``,
-    ``volume_types``, ``volumes``) or, with ``volume_id``, one volume."""
+    ``volume_types``, ``volumes``, ``volume_names``) or, with ``volume_id``, one volume (``volume_name``, ...)."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
     return Job(backupclient(request).restore(restore_point_id, **options))
 
@@ -605,7 +605,8 @@ def restore_point_revert(request, restore_point_id: str, volume_id: str | None =
 @service_errors
 def job_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
                                   all_projects: bool = False) -> tuple[list[Job], int, int, int]:
-    """``search_opts``: ``state``, ``type``, ``instance_id``, ``instance_name``, ``active``, ``project_id``."""
+    """``search_opts``: ``state``, ``type``, ``exclude_type``, ``instance_id``, ``instance_name``, ``active``,
+    ``project_id``."""
     return _paged_with_page_menu(request, backupclient(request).job_page, Job, search_opts, page_number,
                                  all_projects=all_projects)
 

@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
 
+from storage_backup_dashboard.client import BackupApiError
 from tests.browser.support import backup_client, choose, data_cells, row_action, wait_for, watch_job_row
+from tests.support.instances import VOLUME
 
 pytestmark = pytest.mark.browser
 
 POLICY_NAME = "journey-nightly"
 RESTORED_NAME = "web-1-journey"
+VOLUME_NAME = "web-1-journey-disk"
 PROJECT_PANELS = ("/project/protected_instances/", "/project/backup_policies/", "/project/restore_points/",
                   "/project/backup_jobs/")
 ADMIN_PANELS = ("/admin/backup_overview/", "/admin/backup_proxies/", "/admin/backup_destinations/",
@@ -132,10 +136,16 @@ def test_tenant_protects_backs_up_and_restores_web_1(browser_user, demo, demo_sa
     page.click(".modal .button-next")
     page.locator(".modal #id_name").fill(RESTORED_NAME)
     choose(page, ".modal #id_availability_zone", value="az2")
+    # each restored volume's name, shown as the default it gets; the last one is given a name of its own
+    names = page.locator(".modal input[name^=volume_name_]")
+    shown = [names.nth(index).input_value() for index in range(names.count())]
+    assert shown and all(re.fullmatch(r".+ \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", name) for name in shown), shown
+    names.nth(names.count() - 1).fill(VOLUME_NAME)
     member.screenshot("journey-09-wizard-target")
     page.click(".modal .button-next")
     review = page.locator(".modal .storage-backup-restore-review").inner_text()
     assert RESTORED_NAME in review and "az2" in review and "demo-net" in review, review
+    assert VOLUME_NAME in review, review
     member.screenshot("journey-10-wizard-review")
     page.click(".modal .button-final")
     page.wait_for_url("**/project/backup_jobs/*/", timeout=30_000)
@@ -151,6 +161,10 @@ def test_tenant_protects_backs_up_and_restores_web_1(browser_user, demo, demo_sa
     assert "az2" in row.inner_text()
     restored = _server(demo_sandbox, "demo-member", RESTORED_NAME)
     assert restored["OS-EXT-AZ:availability_zone"] == "az2" and restored["status"] == "ACTIVE"
+    volumes = demo_sandbox.session("demo-member").get("/volumes/detail", endpoint_filter=VOLUME).json()["volumes"]
+    attached = [v["name"] for v in volumes if any(a.get("server_id") == restored["id"] for a in v["attachments"])]
+    assert VOLUME_NAME in attached, attached  # the name chosen in the wizard, as Cinder has it
+    assert len(attached) == len(shown) and all(name == VOLUME_NAME or "(restored " in name for name in attached)
 
     # 6. the policy protects web-1: deleting it is refused, in words that say what to do
     report = member.visit("/project/backup_policies/", "journey-13-policies")
@@ -301,3 +315,49 @@ def test_an_admin_makes_an_s3_destination_whose_keys_never_come_back(browser_use
     page.locator(".modal #id_s3_secret_key").wait_for(state="attached")
     assert "New Secret Key" in page.locator(".modal").inner_text()
     assert secret not in page.content() and page.locator(".modal #id_s3_secret_key").input_value() == ""
+
+
+def test_file_listings_stay_out_of_the_jobs_list_until_asked_for(browser_user, demo, demo_sandbox,
+                                                                 demo_restore_point):
+    """Each folder opened in Browse Files is a ``file_browse`` job: the Jobs list leaves them out until *Show File
+    Listings* is pressed."""
+    point, _backup = demo_restore_point
+    client = backup_client(demo, demo_sandbox, "demo-member")
+    try:
+        client.file_list(point["id"], point["volumes"][0]["volume_id"], "/")
+    except BackupApiError:
+        pass  # a disk without a filesystem the readers know: its listing job is there all the same
+    listing = client.job_list(type="file_browse", limit=1)[0]
+    member = browser_user("demo-member")
+    page = member.page
+    _assert_clean(member.visit("/project/backup_jobs/", "quiet-01-jobs-without-listings"))
+    row = f"table#jobs tr[data-object-id='{listing['id']}']"
+    assert page.locator(row).count() == 0
+    assert page.locator("#jobs tbody tr[data-object-id]").count() > 0  # the other jobs are there
+    page.locator("#jobs__action_file_listings").click()
+    page.wait_for_load_state("load")
+    page.locator(row).wait_for(state="attached", timeout=15_000)
+    assert "Hide File Listings" in page.locator("#jobs__action_file_listings").inner_text()
+    member.screenshot("quiet-02-jobs-with-listings")
+
+
+def test_restore_a_volume_left_with_the_name_shown_gets_the_default(browser_user, demo, demo_sandbox,
+                                                                    demo_restore_point):
+    """Restore a Volume shows the default name of the volume chosen; left as it is, the proxy writes it, with the time
+    the volume was actually restored."""
+    point, _backup = demo_restore_point
+    member = browser_user("demo-member")
+    page = member.page
+    _assert_clean(member.visit(f"/project/restore_points/{point['id']}/restore_volume/", "names-01-restore-volume"))
+    shown = page.locator("#id_name").input_value()
+    assert re.fullmatch(r"app-1-root \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", shown), shown
+    page.click("#restore_volume_form [type=submit]")
+    page.wait_for_url("**/project/backup_jobs/*/", timeout=30_000)
+    job_id = page.url.rstrip("/").split("/")[-1]
+    client = backup_client(demo, demo_sandbox, "demo-member")
+    done = wait_for(lambda: (lambda j: j if j["state"] in ("succeeded", "failed", "cancelled") else None)(
+        client.job_get(job_id)), 240, "the volume restore ended", interval=1)
+    assert done["state"] == "succeeded", done
+    volume = demo_sandbox.session("demo-member").get(f"/volumes/{done['result']['volume_id']}",
+                                                     endpoint_filter=VOLUME).json()["volume"]
+    assert re.fullmatch(r"app-1-root \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", volume["name"]), volume["name"]

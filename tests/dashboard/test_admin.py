@@ -127,8 +127,24 @@ class AdminListsTests(backup_helpers.AdminTestCase):
         self.client.post(url, {"all_jobs__filter__q": "demo", "all_jobs__filter__q_field": "project"})
         response = self.client.get(url)
         self.mock_job_list_paged_with_page_menu.assert_called_with(
-            helpers.IsHttpRequest(), search_opts={"project_id": "p-demo"}, page_number=1, all_projects=True)
+            helpers.IsHttpRequest(), search_opts={"project_id": "p-demo", "exclude_type": "file_browse"}, page_number=1,
+            all_projects=True)
         self.assertContains(response, reverse("horizon:admin:backup_jobs:detail", args=["job-1"]))
+
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "project_names"]})
+    def test_all_jobs_hide_file_listings_until_shown(self):
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
+        self.mock_project_names.return_value = {}
+        url = reverse("horizon:admin:backup_jobs:index")
+        response = self.client.get(url)
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"exclude_type": "file_browse"}, page_number=1, all_projects=True)
+        self.assertContains(response, f'href="{url}?file_listings=show"')
+        self.assertContains(response, "Show File Listings")
+        response = self.client.get(url, {"file_listings": "show"})
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={}, page_number=1, all_projects=True)
+        self.assertContains(response, "Hide File Listings")
 
     @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu", "project_names", "destination_list"]})
     def test_a_system_job_says_what_it_does_where_and_for_all_projects(self):

@@ -59,7 +59,44 @@ class JobsTests(backup_helpers.TestCase):
         self.client.post(INDEX_URL, {"jobs__filter__q": "Failed", "jobs__filter__q_field": "state"})
         self.client.get(INDEX_URL)
         self.mock_job_list_paged_with_page_menu.assert_called_with(
-            helpers.IsHttpRequest(), search_opts={"state": "failed"}, page_number=1, all_projects=False)
+            helpers.IsHttpRequest(), search_opts={"state": "failed", "exclude_type": "file_browse"}, page_number=1,
+            all_projects=False)
+
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
+    def test_file_listings_are_hidden_by_default_and_shown_when_asked(self):
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([backup_helpers.job()])
+        response = self.client.get(INDEX_URL)
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"exclude_type": "file_browse"}, page_number=1, all_projects=False)
+        self.assertContains(response, "Show File Listings")
+        self.assertContains(response, f'href="{INDEX_URL}?file_listings=show"')
+
+        listing = backup_helpers.job(id="job-b", type="file_browse", state="succeeded", progress={})
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([listing])
+        response = self.client.get(INDEX_URL, {"file_listings": "show", "page": "2"})
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={}, page_number=2, all_projects=False)
+        self.assertContains(response, "Hide File Listings")
+        self.assertContains(response, "Browse files")  # the listing's row, by its type
+        # Hiding them again keeps the other parameters but starts at the first page.
+        self.assertContains(response, f'href="{INDEX_URL}"')
+
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
+    def test_filtering_by_the_file_listing_type_shows_them(self):
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([])
+        self.client.post(INDEX_URL, {"jobs__filter__q": "Browse files", "jobs__filter__q_field": "type"})
+        self.client.get(INDEX_URL)
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"type": "file_browse"}, page_number=1, all_projects=False)
+
+    @helpers.create_mocks({api.backup: ["job_list_paged_with_page_menu"]})
+    def test_a_link_from_an_instance_keeps_its_filter_and_hides_file_listings(self):
+        self.mock_job_list_paged_with_page_menu.return_value = backup_helpers.page([])
+        response = self.client.get(INDEX_URL, {"instance_id": "srv-1"})
+        self.mock_job_list_paged_with_page_menu.assert_called_with(
+            helpers.IsHttpRequest(), search_opts={"instance_id": "srv-1", "exclude_type": "file_browse"},
+            page_number=1, all_projects=False)
+        self.assertContains(response, f'href="{INDEX_URL}?instance_id=srv-1&amp;file_listings=show"')
 
     @helpers.create_mocks({api.backup: ["job_get"]})
     def test_detail_shows_the_step_log_and_the_error(self):

@@ -3,6 +3,7 @@
 """The Restore Points panel: per instance and overall, locked ones not deletable, the restore wizard and the
 single-volume restore."""
 import datetime as dt
+import json
 from types import SimpleNamespace
 from unittest import mock
 
@@ -165,7 +166,7 @@ class RestoreWizardTests(backup_helpers.TestCase):
         self.mock_restore_create.assert_called_once_with(
             helpers.IsHttpRequest(), "rp-1", name="web-1-copy", availability_zone="az2",
             flavor_id=self.flavors.first().id, network_mapping={"net-1": "net-2"},
-            volume_types={"vol-data": "fast"}, volumes=["vol-data"])
+            volume_types={"vol-data": "fast"}, volumes=["vol-data"], volume_names={})
 
     @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices",
                                         "restore_create"]})
@@ -209,8 +210,128 @@ class RestoreWizardTests(backup_helpers.TestCase):
         self.assertNoFormErrors(response)
         self.assertRedirectsNoFollow(response, reverse("horizon:project:backup_jobs:detail", args=["job-vol"]))
         self.mock_restore_create.assert_called_once_with(
-            helpers.IsHttpRequest(), "rp-1", volume_id="vol-data", name="data-copy", availability_zone="nova",
+            helpers.IsHttpRequest(), "rp-1", volume_id="vol-data", volume_name="data-copy", availability_zone="nova",
             volume_type="fast", attach_to=self.servers.first().id)
+
+
+THREE_DISKS = {**backup_helpers.INSTANCE_DOCUMENT, "block_device_mapping": [
+    *backup_helpers.INSTANCE_DOCUMENT["block_device_mapping"],
+    {"volume_id": "vol-logs", "name": "web-1-logs", "size": 1, "volume_type": "__DEFAULT__", "boot_index": None,
+     "device": "/dev/vdc"}]}
+
+
+class RestoreVolumeNameTests(backup_helpers.TestCase):
+    """The name of each restored volume: shown pre-filled with the default, sent only when the person changed it."""
+
+    URL = reverse("horizon:project:restore_points:restore", args=["rp-1"])
+    VOLUME_URL = reverse("horizon:project:restore_points:restore_volume", args=["rp-1"])
+
+    def _mock(self, document=None):
+        self.mock_restore_point_get.return_value = backup_helpers.restore_point()
+        self.mock_restore_point_instance.return_value = document or backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+
+    def _post(self, **fields):
+        return self.client.post(self.URL, {
+            "restore_point_id": "rp-1", "mode": "instance", "name": "web-1-copy", "availability_zone": "az2",
+            "flavor_id": self.flavors.first().id, "network_0": "net-1", **fields})
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
+    def test_the_wizard_shows_each_volume_default_name(self):
+        self._mock()
+        response = self.client.get(self.URL)
+        self.assertContains(response, "Name of the restored web-1-data")
+        self.assertContains(response, "Name of the restored web-1-root")
+        html = response.content.decode()
+        self.assertRegex(html, r'name="volume_name_vol-data"[^>]*value="web-1-data \(restored '
+                               r'\d{4}-\d\d-\d\d \d\d:\d\d UTC\)"|value="web-1-data \(restored '
+                               r'\d{4}-\d\d-\d\d \d\d:\d\d UTC\)"[^>]*name="volume_name_vol-data"')
+        self.assertContains(response, 'data-review="volume_names"')  # the Review step lists them too
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices",
+                                        "restore_create"]})
+    def test_only_names_changed_are_sent_stripped(self):
+        self._mock()
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-restore", type="restore")
+        # the root's default as the page showed it a few minutes ago: still the default, not sent
+        response = self._post(**{"volume_name_vol-root": "web-1-root (restored 2026-12-01 09:58 UTC)",
+                                 "volume_name_vol-data": "  db data  "})
+        self.assertNoFormErrors(response)
+        self.assertEqual(self.mock_restore_create.call_args.kwargs["volume_names"], {"vol-data": "db data"})
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices",
+                                        "restore_create"]})
+    def test_names_of_volumes_not_restored_are_not_sent(self):
+        self._mock(THREE_DISKS)
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-restore", type="restore")
+        response = self._post(mode="volumes", volumes=["vol-data"], **{
+            "volume_name_vol-root": "boot", "volume_name_vol-data": "data", "volume_name_vol-logs": "logs"})
+        self.assertNoFormErrors(response)
+        # the boot volume is always restored, so its name goes; the logs volume is not restored
+        self.assertEqual(self.mock_restore_create.call_args.kwargs["volume_names"],
+                         {"vol-root": "boot", "vol-data": "data"})
+
+    @helpers.create_mocks({api.backup: ["restore_point_get", "restore_point_instance", "restore_target_choices"]})
+    def test_a_name_with_control_characters_or_too_long_is_refused_at_the_field(self):
+        self._mock()
+        response = self._post(**{"volume_name_vol-data": "web\t1"})
+        self.assertContains(response, "Use printable characters only (no line breaks or tabs).")
+        response = self._post(**{"volume_name_vol-data": "x" * 256})
+        self.assertContains(response, "Ensure this value has at most 255 characters")
+
+    @helpers.create_mocks({api.backup: ["restore_point_instance", "restore_target_choices"]})
+    def test_restore_a_volume_prefills_the_chosen_volume_default_name(self):
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+        with mock.patch("openstack_dashboard.api.nova.server_list", return_value=(self.servers.list(), False)):
+            response = self.client.get(self.VOLUME_URL, {"volume_id": "vol-data"})
+        form = response.context["form"]
+        self.assertRegex(form.fields["name"].initial, r"\Aweb-1-data \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)\Z")
+        defaults = json.loads(form.fields["volume_id"].widget.attrs["data-default-names"])
+        self.assertEqual(set(defaults), {"vol-root", "vol-data"})
+        self.assertTrue(defaults["vol-root"].startswith("web-1-root (restored "))
+        self.assertContains(response, "data-default-names=")
+
+    @helpers.create_mocks({api.backup: ["restore_point_instance", "restore_target_choices", "restore_create"]})
+    def test_restore_a_volume_left_with_its_default_name_sends_none(self):
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+        self.mock_restore_create.return_value = backup_helpers.job(id="job-vol", type="restore_volume")
+        with mock.patch("openstack_dashboard.api.nova.server_list", return_value=(self.servers.list(), False)):
+            response = self.client.post(self.VOLUME_URL, {
+                "restore_point_id": "rp-1", "volume_id": "vol-data",
+                "name": "web-1-data (restored 2026-12-01 09:58 UTC)"})
+        self.assertNoFormErrors(response)
+        self.assertIsNone(self.mock_restore_create.call_args.kwargs["volume_name"])
+
+    @helpers.create_mocks({api.backup: ["restore_point_instance", "restore_target_choices", "restore_create"]})
+    def test_restore_a_volume_shows_the_service_refusal_at_the_name(self):
+        self.mock_restore_point_instance.return_value = backup_helpers.INSTANCE_DOCUMENT
+        self.mock_restore_target_choices.return_value = _target_choices(self)
+        self.mock_restore_create.side_effect = backup_exceptions.BackupRequestRefused(
+            "the name of the new volume is taken by a rule of the operator", status=400, code="invalid",
+            field="volume_name")
+        with mock.patch("openstack_dashboard.api.nova.server_list", return_value=(self.servers.list(), False)):
+            response = self.client.post(self.VOLUME_URL, {"restore_point_id": "rp-1", "volume_id": "vol-data",
+                                                          "name": "db"})
+        self.assertFormErrors(response, 1)
+        self.assertEqual(response.context["form"].errors["name"],
+                         ["the name of the new volume is taken by a rule of the operator"])
+        self.assertEqual(self.mock_restore_create.call_args.kwargs["volume_name"], "db")
+
+
+def test_the_default_name_is_the_one_the_proxy_writes():
+    """The plugin spells the proxy's default itself (it does not import the service): both agree."""
+    from storage_backup.pipeline.restore_disks import restored_name
+
+    from storage_backup_dashboard.dashboards.project.restore_points import workflows
+    when = dt.datetime(2026, 12, 2, 14, 3, 59, tzinfo=dt.UTC)
+    assert workflows.default_volume_name("web-1-root", when) == restored_name("web-1-root", when)
+    assert workflows.chosen_volume_name("web-1-root", restored_name("web-1-root")) is None
+    assert workflows.chosen_volume_name("web-1-root", " ") is None
+    assert workflows.chosen_volume_name("web-1-root", "web-1-root (restored yesterday)") == \
+        "web-1-root (restored yesterday)"
+    assert workflows.chosen_volume_name("web-1-root", restored_name("web-2-root")) == restored_name("web-2-root")
 
 
 class RestorePointVerifyAndTitleTests(backup_helpers.TestCase):

@@ -109,6 +109,8 @@ class RestoreInstanceRequest(Message):
     network_mapping: dict[str, str] = field(default_factory=dict)
     volume_types: dict[str, str] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
+    # {original volume id: name} of the new volumes; one not named gets "<original> (restored <UTC time>)".
+    volume_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,11 @@ class InstanceRestore:
         if unknown:
             raise InvalidJobRequest(f"restore point {restore_point.id} holds no volume {', '.join(unknown)}")
         types = self.request.volume_types
+        names = self.request.volume_names
+        unnamed = sorted(set(names) - backed_up)
+        if unnamed:
+            raise InvalidJobRequest(f"volume_names: restore point {restore_point.id} holds no volume "
+                                    f"{', '.join(unnamed)}")
         for record in records:
             key = record["volume_id"]
             if key not in backed_up:
@@ -210,7 +215,7 @@ class InstanceRestore:
             volume_type = check_volume_type(self.ctx, tenant, types.get(key), record.get("volume_type"),
                                             f"volume {record.get('name') or key}",
                                             encrypted=bool(record.get("encrypted")))
-            self.plans.append(plan_volume(restore_point, key, zone, volume_type))
+            self.plans.append(plan_volume(restore_point, key, zone, volume_type, name=names.get(key)))
         if metadata.get("boot_source") != "image" and not any(plan.boot_index == 0 for plan in self.plans):
             raise InvalidJobRequest(f"restore point {restore_point.id} has no boot volume for a volume-booted server")
 

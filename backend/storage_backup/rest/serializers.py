@@ -306,8 +306,18 @@ class RestoreSerializer(StrictSerializer):
     network_mapping = serializers.DictField(child=serializers.CharField(max_length=64), required=False)
     volume_types = serializers.DictField(child=serializers.CharField(max_length=255), required=False)
     volumes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    # Names are checked (stripped, at most 255 characters, no control characters) by services.restore_names, so
+    # that every refusal names the field; the lengths here only bound what is read.
+    volume_names = serializers.DictField(
+        child=serializers.CharField(max_length=4096, allow_blank=True, trim_whitespace=False), required=False,
+        help_text="{original volume id: name} of the new volumes; a volume not named is called "
+                  "'<original> (restored <UTC time>)'.")
     volume_id = serializers.CharField(required=False, allow_null=True, max_length=64,
                                       help_text="Restore only this volume (as a new volume).")
+    volume_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False,
+                                        max_length=4096,
+                                        help_text="With volume_id: the new volume's name (default "
+                                                  "'<original> (restored <UTC time>)').")
     volume_type = serializers.CharField(required=False, allow_null=True, max_length=255)
     attach_to = serializers.CharField(required=False, allow_null=True, max_length=64,
                                       help_text="With volume_id: attach the new volume to this instance.")

@@ -65,6 +65,10 @@ FILTERS = {
                        OpenApiParameter("policy_id", OpenApiTypes.STR)],
     "jobs": [OpenApiParameter("type", OpenApiTypes.STR,
                               enum=list(JobType.values)),
+             OpenApiParameter("exclude_type", OpenApiTypes.STR,
+                              description="Comma-separated job types to leave out (e.g. file_browse, the listings "
+                                          "Browse Files makes); by default every type is listed. One of: "
+                                          + ", ".join(JobType.values) + "."),
              OpenApiParameter("instance_name", OpenApiTypes.STR, description="Part of it, any case."),
              OpenApiParameter("active", OpenApiTypes.BOOL, description="Queued or running (true), ended (false).")],
 }

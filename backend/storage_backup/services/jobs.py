@@ -39,6 +39,7 @@ from storage_backup.services import (
     inventory,
     lock_maintenance,
     quotas,
+    restore_names,
     restore_points,
     restore_targets,
     vanished,
@@ -195,6 +196,7 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
                        "flavor_id": options.get("flavor_id"),
                        "network_mapping": options.get("network_mapping") or {},
                        "volume_types": options.get("volume_types") or {}, "volumes": options.get("volumes") or []}
+        request.update(restore_names.request_fields(point, options))
         job = Job(type=job_type, project_id=point.project_id, instance_id=point.instance_id,
                   instance_name=point.instance_name, policy=point.policy, destination=point.destination,
                   restore_point_id=point.id, availability_zone=zone, queue=bus.proxy_queue(zone), task_name=task,

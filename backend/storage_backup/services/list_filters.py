@@ -65,11 +65,24 @@ def restore_points(queryset: QuerySet, params: Mapping) -> QuerySet:
     return queryset
 
 
+def _choices(params: Mapping, name: str, choices) -> list[str]:
+    """A comma-separated list of values, each one of ``choices`` (empty items ignored: ``a,,b``, a trailing comma)."""
+    values = [value.strip() for value in _text(params, name, 1024).split(",") if value.strip()]
+    unknown = [value for value in values if value not in choices]
+    if unknown:
+        raise ValidationFailed(name, f"{unknown[0]!r} is not a job type; each must be one of: {', '.join(choices)}")
+    return values
+
+
 def jobs(queryset: QuerySet, params: Mapping) -> QuerySet:
-    """``type``, ``instance_name`` (part of it, any case), ``active`` (queued or running)."""
+    """``type``, ``exclude_type`` (comma-separated types left out, e.g. ``file_browse``: every folder opened in
+    Browse Files is one), ``instance_name`` (part of it, any case), ``active`` (queued or running)."""
     job_type = _choice(params, "type", JobType.values)
     if job_type:
         queryset = queryset.filter(type=job_type)
+    excluded = _choices(params, "exclude_type", JobType.values)
+    if excluded:
+        queryset = queryset.exclude(type__in=excluded)
     name = _text(params, "instance_name")
     if name:
         queryset = queryset.filter(instance_name__icontains=name)

@@ -115,15 +115,19 @@ def test_restore_one_volume_and_the_whole_instance(stack):
     assert (job["type"], job["state"]) == ("restore_volume", "succeeded"), job
     assert [v.name for v in stack.admin.block_storage.volumes(all_projects=True) if v.name == "web-1-data-cli"]
 
-    started = as_json(stack, "restore", point_id, "--name", "web-1-cli")  # no --wait: followed below
+    started = as_json(stack, "restore", point_id, "--name", "web-1-cli",  # no --wait: followed below
+                      "--volume-name", f"{STATE['data_volume']}=web-1-data-named")
     assert started["state"] in ("queued", "running")
     followed = openstack(stack, "job", "show", started["id"], "--wait", "-f", "json")
     assert json.loads(followed.stdout)["state"] == "succeeded", followed.stderr
     assert f"job {started['id']} succeeded" in followed.stderr
     stack.server_named("web-1-cli")
+    assert [v.name for v in stack.admin.block_storage.volumes(all_projects=True) if v.name == "web-1-data-named"]
 
     jobs = as_json(stack, "job", "list", "--instance", "web-1")
     assert {(row["Type"], row["State"]) for row in jobs} >= {("backup", "succeeded"), ("restore", "succeeded")}
+    quiet = as_json(stack, "job", "list", "--instance", "web-1", "--exclude-type", "restore_volume")
+    assert quiet and "restore_volume" not in {row["Type"] for row in quiet}
     refused = openstack(stack, "job", "cancel", started["id"], expect=1)  # it has ended
     assert "(HTTP 4" in refused.stderr, refused.stderr
 

@@ -10,6 +10,7 @@ The tests run in order and build on each other (``STATE``).
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -104,7 +105,9 @@ def test_an_incremental_backup_stores_only_the_changed_blocks(stack):
 
 
 def test_restore_into_another_zone_under_a_new_name(stack):
-    job = stack.run_restore(STATE["rp_2"]["id"], name="web-1-copy", availability_zone="az2")
+    # The data volume is named in the request; the boot volume is not and gets the default name.
+    job = stack.run_restore(STATE["rp_2"]["id"], name="web-1-copy", availability_zone="az2",
+                            volume_names={STATE["data"]: "  web-1-data-copy  "})
     assert job["type"] == "restore" and job["proxy"].startswith("proxy-az2@")
     server_id = job["result"]["server_id"]
     server = stack.service.compute.get_server(server_id)
@@ -115,12 +118,17 @@ def test_restore_into_another_zone_under_a_new_name(stack):
     for original, new in restored.items():
         assert stack.service.block_storage.get_volume(new).availability_zone == "az2"
         assert volume_digest(stack.guest_device(server_id, new)) == STATE["digests_2"][original]
+    # What Cinder itself calls them: the name asked for (stripped), and the default for the one not named.
+    assert stack.service.block_storage.get_volume(restored[STATE["data"]]).name == "web-1-data-copy"
+    root_name = stack.service.block_storage.get_volume(STATE["root"]).name
+    assert re.fullmatch(re.escape(root_name) + r" \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)",
+                        stack.service.block_storage.get_volume(restored[STATE["root"]]).name)
     STATE["copy"] = server
     assert stack.leftovers() == {}
 
 
 def test_restore_a_single_volume_from_the_first_restore_point(stack):
-    job = stack.run_restore(STATE["rp_1"]["id"], volume_id=STATE["data"], name="web-1-data-before")
+    job = stack.run_restore(STATE["rp_1"]["id"], volume_id=STATE["data"], volume_name="web-1-data-before")
     assert job["type"] == "restore_volume"
     volume = stack.service.block_storage.get_volume(job["result"]["volume_id"])
     assert (volume.name, volume.status, volume.availability_zone) == ("web-1-data-before", "available", "nova")

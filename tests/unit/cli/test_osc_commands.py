@@ -168,6 +168,19 @@ def test_restore_maps_networks_volume_types_and_a_subset_of_volumes():
         parse(cmd, POINT_ID, "--network", "net-new")  # not OLD=NEW
 
 
+def test_restore_names_the_restored_volumes():
+    cmd = command(restore_points.RestoreInstance)
+    cmd.backup.restore.return_value = job("queued", type="restore")
+    cmd.take_action(parse(cmd, POINT_ID, "--volume-name", "vol-1=db data", "--volume-name", "vol-2=a=b"))
+    cmd.backup.restore.assert_called_once_with(POINT_ID, volume_names={"vol-1": "db data", "vol-2": "a=b"})
+    with pytest.raises(SystemExit):
+        parse(cmd, POINT_ID, "--volume-name", "vol-1")  # not VOLUME=NAME
+    single = command(restore_points.RestoreVolume)
+    single.backup.restore.return_value = job("queued", type="restore_volume")
+    single.take_action(parse(single, POINT_ID, "vol-1", "--name", "db-before"))
+    single.backup.restore.assert_called_once_with(POINT_ID, volume_id="vol-1", name="db-before")
+
+
 def test_restore_volume_sends_the_volume_and_where_to_attach_it():
     cmd = command(restore_points.RestoreVolume)
     cmd.backup.restore.return_value = job("queued", type="restore_volume")
@@ -215,11 +228,20 @@ def test_job_list_passes_its_filters():
     cmd.backup.job_list.return_value = [job("succeeded", instance_name="web-1", created_at="t0", finished_at="t1")]
     headers, rows = cmd.take_action(parse(cmd, "--state", "failed", "--type", "restore_volume", "--active"))
     cmd.backup.job_list.assert_called_once_with(instance_id=None, state="failed", all_projects=False, limit=None,
-                                                type="restore_volume", active=True)
+                                                type="restore_volume", active=True, exclude_type=None)
     assert headers == jobs.LIST_HEADERS
     [row] = list(rows)
     assert row[:4] + row[5:] == ("job-1", "backup", "succeeded", "web-1", "t0", "t1")
     assert row[4].human_readable() == "40%" and row[4].machine_readable()["bytes_total"] == 5 * 1024 ** 3
+
+
+def test_job_list_leaves_out_the_types_asked():
+    cmd = command(jobs.ListJob)
+    cmd.backup.job_list.return_value = []
+    cmd.take_action(parse(cmd, "--exclude-type", "file_browse", "--exclude-type", "verify"))
+    assert cmd.backup.job_list.call_args.kwargs["exclude_type"] == "file_browse,verify"
+    with pytest.raises(SystemExit):
+        parse(cmd, "--exclude-type", "teleport")
 
 
 # -- formatting --------------------------------------------------------------------------------------------------

@@ -120,6 +120,9 @@ class RestoreInstance(RestorePointArgument, common.JobResult, common.ShowOne):
                             default=[], help="Volume type of the restored copy of <volume-id> (repeat)")
         parser.add_argument("--volume", metavar="<volume-id>", action="append", default=[],
                             help="Restore only these of its volumes (repeat; the boot volume always)")
+        parser.add_argument("--volume-name", metavar="<volume-id>=<name>", type=common.key_value, action="append",
+                            default=[], help="Name of the restored copy of <volume-id> (repeat; default: "
+                                             "'<original> (restored <UTC time>)')")
         common.add_wait_argument(parser, "restore")
         return parser
 
@@ -133,6 +136,8 @@ class RestoreInstance(RestorePointArgument, common.JobResult, common.ShowOne):
             options["volume_types"] = dict(parsed_args.volume_type)
         if parsed_args.volume:
             options["volumes"] = parsed_args.volume
+        if parsed_args.volume_name:
+            options["volume_names"] = dict(parsed_args.volume_name)
         job = self.backup.restore(parsed_args.restore_point, **options)
         return common.show_job(self.job_answer(job, parsed_args))
 
@@ -143,7 +148,8 @@ class RestoreVolume(RestorePointArgument, common.JobResult, common.ShowOne):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument("volume", metavar="<volume-id>", help="The volume (its ID when it was backed up)")
-        parser.add_argument("--name", metavar="<name>", help="Name of the new volume")
+        parser.add_argument("--name", metavar="<name>",
+                            help="Name of the new volume (default: '<original> (restored <UTC time>)')")
         parser.add_argument("--volume-type", metavar="<type>", help="Volume type of the new volume")
         parser.add_argument("--availability-zone", metavar="<zone>", help="Where to create it")
         parser.add_argument("--attach-to", metavar="<server>", help="Attach the new volume to this instance")

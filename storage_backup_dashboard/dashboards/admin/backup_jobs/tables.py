@@ -28,5 +28,5 @@ class AllJobsTable(project_tables.JobsTable):
         name = "all_jobs"
         verbose_name = _("All Jobs")
         columns = ("project", "instance", "type", "state", "progress", "created_at", "duration", "message")
-        table_actions = (AllJobsFilter, project_tables.CancelJob)
+        table_actions = (AllJobsFilter, project_tables.ToggleFileListings, project_tables.CancelJob)
         row_class = AllJobsRow

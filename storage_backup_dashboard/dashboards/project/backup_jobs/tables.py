@@ -48,6 +48,40 @@ class JobsFilter(backup_tables.ServerFilterAction):
                       ("type", _("Type (backup, restore, restore_volume) ="), True))
 
 
+# Every folder a tenant opens in Browse Files is a short ``file_browse`` job: the Jobs tables leave them out unless
+# asked (``?file_listings=show``, or a type filter that names them); the API itself still lists every type.
+FILE_BROWSE = "file_browse"
+FILE_LISTINGS_PARAM = "file_listings"
+SHOW = "show"
+
+
+def shows_file_listings(request) -> bool:
+    return request.GET.get(FILE_LISTINGS_PARAM) == SHOW
+
+
+class ToggleFileListings(tables.LinkAction):
+    """Show or hide the file listings (``file_browse`` jobs): the same page, the parameter flipped, page one."""
+
+    name = "file_listings"
+    verbose_name = _("Show File Listings")
+    icon = "folder-open"
+
+    def allowed(self, request, datum=None):
+        # Horizon calls update() for row actions only; allowed() runs for a table action before it is drawn.
+        self.verbose_name = _("Hide File Listings") if shows_file_listings(request) else _("Show File Listings")
+        return True
+
+    def get_link_url(self, datum=None):
+        request = self.table.request
+        params = request.GET.copy()
+        params.pop(self.table._meta.pagination_param or "page", None)
+        if shows_file_listings(request):
+            params.pop(FILE_LISTINGS_PARAM, None)
+        else:
+            params[FILE_LISTINGS_PARAM] = SHOW
+        return f"{request.path}?{params.urlencode()}" if params else request.path
+
+
 class CancelJob(tables.BatchAction):
     name = "cancel"
     classes = ("btn-danger",)
@@ -106,7 +140,7 @@ class JobsTable(backup_tables.PageMenuTable):
         css_classes = "storage-backup-refresh-list"
         status_columns = ["state"]
         row_class = JobRow
-        table_actions = (JobsFilter, CancelJob)
+        table_actions = (JobsFilter, ToggleFileListings, CancelJob)
         row_actions = (CancelJob,)
 
 

@@ -51,6 +51,13 @@ class IndexView(PageMenuListView):
     def translate_filters(self, filters: dict) -> dict:
         return translate_job_filters(filters)
 
+    def search_opts(self) -> dict:
+        filters = super().search_opts()
+        # File listings flood the list (one per folder opened): hidden unless asked for, or filtered for by type.
+        if not filters.get("type") and not job_tables.shows_file_listings(self.request):
+            filters["exclude_type"] = job_tables.FILE_BROWSE
+        return filters
+
 
 def log_in_time_order(entries: list[dict]) -> list[dict]:
     """The step log sorted by time, stably (a log recorded before the service sorted it had the proxy's steps

@@ -1,5 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
+import json
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import forms, messages
@@ -14,7 +16,8 @@ from storage_backup_dashboard.dashboards.project.restore_points import workflows
 class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
     restore_point_id = forms.CharField(widget=forms.HiddenInput())
     volume_id = forms.ThemableChoiceField(label=_("Volume"))
-    name = forms.CharField(label=_("New Volume Name"), max_length=255, required=False,
+    name = forms.CharField(label=_("New Volume Name"), max_length=restore_workflows.VOLUME_NAME_MAX, required=False,
+                           validators=[restore_workflows.printable],
                            help_text=_("The volume is restored as a new volume; the original is left as it is."))
     availability_zone = forms.ThemableChoiceField(label=_("Availability Zone"), required=False)
     volume_type = forms.ThemableChoiceField(label=_("Volume Type"), required=False)
@@ -34,6 +37,16 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
                                             for volume in document.get("block_device_mapping") or []]
         if document.get("boot_source") == "image" and document.get("root_disk"):
             self.fields["volume_id"].choices.append(("root-disk", _("Root disk of the image-booted instance")))
+        # The default name of each volume, pre-filled for the one chosen; storage_backup.js swaps it when another
+        # volume is chosen, unless the person typed a name of their own.
+        disks = list(document.get("block_device_mapping") or []) + [{"volume_id": "root-disk"}]
+        self.originals = {disk["volume_id"]: restore_workflows.original_volume_name(disk, document) for disk in disks}
+        defaults = {volume_id: restore_workflows.default_volume_name(self.originals.get(volume_id, volume_id))
+                    for volume_id, _label in self.fields["volume_id"].choices}
+        self.fields["volume_id"].widget.attrs["data-default-names"] = json.dumps(defaults)
+        chosen = self.initial.get("volume_id") or next(iter(defaults), None)
+        if chosen in defaults:
+            self.fields["name"].initial = defaults[chosen]
         try:
             target = api.backup.restore_target_choices(request)
         except Exception:
@@ -50,11 +63,13 @@ class RestoreVolumeForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandling
 
     def handle(self, request, data):
         try:
+            volume_name = restore_workflows.chosen_volume_name(
+                self.originals.get(data["volume_id"], data["volume_id"]), data.get("name"))
             job = api.backup.restore_create(request, data["restore_point_id"], volume_id=data["volume_id"],
-                                            name=data.get("name"), availability_zone=data.get("availability_zone"),
+                                            volume_name=volume_name, availability_zone=data.get("availability_zone"),
                                             volume_type=data.get("volume_type"), attach_to=data.get("attach_to"))
         except Exception as error:
-            if self.show_service_error(error, {name: name for name in self.fields}):
+            if self.show_service_error(error, {**{name: name for name in self.fields}, "volume_name": "name"}):
                 return False
             errors.handle(request, _("Unable to start the volume restore."))
             return False

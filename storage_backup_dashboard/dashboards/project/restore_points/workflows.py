@@ -4,6 +4,11 @@
 flavor, a network for each NIC, a volume type for each disk) -> review -> submit, then the job's progress."""
 from __future__ import annotations
 
+import datetime as dt
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from horizon import forms, workflows
@@ -30,6 +35,47 @@ def _volume_label(volume: dict) -> str:
     if volume.get("boot_index") == 0:
         label = str(_("%(volume)s \u2013 boot volume, always restored") % {"volume": label})
     return label
+
+
+# A restored volume's default name, as the proxy writes it (storage_backup.pipeline.restore_disks.restored_name;
+# the plugin does not import the service). The name fields show it pre-filled; a name left as it is shown is not
+# sent, so the proxy writes it with the time the volume is actually restored.
+DEFAULT_NAME_SUFFIX = re.compile(r" \(restored \d{4}-\d\d-\d\d \d\d:\d\d UTC\)\Z")
+VOLUME_NAME_MAX = 255  # Cinder's limit
+
+
+def original_volume_name(volume: dict, document: dict) -> str:
+    """What the proxy names a restored disk after: the volume's name (else its id); an image-booted server's root
+    disk restored as a volume is ``<instance>-root``."""
+    if volume.get("volume_id") == "root-disk":
+        return f"{document.get('name') or 'instance'}-root"
+    return volume.get("name") or volume.get("volume_id") or ""
+
+
+def default_volume_name(original: str, when: dt.datetime | None = None) -> str:
+    when = when or dt.datetime.now(dt.UTC)
+    return f"{original} (restored {when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)"
+
+
+def chosen_volume_name(original: str, value: str | None) -> str | None:
+    """The name to ask for, or None for the default (left empty, or the default as it was shown)."""
+    value = (value or "").strip()
+    if not value or (value.startswith(original) and DEFAULT_NAME_SUFFIX.fullmatch(value[len(original):])):
+        return None
+    return value
+
+
+def printable(value: str) -> None:
+    """The service refuses control characters in a volume's name; said at the field, before asking it."""
+    if any(unicodedata.category(char) == "Cc" for char in value or ""):
+        raise ValidationError(_("Use printable characters only (no line breaks or tabs)."))
+
+
+def volume_name_field(label, initial: str) -> forms.CharField:
+    return forms.CharField(label=label, max_length=VOLUME_NAME_MAX, required=False, initial=initial,
+                           validators=[printable],
+                           help_text=_("As shown, the name says when the volume was restored; change it to choose "
+                                       "your own."))
 
 
 PRIMARY = "primary"
@@ -169,6 +215,11 @@ class TargetAction(workflows.Action):
                 choices=types, required=False, initial=KEEP,
                 widget=forms.ThemableSelectWidget(
                     attrs={"data-volume-name": volume.get("name") or volume["volume_id"]}))
+            original = original_volume_name(volume, document)
+            field = volume_name_field(_("Name of the restored %(volume)s") % {"volume": original},
+                                      default_volume_name(original))
+            field.widget.attrs["data-volume-name"] = original
+            self.fields[f"volume_name_{volume['volume_id']}"] = field
         self.image_booted = document.get("boot_source") == "image"
         self.image = document.get("image") or {}
 
@@ -182,7 +233,7 @@ class TargetAction(workflows.Action):
 class TargetStep(workflows.Step):
     action_class = TargetAction
     depends_on = ("restore_point_id",)
-    contributes = ("name", "availability_zone", "flavor_id", "network_mapping", "volume_types")
+    contributes = ("name", "availability_zone", "flavor_id", "network_mapping", "volume_types", "volume_names")
 
     def contribute(self, data, context):
         if not data:
@@ -195,6 +246,17 @@ class TargetStep(workflows.Step):
                                       if data.get(f"network_{index}") and data[f"network_{index}"] != nic["network_id"]}
         context["volume_types"] = {volume["volume_id"]: data[f"volume_type_{volume['volume_id']}"]
                                    for volume in self.action.disks if data.get(f"volume_type_{volume['volume_id']}")}
+        # Only the volumes restored (the chosen ones and the boot volume), and only names the person changed.
+        chosen = set(context.get("volumes") or [])
+        names = {}
+        for volume in self.action.disks:
+            if chosen and volume["volume_id"] not in chosen and volume.get("boot_index") != 0:
+                continue
+            name = chosen_volume_name(original_volume_name(volume, self.action.document),
+                                      data.get(f"volume_name_{volume['volume_id']}"))
+            if name:
+                names[volume["volume_id"]] = name
+        context["volume_names"] = names
         return context
 
 
@@ -238,7 +300,7 @@ class RestoreInstance(workflows.Workflow):
                 request, context["restore_point_id"], name=context.get("name"),
                 availability_zone=context.get("availability_zone"), flavor_id=context.get("flavor_id"),
                 network_mapping=context.get("network_mapping"), volume_types=context.get("volume_types"),
-                volumes=context.get("volumes"), **source)
+                volumes=context.get("volumes"), volume_names=context.get("volume_names"), **source)
         except Exception:
             errors.handle(request, _("The backup service refused the restore."))
             return False

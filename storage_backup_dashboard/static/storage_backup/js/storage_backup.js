@@ -2,6 +2,7 @@
  * The Backup panels' small scripts, loaded on every Horizon page (ADD_JS_FILES):
  *  - a policy's schedule: the next runs previewed while the cron expression, time zone or window change;
  *  - the restore wizard's Review step: a summary of the choices made in the other steps;
+ *  - Restore a Volume: the default name of the volume chosen, until the person types their own;
  *  - a job's detail page: the step log refreshed while the job runs (its progress row polls by itself);
  *  - the Jobs tables: new jobs appear without a reload;
  *  - a workflow's field that the browser finds invalid on a hidden tab: that tab is shown, with the message.
@@ -68,6 +69,10 @@
         return $select.data('volume-name') + ': ' + value;
       }).get();
       $review.find('[data-review="volume_types"]').text(types.join('; ') || '-');
+      var names = $form.find('input[name^="volume_name_"]').map(function () {
+        return $(this).data('volume-name') + ': ' + $.trim($(this).val() || '');
+      }).get();
+      $review.find('[data-review="volume_names"]').text(names.join('; ') || '-');
     }
     fill();
     $form.on('change input', 'input, select', fill);
@@ -103,6 +108,23 @@
         }
       }).always(function () { busy = false; });
     }, interval);
+  }
+
+  function restoreVolumeName($form) {
+    // Restore a Volume: the name field shows the chosen volume's default name; choosing another volume shows
+    // that one's, unless the person has typed a name of their own.
+    var $select = $form.find('select[data-default-names]');
+    if (!$select.length) { return; }
+    var defaults = $select.data('default-names') || {};
+    var $name = $form.find('input[name="name"]');
+    var shown = defaults[$select.val()] || '';
+    $select.on('change', function () {
+      var current = $name.val() || '';
+      if (!current || current === shown) {
+        shown = defaults[$select.val()] || '';
+        $name.val(shown);
+      }
+    });
   }
 
   function jobList() {
@@ -178,6 +200,7 @@
     $root.find('form').each(function () {
       schedulePreview($(this));
       restoreReview($(this));
+      restoreVolumeName($(this));
       revealInvalidFields($(this));
     });
   }
