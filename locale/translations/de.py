@@ -660,4 +660,10 @@ MESSAGES = {
     'Unable to disable the webhook.': 'Der Webhook konnte nicht deaktiviert werden.',
     'Unable to enable the webhook.': 'Der Webhook konnte nicht aktiviert werden.',
     'Unable to save the webhook.': 'Der Webhook konnte nicht gespeichert werden.',
+    'As shown, the name says when the volume was restored; change it to choose your own.': 'Wie angezeigt, sagt der Name, wann der Datenträger wiederhergestellt wurde; ändern Sie ihn, um einen eigenen zu wählen.',
+    'Hide File Listings': 'Dateiauflistungen ausblenden',
+    'Name of the restored %(volume)s': 'Name des wiederhergestellten Datenträgers %(volume)s',
+    'Show File Listings': 'Dateiauflistungen anzeigen',
+    'Use printable characters only (no line breaks or tabs).': 'Verwenden Sie nur druckbare Zeichen (keine Zeilenumbrüche oder Tabulatoren).',
+    'Volume Names': 'Datenträgernamen',
 }
