@@ -15,8 +15,6 @@ from storage_backup.services.context import SYSTEM
 from storage_backup.services.errors import ServiceError
 
 LOG = logging.getLogger(__name__)
-
-
 SHORT_MARGIN_KEY = "storage-backup:lock-margin-short"
 
 
@@ -52,7 +50,10 @@ def _forget_short(destination_id: str) -> None:
 
 
 def schedule(now: dt.datetime | None = None) -> list[Job]:
-    check_margins()  # where the interval is read: a raised one may have made a destination's lock_days too short
+    try:  # where the interval is read: a raised one may have made a destination's lock_days too short
+        check_margins()
+    except Exception:  # the passes themselves still go
+        LOG.exception("the lock maintenance margins could not be checked")
     made = []
     for destination in lock_maintenance.due(now):
         try:
