@@ -149,6 +149,10 @@ CONTROL = {
     # its lock_days must be at least twice this (services/lock_maintenance.py says why).
     "lock_maintenance_seconds": float(os.environ.get("STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL", "43200")),
     "sweeper_seconds": float(os.environ.get("STORAGE_BACKUP_SWEEPER_SECONDS", "600")),
+    # How often each destination's locked restore points are looked for in its repository (a vanished_check job on
+    # a data worker, names listed only), so that a document removed on the storage is an alert within this, not at
+    # the next prune or verify. 0 turns the check off.
+    "vanished_check_seconds": float(os.environ.get("STORAGE_BACKUP_VANISHED_CHECK_INTERVAL", "14400")),
     # Leftovers younger than this are not swept: their job may not be in the catalog yet.
     "sweeper_grace": float(os.environ.get("STORAGE_BACKUP_SWEEPER_GRACE", "600")),
     # A dead job's resource whose status (creating, detaching, deleting, saving…) has not changed for this long is

@@ -190,6 +190,7 @@ JOB_LABELS = {
     "lock": gettext_lazy("Retention lock"),
     "rebuild": gettext_lazy("Catalog rebuild"),
     "lock_maintenance": gettext_lazy("Object Lock maintenance"),
+    "vanished_check": gettext_lazy("Check of locked restore points"),
     "retention": gettext_lazy("Retention"),
 }
 

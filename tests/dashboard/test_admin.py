@@ -49,7 +49,13 @@ OVERVIEW = {
              "error": "ClientError: An error occurred (InvalidAccessKeyId) when calling the HeadObject operation"},
             {"destination_id": "d-s3b", "name": "rgw-idle", "project_id": "", "problem": "overdue",
              "failed_at": None, "last_success": None, "protected_until": None,
-             "error": "no lock maintenance pass has succeeded since 2026-11-23 00:00 UTC (one is due every 12 h)"}]},
+             "error": "no lock maintenance pass has succeeded since 2026-11-23 00:00 UTC (one is due every 12 h)"},
+            {"destination_id": "d-s3c", "name": "rgw-short", "project_id": "", "problem": "margin",
+             "failed_at": None, "last_success": None, "protected_until": None,
+             "error": "lock_days=1 is shorter than twice the lock maintenance interval (STORAGE_BACKUP_LOCK_MAINTENANCE"
+                      "_INTERVAL=86400 s, 24 h, so at least 2 days): one failed pass could leave locked objects "
+                      "deletable before anyone mends it. Lower STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL to 12 h or "
+                      "less, or raise lock_days in the destination's location to 2 or more"}]},
 }
 
 
@@ -88,7 +94,11 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.assertContains(response, "The sweeper cannot remove snapshot snap-9 (available) of project demo: "
                                       "Snapshot snap-9 has dependent volumes")
         # Lock maintenance: a failed pass and an overdue one, each saying when the protection starts ending
-        self.assertContains(response, "storage-backup-lock-maintenance", count=2)
+        self.assertContains(response, "storage-backup-lock-maintenance", count=3)
+        # ... and one whose lock_days the interval outgrew, saying which setting to change
+        self.assertContains(response, "The Object Lock retention of destination rgw-short is too short for its lock "
+                                      "maintenance interval: lock_days=1 is shorter than twice")
+        self.assertContains(response, "Lower STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL to 12 h or less")
         self.assertContains(response, "Lock maintenance of destination rgw-worm failed")
         self.assertContains(response, "InvalidAccessKeyId")
         self.assertContains(response, "Lock maintenance of destination rgw-idle is overdue: no lock maintenance pass")

@@ -166,6 +166,7 @@ class JobType(models.TextChoices):
     LOCK_MAINTENANCE = "lock_maintenance"  # the Object Lock retention of what restore points reference extended
     FILE_BROWSE = "file_browse"  # a directory listed or searched inside a restore point's volume
     FILE_RESTORE = "file_restore"  # a file or folder of a restore point's volume written to the download area
+    VANISHED_CHECK = "vanished_check"  # the locked restore points' documents looked for (services/vanished.py)
     # Retention's own jobs before it ran on the data plane (kept for the jobs they left in the catalog).
     RETENTION = "retention"
 

@@ -13,6 +13,8 @@ from .ceph_tasks import DiffRequest, DiffResult
 from .data_tasks import (
     BrowseFilesRequest,
     BrowseFilesResult,
+    CheckLockedRequest,
+    CheckLockedResult,
     DataPingResult,
     DeleteRequest,
     DeleteResult,
@@ -93,6 +95,7 @@ from .tasks import (
     BACKUP_INSTANCE,
     BROWSE_FILES,
     CEPH_DIFF,
+    CHECK_LOCKED,
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
@@ -127,7 +130,7 @@ __all__ = [
     "SealingError", "SecretInClear", "TASKS", "TaskFailed", "TaskFailure", "TaskSpec", "VAULT_QUEUE",
     "VERIFY_RESTORE_POINT", "VaultCopyItem", "VaultGrantRequest", "VerifiedVolume", "VerifyRequest", "VerifyResult",
     "BROWSE_FILES", "BrowseFilesRequest", "BrowseFilesResult", "FileEntry", "RESTORE_FILES", "RestoreFilesRequest",
-    "RestoreFilesResult",
+    "RestoreFilesResult", "CHECK_LOCKED", "CheckLockedRequest", "CheckLockedResult",
     "alive_key", "attempt_key", "cancel_key", "key_id", "log_key",
     "open_sealed", "parse_public_key", "proxy_queue", "public_key_text", "runner_key", "seal", "secret_paths", "spec_of"
 ]

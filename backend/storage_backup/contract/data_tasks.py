@@ -170,6 +170,28 @@ class MaintainLocksResult(Message):
 
 
 @dataclass(frozen=True)
+class CheckLockedRequest(Message):
+    """Are the restore points the catalog holds as locked here still in the repository? Lists the documents' names
+    only (no document, no chunk is read): the periodic check of ``services/vanished.py``."""
+
+    VERSION: ClassVar[int] = SEALED_VERSION
+
+    job_id: str
+    destination: Destination
+    repository_secret: str | None = field(default=None, metadata=SECRET)
+    locked_restore_point_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckLockedResult(Message):
+    restore_points: int = 0
+    #: Of ``locked_restore_point_ids``, those whose document is not in the repository.
+    missing_locked: list[str] = field(default_factory=list)
+    duration: float = 0.0
+    log: list[LogEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RebuildRequest(Message):
     """List every restore point document of the repository, for the control plane to rebuild its catalog from."""
 

@@ -21,6 +21,7 @@ DELETE_RESTORE_POINTS = "data.delete_restore_points"
 PRUNE_DESTINATION = "data.prune_destination"
 SET_RETENTION_LOCK = "data.set_retention_lock"
 MAINTAIN_LOCKS = "data.maintain_locks"
+CHECK_LOCKED = "data.check_locked_restore_points"
 LIST_RESTORE_POINTS = "data.list_restore_points"
 BROWSE_FILES = "data.browse_files"
 RESTORE_FILES = "data.restore_files"
@@ -47,6 +48,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
     TaskSpec(PRUNE_DESTINATION, DATA_QUEUE, data.PruneRequest, data.PruneResult),
     TaskSpec(SET_RETENTION_LOCK, DATA_QUEUE, data.LockRequest, data.LockResult),
     TaskSpec(MAINTAIN_LOCKS, DATA_QUEUE, data.MaintainLocksRequest, data.MaintainLocksResult),
+    TaskSpec(CHECK_LOCKED, DATA_QUEUE, data.CheckLockedRequest, data.CheckLockedResult),
     TaskSpec(LIST_RESTORE_POINTS, DATA_QUEUE, data.RebuildRequest, data.RebuildResult),
     TaskSpec(BROWSE_FILES, DATA_QUEUE, data.BrowseFilesRequest, data.BrowseFilesResult),
     TaskSpec(RESTORE_FILES, DATA_QUEUE, data.RestoreFilesRequest, data.RestoreFilesResult),

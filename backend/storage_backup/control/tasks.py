@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from storage_backup.control import heartbeat, lock_maintenance, retention, scheduler, sweeper
+from storage_backup.control import heartbeat, lock_maintenance, retention, scheduler, sweeper, vanished_check
 from storage_backup.control.worker import CONTROL, NOTIFICATIONS, app
 from storage_backup.notifications import delivery
 from storage_backup.notifications.events import NOTIFY_TASK
@@ -78,6 +78,12 @@ def enforce_retention() -> dict:
 def maintain_locks() -> dict:
     """Queue the lock maintenance passes that are due (S3 destinations with Object Lock)."""
     return {"jobs": [job.id for job in lock_maintenance.schedule()]}
+
+
+@app.task(name="control.vanished_check")
+def check_vanished() -> dict:
+    """Queue the checks for vanished locked restore points that are due (``services/vanished.py``)."""
+    return {"jobs": [job.id for job in vanished_check.schedule()]}
 
 
 @app.task(name="control.sweep")

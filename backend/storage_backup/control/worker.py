@@ -19,6 +19,7 @@ django.setup()
 from django.conf import settings  # noqa: E402  (after django.setup)
 
 from storage_backup.celery_reconnect import RECONNECTING  # noqa: E402
+from storage_backup.services import vanished  # noqa: E402
 from storage_backup.services.lock_maintenance import check_seconds  # noqa: E402
 
 CONTROL = settings.CONTROL
@@ -51,3 +52,6 @@ app.conf.update(
                     "options": {"expires": CONTROL["sweeper_seconds"]}},
     },
 )
+if vanished.interval():  # STORAGE_BACKUP_VANISHED_CHECK_INTERVAL=0: the periodic check is off
+    app.conf.beat_schedule["vanished-check"] = {"task": "control.vanished_check", "schedule": vanished.check_seconds(),
+                                                "options": {"expires": vanished.check_seconds()}}

@@ -11,6 +11,8 @@ import logging
 import time
 
 from storage_backup.contract import (
+    CheckLockedRequest,
+    CheckLockedResult,
     DeleteRequest,
     DeleteResult,
     DocumentVolume,
@@ -215,6 +217,31 @@ def maintain_locks(ctx: JobContext, request: MaintainLocksRequest) -> MaintainLo
         ctx.log.add("maintain", f"Every referenced object is retained until {report.protected_until} at least")
     return MaintainLocksResult(**{name: getattr(report, name) for name in LOCK_MAINTENANCE_FIGURES},
                                log=ctx.log.as_list())
+
+
+def check_locked_restore_points(ctx: JobContext, request: CheckLockedRequest) -> CheckLockedResult:
+    """Which of the catalog's locked restore points have no document in the repository any more: the names listed,
+    nothing read, no lock taken (a backup or prune running on the destination is no reason to wait). No repository
+    at all fails the task: an unmounted share or a wrong bucket is not a deletion, and must not mark every locked
+    restore point as vanished."""
+    started = time.monotonic()
+    repository = open_existing(request.destination, request.repository_secret, ctx.proxy.repository_root)
+    if repository is None:
+        path = location(request.destination, ctx.proxy.repository_root)
+        raise RepositoryUnavailable(f"There is no repository at {path} (destination {request.destination.id}), so "
+                                    f"its {len(request.locked_restore_point_ids)} locked restore point(s) could not "
+                                    "be checked: is the destination mounted on the data worker (or its bucket and "
+                                    "credentials right)?")
+    present = set(repository.restore_point_ids())
+    missing = sorted(set(request.locked_restore_point_ids) - present)
+    for point_id in missing:
+        ctx.log.add("check", f"Restore point {point_id} is locked in the catalog but its document has VANISHED "
+                             "from the repository", logging.ERROR)
+    ctx.log.add("check", f"{len(request.locked_restore_point_ids) - len(missing)} of "
+                         f"{len(request.locked_restore_point_ids)} locked restore point(s) in the repository "
+                         f"({len(present)} restore point(s) in all)")
+    return CheckLockedResult(restore_points=len(present), missing_locked=missing,
+                             duration=round(time.monotonic() - started, 3), log=ctx.log.as_list())
 
 
 def list_restore_points(ctx: JobContext, request: RebuildRequest) -> RebuildResult:

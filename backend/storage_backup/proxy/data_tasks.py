@@ -15,6 +15,7 @@ import os
 from storage_backup.celery_app import DEFAULT_SOFT_TIME_LIMIT, DEFAULT_TIME_LIMIT, app
 from storage_backup.contract import (
     BROWSE_FILES,
+    CHECK_LOCKED,
     DATA_PING,
     DELETE_RESTORE_POINTS,
     LIST_RESTORE_POINTS,
@@ -58,6 +59,12 @@ def set_retention_lock(self, request: dict) -> dict:
 def maintain_locks(self, request: dict) -> dict:
     """Extend the Object Lock retention of what the destination's restore points reference (``object_lock.py``)."""
     return run_task(self, request, maintenance.maintain_locks, cloud=False)
+
+
+@app.task(name=CHECK_LOCKED, bind=True, **LIMITS)
+def check_locked_restore_points(self, request: dict) -> dict:
+    """Which locked restore points lost their documents (names listed only; ``services/vanished.py``)."""
+    return run_task(self, request, maintenance.check_locked_restore_points, cloud=False)
 
 
 @app.task(name=LIST_RESTORE_POINTS, bind=True, **LIMITS)

@@ -334,6 +334,24 @@ def create_lock_maintenance(caller: Caller, destination: Destination, reason: st
                          project_id=destination.project_id, priority=70, scheduled=caller.system)
 
 
+def create_vanished_check(caller: Caller, destination: Destination, reason: str = "") -> Job:
+    """Look for the destination's locked restore points in its repository (names only, on a data worker;
+    ``services/vanished.py``). One at a time per destination (409 while one is queued or running); never a vault."""
+    authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
+    refuse_vault(destination, "checked")
+    with transaction.atomic():
+        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.VANISHED_CHECK,
+                                                      state__in=ACTIVE_JOB_STATES).first()
+        if busy is not None:
+            raise Conflict(f"Destination {destination.name} already has a vanished check job {busy.id} "
+                           f"({busy.state}).")
+        return data_job(caller, JobType.VANISHED_CHECK, contract.CHECK_LOCKED, destination,
+                         {"locked_restore_point_ids": vanished.locked_ids(destination)},
+                         reason or f"Check of the locked restore points of destination {destination.name} "
+                                   f"requested by {_by(caller)}",
+                         project_id=destination.project_id, priority=20, scheduled=caller.system)
+
+
 def create_lock(caller: Caller, point: RestorePoint, until: dt.datetime) -> Job:
     """Write the restore point's retention lock into its repository (the catalog holds it already): so the lock
     holds without the catalog, and a rebuilt catalog gets it back."""

@@ -13,6 +13,10 @@ every ``STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL`` seconds (default 12 h). The r
 * **the alert**: a pass that fails is an alert at once (on the admin overview, with its reason); no pass succeeding
   for ``1.5 × I`` (``OVERDUE_FACTOR``; jobs waiting for a data worker, the control worker down, a job that never
   ran) is an alert too, which still leaves at least half an interval (6 h by default) before t + L;
+* **the margin, again**: the interval is a setting, and raising it later does not touch the destinations made
+  under the old one. So the margin is checked wherever the interval is read too: a destination whose ``lock_days``
+  is now under ``2 × I`` is an alert (``problem`` ``margin``, naming the setting to change) on the admin overview and
+  in ``/metrics``, and the control worker logs and audits it once when it schedules the passes;
 * **the schedule**: the control worker (``control/lock_maintenance.py``) looks every ``check_seconds()`` (a quarter
   of I, at most 5 minutes) for destinations whose last pass was made I ago or more, and makes a job for each (one at
   a time per destination, ``jobs.create_lock_maintenance``).
@@ -69,6 +73,19 @@ def lock_settings(destination: Destination):
     except InvalidRequest:
         return None
     return found if found.lock_mode else None
+
+
+def margin_error(s3_settings) -> str:
+    """Why an S3 location's ``lock_days`` is too short for the interval now in force ('' when it is long enough):
+    what the operator can change, either side."""
+    if not s3_settings.lock_mode or s3_settings.lock_days >= minimum_lock_days():
+        return ""
+    longest = s3_settings.lock_days * DAY / MARGIN_FACTOR / 3600
+    return (f"lock_days={s3_settings.lock_days:g} is shorter than twice the lock maintenance interval "
+            f"(STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL={interval():g} s, {interval() / 3600:g} h, so at least "
+            f"{minimum_lock_days():g} days): one failed pass could leave locked objects deletable before anyone "
+            f"mends it. Lower STORAGE_BACKUP_LOCK_MAINTENANCE_INTERVAL to {longest:g} h or less, or raise lock_days "
+            f"in the destination's location to {minimum_lock_days():g} or more")
 
 
 def check_lock_days(s3_settings) -> None:
@@ -158,17 +175,41 @@ def _parse(value) -> dt.datetime | None:
 
 # -- the alert ----------------------------------------------------------------------------------------------------
 
+def alerts(destination: Destination, now: dt.datetime | None = None) -> list[dict]:
+    """Everything wrong with the destination's lock maintenance, most urgent first: its last pass failed, its
+    ``lock_days`` is under the margin of the interval now in force, none succeeded for ``OVERDUE_FACTOR``
+    intervals."""
+    found = lock_settings(destination)
+    if found is None:
+        return []
+    entries = []
+    first = alert(destination, now)
+    if first is not None and first["problem"] == "failed":
+        entries.append(first)
+    short = margin_error(found)
+    if short:
+        entries.append({**_entry(destination), "problem": "margin", "error": short})
+    if first is not None and first["problem"] != "failed":
+        entries.append(first)
+    return entries
+
+
+def _entry(destination: Destination) -> dict:
+    return {"destination_id": destination.id, "name": destination.name, "project_id": destination.project_id,
+            "last_success": destination.lock_maintained_at, "failed_at": destination.lock_maintenance_failed_at,
+            "error": "", "protected_until": destination.lock_protected_until}
+
+
 def alert(destination: Destination, now: dt.datetime | None = None) -> dict | None:
-    """What is wrong with the destination's lock maintenance, or None: its last pass failed (and none succeeded
-    since), or none succeeded for ``OVERDUE_FACTOR`` intervals (counted from its creation before any)."""
+    """What is wrong with the destination's passes, or None: its last pass failed (and none succeeded since), or
+    none succeeded for ``OVERDUE_FACTOR`` intervals (counted from its creation before any). The margin is
+    ``alerts``'s."""
     if lock_settings(destination) is None:
         return None
     now = now or timezone.now()
     succeeded, failed = destination.lock_maintained_at, destination.lock_maintenance_failed_at
     since = succeeded or destination.created_at
-    entry = {"destination_id": destination.id, "name": destination.name, "project_id": destination.project_id,
-             "last_success": succeeded, "failed_at": failed, "error": "",
-             "protected_until": destination.lock_protected_until}
+    entry = _entry(destination)
     if failed is not None and (succeeded is None or failed > succeeded):
         return {**entry, "problem": "failed", "error": destination.lock_maintenance_error}
     if since is not None and now - since > dt.timedelta(seconds=OVERDUE_FACTOR * interval()):
@@ -179,8 +220,8 @@ def alert(destination: Destination, now: dt.datetime | None = None) -> dict | No
 
 
 def attention(now: dt.datetime | None = None) -> list[dict]:
-    """The alerts of every S3 destination with Object Lock (the admin overview's ``attention.lock_maintenance``)."""
+    """The alerts of every S3 destination with Object Lock (the admin overview's ``attention.lock_maintenance``; a
+    destination may have two: a failed or overdue pass and a short margin)."""
     now = now or timezone.now()
-    found = [entry for entry in (alert(destination, now) for destination in Destination.objects.filter(type="s3"))
-             if entry is not None]
+    found = [entry for destination in Destination.objects.filter(type="s3") for entry in alerts(destination, now)]
     return found[:ATTENTION_ROWS]

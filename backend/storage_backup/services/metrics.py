@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import redis
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -67,7 +67,7 @@ class CatalogCollector(Collector):
                                     labels=["part"])
         parts = (("jobs", self._jobs), ("restore_points", self._restore_points), ("queues", self._queues),
                  ("proxies", lambda: self._proxies(now)), ("lock_maintenance", lambda: self._lock_maintenance(now)),
-                 ("rpo", lambda: self._rpo(now)))
+                 ("vanished", self._vanished), ("rpo", lambda: self._rpo(now)))
         for name, part in parts:
             try:
                 metrics = list(part())
@@ -128,6 +128,28 @@ class CatalogCollector(Collector):
             stored.add_metric(label, row["stored"] or 0)
         yield from (count, read, stored)
 
+    # -- locked restore points gone from their repository (services/vanished.py) --------------------------------
+
+    def _vanished(self) -> Iterator[Metric]:
+        vanished = GaugeMetricFamily(f"{PREFIX}_vanished_restore_points", "Restore points locked in the catalog "
+                                     "whose documents were removed from their repository (a broken WORM promise; "
+                                     "the admin overview's attention.vanished_restore_points), by destination.",
+                                     labels=["destination"])
+        for row in (RestorePoint.objects.order_by().filter(missing_since__isnull=False).values("destination_id")
+                    .annotate(count=Count("id"))):
+            vanished.add_metric([row["destination_id"] or ""], row["count"])
+        checked = GaugeMetricFamily(f"{PREFIX}_vanished_check_last_success_timestamp_seconds", "When the periodic "
+                                    "check of a destination's locked restore points last ended having looked at "
+                                    "them all (Unix time; STORAGE_BACKUP_VANISHED_CHECK_INTERVAL).",
+                                    labels=["destination"])
+        # A check that found vanished ones fails its job but did look: it counts as a check made.
+        looked = Q(state=JobState.SUCCEEDED) | Q(state=JobState.FAILED, result__has_key="missing_locked")
+        for row in (Job.objects.order_by().filter(looked, type=JobType.VANISHED_CHECK, finished_at__isnull=False)
+                    .values("destination_id").annotate(last=Max("finished_at"))):
+            if row["destination_id"]:
+                checked.add_metric([row["destination_id"]], row["last"].timestamp())
+        yield from (vanished, checked)
+
     # -- the broker's queues ------------------------------------------------------------------------------------
 
     def _queues(self) -> Iterator[Metric]:
@@ -182,8 +204,9 @@ class CatalogCollector(Collector):
 
     def _lock_maintenance(self, now: dt.datetime) -> Iterator[Metric]:
         alerting = GaugeMetricFamily(f"{PREFIX}_lock_maintenance_alert", "1 for an S3 destination with Object Lock "
-                                     "whose last lock maintenance pass failed or none succeeded for 1.5 intervals "
-                                     "(the admin overview's attention.lock_maintenance).",
+                                     "whose last lock maintenance pass failed (problem failed), none succeeded for 1.5 "
+                                     "intervals (overdue), or whose lock_days is under twice the interval now in "
+                                     "force (margin): the admin overview's attention.lock_maintenance.",
                                      labels=["destination", "problem"])
         success = GaugeMetricFamily(f"{PREFIX}_lock_maintenance_last_success_timestamp_seconds", "When the "
                                     "destination's last lock maintenance pass succeeded (Unix time).",
@@ -196,10 +219,10 @@ class CatalogCollector(Collector):
                 continue
             if destination.lock_maintained_at is not None:
                 success.add_metric([destination.id], destination.lock_maintained_at.timestamp())
-            found = lock_maintenance.alert(destination, now)
-            if found is not None:
-                failing += 1
-                alerting.add_metric([destination.id, found["problem"]], 1)
+            found = lock_maintenance.alerts(destination, now)
+            failing += bool(found)
+            for entry in found:  # a destination may fail (or be overdue) and be under the margin at once
+                alerting.add_metric([destination.id, entry["problem"]], 1)
         failures.add_metric([], failing)
         yield from (alerting, success, failures)
 

@@ -341,12 +341,20 @@ def _rebuild_done(job: Job, result: contract.RebuildResult) -> str:
     return ""
 
 
+def _vanished_check_done(job: Job, result: contract.CheckLockedResult) -> str:
+    still = vanished.still_locked(result.missing_locked)
+    if still:
+        return vanished.report(job, still, "periodic check")
+    return ""
+
+
 def _lock_maintenance_done(job: Job, result: contract.MaintainLocksResult) -> str:
     return lock_maintenance.result_error(job, result)
 
 
 RESULTS = {JobType.BACKUP: _backup_done, JobType.DELETE: _delete_done, JobType.PRUNE: _prune_done,
-           JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done}
+           JobType.REBUILD: _rebuild_done, JobType.LOCK_MAINTENANCE: _lock_maintenance_done,
+           JobType.VANISHED_CHECK: _vanished_check_done}
 
 
 def jobs_holding_resources(job_ids: set[str] | None = None) -> set[str]:
