@@ -666,4 +666,6 @@ MESSAGES = {
     'Show File Listings': 'Dateiauflistungen anzeigen',
     'Use printable characters only (no line breaks or tabs).': 'Verwenden Sie nur druckbare Zeichen (keine Zeilenumbrüche oder Tabulatoren).',
     'Volume Names': 'Datenträgernamen',
+    'Check of locked restore points': 'Prüfung gesperrter Wiederherstellungspunkte',
+    'The Object Lock retention of destination %(name)s is too short for its lock maintenance interval: %(error)s.': 'Die Object-Lock-Aufbewahrung des Ziels %(name)s ist für das Intervall seiner Sperrpflege zu kurz: %(error)s.',
 }
