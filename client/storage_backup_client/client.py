@@ -223,10 +223,13 @@ class BackupClient:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/restore", json=options)
 
     def revert(self, restore_point_id: str, *, volume_id: str | None = None, instance: bool = False,
-               confirm=None) -> dict:
+               confirm=None, stop_server: bool = False) -> dict:
         """Overwrite the original volume (``volume_id``) or the whole instance (``instance=True``) in place;
-        ``confirm``: True, or the name of what is overwritten typed back."""
-        body = {"instance": instance, "confirm": confirm, **({"volume_id": volume_id} if volume_id else {})}
+        ``confirm``: True, or the name of what is overwritten typed back; ``stop_server`` (a volume only): the server
+        is stopped while it is reverted. Sent only when true, so a service of an older release still takes the
+        rest."""
+        body = {"instance": instance, "confirm": confirm, **({"volume_id": volume_id} if volume_id else {}),
+                **({"stop_server": True} if stop_server else {})}
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/revert", json=body)
 
     def verify(self, restore_point_id: str) -> dict:

@@ -593,11 +593,11 @@ def file_download(request, restore_point_id: str, volume_id: str, path: str, fmt
 @profiler.trace
 @service_errors
 def restore_point_revert(request, restore_point_id: str, volume_id: str | None = None, instance: bool = False,
-                         confirm=None) -> Job:
+                         confirm=None, stop_server: bool = False) -> Job:
     """Overwrite one data volume (``volume_id``) or the whole instance (``instance``) in place; ``confirm`` is what
-    the person typed back (or True)."""
+    the person typed back (or True); ``stop_server``: the server is stopped while its data volume is reverted."""
     return Job(backupclient(request).revert(restore_point_id, volume_id=volume_id or None, instance=instance,
-                                            confirm=confirm))
+                                            confirm=confirm, stop_server=stop_server))
 
 
 # -- jobs --------------------------------------------------------------------------------------------------------------

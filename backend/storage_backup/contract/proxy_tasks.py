@@ -178,6 +178,8 @@ class RevertRequest(Message):
     repository_secret: str | None = field(default=None, metadata=SECRET)
     volume_id: str | None = None
     availability_zone: str | None = None
+    # One data volume only: stop the server while its disk is away (a whole-instance revert always stops it).
+    stop_server: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@
 holds them, keeping the server's id, name, ports and addresses and every volume's id.
 
 * **One data volume** (``volume_id``): detached from its server through Nova, overwritten through this proxy,
-  attached again (``revert_volume``). The server keeps running; the guest should not be using that disk.
+  attached again (``revert_volume``). The server keeps running (the guest should not be using that disk) unless
+  ``stop_server`` asks for it to be stopped first: then an ACTIVE server is stopped before the detach and started
+  once the volume is back, after a failure too (the guest then never sees its disk go or come back with other
+  content); a SHUTOFF server stays off.
 * **The whole instance**: the backed-up root disk is first written into a temporary volume and uploaded to Glance as
   a temporary image (before anything of the server is touched: a failure there changes nothing). Then the server is
   stopped, every data volume is overwritten as above, and the **boot volume** — which Nova never detaches from a
@@ -17,8 +20,9 @@ restore point's root disk is made, and Nova's plain rebuild (any microversion) w
 server then refers to that image, so it stays (named ``<server>-reverted-<restore point>``).
 
 On failure nothing the job made is left (temporary volume, image, proxy attachment); a volume detached from the
-server is attached again; a data volume the job had started to write keeps its safety snapshot; the error says what
-state each volume and the server are in.
+server is attached again; a data volume the job had started to write keeps its safety snapshot; a server stopped for
+a single volume is started again (one stopped for a whole-instance revert is left stopped: its boot disk may be half
+rebuilt); the error says what state each volume and the server are in.
 """
 from __future__ import annotations
 
@@ -69,6 +73,11 @@ class Revert:
         self.server_id = request.instance_id
         self.server_status = ""  # before the revert
         self.stopped = False
+        # A server stopped only to revert one data volume is started again after a failure too: its boot disk is
+        # untouched, and the tenant asked for a stop around the revert, not for an outage.
+        self.restart_on_failure = bool(request.volume_id and request.stop_server)
+        self.restarted = False
+        self.start_error = ""
         self.rebuilding = False
         self.rebuilt = False
         self.image_booted = False  # its root disk is the hypervisor's: rebuilt from an image that stays
@@ -88,7 +97,9 @@ class Revert:
                     keep_safety_snapshot(self.ctx, self.resources, overwrite)
             problems = self.resources.cleanup()  # proxy attachments first: a volume can then go back to its server
             if failure is not None:
-                problems += self._give_back()
+                problems += self._give_back()  # the volume back first: the guest finds it when it boots
+                if self.stopped and self.restart_on_failure:
+                    problems += self._start_again()
                 add_cleanup_report(failure, problems)
                 _add_state_report(failure, self._state())
         result.update(duration=round(time.monotonic() - started, 3), cleanup_problems=list(self.resources.problems),
@@ -143,7 +154,11 @@ class Revert:
             else:
                 self.overwrites.append(overwrite)
         ctx.log.add("prepare", f"reverting {server.name} ({self.server_id}) in place to {restore_point.id}: "
-                               + ", ".join(o.label for o in ([self.root] if self.root else []) + self.overwrites))
+                               + ", ".join(o.label for o in ([self.root] if self.root else []) + self.overwrites)
+                               + (f"; {server.name} is stopped meanwhile" if request.stop_server and
+                                  server.status == "ACTIVE" else ""))
+        if request.volume_id and request.stop_server and server.status != "ACTIVE":
+            ctx.log.add("stop", f"{server.name} is {server.status} already: it stays so")
 
         # -- the root disk as an image, before anything of the server is touched ---------------------------------------
         total = sum(o.size for o in self.overwrites) + (2 * self.root.size if self.root else 0)
@@ -152,7 +167,7 @@ class Revert:
             self._root_image(tenant, repository, restore_point)
 
         # -- overwrite -------------------------------------------------------------------------------------------------
-        if self.root is not None and server.status == "ACTIVE":
+        if (self.root is not None or self.restart_on_failure) and server.status == "ACTIVE":
             ctx.step("stop", f"Stopping {server.name}")
             tenant.compute.stop_server(self.server_id)
             self.stopped = True
@@ -270,10 +285,12 @@ class Revert:
         except ResourceTimeout as error:  # the disks are written: the start below sees to the rest
             ctx.log.warning("rebuild", f"{error}; going on")
 
-    def _start(self, tenant, name: str) -> None:
+    def _start(self, tenant, name: str, cancel=None) -> None:
         """Start the server, and again should Nova lose the start (the compute host still finishing the rebuild's
-        own stop): a server SHUTOFF with no task a while after the start was not started."""
+        own stop): a server SHUTOFF with no task a while after the start was not started. ``cancel``: the job's
+        (default), or ``False`` after a failure, when a cancelled job must still start what it stopped."""
         ctx = self.ctx
+        cancel = ctx.cancel if cancel is None else (cancel or None)
         deadline = time.monotonic() + ctx.timeouts.server
         attempt = 0
         while True:
@@ -282,7 +299,7 @@ class Revert:
             try:
                 wait_server(ctx.cloud, self.server_id, "ACTIVE",
                             timeout=max(1.0, min(ctx.timeouts.start_attempt, deadline - time.monotonic())),
-                            what=f"Server {self.server_id} ({name})", cancel=ctx.cancel)
+                            what=f"Server {self.server_id} ({name})", cancel=cancel)
                 return
             except ResourceTimeout:
                 current = ctx.cloud.compute.get_server(self.server_id)
@@ -334,6 +351,20 @@ class Revert:
                 self.ctx.log.warning("cleanup", problems[-1])
         return problems
 
+    def _start_again(self) -> list[str]:
+        """After a failed single-volume revert: the server it stopped runs again, whatever its volume holds (the
+        error says that); a start that fails is a cleanup problem and the state says to start it."""
+        tenant = self.ctx.cloud.for_project(self.request.project_id)
+        try:
+            self.ctx.log.add("start", f"Starting server {self.server_id} again after the failure")
+            self._start(tenant, self.server_id, cancel=False)
+        except Exception as error:  # reported: the original failure stays the job's error
+            self.start_error = f"{type(error).__name__}: {error}"
+            self.ctx.log.warning("cleanup", f"starting server {self.server_id} again: {self.start_error}")
+            return [f"starting server {self.server_id} again: {self.start_error}"]
+        self.stopped, self.restarted = False, True
+        return []
+
     def _state(self) -> str:
         parts = [overwrite.state() for overwrite in self.overwrites]
         if self.root is not None:
@@ -344,8 +375,15 @@ class Revert:
                                 "the server's status and fault")
             else:
                 parts.insert(0, f"the boot disk ({self.root.label}) is unchanged")
-        if self.stopped:
+        if self.restarted:
+            parts.append(f"server {self.server_id} was stopped by the revert and is started again")
+        elif self.stopped and self.start_error:
+            parts.append(f"server {self.server_id} was stopped by the revert and could not be started again "
+                         f"({self.start_error}): start it")
+        elif self.stopped:
             parts.append(f"server {self.server_id} was stopped by the revert and is left stopped")
+        elif self.restart_on_failure and self.overwrites:
+            parts.append(f"server {self.server_id} was not stopped by the revert (it was {self.server_status})")
         return "; ".join(parts)
 
 

@@ -336,6 +336,12 @@ class RevertSerializer(StrictSerializer):
     confirm = serializers.JSONField(required=False, default=None,
                                     help_text="true, or the name (or id) of the instance or volume overwritten, typed "
                                               "back: what it holds now is overwritten.")
+    stop_server = serializers.BooleanField(
+        required=False, default=False,
+        help_text="With volume_id: stop the server (if ACTIVE) before its volume is detached and start it again once "
+                  "the volume is back, after a failure too, so the guest never sees its disk vanish and return with "
+                  "other content. Default false: the server keeps running (the guest must not be using that disk). "
+                  "Refused with instance: a whole-instance revert always stops the server.")
 
 
 class DestinationWriteSerializer(StrictSerializer):

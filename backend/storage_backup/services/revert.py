@@ -8,6 +8,10 @@ Guarded as a restore is — tenancy first (another project's restore point is a 
 confirmation: ``confirm`` must be ``true`` or the name (or id) of what is overwritten, typed back. What the proxy
 would refuse is refused now, naming what changed: the instance or a volume gone (409), a volume resized or attached
 elsewhere (409), the boot volume asked for alone (400: Nova does not detach it).
+
+``stop_server`` (one data volume only, default false) has the proxy stop the server while the volume is away and
+start it again afterwards. With ``instance`` it is refused (400), not ignored: a whole-instance revert always stops
+the server, and a caller asking for it there has misread what the option does.
 """
 from __future__ import annotations
 
@@ -69,6 +73,11 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
         if bool(volume_id) == whole:
             raise ValidationFailed("volume_id", "name one data volume to revert (volume_id), or ask for the whole "
                                                 "instance (instance: true) — one of the two")
+        stop_server = bool(options.get("stop_server"))
+        if stop_server and whole:
+            raise ValidationFailed("stop_server", "a whole-instance revert always stops the server (and starts it "
+                                                  "again if it was running); stop_server is for one data volume "
+                                                  "(volume_id)")
         instance = inventory.get_instance(point.instance_id)
         if instance is None or instance.project_id != point.project_id:
             raise Conflict(f"Instance {point.instance_name or point.instance_id} no longer exists; a revert writes "
@@ -104,9 +113,10 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
                   task_name=contract.REVERT, priority=100, requested_by=caller.user_id)
         job.request = {"job_id": job.id, "project_id": point.project_id, "restore_point_id": point.id,
                        "instance_id": point.instance_id, "volume_id": volume_id or None,
-                       "availability_zone": instance.availability_zone}
-        job.log = [log_entry("queued", f"Revert of {what} in place to restore point {point.id} requested by "
-                                       f"{caller.user_name or caller.user_id}")]
+                       "availability_zone": instance.availability_zone, "stop_server": stop_server}
+        job.log = [log_entry("queued", f"Revert of {what} in place to restore point {point.id}"
+                                       + (", the server stopped meanwhile," if stop_server else "")
+                                       + f" requested by {caller.user_name or caller.user_id}")]
         with transaction.atomic():
             busy = Job.objects.select_for_update().filter(instance_id=point.instance_id, type__in=BUSY_TYPES,
                                                           state__in=ACTIVE_JOB_STATES).first()

@@ -192,10 +192,16 @@ def test_revert_sends_the_target_and_the_confirmation():
     cmd = command(restore_points.RevertRestorePoint)
     cmd.backup.revert.return_value = job("queued", type="revert")
     cmd.take_action(parse(cmd, POINT_ID, "--volume", "vol-1", "--yes"))
-    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id="vol-1", instance=False, confirm=True)
+    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id="vol-1", instance=False, confirm=True,
+                                              stop_server=False)
     cmd.backup.revert.reset_mock()
     cmd.take_action(parse(cmd, POINT_ID, "--instance", "--confirm", "web-1"))
-    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id=None, instance=True, confirm="web-1")
+    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id=None, instance=True, confirm="web-1",
+                                              stop_server=False)
+    cmd.backup.revert.reset_mock()
+    cmd.take_action(parse(cmd, POINT_ID, "--volume", "vol-1", "--stop-server", "--yes"))
+    cmd.backup.revert.assert_called_once_with(POINT_ID, volume_id="vol-1", instance=False, confirm=True,
+                                              stop_server=True)
 
 
 @pytest.mark.parametrize("argv", [[POINT_ID, "--volume", "vol-1"], [POINT_ID, "--yes"],

@@ -178,6 +178,12 @@ class RevertRestorePoint(RestorePointArgument, common.JobResult, common.ShowOne)
                             help="Overwrite this data volume (detached from its server, written, reattached)")
         target.add_argument("--instance", action="store_true",
                             help="Overwrite every volume of the instance (the boot volume by Nova's rebuild)")
+        parser.add_argument("--stop-server", action="store_true",
+                            help="With --volume: stop the server (if running) while the volume is detached and "
+                                 "overwritten, and start it again once it is back, also after a failure, so the "
+                                 "guest never sees its disk vanish and come back with other content. Without it the "
+                                 "server keeps running and the guest must not be using that disk. (--instance always "
+                                 "stops the server.)")
         confirm = parser.add_mutually_exclusive_group(required=True)
         confirm.add_argument("--yes", action="store_true", help="Confirm the overwrite")
         confirm.add_argument("--confirm", metavar="<name>",
@@ -188,5 +194,6 @@ class RevertRestorePoint(RestorePointArgument, common.JobResult, common.ShowOne)
     def take_action(self, parsed_args):
         job = self.backup.revert(parsed_args.restore_point, volume_id=parsed_args.volume,
                                  instance=parsed_args.instance,
-                                 confirm=True if parsed_args.yes else parsed_args.confirm)
+                                 confirm=True if parsed_args.yes else parsed_args.confirm,
+                                 stop_server=parsed_args.stop_server)
         return common.show_job(self.job_answer(job, parsed_args))

@@ -13,11 +13,22 @@ from storage_backup_dashboard.common import errors
 from storage_backup_dashboard.common import forms as common_forms
 
 INSTANCE = "instance"
+STOP_SERVER_LABEL = _("Stop the instance while the volume is reverted")
+STOP_SERVER_HELP = _("The volume is detached from the running instance and attached again with other content: a "
+                     "guest that has it mounted can corrupt its file system or lose writes. Stopped first, the "
+                     "instance is started again once the volume is back (also if the revert fails); an instance "
+                     "that is shut off stays off. Leave it unchecked only if the guest does not use this disk.")
 
 
 class RevertForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
     restore_point_id = forms.CharField(widget=forms.HiddenInput())
-    target = forms.ThemableChoiceField(label=_("Overwrite"))
+    target = forms.ThemableChoiceField(label=_("Overwrite"),
+                                       widget=forms.ThemableSelectWidget(attrs={"class": "switchable",
+                                                                                "data-slug": "target"}))
+    # Shown for a data volume only (Horizon's switchable fields: one data-target-<volume id> per volume, below).
+    stop_server = forms.BooleanField(label=STOP_SERVER_LABEL, required=False, initial=True, help_text=STOP_SERVER_HELP,
+                                     widget=forms.CheckboxInput(attrs={"class": "switched",
+                                                                       "data-switch-on": "target"}))
     confirm = forms.CharField(label=_("Type the name to confirm"), max_length=255,
                               help_text=_("What the instance or volume holds now is overwritten and cannot be "
                                           "recovered from it. Type its name (shown above) to confirm."))
@@ -47,6 +58,7 @@ class RevertForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
             choices.append((volume["volume_id"], _("Data volume %(name)s at %(device)s") % {
                 "name": name, "device": volume.get("device") or "?"}))
             self.names[volume["volume_id"]] = name
+            self.fields["stop_server"].widget.attrs[f"data-target-{volume['volume_id']}"] = STOP_SERVER_LABEL
         self.fields["target"].choices = choices
 
     def clean(self):
@@ -63,9 +75,12 @@ class RevertForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHandlingForm):
         try:
             job = api.backup.restore_point_revert(
                 request, data["restore_point_id"], volume_id=None if target == INSTANCE else target,
-                instance=target == INSTANCE, confirm=data["confirm"].strip())
+                instance=target == INSTANCE, confirm=data["confirm"].strip(),
+                # the whole instance is stopped anyway, and the service refuses the option there
+                stop_server=target != INSTANCE and bool(data.get("stop_server")))
         except Exception as error:
-            if self.show_service_error(error, {"confirm": "confirm", "volume_id": "target", "instance": "target"}):
+            if self.show_service_error(error, {"confirm": "confirm", "volume_id": "target", "instance": "target",
+                                               "stop_server": "stop_server"}):
                 return False
             errors.handle(request, _("Unable to start the revert."))
             return False
