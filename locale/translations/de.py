@@ -668,4 +668,6 @@ MESSAGES = {
     'Volume Names': 'Datenträgernamen',
     'Check of locked restore points': 'Prüfung gesperrter Wiederherstellungspunkte',
     'The Object Lock retention of destination %(name)s is too short for its lock maintenance interval: %(error)s.': 'Die Object-Lock-Aufbewahrung des Ziels %(name)s ist für das Intervall seiner Sperrpflege zu kurz: %(error)s.',
+    'Stop the instance while the volume is reverted': 'Instanz anhalten, während der Datenträger zurückgesetzt wird',
+    'The volume is detached from the running instance and attached again with other content: a guest that has it mounted can corrupt its file system or lose writes. Stopped first, the instance is started again once the volume is back (also if the revert fails); an instance that is shut off stays off. Leave it unchecked only if the guest does not use this disk.': 'Der Datenträger wird von der laufenden Instanz getrennt und mit anderem Inhalt wieder angehängt: Ein Gast, der ihn eingehängt hat, kann sein Dateisystem beschädigen oder Schreibvorgänge verlieren. Zuerst angehalten, wird die Instanz wieder gestartet, sobald der Datenträger zurück ist (auch wenn das Zurücksetzen fehlschlägt); eine ausgeschaltete Instanz bleibt aus. Lassen Sie dies nur deaktiviert, wenn der Gast diese Platte nicht verwendet.',
 }
