@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, RestorePoint
+from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, JobType, RestorePoint
 from storage_backup.contract import BackupResult
 from storage_backup.policies import restore_points as rules
 from storage_backup.services import jobs, vault, vault_recovery
@@ -83,7 +83,9 @@ def delete_restore_point(caller: Caller, restore_point_id: str) -> Job | None:
         target.project_id = point.project_id
         authorize(caller, rules.DELETE, {"project_id": point.project_id})
         refuse_if_locked(point)
-        if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exists():
+        # (The delete job of a vault-only point's former primary copy may still be queued: not a use of it.)
+        if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exclude(
+                type=JobType.DELETE).exists():
             raise Conflict(f"Restore point {point.id} is being restored; wait for that job to end.")
         if point.vault_only:
             with transaction.atomic():
