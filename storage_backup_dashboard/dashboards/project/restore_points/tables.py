@@ -100,8 +100,8 @@ class RevertRestorePoint(tables.LinkAction):
 
 
 class DeleteRestorePoint(tables.DeleteAction):
-    help_text = _("The restore point's data is removed from the destination; this cannot be undone. (A vault-only "
-                  "restore point leaves the list alone: its vault copy stays and can be recovered again.)")
+    help_text = _("The restore point's data is removed from the destination; this cannot be undone. A vault-only "
+                  "restore point is removed from the list only: its vault copy stays and can be recovered again.")
     policy_rules = ((POLICY, "storage_backup:restore_point:delete"),)
 
     @staticmethod
