@@ -20,7 +20,7 @@ from storage_backup import contract
 from storage_backup.catalog.models import Destination, Job, Policy, RestorePoint, RestorePointCopy
 from storage_backup.control import retention
 from storage_backup.proxy import worker_key
-from storage_backup.services import catalog_rebuild, proxy_keys
+from storage_backup.services import catalog_rebuild, proxy_keys, quotas
 from storage_backup.services.context import SYSTEM
 
 from storage_backup_dashboard.client import BackupApiError
@@ -105,8 +105,11 @@ def test_a_deleted_point_is_listed_by_its_own_project_and_recovered_as_vault_onl
     assert point_id not in [i["restore_point_id"] for i in _orphaned(admin)]  # the admin's own project only
     assert point_id in [i["restore_point_id"] for i in _orphaned(admin, all_projects=1)]
 
+    counted = quotas.usage(world["demo"])
     recovered = member.request("POST", f"/v1/vault-copies/{item['id']}/recover")
     assert recovered["id"] == point_id and recovered["vault_only"] is True
+    # It takes nothing on the project's destination: not counted against its quota.
+    assert quotas.usage(world["demo"]) == counted
     shown = member.restore_point_get(point_id)
     for name in ("instance_id", "instance_name", "availability_zone", "policy_id", "destination_id", "created_at",
                  "strategy", "consistency", "bytes_total", "bytes_stored", "volumes"):
