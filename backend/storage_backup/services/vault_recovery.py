@@ -100,8 +100,7 @@ def refusal(copy: RestorePointCopy) -> str:
     destination_id = copy.point_record.get("destination_id") or copy.primary_id
     if copy.primary_id is None or not Destination.objects.filter(pk=destination_id).exists():
         return (f"The primary destination of restore point {point} was deleted, and with it the repository secret "
-                "its vault copy shares: the copy cannot be opened from here. An administrator can recreate the "
-                "destination only with that secret.")
+                "its vault copy shares: the copy cannot be opened from here.")
     return ""
 
 
@@ -114,9 +113,10 @@ def _point_from(record: dict, copy: RestorePointCopy) -> RestorePoint:
     values["destination_id"] = values["destination_id"] or copy.primary_id
     values["created_at"] = values["created_at"] or copy.point_created_at or timezone.now()
     values["volumes"], values["metadata"] = values["volumes"] or [], values["metadata"] or {}
-    # A field the record lacks takes the model's default (a record of a later format read by this one).
-    return RestorePoint(**{name: value for name, value in values.items() if value is not None or name in TIMES
-                           or name == "policy"}, vault_only=True)
+    # A field the record lacks takes the model's default (a record of another format); these may be null.
+    nullable = ("policy", "retention_lock_until")
+    return RestorePoint(**{name: value for name, value in values.items() if value is not None or name in nullable},
+                        vault_only=True)
 
 
 def get_copy(caller: Caller, copy_id: str) -> RestorePointCopy:
