@@ -27,6 +27,10 @@ from storage_backup_dashboard.client import BackupApiError
 from tests.functional.control.test_catalog_rebuild import write_points
 from tests.functional.rest.test_vault import VAULT_USER, _config, _index, _vault_worker
 
+# The recovery locks the copy row and asks whether the point is in the catalog in one query: run again on PostgreSQL
+# and MariaDB (tox functional-postgresql, -mariadb).
+pytestmark = pytest.mark.catalog
+
 
 def _refused(call) -> BackupApiError:
     with pytest.raises(BackupApiError) as raised:
