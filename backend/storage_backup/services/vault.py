@@ -70,10 +70,10 @@ def ensure_copy(point: RestorePoint) -> RestorePointCopy | None:
 
 def _queue_missing(vault: Destination) -> None:
     """Copies of the restore points whose policy names ``vault`` and that have none yet (a policy given a vault
-    later: its existing restore points are copied too)."""
+    later: its existing restore points are copied too; not a vault-only one, whose primary holds nothing to copy)."""
     have = RestorePointCopy.objects.filter(vault=vault).values("restore_point_id")
     missing = RestorePoint.objects.select_related("policy", "destination").filter(
-        policy__vault_destination=vault).exclude(id__in=have)
+        policy__vault_destination=vault, vault_only=False).exclude(id__in=have)
     for point in missing[:1000]:
         ensure_copy(point)
 

@@ -190,7 +190,7 @@ def test_recovery_is_refused_when_the_copy_is_not_complete_or_the_primary_destin
     assert not RestorePoint.objects.filter(pk=point_id).exists()
 
 
-def test_retention_and_a_catalog_rebuild_leave_a_vault_only_point_alone(control_plane, world, caplog):
+def test_retention_a_rebuild_and_another_vault_leave_a_vault_only_point_alone(control_plane, world, caplog):
     point_id = world["demo_ids"][0]
     point = RestorePoint.objects.get(pk=point_id)
     assert point.vault_only
@@ -214,4 +214,11 @@ def test_retention_and_a_catalog_rebuild_leave_a_vault_only_point_alone(control_
     assert copy.primary_deleted_at is not None and copy.point_record["id"] == lost
     recovered = control_plane.client("demo-member").request("POST", f"/v1/vault-copies/{copy.id}/recover")
     assert recovered["id"] == lost and recovered["vault_only"] is True
+
+    # Its policy names another vault now: nothing is queued to copy it there (its primary holds nothing to copy).
+    other = control_plane.client("admin").destination_create(name=f"vault-{uuid.uuid4().hex[:6]}",
+                                                              path=str(world["base"] / "vault-2"), vault=True)
+    Policy.objects.filter(pk=policy.pk).update(vault_destination_id=other["id"])
+    control_plane.client(VAULT_USER).request("GET", "/v1/vault/work", params={"vault": other["id"]})
+    assert not RestorePointCopy.objects.filter(vault_id=other["id"], restore_point_id__in=[point_id, lost]).exists()
 
