@@ -7,9 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    # 0022 (webhooks) is made beside this one: once both are merged, this depends on it.
     dependencies = [
-        ("catalog", "0021_revert_jobs"),
+        ("catalog", "0022_webhook_events"),
     ]
 
     operations = [
