@@ -235,6 +235,19 @@ class BackupClient:
     def verify(self, restore_point_id: str) -> dict:
         return self.request("POST", f"/v1/restore-points/{restore_point_id}/verify")
 
+    # vault copies whose restore point was deleted: filters instance_name, instance_id, state, in_catalog, project_id
+
+    def vault_copy_list(self, all_projects: bool = False, limit: int | None = None, **filters) -> list[dict]:
+        return self.list_all("/v1/vault-copies", limit, all_projects=all_projects, **filters)
+
+    def vault_copy_page(self, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE, all_projects: bool = False,
+                        **filters) -> Page:
+        return self.page("/v1/vault-copies", offset, limit, all_projects=all_projects, **filters)
+
+    def vault_copy_recover(self, copy_id: str) -> dict:
+        """Put the copy's deleted restore point back into the catalog as a vault-only restore point."""
+        return self.request("POST", f"/v1/vault-copies/{quote(copy_id, safe='')}/recover")
+
     # files inside a restore point's volume (file-level restore)
 
     @staticmethod

@@ -155,7 +155,15 @@ class RestorePoint(Wrapper):
 
     @property
     def status(self) -> str:
+        if self.vault_only:
+            return "vault_only"
         return "locked" if self.locked else "available"
+
+    @property
+    def vault_only(self) -> bool:
+        """Deleted from its primary and recovered from its vault copy: restored from the vault only (a service
+        before vault-only points says nothing)."""
+        return bool(self._apidict.get("vault_only"))
 
     @property
     def name(self) -> str:
@@ -180,6 +188,17 @@ class RestorePoint(Wrapper):
         """A vault holds a complete copy: it can be restored from there (also while the primary is lost)."""
         return any(copy.get("kind") == "vault" and copy.get("state") == "copied"
                    for copy in self._apidict.get("copies") or [])
+
+
+class VaultCopy(Wrapper):
+    """A vault copy whose restore point was deleted from the catalog (``GET /v1/vault-copies``)."""
+
+    _times = ("created_at", "copied_at", "primary_deleted_at")
+
+    @property
+    def name(self) -> str:
+        return f"{self.instance_name or self.instance_id} @ {self.created_at:%Y-%m-%d %H:%M}" if self.created_at \
+            else self.restore_point_id
 
 
 #: What a job without an instance (the data plane's work on a destination) is called, by its type.
@@ -564,6 +583,24 @@ def restore_create(request, restore_point_id: str, **options) -> Job:
     ``volume_types``, ``volumes``, ``volume_names``) or, with ``volume_id``, one volume (``volume_name``, ...)."""
     options = {key: value for key, value in options.items() if value not in (None, "", {}, [])}
     return Job(backupclient(request).restore(restore_point_id, **options))
+
+
+# -- vault copies whose restore point was deleted ------------------------------------------------------------------
+
+@profiler.trace
+@service_errors
+def vault_copy_list_paged_with_page_menu(request, search_opts: dict | None = None, page_number: int = 1,
+                                         all_projects: bool = False) -> tuple[list[VaultCopy], int, int, int]:
+    """``search_opts``: ``instance_name``, ``instance_id``, ``state``, ``in_catalog``, ``project_id``."""
+    return _paged_with_page_menu(request, backupclient(request).vault_copy_page, VaultCopy, search_opts,
+                                 page_number, all_projects=all_projects)
+
+
+@profiler.trace
+@service_errors
+def vault_copy_recover(request, copy_id: str) -> RestorePoint:
+    """Put the copy's deleted restore point back into the catalog (same id) as a vault-only restore point."""
+    return RestorePoint(backupclient(request).vault_copy_recover(copy_id))
 
 
 # -- files inside a restore point (file-level restore) ---------------------------------------------------------------

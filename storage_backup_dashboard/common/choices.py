@@ -70,6 +70,14 @@ CONSISTENCY_DISPLAY = (
 RESTORE_POINT_STATUS_DISPLAY = (
     ("available", pgettext_lazy("Status of a restore point", "Available")),
     ("locked", pgettext_lazy("Status of a restore point", "Locked")),
+    # deleted from its primary, recovered from its vault copy: it restores from the vault only
+    ("vault_only", pgettext_lazy("Status of a restore point", "Vault only")),
+)
+VAULT_COPY_STATE_DISPLAY = (
+    ("queued", pgettext_lazy("State of a vault copy", "Queued")),
+    ("copying", pgettext_lazy("State of a vault copy", "Copying")),
+    ("copied", pgettext_lazy("State of a vault copy", "Copied")),
+    ("failed", pgettext_lazy("State of a vault copy", "Failed")),
 )
 PROTECTION_DISPLAY = (
     ("not_protected", pgettext_lazy("Protection of an instance", "Not protected")),

@@ -31,7 +31,8 @@ WRITES = {"storage_backup:protected_instance:create", "storage_backup:protected_
           "storage_backup:backup:create", "storage_backup:policy:create", "storage_backup:policy:update",
           "storage_backup:policy:delete", "storage_backup:restore_point:restore", "storage_backup:restore_point:delete",
           "storage_backup:job:cancel", "storage_backup:restore_point:verify", "storage_backup:webhook:create",
-          "storage_backup:webhook:update", "storage_backup:webhook:delete", "storage_backup:restore_point:revert"}
+          "storage_backup:webhook:update", "storage_backup:webhook:delete", "storage_backup:restore_point:revert",
+          "storage_backup:vault_copy:recover"}
 # Writes of the service's API that no panel offers (yet).
 API_WRITES = {"storage_backup:restore_point:lock"}
 # The files inside a restore point are the tenant's data itself: reading them is a restore in all but name, so

@@ -255,6 +255,9 @@ class RestorePoint(models.Model):
     retention_lock_until = models.DateTimeField(null=True, blank=True)
     # When a retention or verify pass found the document gone from the repository (a locked one: WORM broken).
     missing_since = models.DateTimeField(null=True, blank=True)
+    # Put back from its vault copy after it left the catalog (services/vault_recovery.py): its primary copy is gone,
+    # so it restores from the vault only, and nothing is ever done to it on the primary.
+    vault_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-created_at", "id")
@@ -289,6 +292,9 @@ class RestorePointCopy(models.Model):
     copied_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     primary_deleted_at = models.DateTimeField(null=True, blank=True)
+    # The restore point's catalog row as it was when it left the catalog (services/vault_recovery.py): what a
+    # recovery puts back, since the vault copy alone is unreadable without it (the control plane opens no vault).
+    point_record = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -35,7 +35,7 @@ def enforce(now: dt.datetime | None = None) -> list[Job]:
     now = now or timezone.now()
     made = []
     for policy in Policy.objects.all():
-        instances = (RestorePoint.objects.filter(policy=policy).values_list("instance_id", flat=True)
+        instances = (RestorePoint.objects.filter(policy=policy, vault_only=False).values_list("instance_id", flat=True)
                      .distinct().order_by())
         for instance_id in instances:
             made += enforce_instance(policy, instance_id, now)
@@ -59,7 +59,9 @@ def prune_destinations() -> list[Job]:
 def enforce_instance(policy: Policy, instance_id: str, now: dt.datetime) -> list[Job]:
     """A ``delete`` job for the instance's points past the policy's rules, per destination (a policy may have
     changed destination), or none."""
-    points = list(RestorePoint.objects.filter(policy=policy, instance_id=instance_id).select_related("destination"))
+    # A vault-only point was put back on purpose, and its primary holds nothing to delete: retention leaves it.
+    points = list(RestorePoint.objects.filter(policy=policy, instance_id=instance_id, vault_only=False)
+                  .select_related("destination"))
     decision = decide([Point(p.id, p.created_at, p.retention_lock_until) for p in points], rules_of(policy), now)
     if not decision.delete:
         return []

@@ -29,6 +29,7 @@ from storage_backup.policies import (
     restore_points,
     usage,
     vault,
+    vault_copies,
     webhooks,
 )
 
@@ -51,5 +52,6 @@ def list_rules() -> Iterator[policy.RuleDefault]:
         usage.list_rules(),
         audit_events.list_rules(),
         vault.list_rules(),
+        vault_copies.list_rules(),
         webhooks.list_rules(),
     )

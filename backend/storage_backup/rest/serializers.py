@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from storage_backup.catalog.models import MAX_LOCK_DAYS_LIMIT
 from storage_backup.consistency import Consistency
-from storage_backup.services import locations, policies, proxies, restore_points, vault
+from storage_backup.services import locations, policies, proxies, restore_points, vault, vault_recovery
 from storage_backup.unprotected_disks import KINDS, unprotected_disks
 
 STRATEGY_CHOICES = ("full", "incremental", "auto")
@@ -250,8 +250,9 @@ class RestorePointCopySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=("primary", "vault"))
     destination_id = serializers.CharField()
     destination_name = serializers.CharField(allow_blank=True)
-    state = serializers.ChoiceField(choices=("stored", "queued", "copying", "copied", "failed"),
-                                    help_text="stored: the primary; a vault copy's state as its vault worker reported")
+    state = serializers.ChoiceField(choices=("stored", "deleted", "queued", "copying", "copied", "failed"),
+                                    help_text="stored: the primary (deleted: a vault-only restore point's); a vault "
+                                              "copy's state as its vault worker reported")
     at = serializers.DateTimeField(allow_null=True, help_text="When the copy was made (or last reported).")
     chunks_copied = serializers.IntegerField(allow_null=True)
     bytes_copied = serializers.IntegerField(allow_null=True)
@@ -276,6 +277,9 @@ class RestorePointSerializer(serializers.Serializer):
     volumes = serializers.JSONField()
     retention_lock_until = serializers.DateTimeField(allow_null=True)
     locked = serializers.SerializerMethodField()
+    vault_only = serializers.BooleanField(help_text=(
+        "Deleted from its primary destination and recovered from its vault copy (POST /v1/vault-copies/{id}/"
+        "recover): it restores from the vault only; verify, file restore, revert in place and locking are refused."))
     unprotected_disks = serializers.SerializerMethodField(help_text=(
         "Disks of the instance this restore point does NOT hold: the flavor's ephemeral disk and swap, local to the "
         "hypervisor, which an agentless backup cannot read. A restore gives them new and empty."))
@@ -321,10 +325,11 @@ class RestoreSerializer(StrictSerializer):
     volume_type = serializers.CharField(required=False, allow_null=True, max_length=255)
     attach_to = serializers.CharField(required=False, allow_null=True, max_length=64,
                                       help_text="With volume_id: attach the new volume to this instance.")
-    source = serializers.ChoiceField(choices=("primary", "vault"), required=False, default="primary",
+    source = serializers.ChoiceField(choices=("primary", "vault"), required=False, allow_null=True,
                                      help_text="vault: read the restore point's vault copy (through the vault "
                                                "worker's time-limited read-only grant), e.g. while the primary "
-                                               "destination is lost.")
+                                               "destination is lost. Default: primary; vault for a vault-only "
+                                               "restore point (which refuses primary).")
 
 
 class RevertSerializer(StrictSerializer):
@@ -508,3 +513,44 @@ class VaultGrantSerializer(serializers.Serializer):
     grant_id = serializers.CharField(source="job_id")
     restore_point_id = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrphanedVaultCopySerializer(serializers.Serializer):
+    """A vault copy whose restore point was deleted from the catalog (``GET /v1/vault-copies``)."""
+
+    id = serializers.CharField(help_text="The copy's id (POST /v1/vault-copies/{id}/recover).")
+    restore_point_id = serializers.CharField()
+    project_id = serializers.CharField()
+    instance_id = serializers.CharField(allow_blank=True)
+    instance_name = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField(source="point_created_at", allow_null=True,
+                                           help_text="When the restore point was made.")
+    strategy = serializers.SerializerMethodField()
+    bytes_total = serializers.SerializerMethodField()
+    vault_id = serializers.CharField()
+    vault_name = serializers.CharField(source="vault.name")
+    primary_destination_id = serializers.CharField(source="primary_id", allow_null=True,
+                                                   help_text="null: the primary destination was deleted.")
+    state = serializers.CharField(help_text="The copy's state: only a copied one can be recovered.")
+    copied_at = serializers.DateTimeField(allow_null=True)
+    bytes_copied = serializers.IntegerField()
+    primary_deleted_at = serializers.DateTimeField(help_text="When the restore point left the catalog.")
+    in_catalog = serializers.BooleanField(help_text="Recovered: in the catalog again, as a vault-only restore point.")
+    recoverable = serializers.SerializerMethodField()
+    not_recoverable_reason = serializers.SerializerMethodField(help_text="Why it cannot be recovered, or \"\".")
+
+    def _record(self, copy) -> dict:
+        return copy.point_record or {}
+
+    def get_strategy(self, copy) -> str:
+        return str(self._record(copy).get("strategy") or "")
+
+    def get_bytes_total(self, copy) -> int | None:
+        value = self._record(copy).get("bytes_total")
+        return int(value) if value is not None else None
+
+    def get_recoverable(self, copy) -> bool:
+        return not vault_recovery.refusal(copy)
+
+    def get_not_recoverable_reason(self, copy) -> str:
+        return vault_recovery.refusal(copy)

@@ -78,6 +78,10 @@ urlpatterns = [
     path("v1/vault/work", views_vault.VaultWork.as_view(), name="vault-work"),
     path("v1/vault/copies", views_vault.VaultCopies.as_view(), name="vault-copies"),
     path("v1/vault/grants", views_vault.VaultGrants.as_view(), name="vault-grants"),
+    # a project's vault copies whose restore point was deleted, and their recovery (rules storage_backup:vault_copy:*)
+    path("v1/vault-copies", views_vault.OrphanedVaultCopyList.as_view(), name="orphaned-vault-copies"),
+    path("v1/vault-copies/<str:copy_id>/recover", views_vault.OrphanedVaultCopyRecover.as_view(),
+         name="orphaned-vault-copy-recover"),
     # the operators' monitoring, outside the versioned API (backend/storage_backup/rest/views_operations.py)
     path("healthz", views_operations.HealthView.as_view(), name="healthz"),
     path("readyz", views_operations.ReadyView.as_view(), name="readyz"),

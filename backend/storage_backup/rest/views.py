@@ -62,7 +62,9 @@ FILTERS = {
     "restore_points": [OpenApiParameter("instance_name", OpenApiTypes.STR, description="Part of it, any case."),
                        OpenApiParameter("strategy", OpenApiTypes.STR, enum=["full", "incremental"]),
                        OpenApiParameter("locked", OpenApiTypes.BOOL),
-                       OpenApiParameter("policy_id", OpenApiTypes.STR)],
+                       OpenApiParameter("policy_id", OpenApiTypes.STR),
+                       OpenApiParameter("vault_only", OpenApiTypes.BOOL,
+                                        description="Recovered from a vault copy (restored from the vault only).")],
     "jobs": [OpenApiParameter("type", OpenApiTypes.STR,
                               enum=list(JobType.values)),
              OpenApiParameter("exclude_type", OpenApiTypes.STR,
@@ -248,7 +250,8 @@ class RestorePointDetail(ServiceView):
 
     @extend_schema(responses={204: None, **WRITE_ERRORS},
                    description="Refused with 409 while the point is locked. The point leaves the catalog at once; a "
-                               "'delete' job removes it from the repository.")
+                               "'delete' job removes it from the repository (a vault-only point: no job, its vault "
+                               "copy stays and can be recovered again).")
     def delete(self, request: Request, restore_point_id: str) -> Response:
         restore_points.delete_restore_point(self.caller, restore_point_id)
         self.wake_dispatcher()

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Destination, Job, JobType, Policy, RestorePoint
 from storage_backup.contract import RestorePointDocument
-from storage_backup.services import restore_points
+from storage_backup.services import restore_points, vault
 
 
 @dataclass
@@ -86,12 +86,17 @@ def apply(destination: Destination, documents: list[RestorePointDocument], dry_r
                                                                values["retention_lock_until"]):
                 values["retention_lock_until"] = existing.retention_lock_until
             if not dry_run:
-                RestorePoint.objects.update_or_create(id=document.id, defaults=values)
+                # Found on the primary again (a vault-only point's document put back): an ordinary point once more.
+                RestorePoint.objects.update_or_create(id=document.id, defaults={**values, "vault_only": False})
         if remove_missing:
-            for point in RestorePoint.objects.filter(destination=destination).exclude(id__in=seen | recorded):
+            # A vault-only point is not in its primary's repository by definition: it stays.
+            missing = RestorePoint.objects.filter(destination=destination, vault_only=False).exclude(
+                id__in=seen | recorded)
+            for point in missing:
                 report.removed.append(point.id)
-                if not dry_run:
-                    point.delete()
+            if report.removed and not dry_run:
+                vault.primary_deleted(report.removed)  # their vault copies keep the rows, as for a deletion
+                RestorePoint.objects.filter(pk__in=report.removed).delete()
     return report
 
 

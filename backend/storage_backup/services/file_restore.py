@@ -19,7 +19,7 @@ from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobState, JobT
 from storage_backup.filebrowse import download_area
 from storage_backup.filebrowse.paths import FORMATS, InvalidPath, normal_path
 from storage_backup.policies import restore_points as restore_point_rules
-from storage_backup.services import bus, jobs, restore_points, tracking
+from storage_backup.services import bus, jobs, restore_points, tracking, vault_recovery
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
 from storage_backup.services.errors import Conflict, Gone, NotFound, Unavailable, Unprocessable, ValidationFailed
@@ -57,6 +57,7 @@ def _point_and_volume(caller: Caller, restore_point_id: str, volume_id: str, rul
     if not any(volume.get("volume_id") == volume_id for volume in point.volumes or []):
         raise NotFound(f"Restore point {restore_point_id} has no volume {volume_id}.")
     jobs.refuse_vault(point.destination, "browsed")
+    vault_recovery.refuse_vault_only(point, "browsed file by file")
     return point
 
 

@@ -44,6 +44,7 @@ from storage_backup.services import (
     restore_targets,
     vanished,
     vault,
+    vault_recovery,
 )
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
@@ -88,7 +89,8 @@ def choose_strategy(assignment: ProtectedInstance, requested: str | None) -> str
     policy = assignment.policy
     if policy.strategy != "auto":
         return policy.strategy
-    points = list(RestorePoint.objects.filter(instance_id=assignment.instance_id, destination=policy.destination)
+    points = list(RestorePoint.objects.filter(instance_id=assignment.instance_id, destination=policy.destination,
+                                              vault_only=False)
                   .order_by("-created_at").values_list("strategy", flat=True)[:max(policy.full_every, 1)])
     if "full" not in points:
         return "full"
@@ -175,7 +177,12 @@ def create_restore(caller: Caller, restore_point_id: str, options: dict) -> Job:
             raise ValidationFailed("availability_zone", f"no availability zone {zone}; choose one of "
                                                         f"{', '.join(zones)}")
         restore_targets.check(point, options)  # what could only fail on the proxy is refused now
-        source = options.get("source") or vault.SOURCE_PRIMARY
+        # A vault-only restore point's primary copy is gone: it reads from the vault, and only from there.
+        source = options.get("source") or (vault.SOURCE_VAULT if point.vault_only else vault.SOURCE_PRIMARY)
+        if point.vault_only and source == vault.SOURCE_PRIMARY:
+            raise Conflict(f"Restore point {point.id} is vault-only: it was deleted from its primary destination and "
+                           "recovered from its vault copy, so it can be restored from the vault only (source: "
+                           "vault).")
         copy = None
         if source == vault.SOURCE_VAULT:
             copy = vault.copied_copy(point)
@@ -254,6 +261,7 @@ def create_verify(caller: Caller, restore_point_id: str) -> Job:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, restore_point_rules.VERIFY, {"project_id": point.project_id})
+        vault_recovery.refuse_vault_only(point, "verified")
         job = data_job(caller, JobType.VERIFY, contract.VERIFY_RESTORE_POINT, point.destination,
                         {"project_id": point.project_id, "restore_point_id": point.id},
                         f"Verification of restore point {point.id} of {point.instance_name or point.instance_id} "
@@ -277,6 +285,8 @@ def create_delete(caller: Caller, points: list[RestorePoint], reason: str, *, sc
         rows = list(RestorePoint.objects.select_for_update().filter(pk__in=ids))
         for point in rows:
             restore_points.refuse_if_locked(point)
+            # Its primary holds nothing to delete (restore_points.delete_restore_point removes its row alone).
+            vault_recovery.refuse_vault_only(point, "deleted by a job on its primary destination")
         if Job.objects.filter(restore_point_id__in=ids, state__in=ACTIVE_JOB_STATES,
                               type__in=(JobType.RESTORE, JobType.RESTORE_VOLUME)).exists():
             raise Conflict(f"Restore point {', '.join(ids)} is being restored; wait for that job to end.")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from storage_backup.catalog.models import JobState, JobType
+from storage_backup.catalog.models import CopyState, JobState, JobType
 from storage_backup.services.errors import ValidationFailed
 
 TRUE = ("1", "true", "yes")
@@ -47,7 +47,7 @@ def _choice(params: Mapping, name: str, choices) -> str:
 
 
 def restore_points(queryset: QuerySet, params: Mapping) -> QuerySet:
-    """``instance_name`` (part of it, any case), ``strategy``, ``locked``, ``policy_id``."""
+    """``instance_name`` (part of it, any case), ``strategy``, ``locked``, ``policy_id``, ``vault_only``."""
     name = _text(params, "instance_name")
     if name:
         queryset = queryset.filter(instance_name__icontains=name)
@@ -62,6 +62,26 @@ def restore_points(queryset: QuerySet, params: Mapping) -> QuerySet:
     policy_id = _text(params, "policy_id", 36)
     if policy_id:
         queryset = queryset.filter(policy_id=policy_id)
+    vault_only = _flag(params, "vault_only")
+    if vault_only is not None:
+        queryset = queryset.filter(vault_only=vault_only)
+    return queryset
+
+
+def orphaned_vault_copies(queryset: QuerySet, params: Mapping) -> QuerySet:
+    """``instance_name`` (part of it, any case), ``instance_id``, ``state``, ``in_catalog`` (recovered already)."""
+    name = _text(params, "instance_name")
+    if name:
+        queryset = queryset.filter(instance_name__icontains=name)
+    instance_id = _text(params, "instance_id", 64)
+    if instance_id:
+        queryset = queryset.filter(instance_id=instance_id)
+    state = _choice(params, "state", CopyState.values)
+    if state:
+        queryset = queryset.filter(state=state)
+    in_catalog = _flag(params, "in_catalog")
+    if in_catalog is not None:
+        queryset = queryset.filter(in_catalog=in_catalog)
     return queryset
 
 

@@ -102,9 +102,10 @@ def check_lock_days(s3_settings) -> None:
 # -- scheduling ---------------------------------------------------------------------------------------------------
 
 def locked_restore_points(destination: Destination, now: dt.datetime | None = None) -> dict[str, str]:
-    """The catalog's locked restore points on ``destination``: id -> lock date (ISO 8601 UTC)."""
+    """The catalog's locked restore points on ``destination``: id -> lock date (ISO 8601 UTC); not the vault-only
+    ones, whose objects the primary no longer holds."""
     now = now or timezone.now()
-    rows = RestorePoint.objects.filter(destination=destination, retention_lock_until__gt=now)
+    rows = RestorePoint.objects.filter(destination=destination, retention_lock_until__gt=now, vault_only=False)
     return {point_id: until.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
             for point_id, until in rows.values_list("id", "retention_lock_until")}
 

@@ -45,7 +45,9 @@ def limits_of(project_id: str, rows: dict[str, Quota]) -> dict:
 
 
 def usage(project_id: str) -> Usage:
-    points = RestorePoint.objects.filter(project_id=project_id)
+    # A vault-only restore point takes nothing on the project's destinations: it does not count against the quota
+    # (a project recovering from a mass deletion must still be able to back up).
+    points = RestorePoint.objects.filter(project_id=project_id, vault_only=False)
     return Usage(project_id=project_id,
                  protected_instances=ProtectedInstance.objects.filter(project_id=project_id).count(),
                  restore_points=points.count(),

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, RestorePoint
+from storage_backup.catalog.models import DEFAULT_MAX_LOCK_DAYS, Destination, Job, JobType, RestorePoint
 from storage_backup.contract import BackupResult
 from storage_backup.policies import restore_points as rules
-from storage_backup.services import jobs, vault
+from storage_backup.services import jobs, vault, vault_recovery
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize, check_visible, listing, scope_queryset
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -74,16 +74,25 @@ def check_lock_date(destination: Destination | None, until: dt.datetime,
     return until
 
 
-def delete_restore_point(caller: Caller, restore_point_id: str) -> Job:
+def delete_restore_point(caller: Caller, restore_point_id: str) -> Job | None:
     """Remove it from the catalog now and from the repository by a ``delete`` job; a WORM lock refuses it (409)
-    for everyone."""
+    for everyone. A vault-only restore point leaves the catalog alone (no job: its primary holds nothing, and no
+    deletion reaches a vault); its vault copy stays, the only copy again."""
     with audited(caller, "restore_point.delete", "restore_point", restore_point_id) as target:
         point = get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, rules.DELETE, {"project_id": point.project_id})
         refuse_if_locked(point)
-        if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exists():
+        # (The delete job of a vault-only point's former primary copy may still be queued: not a use of it.)
+        if Job.objects.filter(restore_point_id=point.id, state__in=("queued", "running")).exclude(
+                type=JobType.DELETE).exists():
             raise Conflict(f"Restore point {point.id} is being restored; wait for that job to end.")
+        if point.vault_only:
+            with transaction.atomic():
+                vault.primary_deleted([point.id])
+                point.delete()
+            target.detail = "vault-only: removed from the catalog; its vault copy stays"
+            return None
         job = jobs.create_delete(caller, [point], f"Deletion of restore point {point.id} of "
                                                   f"{point.instance_name or point.instance_id} requested by "
                                                   f"{caller.user_name or caller.user_id}")
@@ -101,6 +110,7 @@ def extend_lock(caller: Caller, restore_point_id: str, until: dt.datetime | None
             point = get_restore_point(caller, restore_point_id)
             target.project_id = point.project_id
             authorize(caller, rules.LOCK, {"project_id": point.project_id})
+            vault_recovery.refuse_vault_only(point, "locked (the lock is written into the primary's repository)")
             if until is not None:
                 until = check_lock_date(point.destination, until)
             if is_locked(point) and (until is None or until < point.retention_lock_until):

@@ -20,7 +20,7 @@ from django.db import transaction
 from storage_backup import contract
 from storage_backup.catalog.models import ACTIVE_JOB_STATES, Job, JobType, RestorePoint
 from storage_backup.policies import restore_points as rules
-from storage_backup.services import bus, inventory, restore_points
+from storage_backup.services import bus, inventory, restore_points, vault_recovery
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
 from storage_backup.services.errors import Conflict, ValidationFailed
@@ -69,6 +69,7 @@ def create_revert(caller: Caller, restore_point_id: str, options: dict) -> Job:
         point = restore_points.get_restore_point(caller, restore_point_id)
         target.project_id = point.project_id
         authorize(caller, rules.REVERT, {"project_id": point.project_id})
+        vault_recovery.refuse_vault_only(point, "reverted in place")
         volume_id, whole = options.get("volume_id"), bool(options.get("instance"))
         if bool(volume_id) == whole:
             raise ValidationFailed("volume_id", "name one data volume to revert (volume_id), or ask for the whole "

@@ -200,8 +200,9 @@ def destination_usage(caller: Caller) -> list[dict]:
     """Per destination: restore points and bytes stored there (catalog), and the filesystem's size and free space
     where the control plane reaches its path (as it must, to delete and lock restore points)."""
     authorize(caller, destination_rules.LIST)
-    sums = {row["destination_id"]: row for row in RestorePoint.objects.values("destination_id").annotate(
-        restore_points=Count("id"), bytes_stored=Sum("bytes_stored"))}
+    # A vault-only restore point holds nothing on its (primary) destination any more.
+    sums = {row["destination_id"]: row for row in RestorePoint.objects.filter(vault_only=False).values(
+        "destination_id").annotate(restore_points=Count("id"), bytes_stored=Sum("bytes_stored"))}
     result = []
     for destination in Destination.objects.all():
         row = sums.get(destination.id, {})

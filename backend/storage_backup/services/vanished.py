@@ -32,9 +32,9 @@ ATTENTION_ROWS = 20
 
 
 def locked_ids(destination: Destination, now: dt.datetime | None = None) -> list[str]:
-    """The restore points the catalog holds as locked on ``destination``."""
+    """The restore points the catalog holds as locked on ``destination`` (a vault-only one is not there any more)."""
     now = now or timezone.now()
-    return sorted(RestorePoint.objects.filter(destination=destination, retention_lock_until__gt=now)
+    return sorted(RestorePoint.objects.filter(destination=destination, retention_lock_until__gt=now, vault_only=False)
                   .values_list("id", flat=True))
 
 

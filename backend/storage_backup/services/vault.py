@@ -34,7 +34,7 @@ from storage_backup.catalog.models import (
     VaultGrant,
 )
 from storage_backup.policies import vault as rules
-from storage_backup.services import proxy_keys
+from storage_backup.services import proxy_keys, vault_recovery
 from storage_backup.services.audit import audited
 from storage_backup.services.context import Caller, authorize
 from storage_backup.services.errors import Conflict, NotFound, ValidationFailed
@@ -70,10 +70,10 @@ def ensure_copy(point: RestorePoint) -> RestorePointCopy | None:
 
 def _queue_missing(vault: Destination) -> None:
     """Copies of the restore points whose policy names ``vault`` and that have none yet (a policy given a vault
-    later: its existing restore points are copied too)."""
+    later: its existing restore points are copied too; not a vault-only one, whose primary holds nothing to copy)."""
     have = RestorePointCopy.objects.filter(vault=vault).values("restore_point_id")
     missing = RestorePoint.objects.select_related("policy", "destination").filter(
-        policy__vault_destination=vault).exclude(id__in=have)
+        policy__vault_destination=vault, vault_only=False).exclude(id__in=have)
     for point in missing[:1000]:
         ensure_copy(point)
 
@@ -85,11 +85,16 @@ def copies_of(point: RestorePoint) -> list[RestorePointCopy]:
 
 
 def shown_copies(point: RestorePoint) -> list[dict]:
-    """Every copy of the restore point, the primary first, as the API and Horizon show them."""
+    """Every copy of the restore point, the primary first, as the API and Horizon show them (a vault-only point's
+    primary copy as ``deleted``)."""
+    copies = copies_of(point)
+    deleted_at = max((copy.primary_deleted_at for copy in copies if copy.primary_deleted_at), default=None)
     shown = [{"kind": "primary", "destination_id": point.destination_id,
-              "destination_name": point.destination.name if point.destination else "", "state": "stored",
-              "at": point.created_at, "chunks_copied": None, "bytes_copied": None, "error": ""}]
-    for copy in copies_of(point):
+              "destination_name": point.destination.name if point.destination else "",
+              "state": "deleted" if point.vault_only else "stored",
+              "at": (deleted_at or point.created_at) if point.vault_only else point.created_at,
+              "chunks_copied": None, "bytes_copied": None, "error": ""}]
+    for copy in copies:
         shown.append({"kind": "vault", "destination_id": copy.vault_id, "destination_name": copy.vault.name,
                       "state": copy.state, "at": copy.copied_at or copy.updated_at,
                       "chunks_copied": copy.chunks_copied, "bytes_copied": copy.bytes_copied,
@@ -103,9 +108,11 @@ def copied_copy(point: RestorePoint) -> RestorePointCopy | None:
 
 
 def primary_deleted(restore_point_ids: list[str]) -> None:
-    """The restore points left the catalog: their vault copies stay (deletions never propagate), marked as the only
-    copy; a copy not made yet never will be (its primary goes)."""
+    """The restore points leave the catalog (called while their rows are still there): their vault copies stay
+    (deletions never propagate), marked as the only copy and keeping the row, so the point can be recovered from
+    the vault (``vault_recovery``); a copy not made yet never will be (its primary goes)."""
     now = timezone.now()
+    vault_recovery.keep_records(restore_point_ids)
     copies = RestorePointCopy.objects.filter(restore_point_id__in=restore_point_ids)
     copies.update(primary_deleted_at=now)
     copies.exclude(state=CopyState.COPIED).update(

@@ -15,9 +15,17 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.utils import timezone
 from storage_backup import contract
-from storage_backup.catalog.models import Destination, Job, Policy, ProtectedInstance, RestorePoint, Webhook
+from storage_backup.catalog.models import (
+    Destination,
+    Job,
+    Policy,
+    ProtectedInstance,
+    RestorePoint,
+    RestorePointCopy,
+    Webhook,
+)
 from storage_backup.rest import urls
-from storage_backup.services import proxy_keys
+from storage_backup.services import proxy_keys, vault_recovery
 from storage_backup.services.context import SYSTEM
 
 from tests.support.instances import create_instance, raise_volume_quota
@@ -116,6 +124,9 @@ EXPECTED = {
     ("vault-work", "GET"): codes(403, 403, 403, 403),
     ("vault-copies", "POST"): codes(403, 403, 403, 403),
     ("vault-grants", "POST"): codes(403, 403, 403, 403),
+    # a project's vault copies whose restore point was deleted (tests/functional/rest/test_vault_recovery.py)
+    ("orphaned-vault-copies", "GET"): LIST,
+    ("orphaned-vault-copy-recover", "POST"): codes(201, 403, 404, 201),
 }
 
 
@@ -143,6 +154,18 @@ class World:
         self.job = Job.objects.create(type="backup", project_id=self.demo_project, instance_id=str(uuid.uuid4()),
                                       availability_zone="az2", queue="proxy.az2", task_name="proxy.backup_instance",
                                       destination=shared, policy=self.policy)
+
+    def orphaned_copy(self) -> RestorePointCopy:
+        """A complete vault copy of a demo restore point deleted from the catalog (its row kept on the copy)."""
+        point = RestorePoint(id=str(uuid.uuid4()), project_id=self.demo_project, instance_id=str(uuid.uuid4()),
+                             availability_zone="az2", destination=self.point.destination, policy=self.policy,
+                             created_at=timezone.now() - dt.timedelta(days=2))
+        vault = Destination.objects.create(name=f"matrix-vault-{uuid.uuid4().hex[:8]}", path="/srv/matrix-vault",
+                                           vault=True)
+        return RestorePointCopy.objects.create(
+            restore_point_id=point.id, project_id=self.demo_project, instance_id=point.instance_id,
+            point_created_at=point.created_at, primary=point.destination, vault=vault, state="copied",
+            copied_at=timezone.now(), primary_deleted_at=timezone.now(), point_record=vault_recovery.record_of(point))
 
     @staticmethod
     def new_public_key() -> str:
@@ -239,6 +262,11 @@ class World:
         if route == "vault-grants":
             return "/v1/vault/grants", {"grant_id": self.job.id, "grant": {"expires": "2030-01-01T00:00:00Z",
                                                                           "objects": {"config": "http://x/"}}}
+        if route == "orphaned-vault-copies":
+            self.orphaned_copy()
+            return "/v1/vault-copies", None
+        if route == "orphaned-vault-copy-recover":
+            return f"/v1/vault-copies/{self.orphaned_copy().id}/recover", None
         if route in ("proxies", "usage", "audit-events"):
             return f"/v1/{route}", None
         if route == "quota":

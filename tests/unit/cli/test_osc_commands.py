@@ -16,7 +16,16 @@ import pytest
 from osc_lib import exceptions
 from storage_backup_client.client import BackupApiError
 from storage_backup_client.osc import plugin
-from storage_backup_client.osc.v1 import backups, common, jobs, policies, protection, restore_points, webhooks
+from storage_backup_client.osc.v1 import (
+    backups,
+    common,
+    jobs,
+    policies,
+    protection,
+    restore_points,
+    vault_copies,
+    webhooks,
+)
 
 POLICY_ID = "4f1e2d3c-0000-4000-8000-000000000001"
 SERVER_ID = "5a6b7c8d-0000-4000-8000-000000000002"
@@ -358,7 +367,8 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
         "restore point list", "restore point show", "restore point verify", "restore point lock",
         "restore point delete", "restore point revert", "restore", "restore volume", "job list", "job show",
         "job cancel", "file list", "file search", "file download",
-        "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set"}
+        "webhook list", "webhook show", "webhook create", "webhook delete", "webhook set",
+        "vault copy list", "vault copy recover"}
     for entry in commands:
         assert re.fullmatch(r"storage_backup_[a-z_]+", entry.name), entry.name
         assert issubclass(entry.load(), common.ServiceCommand), entry.name
@@ -370,3 +380,24 @@ def test_every_command_entry_point_loads_and_no_other_plugin_uses_the_group():
               if re.fullmatch(r"openstack\.\w+\.v[\d_]+", group) and group != "openstack.storage_backup.v1"
               for entry in importlib.metadata.entry_points(group=group)}
     assert len(others) > 100 and not {name for name in others if name.startswith("storage_backup")}
+
+
+def test_vault_copy_list_asks_for_those_not_recovered_unless_told_and_recover_shows_the_point():
+    client = mock.Mock()
+    client.vault_copy_list.return_value = [{"id": "copy-1", "restore_point_id": POINT_ID, "instance_name": "web-1",
+                                            "created_at": "2026-11-23T02:00:00Z", "state": "copied",
+                                            "primary_deleted_at": "2026-11-25T09:00:00Z", "in_catalog": False,
+                                            "not_recoverable_reason": ""}]
+    cmd = command(vault_copies.ListVaultCopy, client)
+    headers, rows = cmd.take_action(parse(cmd))
+    client.vault_copy_list.assert_called_once_with(all_projects=False, limit=None, in_catalog="false")
+    assert dict(zip(headers, next(iter(rows)), strict=True))["Restore Point"] == POINT_ID
+    client.vault_copy_list.reset_mock()
+    cmd.take_action(parse(cmd, "--recovered", "--all-projects"))
+    client.vault_copy_list.assert_called_once_with(all_projects=True, limit=None)
+
+    client.vault_copy_recover.return_value = {"id": POINT_ID, "vault_only": True}
+    cmd = command(vault_copies.RecoverVaultCopy, client)
+    names, values = cmd.take_action(parse(cmd, "copy-1"))
+    client.vault_copy_recover.assert_called_once_with("copy-1")
+    assert dict(zip(names, values, strict=True)) == {"id": POINT_ID, "vault_only": True}

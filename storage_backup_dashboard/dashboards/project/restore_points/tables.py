@@ -70,6 +70,10 @@ class VerifyRestorePoint(tables.Action):
                   "written.")
     policy_rules = ((POLICY, "storage_backup:restore_point:verify"),)
     requires_input = False
+
+    def allowed(self, request, point=None):
+        # A vault-only restore point's primary copy is gone: there is nothing to read back there.
+        return not point.vault_only if point else True
     # Where the job opens: the project's or the administrator's Jobs panel.
     job_url = "horizon:project:backup_jobs:detail"
 
@@ -92,11 +96,12 @@ class RevertRestorePoint(tables.LinkAction):
     policy_rules = ((POLICY, "storage_backup:restore_point:revert"),)
 
     def allowed(self, request, point=None):
-        return bool(point and point.volumes)
+        return bool(point and point.volumes and not point.vault_only)
 
 
 class DeleteRestorePoint(tables.DeleteAction):
-    help_text = _("The restore point's data is removed from the destination; this cannot be undone.")
+    help_text = _("The restore point's data is removed from the destination; this cannot be undone. A vault-only "
+                  "restore point is removed from the list only: its vault copy stays and can be recovered again.")
     policy_rules = ((POLICY, "storage_backup:restore_point:delete"),)
 
     @staticmethod
@@ -146,6 +151,10 @@ class BrowseFiles(tables.LinkAction):
     icon = "folder-open"
     policy_rules = ((POLICY, "storage_backup:restore_point:browse_files"),)
 
+    def allowed(self, request, volume=None):
+        # Files are read from the primary copy, which a vault-only restore point no longer has.
+        return not getattr(volume, "vault_only", False)
+
     def get_link_url(self, volume):
         return reverse("horizon:project:restore_points:browse_files",
                        args=[self.table.kwargs["restore_point_id"], volume.id])
@@ -167,3 +176,54 @@ class RestorePointVolumesTable(tables.DataTable):
         name = "volumes"
         verbose_name = _("Volumes")
         row_actions = (BrowseFiles,)
+
+
+# -- restore points deleted from the catalog whose vault copy remains -------------------------------------------------
+
+def _recover_status(copy):
+    if copy.in_catalog:
+        return _("Recovered (vault only)")
+    return _("Recoverable") if copy.recoverable else copy.not_recoverable_reason
+
+
+class DeletedRestorePointFilter(backup_tables.ServerFilterAction):
+    filter_choices = (("instance_name", _("Instance Name ="), True),)
+
+
+class RecoverRestorePoint(tables.LinkAction):
+    """Put the deleted restore point back into the list from its vault copy (a dialog says what that means)."""
+
+    name = "recover"
+    verbose_name = _("Recover")
+    url = "horizon:project:restore_points:recover"
+    classes = ("ajax-modal", "btn-primary")
+    icon = "life-ring"
+    policy_rules = ((POLICY, "storage_backup:vault_copy:recover"),)
+
+    def allowed(self, request, copy=None):
+        return bool(copy and copy.recoverable)
+
+
+class DeletedRestorePointsTable(backup_tables.PageMenuTable):
+    instance = tables.WrappingColumn(lambda copy: copy.instance_name or copy.instance_id,
+                                     verbose_name=_("Instance"))
+    created_at = tables.Column(lambda copy: formatting.when(copy.created_at), verbose_name=_("Time"))
+    strategy = tables.Column("strategy", verbose_name=_("Type"), display_choices=choices.STRATEGY_DISPLAY)
+    size = tables.Column(lambda copy: formatting.size(copy.bytes_total), verbose_name=_("Size"))
+    vault = tables.Column("vault_name", verbose_name=_("Vault"))
+    state = tables.Column("state", verbose_name=_("Vault Copy"), display_choices=choices.VAULT_COPY_STATE_DISPLAY)
+    deleted_at = tables.Column(lambda copy: formatting.when(copy.primary_deleted_at), verbose_name=_("Deleted"))
+    recover_status = tables.WrappingColumn(_recover_status, verbose_name=_("Recovery"))
+
+    def get_object_id(self, copy):
+        return copy.id
+
+    def get_object_display(self, copy):
+        return copy.name
+
+    class Meta:
+        name = "deleted_restore_points"
+        pagination_param = "page"
+        verbose_name = _("Deleted Restore Points with a Vault Copy")
+        table_actions = (DeletedRestorePointFilter,)
+        row_actions = (RecoverRestorePoint,)

@@ -6,6 +6,9 @@ from storage_backup_dashboard.dashboards.project.restore_points import files, vi
 
 urlpatterns = [
     re_path(r"^$", views.IndexView.as_view(), name="index"),
+    # deleted restore points whose vault copy remains, and their recovery (before the restore point URLs)
+    re_path(r"^deleted/$", views.DeletedRestorePointsView.as_view(), name="deleted"),
+    re_path(r"^deleted/(?P<copy_id>[^/]+)/recover/$", views.RecoverView.as_view(), name="recover"),
     re_path(r"^(?P<restore_point_id>[^/]+)/$", views.DetailView.as_view(), name="detail"),
     re_path(r"^(?P<restore_point_id>[^/]+)/restore/$", views.RestoreView.as_view(), name="restore"),
     re_path(r"^(?P<restore_point_id>[^/]+)/restore_volume/$", views.RestoreVolumeView.as_view(),

@@ -11,11 +11,12 @@ from storage_backup_dashboard import exceptions as backup_exceptions
 from storage_backup_dashboard.common import errors, unprotected
 from storage_backup_dashboard.common.views import ModalFormMixin, PageMenuListView, WorkflowTitleMixin
 from storage_backup_dashboard.dashboards.project.restore_points import forms as restore_forms
-from storage_backup_dashboard.dashboards.project.restore_points import revert_forms
+from storage_backup_dashboard.dashboards.project.restore_points import recover_forms, revert_forms
 from storage_backup_dashboard.dashboards.project.restore_points import tables as restore_tables
 from storage_backup_dashboard.dashboards.project.restore_points import workflows as restore_workflows
 
 INDEX_URL = "horizon:project:restore_points:index"
+DELETED_URL = "horizon:project:restore_points:deleted"
 YES = ("yes", "true", "1")
 NO = ("no", "false", "0")
 
@@ -72,8 +73,9 @@ class IndexView(PageMenuListView):
 class VolumeRow:
     """A volume of a restore point: the proxy's figures joined with what the instance document says of it."""
 
-    def __init__(self, figures: dict, recorded: dict | None):
+    def __init__(self, figures: dict, recorded: dict | None, vault_only: bool = False):
         recorded = recorded or {}
+        self.vault_only = vault_only  # its files cannot be browsed: they are read from the primary copy
         self.id = figures.get("volume_id")
         self.name = recorded.get("name") or self.id
         self.device = recorded.get("device") or "-"
@@ -103,7 +105,8 @@ class DetailView(tables.DataTableView):
     def get_data(self):
         point = self.get_point()
         recorded = {v.get("volume_id"): v for v in (point.instance_document or {}).get("block_device_mapping") or []}
-        return [VolumeRow(volume, recorded.get(volume.get("volume_id"))) for volume in point.volumes or []]
+        return [VolumeRow(volume, recorded.get(volume.get("volume_id")), point.vault_only)
+                for volume in point.volumes or []]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -182,3 +185,58 @@ class RevertView(ModalFormMixin, forms.ModalFormView):
 
     def get_success_url_from_handled(self, job):
         return restore_forms.job_url(job)
+
+
+class DeletedRestorePointsView(PageMenuListView):
+    """Restore points deleted from the catalog (by a person, retention or a rebuild) whose vault copy remains: what
+    can be recovered, and why the others cannot."""
+
+    table_class = restore_tables.DeletedRestorePointsTable
+    template_name = "storage_backup/restore_points/deleted.html"
+    page_title = _("Deleted Restore Points")
+
+    def get_data(self):
+        try:
+            self._current_page = self._get_page_number()
+            (copies, self._page_size, self._total_of_entries,
+             self._number_of_pages) = api.backup.vault_copy_list_paged_with_page_menu(
+                self.request, search_opts=self.search_opts(), page_number=self._current_page,
+                all_projects=self.all_projects)
+        except Exception:
+            copies = []
+            errors.handle(self.request, _("Unable to retrieve the deleted restore points."))
+        return copies
+
+    def extra_filters(self) -> dict:
+        # The ones not recovered yet: a recovered one is in the restore points list, marked "Vault only".
+        return {"in_catalog": "false"}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["url"] = reverse(INDEX_URL)
+        return context
+
+
+class RecoverView(ModalFormMixin, forms.ModalFormView):
+    """Recover a deleted restore point from its vault copy: a dialog saying what it does, to confirm."""
+
+    form_class = recover_forms.RecoverForm
+    form_id = "recover_form"
+    modal_id = "recover_modal"
+    ajax_template_name = "storage_backup/restore_points/_recover.html"
+    page_title = _("Recover Restore Point")
+    submit_label = _("Recover")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_url"] = reverse("horizon:project:restore_points:recover", args=[self.kwargs["copy_id"]])
+        return context
+
+    def get_initial(self):
+        return {"copy_id": self.kwargs["copy_id"]}
+
+    def get_success_url(self):
+        return reverse(DELETED_URL)
+
+    def get_success_url_from_handled(self, point):
+        return reverse("horizon:project:restore_points:detail", args=[point.id])

@@ -98,7 +98,12 @@ class SourceAction(workflows.Action):
             point = api.backup.restore_point_get(request, context["restore_point_id"])
         except Exception:
             point = None  # the help text says it could not be read
-        if point is not None and point.vault_copied:
+        if point is not None and point.vault_only:
+            # Its primary copy is gone: the vault is the only place to read it from (the service refuses primary).
+            self.fields["source"].choices = [
+                (VAULT, _("The air-gapped vault copy (waits for the vault worker's read-only grant)"))]
+            self.fields["source"].initial = VAULT
+        elif point is not None and point.vault_copied:
             # The vault's copy restores also while the primary destination is lost; the vault worker grants the
             # proxy time-limited read-only access to it, so the restore may wait for its next look for work.
             self.fields["source"].choices = [
