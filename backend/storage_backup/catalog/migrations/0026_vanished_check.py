@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("catalog", "0022_webhook_events"),
+        ("catalog", "0023_vault_only_restore_points"),
     ]
 
     operations = [
