@@ -17,7 +17,15 @@ import uuid
 import pytest
 from django.utils import timezone
 from storage_backup import contract
-from storage_backup.catalog.models import Destination, Job, Policy, RestorePoint, RestorePointCopy
+from storage_backup.catalog.models import (
+    ACTIVE_JOB_STATES,
+    Destination,
+    Job,
+    JobState,
+    Policy,
+    RestorePoint,
+    RestorePointCopy,
+)
 from storage_backup.control import retention
 from storage_backup.proxy import worker_key
 from storage_backup.services import catalog_rebuild, proxy_keys, quotas
@@ -66,7 +74,11 @@ def world(control_plane, tmp_path_factory):
              "vault_id": made["id"], "vault_root": vault_root, "key_file": key_file, "policies": policies}
     report = _vault_worker(_config(control_plane, world))
     assert {entry["restore_point_id"] for entry in report["copied"]} >= set(demo_ids + alt_ids), report
-    return world
+    yield world
+    # The delete jobs made here wait for a data worker this module does not run: ended, so that they do not hold
+    # the data workers' slots of the modules after this one in the same process.
+    Job.objects.filter(destination=primary, state__in=ACTIVE_JOB_STATES).update(
+        state=JobState.CANCELLED, finished_at=timezone.now())
 
 
 def _cancelled(client, job_id: str) -> None:
