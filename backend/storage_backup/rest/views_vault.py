@@ -20,12 +20,20 @@ from storage_backup.rest import serializers as s
 from storage_backup.rest.views import ALL_PROJECTS, PROJECT_FILTER, WRITE_ERRORS, ServiceView, _errors
 from storage_backup.services import list_filters, vault, vault_health, vault_recovery
 
+#: What the vault worker says of itself at each look for work, recorded as its sign of life (services/vault_health).
+WORKER_SAYS = [
+    OpenApiParameter("window", OpenApiTypes.STR, description="Its copy window, HH:MM-HH:MM (empty: any time)."),
+    OpenApiParameter("timezone", OpenApiTypes.STR, description="The window's IANA time zone."),
+    OpenApiParameter("interval", OpenApiTypes.NUMBER, description="Seconds between two looks for work."),
+]
+
 
 class VaultWork(ServiceView):
     serializer_class = s.VaultWorkSerializer
 
     @extend_schema(parameters=[OpenApiParameter("vault", OpenApiTypes.STR, required=True,
-                                                description="The vault destination's id.")],
+                                                description="The vault destination's id."),
+                               *WORKER_SAYS],
                    responses={200: s.VaultWorkSerializer, **_errors(401, 403, 404)},
                    description="The vault worker (role backup_vault): what to copy into this vault, oldest first, "
                                "and the restores waiting for its read-only grant.")

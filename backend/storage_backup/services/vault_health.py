@@ -18,6 +18,7 @@ Both are listed on the admin overview (``attention.vaults``), exported as metric
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ SILENT = "silent"
 LAGGING = "lagging"
 #: The worker may say it asks less often than the setting assumes: it is silent after this many of its intervals.
 INTERVALS_BEFORE_SILENT = 3
+#: The longest interval a worker's word is taken for (a day): a longer look for work is no air gap kept up.
+MAX_INTERVAL = 86400.0
 
 
 def _setting(name: str) -> float:
@@ -65,9 +68,12 @@ def seen(vault_id: str, *, asked: bool = False, reported: bool = False, window: 
         values["window"], values["timezone"] = _window_text(window, zone or "UTC")
     if interval not in (None, ""):
         try:
-            values["interval"] = max(float(interval), 0.0) or None
+            seconds = float(interval)
         except (TypeError, ValueError):
-            pass
+            seconds = math.nan
+        # Only a plausible interval may lengthen the silence allowed (an "inf" would hide a dead worker for ever).
+        if 0 < seconds <= MAX_INTERVAL:
+            values["interval"] = seconds
     VaultWorkerSeen.objects.update_or_create(vault_id=vault_id, defaults=values)
 
 

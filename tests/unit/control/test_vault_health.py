@@ -97,6 +97,10 @@ def test_what_the_worker_says_of_its_window_is_kept_only_when_it_parses():
         vault_health.seen(vault.id, asked=True, window="25:00-99", zone="Mars/Olympus", interval="x", now=NOW)
         row.refresh_from_db()
         assert (row.window, row.timezone, row.interval) == ("", "", 600.0)
+        for hostile in ("inf", "nan", "-5", "0", "1e9"):
+            vault_health.seen(vault.id, asked=True, interval=hostile, now=NOW)
+        row.refresh_from_db()
+        assert row.interval == 600.0
         [state] = vault_health.states(vault.id)
         assert state.last_seen == NOW + HOUR and state.waiting == 0 and state.oldest_waiting is None
     finally:
