@@ -5,7 +5,8 @@
 copy reports are recorded with the window it keeps; the admin overview and ``/metrics`` of an API process running
 with tiny ``STORAGE_BACKUP_VAULT_SILENT_AFTER`` and ``STORAGE_BACKUP_VAULT_COPY_LAG_ALERT`` list the copies waiting
 past the lag (outside the window: it says when the window opens) and, once the setting passed, the silent vault;
-``storage-backup health --vault`` exits 0 while the worker was seen within the setting, 1 after, with one line.
+``storage-backup health --vault`` exits 0 while the worker was seen within the setting, 1 after, with one line; a
+worker whose credential was revoked records nothing, so its silence is what tells.
 """
 from __future__ import annotations
 
@@ -176,6 +177,19 @@ def test_copied_nothing_lags_and_a_worker_that_stops_is_told(control_plane, quie
     assert metrics[("storage_backup_vault_copies_pending", None)] == 0
     assert metrics[("storage_backup_vault_copy_lag_seconds", None)] == 0
     assert _health(control_plane, vault_id)[0] == 0
+
+    # It loses its credential: its calls are refused, nothing is recorded, and the silence is what tells.
+    before = VaultWorkerSeen.objects.get(pk=vault_id)
+    broken = _config(control_plane, world, "")
+    with open(broken) as handle:
+        text = handle.read()
+    with open(broken, "w") as handle:
+        handle.write(text.replace("password = backup-vault-secret", "password = revoked"))
+    refused = subprocess.run([sys.executable, "-m", "storage_backup.cli", "vault-worker", "--config", broken, "--once"],
+                             capture_output=True, text=True, timeout=120, env=dict(control_plane.env))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    after = VaultWorkerSeen.objects.get(pk=vault_id)
+    assert (after.asked_at, after.reported_at) == (before.asked_at, before.reported_at)
 
     time.sleep(SILENT_AFTER + 1)  # the worker does not come again
     silent = _entries(control_plane, quiet_api, vault_id)["silent"]
