@@ -10,6 +10,7 @@
     storage-backup repo repair [--source IMAGE_OR_DEVICE ...] --repo DIR
     storage-backup vault-worker --config FILE [--once]                    (on the vault's side)
     storage-backup health --worker NODE_OR_QUEUE [--timeout S]            (exit 0 healthy, 1 not; one line)
+    storage-backup health --vault VAULT_ID                                (on a control host: reads the catalog)
     storage-backup proxy-vm create --az AZ [--az AZ ...] --flavor F --network N --image I [--key-name K]
                                                                           (on a control host: a proxy VM per AZ)
 
@@ -545,6 +546,8 @@ def cmd_vault_worker(args) -> int:
 
 def cmd_health(args) -> int:
     """One line and exit 0 when the worker answers, 1 when it does not (for systemd, Kubernetes or a person)."""
+    if args.vault:
+        return _vault_health(args.vault)
     from storage_backup.worker_health import check
 
     broker = os.environ.get("STORAGE_BACKUP_BROKER_URL")
@@ -554,6 +557,27 @@ def cmd_health(args) -> int:
     if args.timeout <= 0:
         raise UserError("--timeout: must be a positive number of seconds")
     health = check(args.worker, broker, args.timeout)
+    print(health.line())
+    return EXIT_OK if health.healthy else EXIT_DAMAGE
+
+
+def _vault_health(vault_id: str) -> int:
+    """The vault worker is never reached from here (it pulls): its health is when the catalog last saw it."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storage_backup.settings")
+    try:
+        import django
+
+        django.setup()
+        from storage_backup.services import vault_health
+
+        health = vault_health.check(vault_id)
+    except Exception as error:  # the catalog is unreachable or not configured here: not healthy, say why
+        print(f"unhealthy: the catalog cannot be read ({type(error).__name__}: {str(error)[:200]}); run this on a "
+              "control host with the control plane's environment")
+        return EXIT_DAMAGE
+    if health is None:
+        raise UserError(f"no vault destination {vault_id} in the catalog (storage-backup vault destinations are "
+                        "listed by GET /v1/destinations with vault: true)")
     print(health.line())
     return EXIT_OK if health.healthy else EXIT_DAMAGE
 
@@ -572,8 +596,12 @@ def build_parser() -> argparse.ArgumentParser:
     vault.add_argument("--once", action="store_true", help="one round: ask for work, grant, copy, report; print it")
     vault.set_defaults(handler=cmd_vault_worker)
     health = groups.add_parser("health", help="whether a worker answers (exit 0) or not (exit 1)")
-    health.add_argument("--worker", required=True, metavar="NODE_OR_QUEUE",
-                        help="a worker's node name (proxy-nova@host) or a queue one must consume (proxy.nova, data)")
+    which = health.add_mutually_exclusive_group(required=True)
+    which.add_argument("--worker", metavar="NODE_OR_QUEUE",
+                       help="a worker's node name (proxy-nova@host) or a queue one must consume (proxy.nova, data)")
+    which.add_argument("--vault", metavar="VAULT_ID",
+                       help="a vault destination's id: whether its vault worker asked for work within "
+                            "STORAGE_BACKUP_VAULT_SILENT_AFTER (read from the catalog, on a control host)")
     health.add_argument("--timeout", type=float, metavar="S",
                         default=float(os.environ.get("STORAGE_BACKUP_HEALTH_TIMEOUT", "5")),
                         help="seconds to wait for the broker and the worker (STORAGE_BACKUP_HEALTH_TIMEOUT, 5)")

@@ -200,6 +200,14 @@ VAULT = {
     "copy_stale_after": float(os.environ.get("STORAGE_BACKUP_VAULT_COPY_STALE_AFTER", "21600")),
     # Copies handed out per look for work.
     "work_limit": int(os.environ.get("STORAGE_BACKUP_VAULT_WORK_LIMIT", "50")),
+    # A vault whose worker neither asked for work nor reported a copy for this long is silent: its copies have
+    # stopped (services/vault_health.py). The worker asks every 300 s by default, but a round that copies asks again
+    # only once its copies are done (each copy's report counts as a sign of life): 12 of its intervals. A worker that
+    # says it asks less often gets 3 of its own intervals when that is longer.
+    "silent_after": float(os.environ.get("STORAGE_BACKUP_VAULT_SILENT_AFTER", "3600")),
+    # A restore point waiting this long for its vault copy is an alert: the worker copies only in its window (a
+    # night), so a day and a half lets one window be missed by a point made just after the previous one closed.
+    "copy_lag_alert": float(os.environ.get("STORAGE_BACKUP_VAULT_COPY_LAG_ALERT", "129600")),
 }
 
 # Job notifications (storage_backup.notifications): oslo.messaging events, per-project webhooks, e-mail per policy.

@@ -106,6 +106,39 @@ class AdminOverviewTests(backup_helpers.AdminTestCase):
         self.mock_overview.assert_called_once_with(helpers.IsHttpRequest(), 7)
 
     @helpers.create_mocks({api.backup: ["overview", "project_names"]})
+    def test_silent_and_lagging_vaults_say_what_to_check(self):
+        overview = json.loads(json.dumps(OVERVIEW))
+        common = {"asked_at": None, "reported_at": None, "window": "", "window_open": None, "next_window": None,
+                  "waiting": 0, "given_up": 0, "oldest_waiting": None, "message": "..."}
+        overview["attention"]["vaults"] = [
+            {**common, "vault_id": "v-1", "name": "bunker", "problem": "silent",
+             "last_seen": "2026-11-24T09:00:00Z"},
+            {**common, "vault_id": "v-2", "name": "cellar", "problem": "silent", "last_seen": None},
+            {**common, "vault_id": "v-3", "name": "tape", "problem": "lagging", "last_seen": "2026-11-24T11:59:00Z",
+             "waiting": 4, "given_up": 1, "oldest_waiting": "2026-11-22T10:00:00Z", "window": "01:00-05:00 UTC",
+             "window_open": False, "next_window": "2026-11-25T01:00:00Z"}]
+        self.mock_overview.return_value = overview
+        self.mock_project_names.return_value = {"1": "demo", "2": "alt"}
+
+        response = self.client.get(reverse("horizon:admin:backup_overview:index"))
+
+        self.assertContains(response, "storage-backup-vault-silent", count=2)
+        self.assertContains(response, "The vault worker of vault bunker has not asked for work since 2026-11-24 09:00")
+        self.assertContains(response, "The vault worker of vault cellar has never asked for work")
+        self.assertContains(response, "with vault_id = v-2, that its Keystone credential (role backup_vault)")
+        self.assertContains(response, "4 restore points wait for their copy into vault tape, the oldest since "
+                                      "2026-11-22 10:00.")
+        self.assertContains(response, "1 of them failed every attempt and are not tried again.")
+        self.assertContains(response, "Its copy window (01:00-05:00 UTC) opens next 2026-11-25 01:00 UTC.")
+
+    @helpers.create_mocks({api.backup: ["overview", "project_names"]})
+    def test_an_older_service_without_vault_entries_still_renders(self):
+        self.mock_overview.return_value = json.loads(json.dumps(OVERVIEW))  # no attention.vaults
+        self.mock_project_names.return_value = {}
+        response = self.client.get(reverse("horizon:admin:backup_overview:index"))
+        self.assertNotContains(response, "storage-backup-vault-")
+
+    @helpers.create_mocks({api.backup: ["overview", "project_names"]})
     def test_thirty_days(self):
         self.mock_overview.return_value = json.loads(json.dumps(OVERVIEW))
         self.mock_project_names.return_value = {}

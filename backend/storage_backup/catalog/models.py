@@ -321,6 +321,22 @@ class VaultGrant(models.Model):
         ordering = ("created_at", "job_id")
 
 
+class VaultWorkerSeen(models.Model):
+    """When a vault's worker last asked for work and last reported a copy, and the copy window and interval it said
+    it keeps (services/vault_health.py). Its own row, not fields of the destination: written at every look for work,
+    it must never race an administrator's edit of the destination."""
+
+    vault = models.OneToOneField(Destination, primary_key=True, on_delete=models.CASCADE,
+                                 related_name="vault_worker_seen")
+    asked_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    # As the worker's config says (``[worker] window``, ``timezone``, ``interval``); empty window: copies any time,
+    # no interval: a worker of before that did not say.
+    window = models.CharField(max_length=32, blank=True, default="")
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    interval = models.FloatField(null=True, blank=True)
+
+
 class Webhook(models.Model):
     """A project's HTTP(S) endpoint told about its jobs' events, each POST signed with the hook's own secret
     (``X-Storage-Backup-Signature``, storage_backup.notifications.signing). The secret is made by the service, shown

@@ -18,19 +18,36 @@ from rest_framework.response import Response
 
 from storage_backup.rest import serializers as s
 from storage_backup.rest.views import ALL_PROJECTS, PROJECT_FILTER, WRITE_ERRORS, ServiceView, _errors
-from storage_backup.services import list_filters, vault, vault_recovery
+from storage_backup.services import list_filters, vault, vault_health, vault_recovery
+
+#: What the vault worker says of itself at each look for work, recorded as its sign of life (services/vault_health).
+WORKER_SAYS = [
+    OpenApiParameter("window", OpenApiTypes.STR, description="Its copy window, HH:MM-HH:MM (empty: any time)."),
+    OpenApiParameter("timezone", OpenApiTypes.STR, description="The window's IANA time zone."),
+    OpenApiParameter("interval", OpenApiTypes.NUMBER, description="Seconds between two looks for work."),
+]
 
 
 class VaultWork(ServiceView):
     serializer_class = s.VaultWorkSerializer
 
     @extend_schema(parameters=[OpenApiParameter("vault", OpenApiTypes.STR, required=True,
-                                                description="The vault destination's id.")],
+                                                description="The vault destination's id."),
+                               *WORKER_SAYS],
                    responses={200: s.VaultWorkSerializer, **_errors(401, 403, 404)},
                    description="The vault worker (role backup_vault): what to copy into this vault, oldest first, "
                                "and the restores waiting for its read-only grant.")
     def get(self, request: Request) -> Response:
-        return Response(vault.work(self.caller, request.query_params.get("vault") or ""))
+        work = vault.work(self.caller, request.query_params.get("vault") or "")
+        _asked(work["vault_id"], request)
+        return Response(work)
+
+
+def _asked(vault_id: str, request: Request) -> None:
+    """The vault worker asked (authorized, its vault found): its sign of life, with the window it says it keeps."""
+    params = request.query_params
+    vault_health.seen(vault_id, asked=True, window=params.get("window"), zone=params.get("timezone"),
+                      interval=params.get("interval"))
 
 
 class VaultCopies(ServiceView):
@@ -41,6 +58,7 @@ class VaultCopies(ServiceView):
                                "counts) or failed (with its error).")
     def post(self, request: Request) -> Response:
         copy = vault.report_copy(self.caller, self.parse(s.VaultCopyReportSerializer))
+        vault_health.seen(copy.vault_id, reported=True)  # a long copying round asks for no work: this counts
         return Response(s.VaultCopySerializer(copy).data)
 
 

@@ -35,7 +35,7 @@ from storage_backup.catalog.models import (
     RestorePoint,
 )
 from storage_backup.contract import CEPH_QUEUE, CONTROL_QUEUE, DATA_QUEUE, VAULT_QUEUE, proxy_queue
-from storage_backup.services import lock_maintenance, proxies, schedule
+from storage_backup.services import lock_maintenance, proxies, schedule, vault_health
 
 LOG = logging.getLogger(__name__)
 PREFIX = "storage_backup"
@@ -67,7 +67,7 @@ class CatalogCollector(Collector):
                                     labels=["part"])
         parts = (("jobs", self._jobs), ("restore_points", self._restore_points), ("queues", self._queues),
                  ("proxies", lambda: self._proxies(now)), ("lock_maintenance", lambda: self._lock_maintenance(now)),
-                 ("vanished", self._vanished), ("rpo", lambda: self._rpo(now)))
+                 ("vanished", self._vanished), ("rpo", lambda: self._rpo(now)), ("vault", lambda: self._vault(now)))
         for name, part in parts:
             try:
                 metrics = list(part())
@@ -225,6 +225,30 @@ class CatalogCollector(Collector):
                 alerting.add_metric([destination.id, entry["problem"]], 1)
         failures.add_metric([], failing)
         yield from (alerting, success, failures)
+
+    # -- the vault workers (services/vault_health.py) -------------------------------------------------------------
+
+    def _vault(self, now: dt.datetime) -> Iterator[Metric]:
+        seen = GaugeMetricFamily(f"{PREFIX}_vault_worker_last_seen_timestamp_seconds", "When the vault's worker last "
+                                 "asked for work or reported a copy (Unix time; absent: never).", labels=["vault"])
+        waiting = GaugeMetricFamily(f"{PREFIX}_vault_copies_pending", "Restore points waiting for their copy into "
+                                    "the vault (queued, being copied, or failed).", labels=["vault"])
+        lag = GaugeMetricFamily(f"{PREFIX}_vault_copy_lag_seconds", "Age of the oldest restore point waiting for its "
+                                "copy into the vault (0: none waits).", labels=["vault"])
+        alert = GaugeMetricFamily(f"{PREFIX}_vault_alert", "1 for a vault whose worker is silent (problem silent: "
+                                  "STORAGE_BACKUP_VAULT_SILENT_AFTER) or whose oldest waiting copy is past "
+                                  "STORAGE_BACKUP_VAULT_COPY_LAG_ALERT (problem lagging): the admin overview's "
+                                  "attention.vaults.", labels=["vault", "problem"])
+        for state in vault_health.states():
+            label = [state.vault_id]  # the id alone: a vault's name may be a project's choice
+            if state.last_seen is not None:
+                seen.add_metric(label, state.last_seen.timestamp())
+            waiting.add_metric(label, state.waiting)
+            lag.add_metric(label, max((now - state.oldest_waiting).total_seconds(), 0.0)
+                           if state.oldest_waiting else 0.0)
+            for entry in vault_health.alerts(state, now):
+                alert.add_metric([state.vault_id, entry["problem"]], 1)
+        yield from (seen, waiting, lag, alert)
 
     # -- restore points past their RPO --------------------------------------------------------------------------
 

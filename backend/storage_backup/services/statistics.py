@@ -30,7 +30,7 @@ from storage_backup.catalog.models import (
 )
 from storage_backup.policies import destinations as destination_rules
 from storage_backup.policies import usage as usage_rules
-from storage_backup.services import inventory, lock_maintenance, proxies, quotas, vanished
+from storage_backup.services import inventory, lock_maintenance, proxies, quotas, vanished, vault_health
 from storage_backup.services.context import Caller, allowed, authorize
 from storage_backup.services.errors import ServiceError, ValidationFailed
 
@@ -161,6 +161,9 @@ def _attention(since: dt.datetime, now: dt.datetime) -> dict:
         "lock_maintenance": lock_maintenance.attention(now),
         # Locked restore points whose documents were removed on the storage (services/vanished.py).
         "vanished_restore_points": vanished.attention(),
+        # Vaults whose worker went silent or whose copies lag (services/vault_health.py): the air gap's protection
+        # ends without anybody being told otherwise, as the control plane never calls the vault.
+        "vaults": vault_health.attention(now),
         # Temporary resources of dead jobs the sweeper could not remove (it says why): an operator's to finish.
         "unresolved_leftovers": [{"resource_type": row.resource_type, "resource_id": row.resource_id,
                                   "status": row.status, "job_id": row.job_id, "project_id": row.project_id,

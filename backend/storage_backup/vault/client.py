@@ -47,7 +47,12 @@ class VaultApi:
         return response.json() if response.content else {}
 
     def work(self) -> dict:
-        return self._call("GET", "/v1/vault/work", params={"vault": self.config.vault_id})
+        # The window and interval go along so that the control plane can tell a copy waiting for the window from a
+        # worker that stopped (services/vault_health.py); an API of before ignores them.
+        window = self.config.window
+        return self._call("GET", "/v1/vault/work", params={
+            "vault": self.config.vault_id, "timezone": window.timezone, "interval": f"{self.config.interval:g}",
+            "window": f"{window.start:%H:%M}-{window.end:%H:%M}" if window.start is not None else ""})
 
     def report(self, copy_id: str, state: str, **figures) -> dict:
         return self._call("POST", "/v1/vault/copies", json={"copy_id": copy_id, "vault_id": self.config.vault_id,

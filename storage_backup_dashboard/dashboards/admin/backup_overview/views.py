@@ -128,6 +128,10 @@ class IndexView(views.HorizonTemplateView):
             lock["failed_when"] = formatting.when(api.backup.as_datetime(lock.get("failed_at")))
             until = api.backup.as_datetime(lock.get("protected_until"))
             lock["until"] = formatting.when(until) if until else _("at an unknown date (no pass has succeeded)")
+        for vault in attention.setdefault("vaults", []):  # a service of before has none
+            vault["when"] = formatting.when(api.backup.as_datetime(vault.get("last_seen")))
+            vault["oldest_when"] = formatting.when(api.backup.as_datetime(vault.get("oldest_waiting")))
+            vault["next_when"] = formatting.when_zoned(api.backup.as_datetime(vault.get("next_window")))
         for leftover in attention.get("unresolved_leftovers", []):
             leftover["project"] = names.get(leftover["project_id"], leftover["project_id"])
         for proxy in attention["proxies_down"]:
