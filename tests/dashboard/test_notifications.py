@@ -74,7 +74,7 @@ class PolicyNotificationsStepTests(backup_helpers.TestCase):
         self.mock_policy_instances.return_value = []
         self.mock_schedule_preview.return_value = self.runs
         response = self.client.get(reverse("horizon:project:backup_policies:detail", args=["pol-1"]))
-        self.assertContains(response, "When a job succeeds or fails")
+        self.assertContains(response, "When a job succeeds, fails or is cancelled")
         self.assertContains(response, "ops@example.org, b@example.org")
 
 
