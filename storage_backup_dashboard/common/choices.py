@@ -112,18 +112,22 @@ WEBHOOK_EVENT_CHOICES = (
     ("backup.start", pgettext_lazy("Webhook event", "Backup started")),
     ("backup.end", pgettext_lazy("Webhook event", "Backup succeeded")),
     ("backup.error", pgettext_lazy("Webhook event", "Backup failed")),
+    ("backup.cancel", pgettext_lazy("Webhook event", "Backup cancelled")),
     ("restore.start", pgettext_lazy("Webhook event", "Restore started")),
     ("restore.end", pgettext_lazy("Webhook event", "Restore succeeded")),
     ("restore.error", pgettext_lazy("Webhook event", "Restore failed")),
+    ("restore.cancel", pgettext_lazy("Webhook event", "Restore cancelled")),
     ("verify.start", pgettext_lazy("Webhook event", "Verification started")),
     ("verify.end", pgettext_lazy("Webhook event", "Verification succeeded")),
     ("verify.error", pgettext_lazy("Webhook event", "Verification failed")),
+    ("verify.cancel", pgettext_lazy("Webhook event", "Verification cancelled")),
     ("backup.*", pgettext_lazy("Webhook event", "Every backup event")),
     ("restore.*", pgettext_lazy("Webhook event", "Every restore event")),
     ("verify.*", pgettext_lazy("Webhook event", "Every verification event")),
     ("*.start", pgettext_lazy("Webhook event", "Any job started")),
     ("*.end", pgettext_lazy("Webhook event", "Any job succeeded")),
     ("*.error", pgettext_lazy("Webhook event", "Any job failed")),
+    ("*.cancel", pgettext_lazy("Webhook event", "Any job cancelled")),
 )
 
 

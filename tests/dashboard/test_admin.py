@@ -355,6 +355,55 @@ class AdminListsTests(backup_helpers.AdminTestCase):
                                "New Secret Key")
 
     @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
+    def test_edit_swift_destination_rotates_its_application_credential(self):
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d4", "name": "sw", "type": "swift", "path": "swift://backups?auth_url=http://127.0.0.1:5000/v3",
+             "retention_lock_min_days": 0, "max_lock_days": 36525})
+        self.mock_destination_update.return_value = api.backup.Destination({"id": "d4", "name": "sw"})
+        url = reverse("horizon:admin:backup_destinations:update", args=["d4"])
+        form = self.client.get(url).content.decode()
+        self.assertIn("New Application Credential ID", form)
+        self.assertIn("New Application Credential Secret", form)
+        self.assertNotIn("New Secret Key", form)  # S3's keys are not a Swift destination's
+        self.assertNotIn('name="swift_credential_id" value=', form)  # nothing stored is shown back
+        base = {"destination_id": "d4", "name": "sw", "type": "swift", "retention_lock_min_days": "0"}
+        for given, missing in (({"swift_credential_id": "ac-2"}, "swift_credential_secret"),
+                               ({"swift_credential_secret": "not-to-be-rendered"}, "swift_credential_id")):
+            response = self.client.post(url, {**base, **given})
+            self.assertFormErrors(response, 1)
+            self.assertIn(missing, response.context["form"].errors)
+            self.assertContains(response, "Give both the application credential&#x27;s ID and its secret")
+            self.assertNotContains(response, "not-to-be-rendered")
+        self.mock_destination_update.assert_not_called()
+        # The service refuses what the form cannot check (its SwiftCredentials rules): shown under the secret,
+        # the secret not rendered back.
+        self.mock_destination_update.side_effect = backup_exceptions.BackupRequestRefused(
+            "a Swift application credential needs its id (or its name and username) with its secret", 400,
+            "invalid", "credentials")
+        response = self.client.post(url, {**base, "swift_credential_id": "ac-2",
+                                          "swift_credential_secret": "not-to-be-rendered"})
+        self.assertIn("swift_credential_secret", response.context["form"].errors)
+        self.assertContains(response, "a Swift application credential needs its id")
+        self.assertNotContains(response, "not-to-be-rendered")
+        self.mock_destination_update.reset_mock(side_effect=True)
+        response = self.client.post(url, {**base, "swift_credential_id": "ac-2", "swift_credential_secret": "NEW"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_update.assert_called_once_with(
+            helpers.IsHttpRequest(), "d4", name="sw", retention_lock_min_days=0,
+            credentials={"application_credential_id": "ac-2", "application_credential_secret": "NEW"})
+        # Both left empty keep the credentials: nothing about them is sent.
+        self.mock_destination_update.reset_mock()
+        response = self.client.post(url, {**base, "name": "sw-renamed"})
+        self.assertNoFormErrors(response)
+        self.mock_destination_update.assert_called_once_with(helpers.IsHttpRequest(), "d4", name="sw-renamed",
+                                                             retention_lock_min_days=0)
+        # An S3 destination's edit offers no Swift fields.
+        self.mock_destination_get.return_value = api.backup.Destination(
+            {"id": "d3", "name": "s3", "type": "s3", "path": "s3://backups", "retention_lock_min_days": 0})
+        self.assertNotContains(self.client.get(reverse("horizon:admin:backup_destinations:update", args=["d3"])),
+                               "New Application Credential")
+
+    @helpers.create_mocks({api.backup: ["destination_get", "destination_update"]})
     def test_edit_destination_immutability(self):
         self.mock_destination_get.return_value = api.backup.Destination(
             {"id": "d1", "name": "worm", "path": "/srv/worm", "retention_lock_min_days": 7})

@@ -9,6 +9,7 @@ from openstack_dashboard.test import helpers
 
 from storage_backup_dashboard import api
 from storage_backup_dashboard import exceptions as backup_exceptions
+from storage_backup_dashboard.common import choices
 from tests.dashboard import helpers as backup_helpers
 from tests.dashboard.test_policies import CREATE_URL, _form
 
@@ -74,7 +75,7 @@ class PolicyNotificationsStepTests(backup_helpers.TestCase):
         self.mock_policy_instances.return_value = []
         self.mock_schedule_preview.return_value = self.runs
         response = self.client.get(reverse("horizon:project:backup_policies:detail", args=["pol-1"]))
-        self.assertContains(response, "When a job succeeds or fails")
+        self.assertContains(response, "When a job succeeds, fails or is cancelled")
         self.assertContains(response, "ops@example.org, b@example.org")
 
 
@@ -172,10 +173,13 @@ class WebhookEventsAndEditTests(backup_helpers.TestCase):
         form = response.context["form"]
         self.assertEqual(form.initial, {"webhook_id": "hook-1", "url": "https://hooks.example.org/backup",
                                         "description": "ops", "enabled": False, "events": ["*.error"]})
-        for label in ("Backup failed", "Verification started", "Every restore event", "Any job failed"):
+        for label in ("Backup failed", "Verification started", "Every restore event", "Any job failed",
+                      "Backup cancelled", "Restore cancelled", "Verification cancelled", "Any job cancelled"):
             self.assertContains(response, label)
         self.assertContains(response, 'value="*.error"')
-        self.assertContains(response, 'value="*.error" id="id_events_14" checked')
+        values = [value for value, _label in choices.WEBHOOK_EVENT_CHOICES]
+        self.assertContains(response, f'value="*.error" id="id_events_{values.index("*.error")}" checked')
+        self.assertContains(response, f'value="*.cancel" id="id_events_{values.index("*.cancel")}">')  # unticked
         self.assertNotContains(response, 'value="backup.error" id="id_events_2" checked')
         self.mock_webhook_get.assert_called_once_with(helpers.IsHttpRequest(), "hook-1")
 

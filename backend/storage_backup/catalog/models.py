@@ -116,7 +116,7 @@ class Policy(models.Model):
     auto_assign_metadata_key = models.CharField(max_length=255, blank=True, default="")
     auto_assign_metadata_value = models.CharField(max_length=255, blank=True, default="")
     # E-mail about this policy's jobs (backups, and restores and verifies of its restore points): never, on failure
-    # only, or always (success too), to ``notify_emails`` (storage_backup.notifications).
+    # only, or always (every ending: success and cancel too), to ``notify_emails`` (storage_backup.notifications).
     NOTIFY_ON = (("never", "never"), ("failure", "failure"), ("always", "always"))
     notify_on = models.CharField(max_length=16, choices=NOTIFY_ON, default="never")
     notify_emails = models.JSONField(default=list, blank=True)

@@ -1,7 +1,7 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
 """A job's events, built in one place: ``<job type>.start``, ``<job type>.end``, ``<job type>.error`` (as cinder's
-``backup.create.start`` / ``.end`` / ``.error``), and their payload.
+``backup.create.start`` / ``.end`` / ``.error``), ``<job type>.cancel`` (someone cancelled it), and their payload.
 
 The payload holds what a consumer needs to act (job, project, instance, volumes, restore point, bytes, duration,
 error code and message) and nothing of the job's request: no repository secret, key or command ever leaves here,
@@ -33,6 +33,7 @@ class Phase(enum.StrEnum):
     START = "start"
     END = "end"
     ERROR = "error"
+    CANCEL = "cancel"  # it ended because someone cancelled it: neither a success nor a failure
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,11 @@ def event_name(job_type: str) -> str:
     return "restore" if job_type == "restore_volume" else job_type
 
 
-#: The event types a tenant's webhook can hear (backup.start … verify.error), from the job types above.
+#: The event types a tenant's webhook can hear (backup.start … verify.cancel), from the job types above.
 TENANT_EVENT_NAMES = tuple(dict.fromkeys(event_name(job_type) for job_type in TENANT_JOB_TYPES))
 TENANT_EVENT_TYPES = tuple(f"{name}.{phase.value}" for name in TENANT_EVENT_NAMES for phase in Phase)
 #: What a webhook's ``events`` filter may hold: an event type, every phase of one kind of job (``backup.*``) or
-#: one phase of every kind (``*.error``).
+#: one phase of every kind (``*.error``, ``*.cancel``).
 EVENT_FILTERS = (*TENANT_EVENT_TYPES, *(f"{name}.*" for name in TENANT_EVENT_NAMES),
                  *(f"*.{phase.value}" for phase in Phase))
 
@@ -124,6 +125,15 @@ def volume_ids(job: Job) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def canceller(job: Job) -> tuple[str | None, str | None]:
+    """Who cancelled the job (user ID, user name), as ``services.jobs.cancel`` recorded it in the job's log, or
+    ``(None, None)``. The last such entry: a running job may be asked to stop more than once."""
+    for entry in reversed(job.log or []):
+        if isinstance(entry, dict) and entry.get("step") in ("cancel", "cancelled") and entry.get("user_id"):
+            return str(entry["user_id"]), (str(entry["user_name"]) if entry.get("user_name") else None)
+    return None, None
+
+
 def payload(job: Job, phase: Phase, error_code: str = "") -> dict:
     result = job.result or {}
     duration = None
@@ -155,12 +165,16 @@ def payload(job: Job, phase: Phase, error_code: str = "") -> dict:
         "bytes_written": result.get("bytes_written"),
         "error_code": None,
         "error_message": None,
+        "cancelled_by_user_id": None,
+        "cancelled_by_user_name": None,
     }
     if phase == Phase.ERROR:
         body["error_code"] = error_code or "failed"
         # Tenants read it (webhooks, mail): a destination's location in a worker's words is named, not shown, as
         # the API shows the job's error to them (storage_backup.services.locations).
         body["error_message"] = locations.Redactor().text(job.error) or None
+    elif phase == Phase.CANCEL:
+        body["cancelled_by_user_id"], body["cancelled_by_user_name"] = canceller(job)
     return body
 
 
@@ -171,20 +185,23 @@ def build(job: Job, phase: Phase, error_code: str = "") -> JobEvent:
 
 
 def phases_of_change(before: str, job: Job) -> list[Phase]:
-    """What a change of state from ``before`` to the job's state tells: it started, it ended, or both at once (a
-    short job can start and end between two looks; it had a start if it ran at all)."""
+    """What a change of state from ``before`` to the job's state tells: it started, it ended (succeeded, failed or
+    was cancelled), or both at once (a short job can start and end between two looks; it had a start if it ran at
+    all). A job cancelled before it ran tells only its cancel."""
     after = job.state
     if before == after:
         return []
     phases: list[Phase] = []
-    if after == JobState.RUNNING or (before == JobState.QUEUED and after in (JobState.SUCCEEDED, JobState.FAILED)
-                                     and job.started_at is not None):
+    ended = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+    if after == JobState.RUNNING or (before == JobState.QUEUED and after in ended and job.started_at is not None):
         phases.append(Phase.START)
     if after == JobState.SUCCEEDED:
         phases.append(Phase.END)
     elif after == JobState.FAILED:
         phases.append(Phase.ERROR)
-    # A cancelled job is what someone asked for: no event (neither an end nor an error).
+    elif after == JobState.CANCELLED:
+        # Monitoring and a tenant's hooks learn that the backup did not happen, and that it was asked for.
+        phases.append(Phase.CANCEL)
     return phases
 
 

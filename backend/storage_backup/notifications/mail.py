@@ -1,8 +1,8 @@
 # Copyright 2026 The storage-backup authors
 # SPDX-License-Identifier: Apache-2.0
-"""E-mail about a policy's jobs through SMTP: on failure only or always, as the policy's ``notify_on`` says, to its
-``notify_emails``. Off unless ``STORAGE_BACKUP_SMTP_HOST`` is set; STARTTLS (the server's certificate verified) and
-login when configured."""
+"""E-mail about a policy's jobs through SMTP: on failure only or always (every ending: succeeded, failed or
+cancelled), as the policy's ``notify_on`` says, to its ``notify_emails``. Off unless ``STORAGE_BACKUP_SMTP_HOST`` is
+set; STARTTLS (the server's certificate verified) and login when configured."""
 from __future__ import annotations
 
 import json
@@ -17,8 +17,12 @@ from django.core.validators import validate_email
 
 from storage_backup.notifications.events import JobEvent, Phase
 
-#: Which phases a policy's ``notify_on`` mails about (a start is never worth a mail).
-MAILED_PHASES = {"never": set(), "failure": {Phase.ERROR.value}, "always": {Phase.END.value, Phase.ERROR.value}}
+#: Which phases a policy's ``notify_on`` mails about (a start is never worth a mail). ``always`` is every ending, a
+#: cancel too: whoever reads every mail should learn that a backup did not happen; a cancel is not a failure.
+MAILED_PHASES = {"never": set(), "failure": {Phase.ERROR.value},
+                 "always": {Phase.END.value, Phase.ERROR.value, Phase.CANCEL.value}}
+#: How a subject says each ending.
+OUTCOMES = {Phase.END.value: "succeeded", Phase.ERROR.value: "failed", Phase.CANCEL.value: "was cancelled"}
 NOTIFY_ON = tuple(MAILED_PHASES)
 
 
@@ -61,7 +65,7 @@ def subject(event: JobEvent) -> str:
     payload = event.payload
     what = payload.get("instance_name") or payload.get("instance_id") or payload.get("restore_point_id") or \
         payload["job_id"]
-    outcome = "failed" if event.phase == Phase.ERROR.value else "succeeded"
+    outcome = OUTCOMES.get(event.phase, "started")
     kind = payload["job_type"].replace("_", " ")
     return f"[storage-backup] {kind.capitalize()} of {what} {outcome}"
 
@@ -73,7 +77,8 @@ def body(event: JobEvent) -> str:
              ("Instance ID", "instance_id"), ("Restore point", "restore_point_id"), ("Volumes", "volume_ids"),
              ("Started", "started_at"), ("Finished", "finished_at"), ("Duration (s)", "duration_seconds"),
              ("Bytes read", "bytes_read"), ("Bytes stored", "bytes_stored"), ("Error", "error_code"),
-             ("Message", "error_message"))
+             ("Message", "error_message"), ("Cancelled by", "cancelled_by_user_name"),
+             ("Cancelled by (user ID)", "cancelled_by_user_id"))
     for label, key in shown:
         value = payload.get(key)
         if value in (None, "", []):

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Job events as oslo.messaging notifications, as the OpenStack services emit theirs (cinder's
 ``volume_utils.notify_about_backup_usage``): driver ``messagingv2``, topic ``notifications``, publisher
-``storage-backup.<host>``, priority INFO for start and end, ERROR for an error.
+``storage-backup.<host>``, priority INFO for start, end and cancel (asked for, not a fault), ERROR for an error.
 
 Off unless ``STORAGE_BACKUP_NOTIFICATION_TRANSPORT_URL`` is set. The notifier reconnects at most
 ``STORAGE_BACKUP_NOTIFICATION_SEND_RETRIES`` times, so a transport that is away drops the event (logged by

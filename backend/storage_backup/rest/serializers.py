@@ -94,7 +94,7 @@ class PolicyWriteSerializer(StrictSerializer):
     auto_assign_metadata_value = serializers.CharField(required=False, allow_blank=True, max_length=255)
     notify_on = serializers.ChoiceField(choices=NOTIFY_ON_CHOICES, required=False,
                                         help_text="E-mail notify_emails about this policy's jobs: never, on failure "
-                                                  "only, or always (success too).")
+                                                  "only, or always (every ending: success and cancel too).")
     notify_emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False,
                                           max_length=100, help_text="Who gets the policy's e-mail.")
 

@@ -13,7 +13,8 @@ stays where it is: the catalog can be rebuilt from it later (``rebuild``), and r
 administrator's to do on the storage itself.
 
 An object store's ``credentials`` can be replaced (key rotation): the next job carries the new ones; the audit
-records that they changed and the new access key, never a secret.
+records that they changed and their public part (S3's access key, Swift's application credential or user), never a
+secret.
 """
 from __future__ import annotations
 
@@ -87,9 +88,8 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
             if destination.type not in OBJECT_STORE_TYPES:
                 raise ValidationFailed("credentials", f"a {destination.type} destination takes no credentials")
             destination.credentials = check_credentials(destination.type, data["credentials"])
-            access_key = destination.credentials.get("access_key") or ""
             target.detail = ((target.detail + "; ") if target.detail else "") + \
-                f"credentials replaced (access key {access_key})"
+                f"credentials replaced ({_public_part(destination.credentials)})"
         if "max_lock_days" in data:
             check_object_lock_days(destination.type, destination.path, destination.max_lock_days, "max_lock_days")
         if destination.retention_lock_min_days > destination.max_lock_days:
@@ -98,6 +98,18 @@ def update_destination(caller: Caller, destination_id: str, data: dict) -> Desti
                                    f"maximum ({destination.max_lock_days} days)")
         destination.save()
         return destination
+
+
+def _public_part(credentials: dict) -> str:
+    """What the audit names of new credentials: who they log in as, never a secret."""
+    if credentials.get("access_key"):
+        return f"access key {credentials['access_key']}"
+    if credentials.get("application_credential_id"):
+        return f"application credential {credentials['application_credential_id']}"
+    if credentials.get("application_credential_name"):
+        return f"application credential {credentials['application_credential_name']} of user " \
+               f"{credentials.get('username') or ''}"
+    return f"user {credentials.get('username') or ''}"
 
 
 def delete_destination(caller: Caller, destination_id: str) -> None:

@@ -408,16 +408,21 @@ def cancel(caller: Caller, job_id: str) -> Job:
                 raise Conflict(f"Job {job_id} has already ended ({job.state}).")
             bus.request_cancel(job.id)
             who = caller.user_name or caller.user_id
+            # Who asked, kept beside the words (not shown by the API): the cancel event names them.
+            by = {"user_id": caller.user_id, "user_name": caller.user_name}
             if not job.celery_task_id or _not_started(job):
                 job.state = JobState.CANCELLED
                 job.finished_at = timezone.now()
                 job.waiting_reason = ""
                 job.cancel_requested = bool(job.celery_task_id)
                 bus.end_attempt(job.id)
-                job.log = [*job.log, log_entry("cancelled", f"Cancelled by {who} before it started")]
-            else:
-                job.cancel_requested = True
-                job.log = [*job.log, log_entry("cancel", f"Cancel requested by {who}; the proxy stops at the next "
-                                                         "block and cleans up")]
-            job.save()
+                job.log = [*job.log, {**log_entry("cancelled", f"Cancelled by {who} before it started"), **by}]
+                job.save()
+                # Only the cancel: this attempt never ran (a start an earlier attempt sent was sent then).
+                events.announce(events.build(job, events.Phase.CANCEL))
+                return job
+            job.cancel_requested = True
+            job.log = [*job.log, {**log_entry("cancel", f"Cancel requested by {who}; the proxy stops at the next "
+                                                        "block and cleans up"), **by}]
+            job.save()  # its cancel event is told when the worker has stopped (services/tracking.py)
             return job

@@ -9,8 +9,10 @@
 
 A backup that succeeds and one that fails (Cinder refuses the snapshot) tell all three; a hook that wants
 ``backup.error`` only hears the failure (a ``*.error`` one the same), and once changed to ``*.end`` the next
-backup's end only; another project's hook hears nothing of them, and never reaches or sees the first project's
-hooks through the API. Nothing leaves 127.0.0.0/8.
+backup's end only; a backup cancelled while it runs tells its start then ``backup.cancel`` (naming who cancelled),
+one cancelled while queued only ``backup.cancel``, heard by a ``*.cancel`` hook and not by the failures' hooks;
+another project's hook hears nothing of them, and never reaches or sees the first project's hooks through the API.
+Nothing leaves 127.0.0.0/8.
 """
 from __future__ import annotations
 
@@ -269,6 +271,62 @@ def test_a_failed_backup_tells_its_error_everywhere(stack, receivers, listener):
         assert posts[0]["document"]["payload"]["error_code"]
 
 
+def test_a_cancelled_backup_tells_its_cancel(stack, receivers, listener):
+    """Cancelled through the API while it runs (its attach hangs): ``backup.start`` then ``backup.cancel``; then one
+    cancelled while its message waits in the queue (no worker takes it): ``backup.cancel`` only."""
+    member, receiver = stack.client(), receivers["receiver"]
+    cancel_hook = member.webhook_create(receiver.url + "/cancels", events=["*.cancel"])
+    assert cancel_hook["events"] == ["*.cancel"]
+    STATE.update(cancel_hook=cancel_hook)
+    user_id = member.session.get_user_id()
+
+    stack.arm_fault("volume.attach", "hang")
+    job = member.backup_create(STATE["web"].id)
+    wait_until(lambda: member.job_get(job["id"])["progress"].get("step") == "attach", timeout=60,
+               what="the backup to hang in its attach")
+    assert member.job_cancel(job["id"])["state"] == "running"
+    assert stack.wait_job(job["id"])["state"] == "cancelled"
+    notes = wait_until(lambda: len(found := listener.of(job["id"])) >= 2 and found, timeout=30,
+                       what="backup.start and backup.cancel on RabbitMQ")
+    assert [(n["event_type"], n["priority"]) for n in notes] == [("backup.start", "INFO"), ("backup.cancel", "INFO")]
+    cancel = notes[1]["payload"]
+    assert (cancel["state"], cancel["cancelled_by_user_id"], cancel["cancelled_by_user_name"]) == (
+        "cancelled", user_id, "demo-member")
+    assert cancel["error_code"] is None and cancel["restore_point_id"] is None and cancel["started_at"]
+    posts = wait_until(lambda: len(found := receiver.events("/demo", job["id"])) >= 2 and found, timeout=30,
+                       what="backup.start and backup.cancel at the webhook")
+    assert sorted(p["document"]["event_type"] for p in posts) == ["backup.cancel", "backup.start"]
+    cancels = wait_until(lambda: receiver.events("/cancels", job["id"]), timeout=30, what="backup.cancel at *.cancel")
+    assert [p["headers"][signing.EVENT_HEADER] for p in cancels] == ["backup.cancel"]
+    signing.verify(cancel_hook["secret"], cancels[0]["body"], cancels[0]["headers"][signing.HEADER])
+    assert cancels[0]["document"]["payload"]["cancelled_by_user_name"] == "demo-member"
+    mail = wait_until(lambda: [m for m in receivers["mailbox"].messages if job["id"] in m["message"].get_content()],
+                      timeout=30, what="the cancel mail (notify_on always: every ending)")
+    assert mail[0]["message"]["Subject"] == "[storage-backup] Backup of web-1 was cancelled"
+    assert stack.leftovers() == {}
+
+    # Queued: sent to the nova proxy while its worker is stopped (less than the proxy's down-after ago), so the
+    # cancel ends it at once; the worker, back, drops the stale message.
+    stack.workers["nova"].stop()
+    try:
+        queued = member.backup_create(STATE["web"].id)
+        wait_until(lambda: (j := member.job_get(queued["id"]))["attempts"] == 1 and j["state"] == "queued",
+                   timeout=30, what=f"job {queued['id']} to be sent")
+        assert member.job_cancel(queued["id"])["state"] == "cancelled"
+        notes = wait_until(lambda: listener.of(queued["id"]), timeout=30, what="backup.cancel on RabbitMQ")
+        cancels = wait_until(lambda: receiver.events("/cancels", queued["id"]), timeout=30,
+                             what="the queued job's backup.cancel at *.cancel")
+        time.sleep(2)  # the unfiltered hook's delivery was queued with it
+        assert [n["event_type"] for n in listener.of(queued["id"])] == ["backup.cancel"]
+        assert [p["document"]["event_type"] for p in receiver.events("/demo", queued["id"])] == ["backup.cancel"]
+        assert cancels[0]["document"]["payload"]["started_at"] is None
+    finally:
+        stack.start_worker("nova")
+        stack.wait_for_proxies()
+    for path in ("/backup-errors", "/any-error"):  # a cancel is not a failure
+        assert receiver.events(path, job["id"]) == [] and receiver.events(path, queued["id"]) == []
+
+
 def test_a_volume_restore_tells_restore_start_and_end_signed_with_a_new_secret(stack, receivers, listener):
     renewed = stack.client().webhook_new_secret(STATE["hook"]["id"])
     assert renewed["secret"] != STATE["hook"]["secret"] and "secret" not in stack.client().webhook_list()[0]
@@ -310,7 +368,7 @@ def test_the_other_project_heard_nothing_and_deleting_a_hook_stops_it(stack, rec
     assert [r for r in receiver.received if r["path"] == "/alt"] == []  # another project's jobs only, and none ran
     assert not any(r["path"] == "/stolen" for r in receiver.received)
     member = stack.client()
-    for name in ("hook", "errors_hook", "any_error_hook"):
+    for name in ("hook", "errors_hook", "any_error_hook", "cancel_hook"):
         member.webhook_delete(STATE[name]["id"])
     assert member.webhook_list() == []
     before = len(receiver.received)

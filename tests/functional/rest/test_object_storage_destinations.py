@@ -52,3 +52,27 @@ def test_an_admin_creates_a_swift_destination(control_plane):
     _refused(create(path="/srv/backups", credentials=APPLICATION_CREDENTIAL), "path")
     _refused(lambda: admin.destination_create(name="fs-with-keys", path="/srv/x", credentials=APPLICATION_CREDENTIAL),
              "credentials")
+
+
+def test_a_swift_destination_credential_is_rotated_write_only(control_plane):
+    """``PATCH`` with a new application credential (what Horizon's Edit Destination sends): validated as at creation,
+    kept sealed, never shown; the audit names the new credential's ID, not its secret."""
+    import json
+
+    from storage_backup.services.destinations import task_view
+
+    admin = control_plane.client("admin")
+    name = f"swift-{uuid.uuid4().hex[:6]}"
+    created = admin.destination_create(name=name, type="swift", credentials=APPLICATION_CREDENTIAL,
+                                       path=f"swift://{name}?auth_url={AUTH_URL}")  # a container of its own
+    rotated = {"application_credential_id": "4567cdef", "application_credential_secret": "rotated-s3cr3t"}
+    answer = admin.destination_update(created["id"], credentials=rotated)
+    assert "credentials" not in answer and "rotated-s3cr3t" not in json.dumps(answer)
+    assert task_view(Destination.objects.get(pk=created["id"]))["credentials"] == rotated
+    events = [event for event in admin.audit_events(all_projects=True, limit=200)
+              if event["target_id"] == created["id"] and event["action"] == "destination.update"]
+    assert events and "credentials replaced (application credential 4567cdef)" in events[0]["detail"]
+    assert "rotated-s3cr3t" not in json.dumps(admin.audit_events(all_projects=True, limit=200))
+    for bad in ({"application_credential_id": "only-an-id"}, {**rotated, "access_key": "AK"}, {}):
+        _refused(lambda bad=bad: admin.destination_update(created["id"], credentials=bad), "credentials")
+    assert task_view(Destination.objects.get(pk=created["id"]))["credentials"] == rotated  # unchanged

@@ -65,6 +65,8 @@ def test_patch_changes_events_and_the_other_fields(control_plane, member_hook):
     assert (stored.events, stored.enabled) == (["*.error", "restore.*"], False)
     # A PATCH without ``events`` leaves them; an empty list is every event again.
     assert member.webhook_update(member_hook["id"], enabled=True)["events"] == ["*.error", "restore.*"]
+    assert member.webhook_update(member_hook["id"], events=["backup.cancel", "*.cancel"])["events"] == [
+        "backup.cancel", "*.cancel"]  # someone cancelled it: a phase of its own
     assert member.webhook_update(member_hook["id"], events=[])["events"] == []
     assert Webhook.objects.get(pk=member_hook["id"]).events == []
 
@@ -86,7 +88,7 @@ def test_the_openapi_schema_lists_the_allowed_event_types(control_plane):
         assert events["type"] == "array", name
         assert events["items"] == {"$ref": "#/components/schemas/WebhookEventTypeEnum"}, name
     allowed = components["WebhookEventTypeEnum"]["enum"]
-    assert {"backup.error", "*.error", "restore.*", "verify.start"} <= set(allowed)
-    assert "prune.error" not in allowed and "*" not in allowed
+    assert {"backup.error", "*.error", "restore.*", "verify.start", "backup.cancel", "*.cancel"} <= set(allowed)
+    assert "prune.error" not in allowed and "*" not in allowed and "prune.cancel" not in allowed
     assert "events" in components["Webhook"]["required"]
     assert "events" not in components["WebhookWriteRequest"].get("required", [])

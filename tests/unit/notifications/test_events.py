@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 from storage_backup.catalog.models import Destination, Job, JobState
-from storage_backup.notifications import events, mail, targets
+from storage_backup.notifications import events, mail, messaging, targets
 from storage_backup.notifications.events import Phase
 
 
@@ -72,13 +72,63 @@ def test_a_volume_restore_is_a_restore_event():
     (JobState.RUNNING, JobState.FAILED, True, [Phase.ERROR]),
     (JobState.QUEUED, JobState.SUCCEEDED, True, [Phase.START, Phase.END]),  # started and ended between two looks
     (JobState.QUEUED, JobState.FAILED, False, [Phase.ERROR]),  # never ran: no start
-    (JobState.RUNNING, JobState.CANCELLED, True, []),
+    (JobState.RUNNING, JobState.CANCELLED, True, [Phase.CANCEL]),  # its start was told when it ran
+    (JobState.QUEUED, JobState.CANCELLED, False, [Phase.CANCEL]),  # cancelled before it ran: only the cancel
+    (JobState.QUEUED, JobState.CANCELLED, True, [Phase.START, Phase.CANCEL]),  # ran, and stopped, between two looks
     (JobState.RUNNING, JobState.RUNNING, True, []),
     (JobState.RUNNING, JobState.QUEUED, True, []),  # queued again for a retry: it has not ended
 ])
 def test_what_a_change_of_state_tells(before, after, started, phases):
     job = _job(state=after, started_at=timezone.now() if started else None)
     assert events.phases_of_change(before, job) == phases
+
+
+def test_a_cancel_names_who_asked_and_no_error():
+    log = [{"at": "…", "step": "start", "message": "Started"},
+           {"at": "…", "step": "cancel", "message": "Cancel requested by alice; …", "user_id": "u-alice",
+            "user_name": "alice"},
+           {"at": "…", "step": "cancelled", "message": "Cancelled; temporary resources cleaned up"}]
+    job = _job(state=JobState.CANCELLED, log=log, result=None, restore_point_id="", error="")
+    event = events.build(job, Phase.CANCEL)
+    assert (event.event_type, event.phase) == ("backup.cancel", "cancel")
+    payload = event.payload
+    assert (payload["state"], payload["cancelled_by_user_id"], payload["cancelled_by_user_name"]) == (
+        "cancelled", "u-alice", "alice")
+    assert payload["error_code"] is None and payload["error_message"] is None and payload["restore_point_id"] is None
+    assert set(payload) == set(events.build(_job(), Phase.END).payload)  # one shape for every phase
+
+
+def test_only_a_cancel_names_a_canceller_and_only_one_the_job_recorded():
+    asked = [{"step": "cancel", "message": "…", "user_id": "u-alice", "user_name": "alice"}]
+    # A proxy's own "cancelled" entry carries no user: nobody is named.
+    assert events.build(_job(state=JobState.CANCELLED, log=[{"step": "cancelled", "message": "…"}]),
+                        Phase.CANCEL).payload["cancelled_by_user_id"] is None
+    ended = events.build(_job(log=asked), Phase.END).payload  # it succeeded although asked to stop
+    assert (ended["cancelled_by_user_id"], ended["cancelled_by_user_name"]) == (None, None)
+    unnamed = [{"step": "cancelled", "message": "…", "user_id": "u-bob", "user_name": ""}]
+    assert events.canceller(_job(log=unnamed)) == ("u-bob", None)
+
+
+def test_a_cancel_is_told_on_messaging_as_info_and_mailed_only_to_always(monkeypatch):
+    job = _job(state=JobState.CANCELLED, log=[{"step": "cancel", "message": "…", "user_id": "u-a",
+                                               "user_name": "alice"}])
+    event = events.build(job, Phase.CANCEL)
+    assert [mail.wanted(notify_on, event) for notify_on in ("never", "failure", "always")] == [False, False, True]
+    message = mail.message(event, ["ops@example.org"])
+    assert message["Subject"] == "[storage-backup] Backup of web-1 was cancelled"
+    assert message["X-Storage-Backup-Event"] == "backup.cancel" and "Cancelled by: alice" in message.get_content()
+    told = []
+
+    class Notifier:
+        def info(self, context, event_type, payload):
+            told.append(("INFO", event_type))
+
+        def error(self, context, event_type, payload):
+            told.append(("ERROR", event_type))
+
+    monkeypatch.setattr(messaging, "_notifier", lambda: Notifier())
+    messaging.emit(event)
+    assert told == [("INFO", "backup.cancel")]  # asked for, not a fault
 
 
 def test_the_event_survives_the_trip_through_celery():
@@ -88,7 +138,8 @@ def test_the_event_survives_the_trip_through_celery():
 
 @pytest.mark.parametrize(("notify_on", "phase", "mailed"), [
     ("never", Phase.ERROR, False), ("failure", Phase.ERROR, True), ("failure", Phase.END, False),
-    ("always", Phase.END, True), ("always", Phase.ERROR, True), ("always", Phase.START, False)])
+    ("always", Phase.END, True), ("always", Phase.ERROR, True), ("always", Phase.START, False),
+    ("always", Phase.CANCEL, True), ("failure", Phase.CANCEL, False), ("never", Phase.CANCEL, False)])
 def test_notify_on_chooses_what_is_mailed(notify_on, phase, mailed):
     assert mail.wanted(notify_on, events.build(_job(), phase)) is mailed
 
@@ -180,7 +231,9 @@ def test_a_broker_away_loses_the_event_not_the_job(monkeypatch, caplog):
 def test_the_webhook_event_vocabulary_comes_from_the_tenant_job_types():
     assert events.TENANT_EVENT_NAMES == ("backup", "restore", "verify")  # restore_volume is restore.*
     assert "backup.error" in events.EVENT_FILTERS and "verify.start" in events.EVENT_FILTERS
-    assert {"backup.*", "restore.*", "verify.*", "*.start", "*.end", "*.error"} <= set(events.EVENT_FILTERS)
+    assert {"backup.*", "restore.*", "verify.*", "*.start", "*.end", "*.error", "*.cancel"} <= set(events.EVENT_FILTERS)
+    assert {"backup.cancel", "restore.cancel", "verify.cancel"} <= set(events.TENANT_EVENT_TYPES)
+    assert events.check_event_filter(["backup.cancel", "*.cancel"]) == ["backup.cancel", "*.cancel"]
     assert events.build(_job(type="restore_volume"), Phase.END).event_type in events.TENANT_EVENT_TYPES
 
 
@@ -203,6 +256,11 @@ def test_an_event_filter_is_cleaned_or_refused_with_what_is_allowed():
     (["restore.*"], "restore.start", True),
     (["restore.*", "*.error"], "backup.error", True),
     (["restore.*"], "backup.end", False),
+    (["backup.cancel"], "backup.cancel", True),
+    (["backup.cancel"], "backup.error", False),
+    (["*.cancel"], "verify.cancel", True),
+    (["*.error"], "backup.cancel", False),  # a cancel is not a failure
+    (["backup.*"], "backup.cancel", True),
 ])
 def test_a_filter_matches_exact_types_and_wildcards(event_filter, event_type, wanted):
     assert events.filter_matches(event_filter, event_type) is wanted

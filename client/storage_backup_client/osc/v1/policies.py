@@ -87,7 +87,8 @@ class CreatePolicy(common.ShowOne):
                             help="Higher runs first when the proxies are busy")
         parser.add_argument("--description", metavar="<text>")
         parser.add_argument("--notify-on", choices=NOTIFY_ON,
-                            help="E-mail --notify-email about the policy's jobs: never (default), on failure, always")
+                            help="E-mail --notify-email about the policy's jobs: never (default), on failure, "
+                                 "always (every ending: success and cancel too)")
         parser.add_argument("--notify-email", metavar="<address>", action="append", dest="notify_emails",
                             help="Who gets the policy's e-mail (repeat for several)")
         parser.add_argument("--disable", action="store_true", help="Create it disabled (its schedule does not run)")

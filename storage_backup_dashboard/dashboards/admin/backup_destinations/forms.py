@@ -217,18 +217,37 @@ class UpdateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
                                                 "credentials; leave both empty to keep them."))
     s3_secret_key = forms.CharField(label=_("New Secret Key"), max_length=4096, required=False,
                                     widget=forms.PasswordInput(render_value=False), help_text=S3_SECRET_HELP)
+    # What the Create form takes for Swift: an application credential. Neither field shows what is stored.
+    swift_credential_id = forms.CharField(label=_("New Application Credential ID"), max_length=256, required=False,
+                                          help_text=_("Credential rotation: give the new application credential's "
+                                                      "ID and secret to replace the destination's; leave both empty "
+                                                      "to keep them."))
+    swift_credential_secret = forms.CharField(label=_("New Application Credential Secret"), max_length=4096,
+                                              required=False, widget=forms.PasswordInput(render_value=False),
+                                              help_text=S3_SECRET_HELP)
+
+    #: The new credentials' fields of each type: (the public part, the secret).
+    CREDENTIAL_FIELDS = {"s3": ("s3_access_key", "s3_secret_key"),
+                         "swift": ("swift_credential_id", "swift_credential_secret")}
 
     def __init__(self, request, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        if (self.initial.get("type") or self.data.get("type")) != "s3":
-            del self.fields["s3_access_key"]
-            del self.fields["s3_secret_key"]
+        destination_type = self.initial.get("type") or self.data.get("type")
+        for kind, names in self.CREDENTIAL_FIELDS.items():
+            if kind != destination_type:
+                for name in names:
+                    del self.fields[name]
 
     def clean(self):
         data = super().clean()
         if "s3_access_key" in self.fields and bool(data.get("s3_access_key")) != bool(data.get("s3_secret_key")):
             self.add_error("s3_secret_key" if data.get("s3_access_key") else "s3_access_key",
                            _("Give both keys to replace the credentials."))
+        if "swift_credential_id" in self.fields and \
+                bool(data.get("swift_credential_id")) != bool(data.get("swift_credential_secret")):
+            self.add_error("swift_credential_secret" if data.get("swift_credential_id") else "swift_credential_id",
+                           _("Give both the application credential's ID and its secret to replace the "
+                             "credentials."))
         return data
 
     def handle(self, request, data):
@@ -237,11 +256,17 @@ class UpdateDestinationForm(common_forms.ServiceFieldErrorsMixin, forms.SelfHand
             fields["max_lock_days"] = data["max_lock_days"]
         if data.get("s3_access_key") and data.get("s3_secret_key"):
             fields["credentials"] = {"access_key": data["s3_access_key"], "secret_key": data["s3_secret_key"]}
+        if data.get("swift_credential_id") and data.get("swift_credential_secret"):
+            fields["credentials"] = {"application_credential_id": data["swift_credential_id"],
+                                     "application_credential_secret": data["swift_credential_secret"]}
+        # The service's refusal of new credentials goes under their secret (the form's own error when none given).
+        secret_field = next((names[1] for names in self.CREDENTIAL_FIELDS.values() if names[1] in self.fields),
+                            None)
         try:
             destination = api.backup.destination_update(request, data["destination_id"], **fields)
         except Exception as error:
             if self.show_service_error(error, {"name": "name", "retention_lock_min_days": "retention_lock_min_days",
-                                               "max_lock_days": "max_lock_days", "credentials": "s3_secret_key"}):
+                                               "max_lock_days": "max_lock_days", "credentials": secret_field}):
                 return False
             errors.handle(request, _("Unable to save the destination."))
             return False

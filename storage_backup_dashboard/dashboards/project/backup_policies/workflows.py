@@ -292,7 +292,7 @@ class AutoAssignStep(workflows.Step):
 NOTIFY_ON_CHOICES = (
     ("never", _("Never")),
     ("failure", _("When a job fails")),
-    ("always", _("When a job succeeds or fails")),
+    ("always", _("When a job succeeds, fails or is cancelled")),
 )
 
 
