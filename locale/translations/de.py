@@ -34,6 +34,7 @@ PLURALS = {
     'Enabled Webhook': ('Webhook aktiviert', 'Webhooks aktiviert'),
     'Disable Webhook': ('Webhook deaktivieren', 'Webhooks deaktivieren'),
     'Disabled Webhook': ('Webhook deaktiviert', 'Webhooks deaktiviert'),
+    '%(number)s restore point waits for its copy into vault %(name)s, since %(when)s.': ('%(number)s Wiederherstellungspunkt wartet seit %(when)s auf seine Kopie in den Tresor %(name)s.', '%(number)s Wiederherstellungspunkte warten auf ihre Kopie in den Tresor %(name)s, der älteste seit %(when)s.'),
 }
 
 CONTEXTS = {
@@ -111,6 +112,10 @@ CONTEXTS = {
     ('State of a vault copy', 'Failed'): 'Fehlgeschlagen',
     ('State of a vault copy', 'Queued'): 'In Warteschlange',
     ('Status of a restore point', 'Vault only'): 'Nur im Tresor',
+    ('Webhook event', 'Any job cancelled'): 'Jeder Auftrag abgebrochen',
+    ('Webhook event', 'Backup cancelled'): 'Sicherung abgebrochen',
+    ('Webhook event', 'Restore cancelled'): 'Wiederherstellung abgebrochen',
+    ('Webhook event', 'Verification cancelled'): 'Prüfung abgebrochen',
 }
 
 MESSAGES = {
@@ -636,7 +641,6 @@ MESSAGES = {
     'Webhook Created': 'Webhook erstellt',
     'Webhooks': 'Webhooks',
     'When a job fails': 'Wenn ein Auftrag fehlschlägt',
-    'When a job succeeds or fails': 'Wenn ein Auftrag gelingt oder fehlschlägt',
     'Data volume %(name)s at %(device)s': 'Datenträger %(name)s an %(device)s',
     'Overwrite': 'Überschreiben',
     'Overwrite and Revert': 'Überschreiben und zurücksetzen',
@@ -693,4 +697,15 @@ MESSAGES = {
     'Unable to retrieve the deleted restore points.': 'Die gelöschten Wiederherstellungspunkte konnten nicht abgerufen werden.',
     'Vault': 'Tresor',
     'Vault only: this restore point was deleted from its primary destination and recovered from its copy in the air-gapped vault. It restores from the vault only; it cannot be verified, browsed file by file, reverted in place or locked.': 'Nur im Tresor: Dieser Wiederherstellungspunkt wurde von seinem primären Ziel gelöscht und aus seiner Kopie im abgeschotteten Tresor zurückgeholt. Er stellt nur aus dem Tresor wieder her; er kann nicht geprüft, dateiweise durchsucht, an Ort und Stelle zurückgesetzt oder gesperrt werden.',
+    '%(number)s of them failed every attempt and are not tried again.': '%(number)s davon sind bei jedem Versuch fehlgeschlagen und werden nicht erneut versucht.',
+    "Check that storage-backup vault-worker runs on the vault's side with vault_id = %(id)s, that its Keystone credential (role backup_vault) is still valid, and that it reaches this API.": 'Prüfen Sie, dass storage-backup vault-worker auf der Seite des Tresors mit vault_id = %(id)s läuft, dass seine Keystone-Zugangsberechtigung (Rolle backup_vault) noch gültig ist und dass er diese API erreicht.',
+    "Check the copies' errors and the vault worker's log, and that its copy window is long enough for what it must copy.": 'Prüfen Sie die Fehler der Kopien und das Protokoll des Tresor-Workers und ob sein Kopierfenster lang genug für das ist, was er kopieren muss.',
+    "Credential rotation: give the new application credential's ID and secret to replace the destination's; leave both empty to keep them.": 'Wechsel der Zugangsdaten: Geben Sie ID und Geheimnis der neuen Anwendungs-Zugangsberechtigung an, um die des Ziels zu ersetzen; lassen Sie beide leer, um sie zu behalten.',
+    "Give both the application credential's ID and its secret to replace the credentials.": 'Geben Sie sowohl die ID als auch das Geheimnis der Anwendungs-Zugangsberechtigung an, um die Zugangsdaten zu ersetzen.',
+    'Its copy window (%(window)s) opens next %(when)s.': 'Sein Kopierfenster (%(window)s) öffnet sich als Nächstes %(when)s.',
+    'New Application Credential ID': 'ID der neuen Anwendungs-Zugangsberechtigung',
+    'New Application Credential Secret': 'Geheimnis der neuen Anwendungs-Zugangsberechtigung',
+    'The vault worker of vault %(name)s has never asked for work: no copy is made into the vault.': 'Der Tresor-Worker des Tresors %(name)s hat noch nie nach Arbeit gefragt: Es wird keine Kopie in den Tresor gemacht.',
+    'The vault worker of vault %(name)s has not asked for work since %(when)s: no copy is made into the vault.': 'Der Tresor-Worker des Tresors %(name)s hat seit %(when)s nicht nach Arbeit gefragt: Es wird keine Kopie in den Tresor gemacht.',
+    'When a job succeeds, fails or is cancelled': 'Wenn ein Auftrag gelingt, fehlschlägt oder abgebrochen wird',
 }
