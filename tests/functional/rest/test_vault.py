@@ -46,13 +46,13 @@ def _index(point_ids: list[str], project_id: str, primary: Destination, policy: 
             created_at=timezone.now() - dt.timedelta(days=age_days - offset))
 
 
-@pytest.fixture(scope="module")
-def world(control_plane, tmp_path_factory):
-    base = tmp_path_factory.mktemp("vault")
+def make_world(control_plane, base, demo_points: int = 2) -> dict:
+    """Restore points of demo (``demo_points``) and alt (one) indexed on a filesystem primary, their policies naming
+    a filesystem vault, and a vault worker key enrolled."""
     demo, alt = control_plane.project_id("demo-member"), control_plane.project_id("alt-member")
     admin = control_plane.client("admin")
     primary_root = base / "primary"
-    demo_ids = write_points(str(primary_root), demo, str(uuid.uuid4()), 2)
+    demo_ids = write_points(str(primary_root), demo, str(uuid.uuid4()), demo_points)
     alt_ids = write_points(str(primary_root), alt, str(uuid.uuid4()), 1)
     primary = Destination.objects.get(pk=admin.destination_create(name=f"primary-{uuid.uuid4().hex[:6]}",
                                                                   path=str(primary_root))["id"])
@@ -74,7 +74,13 @@ def world(control_plane, tmp_path_factory):
             "vault_id": made["id"], "vault_root": vault_root, "key_file": key_file, "policies": policies}
 
 
-def _config(control_plane, world, window: str = "") -> str:
+@pytest.fixture(scope="module")
+def world(control_plane, tmp_path_factory):
+    return make_world(control_plane, tmp_path_factory.mktemp("vault"))
+
+
+def _config(control_plane, world, window: str = "", timezone_name: str = "UTC", interval: float | None = None) -> str:
+    """The vault worker's config file for ``world`` (its window, time zone and, when given, its round interval)."""
     path = world["base"] / f"vault-{uuid.uuid4().hex[:6]}.conf"
     path.write_text(f"""\
 [api]
@@ -93,7 +99,8 @@ project_domain_id = default
 [worker]
 key_file = {world["key_file"]}
 window = {window}
-timezone = UTC
+timezone = {timezone_name}
+{f"interval = {interval}" if interval is not None else ""}
 
 [vault]
 location = {world["vault_root"]}

@@ -28,7 +28,8 @@ from storage_backup_sandbox.launch import ControlApiProcess
 from storage_backup_dashboard.client import BackupClient
 from tests.functional.control.test_catalog_rebuild import write_points
 from tests.functional.control.test_metrics import samples_of
-from tests.functional.rest.test_vault import VAULT_USER, _index, _vault_worker
+from tests.functional.rest.test_vault import _config as vault_config
+from tests.functional.rest.test_vault import _index, _vault_worker
 
 SILENT_AFTER = 8  # seconds: the worker's round and the health command's start take a few
 SETTINGS = {"STORAGE_BACKUP_VAULT_SILENT_AFTER": str(SILENT_AFTER), "STORAGE_BACKUP_VAULT_COPY_LAG_ALERT": "3600"}
@@ -65,31 +66,7 @@ def world(control_plane, tmp_path_factory):
 
 
 def _config(control_plane, world, window: str) -> str:
-    path = world["base"] / f"vault-{uuid.uuid4().hex[:6]}.conf"
-    path.write_text(f"""\
-[api]
-url = {control_plane.url}
-vault_id = {world["vault_id"]}
-
-[keystone]
-auth_type = password
-auth_url = {control_plane.sandbox.auth_url}
-username = {VAULT_USER}
-password = backup-vault-secret
-project_name = service
-user_domain_id = default
-project_domain_id = default
-
-[worker]
-key_file = {world["key_file"]}
-window = {window}
-timezone = Europe/Warsaw
-interval = 1
-
-[vault]
-location = {world["vault_root"]}
-""")
-    return str(path)
+    return vault_config(control_plane, world, window, timezone_name="Europe/Warsaw", interval=1)
 
 
 def _health(control_plane, vault_id: str) -> tuple[int, str]:

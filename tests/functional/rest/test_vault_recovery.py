@@ -16,10 +16,8 @@ import uuid
 
 import pytest
 from django.utils import timezone
-from storage_backup import contract
 from storage_backup.catalog.models import (
     ACTIVE_JOB_STATES,
-    Destination,
     Job,
     JobState,
     Policy,
@@ -27,13 +25,11 @@ from storage_backup.catalog.models import (
     RestorePointCopy,
 )
 from storage_backup.control import retention
-from storage_backup.proxy import worker_key
-from storage_backup.services import catalog_rebuild, proxy_keys, quotas
-from storage_backup.services.context import SYSTEM
+from storage_backup.services import catalog_rebuild, quotas
 
 from storage_backup_dashboard.client import BackupApiError
 from tests.functional.control.test_catalog_rebuild import write_points
-from tests.functional.rest.test_vault import VAULT_USER, _config, _index, _vault_worker
+from tests.functional.rest.test_vault import VAULT_USER, _config, _index, _vault_worker, make_world
 
 # The recovery locks the copy row and asks whether the point is in the catalog in one query: run again on PostgreSQL
 # and MariaDB (tox functional-postgresql, -mariadb).
@@ -48,30 +44,10 @@ def _refused(call) -> BackupApiError:
 
 @pytest.fixture(scope="module")
 def world(control_plane, tmp_path_factory):
-    """Two demo restore points and one alt restore point on a filesystem primary, their policies naming a
+    """Three demo restore points and one alt restore point on a filesystem primary, their policies naming a
     filesystem vault, and the vault worker's key enrolled; the vault worker copies them once."""
-    base = tmp_path_factory.mktemp("vault-recovery")
-    demo, alt = control_plane.project_id("demo-member"), control_plane.project_id("alt-member")
-    admin = control_plane.client("admin")
-    primary_root = base / "primary"
-    demo_ids = write_points(str(primary_root), demo, str(uuid.uuid4()), 3)
-    alt_ids = write_points(str(primary_root), alt, str(uuid.uuid4()), 1)
-    primary = Destination.objects.get(pk=admin.destination_create(name=f"primary-{uuid.uuid4().hex[:6]}",
-                                                                  path=str(primary_root))["id"])
-    vault_root = base / "vault"
-    vault_root.mkdir()
-    made = admin.destination_create(name=f"vault-{uuid.uuid4().hex[:6]}", path=str(vault_root), vault=True)
-    policies = {}
-    for user, project in (("demo-member", demo), ("alt-member", alt)):
-        policies[project] = control_plane.client(user).policy_create(
-            name=f"vaulted-{uuid.uuid4().hex[:6]}", destination_id=primary.id, vault_destination_id=made["id"])
-    _index(demo_ids, demo, primary, Policy.objects.get(pk=policies[demo]["id"]), age_days=5)
-    _index(alt_ids, alt, primary, Policy.objects.get(pk=policies[alt]["id"]), age_days=3)
-    key_file = str(base / "vault.key")
-    key, _ = worker_key.create(key_file)
-    proxy_keys.enrol(SYSTEM, f"vault-{uuid.uuid4().hex[:6]}", contract.VAULT_QUEUE, contract.public_key_text(key))
-    world = {"base": base, "demo": demo, "alt": alt, "demo_ids": demo_ids, "alt_ids": alt_ids, "primary": primary,
-             "vault_id": made["id"], "vault_root": vault_root, "key_file": key_file, "policies": policies}
+    world = make_world(control_plane, tmp_path_factory.mktemp("vault-recovery"), demo_points=3)
+    demo_ids, alt_ids, primary = world["demo_ids"], world["alt_ids"], world["primary"]
     report = _vault_worker(_config(control_plane, world))
     assert {entry["restore_point_id"] for entry in report["copied"]} >= set(demo_ids + alt_ids), report
     yield world
