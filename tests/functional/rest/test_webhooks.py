@@ -22,6 +22,15 @@ def _expect(status: int, call) -> BackupApiError:
     return raised.value
 
 
+@pytest.fixture(scope="module", autouse=True)
+def room_for_hooks(control_plane):
+    """Earlier modules of the session (the tenancy matrix, the fuzzing) leave hooks in the demo projects, and a
+    project may hold only ``STORAGE_BACKUP_WEBHOOK_MAX_PER_PROJECT``: theirs go, so that this module can make
+    its own."""
+    projects = [control_plane.project_id(user) for user in ("demo-member", "alt-member")]
+    Webhook.objects.filter(project_id__in=projects).delete()
+
+
 @pytest.fixture
 def member_hook(control_plane):
     member = control_plane.client("demo-member")
