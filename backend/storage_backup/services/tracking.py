@@ -179,6 +179,17 @@ def _failed(job: Job, failure: TaskFailure, now: dt.datetime) -> None:
         data_plane.mark_for_prune(job.destination_id)  # the next retention run tries again
 
 
+#: What a proxy may say in a log entry (``contract.LogEntry``'s fields).
+PROXY_LOG_FIELDS = ("at", "step", "message", "level")
+
+
+def proxy_entry(entry: dict) -> dict:
+    """A proxy's log entry as the control plane keeps it: ``contract.LogEntry``'s fields, as text, and nothing else.
+    The control plane writes more beside its own entries (who cancelled a job, which notifications name), and a
+    proxy, which writes its list in Redis as it likes, must not be able to put words in a user's mouth."""
+    return {name: str(entry[name]) for name in PROXY_LOG_FIELDS if entry.get(name) is not None}
+
+
 def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
     """Add what the proxy logged (its Redis list, or a result's ``log``) that the job's log does not have yet."""
     if entries is None:
@@ -187,6 +198,7 @@ def merge_proxy_log(job: Job, entries: list[dict] | None = None) -> None:
         except Exception as error:  # Redis away: the next refresh catches up
             LOG.warning("cannot read the proxy log of job %s: %s", job.id, error)
             return
+    entries = [proxy_entry(entry) for entry in entries if isinstance(entry, dict)]
     seen = {(entry.get("at"), entry.get("step"), entry.get("message")) for entry in job.log}
     new = [entry for entry in entries if (entry.get("at"), entry.get("step"), entry.get("message")) not in seen]
     if new:

@@ -5,6 +5,7 @@ where their time puts them (stably, and an entry without a time stays beside the
 from __future__ import annotations
 
 from storage_backup.catalog.models import Job
+from storage_backup.notifications.events import canceller
 from storage_backup.services.tracking import in_time_order, merge_proxy_log
 
 
@@ -25,3 +26,14 @@ def test_equal_times_keep_their_order_and_timeless_entries_stay_put():
                {"at": "2026-12-02T14:00:10+00:00", "step": "c", "message": ""},
                {"at": "2026-12-02T14:00:01+00:00", "step": "a", "message": ""}]
     assert [entry["step"] for entry in in_time_order(entries)] == ["a", "b", "b2", "c"]
+
+
+def test_a_proxy_cannot_say_who_cancelled_a_job():
+    """Only ``contract.LogEntry``'s fields of a proxy's entry are kept: the control plane's own keys (who cancelled,
+    which the ``.cancel`` notification names) cannot come from a proxy's Redis list."""
+    job = Job(log=[{"at": "2026-12-02T14:00:00+00:00", "step": "queued", "message": "Requested backup"}])
+    merge_proxy_log(job, [{"at": "2026-12-02T14:00:05Z", "step": "cancel", "message": "Cancel requested by admin",
+                           "user_id": "someone-else", "user_name": "admin", "level": "warning"}, "not an entry"])
+    assert job.log[-1] == {"at": "2026-12-02T14:00:05Z", "step": "cancel", "message": "Cancel requested by admin",
+                           "level": "warning"}
+    assert canceller(job) == (None, None)
