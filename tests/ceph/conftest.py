@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,21 @@ def _unmount_fuse_below(root: str) -> None:
             subprocess.run(["fusermount3", "-u", "-z", mount], capture_output=True)
 
 
+def _end_rbd_fuse(conf: str) -> None:
+    """The rbd-fuse daemons of this Ceph (``-c conf``) that a stopped sandbox left: a lazy unmount does not end them,
+    and once Ceph stops they would wait for it for ever. Each has its own session (rbd_fuse.py), so no process group
+    reaches them."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                args = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(args[0]) == b"rbd-fuse" and os.fsencode(conf) in args:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
 def ceph(tmp_path_factory) -> Iterator[CephCluster]:
     """ONE Ceph for the whole run (see the module's docstring); stopped and wiped at the end."""
@@ -144,6 +160,7 @@ def ceph(tmp_path_factory) -> Iterator[CephCluster]:
         yield cluster
     finally:
         _unmount_fuse_below(str(tmp_path_factory.getbasetemp()))
+        _end_rbd_fuse(os.path.join(directory, "ceph.conf"))
         subprocess.run(["bash", CEPH_STOP], env=dict(env, CEPHX_FAST="1", CEPHX_WIPE="1"), capture_output=True,
                        timeout=60)
         shutil.rmtree(root, ignore_errors=True)
