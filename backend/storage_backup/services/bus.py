@@ -92,10 +92,13 @@ def failure_of(error: BaseException | None) -> TaskFailure:
 
 def status(task_id: str) -> TaskStatus:
     result = AsyncResult(task_id, app=celery_app())
-    state = result.state
-    if state == "FAILURE":
+    # The state and its report in one read: ``result.state`` then ``result.info`` are two reads of the backend, and a
+    # task that ends between them had its result taken for a PROGRESS report.
+    meta = result.backend.get_task_meta(task_id)
+    state = meta["status"]
+    if state == "FAILURE":  # final: ``result.result`` rebuilds the exception from the same stored meta
         return TaskStatus(state, None, failure_of(result.result), _worker(task_id, state))
-    info = result.info if isinstance(result.info, dict) else None
+    info = meta.get("result") if isinstance(meta.get("result"), dict) else None
     return TaskStatus(state, info, worker=_worker(task_id, state))
 
 

@@ -284,9 +284,11 @@ class PipelineCloud:
         deadline = time.monotonic() + timeout
         progress: list[dict] = []
         while time.monotonic() < deadline:
-            state = async_result.state
+            # State and report read together: read one after the other, the task could end in between and its
+            # result be taken for a PROGRESS report.
+            meta = async_result.backend.get_task_meta(async_result.id)
+            state, info = meta["status"], meta.get("result")
             if state == "PROGRESS":
-                info = async_result.info
                 if isinstance(info, dict) and (not progress or progress[-1] != info):
                     progress.append(info)
                     if on_progress is not None:
