@@ -328,16 +328,21 @@ def create_prune(caller: Caller, destination: Destination, reason: str = "") -> 
     return job
 
 
+def _refuse_if_busy(destination: Destination, job_type: str, what: str) -> None:
+    """One job of ``job_type`` at a time per destination: 409 while one is queued or running (the row lock, taken
+    inside the caller's transaction, keeps two control workers from both making one)."""
+    busy = Job.objects.select_for_update().filter(destination=destination, type=job_type,
+                                                  state__in=ACTIVE_JOB_STATES).first()
+    if busy is not None:
+        raise Conflict(f"Destination {destination.name} already has {what} {busy.id} ({busy.state}).")
+
+
 def create_lock_maintenance(caller: Caller, destination: Destination, reason: str = "") -> Job:
     """Extend the Object Lock retention of what the destination's restore points reference (on a data worker;
     ``services/lock_maintenance.py``). One at a time per destination (409 while one is queued or running)."""
     authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
     with transaction.atomic():
-        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.LOCK_MAINTENANCE,
-                                                      state__in=ACTIVE_JOB_STATES).first()
-        if busy is not None:
-            raise Conflict(f"Destination {destination.name} already has a lock maintenance job {busy.id} "
-                           f"({busy.state}).")
+        _refuse_if_busy(destination, JobType.LOCK_MAINTENANCE, "a lock maintenance job")
         return data_job(caller, JobType.LOCK_MAINTENANCE, contract.MAINTAIN_LOCKS, destination,
                          {"locked_restore_points": lock_maintenance.locked_restore_points(destination)},
                          reason or f"Lock maintenance of destination {destination.name} requested by {_by(caller)}",
@@ -350,11 +355,7 @@ def create_vanished_check(caller: Caller, destination: Destination, reason: str 
     authorize(caller, destination_rules.PRUNE, {"project_id": destination.project_id})
     refuse_vault(destination, "checked")
     with transaction.atomic():
-        busy = Job.objects.select_for_update().filter(destination=destination, type=JobType.VANISHED_CHECK,
-                                                      state__in=ACTIVE_JOB_STATES).first()
-        if busy is not None:
-            raise Conflict(f"Destination {destination.name} already has a vanished check job {busy.id} "
-                           f"({busy.state}).")
+        _refuse_if_busy(destination, JobType.VANISHED_CHECK, "a vanished check job")
         return data_job(caller, JobType.VANISHED_CHECK, contract.CHECK_LOCKED, destination,
                          {"locked_restore_point_ids": vanished.locked_ids(destination)},
                          reason or f"Check of the locked restore points of destination {destination.name} "
